@@ -1,0 +1,56 @@
+# mofan: two commands for a fresh machine. `make run` starts the platform, `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/mofan_ci
+
+.PHONY: run test lint format test-sqlite test-postgres system-deps vendor bench clean-var
+
+$(VENV)/.installed-runtime: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-runtime
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed-runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --once
+	$(PY) manage.py demo_accounts
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+system-deps:
+	@bash scripts/system_deps.sh
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy mofan
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test-sqlite: $(VENV)/.installed-dev
+	@echo "== test suite on SQLite =="
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev
+	@echo "== test suite on PostgreSQL =="
+	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
+		DATABASE_URL="$(PG_URL)" $(PY) -m pytest $(PYTEST_ARGS); \
+	elif [ "$$MOFAN_REQUIRE_POSTGRES" = "1" ]; then \
+		echo "PostgreSQL at $(PG_URL) is unreachable and MOFAN_REQUIRE_POSTGRES=1: failing." >&2; exit 1; \
+	else \
+		echo "PostgreSQL at $(PG_URL) is unreachable: PostgreSQL run not done (set MOFAN_REQUIRE_POSTGRES=1 to fail instead)." >&2; \
+	fi
+
+test: system-deps $(VENV)/.installed-dev lint test-sqlite test-postgres
+
+vendor: $(VENV)/.installed-runtime
+	$(PY) scripts/vendor_assets.py

@@ -1,0 +1,124 @@
+"""Accounts, role assignments, two-factor devices and login throttles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts.roles import Role
+
+
+class User(AbstractUser):
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    full_name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    committee = models.ForeignKey(
+        "organizations.Committee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("所属工委"),
+    )
+    member = models.OneToOneField(
+        "organizations.Member",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account",
+        verbose_name=_("对应成员"),
+    )
+    must_change_password = models.BooleanField(_("须修改密码"), default=True)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    # Bumping the epoch invalidates every session of the account (logout everywhere).
+    session_epoch = models.PositiveIntegerField(default=0)
+    is_demo = models.BooleanField(_("演示账号"), default=False)
+
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
+
+    def __str__(self) -> str:
+        return f"{self.full_name}（{self.username}）" if self.full_name else self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name
+
+    def get_session_auth_hash(self) -> str:
+        return salted_hmac(
+            "mofan.accounts.User.session",
+            f"{self.password}|{self.session_epoch}|{self.is_active}",
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    committee = models.ForeignKey(
+        "organizations.Committee", on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "organizations.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("单位"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "unit"],
+                condition=models.Q(unit__isnull=False),
+                name="role_unit_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "committee"],
+                condition=models.Q(unit__isnull=True),
+                name="role_committee_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = Role(self.role).label
+        return f"{label}（{self.unit}）" if self.unit_id else str(label)
+
+
+class TotpDevice(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last accepted 30-second step: a code is never accepted twice (replay protection).
+    last_step = models.BigIntegerField(default=0)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=128)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counters, kept in the database so a lock survives a restart."""
+
+    key = models.CharField(max_length=300, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)

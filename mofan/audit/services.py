@@ -1,0 +1,240 @@
+"""Writing, verifying and purging the audit trail.
+
+`audit_record` is called by every service inside the transaction of the change it records: if the
+entry cannot be written, the change rolls back with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from mofan.audit import chain
+from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult
+from mofan.core.request_context import client_ip as current_client_ip
+
+# Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
+_PG_LOCK_ID = 0x6D6F66616E
+
+
+def _lock_chain() -> None:
+    """Serialise appends. SQLite's IMMEDIATE transactions already hold the write lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_ID])
+
+
+def _chain_tail() -> tuple[int, str]:
+    last = AuditEntry.objects.order_by("-id").values_list("id", "mac").first()
+    if last is not None:
+        return last
+    checkpoint = AuditCheckpoint.objects.order_by("-through_id").first()
+    if checkpoint is not None:
+        return checkpoint.through_id, checkpoint.through_mac
+    return 0, chain.GENESIS
+
+
+def _actor_parts(actor: Any) -> tuple[int | None, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, ""
+    return actor.pk, actor.get_username()
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    result: str = AuditResult.SUCCESS,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: Any = None,
+    after: Any = None,
+    extra: Any = None,
+    actor_name: str = "",
+) -> AuditEntry:
+    """Append one entry to the chain inside the caller's transaction."""
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+    data: dict[str, Any] = {}
+    if before is not None:
+        data["before"] = before
+    if after is not None:
+        data["after"] = after
+    if extra is not None:
+        data["extra"] = extra
+    data = chain.mask_secrets(data)
+    actor_id, name = _actor_parts(actor)
+    with transaction.atomic():
+        _lock_chain()
+        last_id, prev_mac = _chain_tail()
+        algorithm = chain.preferred_algorithm()
+        now = timezone.now()
+        fields = chain.entry_fields(
+            id=last_id + 1,
+            created_at=now,
+            actor_id=actor_id,
+            actor_name=name or actor_name,
+            client_ip=current_client_ip.get(),
+            action=action,
+            result=str(result),
+            object_type=object_type,
+            object_id=str(object_id),
+            data=data,
+        )
+        mac = chain.compute_mac(settings.MOFAN_AUDIT_KEY, algorithm, prev_mac, fields)
+        entry = AuditEntry(
+            id=fields["id"],
+            created_at=now,
+            actor_id=actor_id,
+            actor_name=fields["actor_name"],
+            client_ip=fields["client_ip"],
+            action=action,
+            result=fields["result"],
+            object_type=object_type,
+            object_id=fields["object_id"],
+            data=data,
+            algorithm=algorithm,
+            prev_mac=prev_mac,
+            mac=mac,
+        )
+        entry.save(force_insert=True)
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    head: str
+    head_id: int
+    bad_id: int | None = None
+    reason: str = ""
+
+
+def _fields_of(entry: AuditEntry) -> dict[str, Any]:
+    return chain.entry_fields(
+        id=entry.id,
+        created_at=entry.created_at,
+        actor_id=entry.actor_id,
+        actor_name=entry.actor_name,
+        client_ip=entry.client_ip,
+        action=entry.action,
+        result=entry.result,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        data=entry.data,
+    )
+
+
+def _checkpoint_fields(cp: AuditCheckpoint) -> dict[str, Any]:
+    return {
+        "created_at": chain.utc_iso(cp.created_at),
+        "through_id": cp.through_id,
+        "through_mac": cp.through_mac,
+        "purged_count": cp.purged_count,
+    }
+
+
+def audit_verify(*, using: str = "default") -> VerifyResult:
+    """Recompute the chain; name the first entry that was edited, removed or inserted."""
+    key = settings.MOFAN_AUDIT_KEY
+    expected_id, expected_prev = 1, chain.GENESIS
+    checkpoint = AuditCheckpoint.objects.using(using).order_by("-through_id").first()
+    if checkpoint is not None:
+        cp_mac = chain.compute_mac(
+            key, checkpoint.algorithm, chain.GENESIS, _checkpoint_fields(checkpoint)
+        )
+        if cp_mac != checkpoint.mac:
+            return VerifyResult(False, 0, "", 0, checkpoint.through_id, "清理检查点被篡改")
+        expected_id, expected_prev = checkpoint.through_id + 1, checkpoint.through_mac
+    count = 0
+    head, head_id = expected_prev, expected_id - 1
+    entries = AuditEntry.objects.using(using).order_by("id").iterator(chunk_size=2000)
+    for entry in entries:
+        if entry.id != expected_id:
+            if entry.id > expected_id:
+                reason = f"记录 #{expected_id} 至 #{entry.id - 1} 缺失（被删除）"
+                return VerifyResult(False, count, head, head_id, expected_id, reason)
+            return VerifyResult(False, count, head, head_id, entry.id, "记录编号异常（被插入）")
+        if entry.prev_mac != expected_prev:
+            return VerifyResult(
+                False, count, head, head_id, entry.id, "与前一条记录的链接不符（前序被删除或插入）"
+            )
+        mac = chain.compute_mac(key, entry.algorithm, entry.prev_mac, _fields_of(entry))
+        if mac != entry.mac:
+            return VerifyResult(
+                False, count, head, head_id, entry.id, "校验码不符（记录被修改或伪造）"
+            )
+        count += 1
+        expected_id, expected_prev = entry.id + 1, entry.mac
+        head, head_id = entry.mac, entry.id
+    return VerifyResult(True, count, head, head_id)
+
+
+def _triggers(vendor: str) -> tuple[list[str], list[str]]:
+    from mofan.audit import triggers
+
+    return triggers.drop_sql(vendor), triggers.create_sql(vendor)
+
+
+def audit_purge(*, before: datetime, actor: Any = None) -> int:
+    """Remove entries older than `before`, never younger than the retention period.
+
+    The append-only triggers are lifted only inside this transaction, and a MAC-signed checkpoint
+    records where the remaining chain starts, so verification still proves what is left.
+    """
+    retention = timedelta(days=settings.MOFAN_AUDIT_RETENTION_DAYS)
+    cutoff = min(before, timezone.now() - retention)
+    with transaction.atomic():
+        _lock_chain()
+        doomed = AuditEntry.objects.filter(created_at__lt=cutoff).order_by("id")
+        last = doomed.values_list("id", "mac").last()
+        if last is None:
+            return 0
+        # Only a prefix of the chain can go: stop before the first entry that must stay.
+        first_kept = (
+            AuditEntry.objects.filter(created_at__gte=cutoff).order_by("id").values("id").first()
+        )
+        if first_kept is not None and first_kept["id"] < last[0]:
+            last = (
+                AuditEntry.objects.filter(id__lt=first_kept["id"])
+                .order_by("id")
+                .values_list("id", "mac")
+                .last()
+            )
+            if last is None:
+                return 0
+        drop, create = _triggers(connection.vendor)
+        with connection.cursor() as cursor:
+            for statement in drop:
+                cursor.execute(statement)
+            count, _ = AuditEntry.objects.filter(id__lte=last[0]).delete()
+            for statement in create:
+                cursor.execute(statement)
+        checkpoint = AuditCheckpoint(
+            created_at=timezone.now(),
+            through_id=last[0],
+            through_mac=last[1],
+            purged_count=count,
+            algorithm=chain.preferred_algorithm(),
+        )
+        checkpoint.mac = chain.compute_mac(
+            settings.MOFAN_AUDIT_KEY,
+            checkpoint.algorithm,
+            chain.GENESIS,
+            _checkpoint_fields(checkpoint),
+        )
+        checkpoint.save()
+        audit_record(
+            action="audit.purge",
+            actor=actor,
+            extra={"through_id": last[0], "count": count, "cutoff": chain.utc_iso(cutoff)},
+        )
+    return count

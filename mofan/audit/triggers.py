@@ -1,0 +1,40 @@
+"""SQL for the triggers that make the audit table append-only, per database vendor."""
+
+from __future__ import annotations
+
+TABLE = "audit_auditentry"
+MESSAGE = "audit entries are append-only"
+
+
+def create_sql(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON {TABLE} "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
+            f"CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON {TABLE} "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
+        ]
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION audit_entry_refuse() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER audit_entry_no_change BEFORE UPDATE OR DELETE ON {TABLE} "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entry_refuse()",
+            f"CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON {TABLE} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_refuse()",
+        ]
+    raise NotImplementedError(f"no audit triggers for database vendor {vendor!r}")
+
+
+def drop_sql(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            "DROP TRIGGER IF EXISTS audit_entry_no_update",
+            "DROP TRIGGER IF EXISTS audit_entry_no_delete",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS audit_entry_no_change ON {TABLE}",
+            f"DROP TRIGGER IF EXISTS audit_entry_no_truncate ON {TABLE}",
+        ]
+    raise NotImplementedError(f"no audit triggers for database vendor {vendor!r}")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "mofan.core"
+    label = "core"
+    verbose_name = "平台"
+
+    def ready(self) -> None:
+        from mofan.core import checks  # noqa: F401  (registers deploy checks)

@@ -1,0 +1,192 @@
+"""Django settings for mofan, read from environment variables (see docs/deploy.md).
+
+Two configurations exist: development (the default; `make run`) and production
+(`MOFAN_ENV=production`), which refuses to start without a secret key, an audit key and
+allowed hosts, and turns on every transport-security setting `check --deploy` asks for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from mofan.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    parse_database_url,
+    secret_from_file,
+    sqlite_options,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("MOFAN_VAR_DIR", BASE_DIR / "var")
+
+MOFAN_ENV = (env_str("MOFAN_ENV", "development") or "development").strip().lower()
+if MOFAN_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("MOFAN_ENV must be 'development' or 'production'")
+PRODUCTION = MOFAN_ENV == "production"
+DEBUG = env_bool("MOFAN_DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("MOFAN_DEBUG must be off in production")
+
+_secret = env_str("SECRET_KEY")
+if not _secret:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY is required in production")
+    _secret = secret_from_file(VAR_DIR / "secret_key", create=True)
+SECRET_KEY: str = _secret or ""
+
+# The audit chain's MAC key lives outside the database: an environment variable or a file.
+_audit_key = env_str("MOFAN_AUDIT_KEY")
+if not _audit_key:
+    _audit_key = secret_from_file(
+        env_path("MOFAN_AUDIT_KEY_FILE", VAR_DIR / "audit.key"), create=not PRODUCTION
+    )
+if not _audit_key:
+    raise ImproperlyConfigured("MOFAN_AUDIT_KEY or MOFAN_AUDIT_KEY_FILE is required in production")
+MOFAN_AUDIT_KEY: str = _audit_key
+MOFAN_AUDIT_RETENTION_DAYS = max(183, env_int("MOFAN_AUDIT_RETENTION_DAYS", 183))
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required in production")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "mofan.core",
+    "mofan.audit",
+    "mofan.accounts",
+    "mofan.organizations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "mofan.core.middleware.ClientAddressMiddleware",
+    "mofan.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mofan.accounts.middleware.SessionLifetimeMiddleware",
+    "mofan.accounts.middleware.AccountPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "mofan.urls"
+WSGI_APPLICATION = "mofan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "mofan" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mofan.core.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": parse_database_url(_database_url)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "mofan.sqlite3"),
+            "OPTIONS": sqlite_options(),
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "mofan.accounts.passwords.LengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "mofan.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "mofan.accounts.passwords.UsernameValidator"},
+    {"NAME": "mofan.accounts.passwords.CommonPasswordValidator"},
+]
+
+# Account policy (GB/T 22239-2019 level 3, application part).
+MOFAN_PASSWORD_MAX_AGE_DAYS = env_int("MOFAN_PASSWORD_MAX_AGE_DAYS", 90)
+MOFAN_INACTIVE_DISABLE_DAYS = env_int("MOFAN_INACTIVE_DISABLE_DAYS", 90)
+MOFAN_LOCKOUT_THRESHOLD = env_int("MOFAN_LOCKOUT_THRESHOLD", 5)
+MOFAN_LOCKOUT_MINUTES = env_int("MOFAN_LOCKOUT_MINUTES", 30)
+MOFAN_SESSION_IDLE_MINUTES = env_int("MOFAN_SESSION_IDLE_MINUTES", 30)
+MOFAN_SESSION_ABSOLUTE_HOURS = env_int("MOFAN_SESSION_ABSOLUTE_HOURS", 12)
+MOFAN_REAUTH_MINUTES = env_int("MOFAN_REAUTH_MINUTES", 5)
+MOFAN_TRUSTED_PROXIES = env_list("MOFAN_TRUSTED_PROXIES", [])
+MOFAN_REQUIRE_2FA_ROLES = env_list(
+    "MOFAN_REQUIRE_2FA_ROLES",
+    ["committee_admin", "committee_leader", "security_admin", "auditor"] if PRODUCTION else [],
+)
+MOFAN_IMPORT_MAX_MB = env_int("MOFAN_IMPORT_MAX_MB", 5)
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = MOFAN_SESSION_ABSOLUTE_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "mofan_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_NAME = "mofan_csrf"
+CSRF_FAILURE_VIEW = "mofan.core.views.csrf_failure"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("MOFAN_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("MOFAN_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("MOFAN_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+if env_bool("MOFAN_BEHIND_PROXY", PRODUCTION):
+    # nginx terminates TLS and sets X-Forwarded-Proto (docs/deploy.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "mofan" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env_path("MOFAN_STATIC_ROOT", VAR_DIR / "static")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env_path("MOFAN_MEDIA_ROOT", VAR_DIR / "media")
+FILE_UPLOAD_PERMISSIONS = 0o640
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("MOFAN_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
