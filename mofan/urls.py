@@ -3,6 +3,11 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("mofan.core.urls")),
     path("accounts/", include("mofan.accounts.urls")),
+    path("manage/accounts/", include("mofan.accounts.urls_manage")),
     path("org/", include("mofan.organizations.urls")),
     path("audit/", include("mofan.audit.urls")),
 ]
+
+handler403 = "mofan.core.views.permission_denied"
+handler404 = "mofan.core.views.page_not_found"
+handler500 = "mofan.core.views.server_error"

@@ -1,9 +1,69 @@
+"""Session lifetime (30 idle minutes, 12 hours in all) and account policy enforcement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from mofan.accounts import services, totp
+from mofan.accounts.access import actor_for
+
+# Paths a user who must first change the password or enrol 2FA can still reach.
+_POLICY_EXEMPT = ("/accounts/", "/static/")
+
+
 class SessionLifetimeMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            now = timezone.now().timestamp()
+            auth_at = float(request.session.get(services.SESSION_AUTH_AT, 0))
+            seen_at = float(request.session.get(services.SESSION_SEEN_AT, 0))
+            idle = settings.MOFAN_SESSION_IDLE_MINUTES * 60
+            absolute = settings.MOFAN_SESSION_ABSOLUTE_HOURS * 3600
+            if now - seen_at > idle or now - auth_at > absolute:
+                reason = "idle" if now - seen_at > idle else "absolute"
+                services.logout_complete(request=request, reason=reason)
+                messages.info(request, _("会话已超时，请重新登录。"))
+                if request.htmx:  # type: ignore[attr-defined]
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = reverse("accounts:login")
+                    return response
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            if now - seen_at > 30:
+                request.session[services.SESSION_SEEN_AT] = now
         return self.get_response(request)
 
 
-AccountPolicyMiddleware = SessionLifetimeMiddleware
+class AccountPolicyMiddleware:
+    """Attach the actor; send users who must change their password or enrol 2FA there first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = SimpleLazyObject(lambda: actor_for(request.user))  # type: ignore[attr-defined]
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_POLICY_EXEMPT):
+            if user.must_change_password or services.password_expired(user):  # type: ignore[arg-type]
+                return redirect("accounts:password_change")
+            required = set(settings.MOFAN_REQUIRE_2FA_ROLES)
+            if (
+                required
+                and request.actor.has(*required)  # type: ignore[attr-defined]
+                and not totp.has_confirmed_device(user)  # type: ignore[arg-type]
+            ):
+                messages.warning(request, _("您的角色要求启用双因素认证，请先完成设置。"))
+                return redirect("accounts:totp_setup")
+        return self.get_response(request)

@@ -1,0 +1,65 @@
+"""Who the actor is and what it may see: the single access layer.
+
+Selectors in every app build their querysets from an Actor; views never filter by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    roles: frozenset[str] = frozenset()
+    # committee id -> roles held for the whole committee
+    committee_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    # unit id -> roles held for that unit
+    unit_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def committees_with(self, *roles: str) -> set[int]:
+        return {cid for cid, held in self.committee_roles.items() if held.intersection(roles)}
+
+    def units_with(self, *roles: str) -> set[int]:
+        return {uid for uid, held in self.unit_roles.items() if held.intersection(roles)}
+
+    @property
+    def is_committee_staff(self) -> bool:
+        return self.has(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+
+    @property
+    def home_unit_id(self) -> int | None:
+        units = sorted(self.unit_roles)
+        return units[0] if units else None
+
+
+ANONYMOUS_ROLES: frozenset[str] = frozenset()
+
+
+def actor_for(user: User) -> Actor:
+    """Load the actor's roles in one query."""
+    if not user.is_authenticated or not user.is_active:
+        return Actor(user=user)
+    committee_roles: dict[int, set[str]] = {}
+    unit_roles: dict[int, set[str]] = {}
+    roles: set[str] = set()
+    for role, committee_id, unit_id in RoleAssignment.objects.filter(user=user).values_list(
+        "role", "committee_id", "unit_id"
+    ):
+        roles.add(role)
+        if unit_id is None:
+            committee_roles.setdefault(committee_id, set()).add(role)
+        else:
+            unit_roles.setdefault(unit_id, set()).add(role)
+    return Actor(
+        user=user,
+        roles=frozenset(roles),
+        committee_roles={k: frozenset(v) for k, v in committee_roles.items()},
+        unit_roles={k: frozenset(v) for k, v in unit_roles.items()},
+    )

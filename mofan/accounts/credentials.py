@@ -1,0 +1,73 @@
+"""Initial passwords: shown once and downloadable once.
+
+They are kept in the creator's server-side session only between creation and the first
+download; displaying the page marks them as shown, downloading removes them.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.http import HttpRequest
+
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
+
+SESSION_KEY = "mofan_initial_credentials"
+
+
+def stash(request: HttpRequest, created: list[tuple[User, str]]) -> None:
+    rows = []
+    for user, password in created:
+        assignment = user.role_assignments.select_related("unit").first()
+        rows.append(
+            {
+                "unit": str(assignment.unit) if assignment and assignment.unit else "",
+                "full_name": user.full_name,
+                "username": user.username,
+                "role": str(Role(assignment.role).label) if assignment else "",
+                "initial": password,
+            }
+        )
+    request.session[SESSION_KEY] = {"rows": rows, "shown": False}
+
+
+def take_for_display(request: HttpRequest) -> list[dict[str, Any]] | None:
+    """The rows with their passwords the first time, None afterwards."""
+    batch = request.session.get(SESSION_KEY)
+    if not batch or batch["shown"]:
+        return None
+    batch["shown"] = True
+    request.session[SESSION_KEY] = batch
+    return list(batch["rows"])
+
+
+def pending_download(request: HttpRequest) -> bool:
+    return bool(request.session.get(SESSION_KEY))
+
+
+def take_for_download(request: HttpRequest) -> bytes | None:
+    batch = request.session.pop(SESSION_KEY, None)
+    if not batch:
+        return None
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "初始密码"
+    sheet.append(["单位", "姓名", "用户名", "角色", "初始密码"])
+    for row in batch["rows"]:
+        values = [row["unit"], row["full_name"], row["username"], row["role"], row["initial"]]
+        sheet.append(values)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            # Keep every value a literal string (a password may start with = or +).
+            cell.data_type = "s"
+    for col, width in zip("ABCDE", (28, 12, 18, 14, 20), strict=True):
+        sheet.column_dimensions[col].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,109 @@
+"""Forms for logging in, passwords, two-factor and account administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts.roles import Role
+from mofan.organizations.models import Unit
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class OtpForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码或恢复码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("当前密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html,
+    )
+    new_password2 = forms.CharField(
+        label=_("确认新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        value = self.cleaned_data["old_password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError(_("当前密码不正确。"))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new1, new2 = data.get("new_password1"), data.get("new_password2")
+        if new1 and new2:
+            if new1 != new2:
+                self.add_error("new_password2", _("两次输入的新密码不一致。"))
+            elif data.get("old_password") == new1:
+                self.add_error("new_password1", _("新密码不能与当前密码相同。"))
+            else:
+                try:
+                    password_validation.validate_password(new1, self.user)
+                except forms.ValidationError as exc:
+                    self.add_error("new_password1", exc)
+        return data
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(label=_("当前密码"), strip=False, widget=forms.PasswordInput)
+
+
+class BulkFromUnitsForm(forms.Form):
+    units = forms.ModelMultipleChoiceField(
+        label=_("单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("为每个单位创建"),
+        choices=[(Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label), (Role.UNIT_LEADER.value, Role.UNIT_LEADER.label)],
+        initial=[Role.UNIT_ADMIN.value],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none(), required=False)
+
+    def __init__(self, *args: Any, units: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["role"].choices = roles  # type: ignore[attr-defined]
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)

@@ -1,0 +1,145 @@
+"""Account import from an xlsx sheet: validate every row first, then apply all or nothing."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from mofan.accounts.models import User
+from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, UNIT_ROLES, Role
+from mofan.accounts.services import AccountSpec
+from mofan.organizations.models import Committee, Unit
+from mofan.organizations.validators import validate_mobile
+
+COLUMNS = ["单位名称", "姓名", "角色", "用户名", "手机号"]
+REQUIRED = ["单位名称", "姓名", "角色"]
+MAX_ROWS = 5000
+ROLE_BY_LABEL = {str(Role(r).label): r for r in GRANTABLE_BY_COMMITTEE_ADMIN if r in UNIT_ROLES}
+
+
+@dataclass
+class ImportReport:
+    specs: list[AccountSpec] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.specs)
+
+
+def username_for(unit: Unit, role: str, taken: set[str]) -> str:
+    suffix = {Role.UNIT_ADMIN: "admin", Role.UNIT_LEADER: "leader", Role.MEMBER: "member"}[role]  # type: ignore[index]
+    base = f"u{unit.pk:04d}-{suffix}"
+    candidate, n = base, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{base}{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportReport:
+    from openpyxl import load_workbook
+
+    report = ImportReport()
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken file
+        report.errors.append((0, _("无法读取该 Excel 文件，请使用下载的模板填写。")))
+        return report
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        report.errors.append((1, _("表格是空的。")))
+        return report
+    names = [str(h).strip() if h is not None else "" for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        report.errors.append((1, _("表头缺少列：%(cols)s。") % {"cols": "、".join(missing)}))
+        return report
+    index = {name: names.index(name) for name in COLUMNS if name in names}
+    units = {}
+    for unit in Unit.objects.filter(committee=committee):
+        units[unit.name] = unit
+        if unit.short_name:
+            units.setdefault(unit.short_name, unit)
+    taken = {u.lower() for u in User.objects.values_list("username", flat=True)}
+    in_file: set[str] = set()
+    pending: list[tuple[int, Unit, str, str, str, str]] = []
+    for number, row in enumerate(rows, start=2):
+        if number - 1 > MAX_ROWS:
+            report.errors.append((number, _("行数超过上限 %(n)d。") % {"n": MAX_ROWS}))
+            break
+
+        def cell(col: str, row: tuple[object, ...] = row) -> str:
+            i = index.get(col)
+            value = row[i] if i is not None and i < len(row) else None
+            return "" if value is None else str(value).strip()
+
+        if not any(cell(c) for c in COLUMNS):
+            continue
+        problems = []
+        unit = units.get(cell("单位名称"))
+        if unit is None:
+            problems.append(_("单位“%(u)s”不在本工委的单位名单中") % {"u": cell("单位名称")})
+        full_name = cell("姓名")
+        if not full_name:
+            problems.append(_("姓名不能为空"))
+        elif len(full_name) > 50:
+            problems.append(_("姓名过长"))
+        role = ROLE_BY_LABEL.get(cell("角色"))
+        if role is None:
+            problems.append(
+                _("角色“%(r)s”无效，应为：%(choices)s")
+                % {"r": cell("角色"), "choices": "、".join(sorted(ROLE_BY_LABEL))}
+            )
+        username = cell("用户名")
+        if username:
+            if not username.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(username) > 150:
+                problems.append(_("用户名只能包含字母、数字和 - _ ."))
+            elif username.lower() in taken:
+                problems.append(_("用户名“%(u)s”已被使用") % {"u": username})
+            elif username.lower() in in_file:
+                problems.append(_("用户名“%(u)s”在表中重复") % {"u": username})
+            in_file.add(username.lower())
+        phone = cell("手机号")
+        try:
+            validate_mobile(phone)
+        except ValidationError:
+            problems.append(_("手机号“%(p)s”格式不正确") % {"p": phone})
+        if problems:
+            report.errors.append((number, "；".join(problems) + "。"))
+        elif unit is not None and role is not None:
+            pending.append((number, unit, full_name, role, username, phone))
+    if not pending and not report.errors:
+        report.errors.append((2, _("表中没有需要创建的账号。")))
+    if report.errors:
+        return report
+    for _number, unit, full_name, role, username, phone in pending:
+        if not username:
+            username = username_for(unit, role, taken | in_file)
+        report.specs.append(
+            AccountSpec(username=username, full_name=full_name, role=role, unit=unit, phone=phone)
+        )
+    return report
+
+
+def template_workbook() -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "账号"
+    sheet.append(COLUMNS)
+    sheet.append(["市委办公室", "张三", "单位联络员", "", "13800000000"])
+    for col, width in zip("ABCDE", (28, 12, 14, 18, 16), strict=True):
+        sheet.column_dimensions[col].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

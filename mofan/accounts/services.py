@@ -1,0 +1,410 @@
+"""Account writes. Every function is keyword-only, atomic, and audits inside its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mofan.accounts import lockout
+from mofan.accounts.access import Actor, actor_for
+from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.passwords import random_password
+from mofan.accounts.roles import (
+    COMMITTEE_ROLES,
+    GRANTABLE_BY_COMMITTEE_ADMIN,
+    UNIT_ROLES,
+    Role,
+    conflicting_role,
+)
+from mofan.audit.models import AuditResult
+from mofan.audit.services import audit_record
+from mofan.organizations.models import Committee, Unit
+
+
+def _role_label(role: str) -> str:
+    return str(Role(role).label)
+
+
+def _user_snapshot(user: User) -> dict[str, object]:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "phone": user.phone,
+        "is_active": user.is_active,
+    }
+
+
+def check_may_grant(*, actor: Actor, role: str, committee_id: int, target: User | None) -> None:
+    if target is not None and target.pk == actor.user.pk:
+        raise PermissionDenied(_("不能给自己分配或撤销角色。"))
+    if committee_id in actor.committees_with(Role.SECURITY_ADMIN):
+        return
+    if committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
+        if role in GRANTABLE_BY_COMMITTEE_ADMIN:
+            return
+        raise PermissionDenied(
+            _("“%(role)s”角色只能由安全管理员分配。") % {"role": _role_label(role)}
+        )
+    raise PermissionDenied(_("您无权分配角色。"))
+
+
+def _validate_assignment(*, role: str, unit: Unit | None, committee: Committee) -> None:
+    if role in UNIT_ROLES and unit is None:
+        raise ValidationError(_("“%(role)s”角色必须指定单位。") % {"role": _role_label(role)})
+    if role in COMMITTEE_ROLES and role != Role.REVIEWER and unit is not None:
+        raise ValidationError(_("“%(role)s”角色属于工委，不能指定单位。") % {"role": _role_label(role)})
+    if unit is not None and unit.committee_id != committee.pk:
+        raise ValidationError(_("单位不属于本工委。"))
+
+
+def _check_conflict(*, user: User, role: str) -> None:
+    held = set(user.role_assignments.values_list("role", flat=True)) if user.pk else set()
+    clash = conflicting_role(held, role)
+    if clash:
+        raise ValidationError(
+            _("三权分立：同一账号不能同时担任“%(a)s”和“%(b)s”。")
+            % {"a": _role_label(clash), "b": _role_label(role)}
+        )
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    username: str
+    full_name: str
+    role: str
+    unit: Unit | None = None
+    phone: str = ""
+
+
+@transaction.atomic
+def accounts_bulk_create(
+    *, committee: Committee, specs: list[AccountSpec], actor: Actor, is_demo: bool = False
+) -> list[tuple[User, str]]:
+    """Create every account or none. Returns (user, initial password) pairs."""
+    created: list[tuple[User, str]] = []
+    for spec in specs:
+        check_may_grant(actor=actor, role=spec.role, committee_id=committee.pk, target=None)
+        _validate_assignment(role=spec.role, unit=spec.unit, committee=committee)
+        if User.objects.filter(username__iexact=spec.username).exists():
+            raise ValidationError(_("用户名“%(u)s”已被使用。") % {"u": spec.username})
+        password = random_password()
+        user = User(
+            username=spec.username,
+            full_name=spec.full_name,
+            phone=spec.phone,
+            committee=committee,
+            must_change_password=True,
+            is_demo=is_demo,
+        )
+        user.set_password(password)
+        user.save()
+        RoleAssignment.objects.create(
+            user=user, role=spec.role, committee=committee, unit=spec.unit
+        )
+        audit_record(
+            action="account.create",
+            actor=actor.user,
+            target=user,
+            after={
+                **_user_snapshot(user),
+                "role": spec.role,
+                "unit_id": spec.unit.pk if spec.unit else None,
+            },
+        )
+        created.append((user, password))
+    return created
+
+
+@transaction.atomic
+def role_grant(*, user: User, role: str, unit: Unit | None = None, actor: Actor) -> RoleAssignment:
+    committee = user.committee
+    if committee is None:
+        raise ValidationError(_("账号未归属任何工委。"))
+    check_may_grant(actor=actor, role=role, committee_id=committee.pk, target=user)
+    _validate_assignment(role=role, unit=unit, committee=committee)
+    _check_conflict(user=user, role=role)
+    if RoleAssignment.objects.filter(user=user, role=role, unit=unit).exists():
+        raise ValidationError(_("该账号已有此角色。"))
+    assignment = RoleAssignment.objects.create(user=user, role=role, committee=committee, unit=unit)
+    audit_record(
+        action="account.role.grant",
+        actor=actor.user,
+        target=user,
+        after={"role": role, "unit_id": unit.pk if unit else None},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, assignment: RoleAssignment, actor: Actor) -> None:
+    check_may_grant(
+        actor=actor,
+        role=assignment.role,
+        committee_id=assignment.committee_id,
+        target=assignment.user,
+    )
+    before = {"role": assignment.role, "unit_id": assignment.unit_id}
+    user = assignment.user
+    assignment.delete()
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    audit_record(action="account.role.revoke", actor=actor.user, target=user, before=before)
+
+
+def _may_manage_account(actor: Actor, user: User) -> bool:
+    if user.pk == actor.user.pk or user.committee_id is None:
+        return False
+    if user.committee_id in actor.committees_with(Role.SECURITY_ADMIN):
+        return True
+    if user.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
+        held = set(user.role_assignments.values_list("role", flat=True))
+        return held <= set(GRANTABLE_BY_COMMITTEE_ADMIN)
+    return False
+
+
+@transaction.atomic
+def account_set_active(*, user: User, active: bool, actor: Actor, reason: str = "") -> None:
+    if not _may_manage_account(actor, user):
+        raise PermissionDenied(_("您无权管理该账号。"))
+    before = _user_snapshot(user)
+    user.is_active = active
+    user.session_epoch += 1
+    if active:
+        # A re-enabled account starts a fresh inactivity period.
+        user.last_login = timezone.now()
+    user.save(update_fields=["is_active", "session_epoch", "last_login"])
+    audit_record(
+        action="account.activate" if active else "account.deactivate",
+        actor=actor.user,
+        target=user,
+        before=before,
+        after=_user_snapshot(user),
+        extra={"reason": reason} if reason else None,
+    )
+
+
+@transaction.atomic
+def password_reset(*, user: User, actor: Actor) -> str:
+    """A new random initial password, to be changed at next login."""
+    if not _may_manage_account(actor, user):
+        raise PermissionDenied(_("您无权管理该账号。"))
+    password = random_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.session_epoch += 1
+    user.save(update_fields=["password", "must_change_password", "session_epoch"])
+    lockout.clear_account(user.username)
+    audit_record(action="account.password.reset", actor=actor.user, target=user)
+    return password
+
+
+@transaction.atomic
+def account_unlock(*, user: User, actor: Actor) -> int:
+    if user.committee_id not in actor.committees_with(Role.SECURITY_ADMIN):
+        raise PermissionDenied(_("只有安全管理员可以解锁账号。"))
+    cleared = lockout.clear_account(user.username)
+    audit_record(action="account.unlock", actor=actor.user, target=user)
+    return cleared
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str) -> None:
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    audit_record(action="account.password.change", actor=user, target=user)
+
+
+def password_expired(user: User, now: datetime | None = None) -> bool:
+    max_age = settings.MOFAN_PASSWORD_MAX_AGE_DAYS
+    if max_age <= 0:
+        return False
+    changed = user.password_changed_at or user.date_joined
+    return (now or timezone.now()) - changed > timedelta(days=max_age)
+
+
+def inactive_too_long(user: User, now: datetime | None = None) -> bool:
+    limit = settings.MOFAN_INACTIVE_DISABLE_DAYS
+    if limit <= 0:
+        return False
+    last = user.last_login or user.date_joined
+    return (now or timezone.now()) - last > timedelta(days=limit)
+
+
+@transaction.atomic
+def disable_inactive_accounts(*, now: datetime | None = None) -> list[str]:
+    """Disable every active account unused for the configured number of days."""
+    moment = now or timezone.now()
+    cutoff = moment - timedelta(days=settings.MOFAN_INACTIVE_DISABLE_DAYS)
+    stale = User.objects.filter(is_active=True).filter(
+        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    )
+    names = []
+    for user in stale:
+        user.is_active = False
+        user.session_epoch += 1
+        user.save(update_fields=["is_active", "session_epoch"])
+        audit_record(
+            action="account.disabled.inactive",
+            actor_name="system",
+            target=user,
+            extra={"days": settings.MOFAN_INACTIVE_DISABLE_DAYS},
+        )
+        names.append(user.username)
+    return names
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    error: str = ""
+
+
+def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome:
+    """Check credentials under the lockout and account-age policies; audit the outcome."""
+    username = username.strip()
+    generic = _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。") % {
+        "n": settings.MOFAN_LOCKOUT_THRESHOLD,
+        "m": settings.MOFAN_LOCKOUT_MINUTES,
+    }
+    until = lockout.locked_until(username, ip)
+    if until is not None:
+        with transaction.atomic():
+            audit_record(
+                action="account.login.refused_locked",
+                result=AuditResult.DENIED,
+                actor_name=username,
+                object_type="accounts.user",
+                object_id=username,
+            )
+        local = timezone.localtime(until)
+        return LoginOutcome(
+            None,
+            _(
+                "该账号因连续登录失败已被锁定，请于 %(time)s 后再试，或联系安全管理员解锁。"
+            )
+            % {"time": local.strftime("%H:%M")},
+        )
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None or not user.check_password(password):
+        with transaction.atomic():
+            locked = lockout.register_failure(username, ip)
+            audit_record(
+                action="account.login.failed",
+                result=AuditResult.FAILURE,
+                actor_name=username,
+                object_type="accounts.user",
+                object_id=str(user.pk) if user else username,
+            )
+            if locked:
+                audit_record(
+                    action="account.login.locked",
+                    result=AuditResult.DENIED,
+                    actor_name=username,
+                    object_type="accounts.user",
+                    object_id=str(user.pk) if user else username,
+                    extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES},
+                )
+        if locked:
+            return LoginOutcome(
+                None,
+                _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
+                % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
+            )
+        return LoginOutcome(None, generic)
+    if not user.is_active:
+        with transaction.atomic():
+            audit_record(
+                action="account.login.refused_inactive",
+                result=AuditResult.DENIED,
+                target=user,
+                actor_name=username,
+            )
+        return LoginOutcome(None, _("该账号已停用，请联系管理员。"))
+    if inactive_too_long(user):
+        with transaction.atomic():
+            user.is_active = False
+            user.session_epoch += 1
+            user.save(update_fields=["is_active", "session_epoch"])
+            audit_record(
+                action="account.disabled.inactive",
+                result=AuditResult.DENIED,
+                target=user,
+                actor_name=username,
+                extra={"days": settings.MOFAN_INACTIVE_DISABLE_DAYS},
+            )
+        return LoginOutcome(
+            None,
+            _("该账号已连续 %(n)d 天未使用，已被停用，请联系管理员重新启用。")
+            % {"n": settings.MOFAN_INACTIVE_DISABLE_DAYS},
+        )
+    return LoginOutcome(user)
+
+
+SESSION_AUTH_AT = "mofan_auth_at"
+SESSION_SEEN_AT = "mofan_seen_at"
+SESSION_REAUTH_AT = "mofan_reauth_at"
+
+
+@transaction.atomic
+def login_complete(*, request: HttpRequest, user: User, method: str = "password") -> None:
+    ip = getattr(request, "client_ip", None)
+    lockout.clear(user.username, ip)
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    now = timezone.now().timestamp()
+    request.session[SESSION_AUTH_AT] = now
+    request.session[SESSION_SEEN_AT] = now
+    request.session[SESSION_REAUTH_AT] = now
+    audit_record(action="account.login.success", actor=user, target=user, extra={"method": method})
+
+
+@transaction.atomic
+def logout_complete(*, request: HttpRequest, reason: str = "logout") -> None:
+    user = request.user
+    if user.is_authenticated:
+        audit_record(
+            action="account.logout" if reason == "logout" else "account.session.expired",
+            actor=user,
+            target=user,
+            extra={"reason": reason},
+        )
+    django_logout(request)
+
+
+def reauth_recent(request: HttpRequest) -> bool:
+    at = request.session.get(SESSION_REAUTH_AT)
+    if at is None:
+        return False
+    age = timezone.now().timestamp() - float(at)
+    return age <= settings.MOFAN_REAUTH_MINUTES * 60
+
+
+@transaction.atomic
+def reauth_confirm(*, request: HttpRequest, password: str) -> bool:
+    user = request.user
+    assert isinstance(user, User)
+    ok = user.check_password(password)
+    audit_record(
+        action="account.reauth",
+        actor=user,
+        target=user,
+        result=AuditResult.SUCCESS if ok else AuditResult.FAILURE,
+    )
+    if ok:
+        request.session[SESSION_REAUTH_AT] = timezone.now().timestamp()
+    return ok
+
+
+__all__ = ["actor_for"]

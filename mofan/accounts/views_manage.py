@@ -1,0 +1,257 @@
+"""Account administration for the committee admin (系统管理员) and security admin (安全管理员)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts import credentials, imports, lockout, selectors, services
+from mofan.accounts.forms import BulkFromUnitsForm, DeactivateForm, ImportForm, RoleGrantForm
+from mofan.accounts.models import LoginThrottle, RoleAssignment
+from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, Role
+from mofan.core.permissions import recent_auth_required, role_required
+from mofan.core.uploads import UploadRejected, check_xlsx
+from mofan.organizations import selectors as org_selectors
+from mofan.organizations.models import Committee
+
+MANAGERS = (Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN)
+
+
+def _committee(request: HttpRequest) -> Committee:
+    ids = request.actor.committees_with(*MANAGERS)  # type: ignore[attr-defined]
+    return get_object_or_404(Committee, pk__in=ids)
+
+
+@role_required(*MANAGERS)
+def account_list(request: HttpRequest) -> HttpResponse:
+    accounts = selectors.accounts_for(request.actor)  # type: ignore[attr-defined]
+    query = request.GET.get("q", "").strip()
+    if query:
+        accounts = accounts.filter(
+            Q(username__icontains=query)
+            | Q(full_name__icontains=query)
+            | Q(role_assignments__unit__name__icontains=query)
+        ).distinct()
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        accounts = accounts.filter(role_assignments__role=role).distinct()
+    locked_names = set(
+        LoginThrottle.objects.filter(key__startswith="account:", locked_until__isnull=False)
+        .values_list("key", flat=True)
+    )
+    rows = [(user, f"account:{user.username.lower()}" in locked_names) for user in accounts[:500]]
+    context = {"rows": rows, "query": query, "role": role, "roles": Role.choices}
+    template = "accounts/manage/list.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#account-rows"
+    return render(request, template, context)
+
+
+@role_required(*MANAGERS)
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    form = RoleGrantForm(
+        units=org_selectors.units_for(actor), roles=_grantable_roles(request)
+    )
+    locked = lockout.locked_until(user.username, None)
+    return render(
+        request,
+        "accounts/manage/detail.html",
+        {
+            "account": user,
+            "grant_form": form,
+            "deactivate_form": DeactivateForm(),
+            "locked_until": locked,
+            "is_security_admin": actor.has(Role.SECURITY_ADMIN),
+        },
+    )
+
+
+def _grantable_roles(request: HttpRequest) -> list[tuple[str, str]]:
+    if request.actor.has(Role.SECURITY_ADMIN):  # type: ignore[attr-defined]
+        return list(Role.choices)
+    return [(v, label) for v, label in Role.choices if v in GRANTABLE_BY_COMMITTEE_ADMIN]
+
+
+@require_POST
+@role_required(*MANAGERS)
+@recent_auth_required
+def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    form = RoleGrantForm(
+        request.POST, units=org_selectors.units_for(actor), roles=_grantable_roles(request)
+    )
+    if form.is_valid():
+        try:
+            services.role_grant(
+                user=user, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"], actor=actor
+            )
+            messages.success(request, _("角色已分配。"))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, _("请选择有效的角色和单位。"))
+    return redirect("accounts_manage:detail", pk=user.pk)
+
+
+@require_POST
+@role_required(*MANAGERS)
+@recent_auth_required
+def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    assignment = get_object_or_404(RoleAssignment, pk=assignment_pk, user=user)
+    try:
+        services.role_revoke(assignment=assignment, actor=actor)
+        messages.success(request, _("角色已撤销。"))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts_manage:detail", pk=user.pk)
+
+
+@require_POST
+@role_required(*MANAGERS)
+@recent_auth_required
+def account_active(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    active = request.POST.get("active") == "1"
+    form = DeactivateForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.account_set_active(user=user, active=active, actor=actor, reason=reason)
+        messages.success(request, _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。"))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts_manage:detail", pk=user.pk)
+
+
+@require_POST
+@role_required(*MANAGERS)
+@recent_auth_required
+def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    try:
+        password = services.password_reset(user=user, actor=actor)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts_manage:detail", pk=user.pk)
+    credentials.stash(request, [(user, password)])
+    return redirect("accounts_manage:credentials")
+
+
+@require_POST
+@role_required(Role.SECURITY_ADMIN)
+def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    services.account_unlock(user=user, actor=actor)
+    messages.success(request, _("账号已解锁。"))
+    return redirect("accounts_manage:detail", pk=user.pk)
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def bulk_from_units(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    committee = _committee(request)
+    units = org_selectors.units_for(actor).filter(committee=committee)
+    form = BulkFromUnitsForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        from mofan.accounts.models import User
+
+        taken = {u.lower() for u in User.objects.values_list("username", flat=True)}
+        specs = []
+        for unit in form.cleaned_data["units"]:
+            for role in form.cleaned_data["roles"]:
+                specs.append(
+                    services.AccountSpec(
+                        username=imports.username_for(unit, role, taken),
+                        full_name=f"{unit.short_name or unit.name}{Role(role).label}",
+                        role=role,
+                        unit=unit,
+                    )
+                )
+        try:
+            created = services.accounts_bulk_create(committee=committee, specs=specs, actor=actor)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            credentials.stash(request, created)
+            return redirect("accounts_manage:credentials")
+    return render(request, "accounts/manage/bulk_units.html", {"form": form})
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def bulk_import(request: HttpRequest) -> HttpResponse:
+    from django.conf import settings
+
+    actor = request.actor  # type: ignore[attr-defined]
+    committee = _committee(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            checked = check_xlsx(form.cleaned_data["file"], max_mb=settings.MOFAN_IMPORT_MAX_MB)
+        except UploadRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            report = imports.parse_accounts_sheet(checked.content, committee=committee)
+            if report.ok:
+                try:
+                    created = services.accounts_bulk_create(
+                        committee=committee, specs=report.specs, actor=actor
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    report.errors.append((0, " ".join(getattr(exc, "messages", [str(exc)]))))
+                else:
+                    credentials.stash(request, created)
+                    return redirect("accounts_manage:credentials")
+    return render(
+        request,
+        "accounts/manage/bulk_import.html",
+        {"form": form, "report": report},
+        status=400 if report and report.errors else 200,
+    )
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        imports.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''accounts-template.xlsx"
+    return response
+
+
+@role_required(*MANAGERS)
+def credentials_view(request: HttpRequest) -> HttpResponse:
+    rows = credentials.take_for_display(request)
+    return render(
+        request,
+        "accounts/manage/credentials.html",
+        {"rows": rows, "can_download": credentials.pending_download(request)},
+    )
+
+
+@require_POST
+@role_required(*MANAGERS)
+def credentials_download(request: HttpRequest) -> HttpResponse:
+    content = credentials.take_for_download(request)
+    if content is None:
+        messages.error(request, _("初始密码只能下载一次，已被下载或已失效。"))
+        return redirect("accounts_manage:list")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''initial-passwords.xlsx"
+    response["Cache-Control"] = "no-store"
+    return response

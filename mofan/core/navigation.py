@@ -1,0 +1,41 @@
+"""The navigation each role sees. Pages check permissions themselves; this only shows links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+
+
+def items_for(actor: Actor) -> list[NavItem]:
+    items = [NavItem(str(_("首页")), reverse("core:home"))]
+    if actor.has(Role.AUDITOR):
+        items.append(NavItem(str(_("审计日志")), reverse("audit:list")))
+        items.append(NavItem(str(_("完整性校验")), reverse("audit:verify")))
+        return items
+    if actor.is_committee_staff:
+        items.append(NavItem(str(_("单位")), reverse("organizations:unit_list")))
+        items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
+    elif actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER):
+        unit_id = actor.home_unit_id
+        items.append(
+            NavItem(str(_("本单位")), reverse("organizations:unit_detail", args=[unit_id]))
+        )
+        if actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER):
+            items.append(
+                NavItem(str(_("成员名册")), reverse("organizations:member_list", args=[unit_id]))
+            )
+            items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
+    if actor.has(Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN):
+        items.append(NavItem(str(_("账号管理")), reverse("accounts_manage:list")))
+    return items

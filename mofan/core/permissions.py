@@ -1,0 +1,53 @@
+"""View decorators: which roles may open a page, and pages that need a fresh password."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(*roles: str) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.actor.has(*roles):  # type: ignore[attr-defined]
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def recent_auth_required(view: View) -> View:
+    """Ask for the password again unless it was given in the last few minutes."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from mofan.accounts.services import reauth_recent
+
+        if not reauth_recent(request):
+            target = request.get_full_path() if request.method == "GET" else request.path
+            if request.method != "GET":
+                referer = request.headers.get("Referer", "")
+                target = referer if referer.startswith("/") else request.path
+            query = urlencode({"next": target})
+            if request.htmx:  # type: ignore[attr-defined]
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"{reverse('accounts:reauth')}?{query}"
+                return response
+            return redirect(f"{reverse('accounts:reauth')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,113 @@
+"""Reads of organisation data, scoped to what the actor may see or change.
+
+This is the one place that decides visibility: committee staff see every unit of their
+committee, unit roles see their own unit, everybody else sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+from mofan.organizations.models import Member, PartyOrganization, Unit
+
+STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
+
+
+def units_for(actor: Actor) -> QuerySet[Unit]:
+    committees = actor.committees_with(*STAFF)
+    units = actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
+    if not committees and not units:
+        return Unit.objects.none()
+    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+
+
+def units_editable_by(actor: Actor) -> QuerySet[Unit]:
+    return Unit.objects.filter(committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+
+
+def units_whose_roster_editable_by(actor: Actor) -> QuerySet[Unit]:
+    """Units whose party organisations and members the actor may change."""
+    committees = actor.committees_with(Role.COMMITTEE_ADMIN)
+    units = actor.units_with(Role.UNIT_ADMIN)
+    if not committees and not units:
+        return Unit.objects.none()
+    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+
+
+def units_whose_roster_visible_to(actor: Actor) -> QuerySet[Unit]:
+    """Members' personal data: committee staff and the unit's own admin and leader."""
+    committees = actor.committees_with(*STAFF)
+    units = actor.units_with(*UNIT_READERS)
+    if not committees and not units:
+        return Unit.objects.none()
+    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+
+
+def unit_list(actor: Actor) -> QuerySet[Unit]:
+    return (
+        units_for(actor)
+        .annotate(
+            org_count=Count("party_orgs", distinct=True),
+            member_count=Count("members", distinct=True),
+        )
+        .order_by("sort_order", "id")
+    )
+
+
+def party_orgs_for(actor: Actor) -> QuerySet[PartyOrganization]:
+    return PartyOrganization.objects.filter(unit__in=units_for(actor)).select_related(
+        "secretary", "parent", "unit"
+    )
+
+
+def party_orgs_editable_by(actor: Actor) -> QuerySet[PartyOrganization]:
+    return PartyOrganization.objects.filter(unit__in=units_whose_roster_editable_by(actor))
+
+
+def party_org_tree(unit: Unit) -> list[tuple[PartyOrganization, int]]:
+    """The unit's organisations in tree order with their depth, from one query."""
+    orgs = list(
+        PartyOrganization.objects.filter(unit=unit)
+        .select_related("secretary")
+        .prefetch_related(Prefetch("committee_members", queryset=Member.objects.only("name")))
+        .annotate(member_count=Count("members", distinct=True))
+        .order_by("sort_order", "id")
+    )
+    children: dict[int | None, list[PartyOrganization]] = {}
+    for org in orgs:
+        children.setdefault(org.parent_id, []).append(org)
+    ordered: list[tuple[PartyOrganization, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for org in children.get(parent, []):
+            ordered.append((org, depth))
+            walk(org.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def members_for(actor: Actor) -> QuerySet[Member]:
+    return Member.objects.filter(unit__in=units_whose_roster_visible_to(actor)).select_related(
+        "party_org", "unit"
+    )
+
+
+def members_editable_by(actor: Actor) -> QuerySet[Member]:
+    return Member.objects.filter(unit__in=units_whose_roster_editable_by(actor))
+
+
+def elections_due(actor: Actor, *, today: object = None) -> QuerySet[PartyOrganization]:
+    """Organisations whose 换届 is overdue or due within 90 days."""
+    import datetime
+
+    from django.utils import timezone
+
+    from mofan.organizations.models import ELECTION_WARNING_DAYS
+
+    day = today if isinstance(today, datetime.date) else timezone.localdate()
+    horizon = day + datetime.timedelta(days=ELECTION_WARNING_DAYS)
+    return party_orgs_for(actor).filter(election_due_on__lte=horizon).order_by("election_due_on")

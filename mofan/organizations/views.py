@@ -1,0 +1,216 @@
+"""Organisation pages. Every object is fetched through a scoped selector: outside it, 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts.roles import Role
+from mofan.core.permissions import role_required
+from mofan.organizations import selectors, services
+from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
+from mofan.organizations.models import Committee, Unit, UnitCategory
+
+
+def _form_errors_to(form: object, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None  # type: ignore[attr-defined]
+            for error in errors:
+                form.add_error(target, error)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, exc)  # type: ignore[attr-defined]
+
+
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    units = selectors.unit_list(actor)
+    query = request.GET.get("q", "").strip()
+    if query:
+        units = units.filter(
+            Q(name__icontains=query) | Q(short_name__icontains=query) | Q(credit_code__icontains=query)
+        )
+    category = request.GET.get("category", "")
+    if category in UnitCategory.values:
+        units = units.filter(category=category)
+    page = Paginator(units, 100).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "category": category,
+        "categories": UnitCategory.choices,
+        "can_edit": selectors.units_editable_by(actor).exists(),
+    }
+    template = "organizations/unit_list.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#unit-rows"
+    return render(request, template, context)
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    unit = get_object_or_404(selectors.units_for(actor), pk=pk)
+    today = timezone.localdate()
+    tree = [(org, depth, org.election_status(today)) for org, depth in selectors.party_org_tree(unit)]
+    return render(
+        request,
+        "organizations/unit_detail.html",
+        {
+            "unit": unit,
+            "tree": tree,
+            "can_edit_unit": selectors.units_editable_by(actor).filter(pk=pk).exists(),
+            "can_edit_roster": selectors.units_whose_roster_editable_by(actor).filter(pk=pk).exists(),
+            "can_see_roster": selectors.units_whose_roster_visible_to(actor).filter(pk=pk).exists(),
+        },
+    )
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if pk is None:
+        committee = get_object_or_404(Committee, pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+        unit = Unit(committee=committee)
+    else:
+        unit = get_object_or_404(selectors.units_editable_by(actor), pk=pk)
+    form = UnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.unit_save(unit=form.instance, actor=actor)
+        except ValidationError as exc:
+            _form_errors_to(form, exc)
+        else:
+            messages.success(request, _("单位信息已保存。"))
+            return redirect("organizations:unit_detail", pk=unit.pk)
+    return render(request, "organizations/unit_form.html", {"form": form, "unit": unit})
+
+
+@login_required
+def party_org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    org = get_object_or_404(selectors.party_orgs_for(actor), pk=pk)
+    return render(
+        request,
+        "organizations/party_org_detail.html",
+        {
+            "org": org,
+            "status": org.election_status(),
+            "can_edit": selectors.party_orgs_editable_by(actor).filter(pk=pk).exists(),
+            "committee_members": org.committee_members.all(),
+            "children": org.children.all(),
+        },
+    )
+
+
+@login_required
+def party_org_edit(request: HttpRequest, unit_pk: int | None = None, pk: int | None = None) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if pk is None:
+        unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
+        org = None
+    else:
+        org = get_object_or_404(selectors.party_orgs_editable_by(actor), pk=pk)
+        unit = org.unit
+    form = PartyOrgForm(request.POST or None, instance=org, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.party_org_save(
+                org=form.save(commit=False),
+                committee_members=list(form.cleaned_data["committee_members"]),
+                actor=actor,
+            )
+        except ValidationError as exc:
+            _form_errors_to(form, exc)
+        else:
+            messages.success(request, _("党组织信息已保存。"))
+            return redirect("organizations:party_org_detail", pk=saved.pk)
+    return render(
+        request, "organizations/party_org_form.html", {"form": form, "unit": unit, "org": org}
+    )
+
+
+@require_POST
+@login_required
+def party_org_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    org = get_object_or_404(selectors.party_orgs_editable_by(actor), pk=pk)
+    unit_pk = org.unit_id
+    try:
+        services.party_org_delete(org=org, actor=actor)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("organizations:party_org_detail", pk=pk)
+    messages.success(request, _("党组织已删除。"))
+    return redirect("organizations:unit_detail", pk=unit_pk)
+
+
+@login_required
+def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    unit = get_object_or_404(selectors.units_whose_roster_visible_to(actor), pk=unit_pk)
+    members = selectors.members_for(actor).filter(unit=unit)
+    query = request.GET.get("q", "").strip()
+    if query:
+        members = members.filter(Q(name__icontains=query) | Q(post__icontains=query))
+    return render(
+        request,
+        "organizations/member_list.html",
+        {
+            "unit": unit,
+            "members": members,
+            "query": query,
+            "can_edit": selectors.units_whose_roster_editable_by(actor).filter(pk=unit_pk).exists(),
+        },
+    )
+
+
+@login_required
+def member_edit(request: HttpRequest, unit_pk: int | None = None, pk: int | None = None) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if pk is None:
+        unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
+        member = None
+    else:
+        member = get_object_or_404(selectors.members_editable_by(actor), pk=pk)
+        unit = member.unit
+    form = MemberForm(request.POST or None, instance=member, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_save(member=form.save(commit=False), actor=actor)
+        except ValidationError as exc:
+            _form_errors_to(form, exc)
+        else:
+            messages.success(request, _("成员信息已保存。"))
+            return redirect("organizations:member_list", unit_pk=unit.pk)
+    return render(
+        request, "organizations/member_form.html", {"form": form, "unit": unit, "member": member}
+    )
+
+
+@require_POST
+@login_required
+def member_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    member = get_object_or_404(selectors.members_editable_by(actor), pk=pk)
+    unit_pk = member.unit_id
+    services.member_delete(member=member, actor=actor)
+    messages.success(request, _("成员已删除。"))
+    return redirect("organizations:member_list", unit_pk=unit_pk)
+
+
+@login_required
+def elections(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    rows = [(org, org.election_status(today)) for org in selectors.elections_due(actor, today=today)]
+    return render(request, "organizations/elections.html", {"rows": rows})
