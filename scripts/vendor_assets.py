@@ -24,7 +24,12 @@ LIBRARIES = [
         {"css/pico.min.css": "pico.min.css", "LICENSE.md": "LICENSE.md"},
         "pico",
     ),
-    ("echarts", "6.1.0", {"dist/echarts.min.js": "echarts.min.js", "LICENSE": "LICENSE"}, "echarts"),
+    (
+        "echarts",
+        "6.1.0",
+        {"dist/echarts.min.js": "echarts.min.js", "LICENSE": "LICENSE"},
+        "echarts",
+    ),
 ]
 
 

@@ -38,7 +38,9 @@ def login(client):
     from tests.factories import PASSWORD
 
     def do(user, password=PASSWORD):
-        response = client.post("/accounts/login/", {"username": user.username, "password": password})
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": password}
+        )
         assert response.status_code == 302, response.content.decode()[:500]
         return client
 

@@ -84,7 +84,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-def make_user(role: str, *, committee: Committee | None = None, unit: Unit | None = None, **kw: object) -> User:
+def make_user(
+    role: str, *, committee: Committee | None = None, unit: Unit | None = None, **kw: object
+) -> User:
     """An account holding one role: committee roles need a committee, unit roles a unit."""
     if unit is not None:
         committee = unit.committee

@@ -32,7 +32,9 @@ class OtpForm(forms.Form):
 
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
-        label=_("当前密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("当前密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password1 = forms.CharField(
         label=_("新密码"),
@@ -42,7 +44,9 @@ class PasswordChangeForm(forms.Form):
         help_text=password_validation.password_validators_help_text_html,
     )
     new_password2 = forms.CharField(
-        label=_("确认新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("确认新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
@@ -81,7 +85,10 @@ class BulkFromUnitsForm(forms.Form):
     )
     roles = forms.MultipleChoiceField(
         label=_("为每个单位创建"),
-        choices=[(Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label), (Role.UNIT_LEADER.value, Role.UNIT_LEADER.label)],
+        choices=[
+            (Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label),
+            (Role.UNIT_LEADER.value, Role.UNIT_LEADER.label),
+        ],
         initial=[Role.UNIT_ADMIN.value],
         widget=forms.CheckboxSelectMultiple,
     )
@@ -99,7 +106,7 @@ class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
     unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none(), required=False)
 
-    def __init__(self, *args: Any, units: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, roles: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["role"].choices = roles  # type: ignore[attr-defined]

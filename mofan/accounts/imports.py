@@ -62,14 +62,16 @@ def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportRepor
         report.errors.append((1, _("表头缺少列：%(cols)s。") % {"cols": "、".join(missing)}))
         return report
     index = {name: names.index(name) for name in COLUMNS if name in names}
-    units = {}
-    for unit in Unit.objects.filter(committee=committee):
-        units[unit.name] = unit
-        if unit.short_name:
-            units.setdefault(unit.short_name, unit)
+    units: dict[str, Unit] = {}
+    for known in Unit.objects.filter(committee=committee):
+        units[known.name] = known
+        if known.short_name:
+            units.setdefault(known.short_name, known)
     taken = {u.lower() for u in User.objects.values_list("username", flat=True)}
     in_file: set[str] = set()
     pending: list[tuple[int, Unit, str, str, str, str]] = []
+    unit: Unit | None
+    role: str | None
     for number, row in enumerate(rows, start=2):
         if number - 1 > MAX_ROWS:
             report.errors.append((number, _("行数超过上限 %(n)d。") % {"n": MAX_ROWS}))
@@ -99,7 +101,10 @@ def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportRepor
             )
         username = cell("用户名")
         if username:
-            if not username.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(username) > 150:
+            if (
+                not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+                or len(username) > 150
+            ):
                 problems.append(_("用户名只能包含字母、数字和 - _ ."))
             elif username.lower() in taken:
                 problems.append(_("用户名“%(u)s”已被使用") % {"u": username})
@@ -119,11 +124,13 @@ def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportRepor
         report.errors.append((2, _("表中没有需要创建的账号。")))
     if report.errors:
         return report
-    for _number, unit, full_name, role, username, phone in pending:
+    for _number, row_unit, full_name, row_role, username, phone in pending:
         if not username:
-            username = username_for(unit, role, taken | in_file)
+            username = username_for(row_unit, row_role, taken | in_file)
         report.specs.append(
-            AccountSpec(username=username, full_name=full_name, role=role, unit=unit, phone=phone)
+            AccountSpec(
+                username=username, full_name=full_name, role=row_role, unit=row_unit, phone=phone
+            )
         )
     return report
 

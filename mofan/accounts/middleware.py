@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts import services, totp
 from mofan.accounts.access import actor_for
+from mofan.accounts.models import User
 
 # Paths a user who must first change the password or enrol 2FA can still reach.
 _POLICY_EXEMPT = ("/accounts/", "/static/")
@@ -53,16 +54,16 @@ class AccountPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = SimpleLazyObject(lambda: actor_for(request.user))  # type: ignore[attr-defined]
+        request.actor = SimpleLazyObject(lambda: actor_for(request.user))  # type: ignore[arg-type,attr-defined]
         user = request.user
-        if user.is_authenticated and not request.path.startswith(_POLICY_EXEMPT):
-            if user.must_change_password or services.password_expired(user):  # type: ignore[arg-type]
+        if isinstance(user, User) and not request.path.startswith(_POLICY_EXEMPT):
+            if user.must_change_password or services.password_expired(user):
                 return redirect("accounts:password_change")
             required = set(settings.MOFAN_REQUIRE_2FA_ROLES)
             if (
                 required
                 and request.actor.has(*required)  # type: ignore[attr-defined]
-                and not totp.has_confirmed_device(user)  # type: ignore[arg-type]
+                and not totp.has_confirmed_device(user)
             ):
                 messages.warning(request, _("您的角色要求启用双因素认证，请先完成设置。"))
                 return redirect("accounts:totp_setup")

@@ -104,6 +104,9 @@ class TotpDevice(models.Model):
     # The last accepted 30-second step: a code is never accepted twice (replay protection).
     last_step = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"TOTP({self.user_id})"
+
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
@@ -114,6 +117,9 @@ class RecoveryCode(models.Model):
     code_hash = models.CharField(max_length=128)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"RecoveryCode({self.user_id})"
+
 
 class LoginThrottle(models.Model):
     """Failed-login counters, kept in the database so a lock survives a restart."""
@@ -122,3 +128,6 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -32,7 +32,9 @@ class LengthValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if len(password) < self.min_length:
             raise ValidationError(
-                _("密码至少需要 %(n)d 个字符。"), code="password_too_short", params={"n": self.min_length}
+                _("密码至少需要 %(n)d 个字符。"),
+                code="password_too_short",
+                params={"n": self.min_length},
             )
         if len(password) > MAX_LENGTH:
             raise ValidationError(
@@ -74,16 +76,16 @@ class CommonPasswordValidator(DjangoCommonPasswordValidator):
         try:
             super().validate(password, user)
         except ValidationError as exc:
-            raise ValidationError(_("该密码过于常见，请换一个。"), code="password_too_common") from exc
+            raise ValidationError(
+                _("该密码过于常见，请换一个。"), code="password_too_common"
+            ) from exc
 
     def get_help_text(self) -> str:
         return _("不能是常见密码。")
 
 
 _SYMBOLS = "!@#$%^&*-_=+?"
-_ALPHABET = (
-    "".join(c for c in string.ascii_letters if c not in "IlO") + "23456789" + _SYMBOLS
-)
+_ALPHABET = "".join(c for c in string.ascii_letters if c not in "IlO") + "23456789" + _SYMBOLS
 
 
 def random_password(length: int = 14) -> str:

@@ -19,9 +19,7 @@ def accounts_for(actor: Actor) -> QuerySet[User]:
     privileged = RoleAssignment.objects.filter(user=OuterRef("pk")).exclude(
         role__in=GRANTABLE_BY_COMMITTEE_ADMIN
     )
-    condition = Q(committee_id__in=security) | (
-        Q(committee_id__in=admin) & ~Exists(privileged)
-    )
+    condition = Q(committee_id__in=security) | (Q(committee_id__in=admin) & ~Exists(privileged))
     return (
         User.objects.filter(condition)
         .exclude(pk=actor.user.pk)

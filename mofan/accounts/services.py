@@ -63,7 +63,9 @@ def _validate_assignment(*, role: str, unit: Unit | None, committee: Committee) 
     if role in UNIT_ROLES and unit is None:
         raise ValidationError(_("“%(role)s”角色必须指定单位。") % {"role": _role_label(role)})
     if role in COMMITTEE_ROLES and role != Role.REVIEWER and unit is not None:
-        raise ValidationError(_("“%(role)s”角色属于工委，不能指定单位。") % {"role": _role_label(role)})
+        raise ValidationError(
+            _("“%(role)s”角色属于工委，不能指定单位。") % {"role": _role_label(role)}
+        )
     if unit is not None and unit.committee_id != committee.pk:
         raise ValidationError(_("单位不属于本工委。"))
 
@@ -292,9 +294,7 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
         local = timezone.localtime(until)
         return LoginOutcome(
             None,
-            _(
-                "该账号因连续登录失败已被锁定，请于 %(time)s 后再试，或联系安全管理员解锁。"
-            )
+            _("该账号因连续登录失败已被锁定，请于 %(time)s 后再试，或联系安全管理员解锁。")
             % {"time": local.strftime("%H:%M")},
         )
     user = User.objects.filter(username__iexact=username).first()

@@ -42,9 +42,7 @@ def totp_begin(*, user: User) -> TotpDevice:
 
 
 def provisioning_uri(device: TotpDevice) -> str:
-    return pyotp.TOTP(device.secret).provisioning_uri(
-        name=device.user.username, issuer_name=ISSUER
-    )
+    return pyotp.TOTP(device.secret).provisioning_uri(name=device.user.username, issuer_name=ISSUER)
 
 
 def qr_svg(device: TotpDevice) -> str:

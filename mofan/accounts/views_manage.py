@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -41,8 +43,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
     if role in Role.values:
         accounts = accounts.filter(role_assignments__role=role).distinct()
     locked_names = set(
-        LoginThrottle.objects.filter(key__startswith="account:", locked_until__isnull=False)
-        .values_list("key", flat=True)
+        LoginThrottle.objects.filter(
+            key__startswith="account:", locked_until__isnull=False
+        ).values_list("key", flat=True)
     )
     rows = [(user, f"account:{user.username.lower()}" in locked_names) for user in accounts[:500]]
     context = {"rows": rows, "query": query, "role": role, "roles": Role.choices}
@@ -56,9 +59,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
-    form = RoleGrantForm(
-        units=org_selectors.units_for(actor), roles=_grantable_roles(request)
-    )
+    form = RoleGrantForm(units=org_selectors.units_for(actor), roles=_grantable_roles(request))
     locked = lockout.locked_until(user.username, None)
     return render(
         request,
@@ -73,7 +74,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _grantable_roles(request: HttpRequest) -> list[tuple[str, str]]:
+def _grantable_roles(request: HttpRequest) -> list[tuple[str, Any]]:
     if request.actor.has(Role.SECURITY_ADMIN):  # type: ignore[attr-defined]
         return list(Role.choices)
     return [(v, label) for v, label in Role.choices if v in GRANTABLE_BY_COMMITTEE_ADMIN]
@@ -91,7 +92,10 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.role_grant(
-                user=user, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"], actor=actor
+                user=user,
+                role=form.cleaned_data["role"],
+                unit=form.cleaned_data["unit"],
+                actor=actor,
             )
             messages.success(request, _("角色已分配。"))
         except (ValidationError, PermissionDenied) as exc:
@@ -127,7 +131,9 @@ def account_active(request: HttpRequest, pk: int) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         services.account_set_active(user=user, active=active, actor=actor, reason=reason)
-        messages.success(request, _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。"))
+        messages.success(
+            request, _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。")
+        )
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     return redirect("accounts_manage:detail", pk=user.pk)

@@ -54,3 +54,6 @@ class AuditCheckpoint(models.Model):
 
     class Meta:
         ordering = ["-through_id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint through #{self.through_id}"

@@ -49,9 +49,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     template = "audit/entry_list.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#entries"
-    return render(
-        request, template, {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
 @role_required(Role.AUDITOR)

@@ -32,12 +32,19 @@ def committee_overview(actor: Actor) -> dict[str, Any]:
 def unit_overview(actor: Actor) -> list[dict[str, Any]]:
     today = timezone.localdate()
     result = []
-    units = org.units_for(actor).filter(pk__in=actor.unit_roles).annotate(
-        org_count=Count("party_orgs", distinct=True), member_count=Count("members", distinct=True)
+    units = (
+        org.units_for(actor)
+        .filter(pk__in=actor.unit_roles)
+        .annotate(
+            org_count=Count("party_orgs", distinct=True),
+            member_count=Count("members", distinct=True),
+        )
     )
     for unit in units:
         due = org.elections_due(actor, today=today).filter(unit=unit)
-        result.append({"unit": unit, "elections_due": list(due), "roles": actor.unit_roles[unit.pk]})
+        result.append(
+            {"unit": unit, "elections_due": list(due), "roles": actor.unit_roles[unit.pk]}
+        )
     return result
 
 
@@ -45,9 +52,7 @@ def security_overview(actor: Actor) -> dict[str, Any]:
     accounts = accounts_for(actor)
     now = timezone.now()
     locked = LoginThrottle.objects.filter(key__startswith="account:", locked_until__gt=now).count()
-    with_2fa = TotpDevice.objects.filter(
-        user__in=accounts, confirmed_at__isnull=False
-    ).count()
+    with_2fa = TotpDevice.objects.filter(user__in=accounts, confirmed_at__isnull=False).count()
     return {
         "accounts": accounts.count(),
         "inactive": accounts.filter(is_active=False).count(),

@@ -34,16 +34,44 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "core/error.html", {"code": 403, "title": "页面已过期", "message": "表单已过期或来源无法确认，请刷新页面后重试。"}, status=403)
+    return render(
+        request,
+        "core/error.html",
+        {
+            "code": 403,
+            "title": "页面已过期",
+            "message": "表单已过期或来源无法确认，请刷新页面后重试。",
+        },
+        status=403,
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "core/error.html", {"code": 404, "title": "页面不存在", "message": "您访问的页面不存在，或您无权查看。"}, status=404)
+    return render(
+        request,
+        "core/error.html",
+        {"code": 404, "title": "页面不存在", "message": "您访问的页面不存在，或您无权查看。"},
+        status=404,
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "core/error.html", {"code": 403, "title": "无权访问", "message": "您的角色无权进行此操作。"}, status=403)
+    return render(
+        request,
+        "core/error.html",
+        {"code": 403, "title": "无权访问", "message": "您的角色无权进行此操作。"},
+        status=403,
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/error.html", {"code": 500, "title": "系统错误", "message": "系统出现错误，已记录。请稍后重试或联系管理员。"}, status=500)
+    return render(
+        request,
+        "core/error.html",
+        {
+            "code": 500,
+            "title": "系统错误",
+            "message": "系统出现错误，已记录。请稍后重试或联系管理员。",
+        },
+        status=500,
+    )

@@ -113,7 +113,7 @@ class PartyOrganization(models.Model):
         related_name="+",
         verbose_name=_("书记"),
     )
-    committee_members = models.ManyToManyField(
+    committee_members = models.ManyToManyField(  # type: ignore[var-annotated]
         "Member", blank=True, related_name="committee_seats", verbose_name=_("委员")
     )
     elected_on = models.DateField(_("选举日期"), null=True, blank=True)

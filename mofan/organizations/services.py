@@ -22,7 +22,11 @@ from mofan.organizations.models import (
 
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     data = model_to_dict(obj, fields=fields)
-    return {k: (str(v) if v is not None and not isinstance(v, int | bool | str) else v) for k, v in data.items() if k != "committee_members"}
+    return {
+        k: (str(v) if v is not None and not isinstance(v, int | bool | str) else v)
+        for k, v in data.items()
+        if k != "committee_members"
+    }
 
 
 UNIT_FIELDS = ["name", "short_name", "credit_code", "category", "sort_order", "is_active"]

@@ -37,7 +37,9 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         units = units.filter(
-            Q(name__icontains=query) | Q(short_name__icontains=query) | Q(credit_code__icontains=query)
+            Q(name__icontains=query)
+            | Q(short_name__icontains=query)
+            | Q(credit_code__icontains=query)
         )
     category = request.GET.get("category", "")
     if category in UnitCategory.values:
@@ -61,7 +63,9 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     unit = get_object_or_404(selectors.units_for(actor), pk=pk)
     today = timezone.localdate()
-    tree = [(org, depth, org.election_status(today)) for org, depth in selectors.party_org_tree(unit)]
+    tree = [
+        (org, depth, org.election_status(today)) for org, depth in selectors.party_org_tree(unit)
+    ]
     return render(
         request,
         "organizations/unit_detail.html",
@@ -69,7 +73,9 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "tree": tree,
             "can_edit_unit": selectors.units_editable_by(actor).filter(pk=pk).exists(),
-            "can_edit_roster": selectors.units_whose_roster_editable_by(actor).filter(pk=pk).exists(),
+            "can_edit_roster": selectors.units_whose_roster_editable_by(actor)
+            .filter(pk=pk)
+            .exists(),
             "can_see_roster": selectors.units_whose_roster_visible_to(actor).filter(pk=pk).exists(),
         },
     )
@@ -113,7 +119,9 @@ def party_org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def party_org_edit(request: HttpRequest, unit_pk: int | None = None, pk: int | None = None) -> HttpResponse:
+def party_org_edit(
+    request: HttpRequest, unit_pk: int | None = None, pk: int | None = None
+) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if pk is None:
         unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
@@ -175,7 +183,9 @@ def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
 
 
 @login_required
-def member_edit(request: HttpRequest, unit_pk: int | None = None, pk: int | None = None) -> HttpResponse:
+def member_edit(
+    request: HttpRequest, unit_pk: int | None = None, pk: int | None = None
+) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if pk is None:
         unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
@@ -212,5 +222,7 @@ def member_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def elections(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     today = timezone.localdate()
-    rows = [(org, org.election_status(today)) for org in selectors.elections_due(actor, today=today)]
+    rows = [
+        (org, org.election_status(today)) for org in selectors.elections_due(actor, today=today)
+    ]
     return render(request, "organizations/elections.html", {"rows": rows})

@@ -13,6 +13,14 @@ def test_unit_admin_sees_home_and_own_unit(login, unit_a, unit_b):
 def test_committee_admin_pages(login, unit_a):
     user = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
     client = login(user)
-    for url in ["/", "/org/units/", f"/org/units/{unit_a.pk}/", "/manage/accounts/", "/manage/accounts/bulk/units/", "/manage/accounts/bulk/import/", "/org/elections/"]:
+    for url in [
+        "/",
+        "/org/units/",
+        f"/org/units/{unit_a.pk}/",
+        "/manage/accounts/",
+        "/manage/accounts/bulk/units/",
+        "/manage/accounts/bulk/import/",
+        "/org/elections/",
+    ]:
         r = client.get(url)
         assert r.status_code == 200, (url, r.content.decode()[:300])

@@ -4,49 +4,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('through_id', models.BigIntegerField()),
-                ('through_mac', models.CharField(max_length=64)),
-                ('purged_count', models.BigIntegerField()),
-                ('algorithm', models.CharField(max_length=16)),
-                ('mac', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("through_id", models.BigIntegerField()),
+                ("through_mac", models.CharField(max_length=64)),
+                ("purged_count", models.BigIntegerField()),
+                ("algorithm", models.CharField(max_length=16)),
+                ("mac", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['-through_id'],
+                "ordering": ["-through_id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='操作人编号')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='操作人')),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='客户端地址')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='操作')),
-                ('result', models.CharField(choices=[('success', '成功'), ('failure', '失败'), ('denied', '拒绝')], max_length=16, verbose_name='结果')),
-                ('object_type', models.CharField(blank=True, max_length=64, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象编号')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='数据')),
-                ('algorithm', models.CharField(max_length=16)),
-                ('prev_mac', models.CharField(max_length=64)),
-                ('mac', models.CharField(max_length=64, unique=True)),
+                ("id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                (
+                    "actor_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="操作人编号"
+                    ),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="操作人")),
+                (
+                    "client_ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="客户端地址"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="操作")),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("success", "成功"), ("failure", "失败"), ("denied", "拒绝")],
+                        max_length=16,
+                        verbose_name="结果",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=64, verbose_name="对象类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象编号")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="数据")),
+                ("algorithm", models.CharField(max_length=16)),
+                ("prev_mac", models.CharField(max_length=64)),
+                ("mac", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['-id'],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["-id"],
             },
         ),
     ]
