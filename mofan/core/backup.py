@@ -237,7 +237,13 @@ def create_backup(output: Path | None = None) -> BackupResult:
         partial = Path(work) / "archive.partial"
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(dump, arcname=dump.name, recursive=False)
-            manifest["media"] = _add_media(tar, media_root, skip={output, partial})
+            # Never archive this backup's work files, nor backup directories inside MEDIA_ROOT.
+            skip = [Path(work).resolve()]
+            media = media_root.resolve()
+            for backups in (output.parent, (Path(settings.VAR_DIR) / "backups").resolve()):
+                if backups != media and backups.is_relative_to(media):
+                    skip.append(backups)
+            manifest["media"] = _add_media(tar, media_root, skip=skip)
             body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST_NAME)
             info.size = len(body)
@@ -253,10 +259,11 @@ def create_backup(output: Path | None = None) -> BackupResult:
     return BackupResult(path=output, manifest=manifest)
 
 
-def _add_media(tar: tarfile.TarFile, root: Path, *, skip: set[Path]) -> dict[str, int]:
+def _add_media(tar: tarfile.TarFile, root: Path, *, skip: list[Path]) -> dict[str, int]:
     files = size = 0
     for path in _media_files(root):
-        if path.resolve() in skip:
+        resolved = path.resolve()
+        if any(resolved.is_relative_to(directory) for directory in skip):
             continue
         arcname = f"{MEDIA_DIR}/{path.relative_to(root).as_posix()}"
         try:
