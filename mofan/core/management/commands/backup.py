@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from mofan.audit.services import audit_record
 from mofan.core.backup import BackupError, create_backup
 
 
@@ -31,6 +33,16 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         manifest = result.manifest
+        # Recorded after the snapshot, so the archive's chain head is the entry before this one.
+        with transaction.atomic():
+            audit_record(
+                action="system.backup",
+                actor_name="backup",
+                extra={
+                    "archive": result.path.name,
+                    "audit_head_id": manifest.get("audit", {}).get("head_id"),
+                },
+            )
         self.stdout.write(f"Backup written: {result.path}")
         self.stdout.write(f"  size:     {result.path.stat().st_size} bytes")
         self.stdout.write(f"  created:  {manifest['created_at']}")

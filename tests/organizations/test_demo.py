@@ -1,0 +1,85 @@
+"""Demo data: seed 001's committee with exactly the 70 units of annex 1, idempotent loading,
+one account per role, refused in production unless forced."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.roles import Role
+from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
+from mofan.organizations.validators import validate_credit_code
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "001_72b6ce2df04f0b6b.txt"
+
+
+def annex_1_names() -> list[str]:
+    text = SEED.read_text(encoding="utf-8")
+    after = text[text.index("（共70家）") :].splitlines()[1]
+    return [name.strip() for name in after.split("、")]
+
+
+@pytest.mark.django_db
+def test_load_demo_reproduces_annex_1_and_every_role(capsys):
+    call_command("load_demo")
+    committee = Committee.objects.get(code="jiaozuo")
+    names = list(Unit.objects.filter(committee=committee).values_list("name", flat=True))
+    if SEED.exists():
+        assert names == annex_1_names()
+    assert len(names) == 70
+    assert len(set(names)) == 70
+    for code in Unit.objects.values_list("credit_code", flat=True):
+        validate_credit_code(code)  # every demo code is a valid GB 32100 code
+    for unit in Unit.objects.all():
+        orgs = PartyOrganization.objects.filter(unit=unit)
+        assert orgs.filter(kind="branch").exists()
+        assert orgs.filter(kind="group", parent__kind="branch").exists()
+        assert Member.objects.filter(unit=unit).count() >= 4
+    held = set(RoleAssignment.objects.values_list("role", flat=True))
+    assert held == set(Role.values)
+    # The audit trail records the load.
+    from mofan.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="demo.load").count() == 1
+
+
+@pytest.mark.django_db
+def test_second_load_keeps_what_users_changed():
+    call_command("load_demo")
+    unit = Unit.objects.get(name="市委办公室")
+    unit.short_name = "市委办（已修改）"
+    unit.save()
+    Member.objects.filter(unit=unit).first().delete()
+    members_before = Member.objects.count()
+    call_command("load_demo")
+    unit.refresh_from_db()
+    assert unit.short_name == "市委办（已修改）"
+    assert Member.objects.count() == members_before
+    assert Unit.objects.count() == 70
+
+
+@pytest.mark.django_db
+def test_demo_refused_in_production_unless_forced(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="生产环境"):
+        call_command("load_demo")
+    assert not Committee.objects.exists()
+    call_command("load_demo", "--force")
+    assert Unit.objects.count() == 70
+
+
+@pytest.mark.django_db
+def test_demo_accounts_printed(capsys):
+    call_command("load_demo")
+    call_command("demo_accounts")
+    out = capsys.readouterr().out
+    for username in ["gw_admin", "gw_auditor", "unit001_admin", "reviewer1"]:
+        assert re.search(rf"^\s+{username}\s", out, re.M)
+    User.objects.filter(username="gw_auditor").update(is_active=False)
+    call_command("demo_accounts")
+    assert "gw_auditor" not in capsys.readouterr().out
