@@ -20,6 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-runtime
 
 run: $(VENV)/.installed-runtime
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_templates
 	$(PY) manage.py load_demo
 	$(PY) manage.py demo_accounts
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

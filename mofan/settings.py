@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "mofan.audit",
     "mofan.accounts",
     "mofan.organizations",
+    "mofan.indicators",
 ]
 
 MIDDLEWARE = [

@@ -124,9 +124,12 @@ def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportRepor
         report.errors.append((2, _("表中没有需要创建的账号。")))
     if report.errors:
         return report
+    # One reserved set for the whole sheet: every generated name is added to it, so two rows for
+    # the same unit and role get different names.
+    reserved = taken | in_file
     for _number, row_unit, full_name, row_role, username, phone in pending:
         if not username:
-            username = username_for(row_unit, row_role, taken | in_file)
+            username = username_for(row_unit, row_role, reserved)
         report.specs.append(
             AccountSpec(
                 username=username, full_name=full_name, role=row_role, unit=row_unit, phone=phone

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +21,22 @@ from mofan.accounts.models import User
 
 # Paths a user who must first change the password or enrol 2FA can still reach.
 _POLICY_EXEMPT = ("/accounts/", "/static/")
+
+
+def _with_message(request: HttpRequest, level: int, text: str, response: HttpResponse) -> HttpResponse:
+    """Queue a flash message from a middleware that runs before MessageMiddleware.
+
+    These middlewares sit above MessageMiddleware in settings.MIDDLEWARE and answer without
+    calling the rest of the chain, so they set up and store the messages themselves (the
+    message survives the logout: the default storage tries a cookie first).
+    """
+    storage = getattr(request, "_messages", None)
+    if storage is None:
+        storage = default_storage(request)
+        request._messages = storage  # type: ignore[attr-defined]
+    messages.add_message(request, level, text)
+    storage.update(response)
+    return response
 
 
 class SessionLifetimeMiddleware:
@@ -36,12 +54,17 @@ class SessionLifetimeMiddleware:
             if now - seen_at > idle or now - auth_at > absolute:
                 reason = "idle" if now - seen_at > idle else "absolute"
                 services.logout_complete(request=request, reason=reason)
-                messages.info(request, _("会话已超时，请重新登录。"))
-                if request.htmx:  # type: ignore[attr-defined]
+                response: HttpResponse
+                # HtmxMiddleware runs later (request.htmx is not set yet): read the header.
+                if request.headers.get("HX-Request") == "true":
                     response = HttpResponse(status=204)
                     response["HX-Redirect"] = reverse("accounts:login")
-                    return response
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+                else:
+                    query = urlencode({"next": request.get_full_path()})
+                    response = redirect(f"{reverse('accounts:login')}?{query}")
+                return _with_message(
+                    request, messages.INFO, _("会话已超时，请重新登录。"), response
+                )
             if now - seen_at > 30:
                 request.session[services.SESSION_SEEN_AT] = now
         return self.get_response(request)
@@ -65,6 +88,10 @@ class AccountPolicyMiddleware:
                 and request.actor.has(*required)  # type: ignore[attr-defined]
                 and not totp.has_confirmed_device(user)
             ):
-                messages.warning(request, _("您的角色要求启用双因素认证，请先完成设置。"))
-                return redirect("accounts:totp_setup")
+                return _with_message(
+                    request,
+                    messages.WARNING,
+                    _("您的角色要求启用双因素认证，请先完成设置。"),
+                    redirect("accounts:totp_setup"),
+                )
         return self.get_response(request)

@@ -45,6 +45,11 @@ def _actor_parts(actor: Any) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
+def _bounded(value: str, model: type[models.Model], field: str) -> str:
+    limit = model._meta.get_field(field).max_length  # type: ignore[union-attr]
+    return value[:limit] if limit else value
+
+
 def audit_record(
     *,
     action: str,
@@ -71,6 +76,12 @@ def audit_record(
         data["extra"] = extra
     data = chain.mask_secrets(data)
     actor_id, name = _actor_parts(actor)
+    # Bounded to the column sizes before the MAC is computed: free text such as a username typed
+    # into the login form must neither overflow a column (PostgreSQL refuses, SQLite does not)
+    # nor make the stored entry differ from the one that was signed.
+    name = _bounded(name or actor_name, AuditEntry, "actor_name")
+    object_type = _bounded(object_type, AuditEntry, "object_type")
+    object_id = _bounded(str(object_id), AuditEntry, "object_id")
     with transaction.atomic():
         _lock_chain()
         last_id, prev_mac = _chain_tail()
@@ -80,7 +91,7 @@ def audit_record(
             id=last_id + 1,
             created_at=now,
             actor_id=actor_id,
-            actor_name=name or actor_name,
+            actor_name=name,
             client_ip=current_client_ip.get(),
             action=action,
             result=str(result),

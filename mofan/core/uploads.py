@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 MAX_ARCHIVE_ENTRIES = 500
 MAX_ARCHIVE_UNPACKED = 100 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_FROM = 1024 * 1024
 
 
 class UploadRejected(ValueError):
@@ -52,6 +54,12 @@ def check_archive(content: bytes) -> None:
         raise UploadRejected(_("文件结构异常（内部条目过多），已拒绝。"))
     if sum(info.file_size for info in infos) > MAX_ARCHIVE_UNPACKED:
         raise UploadRejected(_("文件解压后过大，已拒绝。"))
+    for info in infos:
+        # A genuine spreadsheet part compresses maybe 20 to 1; a zip bomb a thousand to 1.
+        if info.file_size > RATIO_CHECK_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise UploadRejected(_("文件解压后过大（压缩比异常，疑似压缩炸弹），已拒绝。"))
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         raise UploadRejected(_("文件内容不是 Office 文档格式。"))

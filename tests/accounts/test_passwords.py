@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from datetime import timedelta
 
 import pytest
@@ -33,8 +34,13 @@ def _codes(password: str, user: object = None) -> set[str]:
 
 
 def _field_errors(html: str, field: str) -> list[str]:
-    """The error messages rendered next to one form field (form_fields.html)."""
-    return re.findall(rf'<small class="field-error" id="id_{field}-error">([^<]*)</small>', html)
+    """The error messages rendered next to one form field (templates/form_fields.html)."""
+    blocks = re.split(r'<div class="field(?: has-error)?">', html)[1:]
+    for block in blocks:
+        if f'name="{field}"' in block:
+            found = re.findall(r'<small class="field-error"[^>]*>([^<]*)</small>', block)
+            return [unescape(e) for e in found]
+    raise AssertionError(f"no field {field!r} in the page")
 
 
 def _change(client: Client, old: str, new: str, confirm: str | None = None):

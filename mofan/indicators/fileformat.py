@@ -1,0 +1,492 @@
+"""Reading and writing the `mofan-indicators/1` format (docs/indicator-format.md) as YAML and
+xlsx. Pure functions over plain data: parsing reports every error with its line or row, writing
+is deterministic so export → import → export gives the same bytes (YAML) or cells (xlsx)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+from django.utils.translation import gettext as _
+
+from mofan.indicators.tree import NodeData, link, walk
+from mofan.indicators.validation import Problem, validate_tree
+
+FORMAT = "mofan-indicators/1"
+TOP_KEYS = (
+    "format",
+    "slug",
+    "name",
+    "issuer",
+    "year",
+    "version",
+    "description",
+    "source",
+    "scoring",
+    "cadence",
+    "phases",
+)
+NODE_KEYS = (
+    "code",
+    "title",
+    "points",
+    "method",
+    "criteria",
+    "evidence",
+    "evidence_required",
+    "weight",
+    "override_points",
+    "rules",
+    "note",
+    "children",
+)
+LINE = "__line__"
+
+
+@dataclass
+class Document:
+    """One indicator-system version as plain data."""
+
+    slug: str
+    name: str
+    issuer: str
+    year: int
+    version: int
+    roots: list[NodeData]
+    description: str = ""
+    source: str = ""
+    scoring: str = "points"
+    cadence: str = ""
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FormatError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = (
+        resources.files("mofan.indicators")
+        .joinpath("schema/indicator-system.schema.json")
+        .read_text(encoding="utf-8")
+    )
+    return json.loads(text)
+
+
+# --- canonical plain values -------------------------------------------------------------------
+
+_FIRST = ("type", "key", "label", "name", "mode")
+
+
+def canonical(value: Any) -> Any:
+    """Mappings with a fixed key order (type/key/label first, then alphabetical), Decimals as
+    plain numbers: the same data always serialises the same way."""
+    if isinstance(value, Mapping):
+        keys = [k for k in _FIRST if k in value] + sorted(k for k in value if k not in _FIRST)
+        return {k: canonical(value[k]) for k in keys if k != LINE}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value.normalize())
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _strip(v) for k, v in value.items() if k != LINE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[LINE] = node.start_mark.line + 1
+    return mapping  # type: ignore[return-value]
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def _line_at(data: Any, path: Iterable[Any]) -> int | None:
+    line = data.get(LINE) if isinstance(data, Mapping) else None
+    current = data
+    for step in path:
+        try:
+            current = current[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(current, Mapping) and LINE in current:
+            line = current[LINE]
+    return line
+
+
+def parse_yaml(text: str) -> Document:
+    """Parse and check a YAML file; raise FormatError listing every problem with its line."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise FormatError([Problem("-", _("YAML 格式错误：%(e)s") % {"e": exc}, line)]) from exc
+    return from_plain(data)
+
+
+def from_plain(data: Any) -> Document:
+    if not isinstance(data, Mapping):
+        raise FormatError([Problem("-", _("文件内容应为一个映射（键值对）。"), 1)])
+    problems: list[Problem] = []
+    for error in sorted(
+        jsonschema.Draft202012Validator(schema()).iter_errors(_strip(data)),
+        key=lambda e: list(e.absolute_path).__repr__(),
+    ):
+        path = list(error.absolute_path)
+        where = "/".join(str(p) for p in path) or "-"
+        problems.append(
+            Problem(
+                _code_at(data, path) or where,
+                _("格式不符：%(m)s") % {"m": error.message},
+                _line_at(data, path),
+            )
+        )
+    if problems:
+        raise FormatError(problems)
+    nodes: list[NodeData] = []
+    order = 0
+
+    def collect(items: list[Mapping[str, Any]], parent: str | None) -> None:
+        nonlocal order
+        for item in items:
+            order += 1
+            extra = {k: _strip(v) for k, v in item.items() if k not in NODE_KEYS and k != LINE}
+            node = NodeData(
+                code=str(item["code"]),
+                title=str(item["title"]),
+                points=None if item["points"] is None else Decimal(str(item["points"])),
+                method=_strip(item["method"]),
+                parent=parent,
+                criteria=str(item.get("criteria", "")),
+                evidence=str(item.get("evidence", "")),
+                evidence_required=bool(item.get("evidence_required", False)),
+                weight=Decimal(str(item.get("weight", 1))),
+                override_points=bool(item.get("override_points", False)),
+                rules=_strip(item.get("rules", [])),
+                note=str(item.get("note", "")),
+                extra=extra,
+                order=order,
+                line=item.get(LINE),
+            )
+            nodes.append(node)
+            collect(item.get("children", []), node.code)
+
+    collect(data["nodes"], None)
+    roots = link(nodes)
+    problems = validate_tree(roots)
+    if problems:
+        raise FormatError(problems)
+    return Document(
+        slug=data["slug"],
+        name=data["name"],
+        issuer=data["issuer"],
+        year=int(data["year"]),
+        version=int(data["version"]),
+        roots=roots,
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+        scoring=str(data.get("scoring", "points")),
+        cadence=str(data.get("cadence", "")),
+        phases=_strip(data.get("phases", [])),
+        extra={
+            k: _strip(v) for k, v in data.items() if k not in TOP_KEYS and k not in ("nodes", LINE)
+        },
+    )
+
+
+def _code_at(data: Any, path: list[Any]) -> str | None:
+    code = None
+    current = data
+    for step in path:
+        try:
+            current = current[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(current, Mapping) and "code" in current:
+            code = str(current["code"])
+    return code
+
+
+def node_plain(node: NodeData) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": node.code,
+        "title": node.title,
+        "points": number(node.points),
+        "method": canonical(node.method),
+    }
+    if node.criteria:
+        out["criteria"] = node.criteria
+    if node.evidence:
+        out["evidence"] = node.evidence
+    if node.evidence_required:
+        out["evidence_required"] = True
+    if node.weight != 1:
+        out["weight"] = number(node.weight)
+    if node.override_points:
+        out["override_points"] = True
+    if node.rules:
+        out["rules"] = canonical(node.rules)
+    if node.note:
+        out["note"] = node.note
+    for key in sorted(node.extra):
+        out[key] = canonical(node.extra[key])
+    out["children"] = [node_plain(child) for child in node.children]
+    return out
+
+
+def to_plain(doc: Document) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "format": FORMAT,
+        "slug": doc.slug,
+        "name": doc.name,
+        "issuer": doc.issuer,
+        "year": doc.year,
+        "version": doc.version,
+    }
+    for key in ("description", "source", "scoring", "cadence"):
+        value = getattr(doc, key)
+        if value:
+            out[key] = value
+    if doc.phases:
+        out["phases"] = canonical(doc.phases)
+    for key in sorted(doc.extra):
+        out[key] = canonical(doc.extra[key])
+    out["nodes"] = [node_plain(root) for root in doc.roots]
+    return out
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(doc: Document) -> str:
+    return yaml.dump(
+        to_plain(doc),
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
+        indent=2,
+    )
+
+
+# --- xlsx -------------------------------------------------------------------------------------
+
+NODE_COLUMNS = [
+    "编码",
+    "层级",
+    "标题",
+    "考核标准",
+    "分值",
+    "评分方法",
+    "参数",
+    "佐证材料",
+    "须附佐证",
+    "权重",
+    "分值单独设定",
+    "量化规则",
+    "备注",
+    "其他",
+]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(canonical(value), ensure_ascii=False, separators=(",", ":")) if value else ""
+
+
+def dump_xlsx(doc: Document) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    info = book.active
+    assert info is not None
+    info.title = "体系"
+    plain = to_plain(doc)
+    for key in TOP_KEYS:
+        if key in plain:
+            value = plain[key]
+            info.append([key, _json(value) if isinstance(value, list | dict) else value])
+    for key in sorted(doc.extra):
+        info.append([key, _json(doc.extra[key])])
+    sheet = book.create_sheet("指标")
+    sheet.append(NODE_COLUMNS)
+    for node, depth in walk(doc.roots):
+        params = {k: v for k, v in node.method.items() if k != "type"}
+        sheet.append(
+            [
+                node.code,
+                depth + 1,
+                node.title,
+                node.criteria,
+                number(node.points),
+                node.method_type,
+                _json(params),
+                node.evidence,
+                "是" if node.evidence_required else "",
+                number(node.weight),
+                "是" if node.override_points else "",
+                _json(node.rules),
+                node.note,
+                _json(node.extra),
+            ]
+        )
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # a text starting with = stays text
+    sheet.freeze_panes = "A2"
+    for col, width in zip(
+        "ABCDEFGHIJKLMN", (10, 6, 40, 60, 8, 12, 30, 20, 8, 6, 10, 30, 20, 10), strict=True
+    ):
+        sheet.column_dimensions[col].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def parse_xlsx(content: bytes) -> Document:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise FormatError([Problem("-", _("无法读取该 Excel 文件。"))]) from exc
+    if "体系" not in book.sheetnames or "指标" not in book.sheetnames:
+        raise FormatError([Problem("-", _("Excel 文件须包含“体系”和“指标”两个工作表。"))])
+    top: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for number_, row in enumerate(book["体系"].iter_rows(values_only=True), start=1):
+        if not row or row[0] is None:
+            continue
+        key, value = str(row[0]), row[1] if len(row) > 1 else None
+        if key in ("phases",) or (
+            key not in TOP_KEYS and isinstance(value, str) and value[:1] in "[{"
+        ):
+            try:
+                value = json.loads(value) if value else []
+            except json.JSONDecodeError:
+                problems.append(
+                    Problem("-", _("“体系”表第 %(n)d 行的 JSON 无效。") % {"n": number_})
+                )
+        top[key] = "" if value is None else value
+    rows = book["指标"].iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None or list(header[: len(NODE_COLUMNS)]) != NODE_COLUMNS:
+        raise FormatError(
+            [Problem("-", _("“指标”表的表头应为：%(h)s。") % {"h": " | ".join(NODE_COLUMNS)}, 1)]
+        )
+    stack: list[tuple[int, dict[str, Any]]] = []
+    roots: list[dict[str, Any]] = []
+    for line, row in enumerate(rows, start=2):
+        cells = list(row) + [None] * (len(NODE_COLUMNS) - len(row))
+        if all(c in (None, "") for c in cells):
+            continue
+        (
+            code,
+            level,
+            title,
+            criteria,
+            points,
+            method,
+            params,
+            evidence,
+            required,
+            weight,
+            override,
+            rules,
+            note,
+            extra,
+        ) = cells[: len(NODE_COLUMNS)]
+        try:
+            depth = int(level)
+            method_map = {"type": method, **(json.loads(params) if params else {})}
+            node: dict[str, Any] = {
+                "code": "" if code is None else str(code),
+                "title": title or "",
+                "points": points if points not in ("",) else None,
+                "method": method_map,
+                LINE: line,
+            }
+            if criteria:
+                node["criteria"] = str(criteria)
+            if evidence:
+                node["evidence"] = str(evidence)
+            if required == "是":
+                node["evidence_required"] = True
+            if weight not in (None, "", 1):
+                node["weight"] = weight
+            if override == "是":
+                node["override_points"] = True
+            if rules:
+                node["rules"] = json.loads(rules)
+            if note:
+                node["note"] = str(note)
+            if extra:
+                node.update(json.loads(extra))
+            node["children"] = []
+        except (TypeError, ValueError) as exc:
+            problems.append(Problem(str(code or "-"), _("此行内容无效：%(e)s") % {"e": exc}, line))
+            continue
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if depth == 1:
+            roots.append(node)
+        elif stack and stack[-1][0] == depth - 1:
+            stack[-1][1]["children"].append(node)
+        else:
+            problems.append(Problem(node["code"] or "-", _("层级不连续。"), line))
+            continue
+        stack.append((depth, node))
+    if problems:
+        raise FormatError(problems)
+    top["nodes"] = roots
+    for key in ("year", "version"):
+        if isinstance(top.get(key), str) and top[key].isdigit():
+            top[key] = int(top[key])
+    return from_plain(top)

@@ -1,0 +1,348 @@
+"""Scoring methods: validated parameters and pure scoring functions over plain data.
+
+Nothing here touches the database. A method is a mapping `{"type": ..., **params}` as stored on
+a node and in the YAML format (docs/indicator-format.md). Scores are Decimals rounded to 0.01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+CENT = Decimal("0.01")
+DEFAULT_LEVELS = ("达标", "基本达标", "未达标")
+METHOD_TYPES = (
+    "rollup",
+    "grade",
+    "deduction",
+    "quantitative",
+    "manual",
+    "qualitative",
+    "bonus",
+    "veto",
+)
+LEAF_TYPES = METHOD_TYPES[1:]
+SCORED_TYPES = ("grade", "deduction", "quantitative", "manual")
+
+
+class ScoringInputError(ValueError):
+    """The scorer's input does not fit the method; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class LeafScore:
+    score: Decimal | None = None  # points earned; None for qualitative and veto nodes
+    level: str | None = None  # grade band or qualitative level
+    level_rank: int | None = None  # 0 = best
+    veto: bool = False
+    bonus: Decimal = Decimal(0)
+
+
+def dec(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ScoringInputError(_("“%(v)s”不是有效的数字。") % {"v": value}) from exc
+
+
+def q(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def labels_of(method: Mapping[str, Any]) -> list[str]:
+    if method.get("type") == "grade":
+        return [str(b["label"]) for b in method.get("bands", [])]
+    return [str(x) for x in method.get("labels", DEFAULT_LEVELS)]
+
+
+# --- parameter checks -------------------------------------------------------------------------
+
+
+def _grade_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    problems = []
+    if points is None:
+        return [_("等次评分需要分值。")]
+    bands = method.get("bands") or []
+    if not bands:
+        problems.append(_("等次评分至少需要一个等次。"))
+    for band in bands:
+        label = band.get("label", "?")
+        if "deduct" in band:
+            low, high = (dec(x) for x in band["deduct"])
+            if low > high:
+                problems.append(_("等次“%(l)s”的扣分范围下限大于上限。") % {"l": label})
+            if high > points:
+                problems.append(
+                    _("等次“%(l)s”最多扣 %(h)s 分，超过了本项分值 %(p)s 分。")
+                    % {"l": label, "h": high, "p": points}
+                )
+        elif "ratio" in band:
+            low, high = (dec(x) for x in band["ratio"])
+            if not (0 <= low <= high <= 1):
+                problems.append(_("等次“%(l)s”的比例范围应在 0 到 1 之间。") % {"l": label})
+        else:
+            problems.append(_("等次“%(l)s”缺少扣分范围或比例范围。") % {"l": label})
+    return problems
+
+
+def _deduction_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    if points is None:
+        return [_("扣分评分需要分值。")]
+    problems = []
+    items = method.get("rules") or []
+    if not items:
+        problems.append(_("扣分评分至少需要一条扣分规则。"))
+    floor = dec(method.get("floor", 0))
+    if floor > points:
+        problems.append(_("扣分下限 %(f)s 超过了本项分值 %(p)s 分。") % {"f": floor, "p": points})
+    keys = set()
+    for item in items:
+        per = dec(item.get("per_incident", 0))
+        if per <= 0:
+            problems.append(_("扣分规则“%(l)s”每次扣分应大于 0。") % {"l": item.get("label", "?")})
+        if per > points:
+            problems.append(
+                _("扣分规则“%(l)s”每次扣 %(n)s 分，超过了本项分值 %(p)s 分。")
+                % {"l": item.get("label", "?"), "n": per, "p": points}
+            )
+        if item.get("key") in keys:
+            problems.append(_("扣分规则标识“%(k)s”重复。") % {"k": item.get("key")})
+        keys.add(item.get("key"))
+    return problems
+
+
+def _quantitative_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    problems = []
+    if points is None:
+        problems.append(_("量化评分需要分值。"))
+    rule_keys = {r.get("key") for r in rules}
+    if not method.get("rule"):
+        problems.append(_("量化评分须指定一条量化规则。"))
+    elif method["rule"] not in rule_keys:
+        problems.append(_("量化评分引用的规则“%(k)s”不在本节点的规则中。") % {"k": method["rule"]})
+    credit = method.get("credit", "none")
+    if credit not in ("none", "linear", "steps"):
+        problems.append(_("部分得分方式应为 none、linear 或 steps。"))
+    if credit == "steps" and not method.get("steps"):
+        problems.append(_("分档得分须列出各档。"))
+    for step in method.get("steps") or []:
+        if not 0 <= dec(step.get("ratio", -1)) <= 1:
+            problems.append(_("分档得分比例应在 0 到 1 之间。"))
+    return problems
+
+
+def _manual_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    if points is None:
+        return [_("人工评分需要分值。")]
+    step = dec(method.get("step", "0.5"))
+    maximum = dec(method.get("max", points))
+    problems = []
+    if step <= 0:
+        problems.append(_("评分步长应大于 0。"))
+    elif maximum % step != 0:
+        problems.append(_("最高分 %(m)s 不是步长 %(s)s 的整数倍。") % {"m": maximum, "s": step})
+    if maximum > points:
+        problems.append(_("最高分 %(m)s 超过了本项分值 %(p)s 分。") % {"m": maximum, "p": points})
+    return problems
+
+
+def _qualitative_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    labels = labels_of(method)
+    problems = []
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        problems.append(_("定性等级至少两个且不能重复。"))
+    if points is not None:
+        problems.append(_("定性评价的节点不应有分值。"))
+    return problems
+
+
+def _bonus_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    if "cap" not in method or dec(method["cap"]) <= 0:
+        return [_("加分项须设定大于 0 的加分上限。")]
+    return []
+
+
+def _veto_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    return [_("一票否决项不应有分值。")] if points not in (None, Decimal(0)) else []
+
+
+def _rollup_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
+) -> list[str]:
+    if method.get("mode", "sum") not in ("sum", "worst", "counts"):
+        return [_("汇总方式应为 sum、worst 或 counts。")]
+    return []
+
+
+PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any], Decimal | None, Sequence[Any]], list[str]]] = {
+    "rollup": _rollup_problems,
+    "grade": _grade_problems,
+    "deduction": _deduction_problems,
+    "quantitative": _quantitative_problems,
+    "manual": _manual_problems,
+    "qualitative": _qualitative_problems,
+    "bonus": _bonus_problems,
+    "veto": _veto_problems,
+}
+
+
+def param_problems(
+    method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any] = ()
+) -> list[str]:
+    kind = method.get("type")
+    check = PARAM_CHECKS.get(str(kind))
+    if check is None:
+        return [_("未知的评分方法“%(t)s”。") % {"t": kind}]
+    try:
+        return check(method, points, rules)
+    except (ScoringInputError, TypeError, ValueError, KeyError):
+        return [_("评分方法参数格式有误。")]
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+def _band_range(band: Mapping[str, Any], points: Decimal) -> tuple[Decimal, Decimal]:
+    if "deduct" in band:
+        low, high = (dec(x) for x in band["deduct"])
+        return max(points - high, Decimal(0)), max(points - low, Decimal(0))
+    low, high = (dec(x) for x in band["ratio"])
+    return points * low, points * high
+
+
+def score_grade(method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any]) -> LeafScore:
+    bands = list(method.get("bands", []))
+    label = value.get("band")
+    for rank, band in enumerate(bands):
+        if band["label"] == label:
+            low, high = _band_range(band, points)
+            chosen = dec(value["value"]) if value.get("value") not in (None, "") else high
+            if not low <= chosen <= high:
+                raise ScoringInputError(
+                    _("“%(l)s”等次的得分应在 %(a)s 到 %(b)s 之间。")
+                    % {"l": label, "a": q(low), "b": q(high)}
+                )
+            return LeafScore(score=q(chosen), level=str(label), level_rank=rank)
+    raise ScoringInputError(_("请选择等次。"))
+
+
+def score_deduction(
+    method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any]
+) -> LeafScore:
+    incidents = value.get("incidents") or {}
+    total = Decimal(0)
+    cap = dec(method["cap"]) if "cap" in method else None
+    for rule in method.get("rules", []):
+        count = incidents.get(rule["key"], 0)
+        if isinstance(count, bool) or int(count) != count or int(count) < 0:
+            raise ScoringInputError(_("“%(l)s”的次数应为非负整数。") % {"l": rule["label"]})
+        taken = dec(rule["per_incident"]) * int(count)
+        total += min(taken, cap) if cap is not None else taken
+    unknown = set(incidents) - {r["key"] for r in method.get("rules", [])}
+    if unknown:
+        raise ScoringInputError(_("未知的扣分事项：%(k)s。") % {"k": "、".join(sorted(unknown))})
+    floor = dec(method.get("floor", 0))
+    return LeafScore(score=q(max(points - total, floor)))
+
+
+def score_quantitative(
+    method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any], threshold: Decimal
+) -> LeafScore:
+    measured = dec(value.get("value", 0))
+    if measured < 0:
+        raise ScoringInputError(_("数值不能为负。"))
+    if threshold <= 0 or measured >= threshold:
+        return LeafScore(score=q(points))
+    credit = method.get("credit", "none")
+    if credit == "linear":
+        return LeafScore(score=q(points * measured / threshold))
+    if credit == "steps":
+        best = Decimal(0)
+        for step in method.get("steps", []):
+            if measured >= dec(step["at"]):
+                best = max(best, dec(step["ratio"]))
+        return LeafScore(score=q(points * best))
+    return LeafScore(score=Decimal("0.00"))
+
+
+def score_manual(method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any]) -> LeafScore:
+    step = dec(method.get("step", "0.5"))
+    maximum = dec(method.get("max", points))
+    given = dec(value.get("value"))
+    if not 0 <= given <= maximum:
+        raise ScoringInputError(_("得分应在 0 到 %(m)s 之间。") % {"m": maximum})
+    if given % step != 0:
+        raise ScoringInputError(_("得分应为 %(s)s 的整数倍。") % {"s": step})
+    return LeafScore(score=q(given))
+
+
+def score_qualitative(method: Mapping[str, Any], value: Mapping[str, Any]) -> LeafScore:
+    labels = labels_of(method)
+    level = value.get("level")
+    if level not in labels:
+        raise ScoringInputError(_("请选择：%(l)s。") % {"l": "、".join(labels)})
+    return LeafScore(level=str(level), level_rank=labels.index(level))
+
+
+def score_bonus(method: Mapping[str, Any], value: Mapping[str, Any]) -> LeafScore:
+    given = dec(value.get("value", 0))
+    cap = dec(method["cap"])
+    if not 0 <= given <= cap:
+        raise ScoringInputError(_("加分应在 0 到 %(c)s 之间。") % {"c": cap})
+    return LeafScore(bonus=q(given))
+
+
+def score_veto(method: Mapping[str, Any], value: Mapping[str, Any]) -> LeafScore:
+    vetoed = bool(value.get("vetoed"))
+    if vetoed and method.get("reason_required", True) and not str(value.get("reason", "")).strip():
+        raise ScoringInputError(_("一票否决须写明理由。"))
+    return LeafScore(veto=vetoed)
+
+
+def score_leaf(
+    method: Mapping[str, Any],
+    points: Decimal | None,
+    value: Mapping[str, Any],
+    rules: Sequence[Mapping[str, Any]] = (),
+) -> LeafScore:
+    """Score one leaf from the scorer's input."""
+    kind = method.get("type")
+    if kind in SCORED_TYPES and points is None:
+        raise ScoringInputError(_("该指标没有分值，无法计分。"))
+    if kind == "grade":
+        return score_grade(method, points, value)  # type: ignore[arg-type]
+    if kind == "deduction":
+        return score_deduction(method, points, value)  # type: ignore[arg-type]
+    if kind == "quantitative":
+        rule = next((r for r in rules if r.get("key") == method.get("rule")), None)
+        threshold = dec(rule["threshold"]) if rule else Decimal(0)
+        return score_quantitative(method, points, value, threshold)  # type: ignore[arg-type]
+    if kind == "manual":
+        return score_manual(method, points, value)  # type: ignore[arg-type]
+    if kind == "qualitative":
+        return score_qualitative(method, value)
+    if kind == "bonus":
+        return score_bonus(method, value)
+    if kind == "veto":
+        return score_veto(method, value)
+    raise ScoringInputError(_("该节点不是可评分的指标。"))

@@ -1,0 +1,101 @@
+"""Reads of indicator systems, scoped to the actor: committee staff see the built-in templates
+and their own committee's systems; nobody else sees the editor's data."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+from mofan.indicators.fileformat import Document
+from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
+from mofan.indicators.tree import NodeData, link
+
+STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+
+
+def systems_for(actor: Actor) -> QuerySet[IndicatorSystem]:
+    committees = actor.committees_with(*STAFF)
+    if not committees:
+        return IndicatorSystem.objects.none()
+    return IndicatorSystem.objects.filter(
+        Q(committee__isnull=True) | Q(committee_id__in=committees)
+    ).annotate(version_count=Count("versions"))
+
+
+def systems_editable_by(actor: Actor) -> QuerySet[IndicatorSystem]:
+    return IndicatorSystem.objects.filter(
+        committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+    )
+
+
+def versions_for(actor: Actor) -> QuerySet[IndicatorVersion]:
+    return IndicatorVersion.objects.filter(system__in=systems_for(actor)).select_related("system")
+
+
+def versions_editable_by(actor: Actor) -> QuerySet[IndicatorVersion]:
+    return IndicatorVersion.objects.filter(system__in=systems_editable_by(actor)).select_related(
+        "system"
+    )
+
+
+def nodes_of(version: IndicatorVersion) -> list[NodeData]:
+    """The version's tree as plain data (one query), roots first."""
+    rows = IndicatorNode.objects.filter(version=version).values(
+        "id",
+        "parent_id",
+        "code",
+        "title",
+        "criteria",
+        "points",
+        "method",
+        "evidence",
+        "evidence_required",
+        "weight",
+        "override_points",
+        "rules",
+        "note",
+        "extra",
+        "order",
+    )
+    by_id = {row["id"]: row for row in rows}
+    nodes = []
+    for row in by_id.values():
+        parent = by_id.get(row["parent_id"])
+        node = NodeData(
+            code=row["code"],
+            title=row["title"],
+            points=row["points"],
+            method=row["method"] or {},
+            parent=parent["code"] if parent else None,
+            criteria=row["criteria"],
+            evidence=row["evidence"],
+            evidence_required=row["evidence_required"],
+            weight=row["weight"],
+            override_points=row["override_points"],
+            rules=row["rules"] or [],
+            note=row["note"],
+            extra=row["extra"] or {},
+            order=row["order"],
+        )
+        node.pk = row["id"]
+        nodes.append(node)
+    return link(nodes)
+
+
+def document_for(version: IndicatorVersion) -> Document:
+    system = version.system
+    return Document(
+        slug=system.slug,
+        name=system.name,
+        issuer=system.issuer,
+        year=system.year,
+        version=version.number,
+        roots=nodes_of(version),
+        description=system.description,
+        source=system.source,
+        scoring=system.scoring,
+        cadence=system.cadence,
+        phases=list(system.phases),
+        extra=dict(system.extra),
+    )

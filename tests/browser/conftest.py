@@ -1,0 +1,144 @@
+"""Browser-test fixtures: one headless Debian Chromium per session, a fresh context per test.
+
+Chromium comes from Debian (/usr/bin/chromium), never from `playwright install`: `make test`
+installs it through scripts/system_deps.sh.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs its own asyncio event loop in the test's thread (switching to it
+# through greenlets). While Playwright is started, asyncio therefore reports a running loop in
+# that thread, and Django's async-safety guard refuses ORM calls made from the test body
+# (factories, assertions, the database flush after each test) with SynchronousOnlyOperation,
+# although nothing ever runs concurrently: the loop is idle whenever test code runs. Allowing
+# it is the known requirement when combining pytest-django with Playwright's sync API. The live
+# server handles requests in its own thread, without a loop, so the app itself stays checked.
+# Set at import time because the guard is consulted on every ORM call, including teardown.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    # Without these Chromium keeps calling outside hosts, which the closed network refuses.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}. The browser tests need Debian's chromium and "
+            "fonts-noto-cjk: run `make test`, which installs them via scripts/system_deps.sh "
+            "(never `playwright install`).",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra pins playwright
+        pytest.fail(
+            "Playwright for Python is not installed: run `make test` (it installs .[dev]).",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _audit_triggers_lifted(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Lift the audit table's append-only triggers while this package's tests run.
+
+    The live server needs committed data, so these tests are transactional, and pytest-django
+    empties every table after each one (DELETE on SQLite, TRUNCATE on PostgreSQL): the triggers
+    would refuse that for the audit rows every login writes. They come back when the module ends,
+    so other test modules still run against them.
+    """
+    from django.db import connection
+
+    from mofan.audit import triggers
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in triggers.drop_sql(connection.vendor):
+            cursor.execute(statement)
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in triggers.create_sql(connection.vendor):
+            cursor.execute(statement)
+
+
+@dataclass
+class BrowserLog:
+    """Console messages and uncaught page errors of every context a test opened."""
+
+    console: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    broken_assets: list[str] = field(default_factory=list)
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console if "Content Security Policy" in m]
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    return BrowserLog()
+
+
+@pytest.fixture
+def new_page(browser: Any, browser_log: BrowserLog) -> Iterator[Callable[..., Any]]:
+    """Open a page in a new browser context (zh-CN, downloads allowed); all closed afterwards.
+
+    After the test, no page may have reported a Content Security Policy violation or an uncaught
+    JavaScript error, and every stylesheet and script under /static/ must have loaded.
+    """
+    contexts: list[Any] = []
+
+    def open_page(**options: Any) -> Any:
+        context = browser.new_context(locale="zh-CN", accept_downloads=True, **options)
+        context.set_default_timeout(10_000)
+        context.on("console", lambda msg: browser_log.console.append(f"{msg.type}: {msg.text}"))
+        context.on("weberror", lambda err: browser_log.page_errors.append(str(err.error)))
+        context.on("response", lambda r: _note_broken_asset(r, browser_log))
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not browser_log.broken_assets, (
+        f"static assets failed to load (is mofan/static in STATICFILES_DIRS?): "
+        f"{sorted(set(browser_log.broken_assets))}"
+    )
+    assert not browser_log.csp_violations(), browser_log.csp_violations()
+    assert not browser_log.page_errors, browser_log.page_errors
+
+
+def _note_broken_asset(response: Any, log: BrowserLog) -> None:
+    if "/static/" in response.url and response.status >= 400:
+        log.broken_assets.append(f"{response.status} {response.url}")
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    def take(page: Any, name: str) -> Path:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        path = RESULTS_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
