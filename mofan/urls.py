@@ -6,6 +6,7 @@ urlpatterns = [
     path("manage/accounts/", include("mofan.accounts.urls_manage")),
     path("org/", include("mofan.organizations.urls")),
     path("audit/", include("mofan.audit.urls")),
+    path("indicators/", include("mofan.indicators.urls")),
 ]
 
 handler403 = "mofan.core.views.permission_denied"

@@ -18,6 +18,8 @@ from mofan.audit import chain
 from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult
 from mofan.core.request_context import client_ip as current_client_ip
 
+MIN_RETENTION_DAYS = 183
+
 # Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
 _PG_LOCK_ID = 0x6D6F66616E
 
@@ -201,7 +203,8 @@ def audit_purge(*, before: datetime, actor: Any = None) -> int:
     The append-only triggers are lifted only inside this transaction, and a MAC-signed checkpoint
     records where the remaining chain starts, so verification still proves what is left.
     """
-    retention = timedelta(days=settings.MOFAN_AUDIT_RETENTION_DAYS)
+    # GB/T 22239-2019 asks for at least six months, whatever the configuration says.
+    retention = timedelta(days=max(MIN_RETENTION_DAYS, settings.MOFAN_AUDIT_RETENTION_DAYS))
     cutoff = min(before, timezone.now() - retention)
     with transaction.atomic():
         _lock_chain()

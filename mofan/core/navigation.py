@@ -26,6 +26,7 @@ def items_for(actor: Actor) -> list[NavItem]:
     if actor.is_committee_staff:
         items.append(NavItem(str(_("单位")), reverse("organizations:unit_list")))
         items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
+        items.append(NavItem(str(_("指标体系")), reverse("indicators:system_list")))
     elif actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER):
         unit_id = actor.home_unit_id
         items.append(

@@ -69,6 +69,31 @@ def child_sum(node: NodeData) -> Decimal | None:
     return total if counted else None
 
 
+def leaf_total(node: NodeData) -> Decimal | None:
+    """Points as built up from the leaves: what the tree really adds up to, whatever the
+    parents declare. None where a leaf has no points (qualitative)."""
+    if not node.children:
+        return node.points
+    total = Decimal(0)
+    counted = False
+    for child in node.children:
+        if child.method_type in ("bonus", "veto"):
+            continue
+        value = leaf_total(child)
+        if value is None:
+            return None
+        total += value * child.weight
+        counted = True
+    return total if counted else None
+
+
+def tree_leaf_total(roots: Iterable[NodeData]) -> Decimal | None:
+    """The whole tree's points as built up from its leaves."""
+    top = NodeData(code="", title="", points=None, method={"type": "rollup"})
+    top.children = list(roots)
+    return leaf_total(top)
+
+
 def totals(roots: Iterable[NodeData]) -> Decimal | None:
     values = [n.points for n in roots if n.method_type not in ("bonus", "veto")]
     if not values or any(v is None for v in values):

@@ -1,0 +1,354 @@
+"""The indicator editor: systems, versions, the tree with live totals, diff, import and export.
+
+Every page renders in full; with htmx, edits return only the `tree` partial, so totals and
+validation problems update without a reload.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts.roles import Role
+from mofan.core.permissions import role_required
+from mofan.core.uploads import UploadRejected, check_xlsx
+from mofan.indicators import selectors, services
+from mofan.indicators.diff import diff_trees
+from mofan.indicators.fileformat import FormatError, dump_xlsx, dump_yaml, parse_xlsx, parse_yaml
+from mofan.indicators.forms import METHOD_LABELS, NewNodeForm, NodeForm, PointsForm, UploadForm
+from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from mofan.indicators.tree import leaf_total, tree_leaf_total, walk
+from mofan.indicators.validation import validate_tree
+from mofan.organizations.models import Committee
+
+STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+MAX_UPLOAD_MB = 5
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _committee(request: HttpRequest) -> Committee:
+    ids = _actor(request).committees_with(Role.COMMITTEE_ADMIN)
+    return get_object_or_404(Committee, pk__in=ids)
+
+
+def _errors(exc: ValidationError | PermissionDenied) -> str:
+    return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+@role_required(*STAFF)
+def system_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    systems = (
+        selectors.systems_for(actor)
+        .prefetch_related("versions")
+        .order_by("committee_id", "-year", "name")
+    )
+    builtin = [s for s in systems if s.committee_id is None]
+    own = [s for s in systems if s.committee_id is not None]
+    return render(
+        request,
+        "indicators/system_list.html",
+        {
+            "builtin": builtin,
+            "own": own,
+            "can_edit": actor.has(Role.COMMITTEE_ADMIN),
+            "upload_form": UploadForm(),
+        },
+    )
+
+
+def _tree_context(
+    version: IndicatorVersion, *, editing: int | None = None, form: NodeForm | None = None
+) -> dict[str, Any]:
+    roots = selectors.nodes_of(version)
+    problems = validate_tree(roots)
+    by_code: dict[str, list[str]] = defaultdict(list)
+    for problem in problems:
+        by_code[problem.code].append(problem.message)
+    rows = []
+    for node, depth in walk(roots):
+        built = leaf_total(node) if node.children else None
+        rows.append(
+            {
+                "node": node,
+                "depth": depth,
+                "child_sum": built,
+                "mismatch": bool(
+                    node.children
+                    and node.points is not None
+                    and built is not None
+                    and built != node.points
+                    and not node.override_points
+                ),
+                "problems": by_code.get(node.code, []),
+                "method_label": METHOD_LABELS.get(node.method_type, node.method_type),
+                "editing": node.pk == editing,
+            }
+        )
+    return {
+        "version": version,
+        "rows": rows,
+        "types": [(root, leaf_total(root)) for root in roots],
+        "total": tree_leaf_total(roots),
+        "problem_count": len(problems),
+        "editable": not version.is_published,
+        "edit_form": form,
+        "new_form": NewNodeForm(),
+    }
+
+
+@role_required(*STAFF)
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    version = get_object_or_404(selectors.versions_for(actor), pk=pk)
+    context = _tree_context(version)
+    context["can_edit"] = (
+        selectors.versions_editable_by(actor).filter(pk=pk).exists() and not version.is_published
+    )
+    context["can_clone"] = actor.has(Role.COMMITTEE_ADMIN)
+    context["other_versions"] = (
+        selectors.versions_for(actor).filter(system=version.system).exclude(pk=pk)
+    )
+    return render(request, "indicators/version_detail.html", context)
+
+
+def _tree_response(request: HttpRequest, version: IndicatorVersion, **extra: Any) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _tree_context(version, **extra)
+        context["can_edit"] = not version.is_published
+        context["partial"] = True
+        return render(request, "indicators/version_detail.html#tree", context)
+    return redirect("indicators:version_detail", pk=version.pk)
+
+
+def _editable_node(request: HttpRequest, pk: int) -> IndicatorNode:
+    versions = selectors.versions_editable_by(_actor(request))
+    return get_object_or_404(
+        IndicatorNode.objects.select_related("version__system"), pk=pk, version__in=versions
+    )
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def node_points(request: HttpRequest, pk: int) -> HttpResponse:
+    node = _editable_node(request, pk)
+    form = PointsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.node_update(
+                node=node, data={"points": form.cleaned_data["points"]}, actor=_actor(request)
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+    else:
+        messages.error(request, _("分值应为不小于 0 的数字。"))
+    return _tree_response(request, node.version)
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    node = _editable_node(request, pk)
+    if request.method == "POST":
+        form = NodeForm(request.POST, rules=node.rules)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.node_update(
+                    node=node,
+                    data={
+                        "title": data["title"],
+                        "points": data["points"],
+                        "criteria": data["criteria"],
+                        "method": data["method"],
+                        "evidence": data["evidence"],
+                        "evidence_required": data["evidence_required"],
+                        "weight": data["weight"],
+                        "override_points": data["override_points"],
+                        "note": data["note"],
+                    },
+                    actor=_actor(request),
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                return _tree_response(request, node.version)
+        if not request.htmx:  # type: ignore[attr-defined]
+            context = _tree_context(node.version, editing=node.pk, form=form)
+            context["can_edit"] = True
+            return render(request, "indicators/version_detail.html", context, status=400)
+        return _tree_response(request, node.version, editing=node.pk, form=form)
+    form = NodeForm(initial=NodeForm.initial_for(node), rules=node.rules)
+    if request.htmx:  # type: ignore[attr-defined]
+        return _tree_response(request, node.version, editing=node.pk, form=form)
+    context = _tree_context(node.version, editing=node.pk, form=form)
+    context["can_edit"] = True
+    return render(request, "indicators/version_detail.html", context)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def node_add(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(selectors.versions_editable_by(_actor(request)), pk=pk)
+    parent = None
+    if request.POST.get("parent"):
+        parent = get_object_or_404(IndicatorNode, pk=request.POST["parent"], version=version)
+    form = NewNodeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.node_create(
+                version=version,
+                parent=parent,
+                actor=_actor(request),
+                title=form.cleaned_data["title"],
+                points=form.cleaned_data["points"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+    else:
+        messages.error(request, _("请填写新节点的标题。"))
+    return _tree_response(request, version)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def node_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    node = _editable_node(request, pk)
+    version = node.version
+    try:
+        services.node_delete(node=node, actor=_actor(request))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    return _tree_response(request, version)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def node_move(request: HttpRequest, pk: int) -> HttpResponse:
+    node = _editable_node(request, pk)
+    try:
+        services.node_move(
+            node=node, direction=request.POST.get("direction", ""), actor=_actor(request)
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    return _tree_response(request, node.version)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(selectors.versions_editable_by(_actor(request)), pk=pk)
+    try:
+        services.version_publish(version=version, actor=_actor(request))
+        messages.success(request, _("已发布。已发布的版本不能再修改，如需调整请复制为新草稿。"))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _("不能发布：") + _errors(exc))
+    return redirect("indicators:version_detail", pk=version.pk)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def version_clone(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(selectors.versions_for(_actor(request)), pk=pk)
+    try:
+        clone = services.version_clone(
+            version=version, committee=_committee(request), actor=_actor(request)
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+        return redirect("indicators:version_detail", pk=version.pk)
+    messages.success(request, _("已复制为新草稿 v%(n)d，可以编辑。") % {"n": clone.number})
+    return redirect("indicators:version_detail", pk=clone.pk)
+
+
+@role_required(*STAFF)
+def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    versions = selectors.versions_for(_actor(request))
+    version = get_object_or_404(versions, pk=pk)
+    against_id = request.GET.get("against") or version.based_on_id
+    against = get_object_or_404(versions, pk=against_id) if against_id else None
+    rows = diff_trees(selectors.nodes_of(against), selectors.nodes_of(version)) if against else []
+    return render(
+        request,
+        "indicators/diff.html",
+        {"version": version, "against": against, "rows": rows, "choices": versions.exclude(pk=pk)},
+    )
+
+
+@role_required(*STAFF)
+def version_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    version = get_object_or_404(selectors.versions_for(_actor(request)), pk=pk)
+    doc = selectors.document_for(version)
+    name = f"{version.system.slug}-v{version.number}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            dump_xlsx(doc),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f"attachment; filename={name}.xlsx"
+    else:
+        response = HttpResponse(dump_yaml(doc), content_type="application/x-yaml; charset=utf-8")
+        response["Content-Disposition"] = f"attachment; filename={name}.yaml"
+    return response
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    problems: list[str] = []
+    if form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        name = (upload_file.name or "").lower()
+        try:
+            if name.endswith(".xlsx"):
+                doc = parse_xlsx(check_xlsx(upload_file, max_mb=MAX_UPLOAD_MB).content)
+            elif name.endswith((".yaml", ".yml")):
+                if upload_file.size > MAX_UPLOAD_MB * 1024 * 1024:
+                    raise UploadRejected(_("文件过大：上限为 %(n)d MB。") % {"n": MAX_UPLOAD_MB})
+                raw = upload_file.read()
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise UploadRejected(_("YAML 文件须为 UTF-8 编码。")) from exc
+                doc = parse_yaml(text)
+            else:
+                raise UploadRejected(_("只接受 .yaml、.yml 或 .xlsx 文件。"))
+            version = services.system_import(
+                doc=doc, committee=_committee(request), actor=_actor(request)
+            )
+        except UploadRejected as exc:
+            problems = [str(exc)]
+        except FormatError as exc:
+            problems = [str(p) for p in exc.problems]
+        except ValidationError as exc:
+            problems = list(exc.messages)
+        else:
+            messages.success(request, _("已导入为草稿 v%(n)d。") % {"n": version.number})
+            return redirect("indicators:version_detail", pk=version.pk)
+    else:
+        problems = [_("请选择文件。")]
+    actor = _actor(request)
+    systems = selectors.systems_for(actor).prefetch_related("versions")
+    return render(
+        request,
+        "indicators/system_list.html",
+        {
+            "builtin": [s for s in systems if s.committee_id is None],
+            "own": [s for s in systems if s.committee_id is not None],
+            "can_edit": True,
+            "upload_form": form,
+            "upload_problems": problems,
+        },
+        status=400,
+    )
