@@ -174,7 +174,7 @@ def from_plain(data: Any) -> Document:
         problems.append(
             Problem(
                 _code_at(data, path) or where,
-                _("格式不符：%(m)s") % {"m": error.message},
+                schema_message(error),
                 _line_at(data, path),
             )
         )
@@ -229,6 +229,55 @@ def from_plain(data: Any) -> Document:
             k: _strip(v) for k, v in data.items() if k not in TOP_KEYS and k not in ("nodes", LINE)
         },
     )
+
+
+FIELD_NAMES = {
+    "code": "编码",
+    "title": "标题",
+    "points": "分值",
+    "method": "评分方法",
+    "children": "下级",
+    "slug": "标识",
+    "name": "名称",
+    "issuer": "发布单位",
+    "year": "年度",
+    "version": "版本号",
+    "nodes": "指标",
+    "format": "格式标识",
+    "type": "方法类型",
+    "bands": "等次",
+    "rules": "规则",
+    "label": "名称",
+    "key": "标识",
+    "threshold": "阈值",
+    "cap": "上限",
+}
+
+
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """A Chinese message for a JSON Schema violation."""
+    path = [p for p in error.absolute_path if isinstance(p, str)]
+    field = FIELD_NAMES.get(path[-1], path[-1]) if path else ""
+    prefix = f"“{field}”" if field else ""
+    kind = error.validator
+    if kind == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        return _("缺少必填项“%(f)s”。") % {"f": FIELD_NAMES.get(missing, missing)}
+    if kind == "minLength":
+        return _("%(f)s不能为空。") % {"f": prefix}
+    if kind == "minItems":
+        return _("%(f)s至少需要一项。") % {"f": prefix}
+    if kind == "type":
+        return _("%(f)s的类型不对（应为 %(t)s）。") % {"f": prefix, "t": error.validator_value}
+    if kind in ("enum", "const"):
+        return _("%(f)s的取值无效。") % {"f": prefix}
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return _("%(f)s的数值超出允许范围。") % {"f": prefix}
+    if kind == "multipleOf":
+        return _("%(f)s应为 %(n)s 的整数倍。") % {"f": prefix, "n": error.validator_value}
+    if kind == "pattern":
+        return _("%(f)s的写法不符合要求。") % {"f": prefix}
+    return _("%(f)s格式不符合要求。") % {"f": prefix}
 
 
 def _code_at(data: Any, path: list[Any]) -> str | None:

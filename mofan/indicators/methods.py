@@ -43,12 +43,18 @@ class LeafScore:
 
 
 def dec(value: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
+    """A finite Decimal from a number or its text; anything else is the scorer's error."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ScoringInputError(_("请填写数值。"))
+    if isinstance(value, bool):
+        raise ScoringInputError(_("“%(v)s”不是有效的数字。") % {"v": value})
     try:
-        return Decimal(str(value))
+        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise ScoringInputError(_("“%(v)s”不是有效的数字。") % {"v": value}) from exc
+    if not result.is_finite():
+        raise ScoringInputError(_("“%(v)s”不是有效的数字。") % {"v": value})
+    return result
 
 
 def q(value: Decimal) -> Decimal:
@@ -77,6 +83,8 @@ def _grade_problems(
         label = band.get("label", "?")
         if "deduct" in band:
             low, high = (dec(x) for x in band["deduct"])
+            if low < 0:
+                problems.append(_("等次“%(l)s”的扣分不能为负。") % {"l": label})
             if low > high:
                 problems.append(_("等次“%(l)s”的扣分范围下限大于上限。") % {"l": label})
             if high > points:
@@ -103,8 +111,12 @@ def _deduction_problems(
     if not items:
         problems.append(_("扣分评分至少需要一条扣分规则。"))
     floor = dec(method.get("floor", 0))
+    if floor < 0:
+        problems.append(_("扣分下限不能为负。"))
     if floor > points:
         problems.append(_("扣分下限 %(f)s 超过了本项分值 %(p)s 分。") % {"f": floor, "p": points})
+    if "cap" in method and dec(method["cap"]) < 0:
+        problems.append(_("单项扣分上限不能为负。"))
     keys = set()
     for item in items:
         per = dec(item.get("per_incident", 0))
@@ -155,6 +167,8 @@ def _manual_problems(
         problems.append(_("评分步长应大于 0。"))
     elif maximum % step != 0:
         problems.append(_("最高分 %(m)s 不是步长 %(s)s 的整数倍。") % {"m": maximum, "s": step})
+    if maximum < 0:
+        problems.append(_("最高分不能为负。"))
     if maximum > points:
         problems.append(_("最高分 %(m)s 超过了本项分值 %(p)s 分。") % {"m": maximum, "p": points})
     return problems

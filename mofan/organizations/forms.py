@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mofan.organizations.models import Member, PartyOrganization, Unit
 
@@ -20,6 +21,19 @@ class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
         fields = ["name", "short_name", "credit_code", "category", "sort_order", "is_active"]
+
+    def clean_credit_code(self) -> str:
+        code = (self.cleaned_data.get("credit_code") or "").strip().upper()
+        if code:
+            taken = Unit.objects.filter(credit_code=code)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                # The holder may belong to another committee: never name it.
+                raise forms.ValidationError(
+                    _("该统一社会信用代码已被其他单位使用。"), code="duplicate"
+                )
+        return code
 
 
 class PartyOrgForm(forms.ModelForm):

@@ -57,6 +57,9 @@ MEMBER_FIELDS = [
 def unit_save(*, unit: Unit, actor: Actor) -> Unit:
     creating = unit.pk is None
     before = None if creating else _snapshot(Unit.objects.get(pk=unit.pk), UNIT_FIELDS)
+    # Normalise before validating: Unit.save() upper-cases the code, so a lower-case duplicate
+    # would pass the uniqueness check and then fail in the database.
+    unit.credit_code = (unit.credit_code or "").strip().upper()
     unit.full_clean()
     unit.save()
     audit_record(
@@ -84,6 +87,22 @@ def check_party_org(org: PartyOrganization) -> None:
                 }
             }
         )
+    if org.pk:
+        # A change of kind must keep the organisations already under this one validly nested.
+        child_kinds = PartyOrganization.objects.filter(parent_id=org.pk).values_list(
+            "kind", flat=True
+        )
+        for child_kind in sorted(set(child_kinds)):
+            if org.kind not in ALLOWED_PARENT_KINDS[child_kind]:
+                raise ValidationError(
+                    {
+                        "kind": _("该组织下有“%(child)s”，而“%(child)s”不能设在“%(kind)s”之下。")
+                        % {
+                            "child": PartyOrgKind(child_kind).label,
+                            "kind": PartyOrgKind(org.kind).label,
+                        }
+                    }
+                )
     ancestor = parent
     while ancestor is not None:
         if org.pk and ancestor.pk == org.pk:
