@@ -23,7 +23,9 @@ from mofan.accounts.models import User
 _POLICY_EXEMPT = ("/accounts/", "/static/")
 
 
-def _with_message(request: HttpRequest, level: int, text: str, response: HttpResponse) -> HttpResponse:
+def _with_message(
+    request: HttpRequest, level: int, text: str, response: HttpResponse
+) -> HttpResponse:
     """Queue a flash message from a middleware that runs before MessageMiddleware.
 
     These middlewares sit above MessageMiddleware in settings.MIDDLEWARE and answer without

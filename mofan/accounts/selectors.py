@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from mofan.accounts.access import Actor
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, Role
+from mofan.organizations.models import Unit
 
 
 def accounts_for(actor: Actor) -> QuerySet[User]:
@@ -31,3 +32,10 @@ def accounts_for(actor: Actor) -> QuerySet[User]:
         )
         .order_by("username")
     )
+
+
+def units_for_grants(actor: Actor) -> QuerySet[Unit]:
+    """Units a unit role may be granted for: those of the committees whose accounts the actor
+    manages (the security administrator sees no unit data otherwise, yet grants unit roles)."""
+    committees = actor.committees_with(Role.SECURITY_ADMIN, Role.COMMITTEE_ADMIN)
+    return Unit.objects.filter(committee_id__in=committees).order_by("sort_order", "id")

@@ -298,6 +298,9 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
             % {"time": local.strftime("%H:%M")},
         )
     user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        # Hash anyway, so the response time does not tell which usernames exist.
+        User().set_password(password)
     if user is None or not user.check_password(password):
         with transaction.atomic():
             locked = lockout.register_failure(username, ip)
@@ -351,6 +354,21 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
             % {"n": settings.MOFAN_INACTIVE_DISABLE_DAYS},
         )
     return LoginOutcome(user)
+
+
+def second_factor_failed(*, user: User, ip: str | None) -> bool:
+    """Count a wrong second-factor code like a wrong password; True when it locks the account."""
+    with transaction.atomic():
+        locked = lockout.register_failure(user.username, ip)
+        if locked:
+            audit_record(
+                action="account.login.locked",
+                result=AuditResult.DENIED,
+                target=user,
+                actor_name=user.username,
+                extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES, "factor": "totp"},
+            )
+    return locked
 
 
 SESSION_AUTH_AT = "mofan_auth_at"

@@ -79,9 +79,7 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING_USER, None)
             services.login_complete(request=request, user=user, method="password+totp")
             return redirect(next_url)
-        from mofan.accounts import lockout
-
-        if lockout.register_failure(user.username, getattr(request, "client_ip", None)):
+        if services.second_factor_failed(user=user, ip=getattr(request, "client_ip", None)):
             request.session.pop(PENDING_USER, None)
             messages.error(request, _("验证码连续错误，账号已锁定。"))
             return redirect("accounts:login")

@@ -59,7 +59,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
-    form = RoleGrantForm(units=org_selectors.units_for(actor), roles=_grantable_roles(request))
+    form = RoleGrantForm(units=selectors.units_for_grants(actor), roles=_grantable_roles(request))
     locked = lockout.locked_until(user.username, None)
     return render(
         request,
@@ -87,7 +87,7 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
     form = RoleGrantForm(
-        request.POST, units=org_selectors.units_for(actor), roles=_grantable_roles(request)
+        request.POST, units=selectors.units_for_grants(actor), roles=_grantable_roles(request)
     )
     if form.is_valid():
         try:
@@ -224,7 +224,7 @@ def bulk_import(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/manage/bulk_import.html",
         {"form": form, "report": report},
-        status=400 if report and report.errors else 200,
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -67,8 +67,9 @@ def entry_fields(
     object_type: str,
     object_id: str,
     data: Any,
+    committee_id: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    fields = {
         "id": id,
         "created_at": utc_iso(created_at),
         "actor_id": actor_id,
@@ -80,6 +81,10 @@ def entry_fields(
         "object_id": object_id,
         "data": data,
     }
+    # Only present when set, so entries written before the column existed verify unchanged.
+    if committee_id is not None:
+        fields["committee_id"] = committee_id
+    return fields
 
 
 def compute_mac(key: str, algorithm: str, prev_mac: str, fields: Mapping[str, Any]) -> str:

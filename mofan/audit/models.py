@@ -29,6 +29,8 @@ class AuditEntry(models.Model):
     object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
+    # The committee whose trail this belongs to; null for platform-wide entries.
+    committee_id = models.BigIntegerField(_("工委编号"), null=True, blank=True, db_index=True)
     algorithm = models.CharField(max_length=16)
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64, unique=True)

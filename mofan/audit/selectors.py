@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
@@ -12,9 +12,11 @@ from mofan.audit.models import AuditEntry
 
 
 def entries_for(actor: Actor) -> QuerySet[AuditEntry]:
-    if not actor.has(Role.AUDITOR):
+    """The auditor's own committees' entries, and platform-wide ones (no committee)."""
+    committees = actor.committees_with(Role.AUDITOR)
+    if not committees:
         return AuditEntry.objects.none()
-    return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(Q(committee_id__in=committees) | Q(committee_id__isnull=True))
 
 
 def filter_entries(

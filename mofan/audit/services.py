@@ -41,6 +41,19 @@ def _chain_tail() -> tuple[int, str]:
     return 0, chain.GENESIS
 
 
+def _committee_of(obj: Any) -> int | None:
+    """The committee an actor or an object belongs to, where it says so."""
+    if obj is None:
+        return None
+    for attribute in ("committee_id",):
+        value = getattr(obj, attribute, None)
+        if isinstance(value, int):
+            return value
+    unit = getattr(obj, "unit", None) if hasattr(obj, "unit_id") else None
+    value = getattr(unit, "committee_id", None)
+    return value if isinstance(value, int) else None
+
+
 def _actor_parts(actor: Any) -> tuple[int | None, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, ""
@@ -64,8 +77,14 @@ def audit_record(
     after: Any = None,
     extra: Any = None,
     actor_name: str = "",
+    committee_id: int | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
+    """Append one entry to the chain inside the caller's transaction.
+
+    The entry belongs to a committee (so that each committee's auditor reads only its own
+    trail): the one given, else the actor's, else the target's when it has one."""
+    if committee_id is None:
+        committee_id = _committee_of(actor) or _committee_of(target)
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
@@ -100,6 +119,7 @@ def audit_record(
             object_type=object_type,
             object_id=str(object_id),
             data=data,
+            committee_id=committee_id,
         )
         mac = chain.compute_mac(settings.MOFAN_AUDIT_KEY, algorithm, prev_mac, fields)
         entry = AuditEntry(
@@ -113,6 +133,7 @@ def audit_record(
             object_type=object_type,
             object_id=fields["object_id"],
             data=data,
+            committee_id=committee_id,
             algorithm=algorithm,
             prev_mac=prev_mac,
             mac=mac,
@@ -143,6 +164,7 @@ def _fields_of(entry: AuditEntry) -> dict[str, Any]:
         object_type=entry.object_type,
         object_id=entry.object_id,
         data=entry.data,
+        committee_id=entry.committee_id,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -38,10 +38,12 @@ def recent_auth_required(view: View) -> View:
         from mofan.accounts.services import reauth_recent
 
         if not reauth_recent(request):
-            target = request.get_full_path() if request.method == "GET" else request.path
+            target = request.get_full_path()
             if request.method != "GET":
-                referer = request.headers.get("Referer", "")
-                target = referer if referer.startswith("/") else request.path
+                # After re-authenticating, go back to the page the form was on (same origin).
+                referer = urlsplit(request.headers.get("Referer", ""))
+                same_origin = not referer.netloc or referer.netloc == request.get_host()
+                target = referer.path if referer.path and same_origin else "/"
             query = urlencode({"next": target})
             if request.htmx:  # type: ignore[attr-defined]
                 response = HttpResponse(status=204)

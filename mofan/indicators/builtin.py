@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from importlib import resources
 
 from mofan.indicators.fileformat import Document, parse_yaml
@@ -18,8 +20,15 @@ def builtin_text(slug: str) -> str:
     )
 
 
-def builtin_document(slug: str) -> Document:
+@cache
+def _parsed(slug: str) -> Document:
     return parse_yaml(builtin_text(slug))
+
+
+def builtin_document(slug: str) -> Document:
+    """The template as a document; the shipped files never change while the process runs, so
+    they are parsed and checked once and each caller gets its own copy."""
+    return copy.deepcopy(_parsed(slug))
 
 
 def load_templates() -> list[tuple[str, bool]]:

@@ -17,7 +17,7 @@ import jsonschema
 import yaml
 from django.utils.translation import gettext as _
 
-from mofan.indicators.tree import NodeData, link, walk
+from mofan.indicators.tree import NodeData, walk
 from mofan.indicators.validation import Problem, validate_tree
 
 FORMAT = "mofan-indicators/1"
@@ -124,14 +124,18 @@ def _strip(value: Any) -> Any:
 # --- YAML -------------------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's loader when PyYAML was built with it (ten times faster); the same results.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     pass
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     mapping[LINE] = node.start_mark.line + 1
-    return mapping  # type: ignore[return-value]
+    return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
@@ -157,62 +161,45 @@ def parse_yaml(text: str) -> Document:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise FormatError([Problem("-", _("YAML 格式错误：%(e)s") % {"e": exc}, line)]) from exc
+        detail = getattr(exc, "problem", None) or str(exc)
+        if mark is not None:
+            message = _("YAML 格式错误（第 %(c)d 列）：%(e)s") % {"c": mark.column + 1, "e": detail}
+        else:
+            message = _("YAML 格式错误：%(e)s") % {"e": detail}
+        raise FormatError([Problem("-", message, line)]) from exc
     return from_plain(data)
 
 
 def from_plain(data: Any) -> Document:
+    """Check a parsed file against the schema and the tree rules; raise FormatError listing
+    every problem (schema and tree alike, in line order), or return the document."""
     if not isinstance(data, Mapping):
         raise FormatError([Problem("-", _("文件内容应为一个映射（键值对）。"), 1)])
     problems: list[Problem] = []
+    said: set[tuple[int | None, str]] = set()  # (line, field) the schema already complained of
     for error in sorted(
         jsonschema.Draft202012Validator(schema()).iter_errors(_strip(data)),
         key=lambda e: list(e.absolute_path).__repr__(),
     ):
         path = list(error.absolute_path)
+        if _reported_by_tree(error, path):
+            continue
         where = "/".join(str(p) for p in path) or "-"
-        problems.append(
-            Problem(
-                _code_at(data, path) or where,
-                schema_message(error),
-                _line_at(data, path),
-            )
+        line = _line_at(data, path)
+        problems.append(Problem(_code_at(data, path) or where, schema_message(error), line))
+        said.update((line, f) for f in _node_fields(error, path) if f in _TREE_SAYS)
+    # The tree is checked even when the schema found problems, so one pass lists them all
+    # (less what the schema has already said about a node's code or title).
+    roots = _build_nodes(data.get("nodes"))
+    problems.extend(
+        p
+        for p in validate_tree(roots)
+        if not any((p.line, f) in said and p.message == m for f, m in _TREE_SAYS.items())
+    )
+    if problems:
+        raise FormatError(
+            sorted(problems, key=lambda p: (p.line is None, p.line or 0))  # stable within a line
         )
-    if problems:
-        raise FormatError(problems)
-    nodes: list[NodeData] = []
-    order = 0
-
-    def collect(items: list[Mapping[str, Any]], parent: str | None) -> None:
-        nonlocal order
-        for item in items:
-            order += 1
-            extra = {k: _strip(v) for k, v in item.items() if k not in NODE_KEYS and k != LINE}
-            node = NodeData(
-                code=str(item["code"]),
-                title=str(item["title"]),
-                points=None if item["points"] is None else Decimal(str(item["points"])),
-                method=_strip(item["method"]),
-                parent=parent,
-                criteria=str(item.get("criteria", "")),
-                evidence=str(item.get("evidence", "")),
-                evidence_required=bool(item.get("evidence_required", False)),
-                weight=Decimal(str(item.get("weight", 1))),
-                override_points=bool(item.get("override_points", False)),
-                rules=_strip(item.get("rules", [])),
-                note=str(item.get("note", "")),
-                extra=extra,
-                order=order,
-                line=item.get(LINE),
-            )
-            nodes.append(node)
-            collect(item.get("children", []), node.code)
-
-    collect(data["nodes"], None)
-    roots = link(nodes)
-    problems = validate_tree(roots)
-    if problems:
-        raise FormatError(problems)
     return Document(
         slug=data["slug"],
         name=data["name"],
@@ -229,6 +216,95 @@ def from_plain(data: Any) -> Document:
             k: _strip(v) for k, v in data.items() if k not in TOP_KEYS and k not in ("nodes", LINE)
         },
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _build_nodes(items: Any) -> list[NodeData]:
+    """The tree as NodeData, built from the nesting (not from the codes, so a duplicate code
+    cannot re-attach children elsewhere); tolerant of values the schema already reported."""
+    order = 0
+
+    def build(items: Any, parent: str | None) -> list[NodeData]:
+        nonlocal order
+        nodes = []
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping):
+                continue
+            order += 1
+            points, weight, rules = item.get("points"), item.get("weight", 1), item.get("rules")
+            node = NodeData(
+                code=str(item.get("code", "")),
+                title=str(item.get("title", "")),
+                points=Decimal(str(points)) if _is_number(points) else None,
+                method=_strip(item["method"]) if isinstance(item.get("method"), Mapping) else {},
+                parent=parent,
+                criteria=str(item.get("criteria", "")),
+                evidence=str(item.get("evidence", "")),
+                evidence_required=bool(item.get("evidence_required", False)),
+                weight=Decimal(str(weight)) if _is_number(weight) else Decimal(1),
+                override_points=bool(item.get("override_points", False)),
+                rules=[dict(r) for r in _strip(rules) if isinstance(r, Mapping)]
+                if isinstance(rules, list)
+                else [],
+                note=str(item.get("note", "")),
+                extra={k: _strip(v) for k, v in item.items() if k not in NODE_KEYS and k != LINE},
+                order=order,
+                line=item.get(LINE),
+            )
+            node.children = build(item.get("children"), node.code)
+            nodes.append(node)
+        return nodes
+
+    return build(items, None)
+
+
+# What validate_tree says about a missing or empty code or title, which the schema says first.
+_TREE_SAYS = {"code": "编码不能为空。", "title": "标题不能为空。"}
+
+
+def _node_fields(error: jsonschema.ValidationError, path: list[Any]) -> list[str]:
+    """The node's own fields a schema error is about (a missing one, or the one it is at)."""
+    rest = _within_node(path)
+    if rest is None:
+        return []
+    if error.validator == "required" and not rest:
+        return [k for k in error.validator_value if k not in error.instance]
+    return [str(rest[0])] if len(rest) == 1 else []
+
+
+def _reported_by_tree(error: jsonschema.ValidationError, path: list[Any]) -> bool:
+    """Schema violations that `validate_tree` reports more precisely, with the node's code:
+    points that are negative or not a multiple of 0.5, a weight not above 0, an unknown method
+    type. Reporting them twice would only confuse."""
+    rest = _within_node(path)
+    if rest is None:
+        return False
+    kind = error.validator
+    if rest in (["points"], ["weight"]):
+        return _is_number(error.instance) and kind in (
+            "oneOf",
+            "minimum",
+            "exclusiveMinimum",
+            "multipleOf",
+        )
+    return rest == ["method", "type"] and kind == "enum"
+
+
+def _within_node(path: list[Any]) -> list[Any] | None:
+    """The part of a schema path below the innermost node, or None outside the node tree."""
+    if len(path) < 2 or path[0] != "nodes" or not isinstance(path[1], int):
+        return None
+    position = 2
+    while (
+        position + 1 < len(path)
+        and path[position] == "children"
+        and isinstance(path[position + 1], int)
+    ):
+        position += 2
+    return path[position:]
 
 
 FIELD_NAMES = {
@@ -402,7 +478,10 @@ def dump_xlsx(doc: Document) -> bytes:
             value = plain[key]
             info.append([key, _json(value) if isinstance(value, list | dict) else value])
     for key in sorted(doc.extra):
-        info.append([key, _json(doc.extra[key])])
+        # Always JSON (even "", 0 or a plain string) so the value comes back with its type.
+        info.append(
+            [key, json.dumps(canonical(doc.extra[key]), ensure_ascii=False, separators=(",", ":"))]
+        )
     sheet = book.create_sheet("指标")
     sheet.append(NODE_COLUMNS)
     for node, depth in walk(doc.roots):
@@ -439,6 +518,30 @@ def dump_xlsx(doc: Document) -> bytes:
     return buffer.getvalue()
 
 
+class _CellError(ValueError):
+    pass
+
+
+def _level(value: Any) -> int:
+    if _is_number(value) and value == int(value) and value >= 1:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
+        return int(value)
+    raise _CellError(_("“层级”应为 1 或更大的整数。"))
+
+
+def _json_cell(value: Any, column: str, kind: type) -> Any:
+    if value in (None, ""):
+        return kind()
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else None
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, kind):
+        raise _CellError(_("“%(c)s”列不是有效的 JSON。") % {"c": column})
+    return parsed
+
+
 def parse_xlsx(content: bytes) -> Document:
     from openpyxl import load_workbook
 
@@ -454,15 +557,15 @@ def parse_xlsx(content: bytes) -> Document:
         if not row or row[0] is None:
             continue
         key, value = str(row[0]), row[1] if len(row) > 1 else None
-        if key in ("phases",) or (
-            key not in TOP_KEYS and isinstance(value, str) and value[:1] in "[{"
-        ):
+        if key == "phases" or (key not in TOP_KEYS and isinstance(value, str)):
             try:
-                value = json.loads(value) if value else []
-            except json.JSONDecodeError:
-                problems.append(
-                    Problem("-", _("“体系”表第 %(n)d 行的 JSON 无效。") % {"n": number_})
-                )
+                value = json.loads(value) if value else ([] if key == "phases" else "")
+            except (json.JSONDecodeError, TypeError):
+                if key == "phases" or str(value)[:1] in "[{":
+                    problems.append(
+                        Problem("-", _("“体系”表第 %(n)d 行的 JSON 无效。") % {"n": number_})
+                    )
+                # otherwise an extra key typed as plain text: kept as that text
         top[key] = "" if value is None else value
     rows = book["指标"].iter_rows(values_only=True)
     header = next(rows, None)
@@ -493,11 +596,11 @@ def parse_xlsx(content: bytes) -> Document:
             extra,
         ) = cells[: len(NODE_COLUMNS)]
         try:
-            depth = int(level)
-            method_map = {"type": method, **(json.loads(params) if params else {})}
+            depth = _level(level)
+            method_map = {"type": method, **_json_cell(params, "参数", dict)}
             node: dict[str, Any] = {
                 "code": "" if code is None else str(code),
-                "title": title or "",
+                "title": "" if title is None else str(title),
                 "points": points if points not in ("",) else None,
                 "method": method_map,
                 LINE: line,
@@ -513,14 +616,16 @@ def parse_xlsx(content: bytes) -> Document:
             if override == "是":
                 node["override_points"] = True
             if rules:
-                node["rules"] = json.loads(rules)
+                node["rules"] = _json_cell(rules, "量化规则", list)
             if note:
                 node["note"] = str(note)
             if extra:
-                node.update(json.loads(extra))
+                node.update(
+                    {k: v for k, v in _json_cell(extra, "其他", dict).items() if k not in node}
+                )
             node["children"] = []
-        except (TypeError, ValueError) as exc:
-            problems.append(Problem(str(code or "-"), _("此行内容无效：%(e)s") % {"e": exc}, line))
+        except _CellError as exc:
+            problems.append(Problem(str(code or "-"), str(exc), line))
             continue
         while stack and stack[-1][0] >= depth:
             stack.pop()

@@ -57,6 +57,11 @@ def dec(value: Any) -> Decimal:
     return result
 
 
+def fmt(value: Decimal) -> str:
+    """A number for a message: `2`, `2.5`, never `2.00` or `1E+2`."""
+    return format(value.normalize(), "f")
+
+
 def q(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -90,7 +95,7 @@ def _grade_problems(
             if high > points:
                 problems.append(
                     _("等次“%(l)s”最多扣 %(h)s 分，超过了本项分值 %(p)s 分。")
-                    % {"l": label, "h": high, "p": points}
+                    % {"l": label, "h": fmt(high), "p": fmt(points)}
                 )
         elif "ratio" in band:
             low, high = (dec(x) for x in band["ratio"])
@@ -114,7 +119,9 @@ def _deduction_problems(
     if floor < 0:
         problems.append(_("扣分下限不能为负。"))
     if floor > points:
-        problems.append(_("扣分下限 %(f)s 超过了本项分值 %(p)s 分。") % {"f": floor, "p": points})
+        problems.append(
+            _("扣分下限 %(f)s 超过了本项分值 %(p)s 分。") % {"f": fmt(floor), "p": fmt(points)}
+        )
     if "cap" in method and dec(method["cap"]) < 0:
         problems.append(_("单项扣分上限不能为负。"))
     keys = set()
@@ -125,7 +132,7 @@ def _deduction_problems(
         if per > points:
             problems.append(
                 _("扣分规则“%(l)s”每次扣 %(n)s 分，超过了本项分值 %(p)s 分。")
-                % {"l": item.get("label", "?"), "n": per, "p": points}
+                % {"l": item.get("label", "?"), "n": fmt(per), "p": fmt(points)}
             )
         if item.get("key") in keys:
             problems.append(_("扣分规则标识“%(k)s”重复。") % {"k": item.get("key")})
@@ -166,11 +173,15 @@ def _manual_problems(
     if step <= 0:
         problems.append(_("评分步长应大于 0。"))
     elif maximum % step != 0:
-        problems.append(_("最高分 %(m)s 不是步长 %(s)s 的整数倍。") % {"m": maximum, "s": step})
-    if maximum < 0:
+        problems.append(
+            _("最高分 %(m)s 不是步长 %(s)s 的整数倍。") % {"m": fmt(maximum), "s": fmt(step)}
+        )
+    if "max" in method and maximum < 0:
         problems.append(_("最高分不能为负。"))
     if maximum > points:
-        problems.append(_("最高分 %(m)s 超过了本项分值 %(p)s 分。") % {"m": maximum, "p": points})
+        problems.append(
+            _("最高分 %(m)s 超过了本项分值 %(p)s 分。") % {"m": fmt(maximum), "p": fmt(points)}
+        )
     return problems
 
 
@@ -254,7 +265,7 @@ def score_grade(method: Mapping[str, Any], points: Decimal, value: Mapping[str, 
             if not low <= chosen <= high:
                 raise ScoringInputError(
                     _("“%(l)s”等次的得分应在 %(a)s 到 %(b)s 之间。")
-                    % {"l": label, "a": q(low), "b": q(high)}
+                    % {"l": label, "a": fmt(q(low)), "b": fmt(q(high))}
                 )
             return LeafScore(score=q(chosen), level=str(label), level_rank=rank)
     raise ScoringInputError(_("请选择等次。"))
@@ -264,13 +275,13 @@ def score_deduction(
     method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any]
 ) -> LeafScore:
     incidents = value.get("incidents") or {}
+    if not isinstance(incidents, Mapping):
+        raise ScoringInputError(_("扣分事项应逐项填写次数。"))
     total = Decimal(0)
     cap = dec(method["cap"]) if "cap" in method else None
     for rule in method.get("rules", []):
-        count = incidents.get(rule["key"], 0)
-        if isinstance(count, bool) or int(count) != count or int(count) < 0:
-            raise ScoringInputError(_("“%(l)s”的次数应为非负整数。") % {"l": rule["label"]})
-        taken = dec(rule["per_incident"]) * int(count)
+        count = _count(incidents.get(rule["key"], 0), rule)
+        taken = dec(rule["per_incident"]) * count
         total += min(taken, cap) if cap is not None else taken
     unknown = set(incidents) - {r["key"] for r in method.get("rules", [])}
     if unknown:
@@ -279,24 +290,71 @@ def score_deduction(
     return LeafScore(score=q(max(points - total, floor)))
 
 
+def _count(raw: Any, rule: Mapping[str, Any]) -> int:
+    error = ScoringInputError(_("“%(l)s”的次数应为非负整数。") % {"l": rule.get("label", "?")})
+    if isinstance(raw, bool):
+        raise error
+    try:
+        count = dec(0 if raw in (None, "") else raw)
+    except ScoringInputError as exc:
+        raise error from exc
+    if count < 0 or count != count.to_integral_value():
+        raise error
+    return int(count)
+
+
+COMPARISONS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+}
+
+
 def score_quantitative(
-    method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any], threshold: Decimal
+    method: Mapping[str, Any],
+    points: Decimal,
+    value: Mapping[str, Any],
+    threshold: Decimal,
+    *,
+    comparison: str = ">=",
+    measure: str = "count",
 ) -> LeafScore:
-    measured = dec(value.get("value", 0))
+    """Full points when the measured value meets the rule (`comparison` against `threshold`);
+    otherwise no credit, proportional credit (`linear`: measured/threshold when more is better,
+    threshold/measured when less is better) or the best step reached (`steps`: `at` is a floor
+    when more is better, a ceiling when less is better). Never more than the points."""
+    measured = dec(value.get("value"))
     if measured < 0:
         raise ScoringInputError(_("数值不能为负。"))
-    if threshold <= 0 or measured >= threshold:
+    if measure == "ratio" and measured > 1:
+        raise ScoringInputError(_("比例应在 0 到 1 之间（例如 70% 填 0.7）。"))
+    meets = COMPARISONS.get(comparison)
+    if meets is None:
+        raise ScoringInputError(_("量化规则的比较方式“%(c)s”无效。") % {"c": comparison})
+    if meets(measured, threshold):
         return LeafScore(score=q(points))
     credit = method.get("credit", "none")
+    more_is_better = comparison in (">=", ">")
+    less_is_better = comparison in ("<=", "<")
+    ratio = Decimal(0)
     if credit == "linear":
-        return LeafScore(score=q(points * measured / threshold))
-    if credit == "steps":
-        best = Decimal(0)
+        if more_is_better and threshold > 0:
+            ratio = measured / threshold
+        elif less_is_better and measured > 0:
+            ratio = threshold / measured
+    elif credit == "steps":
         for step in method.get("steps", []):
-            if measured >= dec(step["at"]):
-                best = max(best, dec(step["ratio"]))
-        return LeafScore(score=q(points * best))
-    return LeafScore(score=Decimal("0.00"))
+            at = dec(step["at"])
+            reached = (
+                (more_is_better and measured >= at)
+                or (less_is_better and measured <= at)
+                or (comparison == "==" and measured == at)
+            )
+            if reached:
+                ratio = max(ratio, dec(step["ratio"]))
+    return LeafScore(score=q(points * min(max(ratio, Decimal(0)), Decimal(1))))
 
 
 def score_manual(method: Mapping[str, Any], points: Decimal, value: Mapping[str, Any]) -> LeafScore:
@@ -304,9 +362,9 @@ def score_manual(method: Mapping[str, Any], points: Decimal, value: Mapping[str,
     maximum = dec(method.get("max", points))
     given = dec(value.get("value"))
     if not 0 <= given <= maximum:
-        raise ScoringInputError(_("得分应在 0 到 %(m)s 之间。") % {"m": maximum})
+        raise ScoringInputError(_("得分应在 0 到 %(m)s 之间。") % {"m": fmt(maximum)})
     if given % step != 0:
-        raise ScoringInputError(_("得分应为 %(s)s 的整数倍。") % {"s": step})
+        raise ScoringInputError(_("得分应为 %(s)s 的整数倍。") % {"s": fmt(step)})
     return LeafScore(score=q(given))
 
 
@@ -322,12 +380,27 @@ def score_bonus(method: Mapping[str, Any], value: Mapping[str, Any]) -> LeafScor
     given = dec(value.get("value", 0))
     cap = dec(method["cap"])
     if not 0 <= given <= cap:
-        raise ScoringInputError(_("加分应在 0 到 %(c)s 之间。") % {"c": cap})
+        raise ScoringInputError(_("加分应在 0 到 %(c)s 之间。") % {"c": fmt(cap)})
     return LeafScore(bonus=q(given))
 
 
+_YES = ("1", "true", "yes", "on", "是")
+_NO = ("", "0", "false", "no", "off", "否")
+
+
+def _flag(raw: Any) -> bool:
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    if isinstance(raw, int | Decimal):
+        if raw in (0, 1):
+            return bool(raw)
+    elif str(raw).strip().lower() in _YES + _NO:
+        return str(raw).strip().lower() in _YES
+    raise ScoringInputError(_("请选择“是”或“否”。"))
+
+
 def score_veto(method: Mapping[str, Any], value: Mapping[str, Any]) -> LeafScore:
-    vetoed = bool(value.get("vetoed"))
+    vetoed = _flag(value.get("vetoed"))
     if vetoed and method.get("reason_required", True) and not str(value.get("reason", "")).strip():
         raise ScoringInputError(_("一票否决须写明理由。"))
     return LeafScore(veto=vetoed)
@@ -341,6 +414,8 @@ def score_leaf(
 ) -> LeafScore:
     """Score one leaf from the scorer's input."""
     kind = method.get("type")
+    if not isinstance(value, Mapping):
+        raise ScoringInputError(_("评分输入格式有误。"))
     if kind in SCORED_TYPES and points is None:
         raise ScoringInputError(_("该指标没有分值，无法计分。"))
     if kind == "grade":
@@ -349,8 +424,18 @@ def score_leaf(
         return score_deduction(method, points, value)  # type: ignore[arg-type]
     if kind == "quantitative":
         rule = next((r for r in rules if r.get("key") == method.get("rule")), None)
-        threshold = dec(rule["threshold"]) if rule else Decimal(0)
-        return score_quantitative(method, points, value, threshold)  # type: ignore[arg-type]
+        if rule is None:
+            raise ScoringInputError(
+                _("量化规则“%(k)s”不存在，无法计分。") % {"k": method.get("rule", "")}
+            )
+        return score_quantitative(
+            method,
+            points,  # type: ignore[arg-type]
+            value,
+            dec(rule["threshold"]),
+            comparison=str(rule.get("comparison", ">=")),
+            measure=str(rule.get("measure", "count")),
+        )
     if kind == "manual":
         return score_manual(method, points, value)  # type: ignore[arg-type]
     if kind == "qualitative":

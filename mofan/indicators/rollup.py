@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from mofan.indicators.methods import LeafScore, q
+from mofan.indicators.methods import LeafScore, ScoringInputError, dec, q
 from mofan.indicators.tree import NodeData
 
 
@@ -23,9 +23,10 @@ class NodeResult:
 
 def rollup(roots: Iterable[NodeData], leaves: Mapping[str, LeafScore]) -> dict[str, NodeResult]:
     """Score every node: a parent's score is the weighted sum of its children's, capped at its
-    points, plus its bonus children (each capped by its own cap); qualitative parents take the
-    worst child level (`worst`) or count the levels (`counts`). A veto anywhere below marks the
-    parent as vetoed."""
+    points; bonus points below it (each bonus node capped by its own cap) are kept apart in
+    `bonus`, beyond the points, and `grand_total` adds them. Qualitative parents take the worst
+    child level (`worst`) or count the leaves' levels (`counts`). A veto anywhere below marks
+    the parent as vetoed and changes no points."""
     results: dict[str, NodeResult] = {}
 
     def visit(node: NodeData) -> NodeResult:
@@ -52,7 +53,7 @@ def rollup(roots: Iterable[NodeData], leaves: Mapping[str, LeafScore]) -> dict[s
             result.veto = result.veto or res.veto
             result.complete = result.complete and res.complete
             if child.method_type == "bonus":
-                result.bonus += res.bonus
+                result.bonus += _capped_bonus(child, res.bonus)
                 continue
             result.bonus += res.bonus if child.children else Decimal(0)
             if res.score is not None:
@@ -79,6 +80,14 @@ def rollup(roots: Iterable[NodeData], leaves: Mapping[str, LeafScore]) -> dict[s
     return results
 
 
+def _capped_bonus(node: NodeData, bonus: Decimal) -> Decimal:
+    try:
+        cap = dec(node.method.get("cap"))
+    except ScoringInputError:
+        return bonus
+    return min(bonus, cap)
+
+
 def grand_total(roots: Iterable[NodeData], results: Mapping[str, NodeResult]) -> Decimal | None:
     """The system's total: the sum of the top-level scores plus every bonus."""
     total = Decimal(0)
@@ -90,5 +99,5 @@ def grand_total(roots: Iterable[NodeData], results: Mapping[str, NodeResult]) ->
         if res.score is not None:
             total += res.score * root.weight
             seen = True
-        total += res.bonus
+        total += _capped_bonus(root, res.bonus) if root.method_type == "bonus" else res.bonus
     return q(total) if seen else None

@@ -145,6 +145,8 @@ def version_clone(
     system (same slug), a committee's own version gets the next number."""
     _check_committee_admin(actor, committee.pk)
     source = version.system
+    if source.committee_id not in (None, committee.pk):
+        raise PermissionDenied(_("只能复制内置模板或本工委的指标体系。"))
     system = source
     if source.committee_id != committee.pk:
         own = IndicatorSystem.objects.filter(committee=committee, slug=source.slug).first()

@@ -39,8 +39,11 @@ def validate_tree(roots: Iterable[NodeData]) -> list[Problem]:
         elif node.code in seen:
             add(_("编码重复。"))
         seen.setdefault(node.code, node)
-        if node.parent and node.code and not node.code.startswith(node.parent + "."):
-            add(_("编码应以上级编码“%(p)s.”开头。") % {"p": node.parent})
+        if node.code.strip() and not _one_more_segment(node.code, node.parent):
+            if node.parent:
+                add(_("编码应为上级编码“%(p)s”加一级，如“%(p)s.1”。") % {"p": node.parent})
+            else:
+                add(_("第一级节点的编码应只有一级，如“1”。"))
         if not node.title.strip():
             add(_("标题不能为空。"))
         if node.points is not None:
@@ -75,6 +78,15 @@ def validate_tree(roots: Iterable[NodeData]) -> list[Problem]:
         if len(keys) != len(set(keys)):
             add(_("量化规则标识重复。"))
     return problems
+
+
+def _one_more_segment(code: str, parent: str | None) -> bool:
+    """`1.2.3` under `1.2`; a top-level code has a single segment."""
+    prefix = parent + "." if parent else ""
+    if not code.startswith(prefix):
+        return False
+    last = code[len(prefix) :]
+    return bool(last) and "." not in last
 
 
 def _scored_children(node: NodeData) -> bool:

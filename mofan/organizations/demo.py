@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 from dataclasses import dataclass
+from typing import Any
 from importlib import resources
 
 from django.db import transaction
@@ -80,9 +81,10 @@ GIVEN = [
 POSTS = ["党组书记", "机关党委书记", "办公室主任", "科长", "副科长", "一级科员"]
 
 
-def load_units() -> dict[str, object]:
+def load_units() -> dict[str, Any]:
     data = resources.files("mofan.organizations").joinpath("data/jiaozuo_units.json").read_text()
-    return json.loads(data)  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(data)
+    return result
 
 
 def demo_credit_code(index: int) -> str:
@@ -105,13 +107,13 @@ def load_demo() -> Committee | None:
     if demo_exists():
         return None
     data = load_units()
-    spec = data["committee"]  # type: ignore[index]
+    spec = data["committee"]
     committee = Committee.objects.create(
         name=spec["name"], short_name=spec["short_name"], code=spec["code"]
     )
     today = timezone.localdate()
     units = []
-    for index, row in enumerate(data["units"]):  # type: ignore[arg-type]
+    for index, row in enumerate(data["units"]):
         units.append(
             Unit(
                 committee=committee,
@@ -124,7 +126,6 @@ def load_demo() -> Committee | None:
     Unit.objects.bulk_create(units)
     units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
     seed = 0
-    first_members: dict[int, Member] = {}
     for index, unit in enumerate(units):
         # Elections spread so that some are overdue and some due within 90 days.
         elected = today - datetime.timedelta(days=200 + (index * 37) % 1000)
@@ -188,14 +189,13 @@ def load_demo() -> Committee | None:
             )
         Member.objects.bulk_create(members)
         members = list(Member.objects.filter(unit=unit).order_by("id"))
-        first_members[unit.pk] = members[0]
         for org in [o for o in (top, *branches) if o is not None]:
             local = [mm for mm in members if mm.party_org_id == org.pk] or members
             org.secretary = local[0]
             org.save(update_fields=["secretary"])
             org.committee_members.set(members[:3] if org.parent_id is None else local[:2])
     for account in DEMO_ACCOUNTS:
-        unit = units[account.unit_index] if account.unit_index is not None else None
+        home = units[account.unit_index] if account.unit_index is not None else None
         user = User(
             username=account.username,
             full_name=account.full_name,
@@ -204,11 +204,11 @@ def load_demo() -> Committee | None:
             password_changed_at=timezone.now(),
             is_demo=True,
         )
-        if account.member and unit is not None:
+        if account.member and home is not None:
             member = Member.objects.create(
-                unit=unit,
+                unit=home,
                 party_org=PartyOrganization.objects.filter(
-                    unit=unit, kind=PartyOrgKind.BRANCH
+                    unit=home, kind=PartyOrgKind.BRANCH
                 ).first(),
                 name=account.full_name,
                 gender="1",
@@ -218,7 +218,7 @@ def load_demo() -> Committee | None:
             user.member = member
         user.set_password(DEMO_PASSWORD)
         user.save()
-        RoleAssignment.objects.create(user=user, role=account.role, committee=committee, unit=unit)
+        RoleAssignment.objects.create(user=user, role=account.role, committee=committee, unit=home)
     audit_record(
         action="demo.load",
         actor_name="load_demo",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-from html import unescape
+import secrets
 import zipfile
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -104,7 +105,9 @@ def test_mixed_rows_are_all_refused_with_row_numbers(admin_client, unit_a, unit_
 
 def test_existing_username_is_reported(admin_client, unit_a):
     taken = make_user(Role.MEMBER, unit=unit_a)
-    response = _upload(admin_client, _xlsx([["甲单位", "王一", "党员", taken.username.upper(), ""]]))
+    response = _upload(
+        admin_client, _xlsx([["甲单位", "王一", "党员", taken.username.upper(), ""]])
+    )
     assert response.status_code == 400
     assert f"用户名“{taken.username.upper()}”已被使用" in response.content.decode()
 
@@ -135,7 +138,10 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
     assert response.status_code == 302, response.content.decode()[:3000]
     assert response["Location"] == CREDENTIALS
     assert _accounts() == before + 5
-    created = {u.full_name: u for u in User.objects.filter(full_name__in=["王一", "李二", "赵三", "钱四", "孙五"])}
+    created = {
+        u.full_name: u
+        for u in User.objects.filter(full_name__in=["王一", "李二", "赵三", "钱四", "孙五"])
+    }
     assert len(created) == 5
     assert all(u.must_change_password for u in created.values())
     assert created["王一"].username == "wang1"
@@ -191,7 +197,9 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
 
 
 def test_download_without_display_also_works_once(admin_client, unit_a):
-    assert _upload(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]])).status_code == 302
+    assert (
+        _upload(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]])).status_code == 302
+    )
     assert admin_client.post(DOWNLOAD).status_code == 200
     assert admin_client.post(DOWNLOAD).status_code == 302
     # Nor is it shown afterwards.
@@ -271,10 +279,11 @@ def _zip_bomb(unpacked_mb: int) -> bytes:
 
 def test_zip_bomb_is_refused_before_unpacking(admin_client):
     before = _accounts()
-    bomb = _zip_bomb(200)
+    bomb = _zip_bomb(110)
     assert len(bomb) < 1024 * 1024  # small on the wire
     response = _upload(admin_client, bomb)
-    assert "文件解压后过大" in _refused(response)
+    # Refused by the absolute limit on the unpacked size (checked before the ratio).
+    assert "文件解压后过大，已拒绝" in _refused(response)
     assert _accounts() == before
 
 
@@ -284,3 +293,29 @@ def test_highly_compressed_entry_is_refused(admin_client):
     response = _upload(admin_client, _zip_bomb(20))
     assert "压缩比异常" in _refused(response)
     assert _accounts() == before
+
+
+def test_unpacked_size_limit_applies_to_the_sum_of_entries(admin_client, monkeypatch):
+    """Several parts that compress normally but add up to more than the limit."""
+    from mofan.core import uploads
+
+    monkeypatch.setattr(uploads, "MAX_ARCHIVE_UNPACKED", 1024 * 1024)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        for n in range(3):
+            archive.writestr(f"xl/part{n}.xml", secrets.token_hex(200 * 1024))  # 400 KB each
+    before = _accounts()
+    response = _upload(admin_client, buffer.getvalue())
+    assert "文件解压后过大，已拒绝" in _refused(response)
+    assert _accounts() == before
+
+
+def test_archive_with_too_many_entries_is_refused(admin_client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        for n in range(501):
+            archive.writestr(f"xl/p{n}.xml", "")
+    response = _upload(admin_client, buffer.getvalue())
+    assert "内部条目过多" in _refused(response)

@@ -179,7 +179,9 @@ def test_forged_forwarded_for_does_not_bypass_the_lock(user):
     assert list(ip_keys.values_list("key", "failures")) == [
         (f"account-ip:{user.username}|{ATTACKER}", 5)
     ]
-    ips = set(AuditEntry.objects.filter(action="account.login.failed").values_list("client_ip", flat=True))
+    ips = set(
+        AuditEntry.objects.filter(action="account.login.failed").values_list("client_ip", flat=True)
+    )
     assert ips == {ATTACKER}
 
 
@@ -200,7 +202,9 @@ def test_forwarded_for_is_honoured_from_a_trusted_proxy(user):
     assert LoginThrottle.objects.filter(key=f"account-ip:{user.username}|{ATTACKER}").exists()
     assert not LoginThrottle.objects.filter(key__contains=PROXY).exists()
     assert not LoginThrottle.objects.filter(key__contains=VICTIM).exists()
-    ips = set(AuditEntry.objects.filter(action="account.login.failed").values_list("client_ip", flat=True))
+    ips = set(
+        AuditEntry.objects.filter(action="account.login.failed").values_list("client_ip", flat=True)
+    )
     assert ips == {ATTACKER}
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -117,7 +117,9 @@ def test_password_change_shows_chinese_errors_next_to_the_field(login, unit_a):
     assert any("密码至少需要 8 个字符" in e for e in errors), errors
 
     response = _change(client, PASSWORD, f"{user.username}-Xy9!")
-    assert any("不能包含用户名" in e for e in _field_errors(response.content.decode(), "new_password1"))
+    assert any(
+        "不能包含用户名" in e for e in _field_errors(response.content.decode(), "new_password1")
+    )
 
     response = _change(client, PASSWORD, "Password123")
     assert any("过于常见" in e for e in _field_errors(response.content.decode(), "new_password1"))
@@ -193,9 +195,7 @@ def test_expired_password_must_be_changed(login, unit_a):
     user = make_user(Role.UNIT_ADMIN, unit=unit_a)
     client = login(user)
     assert client.get("/").status_code == 200
-    User.objects.filter(pk=user.pk).update(
-        password_changed_at=timezone.now() - timedelta(days=91)
-    )
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == PASSWORD_URL
@@ -208,18 +208,14 @@ def test_expired_password_must_be_changed(login, unit_a):
 def test_password_age_just_within_the_limit_is_accepted(login, unit_a):
     user = make_user(Role.UNIT_ADMIN, unit=unit_a)
     client = login(user)
-    User.objects.filter(pk=user.pk).update(
-        password_changed_at=timezone.now() - timedelta(days=89)
-    )
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=89))
     assert client.get("/").status_code == 200
 
 
 def test_password_max_age_is_configurable(login, unit_a):
     user = make_user(Role.UNIT_ADMIN, unit=unit_a)
     client = login(user)
-    User.objects.filter(pk=user.pk).update(
-        password_changed_at=timezone.now() - timedelta(days=100)
-    )
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=100))
     with override_settings(MOFAN_PASSWORD_MAX_AGE_DAYS=180):
         assert client.get("/").status_code == 200
     with override_settings(MOFAN_PASSWORD_MAX_AGE_DAYS=30):

@@ -38,9 +38,7 @@ def _roles(user: User) -> set[str]:
 # --- 三权分立 ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("held", "new"), [(a, b) for a in SEPARATED for b in SEPARATED if a != b]
-)
+@pytest.mark.parametrize(("held", "new"), [(a, b) for a in SEPARATED for b in SEPARATED if a != b])
 def test_role_grant_refuses_a_second_separated_duty_role(committee, security, held, new):
     user = make_user(held, committee=committee)
     entries = AuditEntry.objects.count()
@@ -132,10 +130,14 @@ def test_bulk_create_makes_every_account_with_a_random_initial_password(committe
 @pytest.mark.parametrize("problem", ["unit-role-without-unit", "not-grantable", "duplicate"])
 def test_bulk_create_is_all_or_nothing(committee, admin, unit_a, problem):
     bad = {
-        "unit-role-without-unit": AccountSpec(username="c-member", full_name="无单位", role=Role.MEMBER),
+        "unit-role-without-unit": AccountSpec(
+            username="c-member", full_name="无单位", role=Role.MEMBER
+        ),
         "not-grantable": AccountSpec(username="c-sec", full_name="越权", role=Role.SECURITY_ADMIN),
         # The same name as the first spec, differing only in case.
-        "duplicate": AccountSpec(username="A-ADMIN", full_name="重名", role=Role.MEMBER, unit=unit_a),
+        "duplicate": AccountSpec(
+            username="A-ADMIN", full_name="重名", role=Role.MEMBER, unit=unit_a
+        ),
     }[problem]
     users, assignments, entries = (
         User.objects.count(),

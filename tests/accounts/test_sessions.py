@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
@@ -220,7 +220,9 @@ def test_role_change_requires_recent_reauthentication(user, unit_a):
     assert not ok["Location"].startswith("/accounts/reauth/")
     assert client.post(grant_url, data).status_code == 302
     assert RoleAssignment.objects.filter(user=user, role=Role.UNIT_LEADER, unit=unit_a).exists()
-    reauth = list(AuditEntry.objects.filter(action="account.reauth").values_list("result", flat=True))
+    reauth = list(
+        AuditEntry.objects.filter(action="account.reauth").values_list("result", flat=True)
+    )
     assert sorted(reauth) == ["failure", "success"]
 
 

@@ -42,7 +42,9 @@ def _enrol(client: Client, user: User) -> tuple[str, list[str]]:
     assert device.secret in page.content.decode()
     response = client.post(SETUP, {"code": _code(device.secret)})
     assert response.status_code == 200
-    codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", response.content.decode())
+    codes = re.findall(
+        r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", response.content.decode()
+    )
     return device.secret, codes
 
 
@@ -169,7 +171,7 @@ def test_a_recovery_code_works_once(enrolled):
 
 
 def test_wrong_codes_lock_the_account(enrolled):
-    user, secret, _codes = enrolled
+    user, _secret, _codes = enrolled
     client = Client()
     _password_step(client, user)
     for _ in range(4):
@@ -178,6 +180,10 @@ def test_wrong_codes_lock_the_account(enrolled):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
     assert LoginThrottle.objects.get(key=f"account:{user.username}").locked_until is not None
+    locked = AuditEntry.objects.get(action="account.login.locked")
+    assert locked.object_id == str(user.pk)
+    assert locked.data["extra"]["factor"] == "totp"
+    assert AuditEntry.objects.filter(action="account.2fa.verify", result="failure").count() == 5
     # Even the right password and a valid code do not get in now.
     response = _password_step(Client(), user)
     assert response.status_code == 400

@@ -52,8 +52,7 @@ def _sql(statement: str, params: list[object] | None = None) -> None:
 
 def _entries(n: int) -> list[AuditEntry]:
     return [
-        audit_record(action="test.event", actor_name=f"tester{i}", extra={"n": i})
-        for i in range(n)
+        audit_record(action="test.event", actor_name=f"tester{i}", extra={"n": i}) for i in range(n)
     ]
 
 

@@ -108,8 +108,8 @@ def test_inserted_row_exits_1_naming_it():
     entries = _entries(3)
     _sql(
         f"INSERT INTO {TABLE} (id, created_at, actor_id, actor_name, client_ip, action, result, "
-        "object_type, object_id, data, algorithm, prev_mac, mac) VALUES "
-        "(4, %s, NULL, 'intruder', NULL, 'account.role.grant', 'success', '', '', '{}', %s, %s, %s)",
+        "object_type, object_id, data, algorithm, prev_mac, mac) VALUES (4, %s, NULL, "
+        "'intruder', NULL, 'account.role.grant', 'success', '', '', '{}', %s, %s, %s)",
         [timezone.now(), entries[-1].algorithm, entries[-1].mac, "f" * 64],
     )
     code, _out, err = verify()
@@ -178,7 +178,9 @@ def test_purge_command_removes_old_entries_and_verify_still_passes(monkeypatch):
     young = _record_at(monkeypatch, now - timedelta(days=100), 2)
     young += _entries(2)
     out = io.StringIO()
-    call_command("audit_purge", "--before", (now - timedelta(days=200)).date().isoformat(), stdout=out)
+    call_command(
+        "audit_purge", "--before", (now - timedelta(days=200)).date().isoformat(), stdout=out
+    )
     assert "Removed 3" in out.getvalue()
     assert set(AuditEntry.objects.values_list("id", flat=True)) >= {e.id for e in young}
     assert AuditEntry.objects.filter(action="test.old").count() == 2

@@ -14,16 +14,6 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs its own asyncio event loop in the test's thread (switching to it
-# through greenlets). While Playwright is started, asyncio therefore reports a running loop in
-# that thread, and Django's async-safety guard refuses ORM calls made from the test body
-# (factories, assertions, the database flush after each test) with SynchronousOnlyOperation,
-# although nothing ever runs concurrently: the loop is idle whenever test code runs. Allowing
-# it is the known requirement when combining pytest-django with Playwright's sync API. The live
-# server handles requests in its own thread, without a loop, so the app itself stays checked.
-# Set at import time because the guard is consulted on every ORM call, including teardown.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,28 +26,97 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}. The browser tests need Debian's chromium and "
-            "fonts-noto-cjk: run `make test`, which installs them via scripts/system_deps.sh "
-            "(never `playwright install`).",
-            pytrace=False,
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev extra pins playwright
-        pytest.fail(
-            "Playwright for Python is not installed: run `make test` (it installs .[dev]).",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+class _Chromium:
+    """One Chromium for the whole session, started on first use, stopped after the last test
+    that uses it.
+
+    Playwright's sync API runs its own asyncio event loop in the test's thread (switching to it
+    through greenlets) and marks that loop as running between its calls. Django's async-safety
+    guard then sees a running loop and refuses ORM calls from the test thread (factories,
+    assertions, the database flush after each test) with SynchronousOnlyOperation, although
+    nothing ever runs concurrently: the loop is idle whenever test code runs. Setting
+    DJANGO_ALLOW_ASYNC_UNSAFE is the known requirement when combining pytest-django with
+    Playwright's sync API. The live server handles requests in threads of its own, without a
+    loop, so the application code stays checked.
+
+    It is set only while Chromium runs, not when this conftest is imported: the variable is
+    inherited by subprocesses, and `manage.py check --deploy` run by other tests rightly fails
+    on it (async.E001).
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._env_before: str | None = None
+
+    def get(self) -> Any:
+        if self._browser is not None:
+            return self._browser
+        if not os.path.exists(CHROMIUM):
+            pytest.fail(
+                f"Chromium is missing at {CHROMIUM}. The browser tests need Debian's chromium and "
+                "fonts-noto-cjk: run `make test`, which installs them via "
+                "scripts/system_deps.sh (never `playwright install`).",
+                pytrace=False,
+            )
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:  # pragma: no cover - the dev extra pins playwright
+            pytest.fail(
+                "Playwright for Python is not installed: run `make test` (it installs .[dev]).",
+                pytrace=False,
+            )
+        self._env_before = os.environ.get(ASYNC_UNSAFE)
+        os.environ[ASYNC_UNSAFE] = "true"
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self._browser
+
+    def stop(self) -> None:
+        if self._playwright is None:
+            return
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        finally:
+            self._playwright.stop()
+            self._playwright = self._browser = None
+            if self._env_before is None:
+                os.environ.pop(ASYNC_UNSAFE, None)
+            else:
+                os.environ[ASYNC_UNSAFE] = self._env_before
+
+
+_chromium = _Chromium()
+
+
+@pytest.fixture
+def browser() -> _Chromium:
+    """Chromium, through `browser.get()`: started at the first call, so that a missing Chromium
+    fails the test itself (FAILED, not a setup ERROR, and never a skip)."""
+    return _chromium
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    # After this test's fixtures are gone (its database flush included): stop Chromium when no
+    # browser test follows, so that later tests run without Playwright's loop and the variable.
+    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        _chromium.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _chromium.stop()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,6 +139,9 @@ def _audit_triggers_lifted(django_db_setup: None, django_db_blocker: Any) -> Ite
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         for statement in triggers.create_sql(connection.vendor):
             cursor.execute(statement)
+        # Close it, or PostgreSQL refuses to drop the test database at the end of the session
+        # ("being accessed by other users").
+        connection.close()
 
 
 @dataclass
@@ -100,7 +162,7 @@ def browser_log() -> BrowserLog:
 
 
 @pytest.fixture
-def new_page(browser: Any, browser_log: BrowserLog) -> Iterator[Callable[..., Any]]:
+def new_page(browser: _Chromium, browser_log: BrowserLog) -> Iterator[Callable[..., Any]]:
     """Open a page in a new browser context (zh-CN, downloads allowed); all closed afterwards.
 
     After the test, no page may have reported a Content Security Policy violation or an uncaught
@@ -109,7 +171,7 @@ def new_page(browser: Any, browser_log: BrowserLog) -> Iterator[Callable[..., An
     contexts: list[Any] = []
 
     def open_page(**options: Any) -> Any:
-        context = browser.new_context(locale="zh-CN", accept_downloads=True, **options)
+        context = browser.get().new_context(locale="zh-CN", accept_downloads=True, **options)
         context.set_default_timeout(10_000)
         context.on("console", lambda msg: browser_log.console.append(f"{msg.type}: {msg.text}"))
         context.on("weberror", lambda err: browser_log.page_errors.append(str(err.error)))

@@ -56,7 +56,9 @@ def _build_unit(unit: Unit, prefix: str, phone_base: int) -> SimpleNamespace:
         elected_on=None,
         election_due_on=today + datetime.timedelta(days=30),
     )
-    group = PartyOrgFactory(unit=unit, kind=PartyOrgKind.GROUP, parent=branch, name=f"{prefix}第一党小组")
+    group = PartyOrgFactory(
+        unit=unit, kind=PartyOrgKind.GROUP, parent=branch, name=f"{prefix}第一党小组"
+    )
     secretary = MemberFactory(
         unit=unit,
         party_org=branch,
@@ -386,9 +388,7 @@ def _expected(case: Case, persona: str, method: str) -> int:
     return (case.get if method == "get" else case.post)(persona)
 
 
-def _check_content(
-    w: SimpleNamespace, case: Case, persona: str, body: str, where: str
-) -> None:
+def _check_content(w: SimpleNamespace, case: Case, persona: str, body: str, where: str) -> None:
     hidden: list[str] = []
     if persona not in SEES_B or case.a_page:
         hidden += w.b.public + w.b.private
@@ -400,26 +400,26 @@ def _check_content(
     assert not leaked, f"{where}: {persona} sees {leaked}"
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_scope(world, name):
-    """One URL, every persona; each persona in a savepoint that is rolled back afterwards, so
-    all of them meet the same data. Every failing persona is reported, not only the first."""
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_scope(world, persona):
+    """One persona, every URL; each URL in a savepoint that is rolled back afterwards, so every
+    URL meets the same data. Every failing URL is reported, not only the first."""
+    user = PERSONAS[persona](world)
+    client = _client_for(user)
     failures = []
-    for persona in PERSONAS:
+    for name in CASES:
         try:
             with transaction.atomic():
-                check_scope(world, name, persona)
+                check_scope(world, name, persona, user, client)
                 transaction.set_rollback(True)
         except AssertionError as exc:
-            failures.append(f"{persona}: {exc}")
+            failures.append(f"{name}: {exc}")
     assert not failures, "\n".join(failures)
 
 
-def check_scope(world: SimpleNamespace, name: str, persona: str) -> None:
+def check_scope(world: SimpleNamespace, name: str, persona: str, user: Any, client: Client) -> None:
     case = CASES[name]
     w = world
-    user = PERSONAS[persona](w)
-    client = _client_for(user)
     kwargs = case.kwargs(w) if case.kwargs else {}
     url = reverse(f"organizations:{name}", kwargs=kwargs)
     a, b = w.a.unit.pk, w.b.unit.pk
@@ -444,9 +444,7 @@ def check_scope(world: SimpleNamespace, name: str, persona: str) -> None:
     if case.kwargs and expected in (403, 404):
         missing = reverse(f"organizations:{name}", kwargs=dict.fromkeys(kwargs, MISSING_PK))
         assert client.get(missing).status_code == expected
-        assert client.post(missing, case.payload(w)).status_code == _expected(
-            case, persona, "post"
-        )
+        assert client.post(missing, case.payload(w)).status_code == _expected(case, persona, "post")
 
     # POST a payload that would change unit A's data if it were accepted
     response = client.post(url, case.payload(w))
@@ -464,7 +462,7 @@ def check_scope(world: SimpleNamespace, name: str, persona: str) -> None:
     assert after[b] == before[b], (url, persona)
     units_after = set(Unit.objects.values_list("pk", "committee_id"))
     if case.changes_committee and allowed:
-        (new_pk, new_committee), *_ = units_after - units_before
+        (_new_pk, new_committee), *_ = units_after - units_before
         assert new_committee == user.committee_id  # always the actor's own committee
     else:
         assert units_after == units_before
@@ -573,7 +571,6 @@ def _assert_refused(response, field_name: str) -> None:
     assert field_name in form.errors, form.errors
     # the error is shown next to the field, in Chinese
     message = str(form.errors[field_name][0])
-    assert "有效" in message, message
     assert message in field_block(response.content.decode(), field_name)
 
 
@@ -631,7 +628,13 @@ def test_hidden_unit_ids_in_a_post_are_ignored(world, owner_client):
     """Extra fields naming unit B (as a tampered hidden input would) change nothing of B."""
     w = world
     before_b = snapshot(w.b.unit)
-    extra = {"unit": w.b.unit.pk, "unit_id": w.b.unit.pk, "unit_pk": w.b.unit.pk, "id": w.b.branch.pk, "pk": w.b.branch.pk}
+    extra = {
+        "unit": w.b.unit.pk,
+        "unit_id": w.b.unit.pk,
+        "unit_pk": w.b.unit.pk,
+        "id": w.b.branch.pk,
+        "pk": w.b.branch.pk,
+    }
 
     url = reverse("organizations:party_org_create", kwargs={"unit_pk": w.a.unit.pk})
     assert owner_client.post(url, {**_org_payload(w, "甲第三党支部"), **extra}).status_code == 302
@@ -648,7 +651,9 @@ def test_hidden_unit_ids_in_a_post_are_ignored(world, owner_client):
     assert Member.objects.get(name="甲新成员").unit_id == w.a.unit.pk
 
     url = reverse("organizations:member_edit", kwargs={"pk": w.a.plain.pk})
-    assert owner_client.post(url, {**_member_payload(w, "甲改名成员"), **extra_m}).status_code == 302
+    assert (
+        owner_client.post(url, {**_member_payload(w, "甲改名成员"), **extra_m}).status_code == 302
+    )
     plain = Member.objects.get(pk=w.a.plain.pk)
     assert (plain.name, plain.unit_id) == ("甲改名成员", w.a.unit.pk)
 

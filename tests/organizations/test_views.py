@@ -129,7 +129,14 @@ def test_credit_code_of_another_unit_is_refused_with_a_chinese_error(
 
 def test_committee_admin_creates_a_unit_with_a_blank_credit_code(login, committee_admin):
     client = login(committee_admin)
-    payload = {"name": "焦作市新设局", "short_name": "新设局", "credit_code": "", "category": "government", "sort_order": 80, "is_active": "on"}
+    payload = {
+        "name": "焦作市新设局",
+        "short_name": "新设局",
+        "credit_code": "",
+        "category": "government",
+        "sort_order": 80,
+        "is_active": "on",
+    }
     response = client.post(reverse("organizations:unit_create"), payload)
     assert response.status_code == 302
     unit = Unit.objects.get(name="焦作市新设局")
@@ -200,7 +207,9 @@ def test_unit_admin_builds_a_party_org_tree(login, unit_admin, unit_a):
         (PartyOrgKind.BRANCH, PartyOrgKind.GROUP, "“党支部”不能设在“党小组”之下。"),
     ],
 )
-def test_invalid_nesting_shows_a_chinese_error(login, unit_admin, unit_a, kind, parent_kind, message):
+def test_invalid_nesting_shows_a_chinese_error(
+    login, unit_admin, unit_a, kind, parent_kind, message
+):
     parent = PartyOrgFactory(unit=unit_a, kind=parent_kind) if parent_kind else None
     client = login(unit_admin)
     count = PartyOrganization.objects.count()
@@ -216,7 +225,7 @@ def test_invalid_nesting_shows_a_chinese_error(login, unit_admin, unit_a, kind, 
 
 
 def test_changing_the_kind_keeps_the_children_validly_nested(login, unit_admin, unit_a):
-    """A 党支部 with a 党小组 under it cannot become a 党总支 (a 党小组 sits only under a 党支部)."""
+    """A 党支部 with a 党小组 under it cannot become a 党总支: a 党小组 sits only under a 党支部."""
     branch = PartyOrgFactory(unit=unit_a, kind=PartyOrgKind.BRANCH, name="甲第一党支部")
     PartyOrgFactory(unit=unit_a, kind=PartyOrgKind.GROUP, parent=branch, name="甲第一党小组")
     client = login(unit_admin)
@@ -260,7 +269,9 @@ def test_party_org_with_children_or_members_cannot_be_deleted(login, unit_admin,
     MemberFactory(unit=unit_a, party_org=group)
     client = login(unit_admin)
     for org in (branch, group):
-        response = client.post(reverse("organizations:party_org_delete", args=[org.pk]), follow=True)
+        response = client.post(
+            reverse("organizations:party_org_delete", args=[org.pk]), follow=True
+        )
         assert "该组织下还有下级组织或成员，不能删除。" in response.content.decode()
         assert PartyOrganization.objects.filter(pk=org.pk).exists()
     Member.objects.filter(party_org=group).delete()
@@ -288,9 +299,7 @@ def test_party_org_with_children_or_members_cannot_be_deleted(login, unit_admin,
 )
 def test_election_flag_shows_on_the_file_card(login, unit_admin, unit_a, days, badge, listed):
     due = timezone.localdate() + datetime.timedelta(days=days)
-    org = PartyOrgFactory(
-        unit=unit_a, name="甲待换届党支部", elected_on=None, election_due_on=due
-    )
+    org = PartyOrgFactory(unit=unit_a, name="甲待换届党支部", elected_on=None, election_due_on=due)
     client = login(unit_admin)
     detail = client.get(reverse("organizations:party_org_detail", args=[org.pk])).content.decode()
     assert badge in detail
@@ -330,7 +339,11 @@ def test_member_create_edit_delete_are_audited(login, unit_admin, unit_a):
     assert response.status_code == 302
     assert response["Location"] == reverse("organizations:member_list", args=[unit_a.pk])
     member = Member.objects.get(name="张三")
-    assert (member.unit_id, member.party_org_id, member.phone) == (unit_a.pk, branch.pk, "13812345678")
+    assert (member.unit_id, member.party_org_id, member.phone) == (
+        unit_a.pk,
+        branch.pk,
+        "13812345678",
+    )
     roster = client.get(response["Location"]).content.decode()
     assert "张三" in roster and "甲第一党支部" in roster and "科长" in roster
 
@@ -358,7 +371,10 @@ def test_member_create_edit_delete_are_audited(login, unit_admin, unit_a):
         assert entry.actor_name == unit_admin.username
         assert entry.object_id == str(member.pk)
     assert created[0].data["after"]["name"] == "张三"
-    assert (updated[0].data["before"]["name"], updated[0].data["after"]["name"]) == ("张三", "张三丰")
+    assert (updated[0].data["before"]["name"], updated[0].data["after"]["name"]) == (
+        "张三",
+        "张三丰",
+    )
     assert deleted[0].data["before"]["name"] == "张三丰"
     assert audit_verify().ok
 

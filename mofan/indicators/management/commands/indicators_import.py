@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.indicators.fileformat import FormatError, parse_xlsx, parse_yaml
+from mofan.indicators.fileformat import FormatError, parse_xlsx, parse_yaml, schema
 from mofan.indicators.services import system_import
 from mofan.organizations.models import Committee
 
@@ -24,16 +25,21 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.exists():
             raise CommandError(f"文件不存在：{path}")
+        slug_pattern = schema()["properties"]["slug"]["pattern"]
+        if options["slug"] is not None and not re.fullmatch(slug_pattern, options["slug"]):
+            raise CommandError(f"标识“{options['slug']}”无效：只能用小写字母、数字和“-”。")
         try:
             if path.suffix.lower() == ".xlsx":
                 doc = parse_xlsx(path.read_bytes())
             else:
                 doc = parse_yaml(path.read_text(encoding="utf-8"))
-        except FormatError as exc:
-            unit = "行" if path.suffix.lower() != ".xlsx" else "行（Excel）"
+        except (FormatError, UnicodeDecodeError) as exc:
+            if isinstance(exc, UnicodeDecodeError):
+                raise CommandError("导入失败，未做任何修改：文件不是 UTF-8 编码的文本。") from exc
+            where = "“指标”表的行号" if path.suffix.lower() == ".xlsx" else "文件的行号"
             lines = [f"  {p}" for p in exc.problems]
             raise CommandError(
-                f"导入失败，未做任何修改（错误按{unit}号列出）：\n" + "\n".join(lines)
+                f"导入失败，未做任何修改（第 N 行为{where}）：\n" + "\n".join(lines)
             ) from exc
         committee = None
         if options["committee"]:

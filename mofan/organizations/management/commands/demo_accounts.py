@@ -16,7 +16,7 @@ class Command(BaseCommand):
         existing = set(
             User.objects.filter(is_demo=True, is_active=True).values_list("username", flat=True)
         )
-        names = [row["name"] for row in load_units()["units"]]  # type: ignore[index]
+        names = [row["name"] for row in load_units()["units"]]
         self.stdout.write("")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}；已修改过的以修改后为准）：")
         for account in DEMO_ACCOUNTS:
