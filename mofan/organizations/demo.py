@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime
 import json
 from dataclasses import dataclass
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
