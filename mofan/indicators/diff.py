@@ -10,6 +10,16 @@ from mofan.indicators.fileformat import number
 from mofan.indicators.tree import NodeData, walk
 
 COMPARED = ("title", "points", "criteria", "method", "evidence", "weight", "rules", "parent")
+FIELD_LABELS = {
+    "title": "标题",
+    "points": "分值",
+    "criteria": "考核标准",
+    "method": "评分方法",
+    "evidence": "佐证材料",
+    "weight": "权重",
+    "rules": "量化规则",
+    "parent": "上级",
+}
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,12 @@ class DiffRow:
     kind: str  # added | removed | changed
     title: str
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def labelled_changes(self) -> list[tuple[str, Any, Any]]:
+        return [
+            (FIELD_LABELS.get(name, name), old, new) for name, (old, new) in self.changes.items()
+        ]
 
 
 def _value(node: NodeData, name: str) -> Any:

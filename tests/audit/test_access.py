@@ -197,7 +197,18 @@ def test_the_auditor_reads_nothing_else(world):
 
 
 def test_an_auditor_reads_only_its_own_committees_trail(world):
+    """An auditor of another committee in the same deployment reads none of this one's trail,
+    neither through the selector nor through the page."""
     unit_admin = make_user(Role.UNIT_ADMIN, unit=world.unit)
+    client_for(unit_admin)  # a login, audited
     audit_record(action="member.update", actor=unit_admin, target=world.member)
+    audit_record(action="member.delete", target=world.member, actor_name="system")
+    own = entries_for(actor_for(world.auditor))
+    assert own.filter(actor_id=unit_admin.pk).count() >= 2
+    assert own.filter(action="member.delete").exists()
     other_auditor = make_user(Role.AUDITOR, committee=CommitteeFactory(code="other-committee"))
-    assert not entries_for(actor_for(other_auditor)).filter(actor_id=unit_admin.pk).exists()
+    theirs = entries_for(actor_for(other_auditor))
+    assert not theirs.filter(actor_id=unit_admin.pk).exists()
+    assert not theirs.filter(action__startswith="member.").exists()
+    body = client_for(other_auditor).get(reverse("audit:list")).content.decode()
+    assert unit_admin.username not in body and world.member.name not in body
