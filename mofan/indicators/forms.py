@@ -22,6 +22,17 @@ METHOD_LABELS = {
     "veto": _("一票否决"),
 }
 
+METHOD_SHORT = {
+    "rollup": _("汇总"),
+    "grade": _("等次"),
+    "deduction": _("扣分"),
+    "quantitative": _("量化"),
+    "manual": _("打分"),
+    "qualitative": _("定性"),
+    "bonus": _("加分"),
+    "veto": _("否决"),
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
     "rollup": {"mode": "sum"},
     "grade": {

@@ -240,7 +240,7 @@ def param_problems(
         return [_("未知的评分方法“%(t)s”。") % {"t": kind}]
     try:
         return check(method, points, rules)
-    except (ScoringInputError, TypeError, ValueError, KeyError):
+    except (ScoringInputError, TypeError, ValueError, KeyError, AttributeError, IndexError):
         return [_("评分方法参数格式有误。")]
 
 

@@ -74,7 +74,7 @@ def validate_tree(roots: Iterable[NodeData]) -> list[Problem]:
             add(_("没有下级的节点须设定评分方法。"))
         for message in methods.param_problems(node.method, node.points, node.rules):
             add(message)
-        keys = [r.get("key") for r in node.rules]
+        keys = [repr(r.get("key")) for r in node.rules]  # repr: a key may be anything
         if len(keys) != len(set(keys)):
             add(_("量化规则标识重复。"))
     return problems

@@ -22,7 +22,7 @@ from mofan.core.uploads import UploadRejected, check_xlsx
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees
 from mofan.indicators.fileformat import FormatError, dump_xlsx, dump_yaml, parse_xlsx, parse_yaml
-from mofan.indicators.forms import METHOD_LABELS, NewNodeForm, NodeForm, PointsForm, UploadForm
+from mofan.indicators.forms import METHOD_SHORT, NewNodeForm, NodeForm, PointsForm, UploadForm
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.tree import leaf_total, tree_leaf_total, walk
 from mofan.indicators.validation import validate_tree
@@ -91,7 +91,7 @@ def _tree_context(
                     and not node.override_points
                 ),
                 "problems": by_code.get(node.code, []),
-                "method_label": METHOD_LABELS.get(node.method_type, node.method_type),
+                "method_label": METHOD_SHORT.get(node.method_type, node.method_type),
                 "editing": node.pk == editing,
             }
         )

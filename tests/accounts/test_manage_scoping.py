@@ -423,3 +423,38 @@ def test_security_admin_grants_unit_roles_only_with_units_of_its_committee(peopl
     response = client.post(url, {"role": Role.UNIT_LEADER, "unit": p.unit_a.pk})
     assert response.status_code == 302
     assert target.role_assignments.filter(role=Role.UNIT_LEADER, unit=p.unit_a).exists()
+
+
+def test_import_cannot_reach_units_of_another_committee(people):
+    """The import sheet is a form field too: unit names resolve inside the committee only."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    from mofan.accounts.imports import COLUMNS
+
+    p = people
+    p.unit_y.short_name = "丙"
+    p.unit_y.save()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(COLUMNS)
+    sheet.append(["丙单位", "王一", "单位联络员", "", ""])
+    sheet.append(["丙", "李二", "单位领导", "", ""])
+    sheet.append(["甲单位", "赵三", "安全管理员", "", ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = SimpleUploadedFile(
+        "accounts.xlsx",
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    before = state()
+    response = client_for(p.admin_x).post(reverse("accounts_manage:bulk_import"), {"file": upload})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "单位“丙单位”不在本工委的单位名单中" in body
+    assert "单位“丙”不在本工委的单位名单中" in body
+    assert "角色“安全管理员”无效" in body
+    assert state() == before

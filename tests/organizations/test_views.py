@@ -127,6 +127,19 @@ def test_credit_code_of_another_unit_is_refused_with_a_chinese_error(
     assert unit_a.credit_code not in (unit_b.credit_code, other_committee_unit.credit_code)
 
 
+def test_unit_save_service_refuses_a_lower_case_duplicate(committee_admin, unit_a, unit_b):
+    """Without the form too: a duplicate is a validation error, never a database crash."""
+    from django.core.exceptions import ValidationError
+
+    from mofan.accounts.access import actor_for
+    from mofan.organizations import services
+
+    unit_a.credit_code = unit_b.credit_code.lower()
+    with pytest.raises(ValidationError):
+        services.unit_save(unit=unit_a, actor=actor_for(committee_admin))
+    assert Unit.objects.get(pk=unit_a.pk).credit_code != unit_b.credit_code
+
+
 def test_committee_admin_creates_a_unit_with_a_blank_credit_code(login, committee_admin):
     client = login(committee_admin)
     payload = {
