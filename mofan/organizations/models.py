@@ -56,11 +56,16 @@ class Unit(models.Model):
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
         constraints = [
-            models.UniqueConstraint(fields=["committee", "name"], name="unit_name_unique"),
+            models.UniqueConstraint(
+                fields=["committee", "name"],
+                name="unit_name_unique",
+                violation_error_message=_("本工委已有同名单位。"),
+            ),
             models.UniqueConstraint(
                 fields=["credit_code"],
                 condition=~models.Q(credit_code=""),
                 name="unit_credit_code_unique",
+                violation_error_message=_("该统一社会信用代码已被其他单位使用。"),
             ),
         ]
 

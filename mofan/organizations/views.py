@@ -30,7 +30,17 @@ def _form_errors_to(form: object, exc: ValidationError) -> None:
         form.add_error(None, exc)  # type: ignore[attr-defined]
 
 
-@login_required
+# Roles that work with organisation data; the auditor reads the audit trail and nothing else.
+ORG_ROLES = (
+    Role.COMMITTEE_ADMIN,
+    Role.COMMITTEE_LEADER,
+    Role.UNIT_ADMIN,
+    Role.UNIT_LEADER,
+    Role.MEMBER,
+)
+
+
+@role_required(*ORG_ROLES)
 def unit_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     units = selectors.unit_list(actor)
@@ -218,7 +228,7 @@ def member_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("organizations:member_list", unit_pk=unit_pk)
 
 
-@login_required
+@role_required(*ORG_ROLES)
 def elections(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     today = timezone.localdate()

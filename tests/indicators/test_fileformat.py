@@ -5,7 +5,9 @@ validates against the JSON Schema."""
 
 from __future__ import annotations
 
+import copy
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,13 @@ import jsonschema
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from mofan.audit.models import AuditEntry
 from mofan.indicators.builtin import SLUGS, builtin_text
-from mofan.indicators.fileformat import schema
+from mofan.indicators.fileformat import FormatError, from_plain, schema
 from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +321,41 @@ def test_the_schema_check_catches_a_broken_builtin():
         ["nodes", 0, "children", 0, "children", 0, "points"],
         ["nodes", 1, "method", "type"],
     ]
+
+
+# --- damaged files ----------------------------------------------------------------------------
+
+JUNK = [None, "", -1, 0.3, "x", True, [], {}, [1], {"a": [1]}, [{"key": [1]}], {"type": "grade"}]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if path:
+        yield path
+    if isinstance(value, dict | list):
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+            yield from _paths(child, (*path, key))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(slug=st.sampled_from(SLUGS), data=st.data())
+def test_property_a_damaged_file_is_refused_never_crashes(slug, data):
+    plain = copy.deepcopy(yaml.safe_load(builtin_text(slug)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = list(_paths(plain))
+        if data.draw(st.booleans()):  # favour the parts only the tree checks look into
+            paths = [p for p in paths if "method" in p or "rules" in p] or paths
+        path = data.draw(st.sampled_from(paths))
+        parent = plain
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()):
+            parent[path[-1]] = copy.deepcopy(data.draw(st.sampled_from(JUNK)))
+        else:
+            del parent[path[-1]]
+    try:
+        from_plain(plain)
+    except FormatError as exc:
+        assert exc.problems
+        assert all(
+            p.message and any("\u4e00" <= c <= "\u9fff" for c in p.message) for p in exc.problems
+        )
