@@ -111,9 +111,12 @@ def system_import(
         )
         number = doc.version
     else:
-        for key, value in _system_fields(doc).items():
-            setattr(system, key, value)
-        system.save()
+        # The system's own facts (name, phases...) are shared by its versions: a new version
+        # may refresh them only while none is published, so a published one never changes.
+        if not system.versions.filter(status=VersionStatus.PUBLISHED).exists():
+            for key, value in _system_fields(doc).items():
+                setattr(system, key, value)
+            system.save()
         number = (system.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = IndicatorVersion.objects.create(system=system, number=number)
     count = _create_nodes(version, doc.roots)
@@ -254,6 +257,8 @@ def node_create(
     method: dict[str, Any] | None = None,
 ) -> IndicatorNode:
     _check_draft(version, actor)
+    if parent is not None and parent.version_id != version.pk:
+        raise ValidationError(_("上级节点不属于该版本。"))
     siblings = IndicatorNode.objects.filter(version=version, parent=parent)
     position = siblings.count() + 1
     code = f"{parent.code}.{position}" if parent else str(position)

@@ -319,3 +319,11 @@ def test_another_committees_admin_cannot_clone_this_committees_version(draft, ou
     with pytest.raises(PermissionDenied):
         services.version_clone(version=draft, committee=other, actor=other_admin)
     assert IndicatorSystem.objects.filter(committee=other).count() == before, "cloned across"
+
+
+def test_node_create_refuses_a_parent_from_another_version(builtins, draft, admin):
+    foreign_parent = node_at(builtins["yueqing-2020"], "1.1")
+    before = IndicatorNode.objects.filter(version=draft).count()
+    with pytest.raises(ValidationError):
+        services.node_create(version=draft, parent=foreign_parent, actor=admin, title="越界")
+    assert IndicatorNode.objects.filter(version=draft).count() == before
