@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from mofan.audit import chain
+from mofan.audit import chain, triggers
 from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult
 from mofan.core.request_context import client_ip as current_client_ip
 
@@ -213,12 +213,6 @@ def audit_verify(*, using: str = "default") -> VerifyResult:
     return VerifyResult(True, count, head, head_id)
 
 
-def _triggers(vendor: str) -> tuple[list[str], list[str]]:
-    from mofan.audit import triggers
-
-    return triggers.drop_sql(vendor), triggers.create_sql(vendor)
-
-
 def audit_purge(*, before: datetime, actor: Any = None) -> int:
     """Remove entries older than `before`, never younger than the retention period.
 
@@ -247,13 +241,8 @@ def audit_purge(*, before: datetime, actor: Any = None) -> int:
             )
             if last is None:
                 return 0
-        drop, create = _triggers(connection.vendor)
-        with connection.cursor() as cursor:
-            for statement in drop:
-                cursor.execute(statement)
+        with triggers.lifted(connection):
             count, _ = AuditEntry.objects.filter(id__lte=last[0]).delete()
-            for statement in create:
-                cursor.execute(statement)
         checkpoint = AuditCheckpoint(
             created_at=timezone.now(),
             through_id=last[0],

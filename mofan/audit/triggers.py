@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 TABLE = "audit_auditentry"
 MESSAGE = "audit entries are append-only"
 
@@ -38,3 +42,19 @@ def drop_sql(vendor: str) -> list[str]:
             f"DROP TRIGGER IF EXISTS audit_entry_no_truncate ON {TABLE}",
         ]
     raise NotImplementedError(f"no audit triggers for database vendor {vendor!r}")
+
+
+@contextmanager
+def lifted(connection: Any) -> Iterator[None]:
+    """Drop the triggers, and put them back afterwards (even on error). Used by the purge inside
+    its own transaction, and by tests that play an attacker with direct database access."""
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        for statement in drop_sql(vendor):
+            cursor.execute(statement)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for statement in create_sql(vendor):
+                cursor.execute(statement)

@@ -4,8 +4,7 @@ masked, and every edit, deletion or forged insertion found by verification."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -30,19 +29,9 @@ pytestmark = pytest.mark.django_db
 TABLE = triggers.TABLE
 
 
-@contextmanager
-def triggers_lifted() -> Iterator[None]:
+def triggers_lifted() -> AbstractContextManager[None]:
     """Play the attacker with direct database access: drop the triggers, then put them back."""
-    vendor = connection.vendor
-    with connection.cursor() as cursor:
-        for statement in triggers.drop_sql(vendor):
-            cursor.execute(statement)
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for statement in triggers.create_sql(vendor):
-                cursor.execute(statement)
+    return triggers.lifted(connection)
 
 
 def _sql(statement: str, params: list[object] | None = None) -> None:
