@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "mofan.accounts",
     "mofan.organizations",
     "mofan.indicators",
+    "mofan.campaigns",
+    "mofan.evaluations",
 ]
 
 MIDDLEWARE = [

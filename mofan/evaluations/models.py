@@ -1,0 +1,288 @@
+"""Evaluation records: evidence, self scores, review groups and their scores, consolidation,
+veto inputs and the approved result of each enrolled unit.
+
+Scores carry a `version` for optimistic locking: a save names the version it started from and
+is refused when somebody saved in between (SQLite has no row locks worth the name).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EvidenceKind(models.TextChoices):
+    PDF = "pdf", "PDF"
+    DOCX = "docx", "Word"
+    XLSX = "xlsx", "Excel"
+    JPG = "jpg", "JPEG"
+    PNG = "png", "PNG"
+    OFD = "ofd", "OFD"
+
+
+class Evidence(models.Model):
+    """A file uploaded once per unit, linked to any number of indicators."""
+
+    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="evidence")
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    stored_name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=EvidenceKind.choices)
+    size = models.PositiveBigIntegerField(_("大小"))
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "sha256"], name="evidence_unit_sha256_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class EvidenceLink(models.Model):
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="evidence_links"
+    )
+    node = models.ForeignKey("indicators.IndicatorNode", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "enrollment", "node"], name="evidence_link_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} → {self.node_id}"
+
+
+class SelfScore(models.Model):
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="self_scores"
+    )
+    node = models.ForeignKey("indicators.IndicatorNode", on_delete=models.PROTECT, related_name="+")
+    input = models.JSONField(default=dict)
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    level = models.CharField(max_length=20, blank=True)
+    veto = models.BooleanField(default=False)
+    narrative = models.TextField(_("自评说明"), blank=True)
+    updated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "node"], name="self_score_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}/{self.node_id}"
+
+
+class ReviewGroup(models.Model):
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="review_groups"
+    )
+    name = models.CharField(_("评审组"), max_length=50)
+    leader = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("组长")
+    )
+
+    class Meta:
+        ordering = ["campaign", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewerSeat(models.Model):
+    group = models.ForeignKey(ReviewGroup, on_delete=models.CASCADE, related_name="seats")
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "reviewer"], name="reviewer_seat_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.reviewer_id}"
+
+
+class Draw(models.Model):
+    """A recorded random draw: its inputs and seed reproduce its result (双随机、一公开)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="draws")
+    purpose = models.CharField(max_length=32)
+    method = models.CharField(max_length=16)
+    seed = models.CharField(max_length=64)
+    inputs = models.JSONField()
+    result = models.JSONField()
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.seed}"
+
+
+class Assignment(models.Model):
+    group = models.ForeignKey(ReviewGroup, on_delete=models.PROTECT, related_name="assignments")
+    enrollment = models.OneToOneField(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="assignment"
+    )
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.group} ← {self.enrollment}"
+
+
+class Visit(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="visits")
+    visited_on = models.DateField(_("考评日期"))
+    place = models.CharField(_("地点"), max_length=200)
+    people_met = models.TextField(_("座谈访谈对象"), blank=True)
+    notes = models.TextField(_("实地考评情况"), blank=True)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["assignment", "visited_on"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.visited_on}"
+
+
+class ReviewScore(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="scores")
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("indicators.IndicatorNode", on_delete=models.PROTECT, related_name="+")
+    input = models.JSONField(default=dict)
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    level = models.CharField(max_length=20, blank=True)
+    veto = models.BooleanField(default=False)
+    comment = models.TextField(_("评语"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "reviewer", "node"], name="review_score_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}/{self.reviewer_id}/{self.node_id}"
+
+
+class ReviewSubmission(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "reviewer"], name="review_submit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}/{self.reviewer_id}"
+
+
+class Finding(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="findings")
+    node = models.ForeignKey(
+        "indicators.IndicatorNode", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("发现的问题或亮点"))
+    is_problem = models.BooleanField(_("列为问题"), default=False)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
+class ConsolidatedScore(models.Model):
+    """The group leader's consolidated score of one leaf for one unit."""
+
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="consolidated"
+    )
+    node = models.ForeignKey("indicators.IndicatorNode", on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    level = models.CharField(max_length=20, blank=True)
+    veto = models.BooleanField(default=False)
+    mean = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    spread = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    reason = models.TextField(_("组长裁定理由"), blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "node"], name="consolidated_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}/{self.node_id}"
+
+
+class VetoSource(models.TextChoices):
+    DISCIPLINE = "discipline", _("纪检监察")
+    INSPECTION = "inspection", _("巡察")
+    AUDIT = "audit", _("审计")
+
+
+class VetoInput(models.Model):
+    enrollment = models.ForeignKey(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="veto_inputs"
+    )
+    source = models.CharField(_("征求意见部门"), max_length=16, choices=VetoSource.choices)
+    vetoed = models.BooleanField(_("否决"), default=False)
+    opinion = models.TextField(_("意见"), blank=True)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "source"], name="veto_input_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.source}"
+
+
+class UnitResult(models.Model):
+    """A unit's result in a campaign, written by approval and frozen until reopened."""
+
+    enrollment = models.OneToOneField(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="result"
+    )
+    self_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    review_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    composite = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    type_scores = models.JSONField(default=dict)
+    level_counts = models.JSONField(default=dict)
+    grade = models.CharField(max_length=20, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    veto = models.BooleanField(default=False)
+    advanced = models.BooleanField(default=False)
+    frozen = models.BooleanField(default=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.grade}"
