@@ -119,7 +119,10 @@ class Enrollment(models.Model):
         "organizations.Unit", on_delete=models.PROTECT, related_name="enrollments"
     )
     state = models.CharField(
-        _("状态"), max_length=16, choices=EnrollmentState.choices, default=EnrollmentState.NOT_STARTED
+        _("状态"),
+        max_length=16,
+        choices=EnrollmentState.choices,
+        default=EnrollmentState.NOT_STARTED,
     )
     extended_until = models.DateTimeField(_("延期至"), null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -155,9 +158,7 @@ class LeadershipRole(models.TextChoices):
 
 
 class LeadershipMember(models.Model):
-    enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="leadership"
-    )
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="leadership")
     role = models.CharField(_("职务"), max_length=16, choices=LeadershipRole.choices)
     name = models.CharField(_("姓名"), max_length=50)
     post = models.CharField(_("单位职务"), max_length=100, blank=True)

@@ -1,0 +1,229 @@
+"""Campaign writes: create from a published indicator version, enrol units, unit work
+(leadership group, tasks, 实施方案). Each write audits inside its transaction."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+from mofan.audit.services import audit_record
+from mofan.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Enrollment,
+    LeadershipMember,
+    Phase,
+    Task,
+    TaskStatus,
+)
+from mofan.indicators.models import IndicatorVersion
+from mofan.organizations.models import Committee, Unit
+
+
+def _check_admin(actor: Actor, committee_id: int) -> None:
+    if committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+        raise PermissionDenied(_("只有本工委管理员可以管理创建活动。"))
+
+
+def phases_from_template(phases: Iterable[dict[str, Any]], year: int) -> list[Phase]:
+    """Phases with dates from the template: `due_month_day` becomes the deadline in `year`."""
+    made = []
+    for order, spec in enumerate(phases, start=1):
+        ends_on = None
+        if spec.get("due_month_day"):
+            month, day = (int(x) for x in str(spec["due_month_day"]).split("-"))
+            ends_on = datetime.date(year, month, day)
+        made.append(
+            Phase(
+                key=spec["key"],
+                name=spec["name"],
+                due_text=spec.get("due", ""),
+                ends_on=ends_on,
+                description=spec.get("description", ""),
+                order=order,
+            )
+        )
+    return made
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    committee: Committee,
+    name: str,
+    year: int,
+    version: IndicatorVersion,
+    actor: Actor | None,
+    units: Iterable[Unit] | None = None,
+    cycle_start_year: int | None = None,
+    submission_deadline: datetime.datetime | None = None,
+    weights: dict[str, Any] | None = None,
+    honours_quota: Decimal | None = None,
+    approved_by: str = "",
+    document_number: str = "",
+) -> Campaign:
+    """A campaign pinned to a published version, with the template's phases, enrolling the
+    given units (default: every active unit of the committee)."""
+    if actor is not None:
+        _check_admin(actor, committee.pk)
+    if not version.is_published:
+        raise ValidationError(_("创建活动只能使用已发布的指标体系版本。"))
+    if version.system.committee_id not in (None, committee.pk):
+        raise ValidationError(_("不能使用其他工委的指标体系。"))
+    system = version.system
+    campaign = Campaign(
+        committee=committee,
+        name=name,
+        year=year,
+        cycle_start_year=cycle_start_year,
+        indicator_version=version,
+        continuous=system.cadence == "continuous" or not system.phases,
+        submission_deadline=submission_deadline,
+        approved_by=approved_by,
+        document_number=document_number,
+    )
+    if weights:
+        campaign.composite_weights = weights
+    if honours_quota is not None:
+        campaign.honours_quota = honours_quota
+    campaign.save()
+    phases = phases_from_template(system.phases, year)
+    for phase in phases:
+        phase.campaign = campaign
+    Phase.objects.bulk_create(phases)
+    if submission_deadline is None:
+        accept = next((p for p in phases if p.key == "accept" and p.ends_on), None)
+        if accept is not None:
+            end = datetime.datetime.combine(accept.ends_on, datetime.time(23, 59, 59))  # type: ignore[arg-type]
+            campaign.submission_deadline = timezone.make_aware(end)
+            campaign.save(update_fields=["submission_deadline"])
+    chosen = (
+        list(units)
+        if units is not None
+        else list(Unit.objects.filter(committee=committee, is_active=True))
+    )
+    if any(u.committee_id != committee.pk for u in chosen):
+        raise ValidationError(_("只能纳入本工委的单位。"))
+    Enrollment.objects.bulk_create(Enrollment(campaign=campaign, unit=u) for u in chosen)
+    audit_record(
+        action="campaign.create",
+        actor=actor.user if actor else None,
+        actor_name="" if actor else "system",
+        target=campaign,
+        committee_id=committee.pk,
+        after={
+            "name": name,
+            "year": year,
+            "version": version.pk,
+            "units": len(chosen),
+            "approved_by": approved_by,
+            "document_number": document_number,
+        },
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_activate(*, campaign: Campaign, actor: Actor) -> Campaign:
+    _check_admin(actor, campaign.committee_id)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(_("活动已启动。"))
+    campaign.status = CampaignStatus.ACTIVE
+    campaign.save(update_fields=["status"])
+    audit_record(action="campaign.activate", actor=actor.user, target=campaign)
+    return campaign
+
+
+def _check_unit_admin(actor: Actor, enrollment: Enrollment) -> None:
+    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+        raise PermissionDenied(_("只有本单位联络员可以填报。"))
+
+
+@transaction.atomic
+def leadership_add(
+    *, enrollment: Enrollment, role: str, name: str, post: str, actor: Actor
+) -> LeadershipMember:
+    _check_unit_admin(actor, enrollment)
+    last = enrollment.leadership.order_by("-order").values_list("order", flat=True).first() or 0
+    member = LeadershipMember.objects.create(
+        enrollment=enrollment, role=role, name=name, post=post, order=last + 1
+    )
+    audit_record(
+        action="campaign.leadership.add",
+        actor=actor.user,
+        target=member,
+        after={"role": role, "name": name, "post": post, "enrollment": enrollment.pk},
+    )
+    return member
+
+
+@transaction.atomic
+def leadership_remove(*, member: LeadershipMember, actor: Actor) -> None:
+    _check_unit_admin(actor, member.enrollment)
+    before = {"role": member.role, "name": member.name, "post": member.post}
+    pk = member.pk
+    member.delete()
+    audit_record(
+        action="campaign.leadership.remove",
+        actor=actor.user,
+        object_type="campaigns.leadershipmember",
+        object_id=pk,
+        before=before,
+    )
+
+
+@transaction.atomic
+def task_add(
+    *, enrollment: Enrollment, title: str, person: str, deadline: datetime.date, actor: Actor
+) -> Task:
+    _check_unit_admin(actor, enrollment)
+    task = Task.objects.create(enrollment=enrollment, title=title, person=person, deadline=deadline)
+    audit_record(
+        action="campaign.task.add",
+        actor=actor.user,
+        target=task,
+        after={"title": title, "person": person, "deadline": deadline.isoformat()},
+    )
+    return task
+
+
+@transaction.atomic
+def task_set_status(*, task: Task, status: str, actor: Actor) -> Task:
+    _check_unit_admin(actor, task.enrollment)
+    if status not in TaskStatus.values:
+        raise ValidationError(_("无效的任务状态。"))
+    before = task.status
+    task.status = status
+    task.save(update_fields=["status"])
+    audit_record(
+        action="campaign.task.status",
+        actor=actor.user,
+        target=task,
+        before={"status": before},
+        after={"status": status},
+    )
+    return task
+
+
+@transaction.atomic
+def task_remove(*, task: Task, actor: Actor) -> None:
+    _check_unit_admin(actor, task.enrollment)
+    before = {"title": task.title, "person": task.person}
+    pk = task.pk
+    task.delete()
+    audit_record(
+        action="campaign.task.remove",
+        actor=actor.user,
+        object_type="campaigns.task",
+        object_id=pk,
+        before=before,
+    )

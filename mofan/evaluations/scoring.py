@@ -1,0 +1,62 @@
+"""Turning stored leaf scores into unit totals (pure over plain data, shared by approval,
+the score sheet and the simulation)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from mofan.indicators.methods import LeafScore, labels_of
+from mofan.indicators.rollup import grand_total, rollup
+from mofan.indicators.tree import NodeData, tree_leaf_total, walk
+
+
+@dataclass(frozen=True)
+class Totals:
+    total: Decimal | None
+    type_scores: dict[str, str] = field(default_factory=dict)  # code -> score as text
+    level_counts: dict[str, int] = field(default_factory=dict)
+    veto: bool = False
+    complete: bool = True
+
+
+def leaves_of(roots: Iterable[NodeData]) -> list[NodeData]:
+    return [node for node, _depth in walk(list(roots)) if not node.children]
+
+
+def max_points(roots: Iterable[NodeData]) -> Decimal | None:
+    return tree_leaf_total(list(roots))
+
+
+def totals_for(roots: list[NodeData], leaf_scores: Mapping[str, LeafScore]) -> Totals:
+    results = rollup(roots, leaf_scores)
+    counts: Counter[str] = Counter()
+    for leaf in leaves_of(roots):
+        score = leaf_scores.get(leaf.code)
+        if score is not None and score.level and leaf.method_type == "qualitative":
+            counts[score.level] += 1
+    return Totals(
+        total=grand_total(roots, results),
+        type_scores={
+            root.code: str(results[root.code].score)
+            for root in roots
+            if results.get(root.code) and results[root.code].score is not None
+        },
+        level_counts=dict(counts),
+        veto=any(r.veto for r in results.values()),
+        complete=all(results[leaf.code].complete for leaf in leaves_of(roots)),
+    )
+
+
+def consensus_level(levels: list[str], method: dict[str, object]) -> tuple[str, bool]:
+    """The reviewers' common level: the most frequent, ties to the worse.
+
+    Flagged when the reviewers differ."""
+    order = labels_of(method)
+    counts = Counter(levels)
+    best = max(counts.values())
+    candidates = [level for level, n in counts.items() if n == best]
+    chosen = max(candidates, key=lambda lv: order.index(lv) if lv in order else len(order))
+    return chosen, len(counts) > 1

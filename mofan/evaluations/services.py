@@ -1,0 +1,568 @@
+"""The three-step evaluation: self-evaluation → review → consolidation, and the one
+state-transition function for an enrollment. Every write audits inside its transaction; score
+writes use optimistic locking so two tabs or two reviewers never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+from mofan.audit.services import audit_record
+from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations.models import (
+    Assignment,
+    ConsolidatedScore,
+    EvidenceLink,
+    Finding,
+    ReviewScore,
+    ReviewSubmission,
+    SelfScore,
+    Visit,
+)
+from mofan.evaluations.scoring import consensus_level
+from mofan.indicators.methods import ScoringInputError, score_leaf
+from mofan.indicators.models import IndicatorNode
+
+S = EnrollmentState
+EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
+OPTIONAL_IN_SELF = ("veto", "bonus")  # units do not veto themselves; bonus is optional
+
+
+class StaleWrite(ValidationError):
+    """Somebody saved in between; `current` is what is stored now."""
+
+    def __init__(self, message: str, current: Any) -> None:
+        super().__init__(message, code="stale")
+        self.current = current
+
+
+# --- the one state-transition function ---------------------------------------------------------
+
+# (from, to): (name, who may do it)
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    (S.NOT_STARTED, S.IN_PROGRESS): ("start", "unit_admin"),
+    (S.RETURNED, S.IN_PROGRESS): ("resume", "unit_admin"),
+    (S.IN_PROGRESS, S.SUBMITTED): ("submit", "unit_leader"),
+    (S.SUBMITTED, S.RETURNED): ("return", "committee_admin"),
+    (S.SUBMITTED, S.REVIEWED): ("review", "group_leader"),
+    (S.REVIEWED, S.APPROVED): ("approve", "committee_admin"),
+    (S.APPROVED, S.REVIEWED): ("reopen", "committee_admin"),
+}
+
+
+def _may(actor: Actor, who: str, enrollment: Enrollment) -> bool:
+    if who == "unit_admin":
+        return enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
+    if who == "unit_leader":
+        return enrollment.unit_id in actor.units_with(Role.UNIT_LEADER)
+    if who == "committee_admin":
+        return enrollment.campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    if who == "group_leader":
+        assignment = (
+            Assignment.objects.filter(enrollment=enrollment).select_related("group").first()
+        )
+        return assignment is not None and assignment.group.leader_id == actor.user.pk
+    return False
+
+
+def deadline_passed(enrollment: Enrollment) -> bool:
+    deadline = enrollment.campaign.submission_deadline
+    if enrollment.extended_until and (deadline is None or enrollment.extended_until > deadline):
+        deadline = enrollment.extended_until
+    return deadline is not None and timezone.now() > deadline
+
+
+@transaction.atomic
+def enrollment_transition(
+    *, enrollment: Enrollment, to: str, actor: Actor, reason: str = ""
+) -> Enrollment:
+    """Check the transition and its preconditions, save, audit."""
+    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    key = (enrollment.state, to)
+    if key not in TRANSITIONS:
+        raise ValidationError(
+            _("不能从“%(a)s”变为“%(b)s”。") % {"a": S(enrollment.state).label, "b": S(to).label}
+        )
+    name, who = TRANSITIONS[key]
+    if not _may(actor, who, enrollment):
+        raise PermissionDenied(_("您无权进行此操作。"))
+    if name in ("return", "reopen") and not reason.strip():
+        raise ValidationError(_("请写明理由。"))
+    if name == "submit":
+        if deadline_passed(enrollment):
+            raise ValidationError(_("已过提交截止时间；如需延期请联系工委。"))
+        missing = submission_problems(enrollment)
+        if missing:
+            raise ValidationError(missing)
+    before = enrollment.state
+    updated = Enrollment.objects.filter(pk=enrollment.pk, version=enrollment.version).update(
+        state=to, version=F("version") + 1
+    )
+    if updated != 1:
+        raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
+    enrollment.refresh_from_db()
+    if name == "submit":
+        enrollment.submitted_at = timezone.now()
+        enrollment.submitted_by = actor.user
+        enrollment.save(update_fields=["submitted_at", "submitted_by"])
+    if name == "return":
+        enrollment.returned_reason = reason
+        enrollment.save(update_fields=["returned_reason"])
+    audit_record(
+        action=f"enrollment.{name}",
+        actor=actor.user,
+        target=enrollment,
+        before={"state": before},
+        after={"state": to},
+        extra={"reason": reason} if reason else None,
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_extend(
+    *, enrollment: Enrollment, until: Any, actor: Actor, reason: str = ""
+) -> Enrollment:
+    """A unit-specific deadline extension (audited)."""
+    if enrollment.campaign.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+        raise PermissionDenied(_("只有工委管理员可以延期。"))
+    before = enrollment.extended_until.isoformat() if enrollment.extended_until else None
+    enrollment.extended_until = until
+    enrollment.save(update_fields=["extended_until"])
+    audit_record(
+        action="enrollment.extend",
+        actor=actor.user,
+        target=enrollment,
+        before={"extended_until": before},
+        after={"extended_until": until.isoformat()},
+        extra={"reason": reason} if reason else None,
+    )
+    return enrollment
+
+
+# --- self-evaluation ----------------------------------------------------------------------------
+
+
+def leaf_nodes(enrollment: Enrollment) -> list[IndicatorNode]:
+    version_id = enrollment.campaign.indicator_version_id
+    return list(
+        IndicatorNode.objects.filter(version_id=version_id, children__isnull=True).order_by("order")
+    )
+
+
+def submission_problems(enrollment: Enrollment) -> list[str]:
+    """What is still missing before the self-evaluation can be submitted."""
+    leaves = [n for n in leaf_nodes(enrollment) if n.method_type not in OPTIONAL_IN_SELF]
+    done = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
+    linked = set(
+        EvidenceLink.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
+    )
+    problems = []
+    missing = [n.code for n in leaves if n.pk not in done]
+    if missing:
+        problems.append(
+            _("还有 %(n)d 项指标未自评：%(codes)s。")
+            % {
+                "n": len(missing),
+                "codes": "、".join(missing[:10]) + ("……" if len(missing) > 10 else ""),
+            }
+        )
+    need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
+    if need:
+        problems.append(_("以下指标须附佐证材料：%(codes)s。") % {"codes": "、".join(need)})
+    return problems
+
+
+def _leaf_of(enrollment: Enrollment, node: IndicatorNode) -> None:
+    if node.version_id != enrollment.campaign.indicator_version_id:
+        raise ValidationError(_("该指标不属于本次活动的指标体系。"))
+    if node.children.exists():
+        raise ValidationError(_("只能对末级指标评分。"))
+
+
+def _score_fields(node: IndicatorNode, value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        leaf = score_leaf(node.method, node.points, value, node.rules)
+    except ScoringInputError as exc:
+        raise ValidationError(str(exc)) from exc
+    return {"score": leaf.score, "level": leaf.level or "", "veto": leaf.veto}
+
+
+def _clean_input(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in value.items()}
+
+
+def _shown(record: Any) -> str:
+    if record.score is not None:
+        return str(record.score)
+    return record.level or (_("否决") if record.veto else "—")
+
+
+@transaction.atomic
+def self_score_save(
+    *,
+    enrollment: Enrollment,
+    node: IndicatorNode,
+    value: dict[str, Any],
+    narrative: str,
+    expected_version: int | None,
+    actor: Actor,
+) -> SelfScore:
+    """Save one leaf's self-evaluation; `expected_version` is the version the form showed
+    (None for a first save)."""
+    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+        raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
+    if enrollment.state not in EDITABLE_STATES:
+        raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
+    _leaf_of(enrollment, node)
+    fields = _score_fields(node, value)
+    existing = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
+    if existing is None and expected_version not in (None, 0):
+        raise StaleWrite(_("该项已被删除或尚未保存，请刷新。"), None)
+    if existing is not None:
+        if expected_version != existing.version:
+            raise StaleWrite(
+                _("该项已被他人于 %(t)s 修改为 %(v)s，您的修改未保存。请刷新后再改。")
+                % {
+                    "t": timezone.localtime(existing.updated_at).strftime("%H:%M:%S"),
+                    "v": _shown(existing),
+                },
+                existing,
+            )
+        before = {
+            "input": existing.input,
+            "score": _shown(existing),
+            "narrative": existing.narrative,
+        }
+        updated = SelfScore.objects.filter(pk=existing.pk, version=expected_version).update(
+            input=_clean_input(value),
+            narrative=narrative,
+            updated_by=actor.user,
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+            **fields,
+        )
+        if updated != 1:
+            existing.refresh_from_db()
+            raise StaleWrite(
+                _("该项刚被他人修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
+            )
+        record = SelfScore.objects.get(pk=existing.pk)
+    else:
+        before = None
+        record = SelfScore.objects.create(
+            enrollment=enrollment,
+            node=node,
+            input=_clean_input(value),
+            narrative=narrative,
+            updated_by=actor.user,
+            **fields,
+        )
+    if enrollment.state in (S.NOT_STARTED, S.RETURNED):
+        enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
+    audit_record(
+        action="self_score.save",
+        actor=actor.user,
+        target=record,
+        before=before,
+        after={"node": node.code, "input": record.input, "score": _shown(record)},
+    )
+    return record
+
+
+# --- review -------------------------------------------------------------------------------------
+
+
+def _seated(assignment: Assignment, actor: Actor) -> bool:
+    group = assignment.group
+    return (
+        group.leader_id == actor.user.pk or group.seats.filter(reviewer_id=actor.user.pk).exists()
+    )
+
+
+def _check_reviewer(assignment: Assignment, actor: Actor) -> None:
+    if not _seated(assignment, actor):
+        raise PermissionDenied(_("您不在该单位的评审组中。"))
+    if assignment.enrollment.unit_id in actor.unit_roles:
+        raise PermissionDenied(_("回避：不能评审本人所在单位。"))
+
+
+def reviewers_of(assignment: Assignment) -> list[int]:
+    seats = list(assignment.group.seats.values_list("reviewer_id", flat=True))
+    if assignment.group.leader_id not in seats:
+        seats.append(assignment.group.leader_id)
+    return seats
+
+
+@transaction.atomic
+def review_score_save(
+    *,
+    assignment: Assignment,
+    node: IndicatorNode,
+    value: dict[str, Any],
+    comment: str,
+    expected_version: int | None,
+    actor: Actor,
+) -> ReviewScore:
+    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
+        pk=assignment.pk
+    )
+    _check_reviewer(assignment, actor)
+    enrollment = assignment.enrollment
+    if enrollment.state != S.SUBMITTED:
+        raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
+    if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
+        raise ValidationError(_("您已提交评分，不能再修改。"))
+    _leaf_of(enrollment, node)
+    fields = _score_fields(node, value)
+    existing = ReviewScore.objects.filter(
+        assignment=assignment, reviewer=actor.user, node=node
+    ).first()
+    if existing is not None:
+        if expected_version != existing.version:
+            raise StaleWrite(
+                _("该项已在另一个窗口修改为 %(v)s，您的修改未保存。请刷新后再改。")
+                % {"v": _shown(existing)},
+                existing,
+            )
+        before = {"input": existing.input, "score": _shown(existing), "comment": existing.comment}
+        updated = ReviewScore.objects.filter(pk=existing.pk, version=expected_version).update(
+            input=_clean_input(value),
+            comment=comment,
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+            **fields,
+        )
+        if updated != 1:
+            existing.refresh_from_db()
+            raise StaleWrite(
+                _("该项刚被修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
+            )
+        record = ReviewScore.objects.get(pk=existing.pk)
+    else:
+        if expected_version not in (None, 0):
+            raise StaleWrite(_("该项尚未保存，请刷新。"), None)
+        before = None
+        record = ReviewScore.objects.create(
+            assignment=assignment,
+            reviewer=actor.user,
+            node=node,
+            input=_clean_input(value),
+            comment=comment,
+            **fields,
+        )
+    audit_record(
+        action="review_score.save",
+        actor=actor.user,
+        target=record,
+        before=before,
+        after={"node": node.code, "input": record.input, "score": _shown(record)},
+    )
+    return record
+
+
+@transaction.atomic
+def review_submit(*, assignment: Assignment, actor: Actor) -> ReviewSubmission:
+    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
+        pk=assignment.pk
+    )
+    _check_reviewer(assignment, actor)
+    leaves = leaf_nodes(assignment.enrollment)
+    done = set(
+        ReviewScore.objects.filter(assignment=assignment, reviewer=actor.user).values_list(
+            "node_id", flat=True
+        )
+    )
+    missing = [n.code for n in leaves if n.pk not in done and n.method_type != "bonus"]
+    if missing:
+        raise ValidationError(
+            _("还有 %(n)d 项未评分：%(codes)s。")
+            % {"n": len(missing), "codes": "、".join(missing[:10])}
+        )
+    submission, created = ReviewSubmission.objects.get_or_create(
+        assignment=assignment, reviewer=actor.user
+    )
+    if created:
+        audit_record(action="review.submit", actor=actor.user, target=assignment)
+    return submission
+
+
+def may_see_other_reviewers(assignment: Assignment, actor: Actor) -> bool:
+    """Independent review: others' scores stay hidden until one's own are submitted."""
+    return ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists()
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    assignment: Assignment,
+    visited_on: Any,
+    place: str,
+    people_met: str,
+    notes: str,
+    actor: Actor,
+) -> Visit:
+    _check_reviewer(assignment, actor)
+    visit = Visit.objects.create(
+        assignment=assignment,
+        visited_on=visited_on,
+        place=place,
+        people_met=people_met,
+        notes=notes,
+        recorded_by=actor.user,
+    )
+    audit_record(
+        action="review.visit",
+        actor=actor.user,
+        target=visit,
+        after={"visited_on": str(visited_on), "place": place},
+    )
+    return visit
+
+
+@transaction.atomic
+def finding_add(
+    *,
+    assignment: Assignment,
+    text: str,
+    actor: Actor,
+    node: IndicatorNode | None = None,
+    is_problem: bool = False,
+) -> Finding:
+    _check_reviewer(assignment, actor)
+    if node is not None:
+        _leaf_of(assignment.enrollment, node)
+    finding = Finding.objects.create(
+        assignment=assignment, node=node, text=text, is_problem=is_problem, created_by=actor.user
+    )
+    audit_record(
+        action="review.finding",
+        actor=actor.user,
+        target=finding,
+        after={"text": text, "is_problem": is_problem, "node": node.code if node else None},
+    )
+    return finding
+
+
+def consolidation_preview(assignment: Assignment) -> list[dict[str, Any]]:
+    """Per leaf: every reviewer's score, their mean (or common level), the spread and whether
+    the leader must decide."""
+    enrollment = assignment.enrollment
+    spread_limit = enrollment.campaign.review_spread
+    by_node: dict[int, list[ReviewScore]] = {}
+    for score in ReviewScore.objects.filter(assignment=assignment).order_by("reviewer_id"):
+        by_node.setdefault(score.node_id, []).append(score)
+    rows = []
+    for node in leaf_nodes(enrollment):
+        scores = by_node.get(node.pk, [])
+        numeric = [s.score for s in scores if s.score is not None]
+        levels = [s.level for s in scores if s.level]
+        mean = spread = None
+        level = ""
+        flagged = False
+        if numeric:
+            mean = (sum(numeric, Decimal(0)) / len(numeric)).quantize(Decimal("0.01"))
+            spread = max(numeric) - min(numeric)
+            flagged = spread > spread_limit
+        elif levels:
+            level, flagged = consensus_level(levels, node.method)
+        veto_votes = [s.veto for s in scores]
+        if veto_votes and len(set(veto_votes)) > 1:
+            flagged = True
+        rows.append(
+            {
+                "node": node,
+                "scores": scores,
+                "mean": mean,
+                "spread": spread,
+                "level": level,
+                "veto": any(veto_votes) and all(veto_votes),
+                "flagged": flagged,
+            }
+        )
+    return rows
+
+
+@transaction.atomic
+def consolidate(
+    *, assignment: Assignment, actor: Actor, decisions: dict[int, dict[str, Any]] | None = None
+) -> list[ConsolidatedScore]:
+    """The group leader consolidates: the mean of the reviewers by default; a flagged leaf needs
+    the leader's decision (`decisions[node_id] = {"score"|"level"|"veto", "reason"}`)."""
+    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
+        pk=assignment.pk
+    )
+    if assignment.group.leader_id != actor.user.pk:
+        raise PermissionDenied(_("只有评审组长可以汇总。"))
+    pending = set(reviewers_of(assignment)) - set(
+        ReviewSubmission.objects.filter(assignment=assignment).values_list("reviewer_id", flat=True)
+    )
+    if pending:
+        raise ValidationError(_("还有 %(n)d 位评审员未提交评分。") % {"n": len(pending)})
+    decisions = decisions or {}
+    rows = consolidation_preview(assignment)
+    problems = []
+    made = []
+    ConsolidatedScore.objects.filter(enrollment=assignment.enrollment).delete()
+    for row in rows:
+        node = row["node"]
+        decision = decisions.get(node.pk)
+        score, level, veto, reason = row["mean"], row["level"], row["veto"], ""
+        if row["flagged"]:
+            if not decision or not str(decision.get("reason", "")).strip():
+                problems.append(node.code)
+                continue
+            reason = str(decision["reason"])
+            if "score" in decision and decision["score"] not in (None, ""):
+                score = Decimal(str(decision["score"]))
+                if node.points is not None and not Decimal(0) <= score <= node.points:
+                    raise ValidationError(
+                        _("%(c)s 的裁定分应在 0 到 %(p)s 之间。")
+                        % {"c": node.code, "p": node.points}
+                    )
+            if decision.get("level"):
+                level = str(decision["level"])
+            if "veto" in decision:
+                veto = bool(decision["veto"])
+        made.append(
+            ConsolidatedScore(
+                enrollment=assignment.enrollment,
+                node=node,
+                score=score,
+                level=level,
+                veto=veto,
+                mean=row["mean"],
+                spread=row["spread"],
+                flagged=row["flagged"],
+                reason=reason,
+                decided_by=actor.user,
+            )
+        )
+    if problems:
+        raise ValidationError(
+            _("以下指标评审员意见差异较大，须由组长裁定并写明理由：%(c)s。")
+            % {"c": "、".join(problems)}
+        )
+    ConsolidatedScore.objects.bulk_create(made)
+    audit_record(
+        action="review.consolidate",
+        actor=actor.user,
+        target=assignment,
+        extra={
+            "leaves": len(made),
+            "flagged": [c.node.code for c in made if c.flagged],
+            "decisions": {str(k): v for k, v in decisions.items()},
+        },
+    )
+    enrollment_transition(enrollment=assignment.enrollment, to=S.REVIEWED, actor=actor)
+    return made
