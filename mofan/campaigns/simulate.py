@@ -1,0 +1,254 @@
+"""A whole campaign run through the same services the views use, with synthetic but plausible
+inputs: enrolment, self-evaluation, submission, review groups and the draw, independent review,
+consolidation, approval and publication. Deterministic for a given seed."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from mofan.accounts.access import Actor
+from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.roles import Role
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.services import campaign_create
+from mofan.evaluations import approval, review_groups, services
+from mofan.evaluations.models import Assignment, UnitResult
+from mofan.indicators.builtin import load_templates
+from mofan.indicators.methods import labels_of
+from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from mofan.organizations.models import Committee, Unit
+
+REVIEW_GROUPS = 3
+REVIEWERS_PER_GROUP = 3
+
+
+@dataclass
+class Simulation:
+    seed: int
+    template: str
+    units: int
+
+
+def _value(node: IndicatorNode, quality: float, rng: random.Random) -> dict[str, Any]:
+    """Plausible input for one leaf from a unit whose overall quality is in [0, 1]."""
+    method = node.method
+    kind = method.get("type")
+    points = node.points or Decimal(0)
+    roll = rng.random() * 0.3 + quality * 0.7
+    if kind == "grade":
+        bands = method["bands"]
+        index = 0 if roll > 0.45 else 1 if roll > 0.25 else 2 if roll > 0.1 else len(bands) - 1
+        return {"band": bands[min(index, len(bands) - 1)]["label"]}
+    if kind == "deduction":
+        rules = method["rules"]
+        incidents = {r["key"]: 1 for r in rules[:1]} if roll < 0.1 else {}
+        return {"incidents": incidents}
+    if kind == "quantitative":
+        rule = next(r for r in node.rules if r["key"] == method["rule"])
+        threshold = Decimal(str(rule["threshold"]))
+        factor = Decimal(str(round(0.6 + roll * 0.6, 2)))
+        measured = (threshold * factor).quantize(Decimal("0.01"))
+        if rule.get("measure") == "ratio":
+            measured = min(measured, Decimal(1))
+        return {"value": str(measured)}
+    if kind == "manual":
+        step = Decimal(str(method.get("step", "0.5")))
+        top = Decimal(str(method.get("max", points)))
+        steps = int(top / step)
+        return {"value": str(step * round(steps * (0.5 + roll / 2)))}
+    if kind == "qualitative":
+        labels = labels_of(method)
+        index = 0 if roll > 0.25 else 1 if roll > 0.08 else len(labels) - 1
+        return {"level": labels[index]}
+    if kind == "veto":
+        return {"vetoed": False}
+    return {}
+
+
+def _near(value: dict[str, Any], node: IndicatorNode, rng: random.Random) -> dict[str, Any]:
+    """A reviewer's view: mostly the unit's own, sometimes one band or level stricter."""
+    if rng.random() > 0.25:
+        return dict(value)
+    method = node.method
+    kind = method.get("type")
+    if kind == "grade":
+        labels = labels_of(method)
+        index = min(labels.index(value["band"]) + 1, len(labels) - 1)
+        return {"band": labels[index]}
+    if kind == "qualitative":
+        labels = labels_of(method)
+        index = min(labels.index(value["level"]) + 1, len(labels) - 1)
+        return {"level": labels[index]}
+    return dict(value)
+
+
+def _people(committee: Committee, label: str, count: int) -> list[User]:
+    users = [
+        User(
+            username=f"{committee.code}-{label}{i:03d}",
+            full_name=f"模拟{label}{i}",
+            committee=committee,
+            must_change_password=False,
+        )
+        for i in range(1, count + 1)
+    ]
+    for user in users:
+        user.set_unusable_password()
+    return User.objects.bulk_create(users)
+
+
+def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    load_templates()
+    version = IndicatorVersion.objects.get(system__committee__isnull=True, system__slug=template)
+    with transaction.atomic():
+        committee = Committee.objects.create(
+            name=f"模拟工委 {template} {seed} {Committee.objects.count() + 1}",
+            code=f"sim-{template}-{seed}-{Committee.objects.count() + 1}",
+        )
+        made = Unit.objects.bulk_create(
+            Unit(committee=committee, name=f"模拟单位{i:05d}", sort_order=i)
+            for i in range(1, units + 1)
+        )
+        made = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
+        admin_user, unit_user = (
+            _people(committee, "admin", 1)[0],
+            _people(committee, "liaison", 1)[0],
+        )
+        reviewers = _people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
+        RoleAssignment.objects.bulk_create(
+            [RoleAssignment(user=admin_user, role=Role.COMMITTEE_ADMIN, committee=committee)]
+            + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]
+        )
+    admin = Actor(
+        user=admin_user,
+        roles=frozenset({Role.COMMITTEE_ADMIN}),
+        committee_roles={committee.pk: frozenset({Role.COMMITTEE_ADMIN})},
+    )
+    # One liaison account stands for every unit's admin and leader (a simulation shortcut; the
+    # services check the same unit roles as for real accounts).
+    unit_roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
+    liaison = Actor(user=unit_user, roles=unit_roles, unit_roles={u.pk: unit_roles for u in made})
+    campaign = campaign_create(
+        committee=committee,
+        name=f"模拟活动（{template}）",
+        year=version.system.year,
+        version=version,
+        actor=admin,
+        approved_by="模拟",
+        document_number=f"模拟〔{seed}〕1号",
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
+    campaign.refresh_from_db()
+    leaves = list(
+        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
+    )
+    unit_values: dict[int, dict[int, dict[str, Any]]] = {}
+    for enrollment in Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"):
+        quality = rng.random()
+        values = {}
+        for node in leaves:
+            if node.method_type in services.OPTIONAL_IN_SELF:
+                continue
+            value = _value(node, quality, rng)
+            values[node.pk] = value
+            services.self_score_save(
+                enrollment=enrollment,
+                node=node,
+                value=value,
+                narrative="",
+                expected_version=None,
+                actor=liaison,
+            )
+        unit_values[enrollment.pk] = values
+        services.enrollment_transition(
+            enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
+        )
+    pool = {r.pk: r for r in reviewers}
+    for g in range(REVIEW_GROUPS):
+        seat_ids = [
+            r.pk for r in reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
+        ]
+        review_groups.review_group_create(
+            campaign=campaign,
+            name=f"第{g + 1}评审组",
+            leader=pool[seat_ids[0]],
+            reviewers=[pool[i] for i in seat_ids[1:]],
+            actor=admin,
+        )
+    review_groups.assignment_draw(
+        campaign=campaign, method="balanced", seed=f"sim-{seed}", actor=admin
+    )
+    for assignment in (
+        Assignment.objects.filter(enrollment__campaign=campaign)
+        .select_related("group", "enrollment")
+        .order_by("enrollment__unit__sort_order")
+    ):
+        seat_ids = sorted(services.reviewers_of(assignment))
+        for reviewer_id in seat_ids:
+            reviewer = Actor(
+                user=pool[reviewer_id],
+                roles=frozenset({Role.REVIEWER}),
+                committee_roles={committee.pk: frozenset({Role.REVIEWER})},
+            )
+            for node in leaves:
+                own = unit_values[assignment.enrollment_id].get(node.pk) or _value(node, 0.5, rng)
+                services.review_score_save(
+                    assignment=assignment,
+                    node=node,
+                    value=_near(own, node, rng),
+                    comment="",
+                    expected_version=None,
+                    actor=reviewer,
+                )
+            services.review_submit(assignment=assignment, actor=reviewer)
+        leader = Actor(
+            user=assignment.group.leader,
+            roles=frozenset({Role.REVIEWER}),
+            committee_roles={committee.pk: frozenset({Role.REVIEWER})},
+        )
+        decisions = {
+            row["node"].pk: {
+                "reason": "组长综合评审组意见裁定",
+                "score": row["mean"],
+                "level": row["level"],
+            }
+            for row in services.consolidation_preview(assignment)
+            if row["flagged"]
+        }
+        services.consolidate(assignment=assignment, actor=leader, decisions=decisions)
+    approval.campaign_approve(campaign=campaign, actor=admin)
+    approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
+    return summary(campaign)
+
+
+def summary(campaign: Campaign) -> dict[str, Any]:
+    states = Counter(Enrollment.objects.filter(campaign=campaign).values_list("state", flat=True))
+    results = list(
+        UnitResult.objects.filter(enrollment__campaign=campaign)
+        .select_related("enrollment__unit")
+        .order_by("rank", "enrollment__unit__name")
+    )
+    grades = Counter(r.grade for r in results)
+    return {
+        "campaign_id": campaign.pk,
+        "template": campaign.indicator_version.system.slug,
+        "units": len(states and list(states.elements())),
+        "states": dict(sorted(states.items())),
+        "grades": dict(sorted(grades.items())),
+        "top": [
+            {
+                "unit": r.enrollment.unit.name,
+                "score": str(r.composite) if r.composite is not None else None,
+                "rank": r.rank,
+            }
+            for r in results[:5]
+        ],
+        "advanced": [r.enrollment.unit.name for r in results if r.advanced],
+    }
