@@ -7,6 +7,9 @@ urlpatterns = [
     path("org/", include("mofan.organizations.urls")),
     path("audit/", include("mofan.audit.urls")),
     path("indicators/", include("mofan.indicators.urls")),
+    path("campaigns/", include("mofan.campaigns.urls")),
+    path("reviews/", include("mofan.evaluations.urls")),
+    path("evidence/", include("mofan.evaluations.urls_evidence")),
 ]
 
 handler403 = "mofan.core.views.permission_denied"

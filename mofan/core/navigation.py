@@ -27,6 +27,7 @@ def items_for(actor: Actor) -> list[NavItem]:
         items.append(NavItem(str(_("单位")), reverse("organizations:unit_list")))
         items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
         items.append(NavItem(str(_("指标体系")), reverse("indicators:system_list")))
+        items.append(NavItem(str(_("创建活动")), reverse("campaigns:list")))
     elif actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER):
         unit_id = actor.home_unit_id
         items.append(
@@ -37,6 +38,10 @@ def items_for(actor: Actor) -> list[NavItem]:
                 NavItem(str(_("成员名册")), reverse("organizations:member_list", args=[unit_id]))
             )
             items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
+    if actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER) and not actor.is_committee_staff:
+        items.append(NavItem(str(_("创建活动")), reverse("campaigns:list")))
+    if actor.has(Role.REVIEWER):
+        items.append(NavItem(str(_("评审任务")), reverse("reviews:mine")))
     if actor.has(Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN):
         items.append(NavItem(str(_("账号管理")), reverse("accounts_manage:list")))
     return items

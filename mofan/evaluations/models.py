@@ -23,7 +23,9 @@ class EvidenceKind(models.TextChoices):
 class Evidence(models.Model):
     """A file uploaded once per unit, linked to any number of indicators."""
 
-    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="evidence")
+    unit = models.ForeignKey(
+        "organizations.Unit", on_delete=models.PROTECT, related_name="evidence"
+    )
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField(_("文件名"), max_length=255)
     stored_name = models.CharField(max_length=100, unique=True)
@@ -116,7 +118,9 @@ class ReviewerSeat(models.Model):
 class Draw(models.Model):
     """A recorded random draw: its inputs and seed reproduce its result (双随机、一公开)."""
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="draws")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="draws"
+    )
     purpose = models.CharField(max_length=32)
     method = models.CharField(max_length=16)
     seed = models.CharField(max_length=64)
@@ -137,7 +141,9 @@ class Assignment(models.Model):
     enrollment = models.OneToOneField(
         "campaigns.Enrollment", on_delete=models.CASCADE, related_name="assignment"
     )
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    draw = models.ForeignKey(
+        Draw, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.group} ← {self.enrollment}"
@@ -198,7 +204,11 @@ class ReviewSubmission(models.Model):
 class Finding(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="findings")
     node = models.ForeignKey(
-        "indicators.IndicatorNode", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "indicators.IndicatorNode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     text = models.TextField(_("发现的问题或亮点"))
     is_problem = models.BooleanField(_("列为问题"), default=False)

@@ -1,0 +1,100 @@
+"""Forms for campaigns and the unit's own work."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mofan.campaigns.models import LeadershipRole, TaskStatus
+from mofan.indicators.models import IndicatorVersion
+from mofan.organizations.models import Unit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("活动名称"), max_length=200)
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    version = forms.ModelChoiceField(
+        label=_("指标体系（已发布版本）"), queryset=IndicatorVersion.objects.none()
+    )
+    all_units = forms.BooleanField(label=_("纳入本工委全部单位"), required=False, initial=True)
+    units = forms.ModelMultipleChoiceField(
+        label=_("或选择单位"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    cycle_start_year = forms.IntegerField(
+        label=_("三年一总评周期起始年"), required=False, min_value=2000, max_value=2100
+    )
+    submission_deadline = forms.DateTimeField(
+        label=_("自评提交截止"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("留空时取模板“考评验收”阶段的截止日。"),
+    )
+    honours_quota = forms.DecimalField(
+        label=_("先进单位比例上限"),
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        initial=Decimal("0.2"),
+        decimal_places=3,
+    )
+    weight_self = forms.DecimalField(
+        label=_("自评分权重"), min_value=Decimal(0), initial=0, decimal_places=2
+    )
+    weight_review = forms.DecimalField(
+        label=_("评审分权重"), min_value=Decimal(0), initial=1, decimal_places=2
+    )
+    approved_by = forms.CharField(label=_("批准机关"), max_length=100, required=False)
+    document_number = forms.CharField(
+        label=_("批准文号"), max_length=100, required=False, help_text=_("如 焦直文〔2020〕140号")
+    )
+
+    def __init__(self, *args: Any, versions: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = versions  # type: ignore[attr-defined]
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("all_units") and not data.get("units"):
+            self.add_error("units", _("请选择参加的单位，或勾选“全部单位”。"))
+        if (data.get("weight_self") or 0) + (data.get("weight_review") or 0) <= 0:
+            self.add_error("weight_review", _("权重之和应大于 0。"))
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtendForm(forms.Form):
+    until = forms.DateTimeField(label=_("延期至"), widget=DateTimeInput())
+    reason = forms.CharField(label=_("理由"), required=False)
+
+
+class LeadershipForm(forms.Form):
+    role = forms.ChoiceField(label=_("职务"), choices=LeadershipRole.choices)
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    post = forms.CharField(label=_("单位职务"), max_length=100, required=False)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务"), max_length=300)
+    person = forms.CharField(label=_("责任人"), max_length=50)
+    deadline = forms.DateField(label=_("完成时限"), widget=DateInput())
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), choices=TaskStatus.choices)

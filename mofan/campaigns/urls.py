@@ -1,0 +1,19 @@
+from django.urls import path
+
+from mofan.campaigns import views
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_create, name="create"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/activate/", views.campaign_activate, name="activate"),
+    path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
+    path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),
+    path("enrollments/<int:pk>/return/", views.enrollment_return, name="return"),
+    path("enrollments/<int:pk>/extend/", views.enrollment_extend, name="extend"),
+    path("enrollments/<int:pk>/leadership/", views.leadership_add, name="leadership_add"),
+    path("leadership/<int:pk>/remove/", views.leadership_remove, name="leadership_remove"),
+    path("enrollments/<int:pk>/tasks/", views.task_add, name="task_add"),
+    path("tasks/<int:pk>/status/", views.task_status, name="task_status"),
+]

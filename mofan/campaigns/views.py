@@ -1,0 +1,317 @@
+"""Campaign pages: the committee's list, creation and progress board; a unit's own campaign
+home (plan, leadership group, tasks, submission, result)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts.roles import Role
+from mofan.campaigns import selectors, services
+from mofan.campaigns.forms import (
+    CampaignForm,
+    ExtendForm,
+    LeadershipForm,
+    ReasonForm,
+    TaskForm,
+    TaskStatusForm,
+)
+from mofan.campaigns.models import Campaign, EnrollmentState, LeadershipMember, Task
+from mofan.core.permissions import role_required
+from mofan.evaluations import approval
+from mofan.evaluations import selectors as scope
+from mofan.evaluations import services as evaluation
+from mofan.evaluations.models import UnitResult
+from mofan.indicators.models import IndicatorVersion, VersionStatus
+from mofan.organizations.models import Committee, Unit
+
+STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _errors(exc: ValidationError | PermissionDenied) -> str:
+    return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    campaigns = scope.campaigns_for(actor).select_related("indicator_version__system")
+    enrollments = (
+        scope.enrollments_for(actor)
+        .filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER))
+        .select_related("campaign", "unit")
+    )
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {
+            "campaigns": campaigns if actor.is_committee_staff else [],
+            "enrollments": enrollments,
+            "can_create": actor.has(Role.COMMITTEE_ADMIN),
+        },
+    )
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    committee = get_object_or_404(Committee, pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+    versions = IndicatorVersion.objects.filter(
+        Q(system__committee__isnull=True) | Q(system__committee=committee),
+        status=VersionStatus.PUBLISHED,
+    ).select_related("system")
+    units = Unit.objects.filter(committee=committee, is_active=True)
+    form = CampaignForm(request.POST or None, versions=versions, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        weights = {
+            k: v for k, v in (("self", data["weight_self"]), ("review", data["weight_review"])) if v
+        }
+        try:
+            campaign = services.campaign_create(
+                committee=committee,
+                name=data["name"],
+                year=data["year"],
+                version=data["version"],
+                actor=actor,
+                units=None if data["all_units"] else list(data["units"]),
+                cycle_start_year=data["cycle_start_year"],
+                submission_deadline=data["submission_deadline"],
+                weights={k: str(v) for k, v in weights.items()},
+                honours_quota=data["honours_quota"],
+                approved_by=data["approved_by"],
+                document_number=data["document_number"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, _("创建活动已建立。"))
+            return redirect("campaigns:detail", pk=campaign.pk)
+    return render(request, "campaigns/campaign_form.html", {"form": form})
+
+
+@role_required(*STAFF)
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    campaign = get_object_or_404(
+        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*STAFF)), pk=pk
+    )
+    rows = selectors.progress_rows(scope.enrollments_for(actor).filter(campaign=campaign))
+    states = Counter(row.state for row in rows)
+    return render(
+        request,
+        "campaigns/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "phases": campaign.phases.all(),
+            "rows": rows,
+            "leaves": selectors.scored_leaf_count(campaign),
+            "states": [
+                (state, label, states.get(state, 0)) for state, label in EnrollmentState.choices
+            ],
+            "is_admin": campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN),
+            "reason_form": ReasonForm(),
+            "extend_form": ExtendForm(),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(scope.campaigns_managed_by(_actor(request)), pk=pk)
+    try:
+        services.campaign_activate(campaign=campaign, actor=_actor(request))
+        messages.success(request, _("活动已启动，各单位可以开始填报。"))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_for(actor).filter(
+            campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+        ),
+        pk=pk,
+    )
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            evaluation.enrollment_transition(
+                enrollment=enrollment,
+                to=EnrollmentState.RETURNED,
+                actor=actor,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("已退回%(u)s的自评。") % {"u": enrollment.unit})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+    else:
+        messages.error(request, _("退回须写明理由。"))
+    return redirect("campaigns:detail", pk=enrollment.campaign_id)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_for(actor).filter(
+            campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+        ),
+        pk=pk,
+    )
+    form = ExtendForm(request.POST)
+    if form.is_valid():
+        try:
+            evaluation.enrollment_extend(
+                enrollment=enrollment,
+                until=form.cleaned_data["until"],
+                actor=actor,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("已为%(u)s延期。") % {"u": enrollment.unit})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+    else:
+        messages.error(request, _("请填写延期时间。"))
+    return redirect("campaigns:detail", pk=enrollment.campaign_id)
+
+
+@login_required
+def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
+    """The unit's page for one campaign: plan, leadership group, tasks, progress, submit, result."""
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_for(actor).filter(
+            unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
+        ),
+        pk=pk,
+    )
+    campaign = enrollment.campaign
+    is_admin = enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
+    is_leader = enrollment.unit_id in actor.units_with(Role.UNIT_LEADER)
+    leaves = selectors.scored_leaf_count(campaign)
+    done = enrollment.self_scores.count()
+    result = None
+    if campaign.results_published:
+        result = UnitResult.objects.filter(enrollment=enrollment).first()
+    return render(
+        request,
+        "campaigns/enrollment_home.html",
+        {
+            "enrollment": enrollment,
+            "campaign": campaign,
+            "phases": campaign.phases.all(),
+            "leadership": enrollment.leadership.all(),
+            "tasks": enrollment.tasks.all(),
+            "leaves": leaves,
+            "done": done,
+            "percent": int(done * 100 / leaves) if leaves else 100,
+            "editable": is_admin and enrollment.state in evaluation.EDITABLE_STATES,
+            "can_submit": is_leader and enrollment.state == EnrollmentState.IN_PROGRESS,
+            "problems": evaluation.submission_problems(enrollment)
+            if enrollment.state == EnrollmentState.IN_PROGRESS
+            else [],
+            "deadline_passed": evaluation.deadline_passed(enrollment),
+            "leadership_form": LeadershipForm(),
+            "task_form": TaskForm(),
+            "status_form": TaskStatusForm(),
+            "result": result,
+            "rank_band": approval.rank_band(result.rank, campaign.enrollments.count())
+            if result
+            else "",
+            "type_scores": _type_scores(campaign, result),
+        },
+    )
+
+
+def _type_scores(campaign: Campaign, result: UnitResult | None) -> list[tuple[str, str, Any]]:
+    if result is None:
+        return []
+    roots = campaign.indicator_version.nodes.filter(parent__isnull=True).order_by("order")
+    return [(n.code, n.title, result.type_scores.get(n.code)) for n in roots]
+
+
+@require_POST
+@login_required
+def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(scope.enrollments_submitted_by(actor), pk=pk)
+    try:
+        evaluation.enrollment_transition(
+            enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=actor
+        )
+        messages.success(request, _("自评已提交，现已锁定。"))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _("未能提交：") + _errors(exc))
+    return redirect("campaigns:enrollment", pk=pk)
+
+
+@require_POST
+@login_required
+def leadership_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
+    form = LeadershipForm(request.POST)
+    if form.is_valid():
+        services.leadership_add(enrollment=enrollment, actor=actor, **form.cleaned_data)
+    else:
+        messages.error(request, _("请填写职务和姓名。"))
+    return redirect("campaigns:enrollment", pk=pk)
+
+
+@require_POST
+@login_required
+def leadership_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    member = get_object_or_404(
+        LeadershipMember, pk=pk, enrollment__in=scope.enrollments_filled_by(actor)
+    )
+    services.leadership_remove(member=member, actor=actor)
+    return redirect("campaigns:enrollment", pk=member.enrollment_id)
+
+
+@require_POST
+@login_required
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        services.task_add(enrollment=enrollment, actor=actor, **form.cleaned_data)
+    else:
+        messages.error(request, _("请填写任务、责任人和完成时限。"))
+    return redirect("campaigns:enrollment", pk=pk)
+
+
+@require_POST
+@login_required
+def task_status(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    task = get_object_or_404(Task, pk=pk, enrollment__in=scope.enrollments_filled_by(actor))
+    form = TaskStatusForm(request.POST)
+    if form.is_valid():
+        services.task_set_status(task=task, status=form.cleaned_data["status"], actor=actor)
+    return redirect("campaigns:enrollment", pk=task.enrollment_id)
+
+
+__all__ = ["Decimal"]

@@ -1,0 +1,157 @@
+"""Reading a leaf's scoring input from a submitted form, per scoring method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from mofan.indicators.methods import labels_of
+
+
+def field_name(prefix: str, key: str) -> str:
+    return f"{prefix}{key}"
+
+
+def parse_leaf_input(
+    method: Mapping[str, Any], data: Mapping[str, Any], prefix: str = ""
+) -> dict[str, Any]:
+    """The method-specific input from POST data (`band`/`value`, `incident_<key>`, `level`,
+    `vetoed`/`reason`)."""
+    kind = method.get("type")
+
+    def get(key: str) -> str:
+        return str(data.get(field_name(prefix, key), "")).strip()
+
+    if kind == "grade":
+        band = get("band")
+        if band not in labels_of(method):
+            raise ValidationError(_("请选择等次。"))
+        value = get("value")
+        return {"band": band, **({"value": value} if value else {})}
+    if kind == "deduction":
+        incidents: dict[str, int] = {}
+        for rule in method.get("rules", []):
+            raw = get(f"incident_{rule['key']}") or "0"
+            if not raw.isdigit():
+                raise ValidationError(_("“%(l)s”的次数应为非负整数。") % {"l": rule["label"]})
+            if int(raw):
+                incidents[rule["key"]] = int(raw)
+        return {"incidents": incidents}
+    if kind in ("quantitative", "manual", "bonus"):
+        value = get("value")
+        if value == "":
+            raise ValidationError(_("请填写数值。"))
+        return {"value": value}
+    if kind == "qualitative":
+        level = get("level")
+        if not level:
+            raise ValidationError(_("请选择评价等级。"))
+        return {"level": level}
+    if kind == "veto":
+        return {"vetoed": get("vetoed") in ("1", "on", "true"), "reason": get("reason")}
+    raise ValidationError(_("该指标不可评分。"))
+
+
+def input_fields(
+    method: Mapping[str, Any], points: Any, value: Mapping[str, Any] | None, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """The form controls a leaf needs, with the current input filled in (for the templates)."""
+    value = value or {}
+    kind = method.get("type")
+    if kind == "grade":
+        return [
+            {
+                "type": "select",
+                "name": field_name(prefix, "band"),
+                "label": _("等次"),
+                "options": labels_of(method),
+                "value": value.get("band", ""),
+            },
+            {
+                "type": "number",
+                "name": field_name(prefix, "value"),
+                "label": _("得分（可选）"),
+                "step": "0.5",
+                "min": "0",
+                "max": points,
+                "value": value.get("value", ""),
+            },
+        ]
+    if kind == "deduction":
+        incidents = value.get("incidents", {})
+        return [
+            {
+                "type": "number",
+                "name": field_name(prefix, f"incident_{rule['key']}"),
+                "label": _("%(l)s（每次扣 %(n)s 分）")
+                % {"l": rule["label"], "n": rule["per_incident"]},
+                "step": "1",
+                "min": "0",
+                "value": incidents.get(rule["key"], 0),
+            }
+            for rule in method.get("rules", [])
+        ]
+    if kind == "quantitative":
+        return [
+            {
+                "type": "number",
+                "name": field_name(prefix, "value"),
+                "label": _("实际数值"),
+                "step": "any",
+                "min": "0",
+                "value": value.get("value", ""),
+            }
+        ]
+    if kind == "manual":
+        return [
+            {
+                "type": "number",
+                "name": field_name(prefix, "value"),
+                "label": _("得分"),
+                "step": str(method.get("step", "0.5")),
+                "min": "0",
+                "max": method.get("max", points),
+                "value": value.get("value", ""),
+            }
+        ]
+    if kind == "bonus":
+        return [
+            {
+                "type": "number",
+                "name": field_name(prefix, "value"),
+                "label": _("加分"),
+                "step": "0.5",
+                "min": "0",
+                "max": method.get("cap"),
+                "value": value.get("value", ""),
+            }
+        ]
+    if kind == "qualitative":
+        return [
+            {
+                "type": "select",
+                "name": field_name(prefix, "level"),
+                "label": _("评价"),
+                "options": labels_of(method),
+                "value": value.get("level", ""),
+            }
+        ]
+    if kind == "veto":
+        return [
+            {
+                "type": "checkbox",
+                "name": field_name(prefix, "vetoed"),
+                "label": _("否决"),
+                "value": bool(value.get("vetoed")),
+            },
+            {
+                "type": "text",
+                "name": field_name(prefix, "reason"),
+                "label": _("理由"),
+                "value": value.get("reason", ""),
+            },
+        ]
+    return []

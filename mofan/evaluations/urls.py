@@ -1,0 +1,22 @@
+from django.urls import path
+
+from mofan.evaluations import views_review, views_unit
+
+app_name = "reviews"
+urlpatterns = [
+    path("self/<int:pk>/", views_unit.self_evaluation, name="self"),
+    path("self/<int:pk>/<int:node_pk>/", views_unit.self_score_save, name="self_save"),
+    path("mine/", views_review.my_assignments, name="mine"),
+    path("assignments/<int:pk>/", views_review.scoring, name="scoring"),
+    path("assignments/<int:pk>/score/<int:node_pk>/", views_review.score_save, name="score_save"),
+    path("assignments/<int:pk>/submit/", views_review.submit, name="submit"),
+    path("assignments/<int:pk>/visit/", views_review.visit, name="visit"),
+    path("assignments/<int:pk>/finding/", views_review.finding, name="finding"),
+    path("assignments/<int:pk>/consolidate/", views_review.consolidate, name="consolidate"),
+    path("campaigns/<int:pk>/groups/", views_review.groups, name="groups"),
+    path("campaigns/<int:pk>/draw/", views_review.draw, name="draw"),
+    path("campaigns/<int:pk>/approval/", views_review.approval_table, name="approval"),
+    path(
+        "campaigns/<int:pk>/approval/action/", views_review.approval_action, name="approval_action"
+    ),
+]

@@ -1,0 +1,142 @@
+"""The unit's self-evaluation page: one row per leaf, each saved on its own (htmx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from mofan.accounts.roles import Role
+from mofan.campaigns.models import Enrollment
+from mofan.evaluations import selectors as scope
+from mofan.evaluations import services
+from mofan.evaluations.evidence_views import node_rows
+from mofan.evaluations.inputs import input_fields, parse_leaf_input
+from mofan.evaluations.models import SelfScore
+from mofan.indicators.models import IndicatorNode
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _row(
+    node: IndicatorNode,
+    score: SelfScore | None,
+    evidence: dict[str, Any],
+    editable: bool,
+    error: str = "",
+) -> dict[str, Any]:
+    return {
+        "node": node,
+        "heading": False,
+        "depth": node.code.count("."),
+        "score": score,
+        "fields": input_fields(node.method, node.points, score.input if score else None),
+        "evidence": evidence,
+        "editable": editable and node.method_type != "veto",
+        "optional": node.method_type in services.OPTIONAL_IN_SELF,
+        "error": error,
+    }
+
+
+def _rows(enrollment: Enrollment, actor: Any, editable: bool) -> list[dict[str, Any]]:
+    """Every leaf with the unit's input and linked evidence, in a fixed number of queries."""
+    nodes = list(
+        IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id).order_by(
+            "order"
+        )
+    )
+    parents = {n.parent_id for n in nodes if n.parent_id}
+    scores = {s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    leaves = [n for n in nodes if n.pk not in parents]
+    evidence = {r["node"].pk: r for r in node_rows(enrollment, actor, leaves, can_edit=editable)}
+    rows: list[dict[str, Any]] = []
+    for node in nodes:
+        if node.pk in parents:
+            rows.append({"node": node, "heading": True, "depth": node.code.count(".")})
+        else:
+            rows.append(_row(node, scores.get(node.pk), evidence[node.pk], editable))
+    return rows
+
+
+@login_required
+def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_for(actor)
+        .select_related("campaign", "unit")
+        .filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)),
+        pk=pk,
+    )
+    editable = (
+        enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
+        and enrollment.state in services.EDITABLE_STATES
+    )
+    rows = _rows(enrollment, actor, editable)
+    leaves = [r for r in rows if not r["heading"] and not r["optional"]]
+    return render(
+        request,
+        "evaluations/self_evaluation.html",
+        {
+            "enrollment": enrollment,
+            "rows": rows,
+            "done": sum(1 for r in leaves if r["score"]),
+            "total": len(leaves),
+            "editable": editable,
+            "cap": enrollment.campaign.evidence_cap_per_indicator,
+            "next": request.path,
+        },
+    )
+
+
+@login_required
+def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_filled_by(actor).select_related("campaign"), pk=pk
+    )
+    node = get_object_or_404(
+        IndicatorNode, pk=node_pk, version_id=enrollment.campaign.indicator_version_id
+    )
+    page = reverse("reviews:self", args=[pk])
+    if request.method != "POST":
+        return redirect(page)
+    error = ""
+    score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
+    try:
+        raw_version = request.POST.get("version", "")
+        score = services.self_score_save(
+            enrollment=enrollment,
+            node=node,
+            value=parse_leaf_input(node.method, request.POST),
+            narrative=request.POST.get("narrative", "").strip()[:2000],
+            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            actor=actor,
+        )
+    except services.StaleWrite as exc:
+        error = " ".join(exc.messages)
+        score = exc.current if isinstance(exc.current, SelfScore) else score
+    except (ValidationError, PermissionDenied) as exc:
+        error = " ".join(getattr(exc, "messages", [str(exc)]))
+    if request.htmx:  # type: ignore[attr-defined]
+        evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
+        return render(
+            request,
+            "evaluations/self_evaluation.html#leaf-row",
+            {
+                "row": _row(node, score, evidence, editable=True, error=error),
+                "enrollment": enrollment,
+                "editable": True,
+                "cap": enrollment.campaign.evidence_cap_per_indicator,
+                "next": page,
+            },
+        )
+    if error:
+        messages.error(request, f"{node.code}：{error}")
+    return redirect(f"{page}#leaf-{node.code}")

@@ -1,0 +1,112 @@
+"""The three-step evaluation walked through the web pages: committee admin creates the
+campaign, the unit fills in and submits, reviewers score independently, the group leader
+consolidates, the committee approves and publishes, the unit sees its result."""
+
+import pytest
+from django.core.management import call_command
+
+from mofan.accounts.models import RoleAssignment
+from mofan.accounts.roles import Role
+from mofan.campaigns.models import Campaign, Enrollment
+from mofan.evaluations.models import Assignment
+from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from tests.factories import make_user
+
+
+@pytest.mark.django_db
+def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
+    call_command("load_templates")
+    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+    ua = make_user(Role.UNIT_ADMIN, unit=unit_a)
+    RoleAssignment.objects.create(user=ua, role=Role.UNIT_LEADER, committee=committee, unit=unit_a)
+    revs = [make_user(Role.REVIEWER, committee=committee) for _ in range(2)]
+    from tests.factories import PASSWORD
+
+    def login(u):
+        client.post("/accounts/logout/")
+        r = client.post("/accounts/login/", {"username": u.username, "password": PASSWORD})
+        assert r.status_code == 302
+
+    login(admin)
+    v = IndicatorVersion.objects.get(system__slug="xinzhou-2022", system__committee=None)
+    r = client.get("/campaigns/new/")
+    assert r.status_code == 200
+    r = client.post(
+        "/campaigns/new/",
+        {
+            "name": "2022年创建",
+            "year": 2027,
+            "version": v.pk,
+            "all_units": "on",
+            "honours_quota": "0.2",
+            "weight_self": "0",
+            "weight_review": "1",
+            "submission_deadline": "",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    c = Campaign.objects.get()
+    assert client.get(f"/campaigns/{c.pk}/").status_code == 200
+    login(ua)
+    e = Enrollment.objects.get(campaign=c, unit=unit_a)
+    assert client.get("/campaigns/").status_code == 200
+    r = client.get(f"/campaigns/enrollments/{e.pk}/")
+    assert r.status_code == 200, r.content.decode()[:3000]
+    r = client.get(f"/reviews/self/{e.pk}/")
+    assert r.status_code == 200, r.content.decode()[:3000]
+    for n in IndicatorNode.objects.filter(version=v, children__isnull=True):
+        r = client.post(
+            f"/reviews/self/{e.pk}/{n.pk}/",
+            {"level": "达标", "narrative": "说明"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert r.status_code == 200 and "已填" in r.content.decode(), r.content.decode()[:1000]
+    r = client.post(f"/campaigns/enrollments/{e.pk}/submit/", follow=True)
+    assert "已提交" in r.content.decode(), r.content.decode()[:3000]
+    login(admin)
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/groups/",
+        {"name": "一组", "leader": revs[0].pk, "reviewers": [revs[1].pk]},
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/draw/", {"method": "balanced", "seed": "abc"}, follow=True
+    )
+    assert "随机种子 abc" in r.content.decode()
+    a = Assignment.objects.get(enrollment=e)
+    for rv in revs:
+        login(rv)
+        assert client.get("/reviews/mine/").status_code == 200
+        assert client.get(f"/reviews/assignments/{a.pk}/").status_code == 200
+        for n in IndicatorNode.objects.filter(version=v, children__isnull=True):
+            client.post(f"/reviews/assignments/{a.pk}/score/{n.pk}/", {"level": "达标"})
+        r = client.post(f"/reviews/assignments/{a.pk}/submit/", follow=True)
+        assert "评分已提交" in r.content.decode(), r.content.decode()[:3000]
+    login(revs[0])
+    r = client.get(f"/reviews/assignments/{a.pk}/consolidate/")
+    assert r.status_code == 200
+    r = client.post(f"/reviews/assignments/{a.pk}/consolidate/", follow=True)
+    assert "已汇总" in r.content.decode(), r.content.decode()[:3000]
+    login(admin)
+    r = client.get(f"/reviews/campaigns/{c.pk}/approval/")
+    assert r.status_code == 200
+    # unit_b never submitted: approval refused until every unit is reviewed
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "approve"}, follow=True
+    )
+    assert "未完成评审" in r.content.decode()
+    Enrollment.objects.filter(campaign=c, unit=unit_b).delete()
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "approve"}, follow=True
+    )
+    assert "已审定" in r.content.decode(), r.content.decode()[-3000:]
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/approval/action/",
+        {"action": "publish", "ranking": "1"},
+        follow=True,
+    )
+    assert "结果已公布" in r.content.decode()
+    login(ua)
+    r = client.get(f"/campaigns/enrollments/{e.pk}/")
+    html = r.content.decode()
+    assert 'id="result-grade">优秀<' in html, html[html.find("result") :][:800]
