@@ -46,7 +46,7 @@ def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
-@login_required
+@role_required(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.UNIT_ADMIN, Role.UNIT_LEADER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     campaigns = scope.campaigns_for(actor).select_related("indicator_version__system")

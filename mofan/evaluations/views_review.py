@@ -144,7 +144,7 @@ def draw(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reviews:groups", pk=pk)
 
 
-@login_required
+@role_required(Role.REVIEWER)
 def my_assignments(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     assignments = scope.assignments_for_reviewer(actor).select_related(
