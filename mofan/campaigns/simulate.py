@@ -103,34 +103,104 @@ def _people(committee: Committee, label: str, count: int) -> list[User]:
     return User.objects.bulk_create(users)
 
 
+def actor_of(user: User, committee: Committee, role: str) -> Actor:
+    return Actor(
+        user=user, roles=frozenset({role}), committee_roles={committee.pk: frozenset({role})}
+    )
+
+
+def fill_self(
+    *,
+    enrollment: Enrollment,
+    leaves: list[IndicatorNode],
+    quality: float,
+    rng: random.Random,
+    actor: Actor,
+    upto: int | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The unit's self-evaluation of every leaf (or the first `upto`), through the service."""
+    values: dict[int, dict[str, Any]] = {}
+    for node in leaves[:upto] if upto is not None else leaves:
+        if node.method_type in services.OPTIONAL_IN_SELF:
+            continue
+        value = _value(node, quality, rng)
+        values[node.pk] = value
+        services.self_score_save(
+            enrollment=enrollment,
+            node=node,
+            value=value,
+            narrative="",
+            expected_version=None,
+            actor=actor,
+        )
+    return values
+
+
+def review_and_consolidate(
+    *,
+    assignment: Assignment,
+    leaves: list[IndicatorNode],
+    unit_values: dict[int, dict[str, Any]],
+    people: dict[int, User],
+    committee: Committee,
+    rng: random.Random,
+) -> None:
+    """Every reviewer of the group scores every leaf independently and submits; the leader
+    consolidates, deciding flagged leaves with a reason."""
+    for reviewer_id in sorted(services.reviewers_of(assignment)):
+        reviewer = actor_of(people[reviewer_id], committee, Role.REVIEWER)
+        for node in leaves:
+            own = unit_values.get(node.pk) or _value(node, 0.5, rng)
+            services.review_score_save(
+                assignment=assignment,
+                node=node,
+                value=_near(own, node, rng),
+                comment="",
+                expected_version=None,
+                actor=reviewer,
+            )
+        services.review_submit(assignment=assignment, actor=reviewer)
+    leader = actor_of(people[assignment.group.leader_id], committee, Role.REVIEWER)
+    decisions = {
+        row["node"].pk: {
+            "reason": "组长综合评审组意见裁定",
+            "score": row["mean"],
+            "level": row["level"],
+        }
+        for row in services.consolidation_preview(assignment)
+        if row["flagged"]
+    }
+    services.consolidate(assignment=assignment, actor=leader, decisions=decisions)
+
+
+def leaves_of(version: IndicatorVersion) -> list[IndicatorNode]:
+    return list(
+        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
+    )
+
+
 def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     load_templates()
     version = IndicatorVersion.objects.get(system__committee__isnull=True, system__slug=template)
     with transaction.atomic():
+        number = Committee.objects.count() + 1
         committee = Committee.objects.create(
-            name=f"模拟工委 {template} {seed} {Committee.objects.count() + 1}",
-            code=f"sim-{template}-{seed}-{Committee.objects.count() + 1}",
+            name=f"模拟工委 {template} {seed} {number}", code=f"sim-{template}-{seed}-{number}"
         )
-        made = Unit.objects.bulk_create(
+        Unit.objects.bulk_create(
             Unit(committee=committee, name=f"模拟单位{i:05d}", sort_order=i)
             for i in range(1, units + 1)
         )
         made = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-        admin_user, unit_user = (
-            _people(committee, "admin", 1)[0],
-            _people(committee, "liaison", 1)[0],
-        )
+        admin_user = _people(committee, "admin", 1)[0]
+        unit_user = _people(committee, "liaison", 1)[0]
         reviewers = _people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
         RoleAssignment.objects.bulk_create(
             [RoleAssignment(user=admin_user, role=Role.COMMITTEE_ADMIN, committee=committee)]
             + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]
         )
-    admin = Actor(
-        user=admin_user,
-        roles=frozenset({Role.COMMITTEE_ADMIN}),
-        committee_roles={committee.pk: frozenset({Role.COMMITTEE_ADMIN})},
-    )
+    admin = actor_of(admin_user, committee, Role.COMMITTEE_ADMIN)
     # One liaison account stands for every unit's admin and leader (a simulation shortcut; the
     # services check the same unit roles as for real accounts).
     unit_roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
@@ -146,40 +216,23 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     )
     Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
     campaign.refresh_from_db()
-    leaves = list(
-        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-    )
+    leaves = leaves_of(version)
     unit_values: dict[int, dict[int, dict[str, Any]]] = {}
     for enrollment in Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"):
-        quality = rng.random()
-        values = {}
-        for node in leaves:
-            if node.method_type in services.OPTIONAL_IN_SELF:
-                continue
-            value = _value(node, quality, rng)
-            values[node.pk] = value
-            services.self_score_save(
-                enrollment=enrollment,
-                node=node,
-                value=value,
-                narrative="",
-                expected_version=None,
-                actor=liaison,
-            )
-        unit_values[enrollment.pk] = values
+        unit_values[enrollment.pk] = fill_self(
+            enrollment=enrollment, leaves=leaves, quality=rng.random(), rng=rng, actor=liaison
+        )
         services.enrollment_transition(
             enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
         )
-    pool = {r.pk: r for r in reviewers}
+    people = {r.pk: r for r in reviewers}
     for g in range(REVIEW_GROUPS):
-        seat_ids = [
-            r.pk for r in reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
-        ]
+        seat = reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
         review_groups.review_group_create(
             campaign=campaign,
             name=f"第{g + 1}评审组",
-            leader=pool[seat_ids[0]],
-            reviewers=[pool[i] for i in seat_ids[1:]],
+            leader=seat[0],
+            reviewers=seat[1:],
             actor=admin,
         )
     review_groups.assignment_draw(
@@ -190,39 +243,14 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         .select_related("group", "enrollment")
         .order_by("enrollment__unit__sort_order")
     ):
-        seat_ids = sorted(services.reviewers_of(assignment))
-        for reviewer_id in seat_ids:
-            reviewer = Actor(
-                user=pool[reviewer_id],
-                roles=frozenset({Role.REVIEWER}),
-                committee_roles={committee.pk: frozenset({Role.REVIEWER})},
-            )
-            for node in leaves:
-                own = unit_values[assignment.enrollment_id].get(node.pk) or _value(node, 0.5, rng)
-                services.review_score_save(
-                    assignment=assignment,
-                    node=node,
-                    value=_near(own, node, rng),
-                    comment="",
-                    expected_version=None,
-                    actor=reviewer,
-                )
-            services.review_submit(assignment=assignment, actor=reviewer)
-        leader = Actor(
-            user=assignment.group.leader,
-            roles=frozenset({Role.REVIEWER}),
-            committee_roles={committee.pk: frozenset({Role.REVIEWER})},
+        review_and_consolidate(
+            assignment=assignment,
+            leaves=leaves,
+            unit_values=unit_values[assignment.enrollment_id],
+            people=people,
+            committee=committee,
+            rng=rng,
         )
-        decisions = {
-            row["node"].pk: {
-                "reason": "组长综合评审组意见裁定",
-                "score": row["mean"],
-                "level": row["level"],
-            }
-            for row in services.consolidation_preview(assignment)
-            if row["flagged"]
-        }
-        services.consolidate(assignment=assignment, actor=leader, decisions=decisions)
     approval.campaign_approve(campaign=campaign, actor=admin)
     approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
     return summary(campaign)

@@ -102,7 +102,7 @@ def demo_exists() -> bool:
 
 
 @transaction.atomic
-def load_demo() -> Committee | None:
+def load_demo(*, campaigns: bool = True) -> Committee | None:
     """Create the demo data; return None (and touch nothing) when it exists already."""
     if demo_exists():
         return None
@@ -230,4 +230,8 @@ def load_demo() -> Committee | None:
             "accounts": [a.username for a in DEMO_ACCOUNTS],
         },
     )
+    if campaigns:
+        from mofan.campaigns.demo import load_demo_campaigns
+
+        load_demo_campaigns(committee)
     return committee

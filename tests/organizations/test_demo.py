@@ -28,6 +28,16 @@ def annex_1_names() -> list[str]:
 def test_load_demo_reproduces_annex_1_and_every_role(capsys):
     call_command("load_demo")
     committee = Committee.objects.get(code="jiaozuo")
+    # The two demo campaigns: one finished with published results, one caught mid-review.
+    from mofan.campaigns.models import Campaign
+
+    finished = Campaign.objects.get(indicator_version__system__slug="yueqing-2020")
+    assert finished.results_published
+    assert set(finished.enrollments.values_list("state", flat=True)) == {"approved"}
+    current = Campaign.objects.get(indicator_version__system__slug="jiaozuo-2020")
+    states = set(current.enrollments.values_list("state", flat=True))
+    assert {"not_started", "in_progress", "submitted", "reviewed"} <= states
+    assert current.enrollments.count() == 70
     names = list(Unit.objects.filter(committee=committee).values_list("name", flat=True))
     if SEED.exists():
         assert names == annex_1_names()
@@ -50,13 +60,13 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
 
 @pytest.mark.django_db
 def test_second_load_keeps_what_users_changed():
-    call_command("load_demo")
+    call_command("load_demo", "--no-campaigns")
     unit = Unit.objects.get(name="市委办公室")
     unit.short_name = "市委办（已修改）"
     unit.save()
     Member.objects.filter(unit=unit).first().delete()
     members_before = Member.objects.count()
-    call_command("load_demo")
+    call_command("load_demo", "--no-campaigns")
     unit.refresh_from_db()
     assert unit.short_name == "市委办（已修改）"
     assert Member.objects.count() == members_before
@@ -69,13 +79,13 @@ def test_demo_refused_in_production_unless_forced(settings):
     with pytest.raises(CommandError, match="生产环境"):
         call_command("load_demo")
     assert not Committee.objects.exists()
-    call_command("load_demo", "--force")
+    call_command("load_demo", "--force", "--no-campaigns")
     assert Unit.objects.count() == 70
 
 
 @pytest.mark.django_db
 def test_demo_accounts_printed(capsys):
-    call_command("load_demo")
+    call_command("load_demo", "--no-campaigns")
     call_command("demo_accounts")
     out = capsys.readouterr().out
     for username in ["gw_admin", "gw_auditor", "unit001_admin", "reviewer1"]:

@@ -17,13 +17,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="allow loading demo data in production"
         )
+        parser.add_argument(
+            "--no-campaigns",
+            action="store_true",
+            help="organisations and accounts only, without the two demo campaigns",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION and not options["force"]:
             raise CommandError(
                 "生产环境拒绝加载演示数据（演示账号的密码是公开的）。确需加载请加 --force。"
             )
-        committee = load_demo()
+        committee = load_demo(campaigns=not options["no_campaigns"])
         if committee is None:
             self.stdout.write("演示数据已存在，保留现有数据，未做任何修改。")
             return

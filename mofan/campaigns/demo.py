@@ -1,0 +1,186 @@
+"""Demo campaigns for `load_demo`: the 2020 campaign of seed 001 on `jiaozuo-2020`, caught in
+the middle of the review, and a finished campaign on `yueqing-2020` with published results, so
+that every demo role has something real to look at. Everything goes through the services."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.utils import timezone
+
+from mofan.accounts.access import Actor
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.services import campaign_activate, campaign_create
+from mofan.campaigns.simulate import actor_of, fill_self, leaves_of, review_and_consolidate
+from mofan.evaluations import approval, review_groups, services
+from mofan.evaluations.models import Assignment
+from mofan.indicators.builtin import load_templates
+from mofan.indicators.models import IndicatorVersion
+from mofan.organizations.models import Committee, Unit
+
+SEED = 2020
+FINISHED_UNITS = 12  # the yueqing demo campaign enrols the first units of annex 1
+
+
+def _unit_actor(user: User, units: list[Unit]) -> Actor:
+    roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
+    return Actor(user=user, roles=roles, unit_roles={u.pk: roles for u in units})
+
+
+def load_demo_campaigns(committee: Committee) -> list[Campaign]:
+    rng = random.Random(SEED)
+    load_templates()
+    admin = actor_of(User.objects.get(username="gw_admin"), committee, Role.COMMITTEE_ADMIN)
+    liaison_user = User.objects.get(username="unit001_admin")
+    units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
+    liaison = _unit_actor(liaison_user, units)
+    reviewers = list(
+        User.objects.filter(username__in=["reviewer1", "reviewer2"]).order_by("username")
+    )
+    people = {r.pk: r for r in reviewers}
+    next_year_end = timezone.make_aware(
+        datetime.datetime(timezone.localdate().year + 1, 12, 31, 23, 59)
+    )
+
+    # 1. Finished: 乐清 template, results approved and published.
+    yueqing = IndicatorVersion.objects.get(
+        system__committee__isnull=True, system__slug="yueqing-2020"
+    )
+    finished = campaign_create(
+        committee=committee,
+        name="2020年度模范机关创建考评（乐清方案示例）",
+        year=2020,
+        version=yueqing,
+        actor=admin,
+        units=units[:FINISHED_UNITS],
+        approved_by="市委市直机关工委",
+        document_number="焦直文〔2020〕140号",
+        submission_deadline=next_year_end,
+    )
+    campaign_activate(campaign=finished, actor=admin)
+    _run_to(
+        finished,
+        liaison,
+        admin,
+        reviewers,
+        people,
+        committee,
+        rng,
+        submitted=FINISHED_UNITS,
+        reviewed=FINISHED_UNITS,
+    )
+    approval.campaign_approve(campaign=finished, actor=admin)
+    approval.campaign_publish(campaign=finished, actor=admin, ranking=False)
+
+    # 2. Mid-review: 焦作 2020 points for all 70 units.
+    jiaozuo = IndicatorVersion.objects.get(
+        system__committee__isnull=True, system__slug="jiaozuo-2020"
+    )
+    current = campaign_create(
+        committee=committee,
+        name="2020年市直机关创建模范机关考评",
+        year=2020,
+        version=jiaozuo,
+        actor=admin,
+        approved_by="市委市直机关工委",
+        document_number="焦直文〔2020〕140号",
+        submission_deadline=next_year_end,
+    )
+    campaign_activate(campaign=current, actor=admin)
+    _run_to(
+        current,
+        liaison,
+        admin,
+        reviewers,
+        people,
+        committee,
+        rng,
+        submitted=30,
+        reviewed=20,
+        started=55,
+    )
+    return [finished, current]
+
+
+def _run_to(
+    campaign: Campaign,
+    liaison: Actor,
+    admin: Actor,
+    reviewers: list[User],
+    people: dict[int, User],
+    committee: Committee,
+    rng: random.Random,
+    *,
+    submitted: int,
+    reviewed: int,
+    started: int | None = None,
+) -> None:
+    """Units in annex order: the first `submitted` submit (skipping the demo liaison's own unit,
+    which is left mid-way so the liaison has work to do), the first `reviewed` of those are
+    reviewed; up to `started` units have begun filling in."""
+    leaves = leaves_of(campaign.indicator_version)
+    enrollments = list(
+        Enrollment.objects.filter(campaign=campaign)
+        .select_related("unit")
+        .order_by("unit__sort_order")
+    )
+    own_unit = next(iter(liaison.unit_roles))
+    finished_all = submitted >= len(enrollments)
+    values: dict[int, dict[int, dict]] = {}
+    order = [e for e in enrollments if finished_all or e.unit_id != own_unit]
+    for index, enrollment in enumerate(order):
+        if index < submitted:
+            values[enrollment.pk] = fill_self(
+                enrollment=enrollment, leaves=leaves, quality=rng.random(), rng=rng, actor=liaison
+            )
+            services.enrollment_transition(
+                enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
+            )
+        elif started is not None and index < started:
+            fill_self(
+                enrollment=enrollment,
+                leaves=leaves,
+                quality=rng.random(),
+                rng=rng,
+                actor=liaison,
+                upto=rng.randint(2, max(3, len(leaves) - 2)),
+            )
+    if not finished_all:
+        mine = next(e for e in enrollments if e.unit_id == own_unit)
+        fill_self(
+            enrollment=mine,
+            leaves=leaves,
+            quality=0.8,
+            rng=rng,
+            actor=liaison,
+            upto=len(leaves) // 2,
+        )
+    review_groups.review_group_create(
+        campaign=campaign,
+        name="第一评审组",
+        leader=reviewers[0],
+        reviewers=reviewers[1:],
+        actor=admin,
+    )
+    review_groups.assignment_draw(
+        campaign=campaign, method="balanced", seed=f"demo-{campaign.pk}", actor=admin
+    )
+    assignments = (
+        Assignment.objects.filter(
+            enrollment__campaign=campaign, enrollment__state=EnrollmentState.SUBMITTED
+        )
+        .select_related("group", "enrollment")
+        .order_by("enrollment__unit__sort_order")
+    )
+    for assignment in list(assignments)[:reviewed]:
+        review_and_consolidate(
+            assignment=assignment,
+            leaves=leaves,
+            unit_values=values.get(assignment.enrollment_id, {}),
+            people=people,
+            committee=committee,
+            rng=rng,
+        )
