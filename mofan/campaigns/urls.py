@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.campaign_create, name="create"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/activate/", views.campaign_activate, name="activate"),
+    path("cycle/<int:start_year>/", views.cycle, name="cycle"),
     path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
     path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),
     path("enrollments/<int:pk>/return/", views.enrollment_return, name="return"),

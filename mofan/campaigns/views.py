@@ -108,7 +108,10 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*STAFF)), pk=pk
+        scope.campaigns_for(actor)
+        .filter(committee_id__in=actor.committees_with(*STAFF))
+        .select_related("indicator_version__system"),
+        pk=pk,
     )
     rows = selectors.progress_rows(scope.enrollments_for(actor).filter(campaign=campaign))
     states = Counter(row.state for row in rows)
@@ -315,3 +318,27 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 __all__ = ["Decimal"]
+
+
+@role_required(*STAFF)
+def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
+    """三年一总评: the cycle's annual results side by side and the overall grade."""
+    from mofan.evaluations.cycle import cycle_overall
+
+    actor = _actor(request)
+    committee = get_object_or_404(Committee, pk__in=actor.committees_with(*STAFF))
+    rule = "mean" if request.GET.get("rule") == "mean" else "grade_count"
+    campaigns, rows = cycle_overall(committee, start_year, rule=rule)  # type: ignore[arg-type]
+    years = [c.year for c in campaigns]
+    return render(
+        request,
+        "campaigns/cycle.html",
+        {
+            "start_year": start_year,
+            "end_year": start_year + 2,
+            "campaigns": campaigns,
+            "rows": [(row, [row.annual.get(y) for y in years]) for row in rows],
+            "years": years,
+            "rule": rule,
+        },
+    )
