@@ -227,3 +227,27 @@ def task_remove(*, task: Task, actor: Actor) -> None:
         object_id=pk,
         before=before,
     )
+
+
+PLAN_KINDS = ("pdf", "docx", "ofd")
+
+
+@transaction.atomic
+def plan_set(*, enrollment: Enrollment, evidence: Any, actor: Actor) -> Enrollment:
+    """The unit's 实施方案 for the campaign: a file from the unit's own evidence store."""
+    _check_unit_admin(actor, enrollment)
+    if evidence.unit_id != enrollment.unit_id:
+        raise ValidationError(_("只能使用本单位的文件。"))
+    if evidence.kind not in PLAN_KINDS:
+        raise ValidationError(_("实施方案应为 PDF、Word 或 OFD 文件。"))
+    before = enrollment.plan_id
+    enrollment.plan = evidence
+    enrollment.save(update_fields=["plan"])
+    audit_record(
+        action="campaign.plan.set",
+        actor=actor.user,
+        target=enrollment,
+        before={"plan": before},
+        after={"plan": evidence.pk, "name": evidence.original_name},
+    )
+    return enrollment

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cycle/<int:start_year>/", views.cycle, name="cycle"),
     path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
     path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),
+    path("enrollments/<int:pk>/plan/", views.plan_upload, name="plan"),
     path("enrollments/<int:pk>/return/", views.enrollment_return, name="return"),
     path("enrollments/<int:pk>/extend/", views.enrollment_extend, name="extend"),
     path("enrollments/<int:pk>/leadership/", views.leadership_add, name="leadership_add"),

@@ -342,3 +342,34 @@ def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
             "rule": rule,
         },
     )
+
+
+@require_POST
+@login_required
+def plan_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload the unit's 实施方案 (stored once in the unit's evidence store) and pin it."""
+    from mofan.core.uploads import UploadRejected
+    from mofan.evaluations.evidence import evidence_upload
+
+    actor = _actor(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_filled_by(actor).select_related("campaign", "unit"), pk=pk
+    )
+    upload = request.FILES.get("plan")
+    if upload is None:
+        messages.error(request, _("请选择实施方案文件。"))
+        return redirect("campaigns:enrollment", pk=pk)
+    try:
+        evidence, _created = evidence_upload(
+            unit=enrollment.unit,
+            upload=upload,
+            actor=actor,
+            max_mb=enrollment.campaign.evidence_max_mb,
+        )
+        services.plan_set(enrollment=enrollment, evidence=evidence, actor=actor)
+        messages.success(request, _("实施方案已上传。"))
+    except UploadRejected as exc:
+        messages.error(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _errors(exc))
+    return redirect("campaigns:enrollment", pk=pk)
