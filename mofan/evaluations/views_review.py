@@ -110,6 +110,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
             .prefetch_related("seats__reviewer", "assignments__enrollment__unit"),
             "group_form": group_form,
             "draw_form": DrawForm(),
+            "reviewer_form": ReviewerDrawForm(),
             "draws": [
                 (d, review_groups.draw_verify(d) if d.purpose == "assignment" else None)
                 for d in draws
@@ -153,7 +154,12 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
     return render(request, "evaluations/my_assignments.html", {"assignments": assignments})
 
 
-def _score_rows(assignment: Assignment, actor: Any, editable: bool) -> list[dict[str, Any]]:
+def _score_rows(
+    assignment: Assignment, actor: Any, *, editable: bool, show_others: bool
+) -> list[dict[str, Any]]:
+    """Every leaf with the reviewer's own score, the unit's self score, the evidence and (once
+    the reviewer has submitted: `show_others`) the other reviewers' scores, in a fixed number
+    of queries whatever the number of leaves."""
     enrollment = assignment.enrollment
     nodes = list(
         IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id).order_by(
@@ -166,7 +172,7 @@ def _score_rows(assignment: Assignment, actor: Any, editable: bool) -> list[dict
     }
     self_scores = {s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     others: dict[int, list[ReviewScore]] = {}
-    if services.may_see_other_reviewers(assignment, actor):
+    if show_others:
         for score in (
             ReviewScore.objects.filter(assignment=assignment)
             .exclude(reviewer=actor.user)
@@ -218,7 +224,7 @@ def scoring(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "assignment": assignment,
             "enrollment": assignment.enrollment,
-            "rows": _score_rows(assignment, actor, editable),
+            "rows": _score_rows(assignment, actor, editable=editable, show_others=submitted),
             "submitted": submitted,
             "editable": editable,
             "is_leader": assignment.group.leader_id == actor.user.pk,
@@ -351,7 +357,10 @@ class VetoForm(forms.Form):
 def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*STAFF)), pk=pk
+        scope.campaigns_for(actor)
+        .filter(committee_id__in=actor.committees_with(*STAFF))
+        .select_related("indicator_version__system"),
+        pk=pk,
     )
     rows, top = approval.campaign_rows(campaign)
     return render(
@@ -403,3 +412,37 @@ def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
     return redirect("reviews:approval", pk=pk)
+
+
+class ReviewerDrawForm(forms.Form):
+    groups = forms.IntegerField(
+        label=gettext_lazy("评审组数"), min_value=1, max_value=50, initial=1
+    )
+    per_group = forms.IntegerField(
+        label=gettext_lazy("每组人数"), min_value=1, max_value=20, initial=3
+    )
+    seed = forms.CharField(label=gettext_lazy("随机种子（可选）"), max_length=64, required=False)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
+    """双随机: reviewers drawn at random from the pool into groups (first of each leads)."""
+    actor = _actor(request)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
+    form = ReviewerDrawForm(request.POST)
+    if form.is_valid():
+        try:
+            made = review_groups.review_groups_draw(
+                campaign=campaign,
+                groups=form.cleaned_data["groups"],
+                per_group=form.cleaned_data["per_group"],
+                seed=form.cleaned_data["seed"] or None,
+                actor=actor,
+            )
+            messages.success(request, _("已随机抽取评审员，随机种子 %(s)s。") % {"s": made.seed})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+    else:
+        messages.error(request, _("请填写组数和每组人数。"))
+    return redirect("reviews:groups", pk=pk)

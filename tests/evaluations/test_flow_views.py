@@ -100,6 +100,10 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
         f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "approve"}, follow=True
     )
     assert "已审定" in r.content.decode(), r.content.decode()[-3000:]
+    # The committee can open the final score and see how it was formed.
+    trace = client.get(f"/reviews/enrollments/{e.pk}/trace/").content.decode()
+    assert revs[0].full_name in trace and revs[1].full_name in trace
+    assert "得分形成过程" in trace
     r = client.post(
         f"/reviews/campaigns/{c.pk}/approval/action/",
         {"action": "publish", "ranking": "1"},
