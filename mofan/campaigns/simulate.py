@@ -17,7 +17,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_create
-from mofan.evaluations import approval, review_groups, services
+from mofan.evaluations import approval, bulk, review_groups, services
 from mofan.evaluations.models import Assignment, UnitResult
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.methods import labels_of
@@ -123,16 +123,9 @@ def fill_self(
     for node in leaves[:upto] if upto is not None else leaves:
         if node.method_type in services.OPTIONAL_IN_SELF:
             continue
-        value = _value(node, quality, rng)
-        values[node.pk] = value
-        services.self_score_save(
-            enrollment=enrollment,
-            node=node,
-            value=value,
-            narrative="",
-            expected_version=None,
-            actor=actor,
-        )
+        values[node.pk] = _value(node, quality, rng)
+    if values:
+        bulk.self_scores_bulk_save(enrollment=enrollment, values=values, actor=actor)
     return values
 
 
@@ -149,16 +142,11 @@ def review_and_consolidate(
     consolidates, deciding flagged leaves with a reason."""
     for reviewer_id in sorted(services.reviewers_of(assignment)):
         reviewer = actor_of(people[reviewer_id], committee, Role.REVIEWER)
-        for node in leaves:
-            own = unit_values.get(node.pk) or _value(node, 0.5, rng)
-            services.review_score_save(
-                assignment=assignment,
-                node=node,
-                value=_near(own, node, rng),
-                comment="",
-                expected_version=None,
-                actor=reviewer,
-            )
+        scores = {
+            node.pk: _near(unit_values.get(node.pk) or _value(node, 0.5, rng), node, rng)
+            for node in leaves
+        }
+        bulk.review_scores_bulk_save(assignment=assignment, values=scores, actor=reviewer)
         services.review_submit(assignment=assignment, actor=reviewer)
     leader = actor_of(people[assignment.group.leader_id], committee, Role.REVIEWER)
     decisions = {
@@ -177,6 +165,10 @@ def leaves_of(version: IndicatorVersion) -> list[IndicatorNode]:
     return list(
         IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
     )
+
+
+def _chunks(items: list[Any], size: int = 200) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
@@ -218,13 +210,21 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     campaign.refresh_from_db()
     leaves = leaves_of(version)
     unit_values: dict[int, dict[int, dict[str, Any]]] = {}
-    for enrollment in Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"):
-        unit_values[enrollment.pk] = fill_self(
-            enrollment=enrollment, leaves=leaves, quality=rng.random(), rng=rng, actor=liaison
-        )
-        services.enrollment_transition(
-            enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
-        )
+    enrollments = list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"))
+    for chunk in _chunks(enrollments):
+        # Many units per transaction: the services nest as savepoints, the disk syncs once.
+        with transaction.atomic():
+            for enrollment in chunk:
+                unit_values[enrollment.pk] = fill_self(
+                    enrollment=enrollment,
+                    leaves=leaves,
+                    quality=rng.random(),
+                    rng=rng,
+                    actor=liaison,
+                )
+                services.enrollment_transition(
+                    enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
+                )
     people = {r.pk: r for r in reviewers}
     for g in range(REVIEW_GROUPS):
         seat = reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
@@ -238,19 +238,22 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     review_groups.assignment_draw(
         campaign=campaign, method="balanced", seed=f"sim-{seed}", actor=admin
     )
-    for assignment in (
+    assignments = list(
         Assignment.objects.filter(enrollment__campaign=campaign)
         .select_related("group", "enrollment")
         .order_by("enrollment__unit__sort_order")
-    ):
-        review_and_consolidate(
-            assignment=assignment,
-            leaves=leaves,
-            unit_values=unit_values[assignment.enrollment_id],
-            people=people,
-            committee=committee,
-            rng=rng,
-        )
+    )
+    for chunk in _chunks(assignments):
+        with transaction.atomic():
+            for assignment in chunk:
+                review_and_consolidate(
+                    assignment=assignment,
+                    leaves=leaves,
+                    unit_values=unit_values[assignment.enrollment_id],
+                    people=people,
+                    committee=committee,
+                    rng=rng,
+                )
     approval.campaign_approve(campaign=campaign, actor=admin)
     approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
     return summary(campaign)

@@ -1,0 +1,139 @@
+"""Saving a whole sheet of scores at once: a unit's complete self-evaluation or one reviewer's
+scores for one unit. The same checks as the one-leaf services (roles, state, scoring rules), one
+audit entry listing every leaf's old and new value, a fixed number of queries per call. Used by
+the simulation and by sheet imports; the pages save leaf by leaf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from mofan.accounts.access import Actor
+from mofan.accounts.roles import Role
+from mofan.audit.services import audit_record
+from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations.models import Assignment, ReviewScore, ReviewSubmission, SelfScore
+from mofan.evaluations.services import (
+    EDITABLE_STATES,
+    _check_reviewer,
+    _clean_input,
+    _score_fields,
+    _shown,
+    enrollment_transition,
+)
+from mofan.indicators.models import IndicatorNode
+
+
+def _leaves(version_id: int, node_ids: set[int]) -> dict[int, IndicatorNode]:
+    nodes = {
+        n.pk: n
+        for n in IndicatorNode.objects.filter(
+            version_id=version_id, pk__in=node_ids, children__isnull=True
+        )
+    }
+    if len(nodes) != len(node_ids):
+        raise ValidationError(_("有指标不属于本次活动的指标体系，或不是末级指标。"))
+    return nodes
+
+
+@transaction.atomic
+def self_scores_bulk_save(
+    *, enrollment: Enrollment, values: dict[int, dict[str, Any]], actor: Actor, narrative: str = ""
+) -> int:
+    """Save the self-evaluation of many leaves (node id → input) in one go."""
+    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+        raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
+    if enrollment.state not in EDITABLE_STATES:
+        raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
+    nodes = _leaves(enrollment.campaign.indicator_version_id, set(values))
+    existing = {
+        s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment, node_id__in=values)
+    }
+    changes = []
+    creates, updates = [], []
+    for node_id, value in values.items():
+        node = nodes[node_id]
+        fields = _score_fields(node, value)
+        record = existing.get(node_id)
+        before = _shown(record) if record else None
+        if record is None:
+            record = SelfScore(enrollment=enrollment, node=node, updated_by=actor.user)
+            creates.append(record)
+        else:
+            record.version += 1
+            updates.append(record)
+        record.input = _clean_input(value)
+        record.narrative = narrative or record.narrative
+        record.updated_by = actor.user
+        for key, field_value in fields.items():
+            setattr(record, key, field_value)
+        changes.append({"node": node.code, "before": before, "after": _shown(record)})
+    SelfScore.objects.bulk_create(creates)
+    SelfScore.objects.bulk_update(
+        updates, ["input", "narrative", "updated_by", "score", "level", "veto", "version"]
+    )
+    if enrollment.state in (EnrollmentState.NOT_STARTED, EnrollmentState.RETURNED):
+        enrollment_transition(enrollment=enrollment, to=EnrollmentState.IN_PROGRESS, actor=actor)
+    audit_record(
+        action="self_score.bulk_save",
+        actor=actor.user,
+        target=enrollment,
+        extra={"changes": changes},
+    )
+    return len(changes)
+
+
+@transaction.atomic
+def review_scores_bulk_save(
+    *, assignment: Assignment, values: dict[int, dict[str, Any]], actor: Actor, comment: str = ""
+) -> int:
+    """One reviewer's scores for many leaves of one unit in one go (not yet submitted)."""
+    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
+        pk=assignment.pk
+    )
+    _check_reviewer(assignment, actor)
+    enrollment = assignment.enrollment
+    if enrollment.state != EnrollmentState.SUBMITTED:
+        raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
+    if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
+        raise ValidationError(_("您已提交评分，不能再修改。"))
+    nodes = _leaves(enrollment.campaign.indicator_version_id, set(values))
+    existing = {
+        s.node_id: s
+        for s in ReviewScore.objects.filter(
+            assignment=assignment, reviewer=actor.user, node_id__in=values
+        )
+    }
+    changes = []
+    creates, updates = [], []
+    for node_id, value in values.items():
+        node = nodes[node_id]
+        fields = _score_fields(node, value)
+        record = existing.get(node_id)
+        before = _shown(record) if record else None
+        if record is None:
+            record = ReviewScore(assignment=assignment, reviewer=actor.user, node=node)
+            creates.append(record)
+        else:
+            record.version += 1
+            updates.append(record)
+        record.input = _clean_input(value)
+        record.comment = comment or record.comment
+        for key, field_value in fields.items():
+            setattr(record, key, field_value)
+        changes.append({"node": node.code, "before": before, "after": _shown(record)})
+    ReviewScore.objects.bulk_create(creates)
+    ReviewScore.objects.bulk_update(
+        updates, ["input", "comment", "score", "level", "veto", "version"]
+    )
+    audit_record(
+        action="review_score.bulk_save",
+        actor=actor.user,
+        target=assignment,
+        extra={"changes": changes},
+    )
+    return len(changes)
