@@ -139,7 +139,13 @@ def campaign_activate(*, campaign: Campaign, actor: Actor) -> Campaign:
         raise ValidationError(_("活动已启动。"))
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
-    audit_record(action="campaign.activate", actor=actor.user, target=campaign)
+    audit_record(
+        action="campaign.activate",
+        actor=actor.user,
+        target=campaign,
+        before={"status": CampaignStatus.DRAFT.value},
+        after={"status": CampaignStatus.ACTIVE.value},
+    )
     return campaign
 
 

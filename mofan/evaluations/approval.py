@@ -228,11 +228,20 @@ def campaign_publish(*, campaign: Campaign, actor: Actor, ranking: bool = False)
     _check_admin(actor, campaign)
     if Enrollment.objects.filter(campaign=campaign).exclude(state=S.APPROVED).exists():
         raise ValidationError(_("还有单位的结果未审定，不能公布。"))
+    before = {
+        "results_published": campaign.results_published,
+        "ranking_published": campaign.ranking_published,
+    }
     campaign.results_published = True
     campaign.ranking_published = ranking
     campaign.save(update_fields=["results_published", "ranking_published"])
     audit_record(
-        action="approval.publish", actor=actor.user, target=campaign, extra={"ranking": ranking}
+        action="approval.publish",
+        actor=actor.user,
+        target=campaign,
+        before=before,
+        after={"results_published": True, "ranking_published": ranking},
+        extra={"ranking": ranking},
     )
     return campaign
 

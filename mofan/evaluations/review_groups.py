@@ -194,7 +194,7 @@ def assignment_draw(*, campaign: Campaign, method: str, seed: str | None, actor:
 
 def draw_verify(draw: Draw) -> bool:
     """Re-derive an assignment draw from its recorded inputs and seed."""
-    if draw.purpose != "assignment":
-        return False
+    if draw.purpose != "assignment" or draw.inputs.get("method") != draw.method:
+        return False  # the method shown with the draw must be the one it was run with
     mapping = _run(draw.inputs, draw.seed)
     return {str(unit): group for unit, group in sorted(mapping.items())} == draw.result

@@ -5,7 +5,7 @@ writes use optimistic locking so two tabs or two reviewers never overwrite each 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +28,9 @@ from mofan.evaluations.models import (
     SelfScore,
     Visit,
 )
+from mofan.evaluations.review_groups import home_units
 from mofan.evaluations.scoring import consensus_level
-from mofan.indicators.methods import ScoringInputError, score_leaf
+from mofan.indicators.methods import ScoringInputError, q, score_leaf
 from mofan.indicators.models import IndicatorNode
 
 S = EnrollmentState
@@ -293,7 +294,9 @@ def _seated(assignment: Assignment, actor: Actor) -> bool:
 def _check_reviewer(assignment: Assignment, actor: Actor) -> None:
     if not _seated(assignment, actor):
         raise PermissionDenied(_("您不在该单位的评审组中。"))
-    if assignment.enrollment.unit_id in actor.unit_roles:
+    unit_id = assignment.enrollment.unit_id
+    # the same conflict-of-interest set as the draw: unit roles and the member record
+    if unit_id in actor.unit_roles or unit_id in home_units([actor.user.pk])[actor.user.pk]:
         raise PermissionDenied(_("回避：不能评审本人所在单位。"))
 
 
@@ -504,6 +507,8 @@ def consolidate(
     )
     if assignment.group.leader_id != actor.user.pk:
         raise PermissionDenied(_("只有评审组长可以汇总。"))
+    if assignment.enrollment.state != S.SUBMITTED:
+        raise ValidationError(_("该单位不在待汇总状态（已汇总或尚未提交自评）。"))
     pending = set(reviewers_of(assignment)) - set(
         ReviewSubmission.objects.filter(assignment=assignment).values_list("reviewer_id", flat=True)
     )
@@ -524,7 +529,13 @@ def consolidate(
                 continue
             reason = str(decision["reason"])
             if "score" in decision and decision["score"] not in (None, ""):
-                score = Decimal(str(decision["score"]))
+                try:
+                    score = Decimal(str(decision["score"]))
+                except InvalidOperation:
+                    score = Decimal("NaN")
+                if not score.is_finite():
+                    raise ValidationError(_("%(c)s 的裁定分应为数字。") % {"c": node.code})
+                score = q(score)  # stored, shown and audited with two decimals
                 if node.points is not None and not Decimal(0) <= score <= node.points:
                     raise ValidationError(
                         _("%(c)s 的裁定分应在 0 到 %(p)s 之间。")
@@ -558,6 +569,7 @@ def consolidate(
         action="review.consolidate",
         actor=actor.user,
         target=assignment,
+        after={c.node.code: _shown(c) for c in made},
         extra={
             "leaves": len(made),
             "flagged": [c.node.code for c in made if c.flagged],

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,6 +43,14 @@ def _actor(request: HttpRequest) -> Any:
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """An id from a hidden form field; anything but a number is a 404, not a server error."""
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        raise Http404 from None
 
 
 class GroupForm(forms.Form):
@@ -298,7 +306,7 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("node"):
         node = get_object_or_404(
             IndicatorNode,
-            pk=request.POST["node"],
+            pk=_posted_id(request, "node"),
             version_id=assignment.enrollment.campaign.indicator_version_id,
         )
     text = request.POST.get("text", "").strip()
@@ -327,6 +335,10 @@ def consolidate(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    if not services.may_see_other_reviewers(assignment, actor):
+        # the leader reviews independently too: the others' scores only after his own
+        messages.info(request, _("请先提交您本人的评分，再汇总本组评分。"))
+        return redirect("reviews:scoring", pk=pk)
     rows = services.consolidation_preview(assignment)
     if request.method == "POST":
         decisions = {}
@@ -397,7 +409,9 @@ def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("结果已公布，各单位可查看本单位结果。"))
         elif action in ("veto", "reopen"):
-            enrollment = get_object_or_404(campaign.enrollments, pk=request.POST.get("enrollment"))
+            enrollment = get_object_or_404(
+                campaign.enrollments, pk=_posted_id(request, "enrollment")
+            )
             if action == "veto":
                 form = VetoForm(request.POST)
                 if not form.is_valid():
