@@ -39,6 +39,40 @@ def _leaves(version_id: int, node_ids: set[int]) -> dict[int, IndicatorNode]:
     return nodes
 
 
+def _save_sheet(
+    model: Any,
+    existing: dict[int, Any],
+    nodes: dict[int, IndicatorNode],
+    values: dict[int, dict[str, Any]],
+    new: Any,
+    extra: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Score every leaf, update or create its record (one bulk query each), and return the
+    changes (old → new) for the audit entry. `new(node)` makes a record; `extra` holds the
+    other fields to set, where a blank value keeps what the record had."""
+    changes = []
+    creates, updates = [], []
+    for node_id, value in values.items():
+        node = nodes[node_id]
+        record = existing.get(node_id)
+        before = _shown(record) if record else None
+        if record is None:
+            record = new(node)
+            creates.append(record)
+        else:
+            record.version += 1
+            updates.append(record)
+        record.input = _clean_input(value)
+        for key, field_value in {**_score_fields(node, value), **extra}.items():
+            if field_value != "" or key not in extra:
+                setattr(record, key, field_value)
+        changes.append({"node": node.code, "before": before, "after": _shown(record)})
+    model.objects.bulk_create(creates)
+    fields = ["input", "score", "level", "veto", "version", *extra]
+    model.objects.bulk_update(updates, fields)
+    return changes
+
+
 @transaction.atomic
 def self_scores_bulk_save(
     *, enrollment: Enrollment, values: dict[int, dict[str, Any]], actor: Actor, narrative: str = ""
@@ -53,28 +87,13 @@ def self_scores_bulk_save(
     existing = {
         s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment, node_id__in=values)
     }
-    changes = []
-    creates, updates = [], []
-    for node_id, value in values.items():
-        node = nodes[node_id]
-        fields = _score_fields(node, value)
-        record = existing.get(node_id)
-        before = _shown(record) if record else None
-        if record is None:
-            record = SelfScore(enrollment=enrollment, node=node, updated_by=actor.user)
-            creates.append(record)
-        else:
-            record.version += 1
-            updates.append(record)
-        record.input = _clean_input(value)
-        record.narrative = narrative or record.narrative
-        record.updated_by = actor.user
-        for key, field_value in fields.items():
-            setattr(record, key, field_value)
-        changes.append({"node": node.code, "before": before, "after": _shown(record)})
-    SelfScore.objects.bulk_create(creates)
-    SelfScore.objects.bulk_update(
-        updates, ["input", "narrative", "updated_by", "score", "level", "veto", "version"]
+    changes = _save_sheet(
+        SelfScore,
+        existing,
+        nodes,
+        values,
+        lambda node: SelfScore(enrollment=enrollment, node=node, updated_by=actor.user),
+        {"narrative": narrative, "updated_by": actor.user},
     )
     if enrollment.state in (EnrollmentState.NOT_STARTED, EnrollmentState.RETURNED):
         enrollment_transition(enrollment=enrollment, to=EnrollmentState.IN_PROGRESS, actor=actor)
@@ -108,27 +127,13 @@ def review_scores_bulk_save(
             assignment=assignment, reviewer=actor.user, node_id__in=values
         )
     }
-    changes = []
-    creates, updates = [], []
-    for node_id, value in values.items():
-        node = nodes[node_id]
-        fields = _score_fields(node, value)
-        record = existing.get(node_id)
-        before = _shown(record) if record else None
-        if record is None:
-            record = ReviewScore(assignment=assignment, reviewer=actor.user, node=node)
-            creates.append(record)
-        else:
-            record.version += 1
-            updates.append(record)
-        record.input = _clean_input(value)
-        record.comment = comment or record.comment
-        for key, field_value in fields.items():
-            setattr(record, key, field_value)
-        changes.append({"node": node.code, "before": before, "after": _shown(record)})
-    ReviewScore.objects.bulk_create(creates)
-    ReviewScore.objects.bulk_update(
-        updates, ["input", "comment", "score", "level", "veto", "version"]
+    changes = _save_sheet(
+        ReviewScore,
+        existing,
+        nodes,
+        values,
+        lambda node: ReviewScore(assignment=assignment, reviewer=actor.user, node=node),
+        {"comment": comment},
     )
     audit_record(
         action="review_score.bulk_save",
