@@ -24,16 +24,12 @@ from mofan.evaluations.services import (
     _shown,
     enrollment_transition,
 )
-from mofan.indicators.models import IndicatorNode
+from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from mofan.indicators.selectors import published_leaves
 
 
-def _leaves(version_id: int, node_ids: set[int]) -> dict[int, IndicatorNode]:
-    nodes = {
-        n.pk: n
-        for n in IndicatorNode.objects.filter(
-            version_id=version_id, pk__in=node_ids, children__isnull=True
-        )
-    }
+def _leaves(version: IndicatorVersion, node_ids: set[int]) -> dict[int, IndicatorNode]:
+    nodes = {n.pk: n for n in published_leaves(version) if n.pk in node_ids}
     if len(nodes) != len(node_ids):
         raise ValidationError(_("有指标不属于本次活动的指标体系，或不是末级指标。"))
     return nodes
@@ -78,12 +74,14 @@ def self_scores_bulk_save(
     *, enrollment: Enrollment, values: dict[int, dict[str, Any]], actor: Actor, narrative: str = ""
 ) -> int:
     """Save the self-evaluation of many leaves (node id → input) in one go."""
-    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    enrollment = Enrollment.objects.select_related("campaign__indicator_version").get(
+        pk=enrollment.pk
+    )
     if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
     if enrollment.state not in EDITABLE_STATES:
         raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
-    nodes = _leaves(enrollment.campaign.indicator_version_id, set(values))
+    nodes = _leaves(enrollment.campaign.indicator_version, set(values))
     existing = {
         s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment, node_id__in=values)
     }
@@ -111,16 +109,16 @@ def review_scores_bulk_save(
     *, assignment: Assignment, values: dict[int, dict[str, Any]], actor: Actor, comment: str = ""
 ) -> int:
     """One reviewer's scores for many leaves of one unit in one go (not yet submitted)."""
-    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
-        pk=assignment.pk
-    )
+    assignment = Assignment.objects.select_related(
+        "group", "enrollment__campaign__indicator_version"
+    ).get(pk=assignment.pk)
     _check_reviewer(assignment, actor)
     enrollment = assignment.enrollment
     if enrollment.state != EnrollmentState.SUBMITTED:
         raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
     if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
         raise ValidationError(_("您已提交评分，不能再修改。"))
-    nodes = _leaves(enrollment.campaign.indicator_version_id, set(values))
+    nodes = _leaves(enrollment.campaign.indicator_version, set(values))
     existing = {
         s.node_id: s
         for s in ReviewScore.objects.filter(

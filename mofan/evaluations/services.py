@@ -32,6 +32,7 @@ from mofan.evaluations.review_groups import home_units
 from mofan.evaluations.scoring import consensus_level
 from mofan.indicators.methods import ScoringInputError, q, score_leaf
 from mofan.indicators.models import IndicatorNode
+from mofan.indicators.selectors import published_leaves
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
@@ -87,7 +88,9 @@ def enrollment_transition(
     *, enrollment: Enrollment, to: str, actor: Actor, reason: str = ""
 ) -> Enrollment:
     """Check the transition and its preconditions, save, audit."""
-    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    enrollment = Enrollment.objects.select_related("campaign__indicator_version").get(
+        pk=enrollment.pk
+    )
     key = (enrollment.state, to)
     if key not in TRANSITIONS:
         raise ValidationError(
@@ -154,10 +157,7 @@ def enrollment_extend(
 
 
 def leaf_nodes(enrollment: Enrollment) -> list[IndicatorNode]:
-    version_id = enrollment.campaign.indicator_version_id
-    return list(
-        IndicatorNode.objects.filter(version_id=version_id, children__isnull=True).order_by("order")
-    )
+    return published_leaves(enrollment.campaign.indicator_version)
 
 
 def submission_problems(enrollment: Enrollment) -> list[str]:
@@ -220,7 +220,9 @@ def self_score_save(
 ) -> SelfScore:
     """Save one leaf's self-evaluation; `expected_version` is the version the form showed
     (None for a first save)."""
-    enrollment = Enrollment.objects.select_related("campaign").get(pk=enrollment.pk)
+    enrollment = Enrollment.objects.select_related("campaign__indicator_version").get(
+        pk=enrollment.pk
+    )
     if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
     if enrollment.state not in EDITABLE_STATES:
@@ -317,9 +319,9 @@ def review_score_save(
     expected_version: int | None,
     actor: Actor,
 ) -> ReviewScore:
-    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
-        pk=assignment.pk
-    )
+    assignment = Assignment.objects.select_related(
+        "group", "enrollment__campaign__indicator_version"
+    ).get(pk=assignment.pk)
     _check_reviewer(assignment, actor)
     enrollment = assignment.enrollment
     if enrollment.state != S.SUBMITTED:
@@ -376,9 +378,9 @@ def review_score_save(
 
 @transaction.atomic
 def review_submit(*, assignment: Assignment, actor: Actor) -> ReviewSubmission:
-    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
-        pk=assignment.pk
-    )
+    assignment = Assignment.objects.select_related(
+        "group", "enrollment__campaign__indicator_version"
+    ).get(pk=assignment.pk)
     _check_reviewer(assignment, actor)
     leaves = leaf_nodes(assignment.enrollment)
     done = set(
@@ -502,9 +504,9 @@ def consolidate(
 ) -> list[ConsolidatedScore]:
     """The group leader consolidates: the mean of the reviewers by default; a flagged leaf needs
     the leader's decision (`decisions[node_id] = {"score"|"level"|"veto", "reason"}`)."""
-    assignment = Assignment.objects.select_related("group", "enrollment__campaign").get(
-        pk=assignment.pk
-    )
+    assignment = Assignment.objects.select_related(
+        "group", "enrollment__campaign__indicator_version"
+    ).get(pk=assignment.pk)
     if assignment.group.leader_id != actor.user.pk:
         raise PermissionDenied(_("只有评审组长可以汇总。"))
     if assignment.enrollment.state != S.SUBMITTED:

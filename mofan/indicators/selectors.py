@@ -99,3 +99,27 @@ def document_for(version: IndicatorVersion) -> Document:
         phases=list(system.phases),
         extra=dict(system.extra),
     )
+
+
+# Published versions never change, so their leaves can be kept in memory; the key includes the
+# publication time so that a reused id (a test database, a restore) never hits a stale entry.
+_LEAF_CACHE: dict[tuple[int, str], list[IndicatorNode]] = {}
+
+
+def published_leaves(version: IndicatorVersion) -> list[IndicatorNode]:
+    """The leaves of a version in tree order; cached for published versions. Callers must not
+    modify the returned nodes."""
+    if not version.is_published or version.published_at is None:
+        return list(
+            IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
+        )
+    key = (version.pk, version.published_at.isoformat())
+    leaves = _LEAF_CACHE.get(key)
+    if leaves is None:
+        if len(_LEAF_CACHE) > 64:
+            _LEAF_CACHE.clear()
+        leaves = list(
+            IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
+        )
+        _LEAF_CACHE[key] = leaves
+    return leaves
