@@ -56,6 +56,37 @@ class CampaignForm(forms.Form):
     weight_review = forms.DecimalField(
         label=_("评审分权重"), min_value=Decimal(0), initial=1, decimal_places=2
     )
+    band_excellent = forms.DecimalField(
+        required=False,
+        label=_("优秀：得分率不低于"),
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        initial=Decimal("0.9"),
+        decimal_places=3,
+    )
+    band_good = forms.DecimalField(
+        required=False,
+        label=_("良好：得分率不低于"),
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        initial=Decimal("0.8"),
+        decimal_places=3,
+    )
+    band_pass = forms.DecimalField(
+        required=False,
+        label=_("达标：得分率不低于"),
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        initial=Decimal("0.6"),
+        decimal_places=3,
+        help_text=_("低于达标线为不达标。定性指标体系按各等级数量评定。"),
+    )
+    veto_blocks_excellent = forms.BooleanField(
+        label=_("一票否决的单位不得评为优秀"), required=False, initial=True
+    )
+    veto_blocks_advanced = forms.BooleanField(
+        label=_("一票否决的单位不得命名为先进单位"), required=False, initial=True
+    )
     approved_by = forms.CharField(label=_("批准机关"), max_length=100, required=False)
     document_number = forms.CharField(
         label=_("批准文号"), max_length=100, required=False, help_text=_("如 焦直文〔2020〕140号")
@@ -72,7 +103,33 @@ class CampaignForm(forms.Form):
             self.add_error("units", _("请选择参加的单位，或勾选“全部单位”。"))
         if (data.get("weight_self") or 0) + (data.get("weight_review") or 0) <= 0:
             self.add_error("weight_review", _("权重之和应大于 0。"))
+        for key, default in (("band_excellent", "0.9"), ("band_good", "0.8"), ("band_pass", "0.6")):
+            if data.get(key) is None:
+                data[key] = Decimal(default)
+        bands = [data.get("band_excellent"), data.get("band_good"), data.get("band_pass")]
+        if None not in bands and not bands[0] > bands[1] > bands[2]:  # type: ignore[operator]
+            self.add_error("band_good", _("等次线应依次降低：优秀 > 良好 > 达标。"))
         return data
+
+    def grade_bands(self) -> list[dict[str, object]]:
+        data = self.cleaned_data
+        return [
+            {"label": "优秀", "min_ratio": float(data["band_excellent"])},
+            {"label": "良好", "min_ratio": float(data["band_good"])},
+            {"label": "达标", "min_ratio": float(data["band_pass"])},
+            {"label": "不达标", "min_ratio": 0},
+        ]
+
+    def veto_blocks(self) -> list[str]:
+        data = self.cleaned_data
+        return [
+            name
+            for name, on in (
+                ("优秀", data["veto_blocks_excellent"]),
+                ("advanced", data["veto_blocks_advanced"]),
+            )
+            if on
+        ]
 
 
 class ReasonForm(forms.Form):

@@ -70,6 +70,8 @@ def campaign_create(
     honours_quota: Decimal | None = None,
     approved_by: str = "",
     document_number: str = "",
+    grade_bands: list[dict[str, Any]] | None = None,
+    veto_blocks: list[str] | None = None,
 ) -> Campaign:
     """A campaign pinned to a published version, with the template's phases, enrolling the
     given units (default: every active unit of the committee)."""
@@ -95,6 +97,10 @@ def campaign_create(
         campaign.composite_weights = weights
     if honours_quota is not None:
         campaign.honours_quota = honours_quota
+    if grade_bands is not None:
+        campaign.grade_bands = grade_bands
+    if veto_blocks is not None:
+        campaign.veto_blocks = veto_blocks
     campaign.save()
     phases = phases_from_template(system.phases, year)
     for phase in phases:
@@ -127,6 +133,10 @@ def campaign_create(
             "units": len(chosen),
             "approved_by": approved_by,
             "document_number": document_number,
+            "weights": campaign.composite_weights,
+            "grade_bands": campaign.grade_bands,
+            "veto_blocks": campaign.veto_blocks,
+            "honours_quota": str(campaign.honours_quota),
         },
     )
     return campaign

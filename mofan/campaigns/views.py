@@ -95,6 +95,8 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 honours_quota=data["honours_quota"],
                 approved_by=data["approved_by"],
                 document_number=data["document_number"],
+                grade_bands=form.grade_bands(),
+                veto_blocks=form.veto_blocks(),
             )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))

@@ -41,8 +41,11 @@ def totals_for(roots: list[NodeData], leaf_scores: Mapping[str, LeafScore]) -> T
         total=grand_total(roots, results),
         type_scores={
             root.code: str(results[root.code].score)
+            if results[root.code].score is not None
+            else str(results[root.code].level)
             for root in roots
-            if results.get(root.code) and results[root.code].score is not None
+            if results.get(root.code)
+            and (results[root.code].score is not None or results[root.code].level)
         },
         level_counts=dict(counts),
         veto=any(r.veto for r in results.values()),

@@ -104,3 +104,33 @@ def test_a_plan_must_be_a_document_and_others_cannot_write(
     )
     assert not LeadershipMember.objects.exists() and not Task.objects.exists()
     assert not RoleAssignment.objects.filter(user=owner, unit=unit_b).exists()
+
+
+def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
+    from mofan.campaigns.models import Campaign
+
+    call_command("load_templates")
+    version = IndicatorVersion.objects.get(system__slug="bureau-2022", system__committee=None)
+    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    form = {
+        "name": "2027年度",
+        "year": 2027,
+        "version": version.pk,
+        "all_units": "on",
+        "honours_quota": "0.15",
+        "weight_self": "0.2",
+        "weight_review": "0.8",
+        "band_excellent": "0.95",
+        "band_good": "0.85",
+        "band_pass": "0.7",
+        "veto_blocks_excellent": "on",
+    }
+    bad = client.post("/campaigns/new/", {**form, "band_good": "0.96"})
+    assert "等次线应依次降低" in bad.content.decode()
+    assert client.post("/campaigns/new/", form).status_code == 302
+    campaign = Campaign.objects.get(name="2027年度")
+    assert [b["min_ratio"] for b in campaign.grade_bands] == [0.95, 0.85, 0.7, 0]
+    assert campaign.veto_blocks == ["优秀"]
+    assert {k: float(v) for k, v in campaign.composite_weights.items()} == {"self": 0.2, "review": 0.8}
+    assert str(campaign.honours_quota) == "0.150"
+    assert campaign.enrollments.count() == 1

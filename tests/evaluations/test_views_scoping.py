@@ -152,6 +152,9 @@ def _campaign_data(w: World, persona: str) -> dict[str, Any]:
         "honours_quota": "0.2",
         "weight_self": "0",
         "weight_review": "1",
+        "band_excellent": "0.9",
+        "band_good": "0.8",
+        "band_pass": "0.6",
     }
 
 
