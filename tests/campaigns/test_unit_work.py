@@ -131,6 +131,7 @@ def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
     campaign = Campaign.objects.get(name="2027年度")
     assert [b["min_ratio"] for b in campaign.grade_bands] == [0.95, 0.85, 0.7, 0]
     assert campaign.veto_blocks == ["优秀"]
-    assert {k: float(v) for k, v in campaign.composite_weights.items()} == {"self": 0.2, "review": 0.8}
+    weights = {k: float(v) for k, v in campaign.composite_weights.items()}
+    assert weights == {"self": 0.2, "review": 0.8}
     assert str(campaign.honours_quota) == "0.150"
     assert campaign.enrollments.count() == 1
