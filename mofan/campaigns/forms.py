@@ -87,6 +87,16 @@ class CampaignForm(forms.Form):
     veto_blocks_advanced = forms.BooleanField(
         label=_("一票否决的单位不得命名为先进单位"), required=False, initial=True
     )
+    evidence_max_mb = forms.IntegerField(
+        label=_("佐证文件大小上限（MB）"), min_value=1, max_value=200, initial=20, required=False
+    )
+    evidence_cap = forms.IntegerField(
+        label=_("每项指标最多关联佐证数"),
+        min_value=1,
+        max_value=50,
+        required=False,
+        help_text=_("留空为不限。"),
+    )
     approved_by = forms.CharField(label=_("批准机关"), max_length=100, required=False)
     document_number = forms.CharField(
         label=_("批准文号"), max_length=100, required=False, help_text=_("如 焦直文〔2020〕140号")

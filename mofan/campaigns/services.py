@@ -72,6 +72,8 @@ def campaign_create(
     document_number: str = "",
     grade_bands: list[dict[str, Any]] | None = None,
     veto_blocks: list[str] | None = None,
+    evidence_max_mb: int | None = None,
+    evidence_cap: int | None = None,
 ) -> Campaign:
     """A campaign pinned to a published version, with the template's phases, enrolling the
     given units (default: every active unit of the committee)."""
@@ -101,6 +103,9 @@ def campaign_create(
         campaign.grade_bands = grade_bands
     if veto_blocks is not None:
         campaign.veto_blocks = veto_blocks
+    if evidence_max_mb:
+        campaign.evidence_max_mb = evidence_max_mb
+    campaign.evidence_cap_per_indicator = evidence_cap
     campaign.save()
     phases = phases_from_template(system.phases, year)
     for phase in phases:
@@ -137,6 +142,8 @@ def campaign_create(
             "grade_bands": campaign.grade_bands,
             "veto_blocks": campaign.veto_blocks,
             "honours_quota": str(campaign.honours_quota),
+            "evidence_max_mb": campaign.evidence_max_mb,
+            "evidence_cap": evidence_cap,
         },
     )
     return campaign

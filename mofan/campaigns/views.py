@@ -97,6 +97,8 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 document_number=data["document_number"],
                 grade_bands=form.grade_bands(),
                 veto_blocks=form.veto_blocks(),
+                evidence_max_mb=data["evidence_max_mb"],
+                evidence_cap=data["evidence_cap"],
             )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))

@@ -124,6 +124,8 @@ def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
         "band_good": "0.85",
         "band_pass": "0.7",
         "veto_blocks_excellent": "on",
+        "evidence_max_mb": "10",
+        "evidence_cap": "3",
     }
     bad = client.post("/campaigns/new/", {**form, "band_good": "0.96"})
     assert "等次线应依次降低" in bad.content.decode()
@@ -134,4 +136,5 @@ def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
     weights = {k: float(v) for k, v in campaign.composite_weights.items()}
     assert weights == {"self": 0.2, "review": 0.8}
     assert str(campaign.honours_quota) == "0.150"
+    assert (campaign.evidence_max_mb, campaign.evidence_cap_per_indicator) == (10, 3)
     assert campaign.enrollments.count() == 1
