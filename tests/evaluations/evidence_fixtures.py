@@ -170,10 +170,9 @@ class EvidenceWorld:
 
 @pytest.fixture
 def media(settings, tmp_path):
-    """Uploaded files go to a temporary MEDIA_ROOT; the evidence URLs are routed."""
+    """Uploaded files go to a temporary MEDIA_ROOT."""
     root = tmp_path / "media"
     settings.MEDIA_ROOT = str(root)
-    settings.ROOT_URLCONF = "tests.evaluations.evidence_urls"
     return root
 
 
