@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.core.backup import BackupError, restore_backup
+from mofan.core.backup import BackupError
+from mofan.core.restore import restore_backup
 
 
 class Command(BaseCommand):
