@@ -14,11 +14,12 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.campaigns.simulate import actor_of, fill_self, leaves_of, review_and_consolidate
+from mofan.campaigns.simulate import actor_of, fill_self, review_and_consolidate
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations.models import Assignment
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorVersion
+from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Committee, Unit
 
 SEED = 2020
@@ -121,7 +122,7 @@ def _run_to(
     """Units in annex order: the first `submitted` submit (skipping the demo liaison's own unit,
     which is left mid-way so the liaison has work to do), the first `reviewed` of those are
     reviewed; up to `started` units have begun filling in."""
-    leaves = leaves_of(campaign.indicator_version)
+    leaves = published_leaves(campaign.indicator_version)
     enrollments = list(
         Enrollment.objects.filter(campaign=campaign)
         .select_related("unit")

@@ -22,6 +22,7 @@ from mofan.evaluations.models import Assignment, UnitResult
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.methods import labels_of
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Committee, Unit
 
 REVIEW_GROUPS = 3
@@ -161,12 +162,6 @@ def review_and_consolidate(
     services.consolidate(assignment=assignment, actor=leader, decisions=decisions)
 
 
-def leaves_of(version: IndicatorVersion) -> list[IndicatorNode]:
-    return list(
-        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-    )
-
-
 def _chunks(items: list[Any], size: int = 200) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -208,7 +203,7 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     )
     Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
     campaign.refresh_from_db()
-    leaves = leaves_of(version)
+    leaves = published_leaves(version)
     unit_values: dict[int, dict[int, dict[str, Any]]] = {}
     enrollments = list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"))
     for chunk in _chunks(enrollments):
