@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "mofan.indicators",
     "mofan.campaigns",
     "mofan.evaluations",
+    "mofan.rectification",
+    "mofan.supervision",
+    "mofan.notifications",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +189,22 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env_path("MOFAN_MEDIA_ROOT", VAR_DIR / "media")
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# E-mail for notices: sent only when an SMTP host is configured (MOFAN_SMTP_HOST); otherwise
+# notices stay in-app. Tests use Django's locmem backend.
+MOFAN_SMTP_HOST = env_str("MOFAN_SMTP_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if MOFAN_SMTP_HOST
+    else "django.core.mail.backends.dummy.EmailBackend"
+)
+EMAIL_HOST = MOFAN_SMTP_HOST or "localhost"
+EMAIL_PORT = env_int("MOFAN_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("MOFAN_SMTP_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("MOFAN_SMTP_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("MOFAN_SMTP_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("MOFAN_MAIL_FROM") or "mofan@localhost"
+MOFAN_SITE_URL = (env_str("MOFAN_SITE_URL") or "").rstrip("/")
 
 LOGGING = {
     "version": 1,

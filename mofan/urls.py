@@ -10,6 +10,9 @@ urlpatterns = [
     path("campaigns/", include("mofan.campaigns.urls")),
     path("reviews/", include("mofan.evaluations.urls")),
     path("evidence/", include("mofan.evaluations.urls_evidence")),
+    path("rectification/", include("mofan.rectification.urls")),
+    path("supervision/", include("mofan.supervision.urls")),
+    path("notices/", include("mofan.notifications.urls")),
 ]
 
 handler403 = "mofan.core.views.permission_denied"

@@ -25,6 +25,10 @@ def default_bands() -> list[dict[str, object]]:
     return [dict(b) for b in DEFAULT_BANDS]
 
 
+def default_rectify_grades() -> list[str]:
+    return ["不达标"]
+
+
 def default_veto_blocks() -> list[str]:
     return ["优秀", "advanced"]
 
@@ -69,6 +73,11 @@ class Campaign(models.Model):
     evidence_cap_per_indicator = models.PositiveSmallIntegerField(
         _("每项指标佐证数量上限"), null=True, blank=True
     )
+    rectify_grades = models.JSONField(_("需整改的等次"), default=default_rectify_grades, blank=True)
+    rectify_lowest = models.PositiveSmallIntegerField(
+        _("自动列入问题清单的最低分指标数"), default=5
+    )
+    rectify_days = models.PositiveSmallIntegerField(_("整改期限（天）"), default=60)
     approved_by = models.CharField(_("批准机关"), max_length=100, blank=True)
     document_number = models.CharField(_("批准文号"), max_length=100, blank=True)
     results_published = models.BooleanField(_("结果已公布"), default=False)
