@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from mofan.rectification import views_items
+
+urlpatterns = [
+    path("items/<int:pk>/", views_items.item_detail, name="item_detail"),
+]

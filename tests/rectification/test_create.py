@@ -1,0 +1,80 @@
+"""problem_item_create: who may put what on whose list, the audit entry and the notice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from mofan.accounts.access import actor_for
+from mofan.accounts.roles import Role
+from mofan.audit.models import AuditEntry
+from mofan.notifications.models import Notice
+from mofan.rectification.models import ProblemItem, ProblemSource
+from mofan.rectification.services import problem_item_create
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_committee_admin_lists_a_problem_and_the_unit_is_told(committee, unit_a):
+    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
+    item = problem_item_create(
+        unit=unit_a,
+        source=ProblemSource.COMMITTEE_CHECK,
+        description="三会一课记录不全",
+        deadline=date(2026, 12, 31),
+        actor=actor_for(admin),
+    )
+    assert item.state == "open" and item.committee_id == committee.pk
+    assert AuditEntry.objects.filter(action="problem.create", object_id=str(item.pk)).exists()
+    notice = Notice.objects.get(recipient=liaison)
+    assert "三会一课" in notice.title and notice.url.endswith(f"/items/{item.pk}/")
+
+
+def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b):
+    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
+    actor = actor_for(liaison)
+    own = problem_item_create(
+        unit=unit_a,
+        source=ProblemSource.SELF_CHECK,
+        description="自查：学习记录不规范",
+        deadline=date(2026, 12, 31),
+        actor=actor,
+    )
+    assert own.source == "self_check"
+    with pytest.raises(PermissionDenied):
+        problem_item_create(
+            unit=unit_a,
+            source=ProblemSource.COMMITTEE_CHECK,
+            description="x",
+            deadline=date(2026, 12, 31),
+            actor=actor,
+        )
+    with pytest.raises(PermissionDenied):
+        problem_item_create(
+            unit=unit_b,
+            source=ProblemSource.SELF_CHECK,
+            description="x",
+            deadline=date(2026, 12, 31),
+            actor=actor,
+        )
+    assert ProblemItem.objects.count() == 1
+
+
+def test_an_origin_makes_one_item_only(committee, unit_a):
+    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    kwargs = dict(
+        unit=unit_a,
+        source=ProblemSource.COMMITTEE_CHECK,
+        description="同一问题",
+        deadline=date(2026, 12, 31),
+        actor=admin,
+        origin=("supervision.interview", 7),
+    )
+    problem_item_create(**kwargs)
+    with pytest.raises(ValidationError):
+        problem_item_create(**kwargs)
+    assert ProblemItem.objects.count() == 1
