@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mofan.core.context_processors.navigation",
+                "mofan.notifications.context_processors.notice_bell",
             ],
         },
     }
@@ -203,6 +204,8 @@ EMAIL_PORT = env_int("MOFAN_SMTP_PORT", 25)
 EMAIL_HOST_USER = env_str("MOFAN_SMTP_USER") or ""
 EMAIL_HOST_PASSWORD = env_str("MOFAN_SMTP_PASSWORD") or ""
 EMAIL_USE_TLS = env_bool("MOFAN_SMTP_TLS", False)
+# A hung mail server must not hold a request (mail goes out after the commit) for long.
+EMAIL_TIMEOUT = env_int("MOFAN_SMTP_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("MOFAN_MAIL_FROM") or "mofan@localhost"
 MOFAN_SITE_URL = (env_str("MOFAN_SITE_URL") or "").rstrip("/")
 

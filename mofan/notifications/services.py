@@ -1,18 +1,42 @@
 """Writing notices. `notify` is the one entry point: other apps call it inside their own
 transaction, so a notice exists exactly when the change it reports was committed. E-mail goes
-out after the commit, only when an SMTP host is configured and the recipient has an address."""
+out after the commit, only when an SMTP host is configured and the recipient has an address.
+
+A notice names what happened and links to it; it never asks anyone to check in, take photos or
+report daily (形式主义 rules)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
 from mofan.notifications.models import Notice
+
+logger = logging.getLogger(__name__)
+
+
+def is_local_path(url: str) -> bool:
+    """True for a path on this site ("/rectification/items/3/"), never for anything a browser
+    could take to another host ("//evil", "/\\evil", "https://...", "javascript:...")."""
+    if not url or not url.startswith("/") or url.startswith(("//", "/\\")):
+        return False
+    if any(ord(ch) < 33 or ch == "\\" for ch in url):
+        return False
+    return url_has_allowed_host_and_scheme(url, allowed_hosts=set(), require_https=False)
+
+
+def smtp_enabled() -> bool:
+    return bool(getattr(settings, "MOFAN_SMTP_HOST", None))
 
 
 def notify(
@@ -25,7 +49,10 @@ def notify(
     key: str = "",
 ) -> list[Notice]:
     """One notice per distinct active recipient. With a `key`, a recipient who already has a
-    notice under that key gets no second one (deadline reminders run daily)."""
+    notice under that key gets no second one (deadline reminders run daily). `url` must be a
+    path on this site (a notice never sends anyone elsewhere)."""
+    if url and not is_local_path(url):
+        raise ValueError(f"notice url must be a local path: {url!r}")
     users = {u.pk: u for u in recipients if u is not None and u.is_active}
     if not users:
         return []
@@ -47,36 +74,90 @@ def notify(
                 )
         except IntegrityError:  # the same key written concurrently: one is enough
             continue
-    if created and getattr(settings, "MOFAN_SMTP_HOST", None):
+    if created and smtp_enabled() and any(n.recipient.email for n in created):
         ids = [n.pk for n in created]
-        transaction.on_commit(lambda: send_notice_emails(ids))
+        # robust: a failing mail server never turns the committed request into an error page.
+        transaction.on_commit(lambda: send_notice_emails(ids), robust=True)
     return created
 
 
-def send_notice_emails(notice_ids: list[int]) -> int:
-    """Mail each notice whose recipient has an address; mark it sent. Failures are left for the
-    next attempt (the notice is in-app anyway)."""
-    sent = 0
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _message(notice: Notice, connection: BaseEmailBackend) -> EmailMessage:
     base = getattr(settings, "MOFAN_SITE_URL", "")
-    for notice in Notice.objects.filter(pk__in=notice_ids, emailed_at__isnull=True).select_related(
-        "recipient"
-    ):
-        address = notice.recipient.email
-        if not address:
-            continue
-        link = f"\n\n{base}{notice.url}" if notice.url and base else ""
+    lines = [notice.body or notice.title]
+    if notice.url and base and is_local_path(notice.url):
+        lines += ["", _("查看详情：%(link)s") % {"link": f"{base}{notice.url}"}]
+    lines += [
+        "",
+        _("本邮件由模范机关创建平台自动发送，站内通知中可查看全部消息。"),
+    ]
+    return EmailMessage(
+        subject=_one_line(_("[模范机关创建平台] %(title)s") % {"title": notice.title})[:250],
+        body="\n".join(lines),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notice.recipient.email],
+        connection=connection,
+    )
+
+
+def send_notice_emails(notice_ids: Iterable[int]) -> int:
+    """Mail each not yet mailed notice whose recipient has an address; mark it sent. A failure
+    is logged and left for the next attempt (`retry_notice_emails`); the notice itself stays
+    in-app either way."""
+    if not smtp_enabled():
+        return 0
+    notices = list(
+        Notice.objects.filter(pk__in=list(notice_ids), emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+        .order_by("pk")
+    )
+    if not notices:
+        return 0
+    sent = 0
+    try:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+    except Exception:  # an unreachable server: every notice waits for the next attempt
+        logger.exception("notice e-mail: cannot connect to the mail server")
+        return 0
+    try:
+        for notice in notices:
+            try:
+                delivered = _message(notice, connection).send()
+            except Exception:  # one refused address or a dropped connection
+                logger.exception(
+                    "notice e-mail %s to user %s failed", notice.pk, notice.recipient_id
+                )
+                continue
+            if delivered:
+                Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+                sent += 1
+    finally:
         try:
-            send_mail(
-                subject=f"[模范机关创建] {notice.title}",
-                message=(notice.body or notice.title) + link,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[address],
-            )
-        except OSError:
-            continue
-        Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
-        sent += 1
+            connection.close()
+        except Exception:
+            logger.exception("notice e-mail: closing the connection failed")
     return sent
+
+
+def retry_notice_emails(*, now: datetime | None = None, within_days: int = 2) -> int:
+    """Mail the notices of the last `within_days` days that a failing server left unsent (run
+    by the daily `send_reminders`). Older ones stay in-app only: stale mail helps nobody."""
+    if not smtp_enabled():
+        return 0
+    moment = now if now is not None else timezone.now()
+    since = moment - timedelta(days=within_days)
+    ids = list(
+        Notice.objects.filter(emailed_at__isnull=True, created_at__gte=since)
+        .exclude(recipient__email="")
+        .filter(recipient__is_active=True)
+        .values_list("pk", flat=True)
+    )
+    return send_notice_emails(ids)
 
 
 def notice_mark_read(*, user: User, notice_ids: Iterable[int] | None = None) -> int:

@@ -131,7 +131,16 @@ def _walk(
 
 
 # Self-service pages of one's own account, and the audit pages: the auditor may open them.
-AUDITOR_MAY_OPEN = {"core:home", "audit:list", "audit:verify"}
+# The notices list and "mark all read" are self-service too: they show and change only the
+# auditor's own notices (tests/notifications/test_views.py). The notice pages that take a `pk`
+# stay in the walk: another user's notice is a 404 for the auditor.
+AUDITOR_MAY_OPEN = {
+    "core:home",
+    "audit:list",
+    "audit:verify",
+    "notifications:list",
+    "notifications:mark_all_read",
+}
 SELF_SERVICE = "accounts:"
 
 

@@ -1,0 +1,34 @@
+"""`manage.py send_reminders [--today YYYY-MM-DD]`: the daily deadline reminders.
+
+Run it once a day from cron (docs/deploy.md). Running it twice the same day sends nothing new;
+`--today` replays a given day (tests, or catching up after an outage).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from mofan.notifications.reminders import send_reminders
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"--today 应为 YYYY-MM-DD 格式的日期：{value}") from exc
+
+
+class Command(BaseCommand):
+    help = "Send the problem-list deadline reminders (7 and 1 days before, overdue)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--today", help="the date to run for, YYYY-MM-DD (default: today)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = _date(options["today"]) if options.get("today") else timezone.localdate()
+        summary = send_reminders(today=today)
+        self.stdout.write(summary.text())
