@@ -198,7 +198,10 @@ class SpotCheckDraw(models.Model):
     seed = models.CharField(_("随机种子"), max_length=64)
     inputs = models.JSONField()
     result = models.JSONField()
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # None: drawn by the system (the `spotcheck_draw` command without --actor); audited as such.
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

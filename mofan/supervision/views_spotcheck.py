@@ -1,0 +1,290 @@
+"""Spot-check pages (双随机、一公开): the list of draws, the committee's draw form, a draw's
+published result, the inspector's draws and visit form, and a visit's record. Objects come from
+the selectors in `selectors_spotcheck`; outside them, 404."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
+from mofan.core.permissions import role_required
+from mofan.evaluations.selectors import campaigns_managed_by
+from mofan.indicators.models import IndicatorNode
+from mofan.organizations.models import Unit
+from mofan.rectification.models import ProblemItem
+from mofan.rectification.selectors import problem_items_for
+from mofan.supervision import selectors_spotcheck as scope
+from mofan.supervision import spotcheck
+from mofan.supervision.forms_spotcheck import STRATIFY_LABELS, SpotCheckDrawForm, SpotCheckVisitForm
+from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
+
+READERS = (
+    Role.COMMITTEE_ADMIN,
+    Role.COMMITTEE_LEADER,
+    Role.REVIEWER,
+    Role.UNIT_ADMIN,
+    Role.UNIT_LEADER,
+    Role.MEMBER,
+)
+PER_PAGE = 50
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.actor  # type: ignore[attr-defined]
+
+
+def _errors(exc: ValidationError | PermissionDenied) -> str:
+    return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _mode_label(mode: str) -> str:
+    return str(dict(VisitMode.choices).get(mode, mode))
+
+
+@role_required(*READERS)
+def spotcheck_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    draws = scope.draws_visible_to(actor).select_related("campaign").order_by("-created_at", "-pk")
+    page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "draw": d,
+            "units": len(d.result.get("units", [])),
+            "inspectors": len(d.result.get("inspectors", [])),
+            "mode": _mode_label(d.inputs.get("mode", "")),
+        }
+        for d in page
+    ]
+    own_units = actor.units_with(*scope.UNIT_READERS)
+    own_visits = (
+        scope.visits_visible_to(actor)
+        .filter(unit_id__in=own_units)
+        .select_related("unit", "draw")
+        .order_by("-visited_on", "-pk")[:PER_PAGE]
+        if own_units
+        else []
+    )
+    return render(
+        request,
+        "supervision/spotcheck_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "own_visits": own_visits,
+            "may_draw": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
+            "is_inspector": actor.has(Role.REVIEWER),
+        },
+    )
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def spotcheck_new(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = SpotCheckDrawForm(request.POST or None, campaigns=campaigns_managed_by(actor))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            draw = spotcheck.spot_check_draw_record(
+                campaign=data["campaign"],
+                units=data["units"],
+                inspectors=data["inspectors"],
+                seed=data["seed"] or None,
+                stratify_by=data["stratify_by"] or "",
+                exclude_months=data["exclude_months"],
+                mode=data["mode"],
+                title=data["title"],
+                actor=actor,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, _("抽取完成，随机种子 %(s)s。") % {"s": draw.seed})
+            return redirect("supervision:spotcheck_detail", pk=draw.pk)
+    return render(request, "supervision/spotcheck_form.html", {"form": form})
+
+
+def _json_lines(data: dict[str, Any]) -> str:
+    """The recorded inputs as JSON, one top-level key per line (lists kept on their line)."""
+    lines = [
+        f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in data.items()
+    ]
+    return "{\n " + ",\n ".join(lines) + "\n}"
+
+
+def _strata(draw: SpotCheckDraw) -> list[dict[str, Any]]:
+    """Per stratum: candidates and units drawn (published: counts only, no unit's stratum)."""
+    stratify_by = draw.inputs.get("stratify_by", "")
+    of = {c["id"]: c["stratum"] for c in draw.inputs.get("candidates", [])}
+    candidates = Counter(of.values())
+    drawn = Counter(of.get(u, "") for u in draw.result.get("units", []))
+    return [
+        {
+            "label": spotcheck.stratum_label(stratify_by, name) or _("全部"),
+            "candidates": candidates[name],
+            "drawn": drawn[name],
+        }
+        for name in sorted(candidates)
+    ]
+
+
+@role_required(*READERS)
+def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    draw = get_object_or_404(
+        scope.draws_visible_to(actor).select_related("campaign", "created_by"), pk=pk
+    )
+    full = scope.draws_in_full_for(actor).filter(pk=draw.pk).exists()
+    may_record = scope.draws_recordable_by(actor).filter(pk=draw.pk).exists()
+    unit_ids = draw.result.get("units", [])
+    excluded = draw.inputs.get("excluded", [])
+    units = Unit.objects.in_bulk([*unit_ids, *(e["id"] for e in excluded)])
+    people = User.objects.in_bulk(draw.result.get("inspectors", []))
+    visits = {v.unit_id: v for v in draw.visits.all()}
+    readable = set(scope.visits_visible_to(actor).filter(draw=draw).values_list("pk", flat=True))
+    rows = []
+    for uid in unit_ids:
+        visit = visits.get(uid)
+        rows.append(
+            {
+                "unit": units.get(uid),
+                "visit": visit,
+                "readable": visit is not None and visit.pk in readable,
+                "recordable": may_record and visit is None,
+            }
+        )
+    stratify_by = draw.inputs.get("stratify_by", "")
+    return render(
+        request,
+        "supervision/spotcheck_detail.html",
+        {
+            "draw": draw,
+            "rows": rows,
+            "inspectors": [people.get(i) for i in draw.result.get("inspectors", [])],
+            "full": full,
+            "may_record": may_record,
+            "verified": spotcheck.spot_check_verify(draw),
+            "mode": _mode_label(draw.inputs.get("mode", "")),
+            "stratify": dict(STRATIFY_LABELS).get(stratify_by, stratify_by),
+            "strata": _strata(draw),
+            "excluded": [{"unit": units.get(e["id"]), "draw": e.get("draw")} for e in excluded]
+            if full
+            else [],
+            "excluded_count": len(excluded),
+            "pool_size": len(draw.inputs.get("pool", [])),
+            "inputs_json": _json_lines(draw.inputs) if full else "",
+            "result_json": json.dumps(draw.result, ensure_ascii=False),
+            "algorithm": spotcheck.ALGORITHM,
+        },
+    )
+
+
+@role_required(Role.REVIEWER)
+def spotcheck_mine(request: HttpRequest) -> HttpResponse:
+    """The inspector's draws, each with its units and whether each was visited."""
+    actor = _actor(request)
+    draws = (
+        scope.draws_inspected_by(actor).select_related("campaign").order_by("-created_at", "-pk")
+    )
+    page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
+    listed = list(page)
+    units = Unit.objects.in_bulk({u for d in listed for u in d.result.get("units", [])})
+    visited = set(SpotCheckVisit.objects.filter(draw__in=listed).values_list("draw_id", "unit_id"))
+    rows = [
+        {
+            "draw": d,
+            "mode": _mode_label(d.inputs.get("mode", "")),
+            "units": [
+                {"unit": units.get(u), "pk": u, "visited": (d.pk, u) in visited}
+                for u in d.result.get("units", [])
+            ],
+        }
+        for d in listed
+    ]
+    return render(request, "supervision/spotcheck_mine.html", {"page": page, "rows": rows})
+
+
+@role_required(Role.COMMITTEE_ADMIN, Role.REVIEWER)
+def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the visit to one unit of the draw (chosen in the form; `?unit=` preselects it)."""
+    actor = _actor(request)
+    draw = get_object_or_404(scope.draws_recordable_by(actor).select_related("campaign"), pk=pk)
+    done = set(draw.visits.values_list("unit_id", flat=True))
+    open_ids = [u for u in draw.result.get("units", []) if u not in done]
+    names = Unit.objects.in_bulk(open_ids)
+    choices = [(u, names[u].name) for u in open_ids if u in names]
+    initial: dict[str, Any] = {
+        "mode": draw.inputs.get("mode", VisitMode.ANNOUNCED),
+        "visited_on": timezone.localdate(),
+    }
+    wanted = request.GET.get("unit", "")
+    if wanted.isdigit() and int(wanted) in open_ids:
+        initial["unit"] = int(wanted)
+    form = SpotCheckVisitForm(request.POST or None, units=choices, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit, items = spotcheck.spot_check_visit_record(
+                draw=draw,
+                unit=names[data["unit"]],
+                mode=data["mode"],
+                visited_on=data["visited_on"],
+                findings=data["findings"],
+                problems=data["problems"],
+                actor=actor,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(
+                request,
+                _("检查情况已记录，列入问题清单 %(n)d 项。") % {"n": len(items)},
+            )
+            return redirect("supervision:spotcheck_visit_detail", pk=visit.pk)
+    nodes = IndicatorNode.objects.filter(version_id=draw.campaign.indicator_version_id).order_by(
+        "order"
+    )
+    return render(
+        request,
+        "supervision/spotcheck_visit_form.html",
+        {"draw": draw, "form": form, "nodes": nodes, "all_done": not choices},
+    )
+
+
+@role_required(
+    Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER, Role.UNIT_ADMIN, Role.UNIT_LEADER
+)
+def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    visit = get_object_or_404(
+        scope.visits_visible_to(actor).select_related("unit", "draw__campaign", "recorded_by"),
+        pk=pk,
+    )
+    items = list(
+        ProblemItem.objects.filter(origin_type=spotcheck.ORIGIN, origin_id=visit.pk)
+        .select_related("node")
+        .order_by("pk")
+    )
+    linkable = set(
+        problem_items_for(actor).filter(pk__in=[i.pk for i in items]).values_list("pk", flat=True)
+    )
+    draw_visible = scope.draws_visible_to(actor).filter(pk=visit.draw_id).exists()
+    return render(
+        request,
+        "supervision/spotcheck_visit_detail.html",
+        {
+            "visit": visit,
+            "items": [(item, item.pk in linkable) for item in items],
+            "draw_visible": draw_visible,
+        },
+    )
