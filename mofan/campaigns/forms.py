@@ -87,6 +87,29 @@ class CampaignForm(forms.Form):
     veto_blocks_advanced = forms.BooleanField(
         label=_("一票否决的单位不得命名为先进单位"), required=False, initial=True
     )
+    rectify_below = forms.ChoiceField(
+        label=_("自动整改的等次"),
+        required=False,
+        initial="不达标",
+        choices=[
+            ("不达标", _("不达标")),
+            ("达标", _("达标及以下")),
+            ("良好", _("良好及以下")),
+            ("none", _("不自动列入问题清单")),
+        ],
+        help_text=_("审定后，这些等次的单位自动列入问题清单；全部销号后由原评审组复核。"),
+    )
+    rectify_lowest = forms.IntegerField(
+        label=_("自动列入问题清单的最低分指标数"),
+        min_value=0,
+        max_value=50,
+        initial=5,
+        required=False,
+        help_text=_("除评审组列为问题的发现外，再列入得分率最低的若干项指标（满分项不列）。"),
+    )
+    rectify_days = forms.IntegerField(
+        label=_("整改期限（天）"), min_value=1, max_value=365, initial=60, required=False
+    )
     evidence_max_mb = forms.IntegerField(
         label=_("佐证文件大小上限（MB）"), min_value=1, max_value=200, initial=20, required=False
     )
@@ -116,6 +139,9 @@ class CampaignForm(forms.Form):
         for key, default in (("band_excellent", "0.9"), ("band_good", "0.8"), ("band_pass", "0.6")):
             if data.get(key) is None:
                 data[key] = Decimal(default)
+        for key, number in (("rectify_lowest", 5), ("rectify_days", 60)):
+            if data.get(key) is None:
+                data[key] = number
         bands = [data.get("band_excellent"), data.get("band_good"), data.get("band_pass")]
         if None not in bands and not bands[0] > bands[1] > bands[2]:  # type: ignore[operator]
             self.add_error("band_good", _("等次线应依次降低：优秀 > 良好 > 达标。"))
@@ -129,6 +155,14 @@ class CampaignForm(forms.Form):
             {"label": "达标", "min_ratio": float(data["band_pass"])},
             {"label": "不达标", "min_ratio": 0},
         ]
+
+    def rectify_grades(self) -> list[str]:
+        """The grades that get a problem list: the chosen one and every grade below it."""
+        chosen = self.cleaned_data.get("rectify_below") or "不达标"
+        if chosen == "none":
+            return []
+        order = ["良好", "达标", "不达标"]
+        return order[order.index(chosen) :]
 
     def veto_blocks(self) -> list[str]:
         data = self.cleaned_data

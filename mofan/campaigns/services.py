@@ -74,6 +74,9 @@ def campaign_create(
     veto_blocks: list[str] | None = None,
     evidence_max_mb: int | None = None,
     evidence_cap: int | None = None,
+    rectify_grades: list[str] | None = None,
+    rectify_lowest: int | None = None,
+    rectify_days: int | None = None,
 ) -> Campaign:
     """A campaign pinned to a published version, with the template's phases, enrolling the
     given units (default: every active unit of the committee)."""
@@ -106,6 +109,12 @@ def campaign_create(
     if evidence_max_mb:
         campaign.evidence_max_mb = evidence_max_mb
     campaign.evidence_cap_per_indicator = evidence_cap
+    if rectify_grades is not None:
+        campaign.rectify_grades = rectify_grades
+    if rectify_lowest is not None:
+        campaign.rectify_lowest = rectify_lowest
+    if rectify_days is not None:
+        campaign.rectify_days = rectify_days
     campaign.save()
     phases = phases_from_template(system.phases, year)
     for phase in phases:
@@ -144,6 +153,9 @@ def campaign_create(
             "honours_quota": str(campaign.honours_quota),
             "evidence_max_mb": campaign.evidence_max_mb,
             "evidence_cap": evidence_cap,
+            "rectify_grades": campaign.rectify_grades,
+            "rectify_lowest": campaign.rectify_lowest,
+            "rectify_days": campaign.rectify_days,
         },
     )
     return campaign

@@ -1,6 +1,8 @@
 """A whole campaign run through the same services the views use, with synthetic but plausible
-inputs: enrolment, self-evaluation, submission, review groups and the draw, independent review,
-consolidation, approval and publication. Deterministic for a given seed."""
+inputs: enrolment, self-evaluation, submission, review groups and the draw, independent review
+(with an on-site finding listed as a problem for the weakest units), consolidation, approval —
+which puts the failing units' problem lists and re-reviews in place — and publication.
+Deterministic for a given seed."""
 
 from __future__ import annotations
 
@@ -24,9 +26,11 @@ from mofan.indicators.methods import labels_of
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Committee, Unit
+from mofan.rectification.models import ProblemItem, ReReview
 
 REVIEW_GROUPS = 3
 REVIEWERS_PER_GROUP = 3
+WEAK = 0.3  # units below this quality get an on-site finding listed as a problem
 
 
 @dataclass
@@ -138,8 +142,10 @@ def review_and_consolidate(
     people: dict[int, User],
     committee: Committee,
     rng: random.Random,
+    finding: bool = False,
 ) -> None:
     """Every reviewer of the group scores every leaf independently and submits; the leader
+    (with `finding`: after recording an on-site finding listed as a problem on the first leaf)
     consolidates, deciding flagged leaves with a reason."""
     for reviewer_id in sorted(services.reviewers_of(assignment)):
         reviewer = actor_of(people[reviewer_id], committee, Role.REVIEWER)
@@ -150,6 +156,14 @@ def review_and_consolidate(
         bulk.review_scores_bulk_save(assignment=assignment, values=scores, actor=reviewer)
         services.review_submit(assignment=assignment, actor=reviewer)
     leader = actor_of(people[assignment.group.leader_id], committee, Role.REVIEWER)
+    if finding:
+        services.finding_add(
+            assignment=assignment,
+            text="实地考评发现：台账资料不全，部分会议记录缺失",
+            node=leaves[0],
+            is_problem=True,
+            actor=leader,
+        )
     decisions = {
         row["node"].pk: {
             "reason": "组长综合评审组意见裁定",
@@ -205,15 +219,17 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     campaign.refresh_from_db()
     leaves = published_leaves(version)
     unit_values: dict[int, dict[int, dict[str, Any]]] = {}
+    quality: dict[int, float] = {}
     enrollments = list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"))
     for chunk in _chunks(enrollments):
         # Many units per transaction: the services nest as savepoints, the disk syncs once.
         with transaction.atomic():
             for enrollment in chunk:
+                quality[enrollment.pk] = rng.random()
                 unit_values[enrollment.pk] = fill_self(
                     enrollment=enrollment,
                     leaves=leaves,
-                    quality=rng.random(),
+                    quality=quality[enrollment.pk],
                     rng=rng,
                     actor=liaison,
                 )
@@ -248,6 +264,7 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
                     people=people,
                     committee=committee,
                     rng=rng,
+                    finding=quality[assignment.enrollment_id] < WEAK,
                 )
     approval.campaign_approve(campaign=campaign, actor=admin)
     approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
@@ -277,4 +294,7 @@ def summary(campaign: Campaign) -> dict[str, Any]:
             for r in results[:5]
         ],
         "advanced": [r.enrollment.unit.name for r in results if r.advanced],
+        # problem-list items the run led to (failing units' automatic lists) and re-reviews
+        "problems": ProblemItem.objects.filter(campaign=campaign).count(),
+        "rereviews": ReReview.objects.filter(enrollment__campaign=campaign).count(),
     }

@@ -99,6 +99,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 veto_blocks=form.veto_blocks(),
                 evidence_max_mb=data["evidence_max_mb"],
                 evidence_cap=data["evidence_cap"],
+                rectify_grades=form.rectify_grades(),
+                rectify_lowest=data["rectify_lowest"],
+                rectify_days=data["rectify_days"],
             )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _errors(exc))

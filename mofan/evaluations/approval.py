@@ -3,7 +3,9 @@ a reason, and publishing."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -80,6 +82,40 @@ def _leaf_scores(
     return scores
 
 
+def _unit_score(row: UnitRow, top: Decimal | None) -> res.UnitScore:
+    reviewed = row.enrollment.state in (S.REVIEWED, S.APPROVED)
+    return res.UnitScore(
+        unit_id=row.enrollment.unit_id,
+        name=row.enrollment.unit.name,
+        self_score=row.self_totals.total,
+        review_score=row.review_totals.total if reviewed else None,
+        veto=row.review_totals.veto or bool(row.veto_inputs),
+        max_points=top,
+        level_counts=row.review_totals.level_counts if reviewed else {},
+    )
+
+
+def _compute(campaign: Campaign, rows: list[UnitRow], top: Decimal | None, enrolled: int) -> None:
+    """The pure results code over the rows, with the campaign's settings; sets `row.result`."""
+    qualitative = campaign.indicator_version.system.scoring == "qualitative" or top is None
+    computed = res.compute_results(
+        [_unit_score(row, top) for row in rows],
+        weights={k: Decimal(str(v)) for k, v in campaign.composite_weights.items()},
+        bands=[res.Band(b["label"], Decimal(str(b["min_ratio"]))) for b in campaign.grade_bands],
+        veto_blocks=[b for b in campaign.veto_blocks if b != "advanced"],
+        quota_ratio=campaign.honours_quota,
+        qualitative=qualitative,
+        enrolled=enrolled,
+        eligible_grades=("优秀",),
+    )
+    by_unit = {r.unit_id: r for r in computed}
+    for row in rows:
+        result = by_unit[row.enrollment.unit_id]
+        if result.veto and "advanced" in campaign.veto_blocks:
+            result.advanced = False
+        row.result = result
+
+
 def campaign_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
     """Every enrolled unit's self and review totals and its result as it would be approved now,
     in a fixed number of queries whatever the number of units."""
@@ -113,46 +149,52 @@ def campaign_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
         for e in enrollments
     ]
     top = max_points(roots)
-    qualitative = campaign.indicator_version.system.scoring == "qualitative" or top is None
-    scores = [
-        res.UnitScore(
-            unit_id=row.enrollment.unit_id,
-            name=row.enrollment.unit.name,
-            self_score=row.self_totals.total,
-            review_score=row.review_totals.total
-            if row.enrollment.state in (S.REVIEWED, S.APPROVED)
-            else None,
-            veto=row.review_totals.veto or bool(row.veto_inputs),
-            max_points=top,
-            level_counts=row.review_totals.level_counts
-            if row.enrollment.state in (S.REVIEWED, S.APPROVED)
-            else {},
-        )
-        for row in rows
-    ]
-    computed = res.compute_results(
-        scores,
-        weights={k: Decimal(str(v)) for k, v in campaign.composite_weights.items()},
-        bands=[res.Band(b["label"], Decimal(str(b["min_ratio"]))) for b in campaign.grade_bands],
-        veto_blocks=[b for b in campaign.veto_blocks if b != "advanced"],
-        quota_ratio=campaign.honours_quota,
-        qualitative=qualitative,
-        enrolled=len(rows),
-        eligible_grades=("优秀",),
-    )
-    by_unit = {r.unit_id: r for r in computed}
-    for row in rows:
-        result = by_unit[row.enrollment.unit_id]
-        if result.veto and "advanced" in campaign.veto_blocks:
-            result.advanced = False
-        row.result = result
+    _compute(campaign, rows, top, enrolled=len(rows))
     return rows, top
 
 
+def unit_row_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> UnitRow:
+    """One unit's totals and result as approval computes them, with the consolidated scores of
+    some leaves (`replace`, by node id) replaced, e.g. by a re-review (复核). The same pure code
+    as `campaign_rows`, for this unit alone: its grade and score are meaningful, its rank and
+    advanced flag are not (they need the whole field)."""
+    campaign = enrollment.campaign
+    roots = nodes_of(campaign.indicator_version)
+    code_of = {node.pk: node.code for node, _d in walk(roots) if node.pk is not None}
+    fields = ("enrollment_id", "node_id", "score", "level", "veto")
+    own = _leaf_scores(
+        list(SelfScore.objects.filter(enrollment=enrollment).values(*fields)), code_of
+    )
+    reviewed = _leaf_scores(
+        list(ConsolidatedScore.objects.filter(enrollment=enrollment).values(*fields)), code_of
+    ).get(enrollment.pk, {})
+    reviewed = {**reviewed, **{code_of[pk]: score for pk, score in replace.items()}}
+    row = UnitRow(
+        enrollment=enrollment,
+        self_totals=totals_for(roots, own.get(enrollment.pk, {})),
+        review_totals=totals_for(roots, reviewed),
+        veto_inputs=list(
+            VetoInput.objects.filter(enrollment=enrollment, vetoed=True).values_list(
+                "source", flat=True
+            )
+        ),
+    )
+    _compute(campaign, [row], max_points(roots), enrolled=1)
+    return row
+
+
 @transaction.atomic
-def campaign_approve(*, campaign: Campaign, actor: Actor) -> list[UnitResult]:
+def campaign_approve(
+    *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
+) -> list[UnitResult]:
     """Approve every reviewed unit: write its frozen result. All units must be reviewed (or
-    already approved) so that ranks and the honours quota are computed over the whole field."""
+    already approved) so that ranks and the honours quota are computed over the whole field.
+
+    In the same transaction, every newly frozen result goes to the rectification hook
+    (`rectification.auto.results_approved`): a unit graded in `campaign.rectify_grades` gets its
+    problem list and a waiting re-review; `today` dates the items' deadlines."""
+    from mofan.rectification.auto import results_approved  # rectification builds on this app
+
     _check_admin(actor, campaign)
     rows, _top = campaign_rows(campaign)
     waiting = [
@@ -165,6 +207,7 @@ def campaign_approve(*, campaign: Campaign, actor: Actor) -> list[UnitResult]:
         )
     now = timezone.now()
     written = []
+    fresh = []
     for row in rows:
         result = row.result
         assert result is not None
@@ -193,6 +236,7 @@ def campaign_approve(*, campaign: Campaign, actor: Actor) -> list[UnitResult]:
             defaults={**values, "frozen": True, "approved_at": now, "approved_by": actor.user},
         )
         written.append(record)
+        fresh.append(record)
         if row.enrollment.state == S.REVIEWED:
             enrollment_transition(enrollment=row.enrollment, to=S.APPROVED, actor=actor)
         audit_record(
@@ -204,8 +248,12 @@ def campaign_approve(*, campaign: Campaign, actor: Actor) -> list[UnitResult]:
                 k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")
             },
         )
+    problems = results_approved(campaign=campaign, results=fresh, today=today)
     audit_record(
-        action="approval.campaign", actor=actor.user, target=campaign, extra={"units": len(written)}
+        action="approval.campaign",
+        actor=actor.user,
+        target=campaign,
+        extra={"units": len(written), "problems": problems},
     )
     return written
 

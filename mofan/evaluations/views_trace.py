@@ -1,5 +1,7 @@
 """How a final score was formed: every leaf's self score, each reviewer's score and comment, the
-consolidated score with the leader's reason, the totals and the formula (issue 4 point 7)."""
+consolidated score with the leader's reason, the totals and the formula (issue 4 point 7), and
+the unit's re-reviews (复核): the original and the re-review values of each re-scored leaf and
+of the result."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mofan.evaluations.models import (
     VetoInput,
 )
 from mofan.indicators.models import IndicatorNode
+from mofan.rectification.models import ReReview
 
 STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 
@@ -65,6 +68,24 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for node in nodes
     ]
+    by_id = {node.pk: node for node in nodes}
+    rereviews = [
+        {
+            "rereview": rereview,
+            "nodes": [
+                {
+                    "node": by_id[node_id],
+                    "original": rereview.before.get("nodes", {}).get(str(node_id), "—"),
+                    "rereviewed": rereview.after.get("nodes", {}).get(str(node_id), "—"),
+                }
+                for node_id in rereview.node_ids
+                if node_id in by_id
+            ],
+        }
+        for rereview in ReReview.objects.filter(enrollment=enrollment)
+        .select_related("decided_by")
+        .order_by("pk")
+    ]
     return render(
         request,
         "evaluations/trace.html",
@@ -76,5 +97,6 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("approved_by")
             .first(),
             "vetoes": VetoInput.objects.filter(enrollment=enrollment).select_related("recorded_by"),
+            "rereviews": rereviews,
         },
     )

@@ -1,14 +1,582 @@
 """Re-review (复核) of a failing unit once its problem list is closed.
 
-Filled in by the re-review work: `rereview_on_item_closed` is called by the problem-item
-transition function each time an item is closed (verified, 销号)."""
+Life of a re-review (one state-transition function, `rereview_transition`):
+
+    WAITING ──(system: every item behind it closed, `rereview_on_item_closed`)──▶ OPEN
+    OPEN ──(the unit's review-group leader submits; `after` is computed)──▶ SUBMITTED
+    SUBMITTED ──(committee admin approves: `after` replaces the unit's result)──▶ APPROVED
+    SUBMITTED ──(committee admin rejects with a reason: the result stays)──▶ REJECTED
+    WAITING / OPEN / SUBMITTED ──(system: the re-approved result no longer fails)──▶ REJECTED
+
+Documented choices
+------------------
+* Who re-scores: the review group the unit was assigned to (its leader and members), the same
+  conflict-of-interest rule as the review. The group gives one score per indicator (any member
+  may save it; optimistic locking keeps two members from overwriting each other silently); the
+  leader submits.
+* What is re-scored: only the indicators behind the unit's automatic items (`node_ids`), never a
+  veto indicator; every other leaf keeps its consolidated score.
+* The new result (`after`) is the same pure results code as approval
+  (`evaluations.approval.unit_row_with`) for this unit, with the re-review's scores in place of
+  the consolidated scores of those leaves. The consolidated scores themselves are kept: the
+  original stays traceable and `before`/`after` hold both results.
+* On approval the unit's composite, review total, type scores, level counts and grade are
+  replaced (version bumped, audited with before and after). The rank and the advanced honour
+  stay as first approved: they were decided over the whole field at approval, and a unit that
+  failed does not become an advanced unit through rectification.
+* A vetoed unit gets no re-review at all (see `auto.py`): a veto is not fixed by re-scoring.
+* If the committee reopens and re-approves the campaign's result, an approved re-review is
+  applied again on top of the new consolidated scores (`rereview_reapply`), so reopening never
+  silently undoes it; an undecided one is withdrawn when the unit no longer fails.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from mofan.accounts.access import Actor
-from mofan.rectification.models import ProblemItem
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
+from mofan.audit.services import audit_record
+from mofan.campaigns.models import EnrollmentState
+from mofan.evaluations import approval
+from mofan.evaluations.models import Assignment, ConsolidatedScore, UnitResult
+from mofan.evaluations.services import (
+    StaleWrite,
+    _check_reviewer,
+    _clean_input,
+    _score_fields,
+    _shown,
+)
+from mofan.indicators.methods import LeafScore
+from mofan.indicators.models import IndicatorNode
+from mofan.notifications.recipients import committee_people, unit_people
+from mofan.notifications.services import notify
+from mofan.rectification.models import (
+    ProblemItem,
+    ProblemSource,
+    ProblemState,
+    ReReview,
+    ReReviewScore,
+    ReReviewState,
+)
+
+R = ReReviewState
+STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
+
+# The automatic items (auto.py) that a re-review waits for: source "考评不达标", made from a review
+# finding or from the unit's result (its lowest-scoring leaves).
+AUTO_SOURCE = ProblemSource.RESULT
+FINDING_ORIGIN = "evaluations.finding"
+RESULT_ORIGIN = "evaluations.unitresult"
+AUTO_ORIGINS = (FINDING_ORIGIN, RESULT_ORIGIN)
+NOT_RESCORED = ("veto",)  # scoring methods a re-review never re-scores
+
+# (from, to): (name, who may do it)
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    (R.OPEN, R.SUBMITTED): ("submit", "group_leader"),
+    (R.SUBMITTED, R.APPROVED): ("approve", "committee_admin"),
+    (R.SUBMITTED, R.REJECTED): ("reject", "committee_admin"),
+}
+# Transitions the system makes on its own (`system=True`), never offered on a page.
+SYSTEM_TRANSITIONS: dict[tuple[str, str], str] = {
+    (R.WAITING, R.OPEN): "open",
+    (R.WAITING, R.REJECTED): "withdraw",
+    (R.OPEN, R.REJECTED): "withdraw",
+    (R.SUBMITTED, R.REJECTED): "withdraw",
+}
+UNDECIDED = (R.WAITING, R.OPEN, R.SUBMITTED)
 
 
-def rereview_on_item_closed(*, item: ProblemItem, actor: Actor) -> None:
-    """Open the unit's waiting re-review once every item behind it is closed."""
-    return None
+# --- reads ------------------------------------------------------------------------------------
+
+
+def rereviews_for(actor: Actor) -> QuerySet[ReReview]:
+    """Re-reviews the actor may see: committee staff all of their committee's; a unit's admin
+    and leader their own unit's; a reviewer those of units assigned to a group he leads or sits
+    in. Nobody else any."""
+    condition = Q(pk__in=[])
+    committees = actor.committees_with(*STAFF)
+    if committees:
+        condition |= Q(enrollment__campaign__committee_id__in=committees)
+    units = actor.units_with(*UNIT_READERS)
+    if units:
+        condition |= Q(enrollment__unit_id__in=units)
+    if actor.has(Role.REVIEWER):
+        user_id = actor.user.pk
+        condition |= Q(
+            enrollment_id__in=Assignment.objects.filter(
+                Q(group__leader_id=user_id) | Q(group__seats__reviewer_id=user_id)
+            ).values("enrollment_id")
+        )
+    return ReReview.objects.filter(condition)
+
+
+def tied_items(rereview: ReReview) -> QuerySet[ProblemItem]:
+    """The unit's automatic items of the campaign: the re-review waits until all are closed."""
+    enrollment = rereview.enrollment
+    return ProblemItem.objects.filter(
+        campaign_id=enrollment.campaign_id,
+        unit_id=enrollment.unit_id,
+        source=AUTO_SOURCE,
+        origin_type__in=AUTO_ORIGINS,
+    )
+
+
+def assignment_of(rereview: ReReview) -> Assignment | None:
+    return (
+        Assignment.objects.filter(enrollment_id=rereview.enrollment_id)
+        .select_related("group", "enrollment")
+        .first()
+    )
+
+
+def group_people(assignment: Assignment | None) -> list[User]:
+    if assignment is None:
+        return []
+    group = assignment.group
+    ids = set(group.seats.values_list("reviewer_id", flat=True)) | {group.leader_id}
+    return list(User.objects.filter(pk__in=ids, is_active=True))
+
+
+def may_score(rereview: ReReview, assignment: Assignment | None, actor: Actor) -> bool:
+    if assignment is None or rereview.state != R.OPEN:
+        return False
+    try:
+        _check_reviewer(assignment, actor)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def may_submit(rereview: ReReview, assignment: Assignment | None, actor: Actor) -> bool:
+    return (
+        may_score(rereview, assignment, actor)
+        and assignment is not None
+        and assignment.group.leader_id == actor.user.pk
+    )
+
+
+def may_decide(rereview: ReReview, actor: Actor) -> bool:
+    return rereview.state == R.SUBMITTED and rereview.enrollment.campaign.committee_id in (
+        actor.committees_with(Role.COMMITTEE_ADMIN)
+    )
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def result_snapshot(result: UnitResult) -> dict[str, Any]:
+    """What a re-review may replace, and what stays (rank, advanced), as plain JSON."""
+    return {
+        "composite": _text(result.composite),
+        "review_total": _text(result.review_total),
+        "type_scores": dict(result.type_scores),
+        "level_counts": dict(result.level_counts),
+        "grade": result.grade,
+        "rank": result.rank,
+        "advanced": result.advanced,
+        "veto": result.veto,
+    }
+
+
+def consolidated_values(enrollment_id: int, node_ids: list[int]) -> dict[str, str]:
+    """The consolidated (original) score of each node, as shown."""
+    return {
+        str(c.node_id): _shown(c)
+        for c in ConsolidatedScore.objects.filter(enrollment_id=enrollment_id, node_id__in=node_ids)
+    }
+
+
+def rereview_outcome(rereview: ReReview) -> dict[str, Any]:
+    """The unit's result with the re-review's scores in place of the consolidated scores of its
+    nodes: the same pure results code as approval, for this unit alone."""
+    scores = list(ReReviewScore.objects.filter(rereview=rereview))
+    replace = {
+        s.node_id: LeafScore(score=s.score, level=s.level or None)
+        for s in scores
+        if s.node_id in rereview.node_ids
+    }
+    enrollment = rereview.enrollment
+    row = approval.unit_row_with(enrollment, replace)
+    assert row.result is not None
+    return {
+        "composite": _text(row.result.score),
+        "review_total": _text(row.review_totals.total),
+        "type_scores": row.review_totals.type_scores,
+        "level_counts": row.review_totals.level_counts,
+        "grade": row.result.grade,
+        "nodes": {str(s.node_id): _shown(s) for s in scores if s.node_id in rereview.node_ids},
+    }
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _url(rereview: ReReview) -> str:
+    return reverse("rectification:rereview_detail", args=[rereview.pk])
+
+
+@transaction.atomic
+def rereview_create(*, enrollment: Any, result: UnitResult, node_ids: list[int]) -> ReReview | None:
+    """A waiting re-review of `node_ids` for a failing unit (the system; called by auto.py in
+    the approval's transaction). Nothing to re-score, nothing made."""
+    if not node_ids:
+        return None
+    node_ids = sorted(set(node_ids))
+    rereview = ReReview.objects.create(
+        enrollment=enrollment,
+        node_ids=node_ids,
+        before={
+            **result_snapshot(result),
+            "nodes": consolidated_values(enrollment.pk, node_ids),
+        },
+    )
+    audit_record(
+        action="rereview.create",
+        actor_name="system",
+        target=rereview,
+        committee_id=enrollment.campaign.committee_id,
+        after={"state": rereview.state, "nodes": node_ids, "grade": result.grade},
+    )
+    return rereview
+
+
+def _write_result(
+    *, rereview: ReReview, after: dict[str, Any], action: str, actor: User | None
+) -> UnitResult:
+    """Replace the unit's result by `after` (composite, review total, type scores, level counts,
+    grade); rank, advanced and veto stay. Version-checked and audited."""
+    result = UnitResult.objects.get(enrollment_id=rereview.enrollment_id)
+    before = result_snapshot(result)
+    values = {
+        "composite": Decimal(after["composite"]) if after.get("composite") is not None else None,
+        "review_total": Decimal(after["review_total"])
+        if after.get("review_total") is not None
+        else None,
+        "type_scores": after.get("type_scores", {}),
+        "level_counts": after.get("level_counts", {}),
+        "grade": after.get("grade", ""),
+    }
+    updated = UnitResult.objects.filter(pk=result.pk, version=result.version).update(
+        version=F("version") + 1, **values
+    )
+    if updated != 1:
+        raise ValidationError(_("该单位的考评结果已被他人更改，请刷新后重试。"))
+    result.refresh_from_db()
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_name="" if actor else "system",
+        target=result,
+        committee_id=rereview.enrollment.campaign.committee_id,
+        before=before,
+        after=result_snapshot(result),
+        extra={"rereview": rereview.pk},
+    )
+    return result
+
+
+def _check_transition(
+    rereview: ReReview, to: str, actor: Actor | None, system: bool
+) -> tuple[str, str]:
+    key = (rereview.state, to)
+    if system:
+        if key not in SYSTEM_TRANSITIONS:
+            raise ValidationError(_("复核状态不能这样变更。"))
+        return SYSTEM_TRANSITIONS[key], "system"
+    if key not in TRANSITIONS:
+        raise ValidationError(
+            _("复核不能从“%(a)s”变为“%(b)s”。") % {"a": R(rereview.state).label, "b": R(to).label}
+        )
+    name, who = TRANSITIONS[key]
+    if actor is None:
+        raise PermissionDenied(_("您无权进行此操作。"))
+    if who == "committee_admin":
+        allowed = rereview.enrollment.campaign.committee_id in actor.committees_with(
+            Role.COMMITTEE_ADMIN
+        )
+    else:
+        allowed = may_submit(rereview, assignment_of(rereview), actor)
+    if not allowed:
+        raise PermissionDenied(_("您无权进行此操作。"))
+    return name, who
+
+
+@transaction.atomic
+def rereview_transition(
+    *,
+    rereview: ReReview,
+    to: str,
+    actor: Actor | None,
+    reason: str = "",
+    expected_version: int | None = None,
+    system: bool = False,
+) -> ReReview:
+    """The one state-transition function of a re-review: checks the transition, who may make it
+    and its preconditions, saves (optimistic `version`), audits and notifies.
+
+    `system=True` is for the transitions the system makes itself (opening once every item is
+    closed, withdrawing when a re-approved result no longer fails); `actor` is then whoever
+    caused it (it may be None)."""
+    rereview = ReReview.objects.select_related(
+        "enrollment__campaign__indicator_version__system", "enrollment__unit"
+    ).get(pk=rereview.pk)
+    if expected_version is not None and expected_version != rereview.version:
+        raise ValidationError(_("复核已被他人更改，请刷新后重试。"))
+    name, _who = _check_transition(rereview, to, actor, system)
+    enrollment = rereview.enrollment
+    changes: dict[str, Any] = {}
+    if name == "open":
+        if tied_items(rereview).exclude(state=ProblemState.CLOSED).exists():
+            raise ValidationError(_("该单位的问题清单尚未全部销号，不能开始复核。"))
+    elif name == "submit":
+        done = set(
+            ReReviewScore.objects.filter(rereview=rereview).values_list("node_id", flat=True)
+        )
+        missing = [pk for pk in rereview.node_ids if pk not in done]
+        if missing:
+            codes = IndicatorNode.objects.filter(pk__in=missing).order_by("order")
+            raise ValidationError(
+                _("还有 %(n)d 项指标未复核评分：%(c)s。")
+                % {"n": len(missing), "c": "、".join(n.code for n in codes)}
+            )
+        changes["after"] = rereview_outcome(rereview)
+    elif name == "approve":
+        result = UnitResult.objects.filter(enrollment=enrollment).first()
+        if enrollment.state != EnrollmentState.APPROVED or result is None or not result.frozen:
+            raise ValidationError(_("该单位的考评结果已重新打开，请先完成审定再批准复核。"))
+        changes["before"] = {**rereview.before, **result_snapshot(result)}
+    elif name in ("reject", "withdraw") and not reason.strip():
+        raise ValidationError(_("请写明不予批准的理由。"))
+    if name in ("approve", "reject", "withdraw"):
+        changes.update(
+            reason=reason.strip(),
+            decided_by=actor.user if actor is not None else None,
+            decided_at=timezone.now(),
+        )
+    before_state = rereview.state
+    updated = ReReview.objects.filter(pk=rereview.pk, version=rereview.version).update(
+        state=to, version=F("version") + 1, **changes
+    )
+    if updated != 1:
+        raise ValidationError(_("复核已被他人更改，请刷新后重试。"))
+    rereview.state = to
+    rereview.version += 1
+    for field, value in changes.items():
+        setattr(rereview, field, value)
+    user = actor.user if actor is not None else None
+    if name == "approve":
+        _write_result(rereview=rereview, after=rereview.after, action="result.rereview", actor=user)
+    audit_record(
+        action=f"rereview.{name}",
+        actor=user,
+        actor_name="" if user else "system",
+        target=rereview,
+        committee_id=enrollment.campaign.committee_id,
+        before={
+            "state": before_state,
+            **({"result": rereview.before} if name == "approve" else {}),
+        },
+        after={
+            "state": to,
+            **({"result": rereview.after} if name in ("submit", "approve") else {}),
+        },
+        extra={"reason": rereview.reason} if rereview.reason else None,
+    )
+    _notify(rereview, name)
+    return rereview
+
+
+def _notify(rereview: ReReview, name: str) -> None:
+    enrollment = rereview.enrollment
+    unit = enrollment.unit.name
+    url = _url(rereview)
+    key = f"rereview:{rereview.pk}:{name}:{rereview.version}"
+    if name == "open":
+        notify(
+            recipients=group_people(assignment_of(rereview)),
+            kind="rereview.open",
+            title=_("请复核：%(u)s") % {"u": unit},
+            body=_("%(u)s 的问题清单已全部销号，请评审组对相关指标进行复核评分，由组长提交。")
+            % {"u": unit},
+            url=url,
+            key=key,
+        )
+    elif name == "submit":
+        notify(
+            recipients=committee_people(enrollment.campaign.committee_id),
+            kind="rereview.submitted",
+            title=_("复核结果待批准：%(u)s") % {"u": unit},
+            body=_("复核后等次：%(g)s。") % {"g": rereview.after.get("grade", "")},
+            url=url,
+            key=key,
+        )
+    else:
+        assignment = assignment_of(rereview)
+        leader = [assignment.group.leader] if assignment is not None else []
+        titles = {
+            "approve": _("复核结果已批准：%(u)s"),
+            "reject": _("复核结果未予批准：%(u)s"),
+            "withdraw": _("复核已撤销：%(u)s"),
+        }
+        notify(
+            recipients=[*unit_people(enrollment.unit_id), *leader],
+            kind="rereview.decided",
+            title=titles[name] % {"u": unit},
+            body=rereview.reason,
+            url=url,
+            key=key,
+        )
+
+
+@transaction.atomic
+def rereview_score_save(
+    *,
+    rereview: ReReview,
+    node: IndicatorNode,
+    value: dict[str, Any],
+    comment: str,
+    expected_version: int | None,
+    actor: Actor,
+) -> ReReviewScore:
+    """The review group's re-review score of one node; `expected_version` is the version the
+    form showed (None for a first save)."""
+    rereview = ReReview.objects.select_related("enrollment__campaign").get(pk=rereview.pk)
+    assignment = assignment_of(rereview)
+    if assignment is None:
+        raise PermissionDenied(_("您不在该单位的评审组中。"))
+    _check_reviewer(assignment, actor)  # seated in the group, and not the reviewer's own unit
+    if rereview.state != R.OPEN:
+        raise ValidationError(_("复核尚未开始或已提交，不能评分。"))
+    if node.pk not in rereview.node_ids:
+        raise ValidationError(_("该指标不在本次复核范围内。"))
+    fields = _score_fields(node, value)
+    fields.pop("veto", None)
+    existing = ReReviewScore.objects.filter(rereview=rereview, node=node).first()
+    if existing is not None:
+        if expected_version != existing.version:
+            raise StaleWrite(
+                _("该项已被 %(who)s 修改为 %(v)s，您的修改未保存。请刷新后再改。")
+                % {"who": existing.scored_by.full_name, "v": _shown(existing)},
+                existing,
+            )
+        before = {"input": existing.input, "score": _shown(existing), "comment": existing.comment}
+        updated = ReReviewScore.objects.filter(pk=existing.pk, version=expected_version).update(
+            input=_clean_input(value),
+            comment=comment,
+            scored_by=actor.user,
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+            **fields,
+        )
+        if updated != 1:
+            existing.refresh_from_db()
+            raise StaleWrite(
+                _("该项刚被修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
+            )
+        record = ReReviewScore.objects.get(pk=existing.pk)
+    else:
+        if expected_version not in (None, 0):
+            raise StaleWrite(_("该项尚未保存，请刷新。"), None)
+        before = None
+        record = ReReviewScore.objects.create(
+            rereview=rereview,
+            node=node,
+            input=_clean_input(value),
+            comment=comment,
+            scored_by=actor.user,
+            **fields,
+        )
+    audit_record(
+        action="rereview.score",
+        actor=actor.user,
+        target=record,
+        committee_id=rereview.enrollment.campaign.committee_id,
+        before=before,
+        after={"node": node.code, "input": record.input, "score": _shown(record)},
+    )
+    return record
+
+
+def rereview_on_item_closed(*, item: ProblemItem, actor: Actor | None) -> ReReview | None:
+    """Open the unit's waiting re-review once every item behind it is closed.
+
+    Called by the problem-item transition function inside its transaction, after it has saved
+    the item as closed (销号). Items that are not automatic items of a campaign are ignored."""
+    if (
+        item.campaign_id is None
+        or item.source != AUTO_SOURCE
+        or item.origin_type not in AUTO_ORIGINS
+    ):
+        return None
+    rereview = (
+        ReReview.objects.filter(
+            enrollment__campaign_id=item.campaign_id,
+            enrollment__unit_id=item.unit_id,
+            state=R.WAITING,
+        )
+        .select_related("enrollment")
+        .order_by("-pk")
+        .first()
+    )
+    if rereview is None or tied_items(rereview).exclude(state=ProblemState.CLOSED).exists():
+        return None
+    return rereview_transition(rereview=rereview, to=R.OPEN, actor=actor, system=True)
+
+
+@transaction.atomic
+def rereview_reapply(*, rereview: ReReview) -> UnitResult:
+    """After the committee reopened and re-approved a result whose re-review had been approved:
+    apply the re-review again on top of the new consolidated scores (the system, audited)."""
+    rereview = ReReview.objects.select_related("enrollment__campaign").get(pk=rereview.pk)
+    after = rereview_outcome(rereview)
+    ReReview.objects.filter(pk=rereview.pk).update(after=after, version=F("version") + 1)
+    rereview.refresh_from_db()
+    return _write_result(
+        rereview=rereview, after=after, action="result.rereview_reapply", actor=None
+    )
+
+
+@transaction.atomic
+def rereview_refresh(*, rereview: ReReview, result: UnitResult, node_ids: list[int]) -> ReReview:
+    """After a re-approval of a still failing unit: the undecided re-review's `before` is the new
+    result; a waiting one also covers any new items' nodes; a submitted one's `after` is computed
+    again on the new consolidated scores (so the committee approves what would be applied)."""
+    rereview = ReReview.objects.select_related("enrollment__campaign").get(pk=rereview.pk)
+    if rereview.state == R.WAITING:
+        rereview.node_ids = sorted(set(rereview.node_ids) | set(node_ids))
+    rereview.before = {
+        **result_snapshot(result),
+        "nodes": consolidated_values(rereview.enrollment_id, rereview.node_ids),
+    }
+    if rereview.state == R.SUBMITTED:
+        rereview.after = rereview_outcome(rereview)
+    ReReview.objects.filter(pk=rereview.pk).update(
+        node_ids=rereview.node_ids,
+        before=rereview.before,
+        after=rereview.after,
+        version=F("version") + 1,
+    )
+    audit_record(
+        action="rereview.refresh",
+        actor_name="system",
+        target=rereview,
+        committee_id=rereview.enrollment.campaign.committee_id,
+        after={"nodes": rereview.node_ids, "grade": result.grade},
+    )
+    rereview.refresh_from_db()
+    return rereview

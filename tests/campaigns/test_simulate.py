@@ -9,9 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from mofan.audit.services import audit_verify
-from mofan.evaluations.models import ConsolidatedScore, Draw, ReviewScore, UnitResult
+from mofan.evaluations.models import ConsolidatedScore, Draw, Finding, ReviewScore, UnitResult
 from mofan.evaluations.review_groups import draw_verify
 from mofan.indicators.builtin import SLUGS
+from mofan.rectification.auto import leaf_ratio
+from mofan.rectification.models import ProblemItem, ReReview
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +58,38 @@ def test_every_template_runs_end_to_end(template):
     assert ConsolidatedScore.objects.filter(enrollment__campaign_id=summary["campaign_id"]).exists()
     draw = Draw.objects.get(campaign_id=summary["campaign_id"], purpose="assignment")
     assert draw_verify(draw)
+    assert_problem_lists(summary)
     assert audit_verify().ok
+
+
+def assert_problem_lists(summary: dict) -> None:
+    """`problems` is the number of items the run put on problem lists: for every unit graded
+    不达标, its findings listed as problems and its (at most five) lowest leaves below full
+    marks; a waiting re-review for each failing unit without a veto."""
+    campaign_id = summary["campaign_id"]
+    assert summary["problems"] == ProblemItem.objects.filter(campaign_id=campaign_id).count()
+    expected = 0
+    failing = UnitResult.objects.filter(enrollment__campaign_id=campaign_id, grade="不达标")
+    for result in failing.select_related("enrollment"):
+        findings = Finding.objects.filter(
+            assignment__enrollment=result.enrollment, is_problem=True
+        ).count()
+        below = sum(
+            1
+            for c in ConsolidatedScore.objects.filter(enrollment=result.enrollment).select_related(
+                "node"
+            )
+            if (ratio := leaf_ratio(c.node.method, c.node.points, c.score, c.level)) is not None
+            and ratio < 1
+        )
+        expected += findings + min(5, below)
+    assert summary["problems"] == expected
+    assert (summary["problems"] > 0) == ("不达标" in summary["grades"])
+    assert summary["rereviews"] == failing.filter(veto=False).count()
+    assert (
+        summary["rereviews"]
+        == ReReview.objects.filter(enrollment__campaign_id=campaign_id, state="waiting").count()
+    )
 
 
 def test_same_seed_same_summary_apart_from_the_campaign_id():
@@ -65,4 +98,4 @@ def test_same_seed_same_summary_apart_from_the_campaign_id():
     assert first.pop("campaign_id") != second.pop("campaign_id")
     assert first == second
     assert first["top"][0]["rank"] == 1
-    assert set(first) >= {"units", "states", "grades", "top", "advanced"}
+    assert set(first) >= {"units", "states", "grades", "top", "advanced", "problems"}
