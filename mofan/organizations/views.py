@@ -18,6 +18,7 @@ from mofan.core.permissions import role_required
 from mofan.organizations import selectors, services
 from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
 from mofan.organizations.models import Committee, Unit, UnitCategory
+from mofan.supervision.selectors_ledger import active_yellow_card, active_yellow_cards_of_unit
 
 
 def _form_errors_to(form: object, exc: ValidationError) -> None:
@@ -87,6 +88,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(pk=pk)
             .exists(),
             "can_see_roster": selectors.units_whose_roster_visible_to(actor).filter(pk=pk).exists(),
+            "yellow_cards": active_yellow_cards_of_unit(actor, unit),
         },
     )
 
@@ -124,6 +126,7 @@ def party_org_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": selectors.party_orgs_editable_by(actor).filter(pk=pk).exists(),
             "committee_members": org.committee_members.all(),
             "children": org.children.all(),
+            "yellow_card": active_yellow_card(actor, org),
         },
     )
 
