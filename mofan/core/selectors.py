@@ -42,21 +42,16 @@ def unit_overview(actor: Actor) -> list[dict[str, Any]]:
             member_count=Count("members", distinct=True),
         )
     )
-    # The open problem-list items of every unit the actor administers or leads: one query.
-    open_items = problems.open_items_of_units(actor)
-    readers = actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
+    # The open problem-list items of every unit the actor administers or leads: two queries.
+    open_items = problems.open_items_of_units(actor, today=today)
     for unit in units:
         due = org.elections_due(actor, today=today).filter(unit=unit)
-        items = open_items.get(unit.pk, [])
-        for item in items:
-            item.is_overdue = item.deadline < today
         result.append(
             {
                 "unit": unit,
                 "elections_due": list(due),
                 "roles": actor.unit_roles[unit.pk],
-                "problems": items if unit.pk in readers else None,
-                "problems_overdue": sum(1 for item in items if item.is_overdue),
+                "problems": open_items.get(unit.pk),  # None: not the unit's admin or leader
             }
         )
     return result

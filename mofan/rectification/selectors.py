@@ -149,21 +149,29 @@ def findings_to_list(actor: Actor) -> QuerySet[Finding]:
     )
 
 
-def open_items_of_units(actor: Actor, *, limit: int = 200) -> dict[int, list[ProblemItem]]:
-    """For the home page: the open items of each of the actor's own units (admin, leader), by
-    deadline, in one query."""
+def open_items_of_units(actor: Actor, *, today: date, shown: int = 10) -> dict[int, Any]:
+    """For the home page: for each of the actor's own units (admin, leader), how many items are
+    open and overdue, and the first open ones by deadline (overdue ones marked `is_overdue`).
+    Two queries whatever the number of units and items."""
     units = actor.units_with(*UNIT_READERS)
-    result: dict[int, list[ProblemItem]] = {unit_id: [] for unit_id in units}
+    result: dict[int, Any] = {pk: {"first": [], "open": 0, "overdue": 0} for pk in units}
     if not units:
         return result
-    items = (
-        problem_items_for(actor)
-        .filter(unit_id__in=units, state__in=OPEN_STATES)
-        .only("id", "unit_id", "description", "deadline", "state")
-        .order_by("deadline", "pk")[:limit]
+    open_items = problem_items_for(actor).filter(unit_id__in=units, state__in=OPEN_STATES)
+    counts = (
+        open_items.order_by()
+        .values("unit_id")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=today)))
     )
-    for item in items:
-        result[item.unit_id].append(item)
+    for row in counts:
+        result[row["unit_id"]].update(open=row["open"], overdue=row["overdue"])
+    first = open_items.only("id", "unit_id", "description", "deadline", "state").order_by(
+        "deadline", "pk"
+    )[: shown * len(units)]
+    for item in first:
+        item.is_overdue = item.deadline < today  # type: ignore[attr-defined]
+        if len(result[item.unit_id]["first"]) < shown:
+            result[item.unit_id]["first"].append(item)
     return result
 
 

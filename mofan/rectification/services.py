@@ -272,7 +272,10 @@ def problem_item_transition(
     """Move an item one step through its life (see TRANSITIONS): check the state and who may do
     it, save under the optimistic version check, record the event, audit and notify.
 
-    `expected_version` is the version the actor's page showed (None: whatever is stored)."""
+    `expected_version` is the version the actor's page showed (None: whatever is stored).
+    `report_done` makes `evidence_ids` (files of the unit's own store) the item's evidence,
+    replacing what an earlier report named; `verify` closes the item and calls
+    `rereview_on_item_closed` in the same transaction."""
     if action not in TRANSITIONS:
         raise ValidationError(_("未知的操作。"))
     source, target, who = TRANSITIONS[action]

@@ -343,3 +343,12 @@ def test_the_home_pages_show_the_lists(people):
     assert reverse(BOARD) in response.content.decode()
     other = people.client("other_admin").get(home)
     assert other.context["committee"]["problems"]["open"] == 0
+
+
+def test_the_unit_home_shows_the_first_ten_and_counts_all(people):
+    for n in range(12):
+        make_item(people, description=f"甲问题{n:02d}", deadline=PAST if n < 3 else DEADLINE)
+    body = people.client("owner").get(reverse("core:home")).content.decode()
+    assert "未销号 12 项" in body and "3 项逾期" in body
+    shown = re.findall(r"甲问题(\d\d)", body)
+    assert shown == [f"{n:02d}" for n in range(10)]
