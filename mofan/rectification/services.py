@@ -156,7 +156,6 @@ ACTION_LABELS: dict[str, Any] = {
     "report_done": gettext_lazy("报告整改完成"),
     "verify": gettext_lazy("验收销号"),
     "reopen": gettext_lazy("退回重新整改"),
-    "update": gettext_lazy("调整"),
 }
 
 
@@ -279,9 +278,9 @@ def problem_item_transition(
     if action not in TRANSITIONS:
         raise ValidationError(_("未知的操作。"))
     source, target, who = TRANSITIONS[action]
-    item = _locked(item, expected_version)
-    if not may_act(actor, who, item):
+    if not may_act(actor, who, item):  # unit and committee never change: checked first
         raise PermissionDenied(_("您无权进行此操作。"))
+    item = _locked(item, expected_version)
     if item.state != source:
         raise ValidationError(
             _("该问题当前为“%(state)s”，不能%(action)s。")
@@ -348,9 +347,9 @@ def problem_item_update(
 ) -> ProblemItem:
     """The committee admin adjusts an item that is not closed yet: its deadline (an extension is
     normal), severity or responsible person. Audited; the unit is told of a new deadline."""
-    item = _locked(item, expected_version)
     if not may_act(actor, COMMITTEE, item):
         raise PermissionDenied(_("只有工委管理员可以调整问题清单项。"))
+    item = _locked(item, expected_version)
     if item.state == S.CLOSED:
         raise ValidationError(_("该问题已销号，不能再调整。"))
     if severity is not None and severity not in Severity.values:

@@ -31,6 +31,7 @@ from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations import evidence as store
 from mofan.evaluations.models import Evidence, Finding
+from mofan.evaluations.selectors import evidence_for
 from mofan.organizations.models import Unit
 from mofan.organizations.selectors import units_for
 from mofan.rectification import selectors, services
@@ -281,15 +282,18 @@ def from_finding(request: HttpRequest, pk: int) -> HttpResponse:
 # --- one item --------------------------------------------------------------------------------
 
 
-def _unit_files(item: ProblemItem) -> QuerySet[Evidence]:
-    return Evidence.objects.filter(unit_id=item.unit_id).order_by("-uploaded_at", "-pk")
+def _unit_files(actor: Actor, item: ProblemItem) -> QuerySet[Evidence]:
+    """The item's unit's store, as far as the actor may open it."""
+    return evidence_for(actor).filter(unit_id=item.unit_id).order_by("-uploaded_at", "-pk")
 
 
-def _action_form(actor: Actor, item: ProblemItem, action: str, data: Any = None) -> Any:
+def _action_form(
+    actor: Actor, item: ProblemItem, action: str, posted: tuple[Any, Any] | None = None
+) -> Any:
+    """The form of one step, blank (from the item) or bound to what was posted."""
     initial = {"version": item.version}
     auto_id = f"{action}-%s"
-    files = data[1] if data else None
-    data = data[0] if data else None
+    data, files = posted or (None, None)
     if action == "submit_measures":
         return MeasuresForm(data, initial={**initial, "measures": item.measures}, auto_id=auto_id)
     if action == "report_done":
@@ -301,7 +305,7 @@ def _action_form(actor: Actor, item: ProblemItem, action: str, data: Any = None)
                 "report": item.done_report,
                 "evidence": [e.pk for e in item.evidence.all()],
             },
-            files_of_unit=_unit_files(item),
+            files_of_unit=_unit_files(actor, item),
             may_upload=item.unit_id in actor.units_with(Role.UNIT_ADMIN),
             auto_id=auto_id,
         )
@@ -321,7 +325,6 @@ def _detail(
     item: ProblemItem,
     *,
     bound: dict[str, Any] | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     bound = bound or {}
     today = timezone.localdate()
@@ -364,7 +367,6 @@ def _detail(
             if is_staff
             else f"{reverse('rectification:unit_items')}?unit={item.unit_id}",
         },
-        status=status,
     )
 
 
@@ -419,6 +421,11 @@ def item_act(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=data.get("reason", ""),
             )
         except ValidationError as exc:
+            item = _item(actor, pk)
+            if action not in services.actions_for(actor, item):
+                # The item moved on meanwhile: the form is gone from the page, so say it here.
+                messages.error(request, _errors(exc))
+                return redirect("rectification:item_detail", pk=item.pk)
             form.add_error(None, _errors(exc))
         else:
             messages.success(

@@ -218,6 +218,12 @@ def test_a_page_left_open_too_long_is_refused(people):
     assert response.status_code == 200
     assert "请刷新后重试" in response.content.decode()
     assert ProblemItem.objects.get(pk=item.pk).measures != "旧页面的措施"
+    # the item moved on to a state where the form is gone: the refusal is a message
+    walk(people, item, "submit_measures", "accept_measures")
+    stale = {"action": "submit_measures", "version": shown, "measures": "旧页面的措施"}
+    response = people.client("owner").post(act, stale, follow=True)
+    assert "请刷新后重试" in response.content.decode()
+    assert ProblemItem.objects.get(pk=item.pk).state == S.IN_PROGRESS
 
 
 def test_the_committee_adjusts_a_deadline_on_the_page(people):
