@@ -15,6 +15,7 @@ from mofan.accounts.selectors import accounts_for
 from mofan.audit.models import AuditEntry, AuditResult
 from mofan.audit.selectors import entries_for
 from mofan.organizations import selectors as org
+from mofan.rectification import selectors as problems
 
 
 def committee_overview(actor: Actor) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def committee_overview(actor: Actor) -> dict[str, Any]:
         "elections_due": org.elections_due(actor).count(),
         "accounts": accounts_for(actor).count() if actor.has(Role.COMMITTEE_ADMIN) else None,
         "units_without_admin": units.exclude(role_assignments__role=Role.UNIT_ADMIN).count(),
+        "problems": problems.committee_item_counts(actor, today=timezone.localdate()),
     }
 
 
@@ -40,10 +42,17 @@ def unit_overview(actor: Actor) -> list[dict[str, Any]]:
             member_count=Count("members", distinct=True),
         )
     )
+    # The open problem-list items of every unit the actor administers or leads: two queries.
+    open_items = problems.open_items_of_units(actor, today=today)
     for unit in units:
         due = org.elections_due(actor, today=today).filter(unit=unit)
         result.append(
-            {"unit": unit, "elections_due": list(due), "roles": actor.unit_roles[unit.pk]}
+            {
+                "unit": unit,
+                "elections_due": list(due),
+                "roles": actor.unit_roles[unit.pk],
+                "problems": open_items.get(unit.pk),  # None: not the unit's admin or leader
+            }
         )
     return result
 
