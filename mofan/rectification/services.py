@@ -39,9 +39,16 @@ from mofan.rectification.selectors import FINDING_ORIGIN
 UNIT_SOURCES = frozenset({ProblemSource.SELF_CHECK, ProblemSource.PEER})
 
 
-def _may_create(actor: Actor | None, unit: Unit, source: str) -> bool:
+# Sources whose caller checks the right to list the item itself and says so with
+# `authorised_by`: a spot check's drawn inspector lists what the visit found.
+DELEGATED_SOURCES = frozenset({ProblemSource.SPOT_CHECK})
+
+
+def _may_create(actor: Actor | None, unit: Unit, source: str, authorised_by: str = "") -> bool:
     if actor is None:  # the system itself (automatic lists from results)
         return source == ProblemSource.RESULT
+    if authorised_by and source in DELEGATED_SOURCES:
+        return True
     if unit.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
         return True
     return source in UNIT_SOURCES and unit.pk in actor.units_with(Role.UNIT_ADMIN)
@@ -62,16 +69,22 @@ def problem_item_create(
     node: IndicatorNode | None = None,
     party_org: PartyOrganization | None = None,
     origin: tuple[str, int] | None = None,
+    one_per_origin: bool = True,
+    authorised_by: str = "",
 ) -> ProblemItem:
     """Put one item on a unit's problem list (audited; the unit's admin and leader are told).
 
     `origin` names what the item was made from, e.g. ("evaluations.finding", 12); an origin
-    (with its indicator) makes at most one item. `actor=None` is the system (source `result`)."""
+    (with its indicator) makes at most one item unless `one_per_origin=False` (a yellow card
+    lists several problems of one organisation). `actor=None` is the system (source `result`).
+    `authorised_by` names the check a calling service has already made for a delegated source
+    (e.g. "spotcheck.inspector": the actor is drawn for this unit in that draw); it is recorded
+    in the audit entry."""
     if source not in ProblemSource.values:
         raise ValidationError(_("问题来源无效。"))
     if severity not in Severity.values:
         raise ValidationError(_("严重程度无效。"))
-    if not _may_create(actor, unit, source):
+    if not _may_create(actor, unit, source, authorised_by):
         raise PermissionDenied(_("您无权为该单位列入此类问题。"))
     if not description.strip():
         raise ValidationError(_("请填写问题描述。"))
@@ -82,10 +95,14 @@ def problem_item_create(
     if party_org is not None and party_org.unit_id != unit.pk:
         raise ValidationError(_("所选党组织不属于该单位。"))
     origin_type, origin_id = origin if origin else ("", None)
-    if origin_type and (
-        ProblemItem.objects.filter(origin_type=origin_type, origin_id=origin_id, node=node)
-        .select_for_update()
-        .exists()
+    if (
+        origin_type
+        and one_per_origin
+        and (
+            ProblemItem.objects.filter(origin_type=origin_type, origin_id=origin_id, node=node)
+            .select_for_update()
+            .exists()
+        )
     ):
         raise ValidationError(_("该问题已列入问题清单。"))
     user = actor.user if actor else None
@@ -120,6 +137,7 @@ def problem_item_create(
             "severity": severity,
             "deadline": deadline.isoformat(),
         },
+        extra={"authorised_by": authorised_by} if authorised_by else None,
     )
     notify(
         recipients=unit_people(unit.pk),

@@ -672,14 +672,11 @@ def yellow_card_issue(
             deadline=deadline,
             actor=actor,
             party_org=party_org,
+            origin=(YELLOW_CARD_ORIGIN, card.pk),
+            one_per_origin=False,
         )
         for line in lines
     ]
-    # problem_item_create admits one item per origin; a card has several, so the origin is set
-    # here, after each item was created (and audited) on its own.
-    ProblemItem.objects.filter(pk__in=[i.pk for i in items]).update(
-        origin_type=YELLOW_CARD_ORIGIN, origin_id=card.pk
-    )
     audit_record(
         action="yellow_card.issue",
         actor=actor.user,

@@ -429,18 +429,6 @@ def _items_by_node(problems: Sequence[Problem]) -> list[tuple[IndicatorNode | No
     return out
 
 
-def _as_committee_delegate(actor: Actor, committee_id: int) -> Actor:
-    """The inspector acting for the committee that drew them: the draw delegates the committee's
-    right to list spot-check problems for the drawn units (checked by `may_record_visit` just
-    before), and only for this call. The audit trail still names the inspector."""
-    return Actor(
-        user=actor.user,
-        roles=actor.roles | {Role.COMMITTEE_ADMIN},
-        committee_roles={committee_id: frozenset({Role.COMMITTEE_ADMIN})},
-        unit_roles={},
-    )
-
-
 @transaction.atomic
 def spot_check_visit_record(
     *,
@@ -498,11 +486,9 @@ def spot_check_visit_record(
             "problems": len(parsed),
         },
     )
-    creator = (
-        actor
-        if draw.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
-        else _as_committee_delegate(actor, draw.committee_id)
-    )
+    # The inspector's right to list what the visit found was checked above (drawn for this
+    # unit in this draw); problem_item_create records that delegation in its audit entry.
+    delegated = draw.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN)
     deadline = visited_on + datetime.timedelta(days=campaign.rectify_days)
     items = [
         problem_item_create(
@@ -510,10 +496,11 @@ def spot_check_visit_record(
             source=ProblemSource.SPOT_CHECK,
             description=text,
             deadline=deadline,
-            actor=creator,
+            actor=actor,
             campaign=campaign,
             node=node,
             origin=(ORIGIN, visit.pk),
+            authorised_by="spotcheck.inspector" if delegated else "",
         )
         for node, text in _items_by_node(parsed)
     ]

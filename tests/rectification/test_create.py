@@ -78,3 +78,51 @@ def test_an_origin_makes_one_item_only(committee, unit_a):
     with pytest.raises(ValidationError):
         problem_item_create(**kwargs)
     assert ProblemItem.objects.count() == 1
+
+
+def test_a_yellow_card_lists_several_items_under_one_origin(committee, unit_a):
+    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    for text in ("组织生活不经常", "党员教育管理松散"):
+        problem_item_create(
+            unit=unit_a,
+            source=ProblemSource.YELLOW_CARD,
+            description=text,
+            deadline=date(2026, 12, 31),
+            actor=admin,
+            origin=("supervision.yellowcard", 3),
+            one_per_origin=False,
+        )
+    assert ProblemItem.objects.filter(origin_type="supervision.yellowcard", origin_id=3).count() == 2
+
+
+def test_a_delegation_opens_only_the_delegated_source(committee, unit_a):
+    """A drawn inspector (checked by the spot-check service) may list spot-check problems; the
+    same claim does not open any other source to someone without the committee role."""
+    inspector = actor_for(make_user(Role.REVIEWER, committee=committee))
+    item = problem_item_create(
+        unit=unit_a,
+        source=ProblemSource.SPOT_CHECK,
+        description="暗访发现值班制度落实不到位",
+        deadline=date(2026, 12, 31),
+        actor=inspector,
+        authorised_by="spotcheck.inspector",
+    )
+    entry = AuditEntry.objects.get(action="problem.create", object_id=str(item.pk))
+    assert "spotcheck.inspector" in str(entry.data)
+    with pytest.raises(PermissionDenied):
+        problem_item_create(
+            unit=unit_a,
+            source=ProblemSource.COMMITTEE_CHECK,
+            description="x",
+            deadline=date(2026, 12, 31),
+            actor=inspector,
+            authorised_by="spotcheck.inspector",
+        )
+    with pytest.raises(PermissionDenied):
+        problem_item_create(
+            unit=unit_a,
+            source=ProblemSource.SPOT_CHECK,
+            description="x",
+            deadline=date(2026, 12, 31),
+            actor=inspector,
+        )
