@@ -28,6 +28,10 @@ def items_for(actor: Actor) -> list[NavItem]:
         items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
         items.append(NavItem(str(_("指标体系")), reverse("indicators:system_list")))
         items.append(NavItem(str(_("创建活动")), reverse("campaigns:list")))
+        items.append(NavItem(str(_("问题整改")), reverse("rectification:item_board")))
+        items.append(NavItem(str(_("督办台账")), reverse("supervision:ledger_board")))
+        items.append(NavItem(str(_("随机抽查")), reverse("supervision:spotcheck_list")))
+        items.append(NavItem(str(_("通报")), reverse("supervision:bulletin_list")))
     elif actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER):
         unit_id = actor.home_unit_id
         items.append(
@@ -40,8 +44,13 @@ def items_for(actor: Actor) -> list[NavItem]:
             items.append(NavItem(str(_("换届提醒")), reverse("organizations:elections")))
     if actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER) and not actor.is_committee_staff:
         items.append(NavItem(str(_("创建活动")), reverse("campaigns:list")))
+        items.append(NavItem(str(_("问题清单")), reverse("rectification:unit_items")))
+        items.append(NavItem(str(_("督办事项")), reverse("supervision:ledger_unit")))
+    if actor.unit_roles and not actor.is_committee_staff:
+        items.append(NavItem(str(_("通报")), reverse("supervision:bulletin_list")))
     if actor.has(Role.REVIEWER):
         items.append(NavItem(str(_("评审任务")), reverse("reviews:mine")))
+        items.append(NavItem(str(_("我的抽查")), reverse("supervision:spotcheck_mine")))
     if actor.has(Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN):
         items.append(NavItem(str(_("账号管理")), reverse("accounts_manage:list")))
     return items

@@ -16,6 +16,7 @@ from mofan.audit.models import AuditEntry, AuditResult
 from mofan.audit.selectors import entries_for
 from mofan.organizations import selectors as org
 from mofan.rectification import selectors as problems
+from mofan.supervision import selectors_ledger as supervision
 
 
 def committee_overview(actor: Actor) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def committee_overview(actor: Actor) -> dict[str, Any]:
         "accounts": accounts_for(actor).count() if actor.has(Role.COMMITTEE_ADMIN) else None,
         "units_without_admin": units.exclude(role_assignments__role=Role.UNIT_ADMIN).count(),
         "problems": problems.committee_item_counts(actor, today=timezone.localdate()),
+        "supervision": supervision.committee_supervision_counts(actor, today=timezone.localdate()),
     }
 
 

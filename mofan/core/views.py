@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from mofan.accounts.roles import Role
 from mofan.core import selectors
+from mofan.supervision.selectors_ledger import home_warnings
 
 
 @login_required
@@ -30,6 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["security"] = selectors.security_overview(actor)
     if actor.unit_roles:
         context["units"] = selectors.unit_overview(actor)
+        context["warnings"] = home_warnings(actor)
     return render(request, "core/home.html", context)
 
 

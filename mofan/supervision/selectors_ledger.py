@@ -297,3 +297,20 @@ def home_warnings(actor: Actor, *, today: datetime.date | None = None) -> list[H
             )
         )
     return warnings
+
+
+def committee_supervision_counts(actor: Actor, *, today: datetime.date) -> dict[str, int]:
+    """The committee home page's supervision figures: open ledger items, overdue ones, those
+    waiting for a 约谈, and active yellow cards. Two queries whatever the number of units."""
+    committees = actor.committees_with(*STAFF)
+    counts = LedgerItem.objects.filter(
+        committee_id__in=committees, state=LedgerState.OPEN
+    ).aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(deadline__lt=today)),
+        interview=Count("pk", filter=Q(escalation__gte=Escalation.INTERVIEW)),
+    )
+    counts["yellow_cards"] = YellowCard.objects.filter(
+        committee_id__in=committees, lifted_on__isnull=True
+    ).count()
+    return {key: value or 0 for key, value in counts.items()}

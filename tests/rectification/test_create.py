@@ -92,7 +92,9 @@ def test_a_yellow_card_lists_several_items_under_one_origin(committee, unit_a):
             origin=("supervision.yellowcard", 3),
             one_per_origin=False,
         )
-    assert ProblemItem.objects.filter(origin_type="supervision.yellowcard", origin_id=3).count() == 2
+    assert (
+        ProblemItem.objects.filter(origin_type="supervision.yellowcard", origin_id=3).count() == 2
+    )
 
 
 def test_a_delegation_opens_only_the_delegated_source(committee, unit_a):
