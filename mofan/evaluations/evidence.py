@@ -39,6 +39,7 @@ from mofan.core.uploads import UploadRejected
 from mofan.evaluations.models import Evidence, EvidenceKind, EvidenceLink
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
+from mofan.supervision.models import ProgressReport
 
 DEFAULT_MAX_MB = 20
 STORAGE_DIR = "evidence"
@@ -483,6 +484,10 @@ def evidence_delete(*, evidence: Evidence, actor: Actor) -> None:
             raise ValidationError(_("该材料仍关联着考评指标，请先取消全部关联再删除。"))
         if Enrollment.objects.filter(plan=current).exists():
             raise ValidationError(_("该材料是本单位的实施方案，不能删除。"))
+        if current.problem_items.exists():
+            raise ValidationError(_("该材料是问题整改的佐证，不能删除。"))
+        if ProgressReport.evidence.through.objects.filter(evidence_id=current.pk).exists():
+            raise ValidationError(_("该材料是督办事项进展报告的佐证，不能删除。"))
         before = _evidence_data(current)
         evidence_id = current.pk
         stored_name = current.stored_name

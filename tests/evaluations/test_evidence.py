@@ -500,3 +500,39 @@ def test_plan_file_cannot_be_deleted(world):
     world.enrollment_a.save()
     with pytest.raises(ValidationError, match="实施方案"):
         ev.evidence_delete(evidence=evidence, actor=world.actor(world.admin_a))
+
+
+def test_evidence_of_a_problem_item_or_a_progress_report_cannot_be_deleted(world):
+    """A file that proves a rectification or a ledger report stays while those records do."""
+    from datetime import date
+
+    from mofan.rectification.models import ProblemItem
+    from mofan.supervision.models import LedgerItem, ProgressReport
+
+    actor = world.actor(world.admin_a)
+    unit = world.enrollment_a.unit
+    evidence = _upload(world, world.admin_a)
+    item = ProblemItem.objects.create(
+        committee_id=unit.committee_id,
+        unit=unit,
+        source="self_check",
+        description="自查问题",
+        deadline=date(2026, 12, 31),
+    )
+    item.evidence.add(evidence)
+    with pytest.raises(ValidationError, match="问题整改"):
+        ev.evidence_delete(evidence=evidence, actor=actor)
+    item.evidence.clear()
+    ledger_item = LedgerItem.objects.create(
+        committee_id=unit.committee_id,
+        unit=unit,
+        task="督办任务",
+        leader_in_charge="王副局长",
+        deadline=date(2026, 12, 31),
+        created_by=world.admin_a,
+    )
+    report = ProgressReport.objects.create(item=ledger_item, text="进展", reported_by=world.admin_a)
+    report.evidence.add(evidence)
+    with pytest.raises(ValidationError, match="进展报告"):
+        ev.evidence_delete(evidence=evidence, actor=actor)
+    assert Evidence.objects.filter(pk=evidence.pk).exists()
