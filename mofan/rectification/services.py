@@ -236,12 +236,25 @@ def _notify_transition(item: ProblemItem, action: str, reason: str) -> None:
     short = item.description[:30]
     key = f"problem:{item.pk}:{action}:{item.version}"
     unit_name = item.unit.name
-    if action == "report_done":
+    to_committee = {
+        "submit_measures": (
+            "problem.measures_submitted",
+            _("%(unit)s报送整改措施：%(d)s"),
+            _("请审核整改措施，同意后单位即按措施整改，或写明理由退回。"),
+        ),
+        "report_done": (
+            "problem.reported_done",
+            _("%(unit)s报告整改完成：%(d)s"),
+            _("请核查整改情况和佐证材料，验收销号或退回重新整改。"),
+        ),
+    }
+    if action in to_committee:
+        kind, title, body = to_committee[action]
         notify(
             recipients=committee_people(item.committee_id),
-            kind="problem.reported_done",
-            title=_("%(unit)s报告整改完成：%(d)s") % {"unit": unit_name, "d": short},
-            body=_("请核查整改情况和佐证材料，验收销号或退回重新整改。"),
+            kind=kind,
+            title=title % {"unit": unit_name, "d": short},
+            body=body,
             url=_item_url(item),
             key=key,
         )

@@ -132,7 +132,8 @@ def test_the_full_life_of_an_item(people, monkeypatch):
     assert verify.data["after"] == {"state": S.CLOSED}
 
     # Notices: the unit hears of returns, acceptance and verification; the committee admins
-    # of each report of completion; nobody of steps they took themselves.
+    # of each submission of measures and report of completion; nobody of steps they took
+    # themselves.
     for person in ("owner", "unit_leader"):
         kinds = [n.kind for n in notices(people.user(person))]
         assert kinds == [
@@ -145,7 +146,12 @@ def test_the_full_life_of_an_item(people, monkeypatch):
     assert "不具体" in notices(people.user("owner"), "problem.return_measures")[0].body
     assert notices(people.user("owner"), "problem.verify")[0].url.endswith(f"/items/{item.pk}/")
     admin_kinds = [n.kind for n in notices(admin.user)]
-    assert admin_kinds == ["problem.reported_done", "problem.reported_done"]
+    assert admin_kinds == [
+        "problem.measures_submitted",
+        "problem.measures_submitted",
+        "problem.reported_done",
+        "problem.reported_done",
+    ]
     for name in ("outsider", "member", "reviewer", "committee_leader", "other_admin"):
         assert notices(people.user(name)) == [], name
 
