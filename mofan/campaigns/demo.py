@@ -60,6 +60,14 @@ def load_demo_campaigns(committee: Committee) -> list[Campaign]:
         approved_by="市委市直机关工委",
         document_number="焦直文〔2020〕140号",
         submission_deadline=next_year_end,
+        # The demo committee sets 达标 at 70 %, so the weakest units fail and show the
+        # problem list and re-review that follow.
+        grade_bands=[
+            {"label": "优秀", "min_ratio": 0.9},
+            {"label": "良好", "min_ratio": 0.8},
+            {"label": "达标", "min_ratio": 0.7},
+            {"label": "不达标", "min_ratio": 0},
+        ],
     )
     campaign_activate(campaign=finished, actor=admin)
     _run_to(
@@ -72,6 +80,7 @@ def load_demo_campaigns(committee: Committee) -> list[Campaign]:
         rng,
         submitted=FINISHED_UNITS,
         reviewed=FINISHED_UNITS,
+        weak=1,
     )
     approval.campaign_approve(campaign=finished, actor=admin)
     approval.campaign_publish(campaign=finished, actor=admin, ranking=False)
@@ -103,6 +112,9 @@ def load_demo_campaigns(committee: Committee) -> list[Campaign]:
         reviewed=20,
         started=55,
     )
+    from mofan.supervision.demo import load_demo_supervision
+
+    load_demo_supervision(committee, finished)
     return [finished, current]
 
 
@@ -118,10 +130,13 @@ def _run_to(
     submitted: int,
     reviewed: int,
     started: int | None = None,
+    weak: int = 0,
 ) -> None:
     """Units in annex order: the first `submitted` submit (skipping the demo liaison's own unit,
     which is left mid-way so the liaison has work to do), the first `reviewed` of those are
-    reviewed; up to `started` units have begun filling in."""
+    reviewed; up to `started` units have begun filling in. The last `weak` submitting units do
+    poorly (below 达标) and get an on-site finding listed as a problem, so that approval gives
+    them a problem list and a waiting re-review."""
     leaves = published_leaves(campaign.indicator_version)
     enrollments = list(
         Enrollment.objects.filter(campaign=campaign)
@@ -132,10 +147,12 @@ def _run_to(
     finished_all = submitted >= len(enrollments)
     values: dict[int, dict[int, dict]] = {}
     order = [e for e in enrollments if finished_all or e.unit_id != own_unit]
+    weak_ids = {e.pk for e in order[:submitted][len(order[:submitted]) - weak :]} if weak else set()
     for index, enrollment in enumerate(order):
         if index < submitted:
+            quality = 0.05 if enrollment.pk in weak_ids else rng.random()
             values[enrollment.pk] = fill_self(
-                enrollment=enrollment, leaves=leaves, quality=rng.random(), rng=rng, actor=liaison
+                enrollment=enrollment, leaves=leaves, quality=quality, rng=rng, actor=liaison
             )
             services.enrollment_transition(
                 enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
@@ -184,4 +201,5 @@ def _run_to(
             people=people,
             committee=committee,
             rng=rng,
+            finding=assignment.enrollment_id in weak_ids,
         )

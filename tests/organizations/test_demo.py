@@ -56,6 +56,37 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
     from mofan.audit.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
+    assert_rectification_demo(finished)
+
+
+def assert_rectification_demo(finished) -> None:
+    """Issue 5's demo: the failing units of the finished campaign have their automatic problem
+    lists and waiting re-reviews, and every supervision page has something real to show."""
+    from mofan.evaluations.models import UnitResult
+    from mofan.notifications.models import Notice
+    from mofan.rectification.models import ProblemItem, ReReview
+    from mofan.supervision.models import (
+        Bulletin,
+        Escalation,
+        Interview,
+        LedgerItem,
+        SpotCheckDraw,
+        SpotCheckVisit,
+        YellowCard,
+    )
+
+    failing = UnitResult.objects.filter(enrollment__campaign=finished, grade="不达标")
+    assert failing.exists()
+    assert ReReview.objects.filter(enrollment__campaign=finished).count() == failing.count()
+    sources = set(ProblemItem.objects.values_list("source", flat=True))
+    assert {"result", "committee_check", "self_check", "interview", "yellow_card"} <= sources
+    assert "spot_check" in sources
+    own = Unit.objects.get(role_assignments__user__username="unit001_admin")
+    assert LedgerItem.objects.filter(unit=own, escalation__gte=Escalation.WARNED).exists()
+    assert Interview.objects.exists() and YellowCard.objects.filter(lifted_on=None).exists()
+    assert SpotCheckDraw.objects.count() == 1 and SpotCheckVisit.objects.count() == 1
+    assert set(Bulletin.objects.values_list("state", flat=True)) == {"draft", "published"}
+    assert Notice.objects.filter(recipient__username="unit001_admin").exists()
 
 
 @pytest.mark.django_db
