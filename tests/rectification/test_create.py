@@ -128,3 +128,20 @@ def test_a_delegation_opens_only_the_delegated_source(committee, unit_a):
             deadline=date(2026, 12, 31),
             actor=inspector,
         )
+
+
+def test_an_item_listed_by_the_system_shows_the_system_in_its_history(committee, unit_a, login):
+    from django.urls import reverse
+
+    item = problem_item_create(
+        unit=unit_a,
+        source=ProblemSource.RESULT,
+        description="考评不达标：指标得分偏低",
+        deadline=date(2026, 12, 31),
+        actor=None,
+    )
+    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    page = client.get(reverse("rectification:item_detail", args=[item.pk]))
+    assert page.status_code == 200
+    history = page.content.decode().split('id="item-history"')[1]
+    assert "系统" in history.split("</ol>")[0]
