@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "mofan.rectification",
     "mofan.supervision",
     "mofan.notifications",
+    "mofan.reports",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("rectification/", include("mofan.rectification.urls")),
     path("supervision/", include("mofan.supervision.urls")),
     path("notices/", include("mofan.notifications.urls")),
+    path("reports/", include("mofan.reports.urls")),
 ]
 
 handler403 = "mofan.core.views.permission_denied"

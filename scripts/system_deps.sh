@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium for the browser tests (never a downloaded
-# browser) and Noto CJK so Chinese renders in screenshots and PDFs.
+# browser), Noto CJK so Chinese renders in screenshots and PDFs, Pango for WeasyPrint (PDF
+# exports) and LibreOffice Writer (headless) to check that generated .docx files convert to PDF.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
