@@ -26,7 +26,9 @@ from mofan.indicators.methods import labels_of
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Committee, Unit
-from mofan.rectification.models import ProblemItem, ReReview
+from mofan.rectification import rereview as rereviews
+from mofan.rectification.models import ProblemItem, ProblemState, ReReview, ReReviewState
+from mofan.rectification.services import problem_item_transition
 
 REVIEW_GROUPS = 3
 REVIEWERS_PER_GROUP = 3
@@ -268,7 +270,71 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
                 )
     approval.campaign_approve(campaign=campaign, actor=admin)
     approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
+    close_the_loop(
+        campaign=campaign, admin=admin, liaison=liaison, people=people, committee=committee, rng=rng
+    )
     return summary(campaign)
+
+
+def close_the_loop(
+    *,
+    campaign: Campaign,
+    admin: Actor,
+    liaison: Actor,
+    people: dict[int, User],
+    committee: Committee,
+    rng: random.Random,
+) -> None:
+    """Rectification to the end, through the services: every problem-list item of the campaign
+    gets measures, is worked, reported done and verified (销号); each re-review that opens is
+    scored by its group's leader (the unit did better after rectifying), submitted and approved
+    by the committee, replacing the failing result."""
+    items = list(ProblemItem.objects.filter(campaign=campaign).order_by("pk"))
+    steps: tuple[tuple[str, Actor, dict[str, str]], ...] = (
+        ("submit_measures", liaison, {"measures": "对照问题逐项制定整改措施，明确责任人和时限。"}),
+        ("accept_measures", admin, {}),
+        ("report_done", liaison, {"report": "已按措施完成整改，建立长效机制。"}),
+        ("verify", admin, {"reason": "整改到位"}),
+    )
+    for chunk in _chunks(items):
+        with transaction.atomic():
+            for item in chunk:
+                for action, actor, text in steps:
+                    item = problem_item_transition(
+                        item=item,
+                        action=action,
+                        actor=actor,
+                        measures=text.get("measures", ""),
+                        report=text.get("report", ""),
+                        reason=text.get("reason", ""),
+                    )
+    opened = (
+        ReReview.objects.filter(enrollment__campaign=campaign, state=ReReviewState.OPEN)
+        .select_related("enrollment")
+        .order_by("pk")
+    )
+    for rereview in opened:
+        assignment = rereviews.assignment_of(rereview)
+        if assignment is None:
+            continue
+        leader = actor_of(people[assignment.group.leader_id], committee, Role.REVIEWER)
+        nodes = IndicatorNode.objects.filter(pk__in=rereview.node_ids).order_by("order")
+        with transaction.atomic():
+            for node in nodes:
+                rereviews.rereview_score_save(
+                    rereview=rereview,
+                    node=node,
+                    value=_value(node, 0.95, rng),
+                    comment="复核：整改后达到要求",
+                    expected_version=None,
+                    actor=leader,
+                )
+            rereview = rereviews.rereview_transition(
+                rereview=rereview, to=ReReviewState.SUBMITTED, actor=leader
+            )
+            rereviews.rereview_transition(
+                rereview=rereview, to=ReReviewState.APPROVED, actor=admin, reason="同意复核结果"
+            )
 
 
 def summary(campaign: Campaign) -> dict[str, Any]:
@@ -297,4 +363,10 @@ def summary(campaign: Campaign) -> dict[str, Any]:
         # problem-list items the run led to (failing units' automatic lists) and re-reviews
         "problems": ProblemItem.objects.filter(campaign=campaign).count(),
         "rereviews": ReReview.objects.filter(enrollment__campaign=campaign).count(),
+        "problems_closed": ProblemItem.objects.filter(
+            campaign=campaign, state=ProblemState.CLOSED
+        ).count(),
+        "rereviews_approved": ReReview.objects.filter(
+            enrollment__campaign=campaign, state=ReReviewState.APPROVED
+        ).count(),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -64,12 +65,19 @@ def test_every_template_runs_end_to_end(template):
 
 def assert_problem_lists(summary: dict) -> None:
     """`problems` is the number of items the run put on problem lists: for every unit graded
-    不达标, its findings listed as problems and its (at most five) lowest leaves below full
-    marks; a waiting re-review for each failing unit without a veto."""
+    不达标 at approval, its findings listed as problems and its (at most five) lowest leaves
+    below full marks; a re-review for each failing unit without a veto. The run then closes the
+    loop: every item verified, every re-review approved and its result in place of the
+    original (which the re-review keeps)."""
     campaign_id = summary["campaign_id"]
     assert summary["problems"] == ProblemItem.objects.filter(campaign_id=campaign_id).count()
+    rereviews = ReReview.objects.filter(enrollment__campaign_id=campaign_id)
+    results = UnitResult.objects.filter(enrollment__campaign_id=campaign_id)
+    # Failing at approval: still 不达标 now (vetoed: no re-review), or re-reviewed since.
+    failing = results.filter(grade="不达标") | results.filter(
+        enrollment__in=rereviews.values("enrollment")
+    )
     expected = 0
-    failing = UnitResult.objects.filter(enrollment__campaign_id=campaign_id, grade="不达标")
     for result in failing.select_related("enrollment"):
         findings = Finding.objects.filter(
             assignment__enrollment=result.enrollment, is_problem=True
@@ -84,12 +92,16 @@ def assert_problem_lists(summary: dict) -> None:
         )
         expected += findings + min(5, below)
     assert summary["problems"] == expected
-    assert (summary["problems"] > 0) == ("不达标" in summary["grades"])
-    assert summary["rereviews"] == failing.filter(veto=False).count()
-    assert (
-        summary["rereviews"]
-        == ReReview.objects.filter(enrollment__campaign_id=campaign_id, state="waiting").count()
-    )
+    assert (summary["problems"] > 0) == failing.exists()
+    assert summary["rereviews"] == failing.filter(veto=False).count() == rereviews.count()
+    assert all(r.before.get("grade") == "不达标" for r in rereviews)
+    # The loop closed: every item verified, every re-review approved, its result in place.
+    assert summary["problems_closed"] == summary["problems"]
+    assert summary["rereviews_approved"] == summary["rereviews"]
+    for rereview in rereviews.select_related("enrollment__result"):
+        assert rereview.state == "approved"
+        assert rereview.enrollment.result.grade == rereview.after["grade"]
+        assert rereview.enrollment.result.composite == Decimal(rereview.after["composite"])
 
 
 def test_same_seed_same_summary_apart_from_the_campaign_id():
