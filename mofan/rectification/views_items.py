@@ -174,6 +174,44 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 # --- creating --------------------------------------------------------------------------------
 
 
+def _create_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    fields: tuple[str, ...],
+    success: str,
+    title: str,
+    back: str,
+) -> HttpResponse:
+    """Both creation forms: validate, put the item on the list through the service, or show
+    the form again with the service's Chinese error."""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.problem_item_create(
+                actor=_actor(request), **{name: data[name] for name in fields}
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, success)
+            return redirect("rectification:item_detail", pk=item.pk)
+    return render(
+        request, "rectification/item_form.html", {"form": form, "title": title, "back": back}
+    )
+
+
+ITEM_FIELDS = (
+    "unit",
+    "source",
+    "description",
+    "deadline",
+    "severity",
+    "required_measures",
+    "responsible_person",
+)
+
+
 @role_required(Role.COMMITTEE_ADMIN)
 def committee_new(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
@@ -184,30 +222,13 @@ def committee_new(request: HttpRequest) -> HttpResponse:
         units=units_for(actor).filter(committee_id__in=committees, is_active=True),
         campaigns=Campaign.objects.filter(committee_id__in=committees).order_by("-year", "-pk"),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            item = services.problem_item_create(
-                unit=data["unit"],
-                source=data["source"],
-                description=data["description"],
-                deadline=data["deadline"],
-                actor=actor,
-                severity=data["severity"],
-                required_measures=data["required_measures"],
-                responsible_person=data["responsible_person"],
-                campaign=data["campaign"],
-                node=data["node"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            messages.success(request, _("已列入问题清单，并已通知该单位。"))
-            return redirect("rectification:item_detail", pk=item.pk)
-    return render(
+    return _create_page(
         request,
-        "rectification/item_form.html",
-        {"form": form, "title": _("列入问题清单"), "back": reverse("rectification:item_board")},
+        form,
+        fields=(*ITEM_FIELDS, "campaign", "node"),
+        success=_("已列入问题清单，并已通知该单位。"),
+        title=_("列入问题清单"),
+        back=reverse("rectification:item_board"),
     )
 
 
@@ -220,32 +241,13 @@ def unit_new(request: HttpRequest) -> HttpResponse:
         initial={"deadline": timezone.localdate() + timedelta(days=DEFAULT_DAYS)},
         units=units,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            item = services.problem_item_create(
-                unit=data["unit"],
-                source=data["source"],
-                description=data["description"],
-                deadline=data["deadline"],
-                actor=actor,
-                severity=data["severity"],
-                required_measures=data["required_measures"],
-                responsible_person=data["responsible_person"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, _errors(exc))
-        else:
-            messages.success(request, _("已列入本单位问题清单。"))
-            return redirect("rectification:item_detail", pk=item.pk)
-    return render(
+    return _create_page(
         request,
-        "rectification/item_form.html",
-        {
-            "form": form,
-            "title": _("自查自纠：列入本单位问题清单"),
-            "back": reverse("rectification:unit_items"),
-        },
+        form,
+        fields=ITEM_FIELDS,
+        success=_("已列入本单位问题清单。"),
+        title=_("自查自纠：列入本单位问题清单"),
+        back=reverse("rectification:unit_items"),
     )
 
 
