@@ -47,6 +47,7 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import EnrollmentState
+from mofan.core.sorting import rank
 from mofan.evaluations import approval
 from mofan.evaluations.models import Assignment, ConsolidatedScore, UnitResult
 from mofan.evaluations.services import (
@@ -98,6 +99,20 @@ UNDECIDED = (R.WAITING, R.OPEN, R.SUBMITTED)
 
 
 # --- reads ------------------------------------------------------------------------------------
+
+# The list's column sorts (see `mofan.core.sorting`): newest first unless asked otherwise.
+SORTS = {
+    "created": ("created_at",),
+    "unit": ("enrollment__unit__sort_order", "enrollment__unit_id", "-created_at"),
+    "campaign": (
+        "enrollment__campaign__year",
+        "enrollment__campaign__name",
+        "enrollment__campaign_id",
+        "-created_at",
+    ),
+    "state": (rank("state", R.values).asc(), "-created_at"),
+}
+DEFAULT_SORT = "-created"
 
 
 def rereviews_for(actor: Actor) -> QuerySet[ReReview]:

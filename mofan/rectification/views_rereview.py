@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
 from mofan.core.permissions import role_required
+from mofan.core.sorting import column_sort
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification import rereview as rr
@@ -58,8 +59,10 @@ def _get(request: HttpRequest, pk: int) -> ReReview:
 
 @role_required(*READERS)
 def rereview_list(request: HttpRequest) -> HttpResponse:
-    """Every re-review the actor may see, newest first; `?campaign=<id>` and `?state=` filter."""
+    """Every re-review the actor may see, newest first; `?campaign=<id>` and `?state=` filter,
+    `?sort=` orders by a column (`rr.SORTS`)."""
     actor = _actor(request)
+    sorting = column_sort(request, rr.SORTS, default=rr.DEFAULT_SORT)
     rereviews = rr.rereviews_for(actor).select_related("enrollment__unit", "enrollment__campaign")
     campaign_id = request.GET.get("campaign", "")
     if campaign_id.isdigit():
@@ -67,7 +70,9 @@ def rereview_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in ReReviewState.values:
         rereviews = rereviews.filter(state=state)
-    page = Paginator(rereviews.order_by("-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rereviews.order_by(*sorting.order_by), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     campaigns = Campaign.objects.filter(
         pk__in=rr.rereviews_for(actor).values("enrollment__campaign_id")
     ).order_by("-year", "name")
@@ -80,6 +85,8 @@ def rereview_list(request: HttpRequest) -> HttpResponse:
             "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
             "state": state,
             "states": ReReviewState.choices,
+            "sorting": sorting,
+            "query": sorting.query,
         },
     )
 

@@ -15,16 +15,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
+from mofan.core.sorting import Term, rank
 from mofan.evaluations.models import Finding
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState
 from mofan.supervision.models import (
     Bulletin,
+    BulletinKind,
     BulletinState,
     Interview,
     LedgerItem,
@@ -35,6 +37,27 @@ from mofan.supervision.models import (
 STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 UNIT_PEOPLE = (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
 READERS = STAFF + UNIT_PEOPLE
+
+# The list's column sorts (see `mofan.core.sorting`): newest first by default; a bulletin
+# without a campaign, a period or a publication time comes last either way.
+SORTS: dict[str, tuple[Term, ...]] = {
+    "created": ("created_at",),
+    "published": (F("published_at").asc(nulls_last=True), "-created_at"),
+    "period": (
+        F("period_start").asc(nulls_last=True),
+        F("period_end").asc(nulls_last=True),
+        "-created_at",
+    ),
+    "kind": (rank("kind", BulletinKind.values).asc(), "-created_at"),
+    "campaign": (
+        F("campaign__year").asc(nulls_last=True),
+        F("campaign__name").asc(nulls_last=True),
+        F("campaign_id").asc(nulls_last=True),
+        "-created_at",
+    ),
+    "state": (rank("state", BulletinState.values).asc(), "-created_at"),
+}
+DEFAULT_SORT = "-created"
 
 
 # --- who sees what -----------------------------------------------------------------------------

@@ -9,10 +9,12 @@ reports on their own open items).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
+from mofan.core.sorting import Term, ordering, rank
 from mofan.evaluations.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
 from mofan.rectification.models import ProblemItem
@@ -132,11 +135,50 @@ def ledger_board(
     return _with_report_facts(qs).order_by(*SORTS[filters.sort])
 
 
-def unit_ledger(actor: Actor) -> QuerySet[LedgerItem]:
-    """The items of the actor's own unit(s), open ones first."""
+# The column sorts of the unit's list, the 约谈 list and the yellow-card list (see
+# `mofan.core.sorting`). A missing date (no 整改时限) comes last either way; an item without a
+# progress report counts as 0 %.
+UNIT_LEDGER_SORTS: dict[str, tuple[Term, ...]] = {
+    "deadline": ("deadline",),
+    "state": (rank("state", LedgerState.values).asc(), "deadline"),
+    "progress": (Coalesce("last_percent", Value(-1)).asc(), "deadline"),
+}
+UNIT_LEDGER_DEFAULT = "state"  # open ones first, then by deadline
+INTERVIEW_SORTS: dict[str, tuple[Term, ...]] = {
+    "held": ("held_on",),
+    "unit": ("unit__sort_order", "unit_id", "-held_on"),
+    "deadline": (F("rectify_by").asc(nulls_last=True), "-held_on"),
+}
+INTERVIEW_DEFAULT = "-held"
+YELLOW_CARD_SORTS: dict[str, tuple[Term, ...]] = {
+    "issued": ("issued_on",),
+    "unit": (
+        "party_org__unit__sort_order",
+        "party_org__unit_id",
+        "party_org__sort_order",
+        "party_org_id",
+        "-issued_on",
+    ),
+    # 挂牌中 before 已摘牌
+    "state": (
+        Case(
+            When(lifted_on__isnull=True, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ).asc(),
+        "-issued_on",
+    ),
+}
+YELLOW_CARD_DEFAULT = "-issued"
+
+
+def unit_ledger(actor: Actor, order_by: Sequence[Term] = ()) -> QuerySet[LedgerItem]:
+    """The items of the actor's own unit(s) in the order given (by default open ones first,
+    then by deadline)."""
+    order = tuple(order_by) or ordering(UNIT_LEDGER_SORTS, UNIT_LEDGER_DEFAULT) or ("pk",)
     return _with_report_facts(
         LedgerItem.objects.filter(unit_id__in=actor.units_with(*UNIT_READERS))
-    ).order_by("-state", "deadline", "pk")
+    ).order_by(*order)
 
 
 def ledger_units_for(actor: Actor) -> QuerySet[Unit]:

@@ -17,6 +17,7 @@ from django.db.models.fields.json import KeyTextTransform
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
+from mofan.core.sorting import Term
 from mofan.organizations.models import Unit
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 
@@ -24,6 +25,13 @@ STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 PUBLIC_COMMITTEE_ROLES = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER)
 PUBLIC_UNIT_ROLES = (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
 UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
+
+# The column sorts of the lists of draws (see `mofan.core.sorting`): newest first by default.
+DRAW_SORTS: dict[str, tuple[Term, ...]] = {
+    "created": ("created_at",),
+    "campaign": ("campaign__year", "campaign__name", "campaign_id", "-created_at"),
+}
+DRAW_DEFAULT = "-created"
 
 
 @dataclass(frozen=True)

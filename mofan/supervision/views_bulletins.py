@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.core.permissions import role_required
+from mofan.core.sorting import column_sort
 from mofan.evaluations.services import StaleWrite
 from mofan.organizations.models import Committee
 from mofan.supervision import bulletins as services
@@ -34,7 +35,9 @@ from mofan.supervision.forms_bulletins import (
 )
 from mofan.supervision.models import BulletinKind, BulletinState
 from mofan.supervision.selectors_bulletins import (
+    DEFAULT_SORT,
     READERS,
+    SORTS,
     admin_committee,
     bulletins_for,
     bulletins_managed_by,
@@ -96,7 +99,8 @@ def body_lines(body: str) -> list[tuple[str, str]]:
 @role_required(*READERS)
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    bulletins = bulletins_for(actor).select_related("campaign").order_by("-created_at", "-pk")
+    sorting = column_sort(request, SORTS, default=DEFAULT_SORT)
+    bulletins = bulletins_for(actor).select_related("campaign").order_by(*sorting.order_by)
     kind = request.GET.get("kind", "")
     if kind in BulletinKind.values:
         bulletins = bulletins.filter(kind=kind)
@@ -105,12 +109,14 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "kind": kind,
         "kinds": BulletinKind.choices,
+        "sorting": sorting,
+        "query": sorting.query,
         "can_compose": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
         "is_staff": actor.is_committee_staff,
     }
     template = "supervision/bulletin_list.html"
     if request.htmx:  # type: ignore[attr-defined]
-        template += "#bulletin-rows"
+        template += "#bulletin-table"
     return render(request, template, context)
 
 

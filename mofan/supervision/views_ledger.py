@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from mofan.accounts.roles import Role
 from mofan.core.permissions import role_required
+from mofan.core.sorting import column_sort
 from mofan.supervision import ledger
 from mofan.supervision import selectors_ledger as scope
 from mofan.supervision.forms_ledger import (
@@ -86,12 +87,14 @@ def ledger_board(request: HttpRequest) -> HttpResponse:
 @role_required(*scope.UNIT_READERS)
 def ledger_unit(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    sorting = column_sort(request, scope.UNIT_LEDGER_SORTS, default=scope.UNIT_LEDGER_DEFAULT)
     return render(
         request,
         "supervision/ledger_unit.html",
         {
-            "page": _page(request, scope.unit_ledger(actor)),
-            "query": "",
+            "page": _page(request, scope.unit_ledger(actor, sorting.order_by)),
+            "sorting": sorting,
+            "query": sorting.query,
             "today": timezone.localdate(),
         },
     )
@@ -228,13 +231,15 @@ def ledger_transition(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*scope.READERS)
 def interview_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    sorting = column_sort(request, scope.INTERVIEW_SORTS, default=scope.INTERVIEW_DEFAULT)
     interviews = scope.interviews_for(actor).select_related("unit", "ledger_item")
     return render(
         request,
         "supervision/interview_list.html",
         {
-            "page": _page(request, interviews),
-            "query": "",
+            "page": _page(request, interviews.order_by(*sorting.order_by)),
+            "sorting": sorting,
+            "query": sorting.query,
             "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
         },
     )
@@ -292,6 +297,7 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*scope.READERS)
 def yellow_card_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    sorting = column_sort(request, scope.YELLOW_CARD_SORTS, default=scope.YELLOW_CARD_DEFAULT)
     show = request.GET.get("show", "active")
     cards = scope.yellow_cards_for(actor).select_related("party_org__unit")
     if show != "all":
@@ -301,9 +307,10 @@ def yellow_card_list(request: HttpRequest) -> HttpResponse:
         request,
         "supervision/yellow_card_list.html",
         {
-            "page": _page(request, cards),
+            "page": _page(request, cards.order_by(*sorting.order_by)),
             "show": show,
-            "query": f"show={show}",
+            "sorting": sorting,
+            "query": sorting.query,
             "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
         },
     )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.core.permissions import role_required
+from mofan.core.sorting import column_sort
 from mofan.evaluations.selectors import campaigns_managed_by
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
@@ -55,7 +56,8 @@ def _mode_label(mode: str) -> str:
 @role_required(*READERS)
 def spotcheck_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    draws = scope.draws_visible_to(actor).select_related("campaign").order_by("-created_at", "-pk")
+    sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
+    draws = scope.draws_visible_to(actor).select_related("campaign").order_by(*sorting.order_by)
     page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
     rows = [
         {
@@ -81,6 +83,8 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "sorting": sorting,
+            "query": sorting.query,
             "own_visits": own_visits,
             "may_draw": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
             "is_inspector": actor.has(Role.REVIEWER),
@@ -193,9 +197,8 @@ def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def spotcheck_mine(request: HttpRequest) -> HttpResponse:
     """The inspector's draws, each with its units and whether each was visited."""
     actor = _actor(request)
-    draws = (
-        scope.draws_inspected_by(actor).select_related("campaign").order_by("-created_at", "-pk")
-    )
+    sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
+    draws = scope.draws_inspected_by(actor).select_related("campaign").order_by(*sorting.order_by)
     page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
     listed = list(page)
     units = Unit.objects.in_bulk({u for d in listed for u in d.result.get("units", [])})
@@ -211,7 +214,11 @@ def spotcheck_mine(request: HttpRequest) -> HttpResponse:
         }
         for d in listed
     ]
-    return render(request, "supervision/spotcheck_mine.html", {"page": page, "rows": rows})
+    return render(
+        request,
+        "supervision/spotcheck_mine.html",
+        {"page": page, "rows": rows, "sorting": sorting, "query": sorting.query},
+    )
 
 
 @role_required(Role.COMMITTEE_ADMIN, Role.REVIEWER)
