@@ -217,3 +217,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("MOFAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Export jobs (issue 6, mofan/reports/jobs.py; docs in its module docstring) ----------------
+# Where a job runs: "thread" (default: a small in-process thread pool, no extra service),
+# "worker" (`manage.py export_worker` polls the database; optionally woken through Redis) or
+# "sync" (inline, in the request or command that asked; tests and the command line).
+MOFAN_EXPORT_BACKEND = (env_str("MOFAN_EXPORT_BACKEND", "thread") or "thread").strip().lower()
+if MOFAN_EXPORT_BACKEND not in {"thread", "worker", "sync"}:
+    raise ImproperlyConfigured("MOFAN_EXPORT_BACKEND must be 'thread', 'worker' or 'sync'")
+MOFAN_EXPORT_THREADS = max(1, env_int("MOFAN_EXPORT_THREADS", 2))
+# Finished files are kept this long, then deleted (`manage.py export_cleanup`, and on access).
+MOFAN_EXPORT_RETENTION_HOURS = max(1, env_int("MOFAN_EXPORT_RETENTION_HOURS", 24))
+# Outside MEDIA_ROOT: files are served only through the job's download view.
+MOFAN_EXPORT_DIR = env_path("MOFAN_EXPORT_DIR", VAR_DIR / "exports")
+# A job queued or running longer than this (or whose process is gone) is failed by the cleanup.
+MOFAN_EXPORT_STALE_MINUTES = max(5, env_int("MOFAN_EXPORT_STALE_MINUTES", 60))
+# How many unfinished jobs one user may have at a time.
+MOFAN_EXPORT_MAX_ACTIVE = max(1, env_int("MOFAN_EXPORT_MAX_ACTIVE", 3))
+# Optional, worker backend only: redis://host:port/db wakes the worker at once instead of polling.
+MOFAN_EXPORT_REDIS_URL = env_str("MOFAN_EXPORT_REDIS_URL") or ""
+# --- end of export jobs --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ E = TypeVar("E", bound=type[Export])
 _REGISTRY: dict[str, type[Export]] = {}
 
 # Modules holding exporters and documents; each registers its classes on import.
-MODULES = ("mofan.reports.exporters", "mofan.reports.documents")
+MODULES = ("mofan.reports.exporters", "mofan.reports.documents", "mofan.reports.package")
 
 
 def register(cls: E) -> E:

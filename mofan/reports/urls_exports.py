@@ -1,3 +1,12 @@
-from django.urls import URLPattern
+"""Exports and background jobs (namespace `reports`, mounted at /reports/)."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from mofan.reports import views_exports as views
+
+urlpatterns: list[URLPattern] = [
+    path("campaigns/<int:pk>/exports/", views.exports, name="exports"),
+    path("exports/mine/", views.my_exports, name="my_exports"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+]

@@ -1,0 +1,637 @@
+"""Background export jobs: an export is asked for (`job_submit`), produced by a worker
+(`job_run`) that reports its progress, kept for a set time and served only to the person who
+asked; then it expires and its file is deleted (`job_expire`).
+
+Backends (setting `MOFAN_EXPORT_BACKEND`):
+
+* ``thread`` (default, no extra service): a small thread pool inside the web process, started
+  lazily at the first export. The job is handed to it when the submitting transaction commits, so
+  the worker thread sees the row; every thread closes its database connections when its job ends.
+* ``worker``: `manage.py export_worker` polls the database for queued jobs and claims them with
+  ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (several workers may run side by side) and
+  with the guarded UPDATE below on SQLite. With `MOFAN_EXPORT_REDIS_URL` set, a submission also
+  pushes the job's id to Redis so an idle worker wakes at once; the database stays the queue.
+* ``sync``: inline, in the request or command that asked (tests, the command line, and the web
+  page for small campaigns: see `Export.background_above_units`).
+
+Claiming is one guarded statement, ``UPDATE ... SET state='running' WHERE id=... AND
+state='queued'``: of two claimers exactly one updates the row (SQLite takes its write lock for the
+statement, PostgreSQL re-checks the condition after waiting for the row lock).
+
+Progress: the renderer calls ``progress(done, total)`` as it writes; the job stores it at most
+every `PROGRESS_SECONDS`, not for every row.
+
+Output is written to ``<name>.part`` in `MOFAN_EXPORT_DIR` (outside MEDIA_ROOT), flushed, then
+renamed to a generated name, so a crash never leaves a half file under a served name.
+
+Restart safety (`job_recover`, run by `export_cleanup` and by the worker): a job still
+``running`` whose process is gone (same host, its pid no longer alive) or that started more than
+`MOFAN_EXPORT_STALE_MINUTES` ago, and a job ``queued`` for longer than that, is marked failed with
+a message asking the user to export again. Jobs are not re-queued automatically: a job that
+kills its process would otherwise kill every worker in turn.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import OperationalError, close_old_connections, connection, connections, transaction
+from django.db.models import F, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mofan.accounts.access import Actor, actor_for
+from mofan.audit.services import audit_record
+from mofan.campaigns.models import Campaign, Enrollment
+from mofan.evaluations.selectors import campaigns_for
+from mofan.organizations.models import Unit
+from mofan.reports import registry
+from mofan.reports.base import Export
+from mofan.reports.models import ExportJob, JobState
+from mofan.reports.render import FORMATS, UnsupportedFormat, render
+
+logger = logging.getLogger(__name__)
+
+THREAD, WORKER, SYNC = "thread", "worker", "sync"
+BACKENDS = (THREAD, WORKER, SYNC)
+ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
+PROGRESS_SECONDS = 0.5
+STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:" + "|".join(FORMATS) + r")$")
+UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+T = TypeVar("T")
+
+
+class JobAbandoned(Exception):
+    """The job stopped being ours while it ran (the cleanup marked it failed)."""
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def jobs_for(actor: Actor) -> QuerySet[ExportJob]:
+    """The actor's own jobs, in campaigns the actor still sees. Nobody sees another's jobs."""
+    if not actor.user.is_authenticated or not actor.roles:
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(user_id=actor.user.pk, campaign__in=campaigns_for(actor))
+
+
+def export_dir() -> Path:
+    directory = Path(settings.MOFAN_EXPORT_DIR)
+    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
+    return directory
+
+
+def path_of(stored_name: str) -> Path:
+    """The file of a finished job; only generated names are accepted."""
+    if not STORED_NAME.match(stored_name):
+        raise ValueError(f"not a stored export name: {stored_name!r}")
+    return export_dir() / stored_name
+
+
+def export_label(identifier: str) -> str:
+    try:
+        return str(registry.get(identifier).label)
+    except LookupError:
+        return identifier
+
+
+def unit_count(campaign: Campaign) -> int:
+    return Enrollment.objects.filter(campaign=campaign).count()
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def safe_filename(name: str) -> str:
+    """A download name without path separators or control characters, at most 200 chars."""
+    cleaned = UNSAFE_IN_NAME.sub("_", name).strip(" .") or "export"
+    if len(cleaned) > 200:
+        stem, dot, ext = cleaned.rpartition(".")
+        cleaned = (stem[: 199 - len(ext)] + dot + ext) if dot and len(ext) <= 8 else cleaned[:200]
+    return cleaned
+
+
+def export_class(identifier: str) -> type[Export]:
+    try:
+        return registry.get(identifier)
+    except LookupError:
+        raise ValidationError(_("没有这种报表：%(name)s。") % {"name": identifier}) from None
+
+
+def job_submit(
+    *,
+    identifier: str,
+    fmt: str,
+    campaign: Campaign,
+    actor: Actor,
+    unit: Unit | None = None,
+    backend: str | None = None,
+) -> ExportJob:
+    """Ask for an export. Checks that the actor may run it (PermissionDenied otherwise; a bad
+    choice is a ValidationError), records the job and the audit entry in one transaction, and
+    hands the job to the backend (the thread pool after the commit; `sync` runs it here)."""
+    backend = backend or settings.MOFAN_EXPORT_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown export backend {backend!r}")
+    cls = export_class(identifier)
+    if fmt not in cls.formats:
+        raise ValidationError(
+            _("「%(label)s」不能导出为 %(fmt)s 格式。") % {"label": cls.label, "fmt": fmt}
+        )
+    if not campaigns_for(actor).filter(pk=campaign.pk).exists():
+        raise PermissionDenied
+    if not cls.per_unit:
+        unit = None
+    elif unit is None:
+        raise ValidationError(_("请选择单位。"))
+    export = cls(campaign=campaign, actor=actor, unit=unit)
+    export.check()
+    job = _job_create(export=export, fmt=fmt, actor=actor, backend=backend)
+    if backend == SYNC:
+        job_run(job.pk, worker=worker_name(SYNC))
+        job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def _job_create(*, export: Export, fmt: str, actor: Actor, backend: str) -> ExportJob:
+    active = ExportJob.objects.filter(user_id=actor.user.pk, state__in=ACTIVE_STATES).count()
+    limit = settings.MOFAN_EXPORT_MAX_ACTIVE
+    if active >= limit:
+        raise ValidationError(
+            _("您已有 %(n)d 个导出正在生成，请等其完成后再导出。") % {"n": active}
+        )
+    campaign, unit = export.campaign, export.unit
+    job = ExportJob.objects.create(
+        user=actor.user,
+        committee_id=campaign.committee_id,
+        campaign=campaign,
+        unit=unit,
+        exporter=export.identifier,
+        format=fmt,
+        download_name=safe_filename(export.filename(fmt)),
+    )
+    audit_record(
+        action="report.export",
+        actor=actor.user,
+        target=job,
+        committee_id=campaign.committee_id,
+        after={
+            "exporter": export.identifier,
+            "format": fmt,
+            "campaign": campaign.pk,
+            "campaign_name": campaign.name,
+            "unit": unit.pk if unit else None,
+            "unit_name": unit.name if unit else "",
+            "backend": backend,
+        },
+    )
+    if backend == THREAD:
+        transaction.on_commit(partial(_dispatch_to_thread, job.pk))
+    elif backend == WORKER:
+        transaction.on_commit(partial(_wake_worker, job.pk))
+    return job
+
+
+# --- the thread backend ----------------------------------------------------------------------
+
+_pool_lock = threading.Lock()
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pending: set[concurrent.futures.Future[None]] = set()
+
+
+def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=settings.MOFAN_EXPORT_THREADS, thread_name_prefix="mofan-export"
+            )
+        return _pool
+
+
+def _dispatch_to_thread(job_id: int) -> None:
+    future = _thread_pool().submit(_thread_main, job_id)
+    with _pool_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: concurrent.futures.Future[None]) -> None:
+    with _pool_lock:
+        _pending.discard(future)
+
+
+def _thread_main(job_id: int) -> None:
+    try:
+        job_run(job_id, worker=worker_name(THREAD))
+    except Exception:
+        logger.exception("export job %s: the worker thread failed", job_id)
+    finally:
+        # Each thread has its own connections; do not leave them open between jobs.
+        connections.close_all()
+
+
+def wait_for_threads(timeout: float = 30.0) -> bool:
+    """Wait until the thread pool has finished every job handed to it (tests, shutdown)."""
+    with _pool_lock:
+        pending = list(_pending)
+    _done, not_done = concurrent.futures.wait(pending, timeout=timeout)
+    return not not_done
+
+
+# --- the worker backend ----------------------------------------------------------------------
+
+
+def worker_name(kind: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{kind}"[:100]
+
+
+def _redis() -> Any:
+    url = settings.MOFAN_EXPORT_REDIS_URL
+    if not url:
+        return None
+    from mofan.reports.jobs_redis import RedisSignal
+
+    return RedisSignal(url)
+
+
+def _wake_worker(job_id: int) -> None:
+    signal = _redis()
+    if signal is None:
+        return
+    try:
+        signal.push(job_id)
+    except OSError as exc:  # the worker polls anyway
+        logger.warning("export job %s: could not wake the worker through Redis: %s", job_id, exc)
+
+
+def worker_wait(seconds: float) -> None:
+    """Idle until a job may be waiting: Redis wakes us at once when configured."""
+    signal = _redis()
+    if signal is not None:
+        try:
+            signal.wait(seconds)
+            return
+        except OSError as exc:
+            logger.warning("export worker: Redis unavailable, polling instead: %s", exc)
+    time.sleep(seconds)
+
+
+def job_claim(job_id: int, *, worker: str, now: datetime | None = None) -> bool:
+    """Take a queued job; False when somebody else took it first (or it is not queued)."""
+    started = now or timezone.now()
+    updated = _retrying(
+        lambda: ExportJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+            state=JobState.RUNNING, started_at=started, worker=worker[:100], done=0, total=0
+        )
+    )
+    return updated == 1
+
+
+def job_claim_next(*, worker: str, now: datetime | None = None) -> int | None:
+    """Take the oldest queued job, if any; its id."""
+    started = now or timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+
+        def claim() -> int | None:
+            with transaction.atomic():
+                pk = (
+                    ExportJob.objects.select_for_update(skip_locked=True)
+                    .filter(state=JobState.QUEUED)
+                    .order_by("created_at", "pk")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if pk is None:
+                    return None
+                ExportJob.objects.filter(pk=pk).update(
+                    state=JobState.RUNNING, started_at=started, worker=worker[:100], done=0, total=0
+                )
+                return pk
+
+        return _retrying(claim)
+    candidates = _retrying(
+        lambda: list(
+            ExportJob.objects.filter(state=JobState.QUEUED)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:20]
+        )
+    )
+    for pk in candidates:
+        if job_claim(pk, worker=worker, now=started):
+            return pk
+    return None
+
+
+def worker_loop(
+    *,
+    once: bool = False,
+    poll: float = 2.0,
+    name: str | None = None,
+    stop: threading.Event | None = None,
+    on_job: Callable[[ExportJob], None] | None = None,
+) -> int:
+    """The `export_worker` command: claim and run jobs until stopped (or, with `once`, until
+    none is queued). Returns how many jobs it ran."""
+    name = name or worker_name(WORKER)
+    stop = stop or threading.Event()
+    ran = 0
+    last_housekeeping = float("-inf")
+    # A long-lived process drops broken or old connections between jobs (not when called
+    # inside a transaction, as tests do).
+    tidy = not connection.in_atomic_block
+    while not stop.is_set():
+        if tidy:
+            close_old_connections()
+        if time.monotonic() - last_housekeeping >= 60:
+            job_recover()
+            job_expire()
+            last_housekeeping = time.monotonic()
+        pk = job_claim_next(worker=name)
+        if pk is not None:
+            try:
+                job = _execute(pk)
+            except Exception:  # the job stays running; job_recover fails it later
+                logger.exception("export job %s: the worker failed", pk)
+                continue
+            ran += 1
+            if on_job is not None:
+                on_job(job)
+            continue
+        if once:
+            break
+        worker_wait(poll)
+    if tidy:
+        connections.close_all()
+    return ran
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _retrying(operation: Callable[[], T], *, attempts: int = 60) -> T:
+    """Run a short database write, retrying while SQLite reports a lock.
+
+    A file database waits in its busy timeout by itself; SQLite's shared-cache in-memory
+    database (the test suite's) reports table locks at once instead, and a worker thread must
+    not lose its job's state over that."""
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.5, 0.01 * (attempt + 1)))
+    raise AssertionError("unreachable")
+
+
+class ProgressWriter:
+    """The `progress(done, total)` callback of one job: stores the values at most every
+    `interval` seconds (the first call at once), never for every row. Raises JobAbandoned when
+    the job is no longer running (the cleanup failed it), which stops the rendering."""
+
+    def __init__(
+        self, job_id: int, *, clock: Callable[[], float], interval: float | None = None
+    ) -> None:
+        self.job_id = job_id
+        self.clock = clock
+        self.interval = PROGRESS_SECONDS if interval is None else interval
+        self.last: float | None = None
+        self.writes = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self.last is not None and now - self.last < self.interval:
+            return
+        self.last = now
+        total = max(0, int(total))
+        done = max(0, int(done))
+        if total:
+            done = min(done, total)
+        updated = _retrying(
+            lambda: ExportJob.objects.filter(pk=self.job_id, state=JobState.RUNNING).update(
+                done=done, total=total
+            )
+        )
+        self.writes += 1
+        if not updated:
+            raise JobAbandoned(self.job_id)
+
+
+def job_run(
+    job_id: int,
+    *,
+    worker: str = "",
+    now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ExportJob | None:
+    """Claim the job and produce its file. None when the job was not ours to run."""
+    if not job_claim(job_id, worker=worker or worker_name(SYNC), now=now):
+        return None
+    return _execute(job_id, now=now, clock=clock)
+
+
+def _execute(
+    job_id: int, *, now: datetime | None = None, clock: Callable[[], float] = time.monotonic
+) -> ExportJob:
+    """Produce the file of a job this process has claimed."""
+    job = ExportJob.objects.select_related("user", "campaign", "unit").get(pk=job_id)
+    stored = f"{uuid.uuid4().hex}.{job.format}"
+    final = path_of(stored)
+    part = final.with_name(final.name + ".part")
+    try:
+        export = _export_of(job)
+        progress = ProgressWriter(job.pk, clock=clock)
+        descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(descriptor, "wb") as stream:
+            render(export, job.format, stream, progress)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(part, final)
+    except Exception as exc:
+        part.unlink(missing_ok=True)
+        if not isinstance(exc, JobAbandoned):
+            _finish_failed(job, failure_message(exc, job), now)
+        return ExportJob.objects.get(pk=job_id)
+    finished = now or timezone.now()
+    size = final.stat().st_size
+    updated = _retrying(
+        lambda: ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+            state=JobState.DONE,
+            stored_name=stored,
+            size=size,
+            done=F("total"),
+            error="",
+            finished_at=finished,
+            expires_at=finished + timedelta(hours=settings.MOFAN_EXPORT_RETENTION_HOURS),
+        )
+    )
+    if not updated:  # failed by the cleanup meanwhile: nobody will ask for this file
+        final.unlink(missing_ok=True)
+    return ExportJob.objects.get(pk=job_id)
+
+
+def _export_of(job: ExportJob) -> Export:
+    """The export of a job, checked again with the user's current roles."""
+    cls = registry.get(job.exporter)
+    actor = actor_for(job.user)
+    campaign = job.campaign
+    if campaign is None or not campaigns_for(actor).filter(pk=campaign.pk).exists():
+        raise PermissionDenied
+    export = cls(campaign=campaign, actor=actor, unit=job.unit)
+    export.check()
+    return export
+
+
+def failure_message(exc: BaseException, job: ExportJob) -> str:
+    """What the user reads when a job fails (Chinese; internals go to the log only)."""
+    if isinstance(exc, PermissionDenied):
+        return _("您无权生成此报表（权限可能已变更）。")
+    if isinstance(exc, ValidationError):
+        return "；".join(str(m) for m in exc.messages)
+    if isinstance(exc, UnsupportedFormat):
+        return _("该报表不能导出为 %(fmt)s 格式。") % {"fmt": job.format}
+    if isinstance(exc, LookupError) and not registry_has(job.exporter):
+        return _("该报表已不再提供。")
+    if isinstance(exc, LookupError | ObjectDoesNotExist | Http404):
+        return _("报表所需的数据不存在或已被删除。")
+    logger.error("export job %s (%s.%s) failed", job.pk, job.exporter, job.format, exc_info=exc)
+    return _("生成失败：程序出错，已记录在系统日志中。请稍后重试，或联系系统管理员。")
+
+
+def registry_has(identifier: str) -> bool:
+    try:
+        registry.get(identifier)
+    except LookupError:
+        return False
+    return True
+
+
+def _finish_failed(job: ExportJob, message: str, now: datetime | None) -> None:
+    finished = now or timezone.now()
+    _retrying(
+        lambda: ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+            state=JobState.FAILED, error=message[:2000], finished_at=finished
+        )
+    )
+
+
+# --- expiry and recovery ---------------------------------------------------------------------
+
+
+def _delete_file(stored_name: str) -> None:
+    if not stored_name:
+        return
+    try:
+        path_of(stored_name).unlink(missing_ok=True)
+    except (OSError, ValueError) as exc:
+        logger.warning("export file %s could not be deleted: %s", stored_name, exc)
+
+
+def job_expire(*, now: datetime | None = None, user: Any = None) -> int:
+    """Expire finished jobs past their retention and delete their files. How many."""
+    now = now or timezone.now()
+    due = ExportJob.objects.filter(state=JobState.DONE, expires_at__lte=now)
+    if user is not None:
+        due = due.filter(user_id=user.pk)
+    count = 0
+    for pk, stored in due.values_list("pk", "stored_name"):
+        updated = ExportJob.objects.filter(pk=pk, state=JobState.DONE).update(
+            state=JobState.EXPIRED, stored_name=""
+        )
+        if updated:
+            _delete_file(stored)
+            count += 1
+    return count
+
+
+def expire_if_due(job: ExportJob, *, now: datetime | None = None) -> ExportJob:
+    """Expire this job now if its time has come (pages and downloads call it)."""
+    now = now or timezone.now()
+    if job.state == JobState.DONE and job.expires_at is not None and job.expires_at <= now:
+        updated = ExportJob.objects.filter(pk=job.pk, state=JobState.DONE).update(
+            state=JobState.EXPIRED, stored_name=""
+        )
+        if updated:
+            _delete_file(job.stored_name)
+        job.refresh_from_db()
+    return job
+
+
+def _process_gone(worker: str) -> bool:
+    """True when the worker ran on this host in a process that no longer exists."""
+    host, _sep, rest = worker.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def job_recover(*, now: datetime | None = None) -> int:
+    """Fail jobs abandoned by a dead or stuck process (see the module docstring). How many."""
+    now = now or timezone.now()
+    stale = now - timedelta(minutes=settings.MOFAN_EXPORT_STALE_MINUTES)
+    count = 0
+    running = ExportJob.objects.filter(state=JobState.RUNNING).values_list(
+        "pk", "worker", "started_at"
+    )
+    for pk, worker, started in running:
+        if (started is not None and started < stale) or _process_gone(worker):
+            count += ExportJob.objects.filter(pk=pk, state=JobState.RUNNING).update(
+                state=JobState.FAILED,
+                finished_at=now,
+                error=_("生成中断（服务重启或超时），请重新导出。"),
+            )
+    count += ExportJob.objects.filter(state=JobState.QUEUED, created_at__lt=stale).update(
+        state=JobState.FAILED,
+        finished_at=now,
+        error=_("排队时间过长，导出服务可能未在运行，请重新导出或联系系统管理员。"),
+    )
+    return count
+
+
+def sweep_files(*, now: datetime | None = None) -> int:
+    """Delete files in the export directory that no finished job refers to (left by a crash),
+    once they are older than the stale limit. How many."""
+    now = now or timezone.now()
+    cutoff = (now - timedelta(minutes=settings.MOFAN_EXPORT_STALE_MINUTES)).timestamp()
+    keep = set(
+        ExportJob.objects.filter(state=JobState.DONE)
+        .exclude(stored_name="")
+        .values_list("stored_name", flat=True)
+    )
+    count = 0
+    with os.scandir(export_dir()) as entries:
+        for entry in entries:
+            if not entry.is_file() or entry.name in keep:
+                continue
+            if entry.stat().st_mtime < cutoff:
+                Path(entry.path).unlink(missing_ok=True)
+                count += 1
+    return count
