@@ -51,6 +51,8 @@ def items_for(actor: Actor) -> list[NavItem]:
     if actor.has(Role.REVIEWER):
         items.append(NavItem(str(_("评审任务")), reverse("reviews:mine")))
         items.append(NavItem(str(_("我的抽查")), reverse("supervision:spotcheck_mine")))
+    if actor.is_committee_staff or actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER):
+        items.append(NavItem(str(_("我的导出")), reverse("reports:my_exports")))
     if actor.has(Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN):
         items.append(NavItem(str(_("账号管理")), reverse("accounts_manage:list")))
     return items
