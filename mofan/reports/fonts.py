@@ -159,6 +159,13 @@ def resolve(role: str) -> str | None:
     return next((name for name in FACES[role].names if name in found), None)
 
 
+def missing_roles() -> list[str] | None:
+    """The roles no installed font can play (None when fontconfig cannot be asked)."""
+    if shutil.which("fc-list") is None:
+        return None
+    return [role for role in FACES if resolve(role) is None]
+
+
 def cjk_fonts_installed() -> bool:
     """Whether the Noto CJK families the PDFs fall back to are installed."""
     found = installed_families()

@@ -167,3 +167,13 @@ def test_a_long_table_pdf_repeats_its_header_on_every_landscape_page(world):
     assert "27.50 87.3% 2026年5月20日" in text  # number, percent (四舍五入) and date cells
     assert calls[0] == (0, 120) and calls[-1] == (120, 120)
     _assert_embedded_cjk_without_boxes(data)
+
+
+def test_no_pdf_of_boxes_without_chinese_fonts(monkeypatch):
+    """Where fontconfig knows no Chinese face, making a PDF fails with a clear message
+    instead of printing boxes."""
+    from mofan.reports.render import pdf_format
+
+    monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"DejaVu Sans"}))
+    with pytest.raises(pdf_format.MissingFonts, match="fonts-noto-cjk"):
+        _pdf(Doc(title="测试", blocks=[Paragraph("正文")]))

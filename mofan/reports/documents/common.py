@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
@@ -227,6 +227,27 @@ def cited_basis(campaign: Campaign) -> str:
     if number:
         return _("根据%(by)s%(number)s文件要求") % {"by": campaign.approved_by, "number": number}
     return _("根据工作安排")
+
+
+def attachment_lines(names: Sequence[str]) -> list[str]:
+    """7.3.4: 附件：1.名称, 2.名称 … (no number for a single attachment, no punctuation after a
+    name)."""
+    many = len(names) > 1
+    lines = []
+    for i, name in enumerate(names, start=1):
+        label = f"{i}." if many else ""
+        lines.append((_("附件：") if i == 1 else "") + label + name.rstrip("。；;，,"))
+    return lines
+
+
+def cc_line(cc: str) -> str:
+    """抄送：…。 of the 版记 ("" without copies)."""
+    return _("抄送：%(cc)s。") % {"cc": cc.rstrip("。")} if cc else ""
+
+
+def printed_line(day: datetime.date | None) -> str:
+    """2020年10月15日印发 of the 版记."""
+    return _("%(date)s印发") % {"date": cn_date(day)} if day else ""
 
 
 def join_names(names: Iterable[str]) -> str:

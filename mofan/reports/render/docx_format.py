@@ -49,6 +49,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
+from django.utils.translation import gettext as _
 from docx import Document as new_document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
@@ -75,7 +76,15 @@ from mofan.reports.base import (
     Progress,
     Table,
 )
-from mofan.reports.documents.common import cn_date, numbered, split_title, width_em
+from mofan.reports.documents.common import (
+    attachment_lines,
+    cc_line,
+    cn_date,
+    numbered,
+    printed_line,
+    split_title,
+    width_em,
+)
 
 # --- the page (GB/T 9704-2012 5.2) -------------------------------------------------------------
 
@@ -490,7 +499,7 @@ def new_official_document(*, landscape: bool = False) -> tuple[DocxDocument, int
 
 
 def _blank(document: DocxDocument, lines: int = 1) -> None:
-    for _ in range(lines):
+    for _line in range(lines):
         _exact(document.add_paragraph(), LINE_PT)
 
 
@@ -607,17 +616,14 @@ def _signature(document: DocxDocument, doc: Doc) -> None:
 def _attachments(document: DocxDocument, names: Sequence[str]) -> None:
     """7.3.4: 附件：1.名称 …, later names aligned with the first (no punctuation after names)."""
     _blank(document, 1)
-    many = len(names) > 1
-    for i, name in enumerate(names, start=1):
-        label = f"{i}." if many else ""
-        text = ("附件：" if i == 1 else "") + label + name.rstrip("。；;，,")
+    for i, text in enumerate(attachment_lines(names)):
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
         _exact(paragraph, LINE_PT)
-        if i == 1:
+        if i == 0:
             _indent_chars(paragraph, first=2)
         else:
-            _indent_chars(paragraph, left=5)
+            _indent_chars(paragraph, left=5)  # aligned with the first name, after 附件：
         style_run(paragraph.add_run(text), "body", BODY_PT)
 
 
@@ -625,9 +631,9 @@ def _imprint(document: DocxDocument, doc: Doc, width_twips: int) -> None:
     """7.5: 抄送 and 印发 between rules."""
     lines: list[tuple[str, str]] = []
     if doc.cc:
-        lines.append((f"抄送：{doc.cc.rstrip('。')}。", ""))
+        lines.append((cc_line(doc.cc), ""))
     if doc.printer:
-        lines.append((doc.printer, f"{cn_date(doc.date)}印发" if doc.date else ""))
+        lines.append((doc.printer, printed_line(doc.date)))
     if not lines:
         return
     _blank(document, 1)
@@ -661,7 +667,7 @@ def cell_text(value: Any, kind: str = "text") -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if kind == "percent" and isinstance(value, (int, float, Decimal)):
         return f"{Decimal(str(value)).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
     if kind == "number" and isinstance(value, (int, float, Decimal)):

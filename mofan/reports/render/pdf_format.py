@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from mofan.reports import fonts
 from mofan.reports.base import (
@@ -38,7 +39,15 @@ from mofan.reports.base import (
     Progress,
     Table,
 )
-from mofan.reports.documents.common import cn_date, numbered, split_title, width_em
+from mofan.reports.documents.common import (
+    attachment_lines,
+    cc_line,
+    cn_date,
+    numbered,
+    printed_line,
+    split_title,
+    width_em,
+)
 from mofan.reports.render.docx_format import (
     BODY_PT,
     BOTTOM_MM,
@@ -125,15 +134,12 @@ def document_html(doc: Doc) -> str:
         "title_lines": split_title(doc.title, width_pt / TITLE_PT - 1),
         "addressee": doc.addressee.rstrip("：:") + "：" if doc.addressee else "",
         "blocks": blocks,
-        "attachments": [
-            (("附件：" if i == 1 else ""), (f"{i}." if len(doc.attachments) > 1 else "") + name)
-            for i, name in enumerate(doc.attachments, start=1)
-        ],
+        "attachments": attachment_lines(doc.attachments),
         "date": date,
         "sig_right_em": sig_right,
         "date_right_em": date_right,
-        "cc": f"{doc.cc.rstrip('。')}。" if doc.cc else "",
-        "printed": f"{date}印发" if date else "",
+        "cc": cc_line(doc.cc),
+        "printed": printed_line(doc.date),
         "table_pt": TABLE_PT,
     }
     return render_to_string("reports/pdf/document.html", context)
@@ -192,9 +198,25 @@ def table_html(
     return render_to_string("reports/pdf/table.html", context)
 
 
+class MissingFonts(RuntimeError):
+    """No Chinese font on the server: the PDF would show boxes instead of characters."""
+
+
+def require_fonts() -> None:
+    """Refuse to make a PDF of boxes: every role needs an installed Chinese face (when
+    fontconfig can tell)."""
+    missing = fonts.missing_roles()
+    if missing:
+        raise MissingFonts(
+            _("服务器未安装中文字体（如 Debian 的 fonts-noto-cjk），无法生成 PDF：%(roles)s。")
+            % {"roles": "、".join(fonts.docx_name(role) for role in missing)}
+        )
+
+
 def write_pdf(html: str, stream: BinaryIO) -> None:
     from weasyprint import HTML  # imported late: it loads Pango
 
+    require_fonts()
     # WeasyPrint reports each layout step at INFO; a background job needs none of it.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     HTML(string=html, base_url=None).write_pdf(stream)
