@@ -1,0 +1,201 @@
+"""考评结果通报: the results of a campaign, to every enrolled unit.
+
+Shape (after the seed's 焦作 documents and the usual 通报): the basis and the procedure; 一、基本
+情况 (how many units, how many in each grade, vetoes); 二、考评结果 (the units of each grade, in
+the committee's order of units — never a ranking unless the committee published the ranking,
+in which case a table of ranks and scores follows); 三、一票否决情况; 四、先进单位 (how many,
+named by a separate notice); 五、下一步工作要求 (the rectification of the failing grades, with
+the campaign's time limit).
+
+Who: the committee's staff at any time after approval; an enrolled unit's admin or leader once
+the results are published — as on the unit's own page. The opinions behind a veto are never
+printed, only that a unit was vetoed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mofan.reports.base import Block, Column, Doc, Heading, Paragraph, Table
+from mofan.reports.documents.common import (
+    OfficialDocument,
+    UnitOutcome,
+    cited_basis,
+    event_name,
+    grade_order,
+    join_names,
+    outcomes,
+    quoted,
+    require_published_or_staff,
+    veto_consequence,
+)
+from mofan.reports.registry import register
+
+
+@register
+class ResultsBulletin(OfficialDocument):
+    identifier: ClassVar[str] = "results_bulletin"
+    label: ClassVar[str] = gettext_lazy("考评结果通报")  # type: ignore[assignment]
+
+    def check(self) -> None:
+        require_published_or_staff(self.actor, self.campaign)
+        if not outcomes(self.campaign):
+            raise ValidationError(_("考评结果尚未审定，不能生成通报。"))
+
+    def title(self) -> str:
+        return _("关于%(event)s考评结果的通报") % {"event": event_name(self.campaign)}
+
+    def build(self) -> Doc:
+        self.check()
+        campaign = self.campaign
+        results = outcomes(campaign)
+        grades = grade_order(campaign, (r.grade for r in results))
+        by_grade: dict[str, list[UnitOutcome]] = defaultdict(list)
+        for result in results:
+            by_grade[result.grade].append(result)
+        vetoed = [r for r in results if r.veto]
+        advanced = [r for r in results if r.advanced]
+        enrolled = campaign.enrollments.count()
+
+        blocks: list[Block] = [
+            Paragraph(
+                _(
+                    "%(basis)s，我委组织开展了%(event)s考评工作。按照单位自评、评审组实地考评、"
+                    "综合审定的程序，在征求纪检监察、巡察、审计等部门意见的基础上，经%(committee)s"
+                    "综合审定，考评工作已经完成。现将考评结果通报如下。"
+                )
+                % {
+                    "basis": cited_basis(campaign),
+                    "event": event_name(campaign),
+                    "committee": self.committee_name,
+                }
+            ),
+            Heading(_("基本情况")),
+            Paragraph(self._overview(enrolled, results, grades, by_grade, vetoed)),
+            Heading(_("考评结果")),
+        ]
+        for grade in grades:
+            units = by_grade.get(grade, [])
+            if not units:
+                continue
+            label = quoted(grade) if grade else _("未评定等次")
+            blocks.append(
+                Heading(_("%(grade)s等次（%(n)d个）") % {"grade": label, "n": len(units)}, 2)
+            )
+            blocks.append(Paragraph(join_names(u.name for u in units) + "。"))
+        if campaign.ranking_published:
+            blocks.append(self._ranking(results))
+        if vetoed:
+            blocks.append(Heading(_("一票否决情况")))
+            consequence = veto_consequence(campaign)
+            blocks.append(
+                Paragraph(
+                    _("经征求意见，%(names)s共%(n)d个单位实行一票否决%(then)s。")
+                    % {
+                        "names": join_names(u.name for u in vetoed),
+                        "n": len(vetoed),
+                        "then": f"，{consequence}" if consequence else "",
+                    }
+                )
+            )
+        blocks.append(Heading(_("先进单位")))
+        if advanced:
+            blocks.append(
+                Paragraph(
+                    _(
+                        "根据考评结果，在不超过参评单位%(quota)s%%的比例内，%(names)s共%(n)d个单位"
+                        "拟命名为先进单位，另行发文命名。"
+                    )
+                    % {
+                        "quota": _percent(campaign.honours_quota),
+                        "names": join_names(u.name for u in advanced),
+                        "n": len(advanced),
+                    }
+                )
+            )
+        else:
+            blocks.append(Paragraph(_("本次考评没有单位达到先进单位的条件。")))
+        blocks.append(Heading(_("下一步工作要求")))
+        failing = [r for r in results if r.grade in (campaign.rectify_grades or [])]
+        if failing:
+            blocks.append(
+                Paragraph(
+                    _(
+                        "评定为%(grades)s等次的%(names)s共%(n)d个单位，已列入问题清单。请对照问题"
+                        "清单逐项制定整改措施，明确责任人和完成时限，在%(days)d天内完成整改并报送"
+                        "整改情况；整改完成后，由我委组织复核。"
+                    )
+                    % {
+                        "grades": "、".join(quoted(g) for g in campaign.rectify_grades),
+                        "names": join_names(u.name for u in failing),
+                        "n": len(failing),
+                        "days": campaign.rectify_days,
+                    }
+                )
+            )
+        blocks.append(
+            Paragraph(
+                _(
+                    "各单位要以此次考评为契机，对照考评指标查找差距、补齐短板，把创建模范机关的"
+                    "过程作为提升党建质量、促进事业发展的过程，巩固拓展创建成果，推动创建工作"
+                    "常态长效。"
+                )
+            )
+        )
+        return Doc(
+            title=self.title(),
+            issuer=self.issuer(),
+            number=self.number(),
+            addressee=_("各参评单位"),
+            blocks=blocks,
+            signature=self.signature(),
+            date=self.today,
+            printer=self.printer(),
+        )
+
+    def _overview(
+        self,
+        enrolled: int,
+        results: list[UnitOutcome],
+        grades: list[str],
+        by_grade: dict[str, list[UnitOutcome]],
+        vetoed: list[UnitOutcome],
+    ) -> str:
+        counts = "，".join(
+            _("%(grade)s等次%(n)d个") % {"grade": quoted(g), "n": len(by_grade.get(g, []))}
+            for g in grades
+            if g
+        )
+        text = _("本次考评共有%(enrolled)d个单位参加，%(done)d个单位完成考评。") % {
+            "enrolled": enrolled,
+            "done": len(results),
+        }
+        if counts:
+            text += _("其中，%(counts)s。") % {"counts": counts}
+        if vetoed:
+            text += _("%(n)d个单位实行一票否决。") % {"n": len(vetoed)}
+        return text
+
+    def _ranking(self, results: list[UnitOutcome]) -> Table:
+        ranked = sorted(results, key=lambda r: (r.rank is None, r.rank or 0, r.sort_order))
+        return Table(
+            columns=[
+                Column(_("名次"), "integer", 4),
+                Column(_("单位"), "text", 16),
+                Column(_("综合得分"), "number", 6),
+                Column(_("等次"), "text", 5),
+            ],
+            rows=[(r.rank, r.name, r.composite, r.grade) for r in ranked],
+            caption=_("考评得分及名次"),
+        )
+
+
+def _percent(ratio: object) -> str:
+    """0.200 → 20, 0.125 → 12.5."""
+    value = format(float(str(ratio)) * 100, ".1f")
+    return value[:-2] if value.endswith(".0") else value

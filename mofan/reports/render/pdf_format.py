@@ -1,0 +1,245 @@
+"""PDF with WeasyPrint: an official document in the GB/T 9704 layout, or a table (the score
+sheet), from HTML templates under ``templates/reports/pdf/``.
+
+Fonts are chosen by family name through fontconfig: each role's CSS list (`fonts.css_family`)
+names the standard's typeface where the server has it and ends with the Noto CJK family of
+Debian's ``fonts-noto-cjk`` (Noto Serif CJK SC for 小标宋/仿宋/楷体/宋体, Noto Sans CJK SC for
+黑体), which covers every Chinese character the documents use. WeasyPrint embeds the subset of
+every font it uses, so the PDF shows the same on a machine without them; ``lang="zh-CN"`` makes
+Pango pick the Simplified Chinese glyphs of the Noto collections.
+
+Page: A4, margins 37/26/35/28 mm as in the .docx (a 156 × 225 mm 版心), body 16 pt on 28.95 pt
+lines with the characters condensed by 0.25 pt (28 to a line), page numbers "— N —" in 14 pt
+one character in from the right on odd pages and from the left on even pages. A table too wide
+for a portrait page gets a landscape one; its header row repeats on every page.
+
+`render(export, stream, progress)`; `document_html(doc)` and `table_html(...)` give the HTML
+(used by the tests and handy for previews); `write_pdf(html, stream)` lays it out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, BinaryIO
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from mofan.reports import fonts
+from mofan.reports.base import (
+    Column,
+    Doc,
+    Document,
+    Export,
+    Exporter,
+    Heading,
+    Paragraph,
+    Progress,
+    Table,
+)
+from mofan.reports.documents.common import (
+    attachment_lines,
+    cc_line,
+    cn_date,
+    numbered,
+    printed_line,
+    split_title,
+    width_em,
+)
+from mofan.reports.render.docx_format import (
+    BODY_PT,
+    BOTTOM_MM,
+    CHAR_SPACING,
+    IMPRINT_PT,
+    ISSUER_MAX_PT,
+    LEFT_MM,
+    LINE_PT,
+    PAGE_NUMBER_PT,
+    RIGHT_MM,
+    SHEET_PT,
+    TABLE_PT,
+    TEXT_WIDTH_TWIPS,
+    TITLE_PT,
+    TOP_MM,
+    alignments,
+    cell_text,
+    column_widths,
+    landscape_for,
+    signature_indents,
+    table_subtitle,
+)
+
+ROLES = ("title", "issuer", "body", "heading1", "heading2", "page_number")
+
+
+def font_css() -> dict[str, SafeString]:
+    """The CSS font-family list of each role (our constants, not user text: safe in <style>)."""
+    return {role: mark_safe(fonts.css_family(role)) for role in ROLES}  # noqa: S308
+
+
+def _page_context(*, landscape: bool) -> dict[str, Any]:
+    if landscape:
+        margins = (LEFT_MM, BOTTOM_MM, RIGHT_MM, TOP_MM)
+    else:
+        margins = (TOP_MM, RIGHT_MM, BOTTOM_MM, LEFT_MM)
+    return {
+        "landscape": landscape,
+        "margin": " ".join(f"{m}mm" for m in margins),
+        # 7.5.3: the dash 7 mm below the text block; the number's line centred on it.
+        "number_top_mm": 7 - PAGE_NUMBER_PT * 0.75 * 25.4 / 72,
+        "fonts": font_css(),
+        "body_pt": BODY_PT,
+        "line_pt": LINE_PT,
+        "letter_spacing_pt": CHAR_SPACING / 20,
+        "title_pt": TITLE_PT,
+        "title_line_pt": max(LINE_PT, TITLE_PT * 1.45),
+        "page_number_pt": PAGE_NUMBER_PT,
+        "imprint_pt": IMPRINT_PT,
+    }
+
+
+def pdf_issuer_size(text: str, width_pt: float) -> float:
+    """The issuer's size in the PDF: 小初 (36 pt) or as large as fits the 版心. (The .docx
+    narrows the characters instead, ``w:w``; a CSS transform would do the same here but makes
+    PDF readers extract the issuer out of reading order.)"""
+    return min(ISSUER_MAX_PT, int(width_pt * 0.96 / max(width_em(text), 1) * 2) / 2)
+
+
+def document_html(doc: Doc) -> str:
+    """The HTML of an official document, laid out like the .docx."""
+    width_pt = TEXT_WIDTH_TWIPS / 20
+    size = pdf_issuer_size(doc.issuer, width_pt) if doc.issuer else 0.0
+    date = cn_date(doc.date) if doc.date else ""
+    sig_right, date_right = signature_indents(doc.signature, date)
+    blocks: list[dict[str, Any]] = []
+    for block, label in numbered(doc.blocks):
+        if isinstance(block, Heading):
+            blocks.append({"kind": "heading", "level": block.level, "text": label + block.text})
+        elif isinstance(block, Paragraph):
+            blocks.append({"kind": "paragraph", "text": block.text})
+        elif isinstance(block, Table):
+            table = _table_context(block.columns, block.rows)
+            blocks.append({"kind": "table", **table, "caption": block.caption})
+    context = {
+        **_page_context(landscape=False),
+        "doc": doc,
+        "issuer": {
+            "size_pt": size,
+            "line_pt": size * 1.25,
+            # 7.2.4: upper edge 35 mm below the top of the 版心.
+            "space_mm": 35 - (size * 0.125) * 25.4 / 72,
+        },
+        "title_lines": split_title(doc.title, width_pt / TITLE_PT - 1),
+        "addressee": doc.addressee.rstrip("：:") + "：" if doc.addressee else "",
+        "blocks": blocks,
+        "attachments": attachment_lines(doc.attachments),
+        "date": date,
+        "sig_right_em": sig_right,
+        "date_right_em": date_right,
+        "cc": cc_line(doc.cc),
+        "printed": printed_line(doc.date),
+        "table_pt": TABLE_PT,
+    }
+    return render_to_string("reports/pdf/document.html", context)
+
+
+def _table_context(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    progress: Progress | None = None,
+    total: int = 0,
+) -> dict[str, Any]:
+    widths = column_widths(columns, 10000)
+    aligns = alignments(columns)
+
+    def cells() -> Iterator[list[tuple[str, str]]]:
+        done = 0
+        for row in rows:
+            texts = [cell_text(v, c.kind) for v, c in zip(row, columns, strict=False)]
+            texts += [""] * (len(columns) - len(texts))
+            yield list(zip(texts, aligns, strict=True))
+            done += 1
+            if progress is not None and done % 200 == 0:
+                progress(done, max(total, done))
+        if progress is not None:
+            progress(done, max(total, done))
+
+    return {
+        "columns": [(c.header, w / 100) for c, w in zip(columns, widths, strict=True)],
+        "rows": cells(),
+        "caption": "",
+    }
+
+
+def table_html(
+    *,
+    title: str,
+    subtitle: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    total: int = 0,
+    progress: Progress | None = None,
+) -> str:
+    """The HTML of a table on its own page(s): title, subtitle, the table."""
+    width_pt = TEXT_WIDTH_TWIPS / 20
+    landscape = landscape_for(columns)
+    if landscape:
+        width_pt = (297 - TOP_MM - BOTTOM_MM) * 72 / 25.4
+    context = {
+        **_page_context(landscape=landscape),
+        "title": title,
+        "title_lines": split_title(title, width_pt / TITLE_PT - 1),
+        "subtitle": subtitle,
+        "table": _table_context(columns, rows, progress, total),
+        "table_pt": SHEET_PT,
+    }
+    return render_to_string("reports/pdf/table.html", context)
+
+
+class MissingFonts(RuntimeError):
+    """No Chinese font on the server: the PDF would show boxes instead of characters."""
+
+
+def require_fonts() -> None:
+    """Refuse to make a PDF of boxes: every role needs an installed Chinese face (when
+    fontconfig can tell)."""
+    missing = fonts.missing_roles()
+    if missing:
+        raise MissingFonts(
+            _("服务器未安装中文字体（如 Debian 的 fonts-noto-cjk），无法生成 PDF：%(roles)s。")
+            % {"roles": "、".join(fonts.docx_name(role) for role in missing)}
+        )
+
+
+def write_pdf(html: str, stream: BinaryIO) -> None:
+    from weasyprint import HTML  # imported late: it loads Pango
+
+    require_fonts()
+    # WeasyPrint reports each layout step at INFO; a background job needs none of it.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    HTML(string=html, base_url=None).write_pdf(stream)
+
+
+def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
+    """Write a document (GB/T 9704 layout) or a table as PDF to `stream`."""
+    if isinstance(export, Document):
+        progress(0, 1)
+        write_pdf(document_html(export.build()), stream)
+        progress(1, 1)
+        return
+    if isinstance(export, Exporter):
+        total = export.count()
+        progress(0, total)
+        html = table_html(
+            title=export.title(),
+            subtitle=table_subtitle(export),
+            columns=export.columns(),
+            rows=export.rows(),
+            total=total,
+            progress=progress,
+        )
+        write_pdf(html, stream)
+        return
+    raise TypeError(f"cannot render {type(export).__name__} as pdf")

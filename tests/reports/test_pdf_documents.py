@@ -1,0 +1,179 @@
+"""PDF of the official documents and of a table (issue 6 point 5): A4, the CJK fonts embedded,
+the text extracted from the PDF equal to the Chinese text given, and no missing glyph boxes —
+every character drawn is in the embedded font's own character map (a missing glyph still
+round-trips as text through the ToUnicode map, so the text check alone would not see it)."""
+
+# ruff: noqa: F811
+from __future__ import annotations
+
+import datetime
+import io
+import re
+
+import pytest
+
+from mofan.reports import fonts, registry
+from mofan.reports.base import Doc, Heading, Paragraph
+from mofan.reports.render.pdf_format import document_html, write_pdf
+from tests.evaluations.campaign_fixtures import world  # noqa: F401 (a fixture)
+from tests.reports.doc_fixtures import (
+    DOC_DAY,
+    SheetExporter,
+    docs,  # noqa: F401 (a fixture)
+    pdf_page_sizes,
+    pdf_pages_text,
+    pdf_runs,
+    rendered,
+    uncovered,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not fonts.cjk_fonts_installed(),
+        reason="Noto CJK fonts (Debian fonts-noto-cjk) are not installed; make test installs them",
+    ),
+]
+
+A4 = (595.28, 841.89)  # points
+PAGE_NUMBER = re.compile(r"— \d+ —")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _pdf(doc: Doc) -> bytes:
+    stream = io.BytesIO()
+    write_pdf(document_html(doc), stream)
+    return stream.getvalue()
+
+
+def _assert_embedded_cjk_without_boxes(data: bytes) -> None:
+    runs = pdf_runs(data)
+    assert runs
+    for run in runs:
+        assert run.embedded, run.font
+        assert "CJK" in run.font, run.font  # Noto Serif/Sans CJK SC, subset-embedded
+        assert re.match(r"^[A-Z]{6}\+", run.font), run.font  # a subset
+    assert uncovered(runs) == {}
+
+
+def test_the_text_of_the_pdf_equals_the_chinese_text_given():
+    doc = Doc(
+        title="关于2020年市直机关创建模范机关考评结果暨命名先进单位有关事项的通报",
+        issuer="中共焦作市委市直机关工作委员会文件",
+        number="焦直文〔2020〕140号",
+        addressee="市直和省部属驻焦各单位基层党组织",
+        blocks=[
+            Paragraph(
+                "现将《市直机关创建模范机关实施方案》印发给你们，请结合实际，认真抓好贯彻落实。"
+            ),
+            Heading("总体要求"),
+            Paragraph(
+                "坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻落实新时代党的建设总要求。"
+            ),
+            Heading("加强组织领导", 2),
+            Paragraph("成立市直机关创建模范机关领导小组及办公室，统筹推进创建各项工作。" * 12),
+        ],
+        signature="中共焦作市委市直机关工作委员会",
+        date=datetime.date(2020, 10, 15),
+        attachments=["市直机关创建模范机关单位名单", "2020年市直机关创建模范机关考评要点"],
+        cc="市委组织部",
+        printer="中共焦作市委市直机关工作委员会办公室",
+    )
+    data = _pdf(doc)
+    pages = pdf_pages_text(data)
+    assert len(pages) >= 2
+    # Each page carries its number; without them the text is the document, in order.
+    for number, page in enumerate(pages, start=1):
+        assert f"— {number} —" in page
+    text = _squash(PAGE_NUMBER.sub("", "".join(pages)))
+    expected = _squash(
+        "".join(
+            [
+                doc.issuer,
+                doc.number,
+                doc.title,
+                doc.addressee + "：",
+                doc.blocks[0].text,
+                "一、总体要求",
+                doc.blocks[2].text,
+                "（一）加强组织领导",
+                doc.blocks[4].text,
+                "附件：1.市直机关创建模范机关单位名单",
+                "2.2020年市直机关创建模范机关考评要点",
+                doc.signature,
+                "2020年10月15日",
+                "抄送：市委组织部。",
+                doc.printer,
+                "2020年10月15日印发",
+            ]
+        )
+    )
+    assert text == expected
+    assert all(size == pytest.approx(A4, abs=0.5) for size in pdf_page_sizes(data))
+    _assert_embedded_cjk_without_boxes(data)
+
+
+def test_a_missing_glyph_is_caught():
+    """The check can fail: 𪚥 (U+2A6A5, CJK Extension B) is in no installed font, prints as a
+    box, and still extracts as text."""
+    data = _pdf(Doc(title="测试", blocks=[Paragraph("甲𪚥乙")]))
+    assert "甲𪚥乙" in pdf_pages_text(data)[0]
+    missing = uncovered(pdf_runs(data))
+    assert set().union(*missing.values()) == {"𪚥"}
+
+
+def test_the_results_bulletin_pdf(docs):
+    export = registry.get("results_bulletin")(
+        campaign=docs.campaign, actor=docs.actor("committee_admin"), today=DOC_DAY
+    )
+    data = rendered(export, "pdf")
+    assert data.startswith(b"%PDF-")
+    text = _squash("".join(pdf_pages_text(data)))
+    for expected in (
+        f"{docs.world.committee.name}文件",
+        "焦直文〔2026〕",
+        "关于2024年度模范机关创建考评结果的通报",
+        "各参评单位：",
+        "（一）“优秀”等次（2个）乙单位、丁单位。",
+        "（二）“不达标”等次（2个）甲单位、丙单位。",
+        "2026年5月20日",
+    ):
+        assert _squash(expected) in text, expected
+    assert all(size == pytest.approx(A4, abs=0.5) for size in pdf_page_sizes(data))
+    _assert_embedded_cjk_without_boxes(data)
+
+
+def test_a_long_table_pdf_repeats_its_header_on_every_landscape_page(world):
+    sheet = SheetExporter(campaign=world.campaign, actor=world.actor("committee_admin"))
+    sheet.wide, sheet.n = True, 120
+    calls: list[tuple[int, int]] = []
+    stream = io.BytesIO()
+    from mofan.reports.render import render
+
+    render(sheet, "pdf", stream, lambda done, total: calls.append((done, total)))
+    data = stream.getvalue()
+    pages = pdf_pages_text(data)
+    assert len(pages) >= 3
+    for width, height in pdf_page_sizes(data):
+        assert (width, height) == (pytest.approx(A4[1], abs=0.5), pytest.approx(A4[0], abs=0.5))
+    for page in pages:
+        for header in ("序号", "单位", "得分", "完成率", "审定日期", "指标5"):
+            assert header in page
+    text = "".join(pages)
+    assert all(f"第{i}单位" in text for i in range(1, 121))
+    assert "27.50 87.3% 2026年5月20日" in text  # number, percent (四舍五入) and date cells
+    assert calls[0] == (0, 120) and calls[-1] == (120, 120)
+    _assert_embedded_cjk_without_boxes(data)
+
+
+def test_no_pdf_of_boxes_without_chinese_fonts(monkeypatch):
+    """Where fontconfig knows no Chinese face, making a PDF fails with a clear message
+    instead of printing boxes."""
+    from mofan.reports.render import pdf_format
+
+    monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"DejaVu Sans"}))
+    with pytest.raises(pdf_format.MissingFonts, match="fonts-noto-cjk"):
+        _pdf(Doc(title="测试", blocks=[Paragraph("正文")]))
