@@ -19,6 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-runtime
 	@touch $@
 
 run: $(VENV)/.installed-runtime
+	@bash scripts/system_deps.sh --runtime || echo "Without those packages PDF exports stop with a clear message; everything else works." >&2
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_templates
 	$(PY) manage.py load_demo

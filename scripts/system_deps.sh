@@ -2,12 +2,16 @@
 # Debian packages the test suite needs: Chromium for the browser tests (never a downloaded
 # browser), Noto CJK so Chinese renders in screenshots and PDFs, Pango for WeasyPrint (PDF
 # exports) and LibreOffice Writer (headless) to check that generated .docx files convert to PDF.
+# With --runtime (used by `make run`) only what the running platform needs: the CJK fonts and
+# Pango for PDF exports.
 set -euo pipefail
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+if [ "${1:-}" != "--runtime" ]; then
+    [ -x /usr/bin/chromium ] || need+=(chromium)
+    command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+fi
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
