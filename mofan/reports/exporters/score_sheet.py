@@ -147,12 +147,12 @@ class ScoreSheetExporter(CampaignTable):
         return [
             Column(_("指标编码"), "text", 5),
             Column(_("指标名称"), "text", 24),
-            Column(_("分值"), "number", 4),
+            Column(_("分值"), "number", 6),
             Column(_("评分方法"), "text", 4),
-            Column(_("自评"), "number", 5),
-            *(Column(header, "number", 5) for _pk, header in self.reviewers),
-            Column(_("最终得分"), "number", 5),
-            Column(_("评语"), "text", 30),
+            Column(_("自评"), "number", 6),
+            *(Column(header, "number", 6) for _pk, header in self.reviewers),
+            Column(_("最终得分"), "number", 6),
+            Column(_("评语"), "text", 20),
         ]
 
     def count(self) -> int:

@@ -32,7 +32,7 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.organizations.models import Unit
 from mofan.reports import registry
 from mofan.reports.actors import audit_identity, system_actor
-from mofan.reports.base import Export
+from mofan.reports.base import Export, Exporter
 from mofan.reports.render import UnsupportedFormat, render
 
 
@@ -120,7 +120,8 @@ class Command(BaseCommand):
         except LookupError as exc:
             raise CommandError(str(exc)) from None
         rows = self._write(export, fmt, target)
-        self.stdout.write(f"已导出“{export.title()}”（{fmt}，{rows} 行）到 {target}")
+        size = f"{rows} 行" if isinstance(export, Exporter) else f"{target.stat().st_size} 字节"
+        self.stdout.write(f"已导出“{export.title()}”（{fmt}，{size}）到 {target}")
 
     def _list(self) -> None:
         for cls in registry.all_exports():
