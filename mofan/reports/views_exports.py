@@ -60,6 +60,27 @@ class Offer:
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
+# The order a committee works in: the package it sends upward, the official documents, then the
+# tables; anything registered later comes last.
+DISPLAY_ORDER = (
+    "upper_report",
+    "results_bulletin",
+    "naming_notice",
+    "rectification_notice",
+    "work_summary",
+    "ranking",
+    "score_sheet",
+    "problem_list",
+    "supervision_ledger",
+    "evidence_index",
+)
+
+
+def _display_key(offer: Offer) -> tuple[int, str]:
+    order = DISPLAY_ORDER.index(offer.identifier) if offer.identifier in DISPLAY_ORDER else 99
+    return (order, offer.identifier)
+
+
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
@@ -137,7 +158,7 @@ def exports(request: HttpRequest, pk: int) -> HttpResponse:
         "reports/exports.html",
         {
             "campaign": campaign,
-            "offers": list(offers.values()),
+            "offers": sorted(offers.values(), key=_display_key),
             "units": units if unit_count <= UNIT_SELECT_LIMIT else None,
             "unit_count": unit_count,
             "recent": _with_labels(recent),

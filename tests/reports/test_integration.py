@@ -100,3 +100,13 @@ def test_the_export_page_offers_each_persona_what_its_pages_show():
     assert "upper_report" not in unit and "work_summary" not in unit
     outsider = logged_in(world.user("other_admin")).get(url)
     assert outsider.status_code == 404
+
+
+def test_the_export_page_lists_the_package_then_documents_then_tables():
+    world = approved_world(publish=True)
+    url = reverse("reports:exports", args=[world.campaign.pk])
+    page = logged_in(world.user("committee_admin")).get(url).content.decode()
+    positions = [
+        page.index(f'value="{i}"') for i in ("upper_report", "results_bulletin", "ranking")
+    ]
+    assert positions == sorted(positions)
