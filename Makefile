@@ -54,5 +54,10 @@ test-postgres: $(VENV)/.installed-dev
 
 test: system-deps $(VENV)/.installed-dev lint test-sqlite test-postgres
 
+# Timed page and job suite at 70 and 20,000 units (docs/performance.md); BENCH_ARGS e.g.
+# "--sizes 70,500 --db sqlite". The databases are built once and cached under var/bench/.
+bench: $(VENV)/.installed-dev
+	$(PY) manage.py bench --pg-url "$(PG_URL)" $(BENCH_ARGS)
+
 vendor: $(VENV)/.installed-runtime
 	$(PY) scripts/vendor_assets.py

@@ -1,0 +1,132 @@
+"""`manage.py bench` (what `make bench` runs) at a tiny size: it builds its own database in a
+temporary directory, prints one JSON object per measured item with the agreed keys, then the
+final tally; a second run reuses the cached database. The budget rules are checked apart."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from mofan.core import bench
+
+KEYS = {"name", "db", "units", "median_ms", "p95_ms", "queries", "peak_rss_mb", "budget_ms", "ok"}
+TALLY = re.compile(r"^bench: (\d+) ok, (\d+) over budget$")
+
+
+def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def check_output(stdout: str, db: str, units: int) -> list[dict]:
+    lines = stdout.strip().splitlines()
+    rows = [json.loads(line) for line in lines[:-1]]
+    tally = TALLY.match(lines[-1])
+    assert tally, lines[-1]
+    assert int(tally[1]) == sum(r["ok"] for r in rows)
+    assert int(tally[2]) == sum(not r["ok"] for r in rows)
+    for row in rows:
+        assert set(row) == KEYS, row
+        assert row["db"] == db and row["units"] == units
+        assert 0 < row["median_ms"] <= row["p95_ms"]
+        assert isinstance(row["queries"], int) and row["peak_rss_mb"] > 10
+    names = [r["name"] for r in rows]
+    assert names[0] == bench.FLOOR
+    for page in bench.PAGES:
+        assert page in names
+    assert any(n.startswith("full recompute") for n in names)
+    assert f"ranking xlsx ({units} rows)" in names
+    assert "score sheet docx" in names
+    # pages that read the database do so (the counts are real), the floor does not
+    by_name = {r["name"]: r for r in rows}
+    assert by_name[bench.FLOOR]["queries"] == 0
+    assert by_name["committee dashboard"]["queries"] > 0
+    assert by_name["committee dashboard"]["budget_ms"] == bench.PAGE_BUDGET_MS
+    return rows
+
+
+def test_the_harness_runs_at_a_tiny_size_on_sqlite_and_reuses_its_database(tmp_path):
+    done = run_bench("--sizes", "5", "--db", "sqlite", "--repeat", "2", "--var", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    check_output(done.stdout, "sqlite", 5)
+    assert "building sqlite with 5 units" in done.stderr
+    built = list(tmp_path.glob("sqlite-5-*.sqlite3"))
+    assert len(built) == 1
+    again = run_bench("--sizes", "5", "--db", "sqlite", "--repeat", "1", "--var", str(tmp_path))
+    assert again.returncode == 0, again.stderr[-3000:]
+    check_output(again.stdout, "sqlite", 5)
+    assert "building" not in again.stderr  # the cached database was used
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the PostgreSQL run needs a PostgreSQL server"
+)
+def test_the_harness_runs_on_postgresql(tmp_path):
+    url = os.environ["DATABASE_URL"]
+    prefix = f"{settings.DATABASES['default']['NAME']}_bench"
+    try:
+        done = run_bench(
+            "--sizes", "5", "--db", "postgresql", "--repeat", "2",
+            "--var", str(tmp_path), "--pg-url", url, "--pg-prefix", prefix,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        check_output(done.stdout, "postgresql", 5)
+    finally:
+        cfg = settings.DATABASES["default"]
+        with psycopg.connect(
+            dbname="postgres",
+            user=cfg["USER"],
+            password=cfg["PASSWORD"],
+            host=cfg["HOST"],
+            port=cfg.get("PORT") or 5432,
+            autocommit=True,
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_5"')
+
+
+def row(name: str, ms: float, units: int = 20000, rss: float = 100.0) -> dict:
+    return {"name": name, "units": units, "median_ms": ms, "peak_rss_mb": rss}
+
+
+def test_page_budgets_are_300_ms_and_one_and_a_half_times_the_small_size():
+    assert bench.budget(row("committee dashboard", 299), {}) == (300.0, True)
+    assert bench.budget(row("committee dashboard", 301), {}) == (300.0, False)
+    small = {"committee dashboard": 100.0}
+    assert bench.budget(row("committee dashboard", 150), small) == (150.0, True)
+    assert bench.budget(row("committee dashboard", 151), small) == (150.0, False)
+    # the growth rule never loosens the 300 ms ceiling
+    assert bench.budget(row("committee dashboard", 310), {"committee dashboard": 250.0}) == (
+        300.0,
+        False,
+    )
+
+
+def test_job_budgets():
+    assert bench.budget(row("full recompute (recompute_results)", 4999), {}) == (5000.0, True)
+    assert bench.budget(row("full recompute (approval.campaign_rows)", 5001), {})[1] is False
+    assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=399), {}) == (15000.0, True)
+    assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=401), {})[1] is False
+    assert bench.budget(row("ranking xlsx (20000 rows)", 16000, rss=100), {})[1] is False
+    # for reference only
+    assert bench.budget(row(bench.FLOOR, 1), {}) == (None, True)
+    assert bench.budget(row("score sheet docx", 99999), {}) == (None, True)
+
+
+def test_the_cache_key_follows_the_generator_and_the_migrations():
+    assert bench.code_key("simulate") != bench.code_key("seed_scale")
+    assert bench.code_key("simulate") == bench.code_key("simulate")
