@@ -40,6 +40,7 @@ TEMPLATE = "yueqing-2020"
 SEED = 1
 DEFAULT_SIZES = (70, 20000)
 REPEAT = 20
+SIMULATE_COMFORT = 2000  # units the simulation builds in minutes (500 ≈ 3 min here)
 PG_PREFIX = "mofan_bench"  # PostgreSQL databases mofan_bench_<units>
 PAGE_BUDGET_MS = 300.0
 PAGE_GROWTH = 1.5  # a page at the large size may take at most this multiple of the small size
@@ -444,6 +445,11 @@ def prepare(target: Target, var: Path, say: Callable[[str], None]) -> int:
         if fresh and (target.db != "sqlite" or Path(known["file"]).exists()):
             return int(known["campaign_id"])
     say(f"bench: building {target.db} with {target.units} units ({kind}, version {key})…")
+    if kind == "simulate" and target.units > SIMULATE_COMFORT:
+        say(
+            "bench: without `manage.py seed_scale` the data come from the simulation, every "
+            f"step through the services: expect hours for {target.units} units."
+        )
     started = time.perf_counter()
     file = ""
     if target.db == "sqlite":
