@@ -20,6 +20,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
@@ -52,6 +53,7 @@ def veto_input_record(
         source=source,
         defaults={"vetoed": vetoed, "opinion": opinion, "recorded_by": actor.user},
     )
+    unit_refresh(enrollment=enrollment)
     audit_record(
         action="approval.veto_input",
         actor=actor.user,

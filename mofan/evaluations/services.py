@@ -18,6 +18,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -36,6 +37,7 @@ from mofan.indicators.selectors import published_leaves
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
+REVIEWED = (S.REVIEWED, S.APPROVED)
 OPTIONAL_IN_SELF = ("veto", "bonus")  # units do not veto themselves; bonus is optional
 
 
@@ -121,6 +123,8 @@ def enrollment_transition(
     if name == "return":
         enrollment.returned_reason = reason
         enrollment.save(update_fields=["returned_reason"])
+    if (before in REVIEWED) != (to in REVIEWED):
+        unit_refresh(enrollment=enrollment)  # the review score counts from now on (or not)
     audit_record(
         action=f"enrollment.{name}",
         actor=actor.user,
@@ -273,6 +277,7 @@ def self_score_save(
         )
     if enrollment.state in (S.NOT_STARTED, S.RETURNED):
         enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
+    unit_refresh(enrollment=enrollment)
     audit_record(
         action="self_score.save",
         actor=actor.user,
