@@ -106,6 +106,7 @@ class Figures:
     review_nodes: dict[str, str]
     type_scores: dict[str, str]
     level_counts: dict[str, int]
+    self_level_counts: dict[str, int]
     self_complete: bool
     review_complete: bool
     grade: str
@@ -204,6 +205,7 @@ FIGURE_FIELDS = (
     "review_nodes",
     "type_scores",
     "level_counts",
+    "self_level_counts",
     "self_complete",
     "review_complete",
     "grade",
@@ -283,6 +285,17 @@ def ranks_refresh(*, campaign: Campaign, ctx: Context | None = None) -> int:
     return len(changed)
 
 
+_TEXT: dict[int, str] = {}
+
+
+def _text(cents: int) -> str:
+    """Cents as `str(q(Decimal))` shows them: 1600 -> "16.00"."""
+    shown = _TEXT.get(cents)
+    if shown is None:
+        shown = _TEXT[cents] = str(Decimal(cents).scaleb(-2))
+    return shown
+
+
 class Compiled:
     """The tree flattened for the full recompute: leaves are slots 0..L-1, inner nodes follow
     in post-order, each with its (child slot, weight, counted) list. Valid for leaves as
@@ -324,6 +337,66 @@ class Compiled:
         self.type_codes = [(root.code, slot_of[root.code]) for root in ctx.roots]
         self.root_leaves = {slot_of[root.code] for root in ctx.roots if not root.children}
         self.width = self.size + len(self.plan)
+        leaf_pks = {i: pk for pk, i in self.slot.items()}
+        self.level_pks = sorted(leaf_pks[i] for i in self.qualitative | self.root_leaves)
+        # Integer cents when every weight is a whole number and every cap a whole cent: the
+        # sums are then exact in ints, which is several times faster than Decimal.
+        nodes = [node for node, _d in walk(ctx.roots)]
+        self.cents = all(n.weight == int(n.weight) for n in nodes) and all(
+            n.points is None or n.points * 100 == int(n.points * 100) for n in nodes
+        )
+        self.iplan = [
+            (
+                code,
+                here,
+                None if points is None or not self.cents else int(points * 100),
+                [(child, int(weight)) for child, weight, counted in children if counted],
+            )
+            for code, here, points, children in self.plan
+        ]
+        self.iroots = [(here, int(weight)) for here, weight in self.roots]
+
+    def evaluate_cents(
+        self,
+        values: list[Any],
+        present: int,
+        veto: bool,
+        counts: dict[str, int],
+        levels: Mapping[int, str],
+    ) -> tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool]:
+        """`evaluate` over leaf scores in integer cents (only when `self.cents`)."""
+        nodes: dict[str, str] = {}
+        text = _TEXT
+        for code, here, cap, children in self.iplan:
+            total = 0
+            seen = False
+            for child, weight in children:
+                value = values[child]
+                if value is not None:
+                    total += value * weight
+                    seen = True
+            if seen:
+                if cap is not None and total > cap:
+                    total = cap
+                values[here] = total
+                nodes[code] = text.get(total) or _text(total)
+            else:
+                values[here] = None
+        grand = 0
+        seen = False
+        for here, weight in self.iroots:
+            value = values[here]
+            if value is not None:
+                grand += value * weight
+                seen = True
+        types = {}
+        for code, here in self.type_codes:
+            if values[here] is not None:
+                types[code] = _text(values[here])
+            elif here in levels:
+                types[code] = levels[here]
+        grand_total = Decimal(grand).scaleb(-2) if seen else None
+        return grand_total, nodes, types, counts, veto, present == self.size
 
     def evaluate(
         self,
@@ -380,43 +453,63 @@ class _Unit:
 
 
 def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
-    """One unordered stream of the campaign's leaf rows of `table`, straight from the cursor
-    (Django's per-row converters would cost more than the whole roll-up)."""
+    """The campaign's leaf scores of `table` in one unordered stream of three columns straight
+    from the cursor (Django's per-row converters would cost more than the whole roll-up), then
+    the few rows that carry a veto or a level that counts."""
     enrollments = Enrollment._meta.db_table
     units: dict[int, _Unit] = {}
-    decimals: dict[Any, Decimal | None] = {None: None}
+    converted: dict[Any, Any] = {None: None}
     slot = compiled.slot
-    qualitative = compiled.qualitative
     width = compiled.width
-    root_leaves = compiled.root_leaves
+    cents = compiled.cents
+    where = (
+        f"FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s"
+    )
+    last = None
+    unit = _Unit(0)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.enrollment_id, s.node_id, s.score, s.level, s.veto FROM {table} s "  # noqa: S608
-            f"JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s",
-            [campaign_id],
-        )
+        cursor.execute(f"SELECT s.enrollment_id, s.node_id, s.score {where}", [campaign_id])
         while True:
-            batch = cursor.fetchmany(10000)
+            batch = cursor.fetchmany(20000)
             if not batch:
                 break
-            for enrollment_id, node_id, score, level, veto in batch:
+            for enrollment_id, node_id, score in batch:
                 i = slot.get(node_id)
                 if i is None:
                     continue
-                unit = units.get(enrollment_id)
-                if unit is None:
-                    unit = units[enrollment_id] = _Unit(width)
-                value = decimals.get(score, False)
+                if enrollment_id != last:
+                    last = enrollment_id
+                    found = units.get(enrollment_id)
+                    if found is None:
+                        found = units[enrollment_id] = _Unit(width)
+                    unit = found
+                value = converted.get(score, False)
                 if value is False:
-                    value = decimals[score] = Decimal(str(score)).quantize(CENT)
+                    value = Decimal(str(score)).quantize(CENT)
+                    if cents:
+                        value = int(value.scaleb(2))
+                    converted[score] = value
                 unit.values[i] = value
                 unit.present += 1
-                if veto:
-                    unit.veto = True
-                if level and i in qualitative:
-                    unit.counts[level] = unit.counts.get(level, 0) + 1
-                if level and i in root_leaves:
-                    unit.levels[i] = level
+        levels = ", ".join(str(int(pk)) for pk in compiled.level_pks)
+        wanted = f"s.veto OR s.node_id IN ({levels})" if levels else "s.veto"
+        cursor.execute(
+            f"SELECT s.enrollment_id, s.node_id, s.level, s.veto {where} AND ({wanted})",
+            [campaign_id],
+        )
+        qualitative = compiled.qualitative
+        root_leaves = compiled.root_leaves
+        for enrollment_id, node_id, level, veto in cursor.fetchall():
+            i = slot.get(node_id)
+            if i is None:
+                continue
+            unit = units[enrollment_id]
+            if veto:
+                unit.veto = True
+            if level and i in qualitative:
+                unit.counts[level] = unit.counts.get(level, 0) + 1
+            if level and i in root_leaves:
+                unit.levels[i] = level
     return units
 
 
@@ -426,11 +519,44 @@ def _finish(
     final: tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool],
     vetoed_by_input: bool,
     reviewed: bool,
+    memo: dict[Any, res.Result] | None = None,
 ) -> Figures:
-    """`unit_figures` from the two rolled-up kinds."""
-    s_total, s_nodes, _s_types, _s_counts, _s_veto, s_complete = own
+    """`unit_figures` from the two rolled-up kinds; `memo` keeps the results of the grading
+    by its inputs (many units share them)."""
+    s_total, s_nodes, _s_types, s_counts, _s_veto, s_complete = own
     r_total, r_nodes, r_types, r_counts, r_veto, r_complete = final
     veto = r_veto or vetoed_by_input
+    own_key = s_total if "self" in ctx.weights else None  # the self score counts only if weighted
+    key = (own_key, r_total, veto, tuple(sorted(r_counts.items())) if reviewed else None)
+    result = memo.get(key) if memo is not None else None
+    if result is None:
+        result = _grade(ctx, s_total, r_total, r_counts, veto, reviewed)
+        if memo is not None:
+            memo[key] = result
+    return Figures(
+        self_total=s_total,
+        review_total=r_total,
+        composite=result.score,
+        self_nodes=s_nodes,
+        review_nodes=r_nodes,
+        type_scores=r_types,
+        level_counts=r_counts,
+        self_level_counts=s_counts,
+        self_complete=s_complete,
+        review_complete=r_complete,
+        grade=result.grade,
+        veto=result.veto,
+    )
+
+
+def _grade(
+    ctx: Context,
+    s_total: Decimal | None,
+    r_total: Decimal | None,
+    r_counts: dict[str, int],
+    veto: bool,
+    reviewed: bool,
+) -> res.Result:
     (result,) = res.compute_results(
         [
             res.UnitScore(
@@ -450,23 +576,11 @@ def _finish(
         qualitative=ctx.qualitative,
         enrolled=1,
     )
-    return Figures(
-        self_total=s_total,
-        review_total=r_total,
-        composite=result.score,
-        self_nodes=s_nodes,
-        review_nodes=r_nodes,
-        type_scores=r_types,
-        level_counts=r_counts,
-        self_complete=s_complete,
-        review_complete=r_complete,
-        grade=result.grade,
-        veto=result.veto,
-    )
+    return result
 
 
 COLUMNS = ("enrollment_id", "campaign_id", *FIGURE_FIELDS, "rank", "advanced")
-JSON_FIELDS = ("self_nodes", "review_nodes", "type_scores", "level_counts")
+JSON_FIELDS = ("self_nodes", "review_nodes", "type_scores", "level_counts", "self_level_counts")
 
 
 @transaction.atomic
@@ -487,16 +601,19 @@ def campaign_recompute(*, campaign: Campaign) -> int:
         )
     )
     blank = _Unit(compiled.width)
+    evaluate = compiled.evaluate_cents if compiled.cents else compiled.evaluate
+    memo: dict[Any, res.Result] = {}
     figures = {}
     for pk, state in enrollments:
         a = own.get(pk, blank)
         b = final.get(pk, blank)
         figures[pk] = _finish(
             ctx,
-            compiled.evaluate(a.values, a.present, a.veto, a.counts, a.levels),
-            compiled.evaluate(b.values, b.present, b.veto, b.counts, b.levels),
+            evaluate(a.values, a.present, a.veto, a.counts, a.levels),
+            evaluate(b.values, b.present, b.veto, b.counts, b.levels),
             vetoed_by_input=pk in vetoed,
             reviewed=state in REVIEWED_STATES,
+            memo=memo,
         )
     ranks = campaign_ranks(ctx, [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()])
     table = UnitTotals._meta.db_table
@@ -506,7 +623,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     for pk, f in figures.items():
         values = _values(f)
         for name in JSON_FIELDS:
-            values[name] = json.dumps(values[name], ensure_ascii=False)
+            values[name] = json.dumps(values[name], ensure_ascii=False) if values[name] else "{}"
         rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608

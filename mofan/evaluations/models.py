@@ -325,6 +325,7 @@ class UnitTotals(models.Model):
     review_nodes = models.JSONField(default=dict)
     type_scores = models.JSONField(default=dict)  # of the review, as UnitResult.type_scores
     level_counts = models.JSONField(default=dict)
+    self_level_counts = models.JSONField(default=dict)
     self_complete = models.BooleanField(default=False)
     review_complete = models.BooleanField(default=False)
     grade = models.CharField(max_length=20, blank=True)

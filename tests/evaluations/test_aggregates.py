@@ -61,6 +61,7 @@ def assert_equals_approval(campaign: Campaign) -> None:
             "composite": row.result.score,
             "type_scores": row.review_totals.type_scores,
             "level_counts": row.review_totals.level_counts,
+            "self_level_counts": row.self_totals.level_counts,
             "self_complete": row.self_totals.complete,
             "review_complete": row.review_totals.complete,
             "grade": row.result.grade,
@@ -261,3 +262,65 @@ def test_the_incremental_path_reads_one_unit_whatever_the_number_of_units() -> N
     large = _refresh_queries(60, "q60")
     assert small == large
     assert small[0] < small[1]  # a changed composite re-ranks the field in one pass
+
+
+# --- readers --------------------------------------------------------------------------------
+
+
+def _figures(rows: list[approval.UnitRow]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r.enrollment.pk,
+            r.self_totals.total,
+            r.self_totals.level_counts,
+            r.review_totals.total,
+            r.review_totals.type_scores,
+            r.review_totals.level_counts,
+            r.veto_inputs,
+            r.result and (r.result.score, r.result.grade, r.result.rank, r.result.veto),
+            r.result and r.result.advanced,
+        )
+        for r in rows
+    ]
+
+
+@pytest.mark.django_db
+def test_the_approval_table_reads_the_stored_figures() -> None:
+    campaign = synthetic_campaign(30, seed=13)
+    assert approval.stored_rows(campaign) is None  # rows written around the services
+    aggregates.campaign_recompute(campaign=campaign)
+    stored_rows = approval.stored_rows(campaign)
+    assert stored_rows is not None
+    computed = approval.campaign_rows(campaign)
+    assert _figures(stored_rows[0]) == _figures(computed[0])
+    assert stored_rows[1] == computed[1]
+
+
+@pytest.mark.django_db
+def test_fractional_weights_take_the_decimal_path() -> None:
+    """A tree with a weight of 0.5 (on every other type) cannot be summed in integer cents:
+    the Decimal evaluator runs, and still agrees with approval."""
+    version = yueqing_with_half_weights()
+    campaign = synthetic_campaign(20, seed=17, version=version, code="half")
+    compiled = aggregates.Compiled(aggregates.context_for(campaign))
+    assert not compiled.cents
+    aggregates.campaign_recompute(campaign=campaign)
+    assert_equals_approval(campaign)
+    assert stored(campaign) == in_savepoint(
+        lambda: (
+            [aggregates.unit_refresh(enrollment=e) for e in campaign.enrollments.all()],
+            stored(campaign),
+        )[1]
+    )
+
+
+def yueqing_with_half_weights() -> Any:
+    from mofan.indicators.builtin import builtin_document
+    from mofan.indicators.services import system_import
+
+    doc = builtin_document("yueqing-2020")
+    doc.slug = "yueqing-half"
+    for i, root in enumerate(doc.roots):
+        if i % 2 == 0:
+            root.weight = Decimal("0.5")
+    return system_import(doc=doc, committee=None, actor=None, publish=True)
