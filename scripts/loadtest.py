@@ -617,16 +617,11 @@ def unit_admin(
             )
             if up is None:
                 continue
-            if up[0] != 302:
-                s.recorder.fail("upload", f"upload not accepted: HTTP {up[0]}")
+            back = urlsplit(up[1].get("location", ""))
+            if up[0] != 302 or not back.query.startswith("unit="):  # back to the library
+                s.recorder.fail("upload", f"upload not accepted: HTTP {up[0]} {back.path}")
                 continue
-            s.request(
-                "library",
-                "GET",
-                urlsplit(up[1].get("location", "/")).path
-                + "?"
-                + (urlsplit(up[1].get("location", "")).query),
-            )
+            s.request("library", "GET", f"{back.path}?{back.query}")
             continue
         node = rng.choice(sorted(forms))
         action, version = forms[node]
