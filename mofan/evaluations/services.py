@@ -6,10 +6,10 @@ writes use optimistic locking so two tabs or two reviewers never overwrite each 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +47,20 @@ class StaleWrite(ValidationError):
     def __init__(self, message: str, current: Any) -> None:
         super().__init__(message, code="stale")
         self.current = current
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def create_first_save(model: type[M], **values: Any) -> M:
+    """The first save of a score row. Two tabs (or two people) saving the same never-saved leaf
+    at the same moment both try to create it; the unique constraint lets one win, and the other
+    gets the same answer as any stale write — the row as it now stands — not a server error."""
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            return model._default_manager.create(**values)
+    except IntegrityError:
+        raise StaleWrite(_("该项刚被他人保存，您的修改未保存。请刷新后再改。"), None) from None
 
 
 # --- the one state-transition function ---------------------------------------------------------
@@ -267,7 +281,8 @@ def self_score_save(
         record = SelfScore.objects.get(pk=existing.pk)
     else:
         before = None
-        record = SelfScore.objects.create(
+        record = create_first_save(
+            SelfScore,
             enrollment=enrollment,
             node=node,
             input=_clean_input(value),
@@ -363,7 +378,8 @@ def review_score_save(
         if expected_version not in (None, 0):
             raise StaleWrite(_("该项尚未保存，请刷新。"), None)
         before = None
-        record = ReviewScore.objects.create(
+        record = create_first_save(
+            ReviewScore,
             assignment=assignment,
             reviewer=actor.user,
             node=node,
