@@ -40,7 +40,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection, models, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Min
 from django.utils import timezone
 
 from mofan.accounts.models import RoleAssignment, User
@@ -143,9 +143,10 @@ class _Table:
         }
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields.values())
-        marks = ", ".join(["%s"] * len(names))
+        self.row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
         # identifiers from the model's own metadata, quoted; values go as parameters
-        self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        self.copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
 
@@ -153,9 +154,16 @@ class _Table:
         return self.fields[name].get_db_prep_save(value, connection)
 
     def flush(self) -> None:
+        """SQLite: one prepared statement run per row (`executemany`, no round trips).
+        PostgreSQL: COPY … FROM STDIN, the values adapted by psycopg as for an INSERT."""
         with connection.cursor() as cursor:
-            for i in range(0, len(self.rows), BATCH):
-                cursor.executemany(self.sql, self.rows[i : i + BATCH])
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                for i in range(0, len(self.rows), BATCH):
+                    cursor.executemany(self.sql + self.row_marks, self.rows[i : i + BATCH])
         self.written += len(self.rows)
         self.rows = []
 
@@ -266,8 +274,20 @@ def _organizations(
             _insert(Member, members)
             members = []
     _insert(Member, members)
-    first = Member.objects.filter(party_org=OuterRef("pk")).order_by("pk").values("pk")[:1]
-    PartyOrganization.objects.filter(unit__committee=committee).update(secretary=Subquery(first))
+    # The first member of each branch is its secretary. One grouped scan, then a bulk update: a
+    # correlated subquery per row is planned as a sequential scan on PostgreSQL's fresh,
+    # un-analysed tables (minutes at 20,000 units).
+    first = dict(
+        Member.objects.filter(unit__committee=committee)
+        .values("party_org")
+        .annotate(first=Min("pk"))
+        .values_list("party_org", "first")
+    )
+    PartyOrganization.objects.bulk_update(
+        [PartyOrganization(pk=org, secretary_id=member) for org, member in first.items()],
+        ["secretary"],
+        batch_size=1000,
+    )
     audit_record(
         action="scale.seed.organizations",
         actor_name="seed_scale",
