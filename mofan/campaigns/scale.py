@@ -61,6 +61,7 @@ from mofan.campaigns.simulate import (
     actor_of,
 )
 from mofan.evaluations import approval, review_groups
+from mofan.evaluations.aggregates import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -569,7 +570,10 @@ def seed_scale(
     with transaction.atomic():
         results, problems = _approve(campaign, admin_user, liaison, timer, today)
         started = time.perf_counter()
-    timer.add("commit", started)
+    started = timer.add("commit", started)
+    say("预计算汇总（各单位得分、等次、名次）……")
+    campaign_recompute(campaign=campaign)
+    timer.add("aggregates", started)
     grades = Counter(r.grade for r in results)
     composite = sum((r.composite for r in results if r.composite is not None), Decimal(0))
     return {

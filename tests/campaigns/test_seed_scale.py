@@ -32,6 +32,7 @@ from mofan.evaluations.models import (
     ReviewSubmission,
     SelfScore,
     UnitResult,
+    UnitTotals,
 )
 from mofan.evaluations.review_groups import draw_verify
 from mofan.indicators.builtin import SLUGS
@@ -165,6 +166,12 @@ def test_stored_rows_keep_the_services_invariants():
         assert stored.veto == row.result.veto
         assert stored.type_scores == json.loads(json.dumps(row.review_totals.type_scores))
     assert str(sum((r.composite for r in results.values()), Decimal(0))) == summary["composite_sum"]
+    # The precomputed figures the pages read are in place and agree with the frozen results.
+    totals = {t.enrollment_id: t for t in UnitTotals.objects.filter(campaign=campaign)}
+    assert set(totals) == set(results)
+    for enrollment_id, result in results.items():
+        assert totals[enrollment_id].composite == result.composite
+        assert totals[enrollment_id].grade == result.grade
     # Every unit is approved, so the committee can publish through the service.
     admin = User.objects.get(committee=campaign.committee, username__endswith="-admin001")
     actor = Actor(
