@@ -20,6 +20,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
@@ -52,6 +53,7 @@ def veto_input_record(
         source=source,
         defaults={"vetoed": vetoed, "opinion": opinion, "recorded_by": actor.user},
     )
+    unit_refresh(enrollment=enrollment)
     audit_record(
         action="approval.veto_input",
         actor=actor.user,
@@ -151,6 +153,55 @@ def campaign_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
     top = max_points(roots)
     _compute(campaign, rows, top, enrolled=len(rows))
     return rows, top
+
+
+def stored_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None] | None:
+    """`campaign_rows` read from the precomputed `UnitTotals` (issue 7) instead of rolling
+    every unit up: the same figures when every enrolled unit has its row, in a fixed number of
+    queries; None when some unit has none yet (rows written around the services before a
+    `recompute_results`), so the caller falls back to `campaign_rows`."""
+    enrollments = list(
+        Enrollment.objects.filter(campaign=campaign)
+        .select_related("unit", "totals")
+        .order_by("unit__sort_order", "pk")
+    )
+    vetoes: dict[int, list[str]] = defaultdict(list)
+    for enrollment_id, source in VetoInput.objects.filter(
+        enrollment__campaign=campaign, vetoed=True
+    ).values_list("enrollment_id", "source"):
+        vetoes[enrollment_id].append(source)
+    rows = []
+    for e in enrollments:
+        t = getattr(e, "totals", None)
+        if t is None:
+            return None
+        rows.append(
+            UnitRow(
+                enrollment=e,
+                self_totals=Totals(
+                    total=t.self_total,
+                    level_counts=t.self_level_counts,
+                    complete=t.self_complete,
+                ),
+                review_totals=Totals(
+                    total=t.review_total,
+                    type_scores=t.type_scores,
+                    level_counts=t.level_counts,
+                    complete=t.review_complete,
+                ),
+                veto_inputs=vetoes.get(e.pk, []),
+                result=res.Result(
+                    unit_id=e.unit_id,
+                    name=e.unit.name,
+                    score=t.composite,
+                    grade=t.grade,
+                    rank=t.rank,
+                    veto=t.veto,
+                    advanced=t.advanced,
+                ),
+            )
+        )
+    return rows, max_points(nodes_of(campaign.indicator_version))
 
 
 def unit_row_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> UnitRow:

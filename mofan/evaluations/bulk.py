@@ -15,6 +15,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import Assignment, ReviewScore, ReviewSubmission, SelfScore
 from mofan.evaluations.services import (
     EDITABLE_STATES,
@@ -95,6 +96,7 @@ def self_scores_bulk_save(
     )
     if enrollment.state in (EnrollmentState.NOT_STARTED, EnrollmentState.RETURNED):
         enrollment_transition(enrollment=enrollment, to=EnrollmentState.IN_PROGRESS, actor=actor)
+    unit_refresh(enrollment=enrollment)
     audit_record(
         action="self_score.bulk_save",
         actor=actor.user,

@@ -296,3 +296,45 @@ class UnitResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id} {self.grade}"
+
+
+class UnitTotals(models.Model):
+    """The live, precomputed figures of one enrolled unit (issue 7): its self and review
+    totals, per-node totals, composite, grade and provisional rank, computed from the stored
+    leaf scores by `evaluations.aggregates` whenever a score, a veto input or the enrollment's
+    review state changes, and recomputed for a whole campaign by `manage.py recompute_results`.
+    Pages read these instead of rolling the tree up per view.
+
+    Not the approved result: `UnitResult` stays what approval (or a re-review) froze; these
+    figures are what approval would compute now, for every unit, approved or not.
+
+    Per-node totals are kept as one JSON map per kind (node code → score as text, or the level
+    of a qualitative node) on this row rather than as one row per node: a full recompute then
+    writes one row per unit instead of ~50, which is what keeps 20,000 units within seconds."""
+
+    enrollment = models.OneToOneField(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="totals"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="unit_totals"
+    )
+    self_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    review_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    composite = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    self_nodes = models.JSONField(default=dict)  # code -> score text (or level), inner nodes
+    review_nodes = models.JSONField(default=dict)
+    type_scores = models.JSONField(default=dict)  # of the review, as UnitResult.type_scores
+    level_counts = models.JSONField(default=dict)
+    self_level_counts = models.JSONField(default=dict)
+    self_complete = models.BooleanField(default=False)
+    review_complete = models.BooleanField(default=False)
+    grade = models.CharField(max_length=20, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    veto = models.BooleanField(default=False)
+    advanced = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "rank"], name="unit_totals_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.composite}"

@@ -6,10 +6,10 @@ writes use optimistic locking so two tabs or two reviewers never overwrite each 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -36,6 +37,7 @@ from mofan.indicators.selectors import published_leaves
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
+REVIEWED = (S.REVIEWED, S.APPROVED)
 OPTIONAL_IN_SELF = ("veto", "bonus")  # units do not veto themselves; bonus is optional
 
 
@@ -45,6 +47,20 @@ class StaleWrite(ValidationError):
     def __init__(self, message: str, current: Any) -> None:
         super().__init__(message, code="stale")
         self.current = current
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def create_first_save(model: type[M], **values: Any) -> M:
+    """The first save of a score row. Two tabs (or two people) saving the same never-saved leaf
+    at the same moment both try to create it; the unique constraint lets one win, and the other
+    gets the same answer as any stale write — the row as it now stands — not a server error."""
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            return model._default_manager.create(**values)
+    except IntegrityError:
+        raise StaleWrite(_("该项刚被他人保存，您的修改未保存。请刷新后再改。"), None) from None
 
 
 # --- the one state-transition function ---------------------------------------------------------
@@ -121,6 +137,8 @@ def enrollment_transition(
     if name == "return":
         enrollment.returned_reason = reason
         enrollment.save(update_fields=["returned_reason"])
+    if (before in REVIEWED) != (to in REVIEWED):
+        unit_refresh(enrollment=enrollment)  # the review score counts from now on (or not)
     audit_record(
         action=f"enrollment.{name}",
         actor=actor.user,
@@ -263,7 +281,8 @@ def self_score_save(
         record = SelfScore.objects.get(pk=existing.pk)
     else:
         before = None
-        record = SelfScore.objects.create(
+        record = create_first_save(
+            SelfScore,
             enrollment=enrollment,
             node=node,
             input=_clean_input(value),
@@ -273,6 +292,7 @@ def self_score_save(
         )
     if enrollment.state in (S.NOT_STARTED, S.RETURNED):
         enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
+    unit_refresh(enrollment=enrollment)
     audit_record(
         action="self_score.save",
         actor=actor.user,
@@ -358,7 +378,8 @@ def review_score_save(
         if expected_version not in (None, 0):
             raise StaleWrite(_("该项尚未保存，请刷新。"), None)
         before = None
-        record = ReviewScore.objects.create(
+        record = create_first_save(
+            ReviewScore,
             assignment=assignment,
             reviewer=actor.user,
             node=node,

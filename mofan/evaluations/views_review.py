@@ -374,7 +374,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("indicator_version__system"),
         pk=pk,
     )
-    rows, top = approval.campaign_rows(campaign)
+    rows, top = approval.stored_rows(campaign) or approval.campaign_rows(campaign)
     return render(
         request,
         "evaluations/approval.html",

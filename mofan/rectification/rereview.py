@@ -56,6 +56,7 @@ from mofan.evaluations.services import (
     _clean_input,
     _score_fields,
     _shown,
+    create_first_save,
 )
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorNode
@@ -508,7 +509,8 @@ def rereview_score_save(
         if expected_version not in (None, 0):
             raise StaleWrite(_("该项尚未保存，请刷新。"), None)
         before = None
-        record = ReReviewScore.objects.create(
+        record = create_first_save(
+            ReReviewScore,
             rereview=rereview,
             node=node,
             input=_clean_input(value),

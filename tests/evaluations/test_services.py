@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -293,6 +294,23 @@ def test_two_tabs_saving_a_self_score(world: World) -> None:
     with pytest.raises(StaleWrite, match=r"6\.00"):
         save(7, None)
     assert SelfScore.objects.get(enrollment=world.ea, node=node).score == Decimal("6.00")
+
+
+def test_a_first_save_racing_another_is_a_stale_write_not_a_server_error(world: World) -> None:
+    """Two tabs both saw the leaf unsaved and both create it: the database's unique constraint
+    lets the first win; the second gets StaleWrite and the transaction around it stays usable
+    (the race itself is reproduced by creating the row the other tab created)."""
+    set_state(world.ea, S.IN_PROGRESS)
+    node = world.node("1.2")
+    SelfScore.objects.filter(enrollment=world.ea, node=node).delete()
+    values = dict(
+        enrollment=world.ea, node=node, input={}, narrative="", updated_by=world.user("owner")
+    )
+    with transaction.atomic():
+        won = services.create_first_save(SelfScore, **values)
+        with pytest.raises(StaleWrite):
+            services.create_first_save(SelfScore, **values)
+        assert SelfScore.objects.filter(enrollment=world.ea, node=node).get() == won
 
 
 def test_two_tabs_on_the_self_evaluation_page(world: World) -> None:

@@ -114,7 +114,7 @@ class RankingExporter(CampaignTable):
     def _provisional_rows(self) -> Iterator[Sequence[Any]]:
         """Staff, while some unit has no approved result: the approval page's figures, with the
         frozen result wherever one exists."""
-        rows, _top = approval.campaign_rows(self.campaign)
+        rows, _top = approval.stored_rows(self.campaign) or approval.campaign_rows(self.campaign)
         units = self.unit_ids()
         results = {
             r.enrollment_id: r

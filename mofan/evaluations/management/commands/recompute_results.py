@@ -1,0 +1,34 @@
+"""`manage.py recompute_results [--campaign ID]`: rebuild every enrolled unit's precomputed
+figures (`UnitTotals`: totals, per-node totals, composite, grade, provisional rank) from the
+stored leaf scores, one transaction per campaign. Approved, frozen results (`UnitResult`) are
+never changed: approval, reopening and re-review remain their only writers; to change one,
+reopen it and approve again."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mofan.campaigns.models import Campaign
+from mofan.evaluations.aggregates import campaign_recompute
+
+
+class Command(BaseCommand):
+    help = "Recompute the stored unit totals, grades and ranks from the leaf scores."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--campaign", type=int, help="only this campaign (id)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        campaigns = Campaign.objects.order_by("pk")
+        if options["campaign"] is not None:
+            campaigns = campaigns.filter(pk=options["campaign"])
+            if not campaigns.exists():
+                raise CommandError(f"no campaign {options['campaign']}")
+        for campaign in campaigns:
+            started = time.perf_counter()
+            units = campaign_recompute(campaign=campaign)
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"campaign {campaign.pk}: {units} units in {seconds:.2f} s")

@@ -1,0 +1,1077 @@
+"""Deadline rush (`make loadtest`): the app under gunicorn (2 workers) against PostgreSQL, then
+SQLite, while a second process simulates the last days before a submission deadline.
+
+For each database the script
+1. builds a fresh database (PostgreSQL `mofan_loadtest`, dropped and created; SQLite: a file in a
+   temporary directory), migrates it, loads the built-in templates and creates a committee with
+   200 units each with its own admin account, 20 reviewers in review groups with assignments
+   (20 more units whose self-evaluation is submitted) and a campaign on the 乐清 template with
+   every unit enrolled and in progress (`setup`, run inside Django);
+2. starts `gunicorn mofan.wsgi` with 2 workers on a free loopback port (DEBUG off);
+3. runs the load generator as a separate process (`drive`, standard library only, loopback
+   only, bounded by `--duration` and `--max-requests`): every simulated user logs in once
+   through the real login form and keeps its cookies; then unit admins save self-evaluation
+   scores through the htmx endpoint with the optimistic `version` the page showed (a stale
+   write is refreshed and retried like a person would) and upload small PDF evidence files,
+   reviewers save review scores, and the committee admin refreshes the dashboard and its data;
+4. reads every acknowledged score back from the database (`verify`): the last acknowledged
+   write of each (unit, leaf) and (reviewer, assignment, leaf) must be what is stored, carrying
+   the same version and the unique text the client sent; anything else is a lost update;
+5. prints one JSON line per database and a summary line.
+
+Usage: `python scripts/loadtest.py [--db both|postgresql|sqlite] [--duration 60] [--admins 200]
+[--reviewers 20]`. Everything runs on 127.0.0.1; nothing else is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Rush-hour-2026!"  # noqa: S105 (throwaway accounts of a throwaway database)
+TEMPLATE = "yueqing-2020"
+PG_URL = "postgres://postgres@127.0.0.1:5432/mofan_loadtest"
+BUDGET_P95_MS = 500.0
+LOCKED = "database is locked"
+REPORT_KEYS = (
+    "db",
+    "requests",
+    "requests_per_s",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "errors",
+    "lost_updates",
+    "locked_errors",
+    "duration_s",
+    "ok",
+)
+
+
+# --- figures (pure functions, tested in tests/core/test_loadtest.py) ----------------------------
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def lost_updates(acks: Iterable[dict[str, Any]], stored: dict[str, dict[str, Any]]) -> list[str]:
+    """The keys whose stored row is not the last acknowledged write.
+
+    `acks`: every write the server acknowledged, as {"key", "version", "token"}; the last one of
+    a key is the one with the highest version (versions only grow). `stored`: key -> {"version",
+    "token"} as read back from the database. A key is lost when its row is missing, carries
+    another version (an older one: an acknowledged write vanished; a newer one: a write the
+    client was never told about) or another client text."""
+    last: dict[str, dict[str, Any]] = {}
+    for ack in acks:
+        seen = last.get(ack["key"])
+        if seen is None or ack["version"] > seen["version"]:
+            last[ack["key"]] = ack
+    lost = []
+    for key, ack in sorted(last.items()):
+        row = stored.get(key)
+        if row is None or row["version"] != ack["version"] or row["token"] != ack["token"]:
+            lost.append(key)
+    return lost
+
+
+def report(
+    *,
+    db: str,
+    samples: list[dict[str, Any]],
+    failures: list[str] | None = None,
+    duration_s: float,
+    lost: int,
+    locked: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One database's JSON line: throughput, latency percentiles and the budget verdict.
+
+    `samples`: one {"kind", "ms", "ok"} per request (ok: it answered below HTTP 400);
+    `failures`: the kinds of the requests that answered but did not do what was asked (a save
+    refused for another reason than a stale version, an upload not accepted, ...)."""
+    failures = failures or []
+    times = [s["ms"] for s in samples]
+    errors = sum(1 for s in samples if not s["ok"]) + len(failures)
+    p95 = round(percentile(times, 95), 1)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for s in samples:
+        by_kind[s["kind"]].append(s["ms"])
+    for kind in failures:
+        by_kind.setdefault(kind, [])
+    line: dict[str, Any] = {
+        "db": db,
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / duration_s, 1) if duration_s else 0.0,
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": p95,
+        "p99_ms": round(percentile(times, 99), 1),
+        "errors": errors,
+        "lost_updates": lost,
+        "locked_errors": locked,
+        "duration_s": round(duration_s, 1),
+        "ok": errors == 0 and lost == 0 and locked == 0 and bool(samples) and p95 <= BUDGET_P95_MS,
+        "budget": {"errors": 0, "lost_updates": 0, "p95_ms": BUDGET_P95_MS},
+        "by_kind": {
+            kind: {
+                "n": len(v),
+                "p50_ms": round(percentile(v, 50), 1),
+                "p95_ms": round(percentile(v, 95), 1),
+                "errors": sum(1 for s in samples if s["kind"] == kind and not s["ok"])
+                + failures.count(kind),
+            }
+            for kind, v in sorted(by_kind.items())
+        },
+    }
+    if extra:
+        line.update(extra)
+    return line
+
+
+def summary(lines: list[dict[str, Any]]) -> str:
+    ok = sum(1 for line in lines if line.get("ok"))
+    return f"loadtest: {ok} ok, {len(lines) - ok} over budget"
+
+
+# --- setup (inside Django) ----------------------------------------------------------------------
+
+
+def _fields(method: dict[str, Any], value: dict[str, Any]) -> dict[str, str]:
+    """The POST fields a person would fill in for `value` (the inverse of parse_leaf_input)."""
+    kind = method.get("type")
+    if kind == "grade":
+        return {"band": value["band"]}
+    if kind == "deduction":
+        incidents = value.get("incidents", {})
+        return {f"incident_{r['key']}": str(incidents.get(r["key"], 0)) for r in method["rules"]}
+    if kind in ("quantitative", "manual", "bonus"):
+        return {"value": str(value["value"])}
+    if kind == "qualitative":
+        return {"level": value["level"]}
+    raise ValueError(kind)
+
+
+def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofan.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from mofan.accounts.access import Actor
+    from mofan.accounts.models import RoleAssignment, User
+    from mofan.accounts.roles import Role
+    from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+    from mofan.campaigns.services import campaign_create
+    from mofan.campaigns.simulate import _value, actor_of, fill_self
+    from mofan.evaluations import review_groups, services
+    from mofan.evaluations.inputs import parse_leaf_input
+    from mofan.evaluations.models import Assignment
+    from mofan.indicators.builtin import load_templates
+    from mofan.indicators.models import IndicatorVersion
+    from mofan.indicators.selectors import published_leaves
+    from mofan.organizations.models import Committee, Unit
+
+    rng = random.Random(7)
+    load_templates()
+    version = IndicatorVersion.objects.get(system__committee__isnull=True, system__slug=TEMPLATE)
+    hashed = make_password(PASSWORD)  # one hash for all: the login still checks it each time
+    now = timezone.now()
+
+    def person(username: str, name: str, committee: Committee) -> User:
+        return User(
+            username=username,
+            full_name=name,
+            committee=committee,
+            password=hashed,
+            must_change_password=False,
+            password_changed_at=now,
+        )
+
+    with transaction.atomic():
+        committee = Committee.objects.create(name="压力测试工委", code="loadtest")
+        Unit.objects.bulk_create(
+            Unit(committee=committee, name=f"压测单位{i:04d}", sort_order=i)
+            for i in range(1, admins + reviewed + 1)
+        )
+        units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
+        admin_units, reviewed_units = units[:admins], units[admins:]
+        people = User.objects.bulk_create(
+            [person("lt-committee", "压测工委管理员", committee)]
+            + [person("lt-liaison", "压测联络员（已提交单位）", committee)]
+            + [person(f"lt-unit{i:03d}", f"压测联络员{i}", committee) for i in range(admins)]
+            + [person(f"lt-reviewer{i:02d}", f"压测评审员{i}", committee) for i in range(reviewers)]
+        )
+        boss, liaison_user = people[0], people[1]
+        unit_users = people[2 : 2 + admins]
+        reviewer_users = people[2 + admins :]
+        RoleAssignment.objects.bulk_create(
+            [RoleAssignment(user=boss, role=Role.COMMITTEE_ADMIN, committee=committee)]
+            + [
+                RoleAssignment(user=u, role=Role.UNIT_ADMIN, committee=committee, unit=unit)
+                for u, unit in zip(unit_users, admin_units, strict=True)
+            ]
+            + [
+                RoleAssignment(user=r, role=Role.REVIEWER, committee=committee)
+                for r in reviewer_users
+            ]
+        )
+    admin = actor_of(boss, committee, Role.COMMITTEE_ADMIN)
+    campaign = campaign_create(
+        committee=committee,
+        name="压力测试活动",
+        year=version.system.year,
+        version=version,
+        actor=admin,
+        approved_by="压测",
+        document_number="压测〔2026〕1号",
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
+    leaves = published_leaves(version)
+    scored = [n for n in leaves if n.method_type not in services.OPTIONAL_IN_SELF]
+    variants: dict[int, list[dict[str, str]]] = {}
+    for node in scored:
+        options = []
+        for quality in (0.1, 0.4, 0.7, 0.95):
+            fields = _fields(node.method, _value(node, quality, rng))
+            parse_leaf_input(node.method, fields)  # what the server will accept
+            options.append(fields)
+        variants[node.pk] = options
+    unit_roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
+    enrollments = {
+        e.unit_id: e for e in Enrollment.objects.filter(campaign=campaign).select_related("unit")
+    }
+    with transaction.atomic():
+        liaison = Actor(
+            user=liaison_user,
+            roles=unit_roles,
+            unit_roles={u.pk: unit_roles for u in reviewed_units},
+        )
+        for unit in reviewed_units:
+            fill_self(
+                enrollment=enrollments[unit.pk],
+                leaves=leaves,
+                quality=rng.random(),
+                rng=rng,
+                actor=liaison,
+            )
+            services.enrollment_transition(
+                enrollment=enrollments[unit.pk], to=EnrollmentState.SUBMITTED, actor=liaison
+            )
+        for user, unit in zip(unit_users, admin_units, strict=True):
+            # in progress: a few leaves already saved, so the page shows versions
+            own = Actor(user=user, roles=unit_roles, unit_roles={unit.pk: unit_roles})
+            fill_self(
+                enrollment=enrollments[unit.pk],
+                leaves=leaves,
+                quality=rng.random(),
+                rng=rng,
+                actor=own,
+                upto=8,
+            )
+    per_group = 4
+    for g in range(max(1, reviewers // per_group)):
+        seat = reviewer_users[g * per_group : (g + 1) * per_group]
+        if seat:
+            review_groups.review_group_create(
+                campaign=campaign,
+                name=f"压测评审组{g + 1}",
+                leader=seat[0],
+                reviewers=seat[1:],
+                actor=admin,
+            )
+    review_groups.assignment_draw(
+        campaign=campaign, method="balanced", seed="loadtest", actor=admin
+    )
+    reviewed_ids = {enrollments[u.pk].pk for u in reviewed_units}
+    mine: dict[int, list[int]] = defaultdict(list)
+    for a in Assignment.objects.filter(enrollment_id__in=reviewed_ids).select_related("group"):
+        for uid in services.reviewers_of(a):
+            mine[uid].append(a.pk)
+    plan = {
+        "password": PASSWORD,
+        "login": reverse("accounts:login"),
+        "campaign": campaign.pk,
+        "dashboard": reverse("reports:dashboard", args=[campaign.pk]),
+        "dashboard_data": reverse("reports:dashboard_data", args=[campaign.pk]),
+        "upload": reverse("evidence:upload"),
+        "committee": boss.username,
+        "variants": {str(k): v for k, v in variants.items()},
+        "units": [
+            {
+                "username": user.username,
+                "unit": unit.pk,
+                "enrollment": enrollments[unit.pk].pk,
+                "page": reverse("reviews:self", args=[enrollments[unit.pk].pk]),
+            }
+            for user, unit in zip(unit_users, admin_units, strict=True)
+        ],
+        "reviewers": [
+            {
+                "username": r.username,
+                "assignments": {
+                    str(a): reverse("reviews:scoring", args=[a]) for a in sorted(mine[r.pk])
+                },
+            }
+            for r in reviewer_users
+            if mine[r.pk]
+        ],
+    }
+    out.write_text(json.dumps(plan, ensure_ascii=False))
+
+
+def verify(*, acks_path: Path) -> dict[str, Any]:
+    """Read every acknowledged score back and count lost updates."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofan.settings")
+    import django
+
+    django.setup()
+    from mofan.evaluations.models import ReviewScore, SelfScore
+
+    acks = json.loads(acks_path.read_text())
+    stored: dict[str, dict[str, Any]] = {}
+    enrollments = {a["key"].split(":")[1] for a in acks if a["key"].startswith("self:")}
+    for row in SelfScore.objects.filter(enrollment_id__in=enrollments).values(
+        "enrollment_id", "node_id", "version", "narrative"
+    ):
+        key = f"self:{row['enrollment_id']}:{row['node_id']}"
+        stored[key] = {"version": row["version"], "token": row["narrative"]}
+    assignments = {a["key"].split(":")[1] for a in acks if a["key"].startswith("review:")}
+    for row in ReviewScore.objects.filter(assignment_id__in=assignments).values(
+        "assignment_id", "reviewer__username", "node_id", "version", "comment"
+    ):
+        key = f"review:{row['assignment_id']}:{row['reviewer__username']}:{row['node_id']}"
+        stored[key] = {"version": row["version"], "token": row["comment"]}
+    lost = lost_updates(acks, stored)
+    return {"acknowledged": len({a["key"] for a in acks}), "lost": len(lost), "examples": lost[:5]}
+
+
+# --- the load generator (standard library only, loopback only) ----------------------------------
+
+
+class Budget:
+    """Stops every simulated user at the deadline or after `max_requests` measured requests."""
+
+    def __init__(self, duration: float, max_requests: int) -> None:
+        self.duration = duration
+        self.max_requests = max_requests
+        self.started = 0.0
+        self.count = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+
+    def take(self) -> bool:
+        with self.lock:
+            if self.stop.is_set() or time.monotonic() - self.started >= self.duration:
+                self.stop.set()
+                return False
+            if self.count >= self.max_requests:
+                self.stop.set()
+                return False
+            self.count += 1
+            return True
+
+    def sleep(self, seconds: float) -> bool:
+        """Think time; False when the run is over."""
+        left = self.duration - (time.monotonic() - self.started)
+        if self.stop.wait(max(0.0, min(seconds, left))):
+            return False
+        return time.monotonic() - self.started < self.duration
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.samples: list[dict[str, Any]] = []
+        self.acks: list[dict[str, Any]] = []
+        self.notes: dict[str, int] = defaultdict(int)
+        self.problems: list[str] = []
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+
+    def sample(self, kind: str, ms: float, ok: bool, why: str = "") -> None:
+        with self.lock:
+            self.samples.append({"kind": kind, "ms": ms, "ok": ok})
+            if not ok and len(self.problems) < 20:
+                self.problems.append(f"{kind}: {why}"[:300])
+
+    def fail(self, kind: str, why: str) -> None:
+        """A request that answered but did not do what the person asked (counted as an error)."""
+        with self.lock:
+            self.failures.append(kind)
+            if len(self.problems) < 20:
+                self.problems.append(f"{kind}: {why}"[:300])
+
+    def ack(self, key: str, version: int, token: str) -> None:
+        with self.lock:
+            self.acks.append({"key": key, "version": version, "token": token})
+
+    def note(self, name: str) -> None:
+        with self.lock:
+            self.notes[name] += 1
+
+
+class Session:
+    """One browser: cookies kept, CSRF token sent, one connection per request (loopback)."""
+
+    def __init__(self, port: int, recorder: Recorder, budget: Budget) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.recorder = recorder
+        self.budget = budget
+
+    def request(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        measured: bool = True,
+    ) -> tuple[int, dict[str, str], str] | None:
+        if measured and not self.budget.take():
+            return None
+        send = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.cookies:
+            send["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        started = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            conn.request(method, path, body=body, headers=send)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            ms = (time.perf_counter() - started) * 1000
+            if measured:
+                self.recorder.sample(kind, ms, False, f"{type(exc).__name__}: {exc}")
+            return None
+        ms = (time.perf_counter() - started) * 1000
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                cookie = value.split(";", 1)[0]
+                key, _, val = cookie.partition("=")
+                self.cookies[key.strip()] = val.strip()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)
+        if token:
+            self.csrf = token.group(1)
+        status = response.status
+        if LOCKED in text:
+            self.recorder.note("locked")
+        if measured:
+            ok = status < 400
+            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}")
+        return status, {k.lower(): v for k, v in response.getheaders()}, text
+
+    def post(
+        self,
+        kind: str,
+        path: str,
+        fields: dict[str, str],
+        htmx: bool = False,
+        measured: bool = True,
+    ) -> tuple[int, dict[str, str], str] | None:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRFToken": self.csrf,
+            "Referer": f"http://127.0.0.1:{self.port}{path}",
+        }
+        if htmx:
+            headers["HX-Request"] = "true"
+        body = urlencode({**fields, "csrfmiddlewaretoken": self.csrf}).encode()
+        return self.request(kind, "POST", path, body, headers, measured)
+
+    def login(self, login_path: str, username: str, password: str) -> bool:
+        if self.request("login", "GET", login_path, measured=False) is None:
+            return False
+        result = self.post(
+            "login", login_path, {"username": username, "password": password}, measured=False
+        )
+        return bool(result and result[0] == 302 and "mofan_session" in self.cookies)
+
+
+FORM = re.compile(
+    r'action="(?P<action>[^"]+?/(?P<node>\d+)/)"[^>]*>.*?name="version" value="(?P<version>\d*)"',
+    re.S,
+)
+
+
+def _versions(page: str) -> dict[int, tuple[str, int | None]]:
+    """node pk -> (save URL, version shown) for every editable leaf form on a page."""
+    found = {}
+    for m in FORM.finditer(page):
+        found[int(m["node"])] = (html.unescape(m["action"]), int(m["version"] or 0) or None)
+    return found
+
+
+STALE = ("未保存", "请刷新")
+
+
+def minimal_pdf(label: str) -> bytes:
+    """A small valid one-page PDF whose content differs per upload (no deduplication)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+    ]
+    stream = f"% {label}\n".encode()
+    objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def _multipart(
+    fields: dict[str, str], name: str, filename: str, content: bytes
+) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for key, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+        parts.append(f"{head}{value}\r\n".encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def unit_admin(
+    s: Session, plan: dict[str, Any], unit: dict[str, Any], rng: random.Random, opts: Any
+) -> None:
+    # People open the page at different moments, not all in the same millisecond.
+    if not s.budget.sleep(rng.uniform(0, opts.think_max)):
+        return
+    got = s.request("self_page", "GET", unit["page"])
+    if got is None:
+        return
+    forms = _versions(got[2])
+    if not forms:
+        s.recorder.fail("self_page", f"no editable leaf on {unit['page']}")
+        return
+    seq = 0
+    while s.budget.sleep(rng.uniform(opts.think_min, opts.think_max)):
+        seq += 1
+        if rng.random() < opts.upload_share:
+            content = minimal_pdf(f"{unit['username']} {seq} {uuid.uuid4().hex}")
+            body, ctype = _multipart(
+                {"unit": str(unit["unit"]), "csrfmiddlewaretoken": s.csrf},
+                "file",
+                f"佐证材料-{seq}.pdf",
+                content,
+            )
+            up = s.request(
+                "upload",
+                "POST",
+                plan["upload"],
+                body,
+                {"Content-Type": ctype, "X-CSRFToken": s.csrf},
+            )
+            if up is None:
+                continue
+            back = urlsplit(up[1].get("location", ""))
+            if up[0] != 302 or not back.query.startswith("unit="):  # back to the library
+                s.recorder.fail("upload", f"upload not accepted: HTTP {up[0]} {back.path}")
+                continue
+            s.request("library", "GET", f"{back.path}?{back.query}")
+            continue
+        node = rng.choice(sorted(forms))
+        action, version = forms[node]
+        fields = rng.choice(plan["variants"][str(node)])
+        for _attempt in range(3):
+            token = f"lt {unit['username']} {node} {uuid.uuid4().hex[:12]}"
+            data = {**fields, "narrative": token, "version": str(version or "")}
+            got = s.post("self_save", action, data, htmx=True)
+            if got is None:
+                break
+            status, _, text = got
+            shown = _versions(text).get(node)
+            if status != 200 or shown is None:
+                s.recorder.fail("self_save", f"HTTP {status}, no leaf form returned")
+                break
+            error = re.search(r'class="field-error"[^>]*>([^<]*)<', text)
+            version = shown[1]
+            forms[node] = (action, version)
+            if error is None:
+                s.recorder.ack(f"self:{unit['enrollment']}:{node}", version or 0, token)
+                break
+            if any(word in error.group(1) for word in STALE):
+                s.recorder.note("stale_retried")  # refreshed; the person saves again
+                if not s.budget.sleep(rng.uniform(0.5, 1.5)):
+                    break
+                continue
+            s.recorder.fail("self_save", f"refused: {error.group(1)}")
+            break
+
+
+COMMENT = re.compile(
+    r'action="[^"]+?/score/(?P<node>\d+)/".*?name="version" value="(?P<version>\d*)".*?'
+    r'name="comment" value="(?P<comment>[^"]*)"',
+    re.S,
+)
+
+
+def reviewer(
+    s: Session, plan: dict[str, Any], person: dict[str, Any], rng: random.Random, opts: Any
+) -> None:
+    pages = person["assignments"]
+    while s.budget.sleep(rng.uniform(opts.think_min, opts.think_max)):
+        assignment = rng.choice(sorted(pages))
+        got = s.request("review_page", "GET", pages[assignment])
+        if got is None:
+            return
+        forms = _versions(got[2])
+        if not forms:
+            s.recorder.fail("review_page", "no editable leaf on the scoring page")
+            return
+        for _seq in range(rng.randint(1, 3)):
+            if not s.budget.sleep(rng.uniform(opts.think_min, opts.think_max) / 2):
+                return
+            node = rng.choice(sorted(forms))
+            action, version = forms[node]
+            fields = rng.choice(plan["variants"][str(node)])
+            for _attempt in range(3):
+                token = f"lt {person['username']} {node} {uuid.uuid4().hex[:12]}"
+                saved = s.post(
+                    "review_save",
+                    action,
+                    {**fields, "comment": token, "version": str(version or "")},
+                )
+                if saved is None or saved[0] != 302:
+                    if saved is not None:
+                        s.recorder.fail("review_save", f"HTTP {saved[0]}")
+                    return
+                back = s.request("review_page", "GET", pages[assignment])
+                if back is None:
+                    return
+                rows = {int(m["node"]): m for m in COMMENT.finditer(back[2])}
+                row = rows.get(node)
+                if row is None:
+                    s.recorder.fail("review_save", "leaf missing after save")
+                    return
+                version = int(row["version"] or 0) or None
+                forms[node] = (action, version)
+                if html.unescape(row["comment"]) == token:
+                    s.recorder.ack(
+                        f"review:{assignment}:{person['username']}:{node}", version or 0, token
+                    )
+                    break
+                if any(word in back[2] for word in STALE):
+                    s.recorder.note("stale_retried")
+                    continue
+                s.recorder.fail("review_save", "score not saved and no stale notice")
+                break
+
+
+def committee_admin(s: Session, plan: dict[str, Any], rng: random.Random, opts: Any) -> None:
+    while True:
+        if s.request("dashboard", "GET", plan["dashboard"]) is None:
+            return
+        if s.request("dashboard_data", "GET", plan["dashboard_data"]) is None:
+            return
+        if not s.budget.sleep(opts.dashboard_every):
+            return
+
+
+def drive(opts: Any) -> dict[str, Any]:
+    plan = json.loads(Path(opts.plan).read_text())
+    recorder = Recorder()
+    budget = Budget(opts.duration, opts.max_requests)
+    people: list[tuple[str, Any]] = [("committee", plan["committee"])]
+    people += [("unit", u) for u in plan["units"]]
+    people += [("reviewer", r) for r in plan["reviewers"]]
+    sessions: list[Session | None] = [None] * len(people)
+
+    def log_in(index: int) -> None:
+        kind, who = people[index]
+        name = who if kind == "committee" else who["username"]
+        session = Session(opts.port, recorder, budget)
+        if session.login(plan["login"], name, plan["password"]):
+            sessions[index] = session
+        else:
+            recorder.problems.append(f"login failed for {name}")
+
+    # Everyone logs in once through the real form before the clock starts (8 at a time).
+    started = time.monotonic()
+    queue = list(range(len(people)))
+    lock = threading.Lock()
+
+    def login_worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                index = queue.pop()
+            log_in(index)
+
+    workers = [threading.Thread(target=login_worker) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    login_s = time.monotonic() - started
+    failed_logins = sum(1 for s in sessions if s is None)
+
+    threads = []
+    budget.start()
+    for index, (kind, who) in enumerate(people):
+        session = sessions[index]
+        if session is None:
+            continue
+        rng = random.Random(f"{opts.seed}-{index}")
+        if kind == "committee":
+            target: Any = committee_admin
+            args: tuple[Any, ...] = (session, plan, rng, opts)
+        elif kind == "unit":
+            target, args = unit_admin, (session, plan, who, rng, opts)
+        else:
+            target, args = reviewer, (session, plan, who, rng, opts)
+        threads.append(threading.Thread(target=target, args=args, daemon=True))
+        if kind == "unit" and index <= opts.second_tabs:
+            # a second browser tab of the same person on the same page: stale versions happen
+            tab_rng = random.Random(f"{opts.seed}-{index}-tab")
+            threads.append(
+                threading.Thread(
+                    target=unit_admin, args=(session, plan, who, tab_rng, opts), daemon=True
+                )
+            )
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=opts.duration + 120)
+    elapsed = time.monotonic() - budget.started
+    return {
+        "samples": recorder.samples,
+        "failures": recorder.failures,
+        "acks": recorder.acks,
+        "notes": dict(recorder.notes),
+        "problems": recorder.problems,
+        "elapsed_s": elapsed,
+        "login_s": round(login_s, 1),
+        "failed_logins": failed_logins,
+        "users": {
+            "unit_admins": len(plan["units"]),
+            "second_tabs": min(opts.second_tabs, len(plan["units"])),
+            "reviewers": len(plan["reviewers"]),
+            "committee": 1,
+        },
+    }
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout: float) -> str:
+    done = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])} failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        )
+    return done.stdout
+
+
+def _pg_admin(url: str, statements: list[str]) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        for sql in statements:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _wait_for(port: int, path: str, server: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited during start-up")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": f"127.0.0.1:{port}"})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer in time")
+
+
+def run_one(db: str, opts: Any) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"mofan-loadtest-{db}-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        MOFAN_ENV="development",
+        MOFAN_DEBUG="0",
+        MOFAN_VAR_DIR=str(tmp / "var"),
+        ALLOWED_HOSTS="127.0.0.1",
+        MOFAN_LOG_LEVEL="WARNING",
+        MOFAN_EXPORT_BACKEND="sync",
+        PYTHONPATH=str(ROOT),
+    )
+    name = "postgresql" if db == "postgresql" else "sqlite"
+    if db == "postgresql":
+        dbname = urlsplit(opts.pg_url).path.lstrip("/")
+        try:
+            _pg_admin(
+                opts.pg_url,
+                [f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)', f'CREATE DATABASE "{dbname}"'],
+            )
+        except Exception as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return {"db": name, "skipped": f"PostgreSQL unreachable: {exc}", "ok": False}
+        env["DATABASE_URL"] = opts.pg_url
+    py = sys.executable
+    server: subprocess.Popen[bytes] | None = None
+    log = tmp / "gunicorn.log"
+    try:
+        clock = time.monotonic()
+        _run([py, "manage.py", "migrate", "--noinput"], env, 900)
+        plan = tmp / "plan.json"
+        _run(
+            [
+                py,
+                __file__,
+                "setup",
+                "--admins",
+                str(opts.admins),
+                "--reviewers",
+                str(opts.reviewers),
+                "--reviewed",
+                str(opts.reviewed),
+                "--out",
+                str(plan),
+            ],
+            env,
+            900,
+        )
+        setup_s = time.monotonic() - clock
+        port = free_port()
+        with log.open("wb") as sink:
+            server = subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "gunicorn",
+                    "mofan.wsgi:application",
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--timeout",
+                    "120",
+                    "--log-level",
+                    "warning",
+                    # time spent inside the worker, to tell service time from queueing
+                    "--access-logfile",
+                    str(tmp / "access.log"),
+                    "--access-logformat",
+                    "%(m)s %(U)s %(s)s %(M)s",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_for(port, json.loads(plan.read_text())["login"], server, 60)
+        out = tmp / "drive.json"
+        _run(
+            [
+                py,
+                __file__,
+                "drive",
+                "--plan",
+                str(plan),
+                "--port",
+                str(port),
+                "--duration",
+                str(opts.duration),
+                "--max-requests",
+                str(opts.max_requests),
+                "--think-min",
+                str(opts.think_min),
+                "--think-max",
+                str(opts.think_max),
+                "--upload-share",
+                str(opts.upload_share),
+                "--dashboard-every",
+                str(opts.dashboard_every),
+                "--second-tabs",
+                str(opts.second_tabs),
+                "--out",
+                str(out),
+            ],
+            {k: v for k, v in env.items() if k != "DATABASE_URL"},
+            opts.duration + 900,
+        )
+        driven = json.loads(out.read_text())
+        server.terminate()
+        server.wait(timeout=30)
+        acks = tmp / "acks.json"
+        acks.write_text(json.dumps(driven["acks"]))
+        checked = json.loads(_run([py, __file__, "verify", "--acks", str(acks)], env, 600))
+        server_log = log.read_text(errors="replace")
+        locked = server_log.count(LOCKED) + driven["notes"].get("locked", 0)
+        tracebacks = server_log.count("Traceback")
+        login = json.loads(plan.read_text())["login"]
+        served = [
+            float(parts[3])
+            for parts in (row.split() for row in (tmp / "access.log").read_text().splitlines())
+            if len(parts) == 4 and parts[3].isdigit() and parts[1] != login
+        ]
+        line = report(
+            db=name,
+            samples=driven["samples"],
+            failures=driven["failures"],
+            duration_s=driven["elapsed_s"],
+            lost=checked["lost"],
+            locked=locked,
+            extra={
+                "acknowledged_scores": checked["acknowledged"],
+                "stale_retried": driven["notes"].get("stale_retried", 0),
+                "failed_logins": driven["failed_logins"],
+                "server_tracebacks": tracebacks,
+                # time inside a worker (logins left out): the rest of p50_ms is queueing
+                "server_p50_ms": round(percentile(served, 50), 1),
+                "server_p95_ms": round(percentile(served, 95), 1),
+                "users": driven["users"],
+                "think_s": [opts.think_min, opts.think_max],
+                "setup_s": round(setup_s, 1),
+                "login_s": driven["login_s"],
+            },
+        )
+        if driven["failed_logins"] or tracebacks:
+            line["ok"] = False
+        if driven["problems"] or checked["examples"]:
+            line["problems"] = driven["problems"][:5] + checked["examples"]
+        return line
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=30)
+        if opts.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if db == "postgresql" and not opts.keep:
+                with contextlib.suppress(Exception):
+                    _pg_admin(opts.pg_url, [f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="the whole load test (default)")
+    for p in (parser, run):
+        p.add_argument("--db", choices=("both", "postgresql", "sqlite"), default="both")
+        p.add_argument("--pg-url", default=os.environ.get("MOFAN_LOADTEST_PG_URL", PG_URL))
+        p.add_argument("--duration", type=float, default=60.0)
+        p.add_argument("--max-requests", type=int, default=60000)
+        p.add_argument("--admins", type=int, default=200)
+        p.add_argument("--reviewers", type=int, default=20)
+        p.add_argument("--reviewed", type=int, default=20)
+        p.add_argument("--think-min", type=float, default=5.0)
+        p.add_argument("--think-max", type=float, default=15.0)
+        p.add_argument("--upload-share", type=float, default=0.15)
+        p.add_argument("--dashboard-every", type=float, default=5.0)
+        p.add_argument("--second-tabs", type=int, default=20, help="unit admins with 2 tabs")
+        p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    st = sub.add_parser("setup")
+    st.add_argument("--admins", type=int, required=True)
+    st.add_argument("--reviewers", type=int, required=True)
+    st.add_argument("--reviewed", type=int, required=True)
+    st.add_argument("--out", required=True)
+    dr = sub.add_parser("drive")
+    dr.add_argument("--plan", required=True)
+    dr.add_argument("--port", type=int, required=True)
+    dr.add_argument("--duration", type=float, required=True)
+    dr.add_argument("--max-requests", type=int, required=True)
+    dr.add_argument("--think-min", type=float, default=5.0)
+    dr.add_argument("--think-max", type=float, default=15.0)
+    dr.add_argument("--upload-share", type=float, default=0.15)
+    dr.add_argument("--dashboard-every", type=float, default=5.0)
+    dr.add_argument("--seed", default="loadtest")
+    dr.add_argument("--second-tabs", type=int, default=20)
+    dr.add_argument("--out", required=True)
+    ve = sub.add_parser("verify")
+    ve.add_argument("--acks", required=True)
+    opts = parser.parse_args(argv)
+    if opts.command == "setup":
+        setup(
+            admins=opts.admins, reviewers=opts.reviewers, reviewed=opts.reviewed, out=Path(opts.out)
+        )
+        return 0
+    if opts.command == "drive":
+        Path(opts.out).write_text(json.dumps(drive(opts)))
+        return 0
+    if opts.command == "verify":
+        print(json.dumps(verify(acks_path=Path(opts.acks))))
+        return 0
+    dbs = ["postgresql", "sqlite"] if opts.db == "both" else [opts.db]
+    lines = []
+    for db in dbs:
+        line = run_one(db, opts)
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        lines.append(line)
+    print(summary(lines))
+    return 0 if all(line.get("ok") for line in lines) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Province-scale data through the bulk paths (issue 7 point 1), at small sizes: the tables hold
+what N and the template imply, the stored rows keep the services' invariants (scores, the
+consolidation, the results approval computes), the audit chain verifies, and a seed decides
+everything."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mofan.accounts.access import Actor
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
+from mofan.audit.models import AuditEntry
+from mofan.audit.services import audit_verify
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.scale import seed_scale
+from mofan.campaigns.simulate import REVIEW_GROUPS, REVIEWERS_PER_GROUP
+from mofan.evaluations import approval, services
+from mofan.evaluations.models import (
+    Assignment,
+    ConsolidatedScore,
+    Draw,
+    ReviewGroup,
+    ReviewScore,
+    ReviewSubmission,
+    SelfScore,
+    UnitResult,
+    UnitTotals,
+)
+from mofan.evaluations.review_groups import draw_verify
+from mofan.indicators.builtin import SLUGS
+from mofan.indicators.selectors import published_leaves
+from mofan.organizations.models import Member, PartyOrganization, Unit
+from mofan.rectification.models import ProblemItem, ReReview
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 20)
+
+
+def run(units: int = 6, members: int = 3, template: str = "yueqing-2020", seed: int = 5) -> dict:
+    out = StringIO()
+    call_command(
+        "seed_scale",
+        "--units",
+        str(units),
+        "--members-per-unit",
+        str(members),
+        "--template",
+        template,
+        "--seed",
+        str(seed),
+        "--json",
+        stdout=out,
+    )
+    return json.loads(out.getvalue())
+
+
+def leaves_of(campaign: Campaign) -> tuple[int, int]:
+    leaves = published_leaves(campaign.indicator_version)
+    own = [n for n in leaves if n.method_type not in services.OPTIONAL_IN_SELF]
+    return len(leaves), len(own)
+
+
+@pytest.mark.parametrize("template", SLUGS)
+def test_every_table_holds_what_n_and_the_template_imply(template):
+    summary = run(units=7, members=4, template=template)
+    campaign = Campaign.objects.get(pk=summary["campaign_id"])
+    committee_id = summary["committee_id"]
+    leaves, own = leaves_of(campaign)
+    reviewers = REVIEWERS_PER_GROUP  # each group: its leader and two reviewers
+    assert Unit.objects.filter(committee_id=committee_id).count() == 7
+    orgs = PartyOrganization.objects.filter(unit__committee_id=committee_id)
+    assert orgs.count() == 7
+    assert not orgs.filter(secretary__isnull=True).exists()
+    for org in orgs.select_related("secretary"):
+        assert org.secretary.party_org_id == org.pk
+    assert Member.objects.filter(unit__committee_id=committee_id).count() == 7 * 4
+    enrollments = Enrollment.objects.filter(campaign=campaign)
+    assert enrollments.count() == 7
+    assert set(enrollments.values_list("state", flat=True)) == {EnrollmentState.APPROVED}
+    assert ReviewGroup.objects.filter(campaign=campaign).count() == REVIEW_GROUPS
+    assert Assignment.objects.filter(enrollment__campaign=campaign).count() == 7
+    assert draw_verify(Draw.objects.get(campaign=campaign, purpose="assignment"))
+    assert SelfScore.objects.filter(enrollment__campaign=campaign).count() == 7 * own
+    assert (
+        ReviewScore.objects.filter(assignment__enrollment__campaign=campaign).count()
+        == 7 * reviewers * leaves
+    )
+    assert (
+        ReviewSubmission.objects.filter(assignment__enrollment__campaign=campaign).count()
+        == 7 * reviewers
+    )
+    assert ConsolidatedScore.objects.filter(enrollment__campaign=campaign).count() == 7 * leaves
+    assert UnitResult.objects.filter(enrollment__campaign=campaign, frozen=True).count() == 7
+    assert summary["units"] == summary["results"] == summary["party_orgs"] == 7
+    assert summary["members"] == 28
+    assert summary["leaves"] == leaves
+    assert summary["self_scores"] == 7 * own
+    assert summary["review_scores"] == 7 * reviewers * leaves
+    assert summary["consolidated_scores"] == 7 * leaves
+    assert summary["score_rows"] == 7 * (own + reviewers * leaves + leaves)
+    assert sum(summary["grades"].values()) == 7
+    assert audit_verify().ok
+
+
+def test_stored_rows_keep_the_services_invariants():
+    summary = run(units=8, template="yueqing-2020", seed=3)
+    campaign = Campaign.objects.get(pk=summary["campaign_id"])
+    # Every stored score is what the services' scoring makes of the stored input.
+    for model, scope in (
+        (SelfScore, {"enrollment__campaign": campaign}),
+        (ReviewScore, {"assignment__enrollment__campaign": campaign}),
+    ):
+        for row in model.objects.filter(**scope).select_related("node"):
+            fields = services._score_fields(row.node, row.input)
+            assert (row.score, row.level, row.veto) == (
+                fields["score"],
+                fields["level"],
+                fields["veto"],
+            )
+    # The consolidated scores are the leader's consolidation of the reviewers' scores.
+    for assignment in Assignment.objects.filter(enrollment__campaign=campaign).select_related(
+        "group", "enrollment__campaign"
+    ):
+        assert set(services.reviewers_of(assignment)) == set(
+            ReviewSubmission.objects.filter(assignment=assignment).values_list(
+                "reviewer_id", flat=True
+            )
+        )
+        stored = {
+            c.node_id: c for c in ConsolidatedScore.objects.filter(enrollment=assignment.enrollment)
+        }
+        preview = services.consolidation_preview(assignment)
+        assert len(preview) == len(stored)
+        for row in preview:
+            record = stored[row["node"].pk]
+            assert record.mean == row["mean"]
+            assert record.spread == row["spread"]
+            assert record.flagged == row["flagged"]
+            assert record.veto == row["veto"]
+            assert record.score == row["mean"]
+            assert record.level == row["level"]
+            assert bool(record.reason) == row["flagged"]
+            assert record.decided_by_id == assignment.group.leader_id
+    # The frozen results are what approval computes from the stored scores.
+    rows, _top = approval.campaign_rows(campaign)
+    results = {r.enrollment_id: r for r in UnitResult.objects.filter(enrollment__campaign=campaign)}
+    assert len(rows) == len(results) == 8
+    for row in rows:
+        stored = results[row.enrollment.pk]
+        assert row.result is not None
+        assert stored.self_total == row.self_totals.total
+        assert stored.review_total == row.review_totals.total
+        assert stored.composite == row.result.score
+        assert stored.grade == row.result.grade
+        assert stored.rank == row.result.rank
+        assert stored.advanced == row.result.advanced
+        assert stored.veto == row.result.veto
+        assert stored.type_scores == json.loads(json.dumps(row.review_totals.type_scores))
+    assert str(sum((r.composite for r in results.values()), Decimal(0))) == summary["composite_sum"]
+    # The precomputed figures the pages read are in place and agree with the frozen results.
+    totals = {t.enrollment_id: t for t in UnitTotals.objects.filter(campaign=campaign)}
+    assert set(totals) == set(results)
+    for enrollment_id, result in results.items():
+        assert totals[enrollment_id].composite == result.composite
+        assert totals[enrollment_id].grade == result.grade
+    # Every unit is approved, so the committee can publish through the service.
+    admin = User.objects.get(committee=campaign.committee, username__endswith="-admin001")
+    actor = Actor(
+        user=admin,
+        roles=frozenset({Role.COMMITTEE_ADMIN}),
+        committee_roles={campaign.committee_id: frozenset({Role.COMMITTEE_ADMIN})},
+    )
+    approval.campaign_publish(campaign=campaign, actor=actor, ranking=True)
+    assert audit_verify().ok
+
+
+def test_failing_units_get_their_problem_lists_through_the_rectification_hook():
+    # xinzhou-2022, 30 units, seed 9: one unit is graded 不达标 (asserted, so this cannot pass
+    # vacuously).
+    summary = seed_scale(units=30, members_per_unit=1, template="xinzhou-2022", seed=9, today=TODAY)
+    campaign_id = summary["campaign_id"]
+    failing = UnitResult.objects.filter(enrollment__campaign_id=campaign_id, grade="不达标")
+    assert failing.exists()
+    items = ProblemItem.objects.filter(campaign_id=campaign_id)
+    assert summary["problems"] == items.count() > 0
+    assert set(items.values_list("unit_id", flat=True)) == set(
+        failing.values_list("enrollment__unit_id", flat=True)
+    )
+    assert all(
+        d == TODAY + datetime.timedelta(days=60) for d in items.values_list("deadline", flat=True)
+    )
+    assert (
+        ReReview.objects.filter(enrollment__campaign_id=campaign_id).count()
+        == failing.filter(veto=False).count()
+    )
+    assert audit_verify().ok
+
+
+def test_one_audit_entry_per_bulk_step_and_the_chain_verifies():
+    before = AuditEntry.objects.count()
+    summary = run(units=5)
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True)[before:])
+    for action in (
+        "scale.seed.organizations",
+        "campaign.create",
+        "review.assignment.draw",
+        "scale.seed.self_scores",
+        "scale.seed.review_scores",
+        "scale.seed.consolidated",
+        "scale.seed.results",
+    ):
+        assert actions.count(action) == 1, action
+    # a bounded number of entries, whatever N: no entry per row
+    assert len(actions) < 20
+    entry = AuditEntry.objects.get(action="scale.seed.self_scores")
+    assert entry.committee_id == summary["committee_id"]
+    assert entry.data["extra"]["rows"] == summary["self_scores"]
+    assert entry.data["extra"]["sha256"] == summary["digests"]["self_scores"]
+    assert audit_verify().ok
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert AuditEntry.objects.count() - before == len(actions)
+
+
+def test_the_same_seed_gives_the_same_data():
+    first = run(units=6, seed=21)
+    second = run(units=6, seed=21)
+    other = run(units=6, seed=22)
+    assert first["campaign_id"] != second["campaign_id"]
+    volatile = ("committee_id", "campaign_id", "seconds", "total_seconds")
+    for summary in (first, second, other):
+        for key in volatile:
+            summary.pop(key)
+    assert first == second
+    assert other["digests"] != first["digests"]
+    assert other["units"] == first["units"]
+
+
+def test_json_keys_and_the_chinese_summary_line():
+    summary = run(units=3, members=2)
+    assert set(summary) >= {
+        "committee_id",
+        "campaign_id",
+        "template",
+        "seed",
+        "units",
+        "party_orgs",
+        "members",
+        "leaves",
+        "self_scores",
+        "review_scores",
+        "review_submissions",
+        "consolidated_scores",
+        "score_rows",
+        "results",
+        "problems",
+        "grades",
+        "composite_sum",
+        "digests",
+        "seconds",
+        "total_seconds",
+    }
+    assert set(summary["seconds"]) >= {
+        "organizations",
+        "campaign",
+        "self_scores",
+        "review_scores",
+        "consolidation",
+        "approval_compute",
+        "approval_write",
+        "commit",
+    }
+    assert summary["total_seconds"] >= sum(summary["seconds"].values()) - 0.1
+    out, err = StringIO(), StringIO()
+    call_command("seed_scale", "--units", "2", "--members-per-unit", "1", stdout=out, stderr=err)
+    line = out.getvalue()
+    assert "规模数据" in line and "2 个单位" in line and "2 名成员" in line and "已审定" in line
+    with pytest.raises(CommandError):
+        call_command("seed_scale", "--units", "0")

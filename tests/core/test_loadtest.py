@@ -1,0 +1,158 @@
+"""The deadline-rush load test (`make loadtest`, scripts/loadtest.py): its figures, its lost-update
+check, the evidence file it uploads, and one tiny end-to-end run (gunicorn on SQLite, 3 unit
+admins and 4 reviewers for 5 s) checking the report it prints."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdfium2
+import pytest
+
+from mofan.evaluations.evidence import EvidenceKind, detect_kind
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "loadtest.py"
+_spec = importlib.util.spec_from_file_location("mofan_loadtest_script", SCRIPT)
+assert _spec is not None and _spec.loader is not None
+loadtest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(loadtest)
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert loadtest.percentile(values, 50) == 50.0
+    assert loadtest.percentile(values, 95) == 95.0
+    assert loadtest.percentile(values, 99) == 99.0
+    assert loadtest.percentile([7.0], 99) == 7.0
+    assert loadtest.percentile([], 95) == 0.0
+
+
+def test_the_last_acknowledged_write_is_the_highest_version():
+    acks = [
+        {"key": "self:1:10", "version": 2, "token": "a"},
+        {"key": "self:1:10", "version": 4, "token": "c"},  # acknowledged out of order
+        {"key": "self:1:10", "version": 3, "token": "b"},
+    ]
+    assert loadtest.lost_updates(acks, {"self:1:10": {"version": 4, "token": "c"}}) == []
+    # an earlier acknowledged write is in the database: the last one was lost
+    assert loadtest.lost_updates(acks, {"self:1:10": {"version": 3, "token": "b"}}) == ["self:1:10"]
+
+
+def test_lost_updates_counts_missing_rows_other_text_and_unacknowledged_versions():
+    acks = [
+        {"key": "self:1:10", "version": 1, "token": "x"},
+        {"key": "self:1:11", "version": 2, "token": "y"},
+        {"key": "review:5:r1:10", "version": 1, "token": "z"},
+        {"key": "review:5:r1:11", "version": 1, "token": "w"},
+    ]
+    stored = {
+        "self:1:10": {"version": 1, "token": "x"},  # as acknowledged
+        "self:1:11": {"version": 2, "token": "someone else"},  # same version, other text
+        "review:5:r1:11": {"version": 2, "token": "w"},  # a write the client never saw
+    }  # review:5:r1:10 is missing altogether
+    assert loadtest.lost_updates(acks, stored) == [
+        "review:5:r1:10",
+        "review:5:r1:11",
+        "self:1:11",
+    ]
+    assert loadtest.lost_updates([], stored) == []  # rows nobody acknowledged are not checked
+
+
+def _samples(ms: list[float], failing: int = 0) -> list[dict]:
+    return [
+        {"kind": "self_save" if i % 2 else "dashboard", "ms": v, "ok": i >= failing}
+        for i, v in enumerate(ms)
+    ]
+
+
+def test_report_line_has_the_figures_and_judges_the_budget():
+    fast = _samples([10.0] * 99 + [400.0])
+    line = loadtest.report(db="sqlite", samples=fast, duration_s=50.0, lost=0, locked=0)
+    assert set(loadtest.REPORT_KEYS) <= set(line)
+    assert line["requests"] == 100
+    assert line["requests_per_s"] == 2.0
+    assert (line["p50_ms"], line["p95_ms"], line["p99_ms"]) == (10.0, 10.0, 10.0)
+    assert line["errors"] == 0
+    assert line["ok"] is True
+    assert line["by_kind"]["self_save"]["n"] == 50
+    json.dumps(line)  # one JSON line
+
+    slow = _samples([10.0] * 90 + [600.0] * 10)
+    assert loadtest.report(db="sqlite", samples=slow, duration_s=1, lost=0, locked=0)["ok"] is False
+    failed = loadtest.report(
+        db="sqlite", samples=_samples([10.0] * 10, failing=1), duration_s=1, lost=0, locked=0
+    )
+    assert (failed["errors"], failed["ok"]) == (1, False)
+    refused = loadtest.report(
+        db="sqlite", samples=fast, failures=["upload"], duration_s=1, lost=0, locked=0
+    )
+    assert (refused["errors"], refused["by_kind"]["upload"]["errors"]) == (1, 1)
+    assert refused["ok"] is False
+    lost = loadtest.report(db="postgresql", samples=fast, duration_s=1, lost=1, locked=0)
+    locked = loadtest.report(db="sqlite", samples=fast, duration_s=1, lost=0, locked=1)
+    assert lost["ok"] is False and locked["ok"] is False
+    assert loadtest.summary([line, lost, locked]) == "loadtest: 1 ok, 2 over budget"
+
+
+def test_the_uploaded_evidence_is_a_real_one_page_pdf_different_each_time():
+    first, second = loadtest.minimal_pdf("a 1"), loadtest.minimal_pdf("a 2")
+    assert first != second  # the store deduplicates identical files
+    assert detect_kind(first) == EvidenceKind.PDF
+    document = pypdfium2.PdfDocument(first)
+    assert len(document) == 1
+    document.close()
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")),
+    reason="builds its own SQLite database and server; run once, in the SQLite pass",
+)
+def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--db",
+            "sqlite",
+            "--admins",
+            "3",
+            "--reviewers",
+            "4",
+            "--reviewed",
+            "1",
+            "--second-tabs",
+            "0",
+            "--duration",
+            "5",
+            "--think-min",
+            "0.2",
+            "--think-max",
+            "0.8",
+            "--upload-share",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr[-3000:]
+    line = json.loads(lines[0])
+    assert set(loadtest.REPORT_KEYS) <= set(line), line
+    assert line["db"] == "sqlite"
+    assert line["requests"] > 0
+    assert line["errors"] == 0, line.get("problems")
+    assert line["lost_updates"] == 0
+    assert line["locked_errors"] == 0
+    assert line["acknowledged_scores"] > 0  # the read-back compared real rows
+    assert line["failed_logins"] == 0
+    assert {"self_save", "review_save", "dashboard", "upload"} <= set(line["by_kind"])
+    assert lines[-1].startswith("loadtest: ")
