@@ -51,7 +51,6 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.campaigns.services import campaign_create
 from mofan.campaigns.simulate import (
     REVIEW_GROUPS,
     REVIEWERS_PER_GROUP,
@@ -59,8 +58,10 @@ from mofan.campaigns.simulate import (
     _people,
     _value,
     actor_of,
+    groups_and_draw,
+    open_campaign,
 )
-from mofan.evaluations import approval, review_groups
+from mofan.evaluations import approval
 from mofan.evaluations.aggregates import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
@@ -535,29 +536,15 @@ def seed_scale(
     say("创建活动、评审组和分配……")
     admin = actor_of(admin_user, committee, Role.COMMITTEE_ADMIN)
     with transaction.atomic():
-        campaign = campaign_create(
+        campaign = open_campaign(
             committee=committee,
-            name=f"规模测试活动（{template}，{units} 个单位）",
-            year=version.system.year,
             version=version,
-            actor=admin,
-            approved_by="规模测试",
-            document_number=f"规模〔{seed}〕1号",
+            admin=admin,
+            name=f"规模测试活动（{template}，{units} 个单位）",
+            issuer="规模测试",
+            number=f"规模〔{seed}〕1号",
         )
-        Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
-        campaign.refresh_from_db()
-        for g in range(REVIEW_GROUPS):
-            seat = reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
-            review_groups.review_group_create(
-                campaign=campaign,
-                name=f"第{g + 1}评审组",
-                leader=seat[0],
-                reviewers=seat[1:],
-                actor=admin,
-            )
-        review_groups.assignment_draw(
-            campaign=campaign, method="balanced", seed=f"scale-{seed}", actor=admin
-        )
+        groups_and_draw(campaign=campaign, reviewers=reviewers, admin=admin, seed=f"scale-{seed}")
     timer.add("campaign", started)
     say("自评、评审评分和汇总……")
     with transaction.atomic():

@@ -178,6 +178,46 @@ def review_and_consolidate(
     services.consolidate(assignment=assignment, actor=leader, decisions=decisions)
 
 
+def open_campaign(
+    *,
+    committee: Committee,
+    version: IndicatorVersion,
+    admin: Actor,
+    name: str,
+    issuer: str,
+    number: str,
+) -> Campaign:
+    """A campaign of every unit of the committee on `version`, through the service, with no
+    submission deadline (a simulation runs outside the calendar)."""
+    campaign = campaign_create(
+        committee=committee,
+        name=name,
+        year=version.system.year,
+        version=version,
+        actor=admin,
+        approved_by=issuer,
+        document_number=number,
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def groups_and_draw(*, campaign: Campaign, reviewers: list[User], admin: Actor, seed: str) -> None:
+    """REVIEW_GROUPS groups of REVIEWERS_PER_GROUP (the first of each leads) and the recorded
+    balanced assignment draw, through the services."""
+    for g in range(REVIEW_GROUPS):
+        seat = reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
+        review_groups.review_group_create(
+            campaign=campaign,
+            name=f"第{g + 1}评审组",
+            leader=seat[0],
+            reviewers=seat[1:],
+            actor=admin,
+        )
+    review_groups.assignment_draw(campaign=campaign, method="balanced", seed=seed, actor=admin)
+
+
 def _chunks(items: list[Any], size: int = 200) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -208,17 +248,14 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     # services check the same unit roles as for real accounts).
     unit_roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
     liaison = Actor(user=unit_user, roles=unit_roles, unit_roles={u.pk: unit_roles for u in made})
-    campaign = campaign_create(
+    campaign = open_campaign(
         committee=committee,
-        name=f"模拟活动（{template}）",
-        year=version.system.year,
         version=version,
-        actor=admin,
-        approved_by="模拟",
-        document_number=f"模拟〔{seed}〕1号",
+        admin=admin,
+        name=f"模拟活动（{template}）",
+        issuer="模拟",
+        number=f"模拟〔{seed}〕1号",
     )
-    Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
-    campaign.refresh_from_db()
     leaves = published_leaves(version)
     unit_values: dict[int, dict[int, dict[str, Any]]] = {}
     quality: dict[int, float] = {}
@@ -239,18 +276,7 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
                     enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
                 )
     people = {r.pk: r for r in reviewers}
-    for g in range(REVIEW_GROUPS):
-        seat = reviewers[g * REVIEWERS_PER_GROUP : (g + 1) * REVIEWERS_PER_GROUP]
-        review_groups.review_group_create(
-            campaign=campaign,
-            name=f"第{g + 1}评审组",
-            leader=seat[0],
-            reviewers=seat[1:],
-            actor=admin,
-        )
-    review_groups.assignment_draw(
-        campaign=campaign, method="balanced", seed=f"sim-{seed}", actor=admin
-    )
+    groups_and_draw(campaign=campaign, reviewers=reviewers, admin=admin, seed=f"sim-{seed}")
     assignments = list(
         Assignment.objects.filter(enrollment__campaign=campaign)
         .select_related("group", "enrollment")
