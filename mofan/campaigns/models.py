@@ -154,6 +154,8 @@ class Enrollment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "unit"], name="enrollment_unique")
         ]
+        # Counts by state per campaign (approval summary, dashboard progress) read the index.
+        indexes = [models.Index(fields=["campaign", "state"], name="enrollment_campaign_state")]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.unit}"

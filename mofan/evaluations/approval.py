@@ -20,7 +20,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
-from mofan.evaluations.aggregates import unit_refresh
+from mofan.evaluations.aggregates import campaign_recompute, unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
@@ -204,6 +204,17 @@ def stored_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None] | No
     return rows, max_points(nodes_of(campaign.indicator_version))
 
 
+def approval_figures(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
+    """Every unit's figures as approval freezes them: recomputed set-wise from the leaf scores
+    (`aggregates.campaign_recompute`, the same pure results code as `campaign_rows`, which the
+    tests hold equal) and read back from the stored figures. Seconds at 20,000 units, where
+    rolling each unit up through `campaign_rows` takes half a minute and a gigabyte."""
+    campaign_recompute(campaign=campaign)
+    rows = stored_rows(campaign)
+    assert rows is not None  # every enrolled unit has just been written
+    return rows
+
+
 def unit_row_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> UnitRow:
     """One unit's totals and result as approval computes them, with the consolidated scores of
     some leaves (`replace`, by node id) replaced, e.g. by a re-review (复核). The same pure code
@@ -247,7 +258,7 @@ def campaign_approve(
     from mofan.rectification.auto import results_approved  # rectification builds on this app
 
     _check_admin(actor, campaign)
-    rows, _top = campaign_rows(campaign)
+    rows, _top = approval_figures(campaign)
     waiting = [
         r.enrollment.unit.name for r in rows if r.enrollment.state not in (S.REVIEWED, S.APPROVED)
     ]

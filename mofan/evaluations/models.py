@@ -8,6 +8,7 @@ is refused when somebody saved in between (SQLite has no row locks worth the nam
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -334,7 +335,17 @@ class UnitTotals(models.Model):
     advanced = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["campaign", "rank"], name="unit_totals_rank")]
+        indexes = [
+            models.Index(fields=["campaign", "rank"], name="unit_totals_rank"),
+            models.Index(fields=["campaign", "self_total"], name="unit_totals_self"),
+            models.Index(fields=["campaign", "review_total"], name="unit_totals_review"),
+            # The approval summary counts vetoed and advanced units of a campaign from these
+            # small partial indexes instead of reading every unit's row.
+            models.Index(fields=["campaign"], condition=Q(veto=True), name="unit_totals_veto"),
+            models.Index(
+                fields=["campaign"], condition=Q(advanced=True), name="unit_totals_advanced"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enrollment_id} {self.composite}"

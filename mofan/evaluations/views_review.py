@@ -11,7 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,8 +22,10 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.permissions import role_required
+from mofan.core.sorting import column_sort
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations import selectors as scope
+from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.evaluations.models import (
     Assignment,
@@ -367,6 +371,8 @@ class VetoForm(forms.Form):
 
 @role_required(*STAFF)
 def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approval table, 50 units a page, sortable and searchable; the approval actions
+    (approve all, publish) act on the whole campaign and read its counts."""
     actor = _actor(request)
     campaign = get_object_or_404(
         scope.campaigns_for(actor)
@@ -374,23 +380,33 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("indicator_version__system"),
         pk=pk,
     )
-    rows, top = approval.stored_rows(campaign) or approval.campaign_rows(campaign)
-    return render(
-        request,
-        "evaluations/approval.html",
-        {
-            "campaign": campaign,
-            "rows": rows,
-            "max_points": top,
-            "veto_form": VetoForm(),
-            "is_admin": campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN),
-            "all_reviewed": all(
-                r.enrollment.state in (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
-                for r in rows
-            ),
-            "all_approved": all(r.enrollment.state == EnrollmentState.APPROVED for r in rows),
-        },
+    sorting = column_sort(request, ranking.SORTS, default=ranking.DEFAULT_SORT)
+    search = request.GET.get("q", "").strip()[:100]
+    summary = ranking.approval_summary(campaign)
+    page = ranking.approval_rows(
+        campaign, summary=summary, sorting=sorting, search=search, page=request.GET.get("page")
     )
+    is_admin = campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    if is_admin:
+        # The veto form is the same on every row but its ids: render it once, not 50 times.
+        fields = render_to_string(
+            "form_fields.html", {"form": VetoForm(auto_id="id_veto-ROW-%s")}, request
+        )
+        for row in page:
+            row.veto_fields = mark_safe(fields.replace("-ROW-", f"{row.enrollment.pk}-"))  # noqa: S308
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "sorting": sorting,
+        "query": sorting.query,
+        "search": search,
+        "summary": summary,
+        "max_points": summary.max_points,
+        "is_admin": is_admin,
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "evaluations/approval.html#approval-rows", context)
+    return render(request, "evaluations/approval.html", context)
 
 
 @require_POST

@@ -8,8 +8,8 @@ Where each page of the bench suite is covered (units / indicators):
 - committee dashboard, its unit table (every sort, first and later page) and the unit view:
   tests/reports/test_dashboard_queries.py, 10 vs 100 units (unit view: 1 vs 3 earlier years);
   not repeated here.
-- ranking page (approval table): here, 10 vs 200 units and 10 vs 200 indicators (also
-  tests/evaluations/test_query_counts.py, 3 vs 12 units).
+- ranking page (approval table, 50 units a page): here, 10 vs 200 units and 10 vs 200
+  indicators (also tests/evaluations/test_query_counts.py, 3 vs 12 units).
 - self-evaluation page: one unit's page, so indicators only: here, 10 vs 200 (also
   tests/evaluations/test_query_counts.py, 5 vs 40 leaves with evidence files, editable and
   submitted).
@@ -250,10 +250,13 @@ def test_the_page_issues_the_same_queries_at_both_sizes(page, measurements):
 
 
 def test_the_larger_pages_really_show_every_row(measurements):
-    """The approval table lists every unit; the unit's pages list every indicator."""
+    """The approval table shows a page of 50 units out of all of them; the unit's pages list
+    every indicator."""
     ranking = measurements["ranking page (approval table)"]
     assert ranking["10 units"].html.count("<tr data-unit=") == 10
-    assert ranking["200 units"].html.count("<tr data-unit=") == 200
+    assert ranking["200 units"].html.count("<tr data-unit=") == 50
+    assert "共 200 个单位" in ranking["200 units"].html
+    assert "第 1 / 4 页" in ranking["200 units"].html
     for page in ("self-evaluation page", "reviewer's scoring page", "score sheet page (trace)"):
         html = measurements[page]["200 indicators"].html
         # the last leaf's code ("40.5" of 40 roots of five) is on the page

@@ -36,6 +36,7 @@ from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations import approval
+from mofan.evaluations.aggregates import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -124,6 +125,8 @@ def finish_review(world: World) -> None:
         rectify_grades=[], honours_quota=Decimal("0.34")
     )
     world.campaign.refresh_from_db()
+    # Rows written around the services: refresh the stored figures as a bulk path must.
+    campaign_recompute(campaign=world.campaign)
 
 
 def approve(world: World, *, publish: bool = False, ranking: bool = False) -> None:
