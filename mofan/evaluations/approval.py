@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
-from mofan.audit.services import audit_record
+from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
 from mofan.evaluations.aggregates import campaign_recompute, unit_refresh
@@ -245,6 +246,40 @@ def unit_row_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> U
     return row
 
 
+RESULT_FIELDS = (
+    "self_total",
+    "review_total",
+    "composite",
+    "type_scores",
+    "level_counts",
+    "grade",
+    "rank",
+    "veto",
+    "advanced",
+)
+BATCH = 500
+
+
+def _result_values(row: UnitRow) -> dict[str, Any]:
+    result = row.result
+    assert result is not None
+    return {
+        "self_total": row.self_totals.total,
+        "review_total": row.review_totals.total,
+        "composite": result.score,
+        "type_scores": row.review_totals.type_scores,
+        "level_counts": row.review_totals.level_counts,
+        "grade": result.grade,
+        "rank": result.rank,
+        "veto": result.veto,
+        "advanced": result.advanced,
+    }
+
+
+def _shown(values: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")}
+
+
 @transaction.atomic
 def campaign_approve(
     *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
@@ -252,65 +287,75 @@ def campaign_approve(
     """Approve every reviewed unit: write its frozen result. All units must be reviewed (or
     already approved) so that ranks and the honours quota are computed over the whole field.
 
+    Set-wise, so that a province's 20,000 units approve in seconds rather than minutes: the
+    figures recomputed in one pass (`approval_figures`), the results inserted and updated in
+    batches, the reviewed enrollments moved to APPROVED by one guarded UPDATE, and for each
+    unit the same two audit entries as one-by-one approval wrote (`enrollment.approve` and
+    `approval.result` with before and after), appended to the chain in order in one go.
+
     In the same transaction, every newly frozen result goes to the rectification hook
     (`rectification.auto.results_approved`): a unit graded in `campaign.rectify_grades` gets its
     problem list and a waiting re-review; `today` dates the items' deadlines."""
     from mofan.rectification.auto import results_approved  # rectification builds on this app
 
     _check_admin(actor, campaign)
-    rows, _top = approval_figures(campaign)
-    waiting = [
-        r.enrollment.unit.name for r in rows if r.enrollment.state not in (S.REVIEWED, S.APPROVED)
-    ]
+    pending = Enrollment.objects.filter(campaign=campaign).exclude(
+        state__in=(S.REVIEWED, S.APPROVED)
+    )
+    waiting = pending.count()
     if waiting:
+        names = list(
+            pending.order_by("unit__sort_order", "pk").values_list("unit__name", flat=True)[:5]
+        )
         raise ValidationError(
             _("还有 %(n)d 个单位未完成评审：%(u)s。")
-            % {"n": len(waiting), "u": "、".join(waiting[:5]) + ("……" if len(waiting) > 5 else "")}
+            % {"n": waiting, "u": "、".join(names) + ("……" if waiting > 5 else "")}
         )
+    rows, _top = approval_figures(campaign)
+    existing = {
+        r.enrollment_id: r for r in UnitResult.objects.filter(enrollment__campaign=campaign)
+    }
     now = timezone.now()
-    written = []
-    fresh = []
+    written: list[UnitResult] = []
+    fresh: list[tuple[UnitResult, dict[str, str] | None, bool]] = []  # result, before, moved
+    new: list[UnitResult] = []
+    changed: list[UnitResult] = []
+    frozen = {"frozen": True, "approved_at": now, "approved_by": actor.user}
     for row in rows:
-        result = row.result
-        assert result is not None
-        existing = UnitResult.objects.filter(enrollment=row.enrollment).first()
-        values = {
-            "self_total": row.self_totals.total,
-            "review_total": row.review_totals.total,
-            "composite": result.score,
-            "type_scores": row.review_totals.type_scores,
-            "level_counts": row.review_totals.level_counts,
-            "grade": result.grade,
-            "rank": result.rank,
-            "veto": result.veto,
-            "advanced": result.advanced,
-        }
-        if existing is not None and existing.frozen:
-            written.append(existing)
+        values = _result_values(row)
+        record = existing.get(row.enrollment.pk)
+        if record is not None and record.frozen:
+            written.append(record)
             continue
         before = (
-            {k: str(getattr(existing, k)) for k in ("composite", "grade", "rank", "advanced")}
-            if existing
+            {k: str(getattr(record, k)) for k in ("composite", "grade", "rank", "advanced")}
+            if record is not None
             else None
         )
-        record, _c = UnitResult.objects.update_or_create(
-            enrollment=row.enrollment,
-            defaults={**values, "frozen": True, "approved_at": now, "approved_by": actor.user},
-        )
+        if record is None:
+            record = UnitResult(enrollment=row.enrollment, **values, **frozen)
+            new.append(record)
+        else:
+            for name, value in {**values, **frozen}.items():
+                setattr(record, name, value)
+            changed.append(record)
         written.append(record)
-        fresh.append(record)
-        if row.enrollment.state == S.REVIEWED:
-            enrollment_transition(enrollment=row.enrollment, to=S.APPROVED, actor=actor)
-        audit_record(
-            action="approval.result",
-            actor=actor.user,
-            target=record,
-            before=before,
-            after={
-                k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")
-            },
+        fresh.append((record, before, row.enrollment.state == S.REVIEWED))
+    for start in range(0, len(new), BATCH):
+        UnitResult.objects.bulk_create(new[start : start + BATCH])
+    UnitResult.objects.bulk_update(
+        changed, [*RESULT_FIELDS, "frozen", "approved_at", "approved_by"], batch_size=BATCH
+    )
+    moving = sum(1 for _r, _b, moved in fresh if moved)
+    if moving:
+        # REVIEWED and APPROVED count alike in the stored figures: nothing to refresh.
+        updated = Enrollment.objects.filter(campaign=campaign, state=S.REVIEWED).update(
+            state=S.APPROVED, version=F("version") + 1
         )
-    problems = results_approved(campaign=campaign, results=fresh, today=today)
+        if updated != moving:
+            raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
+    audit_record_many(entries=_approval_entries(fresh, actor))
+    problems = results_approved(campaign=campaign, results=[r for r, _b, _m in fresh], today=today)
     audit_record(
         action="approval.campaign",
         actor=actor.user,
@@ -318,6 +363,29 @@ def campaign_approve(
         extra={"units": len(written), "problems": problems},
     )
     return written
+
+
+def _approval_entries(
+    fresh: list[tuple[UnitResult, dict[str, str] | None, bool]], actor: Actor
+) -> Iterator[dict[str, Any]]:
+    """Per unit, what `enrollment_transition` and the result's write audit one by one."""
+    for record, before, moved in fresh:
+        if moved:
+            yield {
+                "action": "enrollment.approve",
+                "actor": actor.user,
+                "object_type": Enrollment._meta.label_lower,
+                "object_id": record.enrollment_id,
+                "before": {"state": S.REVIEWED.value},
+                "after": {"state": S.APPROVED.value},
+            }
+        yield {
+            "action": "approval.result",
+            "actor": actor.user,
+            "target": record,
+            "before": before,
+            "after": _shown({k: getattr(record, k) for k in RESULT_FIELDS}),
+        }
 
 
 @transaction.atomic
