@@ -154,6 +154,8 @@ class Enrollment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "unit"], name="enrollment_unique")
         ]
+        # the dashboard's progress counts by state read this index alone (issue 7)
+        indexes = [models.Index(fields=["campaign", "state"], name="enrollment_campaign_state")]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.unit}"

@@ -24,6 +24,7 @@ from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
+from mofan.evaluations.summary import result_summary_rebuild
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.selectors import nodes_of
 from mofan.indicators.tree import walk
@@ -284,7 +285,13 @@ def campaign_approve(
         )
         record, _c = UnitResult.objects.update_or_create(
             enrollment=row.enrollment,
-            defaults={**values, "frozen": True, "approved_at": now, "approved_by": actor.user},
+            defaults={
+                **values,
+                "campaign": campaign,
+                "frozen": True,
+                "approved_at": now,
+                "approved_by": actor.user,
+            },
         )
         written.append(record)
         fresh.append(record)
@@ -299,6 +306,7 @@ def campaign_approve(
                 k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")
             },
         )
+    result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
     problems = results_approved(campaign=campaign, results=fresh, today=today)
     audit_record(
         action="approval.campaign",
