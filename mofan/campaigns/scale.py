@@ -74,6 +74,7 @@ from mofan.evaluations.models import (
 )
 from mofan.evaluations.scoring import consensus_level
 from mofan.evaluations.services import OPTIONAL_IN_SELF, _clean_input, _score_fields
+from mofan.evaluations.summary import result_summary_rebuild
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
@@ -467,6 +468,7 @@ def _approve(
         results.append(
             UnitResult(
                 enrollment=row.enrollment,
+                campaign=campaign,
                 self_total=row.self_totals.total,
                 review_total=row.review_totals.total,
                 composite=result.score,
@@ -485,6 +487,7 @@ def _approve(
             row.enrollment.unit.sort_order, result.score, result.grade, result.rank, result.advanced
         )
     _insert(UnitResult, results)
+    result_summary_rebuild(campaign=campaign)  # as campaign_approve does
     enrollments.update(state=EnrollmentState.APPROVED, version=F("version") + APPROVED_VERSION)
     # campaign_approve's rectification hook, through the service: problem lists and re-reviews of
     # the failing units (the others get nothing from it in a fresh campaign, so only those go).

@@ -25,6 +25,7 @@ from mofan.evaluations.aggregates import campaign_recompute, unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
+from mofan.evaluations.summary import result_summary_rebuild
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.selectors import nodes_of
 from mofan.indicators.tree import walk
@@ -333,7 +334,7 @@ def campaign_approve(
             else None
         )
         if record is None:
-            record = UnitResult(enrollment=row.enrollment, **values, **frozen)
+            record = UnitResult(enrollment=row.enrollment, campaign=campaign, **values, **frozen)
             new.append(record)
         else:
             for name, value in {**values, **frozen}.items():
@@ -355,6 +356,7 @@ def campaign_approve(
         if updated != moving:
             raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
     audit_record_many(entries=_approval_entries(fresh, actor))
+    result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
     problems = results_approved(campaign=campaign, results=[r for r, _b, _m in fresh], today=today)
     audit_record(
         action="approval.campaign",

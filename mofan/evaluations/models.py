@@ -274,10 +274,20 @@ class VetoInput(models.Model):
 
 
 class UnitResult(models.Model):
-    """A unit's result in a campaign, written by approval and frozen until reopened."""
+    """A unit's result in a campaign, written by approval and frozen until reopened.
+
+    `campaign` repeats the enrollment's campaign so that the dashboard's unit table can walk an
+    index of the campaign's results by score (issue 7) instead of sorting every unit per view.
+    Every writer of results keeps `ResultSummary` up to date in the same transaction."""
 
     enrollment = models.OneToOneField(
         "campaigns.Enrollment", on_delete=models.CASCADE, related_name="result"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="unit_results",
+        db_index=False,  # the indexes below start with it
     )
     self_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     review_total = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
@@ -295,8 +305,44 @@ class UnitResult(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
 
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign", "composite"], name="unit_result_composite"),
+            models.Index(fields=["campaign", "rank"], name="unit_result_rank"),
+            models.Index(fields=["campaign", "self_total"], name="unit_result_self"),
+            models.Index(fields=["campaign", "review_total"], name="unit_result_review"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.enrollment_id} {self.grade}"
+
+
+class ResultSummary(models.Model):
+    """The campaign-wide figures of its approved results (issue 7), stored so that the dashboard
+    and the unit view never read every unit's result per view: how many results, the count and
+    sum of their composites, the count per grade, the composite histogram (`bins` counts over
+    [0, `top`], as `evaluations.summary.bin_index`) and, per indicator type (top-level node
+    code), the sum and count of the numeric type scores.
+
+    Kept by `evaluations.summary` in the same transaction as every write of a `UnitResult`
+    (approval, re-review, the bulk seed) and rebuilt by `manage.py recompute_results`. Sums are
+    exact decimals stored as text, so adding and removing one result's share is exact."""
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="result_summary"
+    )
+    results = models.PositiveIntegerField(default=0)
+    composites = models.PositiveIntegerField(default=0)  # results with a composite
+    composite_sum = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    top = models.DecimalField(max_digits=9, decimal_places=2)  # the histogram's upper edge
+    bins = models.JSONField(default=list)  # counts per bin, HISTOGRAM_BINS of them
+    grades = models.JSONField(default=dict)  # grade ("" ungraded) -> count
+    type_sums = models.JSONField(default=dict)  # type code -> sum of numeric scores as text
+    type_counts = models.JSONField(default=dict)  # type code -> how many numeric scores
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.results}"
 
 
 class UnitTotals(models.Model):

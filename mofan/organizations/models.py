@@ -68,6 +68,10 @@ class Unit(models.Model):
                 violation_error_message=_("该统一社会信用代码已被其他单位使用。"),
             ),
         ]
+        # a committee's units in its own order: the dashboard's unit table walks it (issue 7)
+        indexes = [
+            models.Index(fields=["committee", "sort_order", "name"], name="unit_committee_order")
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -58,6 +58,7 @@ from mofan.evaluations.services import (
     _shown,
     create_first_save,
 )
+from mofan.evaluations.summary import result_summary_apply, share_of
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorNode
 from mofan.notifications.recipients import committee_people, unit_people
@@ -278,6 +279,7 @@ def _write_result(
     grade); rank, advanced and veto stay. Version-checked and audited."""
     result = UnitResult.objects.get(enrollment_id=rereview.enrollment_id)
     before = result_snapshot(result)
+    replaced = share_of(result)
     values = {
         "composite": Decimal(after["composite"]) if after.get("composite") is not None else None,
         "review_total": Decimal(after["review_total"])
@@ -293,6 +295,9 @@ def _write_result(
     if updated != 1:
         raise ValidationError(_("该单位的考评结果已被他人更改，请刷新后重试。"))
     result.refresh_from_db()
+    result_summary_apply(
+        campaign=rereview.enrollment.campaign, removed=[replaced], added=[share_of(result)]
+    )
     audit_record(
         action=action,
         actor=actor,

@@ -20,26 +20,12 @@ Visibility (mirrors the campaign, score-sheet and re-review pages):
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,20 +35,27 @@ from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.approval import rank_band
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
-from mofan.evaluations.scoring import max_points
+from mofan.evaluations.summary import (
+    HISTOGRAM_BINS,
+    QUALITATIVE_TOP,
+    as_decimal,
+    bin_index,
+    campaign_tally,
+    histogram_top,
+)
+from mofan.evaluations.summary import Tally as ResultTally
 from mofan.indicators.selectors import nodes_of
 from mofan.rectification.models import OPEN_STATES, ProblemItem
 from mofan.rectification.selectors import overdue_q, problem_items_for, state_counts
 
+__all__ = ["HISTOGRAM_BINS", "QUALITATIVE_TOP", "as_decimal", "bin_index"]  # shared, re-exported
+
 STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 CENT = Decimal("0.01")
-HISTOGRAM_BINS = 10
 PAGE_SIZE = 50
 WEAKEST = 5
 UNIT_ITEMS_SHOWN = 20
-QUALITATIVE_TOP = Decimal(100)  # qualitative composites are a 0–100 达标 rate (results.py)
-STATE_ORDER = [state.value for state in EnrollmentState]
 
 
 def _q(value: Decimal) -> Decimal:
@@ -75,17 +68,6 @@ def plain(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
-
-
-def as_decimal(raw: Any) -> Decimal | None:
-    """A stored score as a finite Decimal; None for levels (定性), blanks and junk."""
-    if raw is None or isinstance(raw, bool):
-        return None
-    try:
-        value = Decimal(str(raw))
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() else None
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -139,14 +121,6 @@ class Bin:
         return f"{plain(self.low)}–{plain(self.high)}"
 
 
-def bin_index(value: Decimal, *, top: Decimal, bins: int) -> int:
-    """The bin of `value` among `bins` equal bins over [0, top]: [low, high), the last one
-    [low, top]; below 0 counts in the first, above `top` (bonus points) in the last. Exact
-    (rational arithmetic), so a value on an edge always opens the upper bin."""
-    index = math.floor(Fraction(value) * bins / Fraction(top))
-    return min(max(index, 0), bins - 1)
-
-
 def histogram(values: Iterable[Decimal], *, top: Decimal, bins: int = HISTOGRAM_BINS) -> list[Bin]:
     """How many values fall into each of `bins` equal bins over [0, top]."""
     if top <= 0 or bins < 1:
@@ -183,15 +157,36 @@ def mean_per_type(
             if value is not None:
                 sums[code] += value
                 counts[code] += 1
+    return type_means(sums, counts, types)
+
+
+def type_means(
+    sums: Mapping[str, Decimal],
+    counts: Mapping[str, int],
+    types: Sequence[tuple[str, str, Decimal | None]],
+) -> list[TypeMean]:
+    """Each type's mean from the sum and count of its numeric scores (as stored per campaign
+    in `ResultSummary`)."""
     return [
         TypeMean(
             code=code,
             title=title,
             points=points,
-            mean=_q(sums[code] / counts[code]) if counts[code] else None,
-            units=counts[code],
+            mean=_q(sums[code] / counts[code]) if counts.get(code) else None,
+            units=counts.get(code, 0),
         )
         for code, title, points in types
+    ]
+
+
+def tally_histogram(tally: ResultTally) -> list[Bin]:
+    """The stored bin counts as bins over [0, top]."""
+    top, bins = tally.top, tally.bins_count
+    return [
+        Bin(
+            low=top * k / bins, high=top * (k + 1) / bins, count=tally.bins[k], closed=k == bins - 1
+        )
+        for k in range(bins)
     ]
 
 
@@ -304,19 +299,18 @@ def _types(roots: Sequence[Any]) -> list[tuple[str, str, Decimal | None]]:
 
 
 def _top(campaign: Campaign, roots: Sequence[Any]) -> Decimal:
-    if campaign.indicator_version.system.scoring == "qualitative":
-        return QUALITATIVE_TOP
-    top = max_points(roots)
-    return top if top and top > 0 else QUALITATIVE_TOP
+    return histogram_top(campaign.indicator_version.system.scoring, roots)
 
 
 def campaign_figures(campaign: Campaign, actor: Actor, *, today: datetime.date) -> Figures:
-    """The dashboard's aggregates in five queries, whatever the number of units. `campaign` must
-    come from `dashboard_campaigns(actor)` with `indicator_version__system` joined."""
-    enrollments = scope.enrollments_for(actor).filter(campaign=campaign)
+    """The dashboard's aggregates in five queries, whatever the number of units: the results'
+    figures are the campaign's stored `ResultSummary` (computed from the results only while a
+    campaign has none yet). `campaign` must come from `dashboard_campaigns(actor)` (so the
+    actor is its committee's staff, who see all its enrollments and items) with
+    `indicator_version__system` joined."""
     progress = progress_counts(
         (row["state"], row["n"])
-        for row in Enrollment.objects.filter(pk__in=enrollments.values("pk"))
+        for row in Enrollment.objects.filter(campaign=campaign)
         .order_by()
         .values("state")
         .annotate(n=Count("pk"))
@@ -325,16 +319,7 @@ def campaign_figures(campaign: Campaign, actor: Actor, *, today: datetime.date) 
     if campaign.submission_deadline:
         deadlines.append((_("自评提交截止"), timezone.localdate(campaign.submission_deadline)))
     roots = nodes_of(campaign.indicator_version)
-    top = _top(campaign, roots)
-    results = list(
-        UnitResult.objects.filter(enrollment__in=enrollments.values("pk")).values_list(
-            "composite", "grade", "type_scores"
-        )
-    )
-    composites = [c for c, _g, _t in results if c is not None]
-    grade_rows: dict[str, int] = {}
-    for _c, grade, _t in results:
-        grade_rows[grade] = grade_rows.get(grade, 0) + 1
+    tally = campaign_tally(campaign, top=_top(campaign, roots))
     items = problem_items_for(actor).filter(campaign=campaign)
     counted = state_counts(items, today=today)
     return Figures(
@@ -342,16 +327,16 @@ def campaign_figures(campaign: Campaign, actor: Actor, *, today: datetime.date) 
         today=today,
         progress=progress,
         deadlines=days_to(deadlines, today),
-        histogram=histogram(composites, top=top),
-        top=top,
-        grades=grade_counts(grade_rows.items(), [b["label"] for b in campaign.grade_bands]),
-        type_means=mean_per_type((t or {} for _c, _g, t in results), _types(roots)),
+        histogram=tally_histogram(tally),
+        top=tally.top,
+        grades=grade_counts(tally.grades.items(), [b["label"] for b in campaign.grade_bands]),
+        type_means=type_means(tally.type_sums, tally.type_counts, _types(roots)),
         items=[Tally(key, str(label), n) for key, label, n in counted["by_state"]],
         items_total=counted["total"],
         items_open=counted["unclosed"],
         items_overdue=counted["overdue"],
-        results=len(results),
-        mean_composite=_q(sum(composites, Decimal(0)) / len(composites)) if composites else None,
+        results=tally.results,
+        mean_composite=_q(tally.composite_sum / tally.composites) if tally.composites else None,
     )
 
 
@@ -404,98 +389,6 @@ def figures_json(figures: Figures) -> dict[str, Any]:
     }
 
 
-# --- the unit table ---------------------------------------------------------------------------
-
-
-def _result(name: str) -> F:
-    return F(f"result__{name}")
-
-
-SORT_COLUMNS: dict[str, Any] = {
-    "unit": None,  # the committee's own order of its units (then the name)
-    "state": F("state_rank"),
-    "self": _result("self_total"),
-    "review": _result("review_total"),
-    "composite": _result("composite"),
-    "grade": F("grade_rank"),
-    "rank": _result("rank"),
-    "open": F("open_items"),
-    "overdue": F("overdue_items"),
-}
-DEFAULT_SORT = "unit"
-
-
-def parse_sort(raw: str | None) -> tuple[str, bool]:
-    """`composite` → ("composite", False), `-composite` → ("composite", True); unknown → unit."""
-    raw = (raw or "").strip()
-    descending = raw.startswith("-")
-    key = raw.lstrip("-")
-    if key not in SORT_COLUMNS:
-        return DEFAULT_SORT, False
-    return key, descending
-
-
-def _count_of(items: QuerySet[ProblemItem]) -> Coalesce:
-    counted = items.order_by().values("unit_id").annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
-
-
-def unit_rows(
-    campaign: Campaign, actor: Actor, *, sort: str = DEFAULT_SORT, today: datetime.date
-) -> QuerySet[Enrollment]:
-    """The campaign's units for the dashboard table, each with its result and its open and
-    overdue problem items (of this campaign), ordered by any column with a stable tiebreaker
-    (the unit's order, then the id); empty values sort last either way. One query per page."""
-    if not sees_everything(actor, campaign):
-        return Enrollment.objects.none()
-    key, descending = parse_sort(sort)
-    bands = [b["label"] for b in campaign.grade_bands]
-    items = problem_items_for(actor).filter(
-        campaign=campaign, unit_id=OuterRef("unit_id"), state__in=OPEN_STATES
-    )
-    rows = (
-        Enrollment.objects.filter(pk__in=scope.enrollments_for(actor).filter(campaign=campaign))
-        .select_related("unit", "result")
-        .annotate(
-            state_rank=Case(
-                *(When(state=s, then=Value(i)) for i, s in enumerate(STATE_ORDER)),
-                default=Value(len(STATE_ORDER)),
-                output_field=IntegerField(),
-            ),
-            grade_rank=Case(
-                *(When(result__grade=label, then=Value(i)) for i, label in enumerate(bands)),
-                When(result__grade__gt="", then=Value(len(bands))),
-                default=Value(None),
-                output_field=IntegerField(),
-            ),
-            open_items=_count_of(items),
-            overdue_items=_count_of(items.filter(overdue_q(today))),
-        )
-    )
-    tiebreak = ("unit__sort_order", "unit__name", "pk")
-    column = SORT_COLUMNS[key]
-    if column is None:
-        order = [f"-{f}" if descending else f for f in tiebreak]
-    else:
-        first = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
-        order = [first, *tiebreak]
-    return rows.order_by(*order)
-
-
-def unit_sort_choices() -> list[tuple[str, str]]:
-    return [
-        ("unit", _("单位")),
-        ("state", _("状态")),
-        ("self", _("自评得分")),
-        ("review", _("评审得分")),
-        ("composite", _("综合得分")),
-        ("grade", _("等次")),
-        ("rank", _("名次")),
-        ("open", _("未销号问题")),
-        ("overdue", _("逾期问题")),
-    ]
-
-
 # --- the unit view ----------------------------------------------------------------------------
 
 
@@ -545,7 +438,8 @@ def _score(raw: Any) -> Any:
 
 
 def unit_figures(enrollment: Enrollment, actor: Actor, *, today: datetime.date) -> UnitFigures:
-    """One unit in one campaign, as the actor may see it, in at most eight queries. `enrollment`
+    """One unit in one campaign, as the actor may see it, in at most eight queries (the field's
+    means from the campaign's stored `ResultSummary`, not from every unit). `enrollment`
     must come from `unit_view_enrollments(actor)` with `campaign__indicator_version__system`
     and `unit` joined."""
     campaign = enrollment.campaign
@@ -561,9 +455,8 @@ def unit_figures(enrollment: Enrollment, actor: Actor, *, today: datetime.date) 
                 "order", "pk"
             )
         ]
-        field_results = UnitResult.objects.filter(enrollment__campaign=campaign)
-        scores = list(field_results.values_list("type_scores", flat=True))
-        means = {m.code: m.mean for m in mean_per_type((s or {} for s in scores), roots)}
+        field = campaign_tally(campaign, top=None)  # stored: the means need no bins
+        means = {m.code: m.mean for m in type_means(field.type_sums, field.type_counts, roots)}
         own = result.type_scores if result else {}
         types = [
             TypeRow(
@@ -623,8 +516,11 @@ def _years(enrollment: Enrollment, actor: Actor, current: UnitResult | None) -> 
     """The unit's results in the committee's earlier campaigns (published ones only, unless the
     actor is the committee's staff), oldest first, then this campaign's if shown."""
     campaign = enrollment.campaign
+    # The unit's own enrollments first, so the scope's subquery reads a handful of rows
+    # (by the unit index) rather than every enrollment of the committee.
+    own = scope.enrollments_for(actor).filter(unit_id=enrollment.unit_id)
     earlier = UnitResult.objects.filter(
-        enrollment__in=scope.enrollments_for(actor).values("pk"),
+        enrollment__in=own.values("pk"),
         enrollment__unit_id=enrollment.unit_id,
         enrollment__campaign__committee_id=campaign.committee_id,
     ).filter(

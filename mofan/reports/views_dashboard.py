@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -20,6 +20,7 @@ from mofan.accounts.access import Actor
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import UnitResult
 from mofan.reports import dashboard as dash
+from mofan.reports import dashboard_table as table
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -55,7 +56,7 @@ def _query(**params: Any) -> str:
 def _columns(key: str, descending: bool) -> list[dict[str, Any]]:
     """Each column header's link: ascending first, a second click descending."""
     columns = []
-    for column, label in dash.unit_sort_choices():
+    for column, label in table.unit_sort_choices():
         current = column == key
         target = f"-{column}" if current and not descending else column
         columns.append(
@@ -84,10 +85,10 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(actor, pk)
     today = timezone.localdate()
     figures = dash.campaign_figures(campaign, actor, today=today)
-    key, descending = dash.parse_sort(request.GET.get("sort"))
+    key, descending = table.parse_sort(request.GET.get("sort"))
     sort = f"-{key}" if descending else key
-    page = Paginator(
-        dash.unit_rows(campaign, actor, sort=sort, today=today), dash.PAGE_SIZE
+    page: Page[Enrollment] = Paginator(
+        table.unit_rows(campaign, actor, sort=sort, today=today), dash.PAGE_SIZE
     ).get_page(request.GET.get("page"))
     for row in page.object_list:
         try:

@@ -42,6 +42,7 @@ def _results(committee, unit_a, unit_b):
             name = enrollment.unit.name
             UnitResult.objects.create(
                 enrollment=enrollment,
+                campaign_id=enrollment.campaign_id,
                 composite=Decimal(SCORES[name][index]),
                 grade=GRADES[name][index],
                 frozen=True,

@@ -112,6 +112,7 @@ def test_the_command_recomputes_and_never_changes_frozen_results(world: World) -
     _consolidate_a(world)
     frozen = UnitResult.objects.create(
         enrollment=world.ea,
+        campaign_id=world.ea.campaign_id,
         self_total=Decimal(1),
         review_total=Decimal(2),
         composite=Decimal(3),

@@ -114,18 +114,24 @@ def _all_reviewed(w: World) -> None:
 def _a_approved(w: World) -> None:
     _all_reviewed(w)
     set_state(w.ea, S.APPROVED)
-    UnitResult.objects.create(enrollment=w.ea, grade="良好", rank=1, frozen=True)
+    UnitResult.objects.create(
+        enrollment=w.ea, campaign_id=w.ea.campaign_id, grade="良好", rank=1, frozen=True
+    )
 
 
 def _a_in_cycle(w: World) -> None:
     set_state(w.ea, S.APPROVED)
-    UnitResult.objects.create(enrollment=w.ea, grade="优秀", rank=1, frozen=True)
+    UnitResult.objects.create(
+        enrollment=w.ea, campaign_id=w.ea.campaign_id, grade="优秀", rank=1, frozen=True
+    )
 
 
 def _all_approved(w: World) -> None:
     Enrollment.objects.filter(campaign=w.campaign).update(state=S.APPROVED)
     for e in Enrollment.objects.filter(campaign=w.campaign):
-        UnitResult.objects.create(enrollment=e, grade="良好", rank=1, frozen=True)
+        UnitResult.objects.create(
+            enrollment=e, campaign_id=e.campaign_id, grade="良好", rank=1, frozen=True
+        )
 
 
 # --- payloads -----------------------------------------------------------------------------------

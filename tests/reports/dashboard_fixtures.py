@@ -67,6 +67,7 @@ class Dash:
 def _result(enrollment: Enrollment, composite: str, grade: str, rank: int, types: dict) -> Any:
     return UnitResult.objects.create(
         enrollment=enrollment,
+        campaign_id=enrollment.campaign_id,
         self_total=Decimal(composite) + 1,
         review_total=Decimal(composite),
         composite=Decimal(composite),

@@ -328,6 +328,7 @@ def campaign_of(units: int, tag: str) -> Campaign:
     UnitResult.objects.bulk_create(
         UnitResult(
             enrollment=e,
+            campaign_id=e.campaign_id,
             self_total=Decimal(20),
             review_total=Decimal(20 + n % 10),
             composite=Decimal(20 + n % 10),

@@ -11,7 +11,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from mofan.evaluations.models import ResultSummary
+from mofan.evaluations.summary import result_summary_rebuild
 from mofan.reports import dashboard as dash
+from mofan.reports import dashboard_table as table
 from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.dashboard_fixtures import Dash, build_dash
 
@@ -249,7 +252,7 @@ def test_the_campaign_page_links_to_its_dashboard(d):
 
 def _names(d: Dash, sort: str, who: str = "committee_admin") -> list[str]:
     campaign = d.campaign
-    rows = dash.unit_rows(campaign, d.actor(who), sort=sort, today=d.today)
+    rows = table.unit_rows(campaign, d.actor(who), sort=sort, today=d.today)
     return [row.unit.short_name for row in rows]
 
 
@@ -277,7 +280,7 @@ def test_the_table_sorts_by_every_column_with_empty_values_last(d):
 def test_the_table_counts_each_units_open_and_overdue_items(d):
     rows = {
         r.unit.short_name: (r.open_items, r.overdue_items)
-        for r in dash.unit_rows(d.campaign, d.actor("committee_admin"), today=d.today)
+        for r in table.unit_rows(d.campaign, d.actor("committee_admin"), today=d.today)
     }
     assert rows == {"甲": (2, 1), "乙": (1, 0), "丙": (1, 1), "丁": (0, 0), "戊": (0, 0)}
 
@@ -358,3 +361,19 @@ def test_every_dashboard_url_is_covered_by_these_persona_tests():
     names = {p.name for p in urls_dashboard.urlpatterns if isinstance(p, URLPattern)}
     # dashboard, dashboard_data: above; unit_view, unit_data: tests/reports/test_unit_view.py.
     assert names == {"dashboard", "dashboard_data", "unit_view", "unit_data"}
+
+
+def test_the_stored_summary_gives_the_figures_computed_from_the_results(d):
+    # The fixture writes its results directly, so the figures above are computed from them;
+    # once the campaign's summary is stored (as approval does) the dashboard and the unit
+    # view read it instead, and show exactly the same.
+    computed = _figures(d)
+    unit = dash.unit_figures(d.world.ea, d.actor("committee_admin"), today=d.today).types
+    result_summary_rebuild(campaign=d.campaign)
+    assert ResultSummary.objects.filter(campaign=d.campaign).exists()
+    stored = _figures(d)
+    for name in ("histogram", "top", "grades", "type_means", "results", "mean_composite"):
+        assert getattr(stored, name) == getattr(computed, name), name
+    assert computed.results == 2 and computed.mean_composite == Decimal("21.75")
+    ea = d.world.ea
+    assert dash.unit_figures(ea, d.actor("committee_admin"), today=d.today).types == unit

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mofan.reports import dashboard as dash
+from mofan.reports import dashboard_table as table
 
 D = Decimal
 
@@ -227,11 +228,11 @@ def test_nothing_outside_the_weakest_is_weaker(pairs, limit):
     ],
 )
 def test_parse_sort(raw, parsed):
-    assert dash.parse_sort(raw) == parsed
+    assert table.parse_sort(raw) == parsed
 
 
 def test_every_sort_choice_is_a_column():
-    assert [key for key, _label in dash.unit_sort_choices()] == list(dash.SORT_COLUMNS)
+    assert [key for key, _label in table.unit_sort_choices()] == list(table.SORT_COLUMNS)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from mofan.campaigns.services import campaign_create
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
-from mofan.reports.dashboard import unit_sort_choices
+from mofan.reports.dashboard_table import unit_sort_choices
 from tests.evaluations.campaign_fixtures import SCORED, logged_in, small_version
 from tests.factories import CommitteeFactory, UnitFactory, make_user
 
@@ -66,6 +66,7 @@ def build(units: int, earlier: int) -> Sized:
     UnitResult.objects.bulk_create(
         UnitResult(
             enrollment=e,
+            campaign_id=e.campaign_id,
             self_total=Decimal(20 + i % 10),
             review_total=Decimal(18 + i % 10),
             composite=Decimal(18 + i % 10),
@@ -106,7 +107,11 @@ def build(units: int, earlier: int) -> Sized:
         )
         past = Enrollment.objects.create(campaign=old, unit=made[0], state=EnrollmentState.APPROVED)
         UnitResult.objects.create(
-            enrollment=past, composite=Decimal(20), grade="达标", type_scores={"1": "14"}
+            enrollment=past,
+            campaign_id=past.campaign_id,
+            composite=Decimal(20),
+            grade="达标",
+            type_scores={"1": "14"},
         )
     Campaign.objects.filter(pk=campaign.pk).update(results_published=True)
     return Sized(

@@ -242,7 +242,12 @@ def test_documents_read_a_fixed_number_of_queries(docs):
             campaign=docs.campaign, unit=unit, state=EnrollmentState.APPROVED
         )
         UnitResult.objects.create(
-            enrollment=enrollment, grade="达标", composite=20, rank=5 + n, frozen=True
+            enrollment=enrollment,
+            campaign_id=enrollment.campaign_id,
+            grade="达标",
+            composite=20,
+            rank=5 + n,
+            frozen=True,
         )
     assert count() == before
 

@@ -102,8 +102,16 @@ def test_stratified_draw_allocates_seats_in_proportion_to_the_categories(w):
 def test_score_band_strata_come_from_the_campaign_results(w):
     enrollments = {e.unit_id: e for e in w.campaign.enrollments.all()}
     for unit in w.units[:4]:
-        UnitResult.objects.create(enrollment=enrollments[unit.pk], grade="好")
-    UnitResult.objects.create(enrollment=enrollments[w.units[4].pk], grade="")
+        UnitResult.objects.create(
+            enrollment=enrollments[unit.pk],
+            campaign_id=enrollments[unit.pk].campaign_id,
+            grade="好",
+        )
+    UnitResult.objects.create(
+        enrollment=enrollments[w.units[4].pk],
+        campaign_id=enrollments[w.units[4].pk].campaign_id,
+        grade="",
+    )
     d = draw(w, units=5, stratify_by="score_band", seed="bands")
     strata = {c["id"]: c["stratum"] for c in d.inputs["candidates"]}
     assert [strata[u.pk] for u in w.units[:4]] == ["好"] * 4

@@ -2,7 +2,8 @@
 figures (`UnitTotals`: totals, per-node totals, composite, grade, provisional rank) from the
 stored leaf scores, one transaction per campaign. Approved, frozen results (`UnitResult`) are
 never changed: approval, reopening and re-review remain their only writers; to change one,
-reopen it and approve again."""
+reopen it and approve again. The stored campaign-wide figures of those results
+(`ResultSummary`: the dashboard's counts, histogram and means) are rebuilt from them as well."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.aggregates import campaign_recompute
+from mofan.evaluations.summary import result_summary_rebuild
 
 
 class Command(BaseCommand):
@@ -30,5 +32,6 @@ class Command(BaseCommand):
         for campaign in campaigns:
             started = time.perf_counter()
             units = campaign_recompute(campaign=campaign)
+            result_summary_rebuild(campaign=campaign)
             seconds = time.perf_counter() - started
             self.stdout.write(f"campaign {campaign.pk}: {units} units in {seconds:.2f} s")
