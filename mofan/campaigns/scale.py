@@ -508,6 +508,52 @@ def _approve(
     return results, problems
 
 
+CHECK_FINDINGS = (
+    "党建工作责任制落实不到位，述职评议材料不完整",
+    "“三会一课”记录不规范，部分支部党员大会未按期召开",
+    "主题党日活动与业务工作结合不紧密",
+    "发展党员工作程序材料缺少支部委员会意见",
+    "党费收缴台账未按月更新",
+)
+
+
+def _committee_checks(
+    *,
+    campaign: Campaign,
+    admin: Any,
+    leaves: list[IndicatorNode],
+    rng: random.Random,
+    today: datetime.date | None,
+) -> int:
+    """The committee's own check (工委检查) lists two problems for one unit in fifty (at least
+    30 units), through `problem_item_create`, so that the problem-list board has more than a
+    page of open items at every size, a quarter of them overdue. Returns the items made."""
+    from mofan.rectification.models import ProblemSource
+    from mofan.rectification.services import problem_item_create
+
+    today = today or timezone.localdate()
+    enrollments = list(
+        Enrollment.objects.filter(campaign=campaign).select_related("unit").order_by("pk")
+    )
+    checked = rng.sample(enrollments, min(len(enrollments), max(30, len(enrollments) // 50)))
+    made = 0
+    for enrollment in checked:
+        for _i in range(2):
+            overdue = rng.random() < 0.25
+            problem_item_create(
+                unit=enrollment.unit,
+                source=ProblemSource.COMMITTEE_CHECK,
+                description=rng.choice(CHECK_FINDINGS),
+                deadline=today + datetime.timedelta(days=-7 if overdue else rng.randint(14, 60)),
+                actor=admin,
+                campaign=campaign,
+                node=rng.choice(leaves),
+                one_per_origin=False,
+            )
+            made += 1
+    return made
+
+
 def seed_scale(
     *,
     units: int,
@@ -567,7 +613,13 @@ def seed_scale(
     with transaction.atomic():
         results, problems = _approve(campaign, admin_user, liaison, timer, today)
         started = time.perf_counter()
-    timer.add("commit", started)
+    started = timer.add("commit", started)
+    say("工委检查问题清单……")
+    with transaction.atomic():
+        checks = _committee_checks(
+            campaign=campaign, admin=admin, leaves=leaves, rng=rng, today=today
+        )
+    timer.add("committee_checks", started)
     grades = Counter(r.grade for r in results)
     composite = sum((r.composite for r in results if r.composite is not None), Decimal(0))
     return {
@@ -588,6 +640,7 @@ def seed_scale(
         + sheets.consolidated_digest.rows,
         "results": len(results),
         "problems": problems,
+        "committee_checks": checks,
         "grades": dict(sorted(grades.items())),
         "composite_sum": str(composite),
         "digests": {

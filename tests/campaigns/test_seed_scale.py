@@ -38,7 +38,7 @@ from mofan.evaluations.review_groups import draw_verify
 from mofan.indicators.builtin import SLUGS
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Member, PartyOrganization, Unit
-from mofan.rectification.models import ProblemItem, ReReview
+from mofan.rectification.models import ProblemItem, ProblemSource, ReReview
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +190,7 @@ def test_failing_units_get_their_problem_lists_through_the_rectification_hook():
     campaign_id = summary["campaign_id"]
     failing = UnitResult.objects.filter(enrollment__campaign_id=campaign_id, grade="不达标")
     assert failing.exists()
-    items = ProblemItem.objects.filter(campaign_id=campaign_id)
+    items = ProblemItem.objects.filter(campaign_id=campaign_id, source=ProblemSource.RESULT)
     assert summary["problems"] == items.count() > 0
     assert set(items.values_list("unit_id", flat=True)) == set(
         failing.values_list("enrollment__unit_id", flat=True)
@@ -202,6 +202,21 @@ def test_failing_units_get_their_problem_lists_through_the_rectification_hook():
         ReReview.objects.filter(enrollment__campaign_id=campaign_id).count()
         == failing.filter(veto=False).count()
     )
+    assert audit_verify().ok
+
+
+def test_the_committee_check_lists_more_than_a_page_of_items_through_the_service():
+    """Two items for one unit in fifty, at least 30 units (all of them when fewer), a quarter
+    of them overdue: the problem-list board has a full page at every size."""
+    summary = seed_scale(units=40, members_per_unit=1, seed=4, today=TODAY)
+    checks = ProblemItem.objects.filter(
+        campaign_id=summary["campaign_id"], source=ProblemSource.COMMITTEE_CHECK
+    )
+    assert summary["committee_checks"] == checks.count() == 60
+    assert checks.values("unit_id").distinct().count() == 30
+    overdue = checks.filter(deadline__lt=TODAY).count()
+    assert 0 < overdue < 60
+    assert AuditEntry.objects.filter(action="problem.create").count() >= 60
     assert audit_verify().ok
 
 
@@ -219,8 +234,11 @@ def test_one_audit_entry_per_bulk_step_and_the_chain_verifies():
         "scale.seed.results",
     ):
         assert actions.count(action) == 1, action
-    # a bounded number of entries, whatever N: no entry per row
-    assert len(actions) < 20
+    # The committee check's items go through the service, one audited creation each (two per
+    # checked unit); apart from them a bounded number of entries, whatever N: none per row.
+    created = actions.count("problem.create")
+    assert created == summary["committee_checks"] + summary["problems"] == 10
+    assert len(actions) - created < 20
     entry = AuditEntry.objects.get(action="scale.seed.self_scores")
     assert entry.committee_id == summary["committee_id"]
     assert entry.data["extra"]["rows"] == summary["self_scores"]
