@@ -182,9 +182,34 @@ class UnitRows:
         return [first, *TIEBREAK]
 
     def _rows(self, ids: list[int]) -> list[Enrollment]:
-        """The page's rows in full: one query over the page's ids only."""
-        rows = self._enrollments().filter(pk__in=ids).select_related("unit", "result")
-        return list(rows.annotate(**self._annotations()))
+        """The page's rows in full: one query over the page's ids, then their open and overdue
+        items counted in one grouped query over the page's units (not a correlated count per
+        row, which SQLite answers by scanning the committee's open items once per row)."""
+        annotations = self._annotations()
+        del annotations["open_items"], annotations["overdue_items"]
+        rows = list(
+            self._enrollments()
+            .filter(pk__in=ids)
+            .select_related("unit", "result")
+            .annotate(**annotations)
+        )
+        counted = {
+            row["unit_id"]: row
+            for row in problem_items_for(self.actor)
+            .filter(
+                campaign=self.campaign,
+                unit_id__in=[r.unit_id for r in rows],
+                state__in=OPEN_STATES,
+            )
+            .order_by()
+            .values("unit_id")
+            .annotate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.today)))
+        }
+        for row in rows:
+            found = counted.get(row.unit_id, {})
+            row.open_items = found.get("open", 0)  # type: ignore[attr-defined]
+            row.overdue_items = found.get("overdue", 0)  # type: ignore[attr-defined]
+        return rows
 
     # --- the ids of a page ----------------------------------------------------------------
 
