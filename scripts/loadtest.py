@@ -7,13 +7,15 @@ For each database the script
    200 units each with its own admin account, 20 reviewers in review groups with assignments
    (20 more units whose self-evaluation is submitted) and a campaign on the 乐清 template with
    every unit enrolled and in progress (`setup`, run inside Django);
-2. starts `gunicorn mofan.wsgi` with 2 workers on a free loopback port (DEBUG off);
+2. starts `gunicorn mofan.wsgi` with 2 workers (gthread, `--threads` each, default 4) on a free
+   loopback port (DEBUG off; `mofan.settings_loadtest`: a cheap hasher for the throwaway logins);
 3. runs the load generator as a separate process (`drive`, standard library only, loopback
    only, bounded by `--duration` and `--max-requests`): every simulated user logs in once
    through the real login form and keeps its cookies; then unit admins save self-evaluation
    scores through the htmx endpoint with the optimistic `version` the page showed (a stale
    write is refreshed and retried like a person would) and upload small PDF evidence files,
-   reviewers save review scores, and the committee admin refreshes the dashboard and its data;
+   reviewers save review scores (htmx too), and the committee admin refreshes the dashboard
+   and its data;
 4. reads every acknowledged score back from the database (`verify`): the last acknowledged
    write of each (unit, leaf) and (reviewer, assignment, leaf) must be what is stored, carrying
    the same version and the unique text the client sent; anything else is a lost update;
