@@ -62,8 +62,9 @@ bench: $(VENV)/.installed-dev
 vendor: $(VENV)/.installed-runtime
 	$(PY) scripts/vendor_assets.py
 
-# Deadline rush: gunicorn (2 workers) on PostgreSQL, then SQLite, under 200 unit admins, 20
-# reviewers and the committee dashboard for 60 s (scripts/loadtest.py; docs/performance.md).
+# Deadline rush: gunicorn (2 workers x 4 threads) on PostgreSQL, then SQLite, under 200 unit
+# admins, 20 reviewers and the committee dashboard for 60 s (scripts/loadtest.py;
+# docs/performance.md).
 .PHONY: loadtest
 LOADTEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/mofan_loadtest
 loadtest: $(VENV)/.installed-runtime

@@ -19,7 +19,7 @@ from mofan.env import (
     env_str,
     parse_database_url,
     secret_from_file,
-    sqlite_options,
+    sqlite_database,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,13 +117,7 @@ if _database_url:
     DATABASES = {"default": parse_database_url(_database_url)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "mofan.sqlite3"),
-            "OPTIONS": sqlite_options(),
-        }
-    }
+    DATABASES = {"default": sqlite_database(str(VAR_DIR / "mofan.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

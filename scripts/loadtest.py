@@ -7,13 +7,15 @@ For each database the script
    200 units each with its own admin account, 20 reviewers in review groups with assignments
    (20 more units whose self-evaluation is submitted) and a campaign on the 乐清 template with
    every unit enrolled and in progress (`setup`, run inside Django);
-2. starts `gunicorn mofan.wsgi` with 2 workers on a free loopback port (DEBUG off);
+2. starts `gunicorn mofan.wsgi` with 2 workers (gthread, `--threads` each, default 4) on a free
+   loopback port (DEBUG off; `mofan.settings_loadtest`: a cheap hasher for the throwaway logins);
 3. runs the load generator as a separate process (`drive`, standard library only, loopback
    only, bounded by `--duration` and `--max-requests`): every simulated user logs in once
    through the real login form and keeps its cookies; then unit admins save self-evaluation
    scores through the htmx endpoint with the optimistic `version` the page showed (a stale
    write is refreshed and retried like a person would) and upload small PDF evidence files,
-   reviewers save review scores, and the committee admin refreshes the dashboard and its data;
+   reviewers save review scores (htmx too), and the committee admin refreshes the dashboard
+   and its data;
 4. reads every acknowledged score back from the database (`verify`): the last acknowledged
    write of each (unit, leaf) and (reviewer, assignment, leaf) must be what is stored, carrying
    the same version and the unique text the client sent; anything else is a lost update;
@@ -152,6 +154,15 @@ def report(
     if extra:
         line.update(extra)
     return line
+
+
+def timeline(samples: list[dict[str, Any]], step: float = 10.0) -> list[list[float]]:
+    """[start s, requests, p95 ms] per `step` seconds of the run (by when each request was
+    sent), to tell a slow start (everyone opening the page) from a queue that keeps growing."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for s in samples:
+        windows[int(s.get("at", 0.0) // step)].append(s["ms"])
+    return [[i * step, len(v), round(percentile(v, 95), 1)] for i, v in sorted(windows.items())]
 
 
 def summary(lines: list[dict[str, Any]]) -> str:
@@ -380,6 +391,57 @@ def verify(*, acks_path: Path) -> dict[str, Any]:
 # --- the load generator (standard library only, loopback only) ----------------------------------
 
 
+def _cpu_snapshot(server_pid: int) -> dict[str, float] | None:
+    """CPU seconds used so far by this process (the load generator), by the server (gunicorn's
+    master and workers), and by the whole machine (busy and total), from /proc; None elsewhere."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        parent: dict[int, int] = {}
+        used: dict[int, float] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            parent[int(entry)] = int(fields[1])
+            used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        tree = {server_pid} if server_pid else set()
+        grew = True
+        while grew:
+            more = {pid for pid, ppid in parent.items() if ppid in tree and pid not in tree}
+            tree |= more
+            grew = bool(more)
+        cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        ticks = [int(v) for v in cpu]
+        idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+        return {
+            "driver": sum(os.times()[:2]),
+            "server": sum(used.get(pid, 0.0) for pid in tree),
+            "busy": (sum(ticks) - idle) / tick,
+            "total": sum(ticks) / tick,
+        }
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_use(before: dict[str, float] | None, after: dict[str, float] | None) -> dict[str, Any]:
+    """Where the machine's CPU went during the measured minute: seconds used by the load
+    generator and by the server, the share of the whole machine that was busy (every process,
+    PostgreSQL and other jobs included) and the load average."""
+    out: dict[str, Any] = {"load_avg": [round(v, 2) for v in os.getloadavg()]}
+    if before and after:
+        total = after["total"] - before["total"]
+        out["driver_cpu_s"] = round(after["driver"] - before["driver"], 1)
+        out["server_cpu_s"] = round(after["server"] - before["server"], 1)
+        out["machine_busy_pct"] = (
+            round(100 * (after["busy"] - before["busy"]) / total, 1) if total else None
+        )
+    return out
+
+
 class Budget:
     """Stops every simulated user at the deadline or after `max_requests` measured requests."""
 
@@ -422,9 +484,9 @@ class Recorder:
         self.failures: list[str] = []
         self.lock = threading.Lock()
 
-    def sample(self, kind: str, ms: float, ok: bool, why: str = "") -> None:
+    def sample(self, kind: str, ms: float, ok: bool, why: str = "", at: float = 0.0) -> None:
         with self.lock:
-            self.samples.append({"kind": kind, "ms": ms, "ok": ok})
+            self.samples.append({"kind": kind, "ms": ms, "ok": ok, "at": round(at, 2)})
             if not ok and len(self.problems) < 20:
                 self.problems.append(f"{kind}: {why}"[:300])
 
@@ -469,6 +531,7 @@ class Session:
         if self.cookies:
             send["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.perf_counter()
+        at = time.monotonic() - self.budget.started
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             conn.request(method, path, body=body, headers=send)
@@ -478,7 +541,7 @@ class Session:
         except (OSError, http.client.HTTPException) as exc:
             ms = (time.perf_counter() - started) * 1000
             if measured:
-                self.recorder.sample(kind, ms, False, f"{type(exc).__name__}: {exc}")
+                self.recorder.sample(kind, ms, False, f"{type(exc).__name__}: {exc}", at)
             return None
         ms = (time.perf_counter() - started) * 1000
         for name, value in response.getheaders():
@@ -494,7 +557,7 @@ class Session:
             self.recorder.note("locked")
         if measured:
             ok = status < 400
-            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}")
+            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}", at)
         return status, {k.lower(): v for k, v in response.getheaders()}, text
 
     def post(
@@ -680,34 +743,35 @@ def reviewer(
             fields = rng.choice(plan["variants"][str(node)])
             for _attempt in range(3):
                 token = f"lt {person['username']} {node} {uuid.uuid4().hex[:12]}"
+                # htmx, as the browser sends it: the answer is the leaf's row alone
                 saved = s.post(
                     "review_save",
                     action,
                     {**fields, "comment": token, "version": str(version or "")},
+                    htmx=True,
                 )
-                if saved is None or saved[0] != 302:
-                    if saved is not None:
-                        s.recorder.fail("review_save", f"HTTP {saved[0]}")
+                if saved is None:
                     return
-                back = s.request("review_page", "GET", pages[assignment])
-                if back is None:
-                    return
-                rows = {int(m["node"]): m for m in COMMENT.finditer(back[2])}
-                row = rows.get(node)
-                if row is None:
-                    s.recorder.fail("review_save", "leaf missing after save")
+                status, _, text = saved
+                row = {int(m["node"]): m for m in COMMENT.finditer(text)}.get(node)
+                if status != 200 or row is None:
+                    s.recorder.fail("review_save", f"HTTP {status}, no leaf row returned")
                     return
                 version = int(row["version"] or 0) or None
                 forms[node] = (action, version)
-                if html.unescape(row["comment"]) == token:
+                error = re.search(r'class="field-error"[^>]*>([^<]*)<', text)
+                if error is None and html.unescape(row["comment"]) == token:
                     s.recorder.ack(
                         f"review:{assignment}:{person['username']}:{node}", version or 0, token
                     )
                     break
-                if any(word in back[2] for word in STALE):
-                    s.recorder.note("stale_retried")
+                if error is not None and any(word in error.group(1) for word in STALE):
+                    s.recorder.note("stale_retried")  # the row shows what is stored now
+                    if not s.budget.sleep(rng.uniform(0.5, 1.5)):
+                        return
                     continue
-                s.recorder.fail("review_save", "score not saved and no stale notice")
+                why = error.group(1) if error else "score not saved and no error shown"
+                s.recorder.fail("review_save", f"refused: {why}")
                 break
 
 
@@ -761,6 +825,8 @@ def drive(opts: Any) -> dict[str, Any]:
     failed_logins = sum(1 for s in sessions if s is None)
 
     threads = []
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    cpu_before = _cpu_snapshot(opts.server_pid)
     budget.start()
     for index, (kind, who) in enumerate(people):
         session = sessions[index]
@@ -788,6 +854,8 @@ def drive(opts: Any) -> dict[str, Any]:
     for t in threads:
         t.join(timeout=opts.duration + 120)
     elapsed = time.monotonic() - budget.started
+    cpu = cpu_use(cpu_before, _cpu_snapshot(opts.server_pid))
+    cpu["load_avg_at_start"] = load_before
     return {
         "samples": recorder.samples,
         "failures": recorder.failures,
@@ -797,6 +865,7 @@ def drive(opts: Any) -> dict[str, Any]:
         "elapsed_s": elapsed,
         "login_s": round(login_s, 1),
         "failed_logins": failed_logins,
+        "cpu": cpu,
         "users": {
             "unit_admins": len(plan["units"]),
             "second_tabs": min(opts.second_tabs, len(plan["units"])),
@@ -863,6 +932,9 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
         MOFAN_LOG_LEVEL="WARNING",
         MOFAN_EXPORT_BACKEND="sync",
         PYTHONPATH=str(ROOT),
+        # mofan.settings with a cheap password hasher for the throwaway accounts: the logins
+        # before the measured minute are not part of the test (mofan/settings_loadtest.py)
+        DJANGO_SETTINGS_MODULE="mofan.settings_loadtest",
     )
     name = "postgresql" if db == "postgresql" else "sqlite"
     if db == "postgresql":
@@ -911,6 +983,11 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                     "mofan.wsgi:application",
                     "--workers",
                     "2",
+                    *(
+                        ["--worker-class", "gthread", "--threads", str(opts.threads)]
+                        if opts.threads > 1
+                        else []
+                    ),
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--timeout",
@@ -953,6 +1030,8 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 str(opts.dashboard_every),
                 "--second-tabs",
                 str(opts.second_tabs),
+                "--server-pid",
+                str(server.pid),
                 "--out",
                 str(out),
             ],
@@ -993,6 +1072,8 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 "think_s": [opts.think_min, opts.think_max],
                 "setup_s": round(setup_s, 1),
                 "login_s": driven["login_s"],
+                "cpu": driven["cpu"],
+                "timeline_10s": timeline(driven["samples"]),
             },
         )
         if driven["failed_logins"] or tracebacks:
@@ -1032,6 +1113,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--dashboard-every", type=float, default=5.0)
         p.add_argument("--second-tabs", type=int, default=20, help="unit admins with 2 tabs")
         p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+        p.add_argument(
+            "--threads",
+            type=int,
+            default=4,
+            help="threads per gunicorn worker (gthread); 1 for the sync worker",
+        )
     st = sub.add_parser("setup")
     st.add_argument("--admins", type=int, required=True)
     st.add_argument("--reviewers", type=int, required=True)
@@ -1048,6 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
     dr.add_argument("--dashboard-every", type=float, default=5.0)
     dr.add_argument("--seed", default="loadtest")
     dr.add_argument("--second-tabs", type=int, default=20)
+    dr.add_argument("--server-pid", type=int, default=0, help="gunicorn's master (CPU figures)")
     dr.add_argument("--out", required=True)
     ve = sub.add_parser("verify")
     ve.add_argument("--acks", required=True)

@@ -60,6 +60,7 @@ from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitTotals, VetoInput
 from mofan.indicators.methods import LeafScore
+from mofan.indicators.models import IndicatorVersion
 from mofan.indicators.rollup import grand_total, rollup
 from mofan.indicators.selectors import nodes_of
 from mofan.indicators.tree import NodeData, tree_leaf_total, walk
@@ -89,22 +90,61 @@ class Context:
     advanced_blocked_by_veto: bool
 
 
-def context_for(campaign: Campaign) -> Context:
-    """One query (the tree) besides the campaign itself."""
-    roots = nodes_of(campaign.indicator_version)
+@dataclass(frozen=True)
+class _Tree:
+    roots: list[NodeData]
+    code_of: dict[int, str]
+    leaves: list[NodeData]
+    inner: list[str]
+    top: Decimal | None
+
+
+# Published versions never change (`IndicatorNode.save` refuses), so their tree is kept in
+# memory like `indicators.selectors.published_leaves`: every self-evaluation save refreshes its
+# unit, and rebuilding the tree was a third of that refresh. The key holds the publication time
+# so that a reused id (a test database, a restore) never hits a stale entry. Nothing here
+# modifies the nodes.
+_TREE_CACHE: dict[tuple[int, str], _Tree] = {}
+
+
+def _tree(version: IndicatorVersion) -> _Tree:
+    key = None
+    if version.is_published and version.published_at is not None:
+        key = (version.pk, version.published_at.isoformat())
+        cached = _TREE_CACHE.get(key)
+        if cached is not None:
+            return cached
+    roots = nodes_of(version)
     nodes = [node for node, _d in walk(roots)]
-    top = tree_leaf_total(roots)
-    return Context(
+    tree = _Tree(
         roots=roots,
         code_of={node.pk: node.code for node in nodes if node.pk is not None},
         leaves=[node for node in nodes if not node.children],
         inner=[node.code for node in nodes if node.children],
-        top=top,
+        top=tree_leaf_total(roots),
+    )
+    if key is not None:
+        if len(_TREE_CACHE) > 64:
+            _TREE_CACHE.clear()
+        _TREE_CACHE[key] = tree
+    return tree
+
+
+def context_for(campaign: Campaign) -> Context:
+    """One query (the tree, none when its published version is in memory) besides the
+    campaign itself."""
+    tree = _tree(campaign.indicator_version)
+    return Context(
+        roots=tree.roots,
+        code_of=tree.code_of,
+        leaves=tree.leaves,
+        inner=tree.inner,
+        top=tree.top,
         weights={k: Decimal(str(v)) for k, v in campaign.composite_weights.items()},
         bands=[res.Band(b["label"], Decimal(str(b["min_ratio"]))) for b in campaign.grade_bands],
         veto_blocks=[b for b in campaign.veto_blocks if b != "advanced"],
         quota=campaign.honours_quota,
-        qualitative=campaign.indicator_version.system.scoring == "qualitative" or top is None,
+        qualitative=campaign.indicator_version.system.scoring == "qualitative" or tree.top is None,
         advanced_blocked_by_veto="advanced" in campaign.veto_blocks,
     )
 
@@ -240,13 +280,24 @@ def _leaf_rows(model: Any, **filters: Any) -> dict[int, LeafScore]:
     }
 
 
-@transaction.atomic
-def unit_refresh(*, enrollment: Enrollment | int) -> UnitTotals:
+@transaction.atomic(savepoint=False)
+def unit_refresh(*, enrollment: Enrollment | int, loaded: bool = False) -> UnitTotals:
     """Recompute one unit's stored figures from its own rows (call it inside the transaction
-    of the write); re-rank the campaign when its composite, grade or veto changed."""
-    pk = enrollment if isinstance(enrollment, int) else enrollment.pk
-    enrollment = Enrollment.objects.select_related("campaign__indicator_version__system").get(pk=pk)
+    of the write); re-rank the campaign when its composite, grade or veto changed.
+
+    `loaded=True`: the caller read `enrollment` with its campaign, indicator version and system
+    inside this transaction and has not changed its state since, so it is not read again.
+    No savepoint of its own: a failure here fails the write that called it."""
+    if not (loaded and isinstance(enrollment, Enrollment)):
+        pk = enrollment if isinstance(enrollment, int) else enrollment.pk
+        enrollment = Enrollment.objects.select_related("campaign__indicator_version__system").get(
+            pk=pk
+        )
     campaign = enrollment.campaign
+    # Lock the unit's row first: two writes to the same unit (two tabs) then refresh one after
+    # the other, the second reading the first one's committed scores (PostgreSQL; SQLite
+    # already runs one write transaction at a time).
+    stored = UnitTotals.objects.select_for_update().filter(enrollment=enrollment).first()
     ctx = context_for(campaign)
     code = ctx.code_of
     own = {code[k]: v for k, v in _leaf_rows(SelfScore, enrollment=enrollment).items()}
@@ -259,7 +310,6 @@ def unit_refresh(*, enrollment: Enrollment | int) -> UnitTotals:
         reviewed=enrollment.state in REVIEWED_STATES,
     )
     values = _values(figures)
-    stored = UnitTotals.objects.filter(enrollment=enrollment).first()
     if stored is None:
         stored = UnitTotals.objects.create(enrollment=enrollment, campaign=campaign, **values)
         rerank = True

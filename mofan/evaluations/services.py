@@ -238,7 +238,7 @@ def self_score_save(
 ) -> SelfScore:
     """Save one leaf's self-evaluation; `expected_version` is the version the form showed
     (None for a first save)."""
-    enrollment = Enrollment.objects.select_related("campaign__indicator_version").get(
+    enrollment = Enrollment.objects.select_related("campaign__indicator_version__system").get(
         pk=enrollment.pk
     )
     if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
@@ -292,7 +292,9 @@ def self_score_save(
         )
     if enrollment.state in (S.NOT_STARTED, S.RETURNED):
         enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
-    unit_refresh(enrollment=enrollment)
+        unit_refresh(enrollment=enrollment)
+    else:
+        unit_refresh(enrollment=enrollment, loaded=True)  # read above, state unchanged
     audit_record(
         action="self_score.save",
         actor=actor.user,

@@ -167,32 +167,45 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
 
 
 def _score_rows(
-    assignment: Assignment, actor: Any, *, editable: bool, show_others: bool
+    assignment: Assignment,
+    actor: Any,
+    *,
+    editable: bool,
+    show_others: bool,
+    only: IndicatorNode | None = None,
 ) -> list[dict[str, Any]]:
     """Every leaf with the reviewer's own score, the unit's self score, the evidence and (once
     the reviewer has submitted: `show_others`) the other reviewers' scores, in a fixed number
-    of queries whatever the number of leaves."""
+    of queries whatever the number of leaves; `only`: that one leaf's row (the htmx answer to
+    a save)."""
     enrollment = assignment.enrollment
-    nodes = list(
-        IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id).order_by(
-            "order"
+    if only is None:
+        nodes = list(
+            IndicatorNode.objects.filter(
+                version_id=enrollment.campaign.indicator_version_id
+            ).order_by("order")
         )
-    )
-    parents = {n.parent_id for n in nodes if n.parent_id}
+        parents = {n.parent_id for n in nodes if n.parent_id}
+        leaf: dict[str, Any] = {}
+    else:
+        nodes, parents, leaf = [only], set(), {"node": only}
     own = {
-        s.node_id: s for s in ReviewScore.objects.filter(assignment=assignment, reviewer=actor.user)
+        s.node_id: s
+        for s in ReviewScore.objects.filter(assignment=assignment, reviewer=actor.user, **leaf)
     }
-    self_scores = {s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
+    self_scores = {s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment, **leaf)}
     others: dict[int, list[ReviewScore]] = {}
     if show_others:
         for score in (
-            ReviewScore.objects.filter(assignment=assignment)
+            ReviewScore.objects.filter(assignment=assignment, **leaf)
             .exclude(reviewer=actor.user)
             .select_related("reviewer")
         ):
             others.setdefault(score.node_id, []).append(score)
     links: dict[int, list[EvidenceLink]] = {}
-    for link in EvidenceLink.objects.filter(enrollment=enrollment).select_related("evidence"):
+    for link in EvidenceLink.objects.filter(enrollment=enrollment, **leaf).select_related(
+        "evidence"
+    ):
         links.setdefault(link.node_id, []).append(link)
     rows = []
     for node in nodes:
@@ -210,6 +223,7 @@ def _score_rows(
                 "others": others.get(node.pk, []),
                 "links": links.get(node.pk, []),
                 "editable": editable,
+                "error": "",
             }
         )
     return rows
@@ -249,11 +263,15 @@ def scoring(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
+    """Save one leaf's review score. With htmx the answer is that leaf's row alone (the saved
+    score and its new version, or the refusal and what is stored now), like the unit's own
+    save; without JavaScript, the form posts and the page is shown again (POST, redirect)."""
     actor = _actor(request)
     assignment = _assignment(request, pk)
     node = get_object_or_404(
         IndicatorNode, pk=node_pk, version_id=assignment.enrollment.campaign.indicator_version_id
     )
+    error = ""
     try:
         raw = request.POST.get("version", "")
         services.review_score_save(
@@ -265,7 +283,24 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
             actor=actor,
         )
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, f"{node.code}：{_errors(exc)}")
+        error = _errors(exc)
+    if request.htmx:  # type: ignore[attr-defined]
+        submitted = services.may_see_other_reviewers(assignment, actor)
+        editable = not submitted and assignment.enrollment.state == EnrollmentState.SUBMITTED
+        (row,) = _score_rows(assignment, actor, editable=editable, show_others=submitted, only=node)
+        row["error"] = error
+        return render(
+            request,
+            "evaluations/scoring.html#score-row",
+            {
+                "row": row,
+                "assignment": assignment,
+                "enrollment": assignment.enrollment,
+                "editable": editable,
+            },
+        )
+    if error:
+        messages.error(request, f"{node.code}：{error}")
     return redirect(reverse("reviews:scoring", args=[pk]) + f"#leaf-{node.code}")
 
 

@@ -108,7 +108,7 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
     if request.method != "POST":
         return redirect(page)
     error = ""
-    score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
+    score: SelfScore | None = None
     try:
         raw_version = request.POST.get("version", "")
         score = services.self_score_save(
@@ -124,6 +124,8 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
         score = exc.current if isinstance(exc.current, SelfScore) else score
     except (ValidationError, PermissionDenied) as exc:
         error = " ".join(getattr(exc, "messages", [str(exc)]))
+    if error and score is None:  # refused: the row shows what is stored
+        score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
     if request.htmx:  # type: ignore[attr-defined]
         evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
         return render(

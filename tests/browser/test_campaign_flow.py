@@ -234,13 +234,19 @@ def test_four_roles_walk_the_evaluation_from_self_evaluation_to_the_published_re
     first = leaf(review_page, leaves[0].code)
     expect(first).to_contain_text(f"单位自评：{LEVEL}")
     expect(first.get_by_role("link", name=PDF_NAME)).to_be_visible()
+    # Each leaf is saved through htmx: the answer replaces that row, the page is not reloaded
+    # (the marker set on the window survives every save).
+    review_page.evaluate("window.mofanNotReloaded = true")
+    saves = f"{base}/reviews/assignments/{assignment.pk}/score/"
     for node in leaves:
         row = leaf(review_page, node.code)
         row.locator("select[name=level]").select_option(LEVEL)
-        row.get_by_role("button", name="保存", exact=True).click()
+        with review_page.expect_response(lambda r, pk=node.pk: r.url == f"{saves}{pk}/"):
+            row.get_by_role("button", name="保存", exact=True).click()
         expect(leaf(review_page, node.code).locator(".badge-ok")).to_contain_text(
             f"我的评分：{LEVEL}"
         )
+    assert review_page.evaluate("window.mofanNotReloaded === true")
     review_page.once("dialog", lambda dialog: dialog.accept())
     review_page.locator("#submit-review").click()
     expect_message(review_page, "评分已提交")

@@ -17,6 +17,8 @@ def test_sqlite_urls(tmp_path):
     assert "secure_delete=ON" in absolute["OPTIONS"]["init_command"]
     relative = env.parse_database_url("sqlite:///var/x.sqlite3")
     assert relative["NAME"] == "var/x.sqlite3"
+    # connections are kept between requests, like PostgreSQL's
+    assert absolute["CONN_MAX_AGE"] == 60 and absolute["CONN_HEALTH_CHECKS"] is True
 
 
 def test_postgres_url():

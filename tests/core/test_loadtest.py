@@ -99,6 +99,32 @@ def test_report_line_has_the_figures_and_judges_the_budget():
     assert loadtest.summary([line, lost, locked]) == "loadtest: 1 ok, 2 over budget"
 
 
+def test_the_timeline_gives_each_ten_seconds_its_requests_and_p95():
+    samples = [
+        {"kind": "self_save", "ms": float(ms), "ok": True, "at": at}
+        for at, ms in [(0.5, 10), (9.9, 30), (10.0, 500), (12.0, 20), (35.0, 7)]
+    ]
+    assert loadtest.timeline(samples) == [
+        [0.0, 2, 30.0],
+        [10.0, 2, 500.0],
+        [30.0, 1, 7.0],  # a quiet window is left out, not shown as zero
+    ]
+    assert loadtest.timeline([]) == []
+
+
+def test_cpu_use_is_the_difference_of_two_snapshots():
+    before = {"driver": 1.0, "server": 10.0, "busy": 100.0, "total": 200.0}
+    after = {"driver": 2.5, "server": 40.0, "busy": 190.0, "total": 320.0}
+    used = loadtest.cpu_use(before, after)
+    assert (used["driver_cpu_s"], used["server_cpu_s"], used["machine_busy_pct"]) == (
+        1.5,
+        30.0,
+        75.0,
+    )
+    assert len(used["load_avg"]) == 3
+    assert set(loadtest.cpu_use(None, after)) == {"load_avg"}  # no /proc: no CPU figures
+
+
 def test_the_uploaded_evidence_is_a_real_one_page_pdf_different_each_time():
     first, second = loadtest.minimal_pdf("a 1"), loadtest.minimal_pdf("a 2")
     assert first != second  # the store deduplicates identical files
@@ -155,4 +181,7 @@ def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates():
     assert line["acknowledged_scores"] > 0  # the read-back compared real rows
     assert line["failed_logins"] == 0
     assert {"self_save", "review_save", "dashboard", "upload"} <= set(line["by_kind"])
+    assert line["by_kind"]["review_save"]["errors"] == 0  # the htmx row answer was read
+    assert line["cpu"]["server_cpu_s"] > 0  # gunicorn's workers were found and measured
+    assert sum(n for _start, n, _p95 in line["timeline_10s"]) == line["requests"]
     assert lines[-1].startswith("loadtest: ")

@@ -378,6 +378,55 @@ def test_two_tabs_on_the_scoring_page(world: World) -> None:
     response = client.post(action, {"value": "1", "version": version}, follow=True)
     text = response.content.decode()
     assert "9.00" in text and "未保存" in text
+
+
+def test_the_scoring_page_saves_one_row_through_htmx(world: World) -> None:
+    """With htmx the reviewer's save answers with the leaf's row alone: the saved score and
+    its new version; a stale second tab gets the refusal and what is stored now. Before the
+    reviewer submits, the row shows nobody else's score."""
+    node = world.node("1.2")
+    services.review_score_save(
+        assignment=world.assignment_a,
+        node=node,
+        value=leaf_value("1.2", 3),
+        comment="组长",
+        expected_version=ReviewScore.objects.filter(
+            assignment=world.assignment_a, reviewer=world.user("leader"), node=node
+        )
+        .values_list("version", flat=True)
+        .first(),
+        actor=world.actor("leader"),
+    )
+    client = logged_in(world.user("assigned"))
+    html = client.get(reverse("reviews:scoring", args=[world.assignment_a.pk])).content.decode()
+    action = reverse("reviews:score_save", args=[world.assignment_a.pk, node.pk])
+    form = html[html.index(f'action="{action}"') :]
+    version = int(re.search(r'name="version" value="(\d+)"', form).group(1))  # type: ignore[union-attr]
+
+    first = client.post(
+        action, {"value": "9", "comment": "现场核实", "version": version}, HTTP_HX_REQUEST="true"
+    )
+    row = first.content.decode()
+    assert first.status_code == 200
+    assert row.lstrip().startswith('<article class="leaf"') and "<html" not in row
+    assert f'id="leaf-{node.code}"' in row and f'hx-post="{action}"' in row
+    assert "我的评分：9" in row and 'value="现场核实"' in row
+    assert f'name="version" value="{version + 1}"' in row
+    assert 'role="alert"' not in row
+    assert world.user("leader").full_name not in row  # independent review
+    stored = ReviewScore.objects.get(
+        assignment=world.assignment_a, reviewer=world.user("assigned"), node=node
+    )
+    assert (stored.score, stored.comment) == (Decimal("9.00"), "现场核实")
+    assert stored.version == version + 1
+    assert audit_entries("review_score.save", stored)[-1].data["after"]["score"] == "9.00"
+
+    second = client.post(action, {"value": "1", "version": version}, HTTP_HX_REQUEST="true")
+    row = second.content.decode()
+    assert second.status_code == 200
+    assert 'role="alert"' in row and "未保存" in row and "9.00" in row
+    assert f'name="version" value="{version + 1}"' in row  # what is stored now, to retry from
+    assert ReviewScore.objects.get(pk=stored.pk).score == Decimal("9.00")
     score = ReviewScore.objects.get(
         assignment=world.assignment_a, reviewer=world.user("assigned"), node=node
     )
