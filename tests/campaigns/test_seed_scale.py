@@ -13,6 +13,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from mofan.accounts.access import Actor
 from mofan.accounts.models import User
@@ -304,3 +305,17 @@ def test_json_keys_and_the_chinese_summary_line():
     assert "规模数据" in line and "2 个单位" in line and "2 名成员" in line and "已审定" in line
     with pytest.raises(CommandError):
         call_command("seed_scale", "--units", "0")
+
+
+def test_the_planner_statistics_are_gathered_after_the_load():
+    """Without them PostgreSQL took the 20,000 units of a bulk load for 20 and sorted them all
+    for the dashboard's first page."""
+    summary = run(units=6)
+    assert "analyze" in summary["seconds"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'campaigns_enrollment'")
+            assert cursor.fetchone()[0] >= 6
+        else:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'campaigns_enrollment'")
+            assert cursor.fetchall()
