@@ -623,8 +623,11 @@ def seed_scale(
     # After a bulk load the planner's statistics are those of empty tables (PostgreSQL
     # estimated 20 units where there were 20,000 and sorted them all for the dashboard's first
     # page): gather them, as autovacuum or a DBA would after such a load.
+    # PostgreSQL also VACUUMs (marking the freshly written pages all-visible lets counts read
+    # the indexes alone) when it can: not inside a transaction, as in the tests.
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
     timer.add("analyze", started)
     grades = Counter(r.grade for r in results)
     composite = sum((r.composite for r in results if r.composite is not None), Decimal(0))

@@ -548,7 +548,10 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
     last = None
     unit = _Unit(0)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT s.enrollment_id, s.node_id, s.score {where}", [campaign_id])
+        # PostgreSQL: the score as text, which psycopg hands over as is (building a Decimal
+        # per row cost half of the read); the few distinct values are converted once below.
+        column = "s.score::text" if connection.vendor == "postgresql" else "s.score"
+        cursor.execute(f"SELECT s.enrollment_id, s.node_id, {column} {where}", [campaign_id])
         while True:
             batch = cursor.fetchmany(20000)
             if not batch:
@@ -707,9 +710,16 @@ def campaign_recompute(*, campaign: Campaign) -> int:
         rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
-                rows[start : start + BATCH],
-            )
+        if connection.vendor == "postgresql":
+            # COPY: a third of the time of batched INSERTs at 20,000 rows (the JSON columns go
+            # as their text, which COPY parses as jsonb).
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for start in range(0, len(rows), BATCH):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
+                    rows[start : start + BATCH],
+                )
     return len(figures)

@@ -22,7 +22,13 @@ from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
 from mofan.evaluations.aggregates import campaign_recompute, unit_refresh
-from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, VetoInput
+from mofan.evaluations.models import (
+    ConsolidatedScore,
+    SelfScore,
+    UnitResult,
+    UnitTotals,
+    VetoInput,
+)
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
 from mofan.evaluations.summary import result_summary_rebuild
@@ -157,6 +163,32 @@ def campaign_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
     return rows, top
 
 
+def row_from_totals(enrollment: Enrollment, t: UnitTotals, vetoes: list[str]) -> UnitRow:
+    """A unit's row as `campaign_rows` gives it, from its stored figures (`UnitTotals`)."""
+    return UnitRow(
+        enrollment=enrollment,
+        self_totals=Totals(
+            total=t.self_total, level_counts=t.self_level_counts, complete=t.self_complete
+        ),
+        review_totals=Totals(
+            total=t.review_total,
+            type_scores=t.type_scores,
+            level_counts=t.level_counts,
+            complete=t.review_complete,
+        ),
+        veto_inputs=vetoes,
+        result=res.Result(
+            unit_id=enrollment.unit_id,
+            name=enrollment.unit.name,
+            score=t.composite,
+            grade=t.grade,
+            rank=t.rank,
+            veto=t.veto,
+            advanced=t.advanced,
+        ),
+    )
+
+
 def stored_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None] | None:
     """`campaign_rows` read from the precomputed `UnitTotals` (issue 7) instead of rolling
     every unit up: the same figures when every enrolled unit has its row, in a fixed number of
@@ -177,32 +209,7 @@ def stored_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None] | No
         t = getattr(e, "totals", None)
         if t is None:
             return None
-        rows.append(
-            UnitRow(
-                enrollment=e,
-                self_totals=Totals(
-                    total=t.self_total,
-                    level_counts=t.self_level_counts,
-                    complete=t.self_complete,
-                ),
-                review_totals=Totals(
-                    total=t.review_total,
-                    type_scores=t.type_scores,
-                    level_counts=t.level_counts,
-                    complete=t.review_complete,
-                ),
-                veto_inputs=vetoes.get(e.pk, []),
-                result=res.Result(
-                    unit_id=e.unit_id,
-                    name=e.unit.name,
-                    score=t.composite,
-                    grade=t.grade,
-                    rank=t.rank,
-                    veto=t.veto,
-                    advanced=t.advanced,
-                ),
-            )
-        )
+        rows.append(row_from_totals(e, t, vetoes.get(e.pk, [])))
     return rows, max_points(nodes_of(campaign.indicator_version))
 
 

@@ -21,13 +21,13 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, QuerySet
+from django.utils.functional import cached_property
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.sorting import Sorting, Term, rank
 from mofan.evaluations import approval
-from mofan.evaluations import results as res
 from mofan.evaluations.models import UnitTotals, VetoInput
-from mofan.evaluations.scoring import Totals, max_points
+from mofan.evaluations.scoring import max_points
 from mofan.indicators.selectors import nodes_of
 
 PER_PAGE = 50
@@ -109,29 +109,16 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
     )
 
 
-def _row(enrollment: Enrollment, t: UnitTotals, vetoes: list[str]) -> approval.UnitRow:
-    return approval.UnitRow(
-        enrollment=enrollment,
-        self_totals=Totals(
-            total=t.self_total, level_counts=t.self_level_counts, complete=t.self_complete
-        ),
-        review_totals=Totals(
-            total=t.review_total,
-            type_scores=t.type_scores,
-            level_counts=t.level_counts,
-            complete=t.review_complete,
-        ),
-        veto_inputs=vetoes,
-        result=res.Result(
-            unit_id=enrollment.unit_id,
-            name=enrollment.unit.name,
-            score=t.composite,
-            grade=t.grade,
-            rank=t.rank,
-            veto=t.veto,
-            advanced=t.advanced,
-        ),
-    )
+class _Counted(Paginator):
+    """A paginator told its count instead of counting again."""
+
+    def __init__(self, object_list: Any, count: int) -> None:
+        super().__init__(object_list, PER_PAGE)
+        self._known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known
 
 
 def _vetoes(enrollment_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -196,12 +183,14 @@ def approval_rows(
     stored: QuerySet[UnitTotals] = UnitTotals.objects.filter(campaign=campaign)
     if search:
         stored = stored.filter(enrollment__unit__name__icontains=search)
-    shown = Paginator(
-        stored.select_related("enrollment__unit").order_by(*sorting.order_by), PER_PAGE
-    ).get_page(page)
+    ordered = stored.select_related("enrollment__unit").order_by(*sorting.order_by)
+    # Without a search the summary has counted the rows already.
+    paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, summary.stored)
+    shown = paginator.get_page(page)
     vetoes = _vetoes([t.enrollment_id for t in shown.object_list])
     rows: list[Any] = [
-        _row(t.enrollment, t, vetoes.get(t.enrollment_id, [])) for t in shown.object_list
+        approval.row_from_totals(t.enrollment, t, vetoes.get(t.enrollment_id, []))
+        for t in shown.object_list
     ]
     shown.object_list = rows
     return shown
