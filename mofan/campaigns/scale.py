@@ -62,7 +62,6 @@ from mofan.campaigns.simulate import (
     open_campaign,
 )
 from mofan.evaluations import approval
-from mofan.evaluations.aggregates import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -72,6 +71,7 @@ from mofan.evaluations.models import (
     SelfScore,
     UnitResult,
 )
+from mofan.evaluations.recompute import campaign_recompute
 from mofan.evaluations.scoring import consensus_level
 from mofan.evaluations.services import OPTIONAL_IN_SELF, _clean_input, _score_fields
 from mofan.evaluations.summary import result_summary_rebuild

@@ -136,7 +136,7 @@ def campaign_create(
     Enrollment.objects.bulk_create(Enrollment(campaign=campaign, unit=u) for u in chosen)
     # Every unit starts with its (blank) stored figures, so the pages that read them (approval
     # table, ranking) never have to compute a unit from its rows.
-    from mofan.evaluations.aggregates import campaign_recompute  # evaluations builds on this app
+    from mofan.evaluations.recompute import campaign_recompute  # evaluations builds on this app
 
     campaign_recompute(campaign=campaign)
     audit_record(

@@ -21,7 +21,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
-from mofan.evaluations.aggregates import campaign_recompute, unit_refresh
+from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
     ConsolidatedScore,
     SelfScore,
@@ -29,6 +29,7 @@ from mofan.evaluations.models import (
     UnitTotals,
     VetoInput,
 )
+from mofan.evaluations.recompute import campaign_recompute
 from mofan.evaluations.scoring import Totals, max_points, totals_for
 from mofan.evaluations.services import enrollment_transition
 from mofan.evaluations.summary import result_summary_rebuild
@@ -215,7 +216,7 @@ def stored_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None] | No
 
 def approval_figures(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
     """Every unit's figures as approval freezes them: recomputed set-wise from the leaf scores
-    (`aggregates.campaign_recompute`, the same pure results code as `campaign_rows`, which the
+    (`recompute.campaign_recompute`, the same pure results code as `campaign_rows`, which the
     tests hold equal) and read back from the stored figures. Seconds at 20,000 units, where
     rolling each unit up through `campaign_rows` takes half a minute and a gigabyte."""
     campaign_recompute(campaign=campaign)

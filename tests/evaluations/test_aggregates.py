@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations import aggregates, approval, services
+from mofan.evaluations import aggregates, approval, recompute, services
 from mofan.evaluations.bulk import self_scores_bulk_save
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, UnitTotals
 from tests.evaluations.aggregates_data import synthetic_campaign
@@ -44,7 +44,7 @@ def stored(campaign: Campaign) -> dict[int, tuple[Any, ...]]:
 def from_scratch(campaign: Campaign) -> dict[int, tuple[Any, ...]]:
     """What the full recompute writes now (undone afterwards)."""
     return in_savepoint(
-        lambda: (aggregates.campaign_recompute(campaign=campaign), stored(campaign))[1]
+        lambda: (recompute.campaign_recompute(campaign=campaign), stored(campaign))[1]
     )
 
 
@@ -78,7 +78,7 @@ def assert_equals_approval(campaign: Campaign) -> None:
 @pytest.mark.django_db
 def test_full_recompute_equals_approval_on_the_yueqing_template() -> None:
     campaign = synthetic_campaign(40, seed=3)
-    assert aggregates.campaign_recompute(campaign=campaign) == 40
+    assert recompute.campaign_recompute(campaign=campaign) == 40
     assert_equals_approval(campaign)
     figures = stored(campaign)
     assert any(f[FIELDS.index("rank")] for f in figures.values())
@@ -102,7 +102,7 @@ def test_full_recompute_equals_the_reference_roll_up_unit_by_unit() -> None:
 
 def test_full_recompute_equals_approval_on_the_small_system(world: World) -> None:
     _consolidate_a(world)
-    aggregates.campaign_recompute(campaign=world.campaign)
+    recompute.campaign_recompute(campaign=world.campaign)
     assert_equals_approval(world.campaign)
     a = UnitTotals.objects.get(enrollment=world.ea)
     assert a.review_total == Decimal("24.00") and a.self_nodes == {"1": "16.00", "2": "8.00"}
@@ -149,7 +149,7 @@ def _consolidate_a(w: World) -> None:
 
 
 def test_consolidation_updates_the_unit_and_the_ranks(world: World) -> None:
-    aggregates.campaign_recompute(campaign=world.campaign)
+    recompute.campaign_recompute(campaign=world.campaign)
     assert UnitTotals.objects.get(enrollment=world.ea).composite is None
     _consolidate_a(world)
     a = UnitTotals.objects.get(enrollment=world.ea)
@@ -159,7 +159,7 @@ def test_consolidation_updates_the_unit_and_the_ranks(world: World) -> None:
 
 
 def test_a_veto_input_updates_the_unit(world: World) -> None:
-    aggregates.campaign_recompute(campaign=world.campaign)  # the fixture wrote plain rows
+    recompute.campaign_recompute(campaign=world.campaign)  # the fixture wrote plain rows
     _consolidate_a(world)
     assert UnitTotals.objects.get(enrollment=world.ea).veto is False
     approval.veto_input_record(
@@ -196,7 +196,7 @@ def test_after_any_writes_the_stored_figures_equal_a_full_recompute(
 ) -> None:
     def run() -> None:
         campaign = world.campaign
-        aggregates.campaign_recompute(campaign=campaign)  # the fixture wrote plain rows
+        recompute.campaign_recompute(campaign=campaign)  # the fixture wrote plain rows
         services.enrollment_transition(
             enrollment=world.eb, to="returned", actor=world.actor("committee_admin"), reason="改"
         )
@@ -242,7 +242,7 @@ def _refresh_queries(units: int, code: str) -> tuple[int, int]:
     assert enrollment is not None
     finals = ConsolidatedScore.objects.filter(enrollment=enrollment, score__isnull=False)
     finals.update(score=Decimal(99))  # capped at each node's points: full marks
-    aggregates.campaign_recompute(campaign=campaign)
+    recompute.campaign_recompute(campaign=campaign)
     assert UnitTotals.objects.get(enrollment=enrollment).rank == 1
     own = SelfScore.objects.filter(enrollment=enrollment, score__gt=0).first()
     assert own is not None
@@ -294,7 +294,7 @@ def test_the_approval_table_reads_the_stored_figures() -> None:
     assert blank is not None
     assert {r.result.score for r in blank[0] if r.result} == {None}
     assert _figures(blank[0]) != _figures(approval.campaign_rows(campaign)[0])
-    aggregates.campaign_recompute(campaign=campaign)
+    recompute.campaign_recompute(campaign=campaign)
     stored_rows = approval.stored_rows(campaign)
     assert stored_rows is not None
     computed = approval.campaign_rows(campaign)
@@ -308,9 +308,9 @@ def test_fractional_weights_take_the_decimal_path() -> None:
     the Decimal evaluator runs, and still agrees with approval."""
     version = yueqing_with_half_weights()
     campaign = synthetic_campaign(20, seed=17, version=version, code="half")
-    compiled = aggregates.Compiled(aggregates.context_for(campaign))
+    compiled = recompute.Compiled(aggregates.context_for(campaign))
     assert not compiled.cents
-    aggregates.campaign_recompute(campaign=campaign)
+    recompute.campaign_recompute(campaign=campaign)
     assert_equals_approval(campaign)
     assert stored(campaign) == in_savepoint(
         lambda: (

@@ -12,7 +12,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.evaluations import aggregates, approval
+from mofan.evaluations import approval, recompute
 from mofan.evaluations.models import UnitResult
 from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.factories import make_user
@@ -24,7 +24,7 @@ def _reviewed(units: int, code: str) -> Campaign:
     campaign = synthetic_campaign(units, seed=3, code=code, all_reviewed=True)
     campaign.rectify_grades = []  # no problem lists: this is about the results
     campaign.save(update_fields=["rectify_grades"])
-    aggregates.campaign_recompute(campaign=campaign)
+    recompute.campaign_recompute(campaign=campaign)
     return campaign
 
 

@@ -15,7 +15,7 @@ from mofan.accounts.access import actor_for
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.sorting import column_sort
-from mofan.evaluations import aggregates, approval
+from mofan.evaluations import approval, recompute
 from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.models import UnitTotals, VetoInput
 from tests.evaluations.aggregates_data import synthetic_campaign
@@ -28,7 +28,7 @@ ROW = re.compile(r'<tr data-unit="([^"]+)">')
 
 def _campaign(units: int, *, all_reviewed: bool = False, code: str = "pg") -> Campaign:
     campaign = synthetic_campaign(units, seed=5, code=code, all_reviewed=all_reviewed)
-    aggregates.campaign_recompute(campaign=campaign)
+    recompute.campaign_recompute(campaign=campaign)
     return campaign
 
 

@@ -36,7 +36,6 @@ from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations import approval
-from mofan.evaluations.aggregates import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -46,6 +45,7 @@ from mofan.evaluations.models import (
     UnitResult,
     VetoInput,
 )
+from mofan.evaluations.recompute import campaign_recompute
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState, Severity

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.aggregates import campaign_recompute
+from mofan.evaluations.recompute import campaign_recompute
 from mofan.evaluations.summary import result_summary_rebuild
 
 

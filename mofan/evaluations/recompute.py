@@ -1,0 +1,327 @@
+"""The full recompute of a campaign's stored figures (`UnitTotals`, issue 7): every unit from
+the stored leaf scores in one pass, with the same pure code as the incremental refresh of
+`evaluations.aggregates` (see its docstring for the design and the figures).
+
+The tree is flattened once (`Compiled`) and summed in integer cents when every weight is whole;
+the scores are read as three columns straight from the cursor; the rows are written with one
+DELETE and batched INSERTs (SQLite) or COPY (PostgreSQL). Used by `manage.py
+recompute_results`, by approval (which freezes what it computes) and by the bulk seed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection, transaction
+
+from mofan.campaigns.models import Campaign, Enrollment
+from mofan.evaluations import results as res
+from mofan.evaluations.aggregates import (
+    BATCH,
+    CENT,
+    FIGURE_FIELDS,
+    REVIEWED_STATES,
+    Context,
+    _finish,
+    _values,
+    campaign_ranks,
+    context_for,
+)
+from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitTotals, VetoInput
+from mofan.indicators.tree import NodeData, walk
+
+_TEXT: dict[int, str] = {}
+
+
+def _text(cents: int) -> str:
+    """Cents as `str(q(Decimal))` shows them: 1600 -> "16.00"."""
+    shown = _TEXT.get(cents)
+    if shown is None:
+        shown = _TEXT[cents] = str(Decimal(cents).scaleb(-2))
+    return shown
+
+
+class Compiled:
+    """The tree flattened for the full recompute: leaves are slots 0..L-1, inner nodes follow
+    in post-order, each with its (child slot, weight, counted) list. Valid for leaves as
+    approval reads them (`leaf_score`: no bonus, no level rank), where `indicators.rollup`
+    reduces to: an inner node's score is the capped, rounded weighted sum of its non-bonus
+    children that have a score (None when none has), a veto anywhere below vetoes, and the
+    grand total is the weighted sum of the top-level scores. `unit_figures` (the real roll-up)
+    stays the reference; tests hold the two equal."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.slot: dict[int, int] = {}  # leaf node id -> slot
+        self.qualitative: set[int] = set()  # slots of qualitative leaves
+        leaf_codes = {leaf.code for leaf in ctx.leaves}
+        by_code = {leaf.code: i for i, leaf in enumerate(ctx.leaves)}
+        for pk, code in ctx.code_of.items():
+            if code in leaf_codes:
+                self.slot[pk] = by_code[code]
+        for i, leaf in enumerate(ctx.leaves):
+            if leaf.method_type == "qualitative":
+                self.qualitative.add(i)
+        self.size = len(ctx.leaves)
+        self.plan: list[tuple[str, int, Decimal | None, list[tuple[int, Decimal, bool]]]] = []
+        slot_of: dict[str, int] = dict(by_code)
+
+        def visit(node: NodeData) -> int:
+            if not node.children:
+                return slot_of[node.code]
+            children = [
+                (visit(child), child.weight, child.method_type != "bonus")
+                for child in node.children
+            ]
+            here = self.size + len(self.plan)
+            slot_of[node.code] = here
+            self.plan.append((node.code, here, node.points, children))
+            return here
+
+        self.roots = [(visit(root), root.weight) for root in ctx.roots]
+        self.type_codes = [(root.code, slot_of[root.code]) for root in ctx.roots]
+        self.root_leaves = {slot_of[root.code] for root in ctx.roots if not root.children}
+        self.width = self.size + len(self.plan)
+        leaf_pks = {i: pk for pk, i in self.slot.items()}
+        self.level_pks = sorted(leaf_pks[i] for i in self.qualitative | self.root_leaves)
+        # Integer cents when every weight is a whole number and every cap a whole cent: the
+        # sums are then exact in ints, which is several times faster than Decimal.
+        nodes = [node for node, _d in walk(ctx.roots)]
+        self.cents = all(n.weight == int(n.weight) for n in nodes) and all(
+            n.points is None or n.points * 100 == int(n.points * 100) for n in nodes
+        )
+        self.iplan = [
+            (
+                code,
+                here,
+                None if points is None or not self.cents else int(points * 100),
+                [(child, int(weight)) for child, weight, counted in children if counted],
+            )
+            for code, here, points, children in self.plan
+        ]
+        self.iroots = [(here, int(weight)) for here, weight in self.roots]
+
+    def evaluate_cents(
+        self,
+        values: list[Any],
+        present: int,
+        veto: bool,
+        counts: dict[str, int],
+        levels: Mapping[int, str],
+    ) -> tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool]:
+        """`evaluate` over leaf scores in integer cents (only when `self.cents`)."""
+        nodes: dict[str, str] = {}
+        text = _TEXT
+        for code, here, cap, children in self.iplan:
+            total = 0
+            seen = False
+            for child, weight in children:
+                value = values[child]
+                if value is not None:
+                    total += value * weight
+                    seen = True
+            if seen:
+                if cap is not None and total > cap:
+                    total = cap
+                values[here] = total
+                nodes[code] = text.get(total) or _text(total)
+            else:
+                values[here] = None
+        grand = 0
+        seen = False
+        for here, weight in self.iroots:
+            value = values[here]
+            if value is not None:
+                grand += value * weight
+                seen = True
+        types = {}
+        for code, here in self.type_codes:
+            if values[here] is not None:
+                types[code] = _text(values[here])
+            elif here in levels:
+                types[code] = levels[here]
+        grand_total = Decimal(grand).scaleb(-2) if seen else None
+        return grand_total, nodes, types, counts, veto, present == self.size
+
+    def evaluate(
+        self,
+        values: list[Any],
+        present: int,
+        veto: bool,
+        counts: dict[str, int],
+        levels: Mapping[int, str],
+    ) -> tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool]:
+        """As `_kind`, over `values` (leaf scores by slot, then room for the inner nodes)."""
+        nodes: dict[str, str] = {}
+        for code, here, points, children in self.plan:
+            total = Decimal(0)
+            seen = False
+            for child, weight, counted in children:
+                value = values[child]
+                if counted and value is not None:
+                    total += value * weight
+                    seen = True
+            if seen:
+                if points is not None and total > points:
+                    total = points
+                score = total.quantize(CENT, rounding=ROUND_HALF_UP)
+                values[here] = score
+                nodes[code] = str(score)
+            else:
+                values[here] = None
+        grand = Decimal(0)
+        seen = False
+        for here, weight in self.roots:
+            value = values[here]
+            if value is not None:
+                grand += value * weight
+                seen = True
+        types = {}
+        for code, here in self.type_codes:
+            if values[here] is not None:
+                types[code] = str(values[here])
+            elif here in levels:
+                types[code] = levels[here]
+        grand_total = grand.quantize(CENT, rounding=ROUND_HALF_UP) if seen else None
+        return grand_total, nodes, types, counts, veto, present == self.size
+
+
+class _Unit:
+    __slots__ = ("counts", "levels", "present", "values", "veto")
+
+    def __init__(self, width: int) -> None:
+        self.values: list[Any] = [None] * width
+        self.present = 0
+        self.veto = False
+        self.counts: dict[str, int] = {}
+        self.levels: dict[int, str] = {}  # levels of the top-level leaves, if any
+
+
+def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
+    """The campaign's leaf scores of `table` in one unordered stream of three columns straight
+    from the cursor (Django's per-row converters would cost more than the whole roll-up), then
+    the few rows that carry a veto or a level that counts."""
+    enrollments = Enrollment._meta.db_table
+    units: dict[int, _Unit] = {}
+    converted: dict[Any, Any] = {None: None}
+    slot = compiled.slot
+    width = compiled.width
+    cents = compiled.cents
+    where = (
+        f"FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s"
+    )
+    last = None
+    unit = _Unit(0)
+    with connection.cursor() as cursor:
+        # PostgreSQL: the score as text, which psycopg hands over as is (building a Decimal
+        # per row cost half of the read); the few distinct values are converted once below.
+        column = "s.score::text" if connection.vendor == "postgresql" else "s.score"
+        cursor.execute(f"SELECT s.enrollment_id, s.node_id, {column} {where}", [campaign_id])
+        while True:
+            batch = cursor.fetchmany(20000)
+            if not batch:
+                break
+            for enrollment_id, node_id, score in batch:
+                i = slot.get(node_id)
+                if i is None:
+                    continue
+                if enrollment_id != last:
+                    last = enrollment_id
+                    found = units.get(enrollment_id)
+                    if found is None:
+                        found = units[enrollment_id] = _Unit(width)
+                    unit = found
+                value = converted.get(score, False)
+                if value is False:
+                    value = Decimal(str(score)).quantize(CENT)
+                    if cents:
+                        value = int(value.scaleb(2))
+                    converted[score] = value
+                unit.values[i] = value
+                unit.present += 1
+        levels = ", ".join(str(int(pk)) for pk in compiled.level_pks)
+        wanted = f"s.veto OR s.node_id IN ({levels})" if levels else "s.veto"
+        cursor.execute(
+            f"SELECT s.enrollment_id, s.node_id, s.level, s.veto {where} AND ({wanted})",
+            [campaign_id],
+        )
+        qualitative = compiled.qualitative
+        root_leaves = compiled.root_leaves
+        for enrollment_id, node_id, level, veto in cursor.fetchall():
+            i = slot.get(node_id)
+            if i is None:
+                continue
+            unit = units[enrollment_id]
+            if veto:
+                unit.veto = True
+            if level and i in qualitative:
+                unit.counts[level] = unit.counts.get(level, 0) + 1
+            if level and i in root_leaves:
+                unit.levels[i] = level
+    return units
+
+
+COLUMNS = ("enrollment_id", "campaign_id", *FIGURE_FIELDS, "rank", "advanced")
+JSON_FIELDS = ("self_nodes", "review_nodes", "type_scores", "level_counts", "self_level_counts")
+
+
+@transaction.atomic
+def campaign_recompute(*, campaign: Campaign) -> int:
+    """Every enrolled unit's figures, grades and ranks from the stored leaf scores, written in
+    one transaction. Approved results (`UnitResult`) are not touched. Returns the unit count."""
+    campaign = Campaign.objects.select_related("indicator_version__system").get(pk=campaign.pk)
+    ctx = context_for(campaign)
+    compiled = Compiled(ctx)
+    enrollments = list(
+        Enrollment.objects.filter(campaign=campaign).order_by("pk").values_list("pk", "state")
+    )
+    own = _read(compiled, SelfScore._meta.db_table, campaign.pk)
+    final = _read(compiled, ConsolidatedScore._meta.db_table, campaign.pk)
+    vetoed = set(
+        VetoInput.objects.filter(enrollment__campaign=campaign, vetoed=True).values_list(
+            "enrollment_id", flat=True
+        )
+    )
+    blank = _Unit(compiled.width)
+    evaluate = compiled.evaluate_cents if compiled.cents else compiled.evaluate
+    memo: dict[Any, res.Result] = {}
+    figures = {}
+    for pk, state in enrollments:
+        a = own.get(pk, blank)
+        b = final.get(pk, blank)
+        figures[pk] = _finish(
+            ctx,
+            evaluate(a.values, a.present, a.veto, a.counts, a.levels),
+            evaluate(b.values, b.present, b.veto, b.counts, b.levels),
+            vetoed_by_input=pk in vetoed,
+            reviewed=state in REVIEWED_STATES,
+            memo=memo,
+        )
+    ranks = campaign_ranks(ctx, [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()])
+    table = UnitTotals._meta.db_table
+    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)
+    rows = []
+    for pk, f in figures.items():
+        values = _values(f)
+        for name in JSON_FIELDS:
+            values[name] = json.dumps(values[name], ensure_ascii=False) if values[name] else "{}"
+        rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
+        if connection.vendor == "postgresql":
+            # COPY: a third of the time of batched INSERTs at 20,000 rows (the JSON columns go
+            # as their text, which COPY parses as jsonb).
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for start in range(0, len(rows), BATCH):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
+                    rows[start : start + BATCH],
+                )
+    return len(figures)
