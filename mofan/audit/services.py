@@ -187,15 +187,25 @@ def audit_record(
         actor_name=actor_name,
         committee_id=committee_id,
     )
-    with transaction.atomic():
-        _lock_chain()
-        last_id, prev_mac = _chain_tail()
-        entry = _chained(pending, id=last_id + 1, prev_mac=prev_mac, now=timezone.now())
-        entry.save(force_insert=True)
-    return entry
+    return _append([pending])[0]
 
 
 BULK_BATCH = 500
+
+
+def _append(pending: list[Pending]) -> list[AuditEntry]:
+    """Chain `pending` after the last entry, in order, under one lock of the chain."""
+    with transaction.atomic():
+        _lock_chain()
+        last_id, prev_mac = _chain_tail()
+        now = timezone.now()
+        entries = []
+        for offset, item in enumerate(pending, start=1):
+            entries.append(_chained(item, id=last_id + offset, prev_mac=prev_mac, now=now))
+            prev_mac = entries[-1].mac
+        for start in range(0, len(entries), BULK_BATCH):
+            AuditEntry.objects.bulk_create(entries[start : start + BULK_BATCH])
+    return entries
 
 
 def audit_record_many(*, entries: Iterable[dict[str, Any]]) -> int:
@@ -204,22 +214,7 @@ def audit_record_many(*, entries: Iterable[dict[str, Any]]) -> int:
     thousands of records (approving a province's results) and still owe one entry each.
     Returns how many were written."""
     pending = [_pending(**entry) for entry in entries]
-    if not pending:
-        return 0
-    with transaction.atomic():
-        _lock_chain()
-        last_id, prev_mac = _chain_tail()
-        now = timezone.now()
-        batch: list[AuditEntry] = []
-        for offset, item in enumerate(pending, start=1):
-            entry = _chained(item, id=last_id + offset, prev_mac=prev_mac, now=now)
-            prev_mac = entry.mac
-            batch.append(entry)
-            if len(batch) == BULK_BATCH:
-                AuditEntry.objects.bulk_create(batch)
-                batch = []
-        AuditEntry.objects.bulk_create(batch)
-    return len(pending)
+    return len(_append(pending)) if pending else 0
 
 
 @dataclass(frozen=True)

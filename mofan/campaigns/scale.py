@@ -71,7 +71,6 @@ from mofan.evaluations.models import (
     SelfScore,
     UnitResult,
 )
-from mofan.evaluations.recompute import campaign_recompute
 from mofan.evaluations.scoring import consensus_level
 from mofan.evaluations.services import OPTIONAL_IN_SELF, _clean_input, _score_fields
 from mofan.evaluations.summary import result_summary_rebuild
@@ -451,14 +450,8 @@ def _approve(
     now = timezone.now()
     enrollments = Enrollment.objects.filter(campaign=campaign)
     enrollments.update(state=EnrollmentState.REVIEWED, submitted_at=now, submitted_by=liaison)
-    # As campaign_approve: every unit's figures recomputed set-wise from the stored rows, then
-    # read back (seconds and a few hundred MB at 20,000 units, where rolling up every unit
-    # through approval.campaign_rows took half a minute and a gigabyte).
-    campaign_recompute(campaign=campaign)
-    started = timer.add("aggregates", started)
-    computed = approval.stored_rows(campaign)
-    assert computed is not None  # every unit has just been recomputed
-    rows, _top = computed
+    # The figures exactly as campaign_approve freezes them (recomputed set-wise, read back).
+    rows, _top = approval.approval_figures(campaign)
     started = timer.add("approval_compute", started)
     digest = _Digest()
     results = []

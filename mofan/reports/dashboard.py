@@ -42,6 +42,7 @@ from mofan.evaluations.summary import (
     bin_index,
     campaign_tally,
     histogram_top,
+    tally_of,
 )
 from mofan.evaluations.summary import Tally as ResultTally
 from mofan.indicators.selectors import nodes_of
@@ -122,16 +123,9 @@ class Bin:
 
 
 def histogram(values: Iterable[Decimal], *, top: Decimal, bins: int = HISTOGRAM_BINS) -> list[Bin]:
-    """How many values fall into each of `bins` equal bins over [0, top]."""
-    if top <= 0 or bins < 1:
-        raise ValueError("histogram needs top > 0 and at least one bin")
-    counts = [0] * bins
-    for value in values:
-        counts[bin_index(value, top=top, bins=bins)] += 1
-    return [
-        Bin(low=top * k / bins, high=top * (k + 1) / bins, count=counts[k], closed=k == bins - 1)
-        for k in range(bins)
-    ]
+    """How many values fall into each of `bins` equal bins over [0, top] (counted by the same
+    `Tally` as the stored summary)."""
+    return tally_histogram(tally_of(((v, "", None) for v in values), top=top, bins=bins))
 
 
 @dataclass(frozen=True)
@@ -149,15 +143,8 @@ def mean_per_type(
     """The mean score of each indicator type (top-level node) over the units' results, rounded
     half up to 0.01. `score_maps` are `UnitResult.type_scores` (code → score as text; a level
     for a qualitative type, which does not count); `types` are (code, title, points)."""
-    sums: dict[str, Decimal] = {code: Decimal(0) for code, _t, _p in types}
-    counts: dict[str, int] = {code: 0 for code, _t, _p in types}
-    for scores in score_maps:
-        for code in sums:
-            value = as_decimal(scores.get(code))
-            if value is not None:
-                sums[code] += value
-                counts[code] += 1
-    return type_means(sums, counts, types)
+    tally = tally_of(((None, "", scores) for scores in score_maps), top=QUALITATIVE_TOP)
+    return type_means(tally.type_sums, tally.type_counts, types)
 
 
 def type_means(
