@@ -49,13 +49,21 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: Any, *args: Any, ip: str | None = None, **kwargs: Any) -> None:
         self.user = user
+        self.ip = ip
+        # The outcome of the old-password check (under the login lock), once the form is bound.
+        self.old_password_guess: Any = None
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self) -> str:
+        from mofan.accounts.services import Guess, old_password_check
+
         value = self.cleaned_data["old_password"]
-        if not self.user.check_password(value):
+        self.old_password_guess = old_password_check(user=self.user, password=value, ip=self.ip)
+        if self.old_password_guess.locked:
+            raise forms.ValidationError(_("当前密码连续输错，账号已锁定。"))
+        if self.old_password_guess is not Guess.RIGHT:
             raise forms.ValidationError(_("当前密码不正确。"))
         return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts import lockout
+from mofan.accounts import lockout, totp
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.passwords import random_password
@@ -28,7 +30,7 @@ from mofan.accounts.roles import (
     conflicting_role,
 )
 from mofan.audit.models import AuditResult
-from mofan.audit.services import audit_record
+from mofan.audit.services import audit_denied, audit_record
 from mofan.organizations.models import Committee, Unit
 
 
@@ -274,36 +276,55 @@ class LoginOutcome:
     error: str = ""
 
 
+def _locked_message(until: datetime | None) -> str:
+    shown = timezone.localtime(until).strftime("%H:%M") if until else ""
+    return _("该账号因连续登录失败已被锁定，请于 %(time)s 后再试，或联系安全管理员解锁。") % {
+        "time": shown
+    }
+
+
+def _audit_locked(*, username: str, user: User | None, factor: str) -> None:
+    audit_record(
+        action="account.login.locked",
+        result=AuditResult.DENIED,
+        actor_name=username,
+        object_type="accounts.user",
+        object_id=str(user.pk) if user else username,
+        extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES, "factor": factor},
+    )
+
+
+def _audit_refused(*, attempt: lockout.Attempt, route: str, actor: User | None = None) -> None:
+    audit_denied(
+        action="account.login.refused_locked",
+        path=route,
+        actor=actor,
+        actor_name=attempt.username,
+        object_type="accounts.user",
+        object_id=str(actor.pk) if actor else attempt.username,
+    )
+
+
 def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome:
-    """Check credentials under the lockout and account-age policies; audit the outcome."""
+    """Check credentials under the lockout and account-age policies; audit the outcome.
+
+    The guess takes its slot before the password is hashed (`lockout.attempt_begin`), so
+    parallel requests cannot evaluate more guesses than the lock allows."""
     username = username.strip()
     generic = _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。") % {
         "n": settings.MOFAN_LOCKOUT_THRESHOLD,
         "m": settings.MOFAN_LOCKOUT_MINUTES,
     }
-    until = lockout.locked_until(username, ip)
-    if until is not None:
-        with transaction.atomic():
-            audit_record(
-                action="account.login.refused_locked",
-                result=AuditResult.DENIED,
-                actor_name=username,
-                object_type="accounts.user",
-                object_id=username,
-            )
-        local = timezone.localtime(until)
-        return LoginOutcome(
-            None,
-            _("该账号因连续登录失败已被锁定，请于 %(time)s 后再试，或联系安全管理员解锁。")
-            % {"time": local.strftime("%H:%M")},
-        )
+    attempt = lockout.attempt_begin(username, ip)
+    if attempt.refused:
+        _audit_refused(attempt=attempt, route="accounts:login")
+        return LoginOutcome(None, _locked_message(attempt.refused_until))
     user = User.objects.filter(username__iexact=username).first()
     if user is None:
         # Hash anyway, so the response time does not tell which usernames exist.
         User().set_password(password)
     if user is None or not user.check_password(password):
         with transaction.atomic():
-            locked = lockout.register_failure(username, ip)
             audit_record(
                 action="account.login.failed",
                 result=AuditResult.FAILURE,
@@ -311,22 +332,17 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
                 object_type="accounts.user",
                 object_id=str(user.pk) if user else username,
             )
-            if locked:
-                audit_record(
-                    action="account.login.locked",
-                    result=AuditResult.DENIED,
-                    actor_name=username,
-                    object_type="accounts.user",
-                    object_id=str(user.pk) if user else username,
-                    extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES},
-                )
-        if locked:
+            if attempt.last_slot:
+                _audit_locked(username=username, user=user, factor="password")
+        if attempt.last_slot:
             return LoginOutcome(
                 None,
                 _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
                 % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
             )
         return LoginOutcome(None, generic)
+    # The password was right: the slot goes back (a second factor, if any, takes its own).
+    lockout.attempt_refund(attempt)
     if not user.is_active:
         with transaction.atomic():
             audit_record(
@@ -356,19 +372,69 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
     return LoginOutcome(user)
 
 
-def second_factor_failed(*, user: User, ip: str | None) -> bool:
-    """Count a wrong second-factor code like a wrong password; True when it locks the account."""
-    with transaction.atomic():
-        locked = lockout.register_failure(user.username, ip)
-        if locked:
-            audit_record(
-                action="account.login.locked",
-                result=AuditResult.DENIED,
-                target=user,
-                actor_name=user.username,
-                extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES, "factor": "totp"},
-            )
-    return locked
+class Guess(enum.Enum):
+    """The outcome of checking a secret under the lock."""
+
+    RIGHT = "right"
+    WRONG = "wrong"
+    # Wrong, and it was the last guess of the window: the account is locked now.
+    WRONG_LOCKED = "wrong_locked"
+    # Not evaluated: the account was already locked.
+    REFUSED = "refused"
+
+    @property
+    def locked(self) -> bool:
+        return self in (Guess.WRONG_LOCKED, Guess.REFUSED)
+
+
+def _guess(
+    *, user: User, ip: str | None, route: str, check: Callable[[], bool], factor: str
+) -> Guess:
+    """Take a slot, evaluate `check` (which audits its own outcome), keep or refund the slot."""
+    attempt = lockout.attempt_begin(user.username, ip)
+    if attempt.refused:
+        _audit_refused(attempt=attempt, route=route, actor=user)
+        return Guess.REFUSED
+    if check():
+        lockout.attempt_refund(attempt)
+        return Guess.RIGHT
+    if attempt.last_slot:
+        with transaction.atomic():
+            _audit_locked(username=user.username, user=user, factor=factor)
+        return Guess.WRONG_LOCKED
+    return Guess.WRONG
+
+
+def second_factor_check(*, user: User, code: str, ip: str | None) -> Guess:
+    """The second login factor under the same lock as the password."""
+    return _guess(
+        user=user,
+        ip=ip,
+        route="accounts:login_otp",
+        check=lambda: totp.totp_verify(user=user, code=code),
+        factor="totp",
+    )
+
+
+def old_password_check(*, user: User, password: str, ip: str | None) -> Guess:
+    """The current password asked for by a password change, under the login lock."""
+
+    def check() -> bool:
+        ok = user.check_password(password)
+        if not ok:
+            with transaction.atomic():
+                audit_record(
+                    action="account.password.change",
+                    actor=user,
+                    target=user,
+                    result=AuditResult.FAILURE,
+                    extra={"reason": "old_password"},
+                )
+        return ok
+
+    return _guess(
+        user=user, ip=ip, route="accounts:password_change", check=check, factor="password"
+    )
 
 
 SESSION_AUTH_AT = "mofan_auth_at"
@@ -393,7 +459,9 @@ def logout_complete(*, request: HttpRequest, reason: str = "logout") -> None:
     user = request.user
     if user.is_authenticated:
         audit_record(
-            action="account.logout" if reason == "logout" else "account.session.expired",
+            action={"logout": "account.logout", "locked": "account.logout.locked"}.get(
+                reason, "account.session.expired"
+            ),
             actor=user,
             target=user,
             extra={"reason": reason},
@@ -409,20 +477,35 @@ def reauth_recent(request: HttpRequest) -> bool:
     return age <= settings.MOFAN_REAUTH_MINUTES * 60
 
 
-@transaction.atomic
-def reauth_confirm(*, request: HttpRequest, password: str) -> bool:
+def reauth_confirm(*, request: HttpRequest, password: str) -> Guess:
+    """Re-authentication before a sensitive change, under the login lock; on a lock the
+    session is ended (whoever holds it cannot go on guessing the account's password)."""
     user = request.user
     assert isinstance(user, User)
-    ok = user.check_password(password)
-    audit_record(
-        action="account.reauth",
-        actor=user,
-        target=user,
-        result=AuditResult.SUCCESS if ok else AuditResult.FAILURE,
+
+    def check() -> bool:
+        ok = user.check_password(password)
+        with transaction.atomic():
+            audit_record(
+                action="account.reauth",
+                actor=user,
+                target=user,
+                result=AuditResult.SUCCESS if ok else AuditResult.FAILURE,
+            )
+        return ok
+
+    outcome = _guess(
+        user=user,
+        ip=getattr(request, "client_ip", None),
+        route="accounts:reauth",
+        check=check,
+        factor="password",
     )
-    if ok:
+    if outcome is Guess.RIGHT:
         request.session[SESSION_REAUTH_AT] = timezone.now().timestamp()
-    return ok
+    elif outcome.locked:
+        logout_complete(request=request, reason="locked")
+    return outcome
 
 
 __all__ = ["actor_for"]

@@ -74,12 +74,15 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
     form = OtpForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if totp.totp_verify(user=user, code=form.cleaned_data["code"]):
+        outcome = services.second_factor_check(
+            user=user, code=form.cleaned_data["code"], ip=getattr(request, "client_ip", None)
+        )
+        if outcome is services.Guess.RIGHT:
             next_url = request.session.pop(PENDING_NEXT, "/")
             request.session.pop(PENDING_USER, None)
             services.login_complete(request=request, user=user, method="password+totp")
             return redirect(next_url)
-        if services.second_factor_failed(user=user, ip=getattr(request, "client_ip", None)):
+        if outcome.locked:
             request.session.pop(PENDING_USER, None)
             messages.error(request, _("验证码连续错误，账号已锁定。"))
             return redirect("accounts:login")
@@ -98,12 +101,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    form = PasswordChangeForm(user, request.POST or None)
+    form = PasswordChangeForm(user, request.POST or None, ip=getattr(request, "client_ip", None))
     if request.method == "POST" and form.is_valid():
         services.password_change(user=user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改。"))
         return redirect("core:home")
+    if form.old_password_guess is not None and form.old_password_guess.locked:
+        services.logout_complete(request=request, reason="locked")
+        messages.error(request, _("当前密码连续输错，账号已锁定，请稍后重新登录。"))
+        return redirect("accounts:login")
     reason = ""
     if user.must_change_password:
         reason = _("这是您的初始密码，请先设置自己的密码。")
@@ -117,8 +124,12 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(request.POST or None)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
-        if services.reauth_confirm(request=request, password=form.cleaned_data["password"]):
+        outcome = services.reauth_confirm(request=request, password=form.cleaned_data["password"])
+        if outcome is services.Guess.RIGHT:
             return redirect(next_url)
+        if outcome.locked:
+            messages.error(request, _("密码连续输错，账号已锁定，请稍后重新登录。"))
+            return redirect("accounts:login")
         form.add_error("password", _("密码不正确。"))
     return render(request, "accounts/reauth.html", {"form": form, "next": next_url})
 

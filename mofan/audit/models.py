@@ -59,3 +59,16 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint through #{self.through_id}"
+
+
+class DeniedThrottle(models.Model):
+    """How many refusals (403s, CSRF failures, locked logins) a source had in the current
+    window, so that an attack is recorded without flooding the trail (`audit_denied`)."""
+
+    key = models.CharField(max_length=300, unique=True)
+    window_start = models.DateTimeField(db_index=True)
+    entries = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key

@@ -16,7 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mofan.audit import chain, triggers
-from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult
+from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult, DeniedThrottle
 from mofan.core.request_context import client_ip as current_client_ip
 
 MIN_RETENTION_DAYS = 183
@@ -215,6 +215,79 @@ def audit_record_many(*, entries: Iterable[dict[str, Any]]) -> int:
     Returns how many were written."""
     pending = [_pending(**entry) for entry in entries]
     return len(_append(pending)) if pending else 0
+
+
+# Refusals (403s, CSRF failures, locked logins, refused second factors) are audited, but an
+# attack must not flood the trail: per source (account, else client address) one entry per
+# action and path in a window, and at most DENIED_PER_SOURCE entries per window in all. What is
+# held back is counted and reported by the source's next entry for that action and path.
+DENIED_WINDOW = timedelta(minutes=10)
+DENIED_PER_SOURCE = 30
+
+
+def _denied_source(actor: Any, actor_name: str) -> str:
+    actor_id, _name = _actor_parts(actor)
+    if actor_id is not None:
+        return f"user:{actor_id}"
+    ip = current_client_ip.get()
+    return f"ip:{ip}" if ip else f"name:{actor_name.strip().lower()[:150]}"
+
+
+def audit_denied(
+    *,
+    action: str,
+    path: str,
+    actor: Any = None,
+    actor_name: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    extra: dict[str, Any] | None = None,
+    committee_id: int | None = None,
+) -> AuditEntry | None:
+    """Record a refusal (result "denied"), rate-limited per source as described above.
+
+    `path` is what the limit is kept for: the route (view name) rather than the raw URL, so a
+    sweep over many ids counts as one place. Returns the entry, or None when held back."""
+    source = _denied_source(actor, actor_name)
+    keys = [f"{source}|{action}|{path}"[:300], f"{source}|*"[:300]]
+    now = timezone.now()
+    with transaction.atomic():
+        DeniedThrottle.objects.bulk_create(
+            [DeniedThrottle(key=key, window_start=now) for key in keys], ignore_conflicts=True
+        )
+        rows = {
+            row.key: row for row in DeniedThrottle.objects.select_for_update().filter(key__in=keys)
+        }
+        place, overall = rows[keys[0]], rows[keys[1]]
+        for row in (place, overall):
+            if now - row.window_start > DENIED_WINDOW:
+                row.window_start, row.entries = now, 0
+        if place.entries >= 1 or overall.entries >= DENIED_PER_SOURCE:
+            place.suppressed += 1
+            place.save(update_fields=["window_start", "entries", "suppressed"])
+            overall.save(update_fields=["window_start", "entries"])
+            return None
+        held_back, place.suppressed = place.suppressed, 0
+        place.entries += 1
+        overall.entries += 1
+        place.save(update_fields=["window_start", "entries", "suppressed"])
+        overall.save(update_fields=["window_start", "entries"])
+        DeniedThrottle.objects.filter(
+            window_start__lt=now - 2 * DENIED_WINDOW, suppressed=0
+        ).delete()
+        details: dict[str, Any] = {"path": path, **(extra or {})}
+        if held_back:
+            details["held_back"] = held_back
+        return audit_record(
+            action=action,
+            actor=actor,
+            actor_name=actor_name,
+            result=AuditResult.DENIED,
+            object_type=object_type,
+            object_id=object_id,
+            extra=details,
+            committee_id=committee_id,
+        )
 
 
 @dataclass(frozen=True)
