@@ -26,10 +26,19 @@ UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER})
 # 三权分立: system administrator, security administrator and auditor never share an account.
 SEPARATED_DUTIES = frozenset({Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
-# Roles a committee admin may grant; the rest only the security administrator grants.
-GRANTABLE_BY_COMMITTEE_ADMIN = frozenset(
-    {Role.REVIEWER, Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER, Role.COMMITTEE_LEADER}
-)
+# Who grants which role (docs/security.md, "Who grants which role"): committee-level roles only
+# the security administrator; the committee admin (system administrator) only unit roles, and
+# it manages (resets, disables) only accounts that hold nothing else.
+GRANTABLE_BY_COMMITTEE_ADMIN = UNIT_ROLES
+GRANT_POLICY: dict[str, frozenset[str]] = {
+    Role.SECURITY_ADMIN: frozenset(Role.values),
+    Role.COMMITTEE_ADMIN: GRANTABLE_BY_COMMITTEE_ADMIN,
+}
+
+
+def grantable_by(held: set[str] | frozenset[str]) -> frozenset[str]:
+    """The roles an actor holding `held` (for a committee) may grant there."""
+    return frozenset().union(*(GRANT_POLICY.get(role, frozenset()) for role in held))
 
 
 def conflicting_role(existing: set[str], new: str) -> str | None:

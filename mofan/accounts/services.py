@@ -28,6 +28,7 @@ from mofan.accounts.roles import (
     UNIT_ROLES,
     Role,
     conflicting_role,
+    grantable_by,
 )
 from mofan.audit.models import AuditResult
 from mofan.audit.services import audit_denied, audit_record
@@ -50,11 +51,10 @@ def _user_snapshot(user: User) -> dict[str, object]:
 def check_may_grant(*, actor: Actor, role: str, committee_id: int, target: User | None) -> None:
     if target is not None and target.pk == actor.user.pk:
         raise PermissionDenied(_("不能给自己分配或撤销角色。"))
-    if committee_id in actor.committees_with(Role.SECURITY_ADMIN):
+    held = actor.committee_roles.get(committee_id, frozenset())
+    if role in grantable_by(held):
         return
-    if committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
-        if role in GRANTABLE_BY_COMMITTEE_ADMIN:
-            return
+    if grantable_by(held):
         raise PermissionDenied(
             _("“%(role)s”角色只能由安全管理员分配。") % {"role": _role_label(role)}
         )

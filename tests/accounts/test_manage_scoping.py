@@ -65,11 +65,12 @@ ACCOUNTS = [
     "aud_y",
     "ua_y",
 ]
-ORDINARY_X = {"leader_x", "reviewer_x", "ua_a", "ul_a", "um_a", "ua_b"}
-# Who each manager may see and manage (never itself, never another committee)
+UNIT_ACCOUNTS_X = {"ua_a", "ul_a", "um_a", "ua_b"}
+# Who each manager may see and manage (never itself, never another committee); the committee
+# admin only unit accounts (docs/security.md, "Who grants which role")
 MANAGES = {
-    "admin_x": ORDINARY_X,
-    "sec_x": ORDINARY_X | {"admin_x", "admin_x2", "aud_x"},
+    "admin_x": UNIT_ACCOUNTS_X,
+    "sec_x": UNIT_ACCOUNTS_X | {"leader_x", "reviewer_x", "admin_x", "admin_x2", "aud_x"},
 }
 
 
@@ -270,11 +271,11 @@ SEPARATED = sorted(SEPARATED_DUTIES)
 def test_committee_admin_cannot_grant_separated_duty_roles(people, role):
     p = people
     client = client_for(p.admin_x)
-    detail = client.get(reverse("accounts_manage:detail", args=[p.leader_x.pk]))
+    detail = client.get(reverse("accounts_manage:detail", args=[p.um_a.pk]))
     offered = dict(detail.context["grant_form"].fields["role"].choices)
     assert set(offered) == set(GRANTABLE_BY_COMMITTEE_ADMIN)
     before = state()
-    for target in (p.leader_x, p.ua_a, p.reviewer_x):
+    for target in (p.um_a, p.ua_a, p.ul_a):
         url = reverse("accounts_manage:role_grant", args=[target.pk])
         response = client.post(url, {"role": role, "unit": ""}, follow=True)
         assert response.status_code == 200
@@ -287,21 +288,19 @@ def test_committee_admin_cannot_grant_separated_duty_roles(people, role):
 def test_committee_admin_grants_ordinary_roles_only_with_units_of_its_committee(people):
     p = people
     client = client_for(p.admin_x)
-    url = reverse("accounts_manage:role_grant", args=[p.leader_x.pk])
+    url = reverse("accounts_manage:role_grant", args=[p.um_a.pk])
     before = state()
     client.post(url, {"role": Role.UNIT_LEADER, "unit": p.unit_y.pk})
     assert state() == before
     with pytest.raises(ValidationError) as exc:
         services.role_grant(
-            user=p.leader_x, role=Role.UNIT_LEADER, unit=p.unit_y, actor=actor_for(p.admin_x)
+            user=p.um_a, role=Role.UNIT_LEADER, unit=p.unit_y, actor=actor_for(p.admin_x)
         )
     assert exc.value.messages == ["单位不属于本工委。"]
     # the positive control: a unit of its own committee works
     response = client.post(url, {"role": Role.UNIT_LEADER, "unit": p.unit_b.pk})
     assert response.status_code == 302
-    assert RoleAssignment.objects.filter(
-        user=p.leader_x, role=Role.UNIT_LEADER, unit=p.unit_b
-    ).exists()
+    assert RoleAssignment.objects.filter(user=p.um_a, role=Role.UNIT_LEADER, unit=p.unit_b).exists()
 
 
 def test_revoking_through_another_accounts_url_is_404(people):
