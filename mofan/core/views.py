@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mofan.accounts.roles import Role
+from mofan.audit.services import audit_denied
 from mofan.core import selectors
 from mofan.supervision.selectors_ledger import home_warnings
 
@@ -35,7 +36,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", context)
 
 
+def _audit_refusal(request: HttpRequest, action: str, **extra: str) -> None:
+    """Record a refused request (rate-limited per source and place, `audit_denied`)."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    audit_denied(
+        action=action,
+        path=match.view_name if match else request.path[:200],
+        actor=user if user is not None and user.is_authenticated else None,
+        extra={"url": request.path[:200], "method": request.method or "", **extra},
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    _audit_refusal(request, "access.csrf_failed", reason=reason[:200])
     return render(
         request,
         "core/error.html",
@@ -58,6 +72,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    _audit_refusal(request, "access.denied")
     return render(
         request,
         "core/error.html",
