@@ -53,6 +53,8 @@ def take_for_download(request: HttpRequest) -> bytes | None:
         return None
     from openpyxl import Workbook
 
+    from mofan.core.xlsx import keep_text
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -61,10 +63,7 @@ def take_for_download(request: HttpRequest) -> bytes | None:
     for row in batch["rows"]:
         values = [row["unit"], row["full_name"], row["username"], row["role"], row["initial"]]
         sheet.append(values)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            # Keep every value a literal string (a password may start with = or +).
-            cell.data_type = "s"
+    keep_text(sheet)  # every value a literal string (a password may start with = or +)
     for col, width in zip("ABCDE", (28, 12, 18, 14, 20), strict=True):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = "A2"

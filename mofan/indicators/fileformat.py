@@ -468,6 +468,8 @@ def _json(value: Any) -> str:
 def dump_xlsx(doc: Document) -> bytes:
     from openpyxl import Workbook
 
+    from mofan.core.xlsx import keep_text
+
     book = Workbook()
     info = book.active
     assert info is not None
@@ -504,10 +506,8 @@ def dump_xlsx(doc: Document) -> bytes:
                 _json(node.extra),
             ]
         )
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a text starting with = stays text
+    keep_text(info)
+    keep_text(sheet)
     sheet.freeze_panes = "A2"
     for col, width in zip(
         "ABCDEFGHIJKLMN", (10, 6, 40, 60, 8, 12, 30, 20, 8, 6, 10, 30, 20, 10), strict=True

