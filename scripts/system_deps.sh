@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium for the browser tests (never a downloaded
 # browser), Noto CJK so Chinese renders in screenshots and PDFs, Pango for WeasyPrint (PDF
-# exports) and LibreOffice Writer (headless) to check that generated .docx files convert to PDF.
+# exports), LibreOffice Writer (headless) to check that generated .docx files convert to PDF and
+# ClamAV's daemon (clamd), which the malware-scanning tests start with a signature database of
+# their own (tests/clamd.py; nothing is downloaded, freshclam is not needed).
 # With --runtime (used by `make run`) only what the running platform needs: the CJK fonts and
 # Pango for PDF exports.
 set -euo pipefail
@@ -11,6 +13,7 @@ ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0' || need+=(libpango-1.0-0 lib
 if [ "${1:-}" != "--runtime" ]; then
     [ -x /usr/bin/chromium ] || need+=(chromium)
     command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+    command -v clamd >/dev/null || [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
 fi
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

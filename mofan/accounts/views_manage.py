@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts import credentials, imports, lockout, selectors, services
 from mofan.accounts.forms import BulkFromUnitsForm, DeactivateForm, ImportForm, RoleGrantForm
 from mofan.accounts.models import LoginThrottle, RoleAssignment
-from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, Role
+from mofan.accounts.roles import Role, grantable_by
 from mofan.core.permissions import recent_auth_required, role_required
 from mofan.core.uploads import UploadRejected, check_xlsx
 from mofan.organizations import selectors as org_selectors
@@ -75,9 +75,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _grantable_roles(request: HttpRequest) -> list[tuple[str, Any]]:
-    if request.actor.has(Role.SECURITY_ADMIN):  # type: ignore[attr-defined]
-        return list(Role.choices)
-    return [(v, label) for v, label in Role.choices if v in GRANTABLE_BY_COMMITTEE_ADMIN]
+    allowed = grantable_by(request.actor.roles)  # type: ignore[attr-defined]
+    return [(v, label) for v, label in Role.choices if v in allowed]
 
 
 @require_POST
@@ -205,7 +204,9 @@ def bulk_import(request: HttpRequest) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            checked = check_xlsx(form.cleaned_data["file"], max_mb=settings.MOFAN_IMPORT_MAX_MB)
+            checked = check_xlsx(
+                form.cleaned_data["file"], max_mb=settings.MOFAN_IMPORT_MAX_MB, actor=actor
+            )
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:

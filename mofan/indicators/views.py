@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.roles import Role
+from mofan.core.params import id_or_404
 from mofan.core.permissions import role_required
-from mofan.core.uploads import UploadRejected, check_xlsx
+from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees
 from mofan.indicators.fileformat import FormatError, dump_xlsx, dump_yaml, parse_xlsx, parse_yaml
@@ -201,7 +202,9 @@ def node_add(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(selectors.versions_editable_by(_actor(request)), pk=pk)
     parent = None
     if request.POST.get("parent"):
-        parent = get_object_or_404(IndicatorNode, pk=request.POST["parent"], version=version)
+        parent = get_object_or_404(
+            IndicatorNode, pk=id_or_404(request.POST["parent"]), version=version
+        )
     form = NewNodeForm(request.POST)
     if form.is_valid():
         try:
@@ -276,7 +279,7 @@ def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     versions = selectors.versions_for(_actor(request))
     version = get_object_or_404(versions, pk=pk)
     against_id = request.GET.get("against") or version.based_on_id
-    against = get_object_or_404(versions, pk=against_id) if against_id else None
+    against = get_object_or_404(versions, pk=id_or_404(against_id)) if against_id else None
     rows = diff_trees(selectors.nodes_of(against), selectors.nodes_of(version)) if against else []
     return render(
         request,
@@ -312,11 +315,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         name = (upload_file.name or "").lower()
         try:
             if name.endswith(".xlsx"):
-                doc = parse_xlsx(check_xlsx(upload_file, max_mb=MAX_UPLOAD_MB).content)
+                checked = check_xlsx(upload_file, max_mb=MAX_UPLOAD_MB, actor=_actor(request))
+                doc = parse_xlsx(checked.content)
             elif name.endswith((".yaml", ".yml")):
                 if upload_file.size > MAX_UPLOAD_MB * 1024 * 1024:
                     raise UploadRejected(_("文件过大：上限为 %(n)d MB。") % {"n": MAX_UPLOAD_MB})
                 raw = upload_file.read()
+                scan_for_malware(raw, name=upload_file.name or "", actor=_actor(request))
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:

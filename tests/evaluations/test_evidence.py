@@ -4,7 +4,7 @@ Decision documented here: an office file whose archive holds an HTML (or SVG) pa
 when its structure is valid. Word and Excel legitimately carry such parts (altChunk imports,
 SVG icons), nothing unpacks or renders a part, and the file itself is only ever served as an
 attachment with nosniff and a sandboxing CSP. What is refused is markup in the raw bytes a
-browser would sniff: the first KB of any file, and anywhere in an image (polyglots).
+browser would sniff: the first KB of any file, and anywhere in an image or a PDF (polyglots).
 """
 
 # The fixtures are imported from evidence_fixtures and requested by name.
@@ -175,7 +175,6 @@ def test_encrypted_zip_entries_are_refused():
         ("照片.jpg", make_jpeg(b"\0" * 5000 + b"<!DOCTYPE HTML><p>")),
         ("照片.jpg", make_jpeg(b"<?xml version='1.0'?><svg/>")),
         ("报告.pdf", make_pdf(b"<html><body>")),
-        ("报告.pdf", make_pdf(b"<?xml version='1.0'?>")),
         (
             "台账.xlsx",
             make_zip(
@@ -194,10 +193,14 @@ def test_polyglots_with_markup_are_refused(name, content):
         ev.check_evidence(upload_of(name, content), max_mb=20)
 
 
-def test_pdf_is_only_sniffed_in_its_first_kilobyte():
-    # PDFs carry forms and metadata deep inside; browsers only sniff the head.
+def test_pdf_markup_is_looked_for_in_the_whole_file_but_xml_metadata_is_fine():
+    # Markup past the first kilobyte is refused too (tests/evaluations/
+    # test_evidence_active_content.py has more); XMP metadata is XML by design.
     content = make_pdf(b"%" + b" " * 2000 + b"\n% <script> in a comment\n")
-    assert ev.check_evidence(upload_of("报告.pdf", content), max_mb=20).kind == "pdf"
+    with pytest.raises(UploadRejected, match="网页或脚本"):
+        ev.check_evidence(upload_of("报告.pdf", content), max_mb=20)
+    xmp = make_pdf(b"<?xml version='1.0'?>")
+    assert ev.check_evidence(upload_of("报告.pdf", xmp), max_mb=20).kind == "pdf"
 
 
 def test_office_file_with_an_html_part_is_accepted_when_its_structure_is_valid():
