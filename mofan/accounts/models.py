@@ -8,13 +8,15 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.roles import Role
+from mofan.core.fields import EncryptedCharField
 
 
 class User(AbstractUser):
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     full_name = models.CharField(_("姓名"), max_length=50)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # Encrypted at rest (SM4-GCM, mofan/core/fields.py), like TotpDevice.secret.
+    phone = EncryptedCharField(_("手机号"), max_length=20, blank=True)
     committee = models.ForeignKey(
         "organizations.Committee",
         on_delete=models.PROTECT,
@@ -99,7 +101,7 @@ class RoleAssignment(models.Model):
 
 class TotpDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedCharField(max_length=64)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last accepted 30-second step: a code is never accepted twice (replay protection).
     last_step = models.BigIntegerField(default=0)

@@ -11,12 +11,25 @@ from typing import Any
 
 GENESIS = "0" * 64
 SECRET_MARKERS = ("password", "secret", "token", "otp", "recovery", "key", "mac")
+# Personal data kept in the trail only partly: a phone number shows its first three and last four
+# digits (138****5678), enough to tell a change, not enough to call anyone.
+PHONE_MARKERS = ("phone", "mobile")
 MASK = "******"
 
 
 def preferred_algorithm() -> str:
-    """HMAC-SM3 where OpenSSL provides SM3, HMAC-SHA256 otherwise."""
-    return "hmac-sm3" if "sm3" in hashlib.algorithms_available else "hmac-sha256"
+    """HMAC-SM3 where OpenSSL provides SM3; HMAC-SHA256 otherwise, but only outside production:
+    production refuses to start without SM3 (settings.py), and never falls back here either."""
+    if "sm3" in hashlib.algorithms_available:
+        return "hmac-sm3"
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    if getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured(
+            "OpenSSL lacks SM3: production needs HMAC-SM3 for the audit chain"
+        )
+    return "hmac-sha256"
 
 
 def _digest(algorithm: str) -> str:
@@ -27,17 +40,29 @@ def _digest(algorithm: str) -> str:
     raise ValueError(f"unknown audit MAC algorithm {algorithm!r}")
 
 
+def mask_phone(value: Any) -> Any:
+    """138****5678 for a phone number; MASK for anything too short to keep any digits of."""
+    if value is None or value == "":
+        return value
+    if not isinstance(value, str) or len(value) < 8:
+        return MASK
+    return f"{value[:3]}****{value[-4:]}"
+
+
+def _mask_item(key: str, value: Any) -> Any:
+    lowered = key.lower()
+    if any(marker in lowered for marker in SECRET_MARKERS):
+        return MASK
+    if any(marker in lowered for marker in PHONE_MARKERS):
+        return mask_phone(value)
+    return mask_secrets(value)
+
+
 def mask_secrets(value: Any) -> Any:
-    """Replace the value of every key that names a secret, at any depth."""
+    """Replace the value of every key that names a secret, at any depth; mask phone numbers
+    (keys naming a phone or mobile) to their first three and last four digits."""
     if isinstance(value, Mapping):
-        return {
-            str(k): (
-                MASK
-                if any(marker in str(k).lower() for marker in SECRET_MARKERS)
-                else mask_secrets(v)
-            )
-            for k, v in value.items()
-        }
+        return {str(k): _mask_item(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_secrets(v) for v in value]
     if isinstance(value, str | int | bool) or value is None:

@@ -1,6 +1,9 @@
 """Backing up and restoring the platform: database, media files and a manifest in one archive.
 
-An archive is a gzip-compressed tar file holding
+An archive is a gzip-compressed tar file, encrypted as it is written with SM4-GCM under the
+backup subkey of the data key (`mofan.core.crypto`: a chunked stream, each chunk authenticated,
+the last one marked, so a tampered, truncated or extended file is refused; nothing of it is
+readable without the data key, which is never put into an archive). The tar file holds
 
 * ``database.sqlite3`` (a consistent copy made with SQLite's online backup API) or
   ``database.pgdump`` (``pg_dump --format=custom``, taken from an exported snapshot);
@@ -8,8 +11,9 @@ An archive is a gzip-compressed tar file holding
 * ``manifest.json``, written last: what the archive holds, the row count of every table of the
   installed models and the head of the audit chain, all read from the same snapshot as the dump.
 
-A restore refuses to overwrite a database or media directory that holds anything unless forced,
-then recounts the restored rows and re-verifies the audit chain against the manifest.
+A restore first decrypts the whole archive, verifying every chunk, and extracts nothing unless
+that succeeds; it refuses to overwrite a database or media directory that holds anything unless
+forced, then recounts the restored rows and re-verifies the audit chain against the manifest.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from mofan.audit.services import audit_verify
+from mofan.core.crypto import EncryptingWriter
 
 ARCHIVE_FORMAT = 1
+ARCHIVE_SUFFIX = ".tar.gz.sm4"
 MANIFEST_NAME = "manifest.json"
 MEDIA_DIR = "media"
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -174,10 +180,10 @@ def temporary_database(settings_dict: Mapping[str, Any]) -> Iterator[str]:
 def default_backup_path() -> Path:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     directory = Path(settings.VAR_DIR) / "backups"
-    path = directory / f"mofan-{stamp}.tar.gz"
+    path = directory / f"mofan-{stamp}{ARCHIVE_SUFFIX}"
     counter = 1
     while path.exists():
-        path = directory / f"mofan-{stamp}-{counter}.tar.gz"
+        path = directory / f"mofan-{stamp}-{counter}{ARCHIVE_SUFFIX}"
         counter += 1
     return path
 
@@ -217,21 +223,9 @@ def create_backup(output: Path | None = None) -> BackupResult:
             **snapshot,
         }
         partial = Path(work) / "archive.partial"
-        with tarfile.open(partial, "w:gz") as tar:
-            tar.add(dump, arcname=dump.name, recursive=False)
-            # Never archive this backup's work files, nor backup directories inside MEDIA_ROOT.
-            skip = [Path(work).resolve()]
-            media = media_root.resolve()
-            for backups in (output.parent, (Path(settings.VAR_DIR) / "backups").resolve()):
-                if backups != media and backups.is_relative_to(media):
-                    skip.append(backups)
-            manifest["media"] = _add_media(tar, media_root, skip=skip)
-            body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST_NAME)
-            info.size = len(body)
-            info.mtime = int(timezone.now().timestamp())
-            info.mode = 0o600
-            tar.addfile(info, io.BytesIO(body))
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as raw, EncryptingWriter(raw) as encrypted:
+            _write_tar(encrypted, dump, media_root, output, Path(work), manifest)
         os.chmod(partial, 0o600)
         _fsync(partial)
         if output.exists():
@@ -239,6 +233,32 @@ def create_backup(output: Path | None = None) -> BackupResult:
         os.replace(partial, output)
         _fsync(output.parent)
     return BackupResult(path=output, manifest=manifest)
+
+
+def _write_tar(
+    fileobj: EncryptingWriter,
+    dump: Path,
+    media_root: Path,
+    output: Path,
+    work: Path,
+    manifest: dict[str, Any],
+) -> None:
+    """The tar.gz stream of the dump, the media files and (last) the manifest, into `fileobj`."""
+    with tarfile.open(fileobj=fileobj, mode="w:gz") as tar:  # type: ignore[call-overload]
+        tar.add(dump, arcname=dump.name, recursive=False)
+        # Never archive this backup's work files, nor backup directories inside MEDIA_ROOT.
+        skip = [work.resolve()]
+        media = media_root.resolve()
+        for backups in (output.parent, (Path(settings.VAR_DIR) / "backups").resolve()):
+            if backups != media and backups.is_relative_to(media):
+                skip.append(backups)
+        manifest["media"] = _add_media(tar, media_root, skip=skip)
+        body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+        info = tarfile.TarInfo(MANIFEST_NAME)
+        info.size = len(body)
+        info.mtime = int(timezone.now().timestamp())
+        info.mode = 0o600
+        tar.addfile(info, io.BytesIO(body))
 
 
 def _add_media(tar: tarfile.TarFile, root: Path, *, skip: list[Path]) -> dict[str, int]:

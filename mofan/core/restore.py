@@ -1,9 +1,14 @@
 """Restoring an archive written by `mofan.core.backup` into the configured or another
-location, then checking the result against the archive's manifest."""
+location, then checking the result against the archive's manifest.
+
+The archive is decrypted first, as a whole, into the restore's private work directory: every
+chunk's tag verifies (or the data key is wrong, or the file was tampered with, and the restore
+stops) before a single member is extracted or anything outside the work directory is touched."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import tarfile
@@ -32,7 +37,10 @@ from mofan.core.backup import (
     temporary_database,
     vendor_of,
 )
+from mofan.core.crypto import CryptoError, decrypt_stream
 from mofan.env import parse_database_url
+
+PLAIN_ARCHIVE = "archive.tar.gz"
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,30 @@ class RestoreResult:
         return not self.problems
 
 
+def decrypt_archive(archive: Path, dest: Path) -> None:
+    """Decrypt `archive` into the new file `dest` (mode 0600), verifying every chunk; a wrong
+    data key or a damaged archive raises BackupError, and `dest` is then removed."""
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with archive.open("rb") as src, os.fdopen(fd, "wb") as out:
+            decrypt_stream(src, out)
+    except CryptoError as exc:
+        dest.unlink(missing_ok=True)
+        raise BackupError(f"{exc} 未恢复任何内容：{archive}") from exc
+    except OSError as exc:
+        dest.unlink(missing_ok=True)
+        raise BackupError(f"无法读取备份归档 {archive}：{exc}") from exc
+
+
 def read_manifest(archive: Path) -> dict[str, Any]:
-    with tarfile.open(archive, "r:gz") as tar:
+    with tempfile.TemporaryDirectory(prefix="mofan-manifest-") as work:
+        plain = Path(work) / PLAIN_ARCHIVE
+        decrypt_archive(archive.expanduser().resolve(), plain)
+        return _read_plain_manifest(plain, archive)
+
+
+def _read_plain_manifest(plain: Path, archive: Path) -> dict[str, Any]:
+    with tarfile.open(plain, "r:gz") as tar:
         try:
             handle = tar.extractfile(MANIFEST_NAME)
         except KeyError as exc:
@@ -83,7 +113,10 @@ def restore_backup(
 
     with tempfile.TemporaryDirectory(prefix="mofan-restore-") as work:
         workdir = Path(work)
-        manifest = _extract(archive, workdir)
+        plain = workdir / PLAIN_ARCHIVE
+        decrypt_archive(archive, plain)  # the whole file verifies before anything is extracted
+        manifest = _extract(plain, workdir, archive)
+        plain.unlink()
         if manifest.get("vendor") != vendor:
             raise BackupError(
                 f"备份来自 {manifest.get('vendor')} 数据库，不能恢复到 {vendor} 数据库"
@@ -183,10 +216,10 @@ def _or_missing(value: int | None) -> str:
     return "（无此表）" if value is None else str(value)
 
 
-def _extract(archive: Path, workdir: Path) -> dict[str, Any]:
+def _extract(plain: Path, workdir: Path, archive: Path) -> dict[str, Any]:
     allowed = set(DATABASE_MEMBERS.values()) | {MANIFEST_NAME}
     try:
-        with tarfile.open(archive, "r:gz") as tar:
+        with tarfile.open(plain, "r:gz") as tar:
             members = tar.getmembers()
             for member in members:
                 name = member.name

@@ -8,6 +8,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.fields import (
+    BlindIndexField,
+    BlindIndexModelMixin,
+    BlindIndexQuerySet,
+    EncryptedCharField,
+)
 from mofan.organizations.validators import validate_credit_code, validate_mobile
 
 ELECTION_WARNING_DAYS = 90
@@ -189,7 +195,7 @@ class PoliticalStatus(models.TextChoices):
     MASSES = "13", _("群众")
 
 
-class Member(models.Model):
+class Member(BlindIndexModelMixin, models.Model):
     """A person on a unit's roll: only the fields a committee needs."""
 
     unit = models.ForeignKey(
@@ -213,7 +219,14 @@ class Member(models.Model):
         default=PoliticalStatus.CPC_MEMBER,
     )
     post = models.CharField(_("职务"), max_length=50, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_mobile])
+    # Encrypted at rest (SM4-GCM); found by its full number through the blind index below,
+    # kept in step by save(), bulk_create(), update() and bulk_update().
+    phone = EncryptedCharField(
+        _("联系电话"), max_length=20, blank=True, validators=[validate_mobile]
+    )
+    phone_digest = BlindIndexField(source="phone", normalize="digits")
+
+    objects = BlindIndexQuerySet.as_manager()
 
     class Meta:
         ordering = ["unit", "party_org", "id"]
@@ -222,3 +235,10 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def phone_digest_of(phone: str) -> str:
+        """The `phone_digest` a member with this phone number has ("" for none)."""
+        field = Member._meta.get_field("phone_digest")
+        assert isinstance(field, BlindIndexField)
+        return field.digest_of(phone)

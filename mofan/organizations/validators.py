@@ -41,6 +41,12 @@ def validate_credit_code(value: str) -> None:
         raise ValidationError(_("统一社会信用代码校验位不正确，请核对。"), code="check")
 
 
+def looks_like_phone(value: str) -> bool:
+    """A search term that is a whole phone number (as validate_mobile accepts one)."""
+    digits = value.strip().replace("-", "").replace(" ", "")
+    return digits.isdigit() and 7 <= len(digits) <= 12
+
+
 def validate_mobile(value: str) -> None:
     if not value:
         return

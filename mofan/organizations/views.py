@@ -17,7 +17,8 @@ from mofan.accounts.roles import Role
 from mofan.core.permissions import role_required
 from mofan.organizations import selectors, services
 from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
-from mofan.organizations.models import Committee, Unit, UnitCategory
+from mofan.organizations.models import Committee, Member, Unit, UnitCategory
+from mofan.organizations.validators import looks_like_phone
 from mofan.supervision.selectors_ledger import active_yellow_card, active_yellow_cards_of_unit
 
 
@@ -182,7 +183,11 @@ def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
     members = selectors.members_for(actor).filter(unit=unit)
     query = request.GET.get("q", "").strip()
     if query:
-        members = members.filter(Q(name__icontains=query) | Q(post__icontains=query))
+        found = Q(name__icontains=query) | Q(post__icontains=query)
+        if looks_like_phone(query):
+            # Phones are encrypted: a full number is found through its blind index.
+            found |= Q(phone_digest=Member.phone_digest_of(query))
+        members = members.filter(found)
     return render(
         request,
         "organizations/member_list.html",

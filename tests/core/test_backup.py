@@ -26,10 +26,15 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
+
+from mofan.core.crypto import EncryptingWriter, decrypt_stream
+from mofan.core.restore import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
 AUDIT_KEY = secrets.token_urlsafe(32)
+DATA_KEY = secrets.token_urlsafe(40)
 
 WRITER = """
 import os, sys
@@ -85,6 +90,7 @@ def _env(tmp: Path, database_url: str) -> dict[str, str]:
         MOFAN_VAR_DIR=str(tmp / "var"),
         MOFAN_MEDIA_ROOT=str(tmp / "media"),
         MOFAN_AUDIT_KEY=AUDIT_KEY,
+        MOFAN_DATA_KEY=DATA_KEY,
         MOFAN_LOG_LEVEL="WARNING",
     )
     return env
@@ -133,16 +139,31 @@ def _progress(path: Path) -> int:
         return 0
 
 
+def _decrypted(archive: Path) -> io.BytesIO:
+    """The plain tar.gz inside an encrypted archive (the test knows the data key)."""
+    plain = io.BytesIO()
+    with archive.open("rb") as src:
+        decrypt_stream(src, plain, data_key=DATA_KEY)
+    plain.seek(0)
+    return plain
+
+
 def _read_manifest(archive: Path) -> dict[str, Any]:
-    with tarfile.open(archive, "r:gz") as tar:
+    with tarfile.open(fileobj=_decrypted(archive), mode="r:gz") as tar:
         handle = tar.extractfile("manifest.json")
         assert handle is not None
         return json.loads(handle.read())
 
 
 def _rewrite_manifest(archive: Path, dest: Path, change: Any) -> None:
-    """Copy `archive` to `dest` with `change(manifest)` applied to its manifest."""
-    with tarfile.open(archive, "r:gz") as src, tarfile.open(dest, "w:gz") as out:
+    """Copy `archive` to `dest` with `change(manifest)` applied to its manifest, re-encrypted
+    under the same data key (as somebody holding the key could)."""
+    with (
+        tarfile.open(fileobj=_decrypted(archive), mode="r:gz") as src,
+        dest.open("wb") as raw,
+        EncryptingWriter(raw, data_key=DATA_KEY) as encrypted,
+        tarfile.open(fileobj=encrypted, mode="w:gz") as out,  # type: ignore[call-overload]
+    ):
         for member in src.getmembers():
             handle = src.extractfile(member) if member.isfile() else None
             if member.name == "manifest.json":
@@ -296,3 +317,126 @@ def test_postgresql_backup_while_writing_restores_same_counts_and_chain_head(
             con.execute("DELETE FROM audit_auditentry")
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             con.execute("TRUNCATE audit_auditentry")
+
+
+# --- encrypted archives ---------------------------------------------------------------------------
+
+PHONE, USER_PHONE, TOTP_SECRET = "13912345678", "13787654321", "JBSWY3DPEHPK3PXPJBSWY3DP"
+
+PEOPLE = """
+import sys
+import django
+django.setup()
+from mofan.accounts.models import TotpDevice, User
+from mofan.organizations.models import Committee, Member, Unit
+phone, user_phone, secret = sys.argv[1:4]
+committee = Committee.objects.create(name="备份测试工委", code="backup-test")
+unit = Unit.objects.create(committee=committee, name="备份测试单位")
+Member.objects.create(unit=unit, name="备份成员", gender="1", phone=phone)
+user = User.objects.create(username="backup-user", full_name="备份账号", phone=user_phone)
+TotpDevice.objects.create(user=user, secret=secret)
+"""
+
+READ_PEOPLE = """
+import json
+import django
+django.setup()
+from mofan.accounts.models import User
+from mofan.organizations.models import Member
+user = User.objects.get(username="backup-user")
+print(json.dumps({"member": Member.objects.get(name="备份成员").phone, "user": user.phone,
+                  "secret": user.totp.secret}))
+"""
+
+
+def _plaintext_markers() -> list[bytes]:
+    import base64
+
+    return [
+        b"SQLite format 3",
+        b"manifest.json",
+        b'"audit"',
+        b"\x1f\x8b\x08",  # a gzip header
+        PHONE.encode(),
+        USER_PHONE.encode(),
+        TOTP_SECRET.encode(),
+        base64.b32decode(TOTP_SECRET),
+        "备份成员".encode(),
+        "证明材料".encode(),
+    ]
+
+
+def test_archive_is_encrypted_and_a_wrong_key_or_tampering_is_refused(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    for name, content in MEDIA_FILES.items():
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(content)
+    env = _env(tmp_path, f"sqlite:///{tmp_path / 'src.sqlite3'}")
+    _ok(_run([MANAGE, "migrate", "--noinput", "-v0"], env))
+    _ok(_run(["-c", PEOPLE, PHONE, USER_PHONE, TOTP_SECRET], env))
+    archive = tmp_path / "backup.tar.gz.sm4"
+    _ok(_run([MANAGE, "backup", "--output", str(archive)], env))
+
+    # Nothing of the archive is readable on disk: not the database, not the manifest, not a
+    # phone number or the TOTP secret, not even a gzip header.
+    data = archive.read_bytes()
+    assert data.startswith(b"MOFANENC")
+    for marker in _plaintext_markers():
+        assert marker not in data, marker
+    # Inside (with the key), the database copy holds the fields encrypted too.
+    with tarfile.open(fileobj=_decrypted(archive), mode="r:gz") as tar:
+        handle = tar.extractfile("database.sqlite3")
+        assert handle is not None
+        database = handle.read()
+    assert database.startswith(b"SQLite format 3")
+    for marker in (PHONE, USER_PHONE, TOTP_SECRET):
+        assert marker.encode() not in database
+    assert b"sm4gcm:1:" in database
+    with override_settings(MOFAN_DATA_KEY=DATA_KEY):
+        assert read_manifest(archive)["tables"]["organizations_member"] == 1
+
+    def refused(path: Path, run_env: dict[str, str], *expected: str) -> None:
+        target = tmp_path / "refused" / "dst.sqlite3"
+        restored_media = tmp_path / "refused-media"
+        completed = _restore(path, f"sqlite:///{target}", restored_media, run_env)
+        assert completed.returncode != 0, completed.stdout
+        for text in expected:
+            assert text in completed.stderr, completed.stderr
+        assert "未恢复任何内容" in completed.stderr
+        # Refused before anything was written.
+        assert not target.exists()
+        assert not restored_media.exists()
+
+    # Another data key: told apart from damage by the key check in the header.
+    refused(archive, {**env, "MOFAN_DATA_KEY": secrets.token_urlsafe(40)}, "数据密钥")
+
+    # One flipped bit in the body, a cut-off tail or bytes appended after the end: each is
+    # refused, and nothing is extracted (tests/core/test_crypto.py drops and reorders chunks).
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0x01
+    flipped = tmp_path / "flipped.sm4"
+    flipped.write_bytes(bytes(damaged))
+    refused(flipped, env, "篡改")
+
+    truncated = tmp_path / "truncated.sm4"
+    truncated.write_bytes(data[:-100])
+    refused(truncated, env, "篡改")
+
+    extended = tmp_path / "extended.sm4"
+    extended.write_bytes(data + os.urandom(64))
+    refused(extended, env, "篡改")
+
+    header = tmp_path / "header.sm4"
+    header.write_bytes(data[:20] + bytes([data[20] ^ 0x01]) + data[21:])  # a byte of the salt
+    refused(header, env, "数据密钥")
+
+    # A plain tar.gz (the old format, or anything substituted for a backup) is refused too.
+    plain = tmp_path / "plain.tar.gz"
+    plain.write_bytes(_decrypted(archive).getvalue())
+    refused(plain, env, "未加密")
+
+    # The intact archive with the right key restores, and the fields read back.
+    target_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    _ok(_restore(archive, target_url, tmp_path / "restored-media", env))
+    people = json.loads(_ok(_run(["-c", READ_PEOPLE], _env(tmp_path, target_url))))
+    assert people == {"member": PHONE, "user": USER_PHONE, "secret": TOTP_SECRET}

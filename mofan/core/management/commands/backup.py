@@ -1,4 +1,4 @@
-"""`manage.py backup`: one archive with the database, the media files and a manifest."""
+"""`manage.py backup`: one encrypted archive with the database, the media files and a manifest."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from mofan.core.backup import BackupError, create_backup
 class Command(BaseCommand):
     help = (
         "Back up the database (SQLite online backup or pg_dump), the media files and a manifest "
-        "with row counts and the audit chain head into one .tar.gz archive."
+        "with row counts and the audit chain head into one .tar.gz archive, encrypted with SM4-GCM "
+        "under the data key (MOFAN_DATA_KEY), which restoring it needs."
     )
     # A backup must stay possible even when an unrelated system check fails.
     requires_system_checks: list[str] = []
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output",
             type=Path,
-            help="Archive path or directory (default: VAR_DIR/backups/mofan-<timestamp>.tar.gz).",
+            help="Archive path or directory "
+            "(default: VAR_DIR/backups/mofan-<timestamp>.tar.gz.sm4).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -13,8 +13,9 @@ from mofan.core.restore import restore_backup
 
 class Command(BaseCommand):
     help = (
-        "Restore a backup archive into the configured database and media root (or the ones "
-        "given), then compare row counts and the audit chain head with the archive's manifest."
+        "Decrypt and verify a backup archive (with the data key that wrote it), restore it into "
+        "the configured database and media root (or the ones given), then compare row counts "
+        "and the audit chain head with the archive's manifest."
     )
     requires_system_checks: list[str] = []
 
