@@ -1,8 +1,9 @@
 """Django settings for mofan, read from environment variables (see docs/deploy.md).
 
 Two configurations exist: development (the default; `make run`) and production
-(`MOFAN_ENV=production`), which refuses to start without a secret key, an audit key and
-allowed hosts, and turns on every transport-security setting `check --deploy` asks for.
+(`MOFAN_ENV=production`), which refuses to start without a secret key, an audit key, a data key
+and allowed hosts, or without SM3 and SM4 in OpenSSL, and turns on every transport-security
+setting `check --deploy` asks for.
 """
 
 from __future__ import annotations
@@ -50,6 +51,35 @@ if not _audit_key:
     raise ImproperlyConfigured("MOFAN_AUDIT_KEY or MOFAN_AUDIT_KEY_FILE is required in production")
 MOFAN_AUDIT_KEY: str = _audit_key
 MOFAN_AUDIT_RETENTION_DAYS = max(183, env_int("MOFAN_AUDIT_RETENTION_DAYS", 183))
+# `verify_audit` keeps the head it last verified here, signed with the audit key, outside the
+# audited table: a tail cut off later fails the next run (docs/deploy.md).
+MOFAN_AUDIT_ANCHOR_FILE = env_path("MOFAN_AUDIT_ANCHOR_FILE", VAR_DIR / "audit.anchor")
+
+# The data key (encryption at rest, mofan/core/crypto.py) lives outside the database and its
+# backups too: SM4-GCM for secret fields and backup archives, HMAC-SM3 blind indexes. Losing it
+# loses those fields and every backup.
+_data_key = env_str("MOFAN_DATA_KEY")
+if not _data_key:
+    _data_key = secret_from_file(
+        env_path("MOFAN_DATA_KEY_FILE", VAR_DIR / "data.key"), create=not PRODUCTION
+    )
+if not _data_key:
+    raise ImproperlyConfigured("MOFAN_DATA_KEY or MOFAN_DATA_KEY_FILE is required in production")
+if len(_data_key) < 32:
+    raise ImproperlyConfigured("MOFAN_DATA_KEY must be at least 32 random characters")
+MOFAN_DATA_KEY: str = _data_key
+if PRODUCTION:
+    # No silent fallback: the audit MAC (HMAC-SM3) and encryption at rest (SM4) need the 国密
+    # algorithms. Checked here, not in an AppConfig, so that every entry point (gunicorn,
+    # migrate, backup, restore) refuses before anything is read or written.
+    from mofan.core.crypto import missing_gm_algorithms
+
+    if _missing_gm := missing_gm_algorithms():
+        raise ImproperlyConfigured(
+            "OpenSSL lacks " + ", ".join(_missing_gm) + ": production requires SM3 and SM4 "
+            "(audit MAC, encryption at rest); install Python and cryptography built against an "
+            "OpenSSL that provides them"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -141,10 +171,30 @@ MOFAN_SESSION_IDLE_MINUTES = env_int("MOFAN_SESSION_IDLE_MINUTES", 30)
 MOFAN_SESSION_ABSOLUTE_HOURS = env_int("MOFAN_SESSION_ABSOLUTE_HOURS", 12)
 MOFAN_REAUTH_MINUTES = env_int("MOFAN_REAUTH_MINUTES", 5)
 MOFAN_TRUSTED_PROXIES = env_list("MOFAN_TRUSTED_PROXIES", [])
+# Roles that must log in with a second factor (TOTP). In production every committee-level role
+# (the three separated duties, the leader and the reviewers, who read many units' submissions);
+# unit roles (unit_admin, unit_leader, member) may be added by the deployment.
 MOFAN_REQUIRE_2FA_ROLES = env_list(
     "MOFAN_REQUIRE_2FA_ROLES",
-    ["committee_admin", "committee_leader", "security_admin", "auditor"] if PRODUCTION else [],
+    ["committee_admin", "committee_leader", "security_admin", "auditor", "reviewer"]
+    if PRODUCTION
+    else [],
 )
+_ROLE_NAMES = {
+    "committee_admin",
+    "committee_leader",
+    "security_admin",
+    "auditor",
+    "reviewer",
+    "unit_admin",
+    "unit_leader",
+    "member",
+}
+if set(MOFAN_REQUIRE_2FA_ROLES) - _ROLE_NAMES:
+    raise ImproperlyConfigured(
+        "MOFAN_REQUIRE_2FA_ROLES names unknown roles: "
+        + ", ".join(sorted(set(MOFAN_REQUIRE_2FA_ROLES) - _ROLE_NAMES))
+    )
 MOFAN_IMPORT_MAX_MB = env_int("MOFAN_IMPORT_MAX_MB", 5)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -236,3 +286,18 @@ MOFAN_EXPORT_MAX_ACTIVE = max(1, env_int("MOFAN_EXPORT_MAX_ACTIVE", 3))
 # Optional, worker backend only: redis://host:port/db wakes the worker at once instead of polling.
 MOFAN_EXPORT_REDIS_URL = env_str("MOFAN_EXPORT_REDIS_URL") or ""
 # --- end of export jobs --------------------------------------------------------------------------
+
+# --- Malware scanning (ClamAV's clamd; mofan/core/malware.py, docs/deploy.md) ------------------
+# Every upload is streamed to clamd before it is parsed or stored: over its unix socket
+# (MOFAN_CLAMD_SOCKET, e.g. /run/clamav/clamd.ctl) or, when that is unset, over TCP
+# (MOFAN_CLAMD_HOST, MOFAN_CLAMD_PORT). Neither set: nothing is scanned (development);
+# `manage.py check --deploy` warns about that in production (mofan.W002).
+MOFAN_CLAMD_SOCKET = env_str("MOFAN_CLAMD_SOCKET") or ""
+MOFAN_CLAMD_HOST = env_str("MOFAN_CLAMD_HOST") or ""
+MOFAN_CLAMD_PORT = env_int("MOFAN_CLAMD_PORT", 3310)
+# Seconds to wait on the connection to clamd before giving up on a verdict.
+MOFAN_CLAMD_TIMEOUT = max(1, env_int("MOFAN_CLAMD_TIMEOUT", 30))
+# clamd configured but unreachable, timing out or answering an error: refuse the upload (fail
+# closed, the production default) or, when off, log a warning and accept it unscanned.
+MOFAN_CLAMD_FAIL_CLOSED = env_bool("MOFAN_CLAMD_FAIL_CLOSED", PRODUCTION)
+# --- end of malware scanning ---------------------------------------------------------------------

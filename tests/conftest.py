@@ -11,6 +11,12 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_anchor_in_tmp(settings, tmp_path):
+    """`verify_audit` keeps its anchor in a file: one per test, never the repository's var/."""
+    settings.MOFAN_AUDIT_ANCHOR_FILE = tmp_path / "audit.anchor"
+
+
 @pytest.fixture
 def committee(db):
     from tests.factories import CommitteeFactory
@@ -45,3 +51,21 @@ def login(client):
         return client
 
     return do
+
+
+# --- malware scanning: a real clamd with a signature database of our own (tests/clamd.py) ---
+@pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory):
+    """One clamd for the session (started on first use); the path of its unix socket."""
+    from tests.clamd import start_clamd
+
+    yield from start_clamd(tmp_path_factory.mktemp("clamd"))
+
+
+@pytest.fixture
+def clamd(settings, clamd_socket):
+    """Uploads in this test are scanned by the session's clamd, failing closed."""
+    settings.MOFAN_CLAMD_SOCKET = str(clamd_socket)
+    settings.MOFAN_CLAMD_HOST = ""
+    settings.MOFAN_CLAMD_FAIL_CLOSED = True
+    return clamd_socket

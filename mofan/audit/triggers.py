@@ -58,3 +58,30 @@ def lifted(connection: Any) -> Iterator[None]:
         with connection.cursor() as cursor:
             for statement in create_sql(vendor):
                 cursor.execute(statement)
+
+
+EXPECTED = {
+    "sqlite": ("audit_entry_no_update", "audit_entry_no_delete"),
+    "postgresql": ("audit_entry_no_change", "audit_entry_no_truncate"),
+}
+
+
+def missing(connection: Any) -> list[str]:
+    """The append-only triggers that are absent (or disabled, on PostgreSQL)."""
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [TABLE],
+            )
+        elif vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass "
+                "AND NOT tgisinternal AND tgenabled <> 'D'",
+                [TABLE],
+            )
+        else:
+            raise NotImplementedError(f"no audit triggers for database vendor {vendor!r}")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in EXPECTED[vendor] if name not in present]

@@ -225,3 +225,70 @@ def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
     secret = TotpDevice.objects.get(user=admin).secret
     assert admin_client.post(SETUP, {"code": _code(secret)}).status_code == 200
     assert admin_client.get("/").status_code == 200
+
+
+def _production_setting(name: str, **extra: str) -> str:
+    """A setting as the production configuration computes it, in a fresh interpreter."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOFAN_")}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="mofan.settings",
+        MOFAN_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        MOFAN_AUDIT_KEY=secrets.token_urlsafe(32),
+        MOFAN_DATA_KEY=secrets.token_urlsafe(32),
+        ALLOWED_HOSTS="mofan.example.gov.cn",
+        MOFAN_VAR_DIR=tempfile.mkdtemp(),
+        **extra,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from django.conf import settings; print(','.join(settings.{name}))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_production_requires_2fa_of_every_committee_role_and_unit_roles_can_be_added():
+    from mofan.accounts.roles import COMMITTEE_ROLES, UNIT_ROLES
+
+    assert set(_production_setting("MOFAN_REQUIRE_2FA_ROLES").split(",")) == set(COMMITTEE_ROLES)
+    with_units = _production_setting(
+        "MOFAN_REQUIRE_2FA_ROLES",
+        MOFAN_REQUIRE_2FA_ROLES=",".join([*COMMITTEE_ROLES, Role.UNIT_ADMIN]),
+    )
+    assert set(with_units.split(",")) == set(COMMITTEE_ROLES) | {Role.UNIT_ADMIN}
+    assert Role.UNIT_ADMIN in UNIT_ROLES
+
+
+@override_settings(
+    MOFAN_REQUIRE_2FA_ROLES=[
+        "committee_admin",
+        "committee_leader",
+        "security_admin",
+        "auditor",
+        "reviewer",
+    ]
+)
+def test_a_reviewer_cannot_read_submissions_before_enrolling(committee):
+    reviewer = make_user(Role.REVIEWER, committee=committee)
+    client = Client()
+    _password_step(client, reviewer)
+    for url in ["/", "/reviews/mine/"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == SETUP, url

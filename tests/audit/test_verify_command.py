@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -121,15 +123,14 @@ def test_truncated_tail_is_caught_with_the_previous_anchor():
     _entries(5)
     code, out, _err = verify()
     anchor = out.strip().splitlines()[-1].rsplit(" ", 1)[-1]
-    assert anchor.startswith("5:")
+    assert anchor.startswith("6:")  # the five, and the first run's audit.anchor.created
     _entries(1)
     assert verify("--anchor", anchor)[0] == 0  # the chain grew: fine
 
-    # Cut off the newest three entries: the chain that is left is self-consistent ...
+    # Cut off the newest three entries: the chain that is left is self-consistent, but not
+    # with what the previous run saw (given, or kept in the anchor file).
     with triggers_lifted():
         _sql(f"DELETE FROM {TABLE} WHERE id >= 4")
-    assert verify()[0] == 0
-    # ... but not with what the previous run saw.
     code, _out, err = verify("--anchor", anchor)
     assert code == 1
     assert "#4" in err
@@ -142,7 +143,6 @@ def test_anchor_entry_replaced_is_caught():
     with triggers_lifted():
         _sql(f"DELETE FROM {TABLE} WHERE id = 3")
     audit_record(action="test.replacement")  # a new, correctly chained #3
-    assert verify()[0] == 0
     code, _out, err = verify("--anchor", anchor)
     assert code == 1
     assert "#3" in err
@@ -152,7 +152,7 @@ def test_anchor_survives_a_purge(monkeypatch):
     now = timezone.now()
     _record_at(monkeypatch, now - timedelta(days=400), 3)
     anchor = verify()[1].strip().splitlines()[-1].rsplit(" ", 1)[-1]
-    assert anchor.startswith("3:")
+    assert anchor.startswith("4:")  # the three, and the first run's audit.anchor.created
     call_command("audit_purge", "--before", now.date().isoformat(), stdout=io.StringIO())
     assert verify("--anchor", anchor)[0] == 0
     with pytest.raises(CommandError):
@@ -226,3 +226,69 @@ def test_purge_command_rejects_a_bad_date():
         call_command("audit_purge", "--before", "yesterday", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("audit_purge", stdout=io.StringIO())
+
+
+# --- the stored anchor ----------------------------------------------------------------------------
+
+
+def test_a_truncated_tail_fails_without_any_argument(settings):
+    _entries(5)
+    code, _out, _err = verify()  # the first run keeps the head in the anchor file
+    assert code == 0
+    assert Path(settings.MOFAN_AUDIT_ANCHOR_FILE).exists()
+    _entries(2)
+    assert verify()[0] == 0  # the chain grew: fine, and the anchor moves on
+    with triggers_lifted():
+        _sql(f"DELETE FROM {TABLE} WHERE id >= 6")
+    code, _out, err = verify()
+    assert code == 1
+    assert "链尾被截断" in err
+
+
+def test_the_anchor_file_is_signed(settings):
+    _entries(3)
+    assert verify()[0] == 0
+    path = Path(settings.MOFAN_AUDIT_ANCHOR_FILE)
+    data = json.loads(path.read_text())
+    data["head_id"] = 1  # an attacker moves the anchor back before cutting the tail
+    path.write_text(json.dumps(data))
+    code, _out, err = verify()
+    assert code == 1
+    assert "锚点" in err
+
+
+def test_a_deleted_anchor_file_is_noticed(settings):
+    _entries(3)
+    assert verify()[0] == 0
+    Path(settings.MOFAN_AUDIT_ANCHOR_FILE).unlink()
+    code, _out, err = verify()
+    assert code == 1
+    assert "锚点" in err
+
+
+def test_a_deliberate_reset_is_audited(settings):
+    _entries(4)
+    assert verify()[0] == 0
+    with triggers_lifted():
+        _sql(f"DELETE FROM {TABLE} WHERE id >= 3")  # as after restoring an older backup
+    assert verify()[0] == 1
+    code, out, _err = verify("--reset-anchor")
+    assert code == 0, out
+    assert AuditEntry.objects.filter(action="audit.anchor.reset").exists()
+    assert verify()[0] == 0
+
+
+@pytest.mark.parametrize("statement", [0, 1])
+def test_a_missing_trigger_is_reported(statement):
+    _entries(2)
+    assert verify()[0] == 0
+    dropped = triggers.drop_sql(connection.vendor)[statement]
+    try:
+        _sql(dropped)
+        code, _out, err = verify()
+        assert code == 1
+        assert "触发器" in err
+    finally:
+        with triggers_lifted():
+            pass  # lifted() drops what is left and re-creates every trigger
+    assert verify()[0] == 0
