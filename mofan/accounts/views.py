@@ -8,26 +8,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts import services, totp
 from mofan.accounts.forms import LoginForm, OtpForm, PasswordChangeForm, ReauthForm
 from mofan.accounts.models import User
+from mofan.core.redirects import safe_next
 
 PENDING_USER = "mofan_pending_2fa_user"
 PENDING_AT = "mofan_pending_2fa_at"
 PENDING_NEXT = "mofan_pending_next"
 PENDING_SECONDS = 300
-
-
-def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return "/"
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -44,7 +36,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if outcome.user is None:
             error = outcome.error
         else:
-            next_url = _safe_next(request, request.POST.get("next"))
+            next_url = safe_next(request, request.POST.get("next"))
             if totp.has_confirmed_device(outcome.user):
                 request.session.cycle_key()
                 request.session[PENDING_USER] = outcome.user.pk
@@ -122,7 +114,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def reauth_view(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(request.POST or None)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         outcome = services.reauth_confirm(request=request, password=form.cleaned_data["password"])
         if outcome is services.Guess.RIGHT:

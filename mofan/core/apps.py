@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "平台"
 
     def ready(self) -> None:
-        from mofan.core import checks  # noqa: F401  (registers deploy checks)
+        from mofan.core import (
+            checks,  # noqa: F401  (registers deploy checks)
+            lookups,
+        )
+
+        lookups.register()  # out-of-range ids and NUL text match no row (see lookups.py)

@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from mofan.core.redirects import safe_next
+
 View = Callable[..., HttpResponse]
 
 
@@ -43,7 +45,7 @@ def recent_auth_required(view: View) -> View:
                 # After re-authenticating, go back to the page the form was on (same origin).
                 referer = urlsplit(request.headers.get("Referer", ""))
                 same_origin = not referer.netloc or referer.netloc == request.get_host()
-                target = referer.path if referer.path and same_origin else "/"
+                target = safe_next(request, referer.path, "/") if same_origin else "/"
             query = urlencode({"next": target})
             if request.htmx:  # type: ignore[attr-defined]
                 response = HttpResponse(status=204)

@@ -20,7 +20,6 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +28,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.core.permissions import role_required
+from mofan.core.redirects import safe_next
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations import evidence as store
 from mofan.evaluations.models import Evidence, EvidenceLink
@@ -279,17 +279,13 @@ def _node_response(
                 "enrollment": enrollment,
                 "can_edit": can_edit,
                 "cap": enrollment.campaign.evidence_cap_per_indicator,
-                "next": request.POST.get("next", ""),
+                "next": safe_next(request, request.POST.get("next"), ""),
             },
         )
     if error:
         messages.error(request, error)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("evidence:enrollment", args=[enrollment.pk])
-    return redirect(target)
+    default = reverse("evidence:enrollment", args=[enrollment.pk])
+    return redirect(safe_next(request, request.POST.get("next"), default))
 
 
 def _enrollment_and_node(request: HttpRequest, actor: Actor) -> tuple[Enrollment, IndicatorNode]:

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from mofan.core.params import parse_id
 from mofan.indicators.methods import labels_of
 
 
@@ -34,11 +35,11 @@ def parse_leaf_input(
     if kind == "deduction":
         incidents: dict[str, int] = {}
         for rule in method.get("rules", []):
-            raw = get(f"incident_{rule['key']}") or "0"
-            if not raw.isdigit():
+            count = parse_id(get(f"incident_{rule['key']}") or "0")
+            if count is None:
                 raise ValidationError(_("“%(l)s”的次数应为非负整数。") % {"l": rule["label"]})
-            if int(raw):
-                incidents[rule["key"]] = int(raw)
+            if count:
+                incidents[rule["key"]] = count
         return {"incidents": incidents}
     if kind in ("quantitative", "manual", "bonus"):
         value = get("value")

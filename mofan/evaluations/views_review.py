@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import EnrollmentState
+from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations import approval, review_groups, services
@@ -279,7 +280,7 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
             node=node,
             value=parse_leaf_input(node.method, request.POST),
             comment=request.POST.get("comment", "").strip()[:2000],
-            expected_version=int(raw) if raw.isdigit() else None,
+            expected_version=parse_id(raw),
             actor=actor,
         )
     except (ValidationError, PermissionDenied) as exc:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment
+from mofan.core.params import parse_id
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services
 from mofan.evaluations.evidence_views import node_rows
@@ -116,7 +117,7 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
             node=node,
             value=parse_leaf_input(node.method, request.POST),
             narrative=request.POST.get("narrative", "").strip()[:2000],
-            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            expected_version=parse_id(raw_version),
             actor=actor,
         )
     except services.StaleWrite as exc:

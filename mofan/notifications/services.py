@@ -16,10 +16,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
+from mofan.core.redirects import is_site_path
 from mofan.notifications.models import Notice
 
 logger = logging.getLogger(__name__)
@@ -28,11 +28,7 @@ logger = logging.getLogger(__name__)
 def is_local_path(url: str) -> bool:
     """True for a path on this site ("/rectification/items/3/"), never for anything a browser
     could take to another host ("//evil", "/\\evil", "https://...", "javascript:...")."""
-    if not url or not url.startswith("/") or url.startswith(("//", "/\\")):
-        return False
-    if any(ord(ch) < 33 or ch == "\\" for ch in url):
-        return False
-    return url_has_allowed_host_and_scheme(url, allowed_hosts=set(), require_https=False)
+    return is_site_path(url)
 
 
 def smtp_enabled() -> bool:

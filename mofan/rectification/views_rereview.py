@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
+from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
@@ -44,8 +45,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 def _posted_int(request: HttpRequest, name: str) -> int | None:
-    raw = request.POST.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(request.POST.get(name))
 
 
 def _get(request: HttpRequest, pk: int) -> ReReview:
@@ -64,9 +64,9 @@ def rereview_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     sorting = column_sort(request, rr.SORTS, default=rr.DEFAULT_SORT)
     rereviews = rr.rereviews_for(actor).select_related("enrollment__unit", "enrollment__campaign")
-    campaign_id = request.GET.get("campaign", "")
-    if campaign_id.isdigit():
-        rereviews = rereviews.filter(enrollment__campaign_id=int(campaign_id))
+    campaign_id = parse_id(request.GET.get("campaign"))
+    if campaign_id is not None:
+        rereviews = rereviews.filter(enrollment__campaign_id=campaign_id)
     state = request.GET.get("state", "")
     if state in ReReviewState.values:
         rereviews = rereviews.filter(state=state)
@@ -82,7 +82,7 @@ def rereview_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "campaigns": campaigns,
-            "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
+            "campaign_id": campaign_id,
             "state": state,
             "states": ReReviewState.choices,
             "sorting": sorting,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.roles import Role
+from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.supervision import ledger
@@ -255,9 +256,9 @@ def interview_create(request: HttpRequest) -> HttpResponse:
         .order_by("-escalation", "deadline", "pk")
     )
     initial: dict[str, Any] = {"held_on": timezone.localdate()}
-    linked = request.GET.get("ledger", "")
-    if linked.isdigit():
-        item = scope.ledger_items_managed_by(actor).filter(pk=int(linked)).first()
+    linked = parse_id(request.GET.get("ledger"))
+    if linked is not None:
+        item = scope.ledger_items_managed_by(actor).filter(pk=linked).first()
         if item is not None:
             initial.update(unit=item.unit_id, ledger_item=item.pk)
             items = items | scope.ledger_items_managed_by(actor).filter(pk=item.pk)
@@ -321,9 +322,9 @@ def yellow_card_create(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     orgs = scope.cardable_party_orgs(actor)
     initial: dict[str, Any] = {}
-    org = request.GET.get("org", "")
-    if org.isdigit():
-        initial["party_org"] = int(org)
+    org = parse_id(request.GET.get("org"))
+    if org is not None:
+        initial["party_org"] = org
     form = YellowCardForm(request.POST or None, initial=initial, orgs=orgs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
+from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations.selectors import campaigns_managed_by
@@ -234,9 +235,9 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
         "mode": draw.inputs.get("mode", VisitMode.ANNOUNCED),
         "visited_on": timezone.localdate(),
     }
-    wanted = request.GET.get("unit", "")
-    if wanted.isdigit() and int(wanted) in open_ids:
-        initial["unit"] = int(wanted)
+    wanted = parse_id(request.GET.get("unit"))
+    if wanted is not None and wanted in open_ids:
+        initial["unit"] = wanted
     form = SpotCheckVisitForm(request.POST or None, units=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
