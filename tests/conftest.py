@@ -17,6 +17,27 @@ def _audit_anchor_in_tmp(settings, tmp_path):
     settings.MOFAN_AUDIT_ANCHOR_FILE = tmp_path / "audit.anchor"
 
 
+@pytest.fixture(scope="module")
+def audit_triggers_lifted(django_db_setup, django_db_blocker):
+    """Lift the audit table's append-only triggers while a module's transactional tests run.
+
+    pytest-django empties every table after a transactional test (DELETE on SQLite, TRUNCATE on
+    PostgreSQL), which the triggers refuse for the audit rows the test wrote. They come back
+    when the module ends, so other modules still run against them."""
+    from django.db import connection
+
+    from mofan.audit import triggers
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in triggers.drop_sql(connection.vendor):
+            cursor.execute(statement)
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in triggers.create_sql(connection.vendor):
+            cursor.execute(statement)
+        connection.close()
+
+
 @pytest.fixture
 def committee(db):
     from tests.factories import CommitteeFactory

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from tests.childenv import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -92,15 +94,13 @@ class RealServer:
 def real_server(setup_script: str) -> Iterator[RealServer]:
     """Migrate a fresh database, run `setup_script` in `manage.py shell`, start gunicorn."""
     tmp = Path(tempfile.mkdtemp(prefix="mofan-realserver-"))
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
+    env = child_env(
         MOFAN_ENV="development",
         MOFAN_DEBUG="0",
         MOFAN_VAR_DIR=str(tmp / "var"),
         ALLOWED_HOSTS="127.0.0.1",
         MOFAN_LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="mofan.settings",
     )
     pg_url = os.environ.get("DATABASE_URL", "")
     pg_name = ""

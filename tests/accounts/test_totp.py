@@ -229,16 +229,14 @@ def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
 
 def _production_setting(name: str, **extra: str) -> str:
     """A setting as the production configuration computes it, in a fresh interpreter."""
-    import os
     import secrets
     import subprocess
     import sys
     import tempfile
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOFAN_")}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="mofan.settings",
+    from tests.childenv import child_env
+
+    env = child_env(
         MOFAN_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         MOFAN_AUDIT_KEY=secrets.token_urlsafe(32),

@@ -120,28 +120,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _audit_triggers_lifted(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Lift the audit table's append-only triggers while this package's tests run.
-
-    The live server needs committed data, so these tests are transactional, and pytest-django
-    empties every table after each one (DELETE on SQLite, TRUNCATE on PostgreSQL): the triggers
-    would refuse that for the audit rows every login writes. They come back when the module ends,
-    so other test modules still run against them.
-    """
-    from django.db import connection
-
-    from mofan.audit import triggers
-
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.drop_sql(connection.vendor):
-            cursor.execute(statement)
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.create_sql(connection.vendor):
-            cursor.execute(statement)
-        # Close it, or PostgreSQL refuses to drop the test database at the end of the session
-        # ("being accessed by other users").
-        connection.close()
+def _audit_triggers_lifted(audit_triggers_lifted: None) -> None:
+    """The live server needs committed data, so these tests are transactional: the audit
+    table's triggers are lifted while this package's modules run (tests/conftest.py)."""
 
 
 @dataclass

@@ -30,6 +30,7 @@ from django.test import override_settings
 
 from mofan.core.crypto import EncryptingWriter, decrypt_stream
 from mofan.core.restore import read_manifest
+from tests.childenv import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
@@ -78,14 +79,7 @@ MEDIA_FILES = {
 
 
 def _env(tmp: Path, database_url: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MOFAN_")
-        and key not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mofan.settings",
+    env = child_env(
         DATABASE_URL=database_url,
         MOFAN_VAR_DIR=str(tmp / "var"),
         MOFAN_MEDIA_ROOT=str(tmp / "media"),

@@ -3,7 +3,6 @@ refuses to load without its secrets."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
@@ -11,20 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.childenv import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
 
 
 def _production_env(tmp: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MOFAN_")
-        and key not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-        and key not in {"CSRF_TRUSTED_ORIGINS"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mofan.settings",
+    env = child_env(
         MOFAN_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),  # 64 characters
         MOFAN_AUDIT_KEY=secrets.token_urlsafe(32),

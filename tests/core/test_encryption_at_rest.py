@@ -11,9 +11,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
@@ -25,7 +23,6 @@ from mofan.accounts.access import actor_for
 from mofan.accounts.models import TotpDevice, User
 from mofan.accounts.roles import Role
 from mofan.accounts.services import AccountSpec, accounts_bulk_create
-from mofan.audit import triggers
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.core.backup import pg_conninfo
@@ -39,20 +36,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MEMBER_PHONES = ["13912345678", "13698765432"]
 LANDLINE = "0391-2345678"
 ACCOUNT_PHONE = "13755501234"
-
-
-@pytest.fixture(scope="module")
-def _audit_triggers_lifted(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """pytest-django empties the tables after each transactional test, which the audit
-    table's append-only triggers refuse; lifted for this module only (as tests/browser does)."""
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.drop_sql(connection.vendor):
-            cursor.execute(statement)
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.create_sql(connection.vendor):
-            cursor.execute(statement)
-        connection.close()
 
 
 def _enrol_totp(user: User) -> str:
@@ -118,7 +101,7 @@ def _application_reads_them_back(account: User, totp_secret: str) -> None:
 
 
 def test_sqlite_file_holds_no_phone_and_no_totp_secret(
-    _audit_triggers_lifted, login, unit_a, tmp_path: Path
+    audit_triggers_lifted, login, unit_a, tmp_path: Path
 ) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("SQLite variant; the PostgreSQL variant runs on PostgreSQL")
@@ -138,7 +121,7 @@ def test_sqlite_file_holds_no_phone_and_no_totp_secret(
 
 
 def test_postgresql_columns_and_dump_hold_no_phone_and_no_totp_secret(
-    _audit_triggers_lifted, login, unit_a
+    audit_triggers_lifted, login, unit_a
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL variant; the SQLite variant runs on SQLite")

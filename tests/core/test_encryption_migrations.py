@@ -8,7 +8,6 @@ the test run uses PostgreSQL), never against the test run's database."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.childenv import child_env
 from tests.core.test_backup import _pg_admin_conninfo, _pg_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,14 +93,7 @@ print(json.dumps({"before": before, "after": after, "read": read, "back": back,
 
 
 def _run(database_url: str, tmp: Path) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MOFAN_")
-        and key not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mofan.settings",
+    env = child_env(
         DATABASE_URL=database_url,
         MOFAN_VAR_DIR=str(tmp / "var"),
         MOFAN_AUDIT_KEY=secrets.token_urlsafe(32),

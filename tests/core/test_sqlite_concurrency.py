@@ -10,13 +10,14 @@ Runs on a temporary SQLite file in every test run, whatever database the run its
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
+
+from tests.childenv import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
@@ -74,14 +75,7 @@ print(json.dumps({"ok": result.ok, "count": result.count, "head_id": result.head
 
 
 def _env(tmp: Path, database: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MOFAN_")
-        and key not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mofan.settings",
+    env = child_env(
         DATABASE_URL=f"sqlite:///{database}",
         MOFAN_VAR_DIR=str(tmp / "var"),
         MOFAN_AUDIT_KEY=AUDIT_KEY,

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
-from mofan.audit import triggers
 from mofan.reports import jobs
 from mofan.reports.jobs_redis import RedisSignal
 from mofan.reports.models import ExportJob, JobState
@@ -29,23 +26,9 @@ __all__ = ["export_dir", "stub_renderers"]
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
-@pytest.fixture(scope="module")
-def _audit_triggers_lifted(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """pytest-django empties the tables after each transactional test, which the audit
-    table's append-only triggers refuse; lifted for this module only (as tests/browser does)."""
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.drop_sql(connection.vendor):
-            cursor.execute(statement)
-    yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for statement in triggers.create_sql(connection.vendor):
-            cursor.execute(statement)
-        connection.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_thread_backend_runs_a_job_after_the_commit(
-    _audit_triggers_lifted, monkeypatch, settings, stub_renderers, export_dir
+    audit_triggers_lifted, monkeypatch, settings, stub_renderers, export_dir
 ):
     settings.MOFAN_EXPORT_BACKEND = "thread"
     register(monkeypatch, CountingTable)
@@ -67,7 +50,7 @@ def test_the_thread_backend_runs_a_job_after_the_commit(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_of_two_racing_claimers_exactly_one_wins(_audit_triggers_lifted, monkeypatch):
+def test_of_two_racing_claimers_exactly_one_wins(audit_triggers_lifted, monkeypatch):
     world = build_world()
     for _round in range(5):
         job = ExportJob.objects.create(
