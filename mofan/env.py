@@ -126,3 +126,12 @@ def secret_from_file(path: Path, *, create: bool, nbytes: int = 50) -> str | Non
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
     return value
+
+
+def env_secret(name: str, *, default_file: Path, create: bool) -> str:
+    """A key kept outside the database: the variable `name`, else the file named by
+    `name`_FILE (default `default_file`), created when `create` (development) and absent."""
+    value = env_str(name) or secret_from_file(env_path(f"{name}_FILE", default_file), create=create)
+    if not value:
+        raise ImproperlyConfigured(f"{name} or {name}_FILE is required in production")
+    return value

@@ -17,6 +17,7 @@ from mofan.env import (
     env_int,
     env_list,
     env_path,
+    env_secret,
     env_str,
     parse_database_url,
     secret_from_file,
@@ -42,14 +43,9 @@ if not _secret:
 SECRET_KEY: str = _secret or ""
 
 # The audit chain's MAC key lives outside the database: an environment variable or a file.
-_audit_key = env_str("MOFAN_AUDIT_KEY")
-if not _audit_key:
-    _audit_key = secret_from_file(
-        env_path("MOFAN_AUDIT_KEY_FILE", VAR_DIR / "audit.key"), create=not PRODUCTION
-    )
-if not _audit_key:
-    raise ImproperlyConfigured("MOFAN_AUDIT_KEY or MOFAN_AUDIT_KEY_FILE is required in production")
-MOFAN_AUDIT_KEY: str = _audit_key
+MOFAN_AUDIT_KEY = env_secret(
+    "MOFAN_AUDIT_KEY", default_file=VAR_DIR / "audit.key", create=not PRODUCTION
+)
 MOFAN_AUDIT_RETENTION_DAYS = max(183, env_int("MOFAN_AUDIT_RETENTION_DAYS", 183))
 # `verify_audit` keeps the head it last verified here, signed with the audit key, outside the
 # audited table: a tail cut off later fails the next run (docs/deploy.md).
@@ -58,16 +54,11 @@ MOFAN_AUDIT_ANCHOR_FILE = env_path("MOFAN_AUDIT_ANCHOR_FILE", VAR_DIR / "audit.a
 # The data key (encryption at rest, mofan/core/crypto.py) lives outside the database and its
 # backups too: SM4-GCM for secret fields and backup archives, HMAC-SM3 blind indexes. Losing it
 # loses those fields and every backup.
-_data_key = env_str("MOFAN_DATA_KEY")
-if not _data_key:
-    _data_key = secret_from_file(
-        env_path("MOFAN_DATA_KEY_FILE", VAR_DIR / "data.key"), create=not PRODUCTION
-    )
-if not _data_key:
-    raise ImproperlyConfigured("MOFAN_DATA_KEY or MOFAN_DATA_KEY_FILE is required in production")
-if len(_data_key) < 32:
+MOFAN_DATA_KEY = env_secret(
+    "MOFAN_DATA_KEY", default_file=VAR_DIR / "data.key", create=not PRODUCTION
+)
+if len(MOFAN_DATA_KEY) < 32:
     raise ImproperlyConfigured("MOFAN_DATA_KEY must be at least 32 random characters")
-MOFAN_DATA_KEY: str = _data_key
 if PRODUCTION:
     # No silent fallback: the audit MAC (HMAC-SM3) and encryption at rest (SM4) need the 国密
     # algorithms. Checked here, not in an AppConfig, so that every entry point (gunicorn,
