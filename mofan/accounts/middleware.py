@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts import services, totp
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import User
+from mofan.audit.services import audit_denied
 
 # Paths a user who must first change the password or enrol 2FA can still reach.
 _POLICY_EXEMPT = ("/accounts/", "/static/")
@@ -90,6 +91,13 @@ class AccountPolicyMiddleware:
                 and request.actor.has(*required)  # type: ignore[attr-defined]
                 and not totp.has_confirmed_device(user)
             ):
+                # Refused until enrolled: audited, at most once per account in a window.
+                audit_denied(
+                    action="account.2fa.required",
+                    path="accounts:totp_setup",
+                    actor=user,
+                    extra={"url": request.path[:200]},
+                )
                 return _with_message(
                     request,
                     messages.WARNING,

@@ -216,6 +216,10 @@ def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
     page = admin_client.get(SETUP)
     assert page.status_code == 200
     assert "您的角色要求启用双因素认证" in page.content.decode()
+    # The refusal is audited once, however many pages were tried.
+    refused = AuditEntry.objects.filter(action="account.2fa.required", actor_id=admin.pk)
+    assert refused.count() == 1
+    assert refused.get().result == "denied"
 
     unit_client = Client()
     _password_step(unit_client, unit_admin)
