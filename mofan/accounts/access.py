@@ -6,6 +6,7 @@ Selectors in every app build their querysets from an Actor; views never filter b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
@@ -63,3 +64,8 @@ def actor_for(user: User) -> Actor:
         committee_roles={k: frozenset(v) for k, v in committee_roles.items()},
         unit_roles={k: frozenset(v) for k, v in unit_roles.items()},
     )
+
+
+def actor_of(request: Any) -> Actor:
+    """The actor `AccountPolicyMiddleware` attached to the request."""
+    return request.actor

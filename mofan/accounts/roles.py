@@ -23,6 +23,11 @@ COMMITTEE_ROLES = frozenset(
 )
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER})
 
+# Role groups, defined once: the committee's staff (who see every unit of the committee) and
+# the unit's own readers (who see the unit's submissions and members' data).
+COMMITTEE_STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
+UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
+
 # 三权分立: system administrator, security administrator and auditor never share an account.
 SEPARATED_DUTIES = frozenset({Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 

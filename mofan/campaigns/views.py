@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mofan.accounts.roles import Role
+from mofan.accounts.access import actor_of
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns import selectors, services
 from mofan.campaigns.forms import (
     CampaignForm,
@@ -35,12 +36,6 @@ from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion, VersionStatus
 from mofan.organizations.models import Committee, Unit
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
-
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
@@ -48,7 +43,7 @@ def _errors(exc: ValidationError | PermissionDenied) -> str:
 
 @role_required(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.UNIT_ADMIN, Role.UNIT_LEADER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaigns = scope.campaigns_for(actor).select_related("indicator_version__system")
     enrollments = (
         scope.enrollments_for(actor)
@@ -68,7 +63,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     committee = get_object_or_404(Committee, pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
     versions = IndicatorVersion.objects.filter(
         Q(system__committee__isnull=True) | Q(system__committee=committee),
@@ -111,12 +106,12 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/campaign_form.html", {"form": form})
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(
         scope.campaigns_for(actor)
-        .filter(committee_id__in=actor.committees_with(*STAFF))
+        .filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
         .select_related("indicator_version__system"),
         pk=pk,
     )
@@ -143,9 +138,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(scope.campaigns_managed_by(_actor(request)), pk=pk)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor_of(request)), pk=pk)
     try:
-        services.campaign_activate(campaign=campaign, actor=_actor(request))
+        services.campaign_activate(campaign=campaign, actor=actor_of(request))
         messages.success(request, _("活动已启动，各单位可以开始填报。"))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
@@ -155,7 +150,7 @@ def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_for(actor).filter(
             campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
@@ -182,7 +177,7 @@ def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_for(actor).filter(
             campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
@@ -209,7 +204,7 @@ def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
     """The unit's page for one campaign: plan, leadership group, tasks, progress, submit, result."""
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_for(actor).filter(
             unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
@@ -264,7 +259,7 @@ def _type_scores(campaign: Campaign, result: UnitResult | None) -> list[tuple[st
 @require_POST
 @login_required
 def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(scope.enrollments_submitted_by(actor), pk=pk)
     try:
         evaluation.enrollment_transition(
@@ -279,7 +274,7 @@ def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def leadership_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
     form = LeadershipForm(request.POST)
     if form.is_valid():
@@ -292,7 +287,7 @@ def leadership_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def leadership_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     member = get_object_or_404(
         LeadershipMember, pk=pk, enrollment__in=scope.enrollments_filled_by(actor)
     )
@@ -303,7 +298,7 @@ def leadership_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
     form = TaskForm(request.POST)
     if form.is_valid():
@@ -316,7 +311,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def task_status(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     task = get_object_or_404(Task, pk=pk, enrollment__in=scope.enrollments_filled_by(actor))
     form = TaskStatusForm(request.POST)
     if form.is_valid():
@@ -327,13 +322,13 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 __all__ = ["Decimal"]
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
     """三年一总评: the cycle's annual results side by side and the overall grade."""
     from mofan.evaluations.cycle import cycle_overall
 
-    actor = _actor(request)
-    committee = get_object_or_404(Committee, pk__in=actor.committees_with(*STAFF))
+    actor = actor_of(request)
+    committee = get_object_or_404(Committee, pk__in=actor.committees_with(*COMMITTEE_STAFF))
     rule = "mean" if request.GET.get("rule") == "mean" else "grade_count"
     campaigns, rows = cycle_overall(committee, start_year, rule=rule)  # type: ignore[arg-type]
     years = [c.year for c in campaigns]
@@ -358,7 +353,7 @@ def plan_upload(request: HttpRequest, pk: int) -> HttpResponse:
     from mofan.core.uploads import UploadRejected
     from mofan.evaluations.evidence import evidence_upload
 
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_filled_by(actor).select_related("campaign", "unit"), pk=pk
     )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.core.permissions import role_required
@@ -62,10 +62,6 @@ class EvidenceUploadForm(forms.Form):
         self.fields["file"].help_text = _(
             "可上传 %(types)s，单个文件不超过 %(n)d MB。同一文件只需上传一次，可关联到多项指标。"
         ) % {"types": store.allowed_types_text(), "n": max_mb}
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _int(value: str | None) -> int:
@@ -144,7 +140,7 @@ def _library_response(
 @role_required(Role.UNIT_ADMIN, Role.UNIT_LEADER)
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     unit = _library_unit(actor, request.GET.get("unit"))
     return _library_response(request, actor, unit)
 
@@ -152,7 +148,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @role_required(Role.UNIT_ADMIN)
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     managed = units_for(actor).filter(pk__in=actor.units_with(Role.UNIT_ADMIN))
     unit = get_object_or_404(managed, pk=_int(request.POST.get("unit")))
     max_mb = max_mb_for(unit)
@@ -183,7 +179,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     evidence = get_object_or_404(evidence_managed_by(actor), pk=pk)
     try:
         store.evidence_delete(evidence=evidence, actor=actor)
@@ -197,7 +193,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     evidence = get_object_or_404(evidence_for(actor), pk=pk)
     inline = request.GET.get("inline") == "1"
     if inline and evidence.kind not in store.PREVIEWABLE:
@@ -303,7 +299,7 @@ def _enrollment_and_node(request: HttpRequest, actor: Actor) -> tuple[Enrollment
 @require_POST
 @login_required
 def link(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment, node = _enrollment_and_node(request, actor)
     evidence = get_object_or_404(
         evidence_managed_by(actor).filter(unit_id=enrollment.unit_id),
@@ -321,7 +317,7 @@ def link(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def unlink(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment, node = _enrollment_and_node(request, actor)
     item = get_object_or_404(
         EvidenceLink.objects.filter(
@@ -343,7 +339,7 @@ def unlink(request: HttpRequest) -> HttpResponse:
 def enrollment_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     """The evidence linked to each leaf indicator of one enrollment; the unit admin links and
     unlinks here while the self-evaluation is open."""
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(enrollments_for(actor).select_related("campaign", "unit"), pk=pk)
     can_edit = _is_open(enrollment) and enrollments_filled_by(actor).filter(pk=pk).exists()
     nodes = list(

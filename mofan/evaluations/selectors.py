@@ -10,12 +10,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import Assignment, Evidence
-
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 
 
 def _reviewer_q(actor: Actor, prefix: str = "") -> Q:
@@ -26,7 +23,7 @@ def _reviewer_q(actor: Actor, prefix: str = "") -> Q:
 
 
 def campaigns_for(actor: Actor) -> QuerySet[Campaign]:
-    condition = Q(committee_id__in=actor.committees_with(*STAFF))
+    condition = Q(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
     units = actor.units_with(*UNIT_READERS)
     if units:
         condition |= Q(enrollments__unit_id__in=units)
@@ -46,7 +43,7 @@ def campaigns_managed_by(actor: Actor) -> QuerySet[Campaign]:
 def enrollments_for(actor: Actor) -> QuerySet[Enrollment]:
     if not actor.roles:
         return Enrollment.objects.none()
-    condition = Q(campaign__committee_id__in=actor.committees_with(*STAFF))
+    condition = Q(campaign__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
     condition |= Q(unit_id__in=actor.units_with(*UNIT_READERS))
     if actor.has(Role.REVIEWER):
         condition |= _reviewer_q(actor)
@@ -79,7 +76,7 @@ def evidence_for(actor: Actor) -> QuerySet[Evidence]:
     enrollments assigned to the actor as a reviewer."""
     if not actor.roles:
         return Evidence.objects.none()
-    condition = Q(unit__committee_id__in=actor.committees_with(*STAFF))
+    condition = Q(unit__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
     condition |= Q(unit_id__in=actor.units_with(*UNIT_READERS))
     if actor.has(Role.REVIEWER):
         condition |= Q(links__enrollment__in=enrollments_for(actor).filter(_reviewer_q(actor)))

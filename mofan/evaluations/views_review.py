@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
@@ -38,12 +39,6 @@ from mofan.evaluations.models import (
     VetoSource,
 )
 from mofan.indicators.models import IndicatorNode
-
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _errors(exc: ValidationError | PermissionDenied) -> str:
@@ -90,11 +85,12 @@ class DrawForm(forms.Form):
     )
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def groups(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*STAFF)), pk=pk
+        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF)),
+        pk=pk,
     )
     pool = User.objects.filter(pk__in=[u.pk for u in review_groups.reviewer_pool(campaign)])
     is_admin = campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
@@ -137,7 +133,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def draw(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     form = DrawForm(request.POST)
     if form.is_valid():
@@ -160,7 +156,7 @@ def draw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.REVIEWER)
 def my_assignments(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignments = scope.assignments_for_reviewer(actor).select_related(
         "enrollment__unit", "enrollment__campaign", "group"
     )
@@ -232,7 +228,7 @@ def _score_rows(
 
 def _assignment(request: HttpRequest, pk: int) -> Assignment:
     return get_object_or_404(
-        scope.assignments_for_reviewer(_actor(request)).select_related(
+        scope.assignments_for_reviewer(actor_of(request)).select_related(
             "group", "enrollment__campaign", "enrollment__unit"
         ),
         pk=pk,
@@ -241,7 +237,7 @@ def _assignment(request: HttpRequest, pk: int) -> Assignment:
 
 @login_required
 def scoring(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = _assignment(request, pk)
     submitted = services.may_see_other_reviewers(assignment, actor)
     editable = not submitted and assignment.enrollment.state == EnrollmentState.SUBMITTED
@@ -267,7 +263,7 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     """Save one leaf's review score. With htmx the answer is that leaf's row alone (the saved
     score and its new version, or the refusal and what is stored now), like the unit's own
     save; without JavaScript, the form posts and the page is shown again (POST, redirect)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = _assignment(request, pk)
     node = get_object_or_404(
         IndicatorNode, pk=node_pk, version_id=assignment.enrollment.campaign.indicator_version_id
@@ -308,7 +304,7 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = _assignment(request, pk)
     try:
         services.review_submit(assignment=assignment, actor=actor)
@@ -321,7 +317,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def visit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = _assignment(request, pk)
     try:
         services.visit_record(
@@ -340,7 +336,7 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def finding(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = _assignment(request, pk)
     node = None
     if request.POST.get("node"):
@@ -368,7 +364,7 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def consolidate(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     assignment = get_object_or_404(
         scope.assignments_led_by(actor).select_related(
             "enrollment__campaign", "enrollment__unit", "group"
@@ -405,14 +401,14 @@ class VetoForm(forms.Form):
     opinion = forms.CharField(label=gettext_lazy("意见"), required=False)
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
     """The approval table, 50 units a page, sortable and searchable; the approval actions
     (approve all, publish) act on the whole campaign and read its counts."""
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(
         scope.campaigns_for(actor)
-        .filter(committee_id__in=actor.committees_with(*STAFF))
+        .filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
         .select_related("indicator_version__system"),
         pk=pk,
     )
@@ -448,7 +444,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     action = request.POST.get("action")
     try:
@@ -494,7 +490,7 @@ class ReviewerDrawForm(forms.Form):
 @role_required(Role.COMMITTEE_ADMIN)
 def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
     """双随机: reviewers drawn at random from the pool into groups (first of each leads)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     form = ReviewerDrawForm(request.POST)
     if form.is_valid():

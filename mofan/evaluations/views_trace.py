@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF
 from mofan.core.permissions import role_required
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.models import (
@@ -24,15 +24,13 @@ from mofan.evaluations.models import (
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.models import ReReview
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 
-
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
     actor: Any = request.actor  # type: ignore[attr-defined]
     enrollment = get_object_or_404(
         scope.enrollments_for(actor)
-        .filter(campaign__committee_id__in=actor.committees_with(*STAFF))
+        .filter(campaign__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
         .select_related("campaign", "unit"),
         pk=pk,
     )

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from mofan.accounts.access import actor_of
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment
 from mofan.core.params import parse_id
@@ -20,10 +21,6 @@ from mofan.evaluations.evidence_views import node_rows
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.evaluations.models import SelfScore
 from mofan.indicators.models import IndicatorNode
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _row(
@@ -68,7 +65,7 @@ def _rows(enrollment: Enrollment, actor: Any, editable: bool) -> list[dict[str, 
 
 @login_required
 def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_for(actor)
         .select_related("campaign", "unit")
@@ -98,7 +95,7 @@ def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = get_object_or_404(
         scope.enrollments_filled_by(actor).select_related("campaign"), pk=pk
     )

@@ -6,16 +6,14 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.indicators.fileformat import Document
 from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
 from mofan.indicators.tree import NodeData, link
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-
 
 def systems_for(actor: Actor) -> QuerySet[IndicatorSystem]:
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     if not committees:
         return IndicatorSystem.objects.none()
     return IndicatorSystem.objects.filter(

@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mofan.accounts.roles import Role
+from mofan.accounts.access import actor_of
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.params import id_or_404
 from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
@@ -29,16 +30,11 @@ from mofan.indicators.tree import leaf_total, tree_leaf_total, walk
 from mofan.indicators.validation import validate_tree
 from mofan.organizations.models import Committee
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 MAX_UPLOAD_MB = 5
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _committee(request: HttpRequest) -> Committee:
-    ids = _actor(request).committees_with(Role.COMMITTEE_ADMIN)
+    ids = actor_of(request).committees_with(Role.COMMITTEE_ADMIN)
     return get_object_or_404(Committee, pk__in=ids)
 
 
@@ -46,9 +42,9 @@ def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def system_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     systems = (
         selectors.systems_for(actor)
         .prefetch_related("versions")
@@ -108,9 +104,9 @@ def _tree_context(
     }
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     version = get_object_or_404(selectors.versions_for(actor), pk=pk)
     context = _tree_context(version)
     context["can_edit"] = (
@@ -133,7 +129,7 @@ def _tree_response(request: HttpRequest, version: IndicatorVersion, **extra: Any
 
 
 def _editable_node(request: HttpRequest, pk: int) -> IndicatorNode:
-    versions = selectors.versions_editable_by(_actor(request))
+    versions = selectors.versions_editable_by(actor_of(request))
     return get_object_or_404(
         IndicatorNode.objects.select_related("version__system"), pk=pk, version__in=versions
     )
@@ -147,7 +143,7 @@ def node_points(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.node_update(
-                node=node, data={"points": form.cleaned_data["points"]}, actor=_actor(request)
+                node=node, data={"points": form.cleaned_data["points"]}, actor=actor_of(request)
             )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _errors(exc))
@@ -177,7 +173,7 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
                         "override_points": data["override_points"],
                         "note": data["note"],
                     },
-                    actor=_actor(request),
+                    actor=actor_of(request),
                 )
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, _errors(exc))
@@ -199,7 +195,7 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def node_add(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(selectors.versions_editable_by(_actor(request)), pk=pk)
+    version = get_object_or_404(selectors.versions_editable_by(actor_of(request)), pk=pk)
     parent = None
     if request.POST.get("parent"):
         parent = get_object_or_404(
@@ -211,7 +207,7 @@ def node_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.node_create(
                 version=version,
                 parent=parent,
-                actor=_actor(request),
+                actor=actor_of(request),
                 title=form.cleaned_data["title"],
                 points=form.cleaned_data["points"],
             )
@@ -228,7 +224,7 @@ def node_delete(request: HttpRequest, pk: int) -> HttpResponse:
     node = _editable_node(request, pk)
     version = node.version
     try:
-        services.node_delete(node=node, actor=_actor(request))
+        services.node_delete(node=node, actor=actor_of(request))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
     return _tree_response(request, version)
@@ -240,7 +236,7 @@ def node_move(request: HttpRequest, pk: int) -> HttpResponse:
     node = _editable_node(request, pk)
     try:
         services.node_move(
-            node=node, direction=request.POST.get("direction", ""), actor=_actor(request)
+            node=node, direction=request.POST.get("direction", ""), actor=actor_of(request)
         )
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
@@ -250,9 +246,9 @@ def node_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(selectors.versions_editable_by(_actor(request)), pk=pk)
+    version = get_object_or_404(selectors.versions_editable_by(actor_of(request)), pk=pk)
     try:
-        services.version_publish(version=version, actor=_actor(request))
+        services.version_publish(version=version, actor=actor_of(request))
         messages.success(request, _("已发布。已发布的版本不能再修改，如需调整请复制为新草稿。"))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _("不能发布：") + _errors(exc))
@@ -262,10 +258,10 @@ def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def version_clone(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(selectors.versions_for(_actor(request)), pk=pk)
+    version = get_object_or_404(selectors.versions_for(actor_of(request)), pk=pk)
     try:
         clone = services.version_clone(
-            version=version, committee=_committee(request), actor=_actor(request)
+            version=version, committee=_committee(request), actor=actor_of(request)
         )
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
@@ -274,9 +270,9 @@ def version_clone(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("indicators:version_detail", pk=clone.pk)
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    versions = selectors.versions_for(_actor(request))
+    versions = selectors.versions_for(actor_of(request))
     version = get_object_or_404(versions, pk=pk)
     against_id = request.GET.get("against") or version.based_on_id
     against = get_object_or_404(versions, pk=id_or_404(against_id)) if against_id else None
@@ -288,9 +284,9 @@ def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 def version_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    version = get_object_or_404(selectors.versions_for(_actor(request)), pk=pk)
+    version = get_object_or_404(selectors.versions_for(actor_of(request)), pk=pk)
     doc = selectors.document_for(version)
     name = f"{version.system.slug}-v{version.number}"
     if fmt == "xlsx":
@@ -315,13 +311,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         name = (upload_file.name or "").lower()
         try:
             if name.endswith(".xlsx"):
-                checked = check_xlsx(upload_file, max_mb=MAX_UPLOAD_MB, actor=_actor(request))
+                checked = check_xlsx(upload_file, max_mb=MAX_UPLOAD_MB, actor=actor_of(request))
                 doc = parse_xlsx(checked.content)
             elif name.endswith((".yaml", ".yml")):
                 if upload_file.size > MAX_UPLOAD_MB * 1024 * 1024:
                     raise UploadRejected(_("文件过大：上限为 %(n)d MB。") % {"n": MAX_UPLOAD_MB})
                 raw = upload_file.read()
-                scan_for_malware(raw, name=upload_file.name or "", actor=_actor(request))
+                scan_for_malware(raw, name=upload_file.name or "", actor=actor_of(request))
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -330,7 +326,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             else:
                 raise UploadRejected(_("只接受 .yaml、.yml 或 .xlsx 文件。"))
             version = services.system_import(
-                doc=doc, committee=_committee(request), actor=_actor(request)
+                doc=doc, committee=_committee(request), actor=actor_of(request)
             )
         except UploadRejected as exc:
             problems = [str(exc)]
@@ -343,7 +339,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             return redirect("indicators:version_detail", pk=version.pk)
     else:
         problems = [_("请选择文件。")]
-    actor = _actor(request)
+    actor = actor_of(request)
     systems = selectors.systems_for(actor).prefetch_related("versions")
     return render(
         request,

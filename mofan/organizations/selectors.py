@@ -9,15 +9,12 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.organizations.models import Member, PartyOrganization, Unit
-
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 
 
 def units_for(actor: Actor) -> QuerySet[Unit]:
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     units = actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
     if not committees and not units:
         return Unit.objects.none()
@@ -39,7 +36,7 @@ def units_whose_roster_editable_by(actor: Actor) -> QuerySet[Unit]:
 
 def units_whose_roster_visible_to(actor: Actor) -> QuerySet[Unit]:
     """Members' personal data: committee staff and the unit's own admin and leader."""
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     units = actor.units_with(*UNIT_READERS)
     if not committees and not units:
         return Unit.objects.none()

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.sorting import rank
@@ -73,8 +73,6 @@ from mofan.rectification.models import (
 )
 
 R = ReReviewState
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 
 # The automatic items (auto.py) that a re-review waits for: source "考评不达标", made from a review
 # finding or from the unit's result (its lowest-scoring leaves).
@@ -122,7 +120,7 @@ def rereviews_for(actor: Actor) -> QuerySet[ReReview]:
     and leader their own unit's; a reviewer those of units assigned to a group he leads or sits
     in. Nobody else any."""
     condition = Q(pk__in=[])
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     if committees:
         condition |= Q(enrollment__campaign__committee_id__in=committees)
     units = actor.units_with(*UNIT_READERS)

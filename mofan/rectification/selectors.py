@@ -16,13 +16,11 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Finding
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 FINDING_ORIGIN = "evaluations.finding"
 
 SORTS: dict[str, tuple[str, ...]] = {
@@ -37,7 +35,7 @@ STATE_ORDER = [state.value for state in ProblemState]
 
 
 def problem_items_for(actor: Actor) -> QuerySet[ProblemItem]:
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     units = actor.units_with(*UNIT_READERS)
     if not committees and not units:
         return ProblemItem.objects.none()
@@ -46,7 +44,7 @@ def problem_items_for(actor: Actor) -> QuerySet[ProblemItem]:
 
 def board_items(actor: Actor) -> QuerySet[ProblemItem]:
     """The committee's board: every item of the committees the actor is staff of."""
-    return problem_items_for(actor).filter(committee_id__in=actor.committees_with(*STAFF))
+    return problem_items_for(actor).filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
 
 
 def unit_items(actor: Actor, unit_id: int) -> QuerySet[ProblemItem]:

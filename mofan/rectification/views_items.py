@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.access import Actor, actor_of
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected
@@ -47,16 +47,10 @@ from mofan.rectification.forms import (
 )
 from mofan.rectification.models import ProblemItem, ProblemState
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 PAGE_SIZE = 50
 FINDINGS_PAGE_SIZE = 20
 DEFAULT_DAYS = 60
 TABLE = "#item-table"
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _errors(exc: ValidationError) -> str:
@@ -94,17 +88,17 @@ def _listing(
     return {"form": form, "page": page, "query": urlencode(params), "today": today}
 
 
-@role_required(*STAFF)
+@role_required(*COMMITTEE_STAFF)
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """The committee's board of every item: counts by state, overdue units, filters, the
     paginated table (alone for htmx), and the findings waiting to be listed."""
-    actor = _actor(request)
+    actor = actor_of(request)
     today = timezone.localdate()
     scope = selectors.board_items(actor)
-    campaigns = Campaign.objects.filter(committee_id__in=actor.committees_with(*STAFF)).order_by(
-        "-year", "-pk"
-    )
+    campaigns = Campaign.objects.filter(
+        committee_id__in=actor.committees_with(*COMMITTEE_STAFF)
+    ).order_by("-year", "-pk")
     context = _listing(request, scope, campaigns, today=today, unit_search=True)
     context["list_url"] = reverse("rectification:item_board")
     if request.htmx:  # type: ignore[attr-defined]
@@ -149,7 +143,7 @@ def _own_unit(actor: Actor, raw: str | None) -> Unit:
 @require_GET
 def unit_list(request: HttpRequest) -> HttpResponse:
     """A unit's own items with their deadlines (the unit admin and leader)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     today = timezone.localdate()
     unit = _own_unit(actor, request.GET.get("unit"))
     scope = selectors.unit_items(actor, unit.pk)
@@ -189,7 +183,7 @@ def _create_page(
         data = form.cleaned_data
         try:
             item = services.problem_item_create(
-                actor=_actor(request), **{name: data[name] for name in fields}
+                actor=actor_of(request), **{name: data[name] for name in fields}
             )
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
@@ -214,7 +208,7 @@ ITEM_FIELDS = (
 
 @role_required(Role.COMMITTEE_ADMIN)
 def committee_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     committees = actor.committees_with(Role.COMMITTEE_ADMIN)
     form = CommitteeItemForm(
         request.POST or None,
@@ -234,7 +228,7 @@ def committee_new(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.UNIT_ADMIN)
 def unit_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     units = units_for(actor).filter(pk__in=actor.units_with(Role.UNIT_ADMIN))
     form = UnitItemForm(
         request.POST or None,
@@ -254,7 +248,7 @@ def unit_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 @require_POST
 def from_finding(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     finding: Finding = get_object_or_404(selectors.findings_to_list(actor), pk=pk)
     form = FindingItemForm(request.POST)
     if not form.is_valid():
@@ -355,7 +349,7 @@ def _detail(
         (event, labels.get(event.from_state, ""), labels.get(event.to_state, event.to_state))
         for event in item.events.select_related("actor")
     ]
-    is_staff = item.committee_id in actor.committees_with(*STAFF)
+    is_staff = item.committee_id in actor.committees_with(*COMMITTEE_STAFF)
     return render(
         request,
         "rectification/item_detail.html",
@@ -384,7 +378,7 @@ def _item(actor: Actor, pk: int) -> ProblemItem:
 @login_required
 @require_GET
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     return _detail(request, actor, _item(actor, pk))
 
 
@@ -392,7 +386,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def item_act(request: HttpRequest, pk: int) -> HttpResponse:
     """Take one step of the item's life (the action is named in the form)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     item = _item(actor, pk)
     action = request.POST.get("action", "")
     if action not in services.TRANSITIONS:
@@ -441,7 +435,7 @@ def item_act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The committee admin adjusts deadline, severity or responsible person."""
-    actor = _actor(request)
+    actor = actor_of(request)
     item = _item(actor, pk)
     form = UpdateForm(request.POST, auto_id="update-%s")
     if form.is_valid():

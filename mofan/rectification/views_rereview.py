@@ -4,8 +4,6 @@ inside it, a step the actor may not take is 403 (the services decide)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,7 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mofan.accounts.roles import Role
+from mofan.accounts.access import actor_of
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
@@ -36,10 +35,6 @@ READERS = (
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _errors(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
@@ -50,7 +45,7 @@ def _posted_int(request: HttpRequest, name: str) -> int | None:
 
 def _get(request: HttpRequest, pk: int) -> ReReview:
     return get_object_or_404(
-        rr.rereviews_for(_actor(request)).select_related(
+        rr.rereviews_for(actor_of(request)).select_related(
             "enrollment__unit", "enrollment__campaign__indicator_version", "decided_by"
         ),
         pk=pk,
@@ -61,7 +56,7 @@ def _get(request: HttpRequest, pk: int) -> ReReview:
 def rereview_list(request: HttpRequest) -> HttpResponse:
     """Every re-review the actor may see, newest first; `?campaign=<id>` and `?state=` filter,
     `?sort=` orders by a column (`rr.SORTS`)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, rr.SORTS, default=rr.DEFAULT_SORT)
     rereviews = rr.rereviews_for(actor).select_related("enrollment__unit", "enrollment__campaign")
     campaign_id = parse_id(request.GET.get("campaign"))
@@ -93,17 +88,17 @@ def rereview_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rereview_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     rereview = _get(request, pk)
     enrollment = rereview.enrollment
     campaign = enrollment.campaign
     assignment = rr.assignment_of(rereview)
     can_score = rr.may_score(rereview, assignment, actor)
-    staff = campaign.committee_id in actor.committees_with(*rr.STAFF)
+    staff = campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
     in_group = assignment is not None and any(
         u.pk == actor.user.pk for u in rr.group_people(assignment)
     )
-    unit_reader = enrollment.unit_id in actor.units_with(*rr.UNIT_READERS)
+    unit_reader = enrollment.unit_id in actor.units_with(*UNIT_READERS)
     scores = {
         s.node_id: s
         for s in ReReviewScore.objects.filter(rereview=rereview).select_related("scored_by")
@@ -163,7 +158,7 @@ def rereview_score(request: HttpRequest, pk: int) -> HttpResponse:
             value=parse_leaf_input(node.method, request.POST),
             comment=request.POST.get("comment", "").strip()[:2000],
             expected_version=_posted_int(request, "version"),
-            actor=_actor(request),
+            actor=actor_of(request),
         )
         messages.success(request, _("%(c)s 的复核评分已保存。") % {"c": node.code})
     except ValidationError as exc:  # StaleWrite included: the message names the newer value
@@ -177,7 +172,7 @@ def _transition(request: HttpRequest, pk: int, to: str, done: str) -> HttpRespon
         rr.rereview_transition(
             rereview=rereview,
             to=to,
-            actor=_actor(request),
+            actor=actor_of(request),
             reason=request.POST.get("reason", "")[:2000],
             expected_version=_posted_int(request, "version"),
         )

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.approval import rank_band
@@ -51,8 +51,6 @@ from mofan.rectification.selectors import overdue_q, problem_items_for, state_co
 
 __all__ = ["HISTOGRAM_BINS", "QUALITATIVE_TOP", "as_decimal", "bin_index"]  # shared, re-exported
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 CENT = Decimal("0.01")
 PAGE_SIZE = 50
 WEAKEST = 5
@@ -220,7 +218,9 @@ def weakest(leaves: Iterable[Leaf], limit: int = WEAKEST) -> list[Leaf]:
 
 def dashboard_campaigns(actor: Actor) -> QuerySet[Campaign]:
     """Campaigns whose dashboard the actor may open: its own committee's, as staff."""
-    return scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*STAFF))
+    return scope.campaigns_for(actor).filter(
+        committee_id__in=actor.committees_with(*COMMITTEE_STAFF)
+    )
 
 
 def unit_view_enrollments(actor: Actor) -> QuerySet[Enrollment]:
@@ -228,12 +228,12 @@ def unit_view_enrollments(actor: Actor) -> QuerySet[Enrollment]:
     one of its committee's campaigns (staff). Reviewers and members: none."""
     return scope.enrollments_for(actor).filter(
         Q(unit_id__in=actor.units_with(*UNIT_READERS))
-        | Q(campaign__committee_id__in=actor.committees_with(*STAFF))
+        | Q(campaign__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
     )
 
 
 def sees_everything(actor: Actor, campaign: Campaign) -> bool:
-    return campaign.committee_id in actor.committees_with(*STAFF)
+    return campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
 
 
 def sees_scores(actor: Actor, campaign: Campaign) -> bool:

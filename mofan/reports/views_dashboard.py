@@ -16,15 +16,11 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, actor_of
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import UnitResult
 from mofan.reports import dashboard as dash
 from mofan.reports import dashboard_table as table
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def _campaign(actor: Actor, pk: int) -> Campaign:
@@ -81,7 +77,7 @@ def _score_empty(figures: dash.Figures) -> str:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = _campaign(actor, pk)
     today = timezone.localdate()
     figures = dash.campaign_figures(campaign, actor, today=today)
@@ -118,7 +114,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_data(request: HttpRequest, pk: int) -> JsonResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = _campaign(actor, pk)
     figures = dash.campaign_figures(campaign, actor, today=timezone.localdate())
     return _json(dash.figures_json(figures))
@@ -127,7 +123,7 @@ def dashboard_data(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_GET
 def unit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = _enrollment(actor, pk)
     campaign = enrollment.campaign
     figures = dash.unit_figures(enrollment, actor, today=timezone.localdate())
@@ -149,7 +145,7 @@ def unit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def unit_data(request: HttpRequest, pk: int) -> JsonResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     enrollment = _enrollment(actor, pk)
     figures = dash.unit_figures(enrollment, actor, today=timezone.localdate())
     return _json(dash.unit_json(figures))

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
@@ -81,10 +81,6 @@ def _display_key(offer: Offer) -> tuple[int, str]:
     return (order, offer.identifier)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _units(actor: Actor, campaign: Campaign) -> QuerySet[Unit]:
     """The units of the campaign whose data the actor may see: the chooser of per-unit exports."""
     visible = enrollments_for(actor).filter(campaign=campaign).values("unit_id")
@@ -139,7 +135,7 @@ def _with_labels(rows: Any) -> list[ExportJob]:
 @role_required(*EXPORT_ROLES)
 @require_http_methods(["GET", "POST"])
 def exports(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     campaign = get_object_or_404(campaigns_for(actor).select_related("committee"), pk=pk)
     units = _units(actor, campaign)
     offers = _offers(actor, campaign, units)
@@ -209,7 +205,7 @@ def _start(
 @role_required(*EXPORT_ROLES)
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     job = get_object_or_404(jobs.jobs_for(actor).select_related("campaign", "unit"), pk=pk)
     job = jobs.expire_if_due(job)
     context = {
@@ -226,7 +222,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*EXPORT_ROLES)
 @require_GET
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     job = get_object_or_404(jobs.jobs_for(actor), pk=pk)
     job = jobs.expire_if_due(job)
     if job.state == JobState.EXPIRED:
@@ -272,7 +268,7 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*EXPORT_ROLES)
 @require_GET
 def my_exports(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     jobs.job_expire(user=request.user)
     rows = jobs.jobs_for(actor).select_related("campaign", "unit").order_by("-created_at", "-pk")
     page = Paginator(rows, 20).get_page(request.GET.get("page"))

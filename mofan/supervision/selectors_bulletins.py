@@ -19,7 +19,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.sorting import Term, rank
 from mofan.evaluations.models import Finding
 from mofan.organizations.models import Committee, Unit
@@ -34,9 +34,8 @@ from mofan.supervision.models import (
     SpotCheckVisit,
 )
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 UNIT_PEOPLE = (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
-READERS = STAFF + UNIT_PEOPLE
+READERS = COMMITTEE_STAFF + UNIT_PEOPLE
 
 # The list's column sorts (see `mofan.core.sorting`): newest first by default; a bulletin
 # without a campaign, a period or a publication time comes last either way.
@@ -64,7 +63,7 @@ DEFAULT_SORT = "-created"
 
 
 def bulletins_for(actor: Actor) -> QuerySet[Bulletin]:
-    staff_committees = actor.committees_with(*STAFF)
+    staff_committees = actor.committees_with(*COMMITTEE_STAFF)
     units = actor.units_with(*UNIT_PEOPLE)
     if not staff_committees and not units:
         return Bulletin.objects.none()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.sorting import Term, ordering, rank
 from mofan.evaluations.models import Evidence
@@ -36,13 +36,11 @@ from mofan.supervision.models import (
     YellowCard,
 )
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
-READERS = (*STAFF, *UNIT_READERS)
+READERS = (*COMMITTEE_STAFF, *UNIT_READERS)
 
 
 def _scope(actor: Actor, unit_field: str = "unit_id") -> Q | None:
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     units = actor.units_with(*UNIT_READERS)
     if not committees and not units:
         return None
@@ -121,7 +119,7 @@ def ledger_board(
     actor: Actor, filters: BoardFilters, *, today: datetime.date | None = None
 ) -> QuerySet[LedgerItem]:
     """The committee's board: every item of the committees the actor is staff of."""
-    qs = LedgerItem.objects.filter(committee_id__in=actor.committees_with(*STAFF))
+    qs = LedgerItem.objects.filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
     if filters.state:
         qs = qs.filter(state=filters.state)
     if filters.unit:
@@ -249,9 +247,9 @@ class ShownCard:
 
 
 def _can_open_cards_of(actor: Actor, unit: Unit) -> bool:
-    return unit.committee_id in actor.committees_with(*STAFF) or unit.pk in actor.units_with(
-        *UNIT_READERS
-    )
+    return unit.committee_id in actor.committees_with(
+        *COMMITTEE_STAFF
+    ) or unit.pk in actor.units_with(*UNIT_READERS)
 
 
 def active_yellow_card(actor: Actor, org: PartyOrganization) -> ShownCard | None:
@@ -344,7 +342,7 @@ def home_warnings(actor: Actor, *, today: datetime.date | None = None) -> list[H
 def committee_supervision_counts(actor: Actor, *, today: datetime.date) -> dict[str, int]:
     """The committee home page's supervision figures: open ledger items, overdue ones, those
     waiting for a 约谈, and active yellow cards. Two queries whatever the number of units."""
-    committees = actor.committees_with(*STAFF)
+    committees = actor.committees_with(*COMMITTEE_STAFF)
     counts = LedgerItem.objects.filter(
         committee_id__in=committees, state=LedgerState.OPEN
     ).aggregate(

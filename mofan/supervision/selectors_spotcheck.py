@@ -16,15 +16,13 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.sorting import Term
 from mofan.organizations.models import Unit
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
 PUBLIC_COMMITTEE_ROLES = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER)
 PUBLIC_UNIT_ROLES = (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 
 # The column sorts of the lists of draws (see `mofan.core.sorting`): newest first by default.
 DRAW_SORTS: dict[str, tuple[Term, ...]] = {
@@ -106,7 +104,7 @@ def draws_inspected_by(actor: Actor) -> QuerySet[SpotCheckDraw]:
 def draws_in_full_for(actor: Actor) -> QuerySet[SpotCheckDraw]:
     """Draws the actor sees in full (per-unit inputs, visits): the committee's staff and the
     draw's own inspectors."""
-    staff = actor.committees_with(*STAFF)
+    staff = actor.committees_with(*COMMITTEE_STAFF)
     ids = _inspected_ids(actor)
     if not staff and not ids:
         return SpotCheckDraw.objects.none()
@@ -124,7 +122,7 @@ def draws_recordable_by(actor: Actor) -> QuerySet[SpotCheckDraw]:
 
 def draws_visible_to(actor: Actor) -> QuerySet[SpotCheckDraw]:
     """Every draw the actor may open: in full (staff, own inspectors) or its published result."""
-    staff = actor.committees_with(*STAFF)
+    staff = actor.committees_with(*COMMITTEE_STAFF)
     others = committees_of(actor) - staff
     ids = {
         f.pk
@@ -142,7 +140,7 @@ def draws_visible_to(actor: Actor) -> QuerySet[SpotCheckDraw]:
 def visits_visible_to(actor: Actor) -> QuerySet[SpotCheckVisit]:
     """Visits with their findings: the committee's staff, the draw's inspectors, and the visited
     unit's own admin and leader."""
-    staff = actor.committees_with(*STAFF)
+    staff = actor.committees_with(*COMMITTEE_STAFF)
     ids = _inspected_ids(actor)
     units = actor.units_with(*UNIT_READERS)
     if not staff and not ids and not units:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import actor_of
 from mofan.accounts.roles import Role
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
@@ -61,12 +61,8 @@ SOURCE_LABELS = {
 }
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _committee(request: HttpRequest) -> Committee:
-    committee = admin_committee(_actor(request))
+    committee = admin_committee(actor_of(request))
     if committee is None:
         raise PermissionDenied
     return committee
@@ -98,7 +94,7 @@ def body_lines(body: str) -> list[tuple[str, str]]:
 
 @role_required(*READERS)
 def bulletin_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, SORTS, default=DEFAULT_SORT)
     bulletins = bulletins_for(actor).select_related("campaign").order_by(*sorting.order_by)
     kind = request.GET.get("kind", "")
@@ -122,7 +118,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def bulletin_compose(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     committee = _committee(request)
     filters = FindingFilterForm(request.GET or None, committee=committee)
     campaign, query = None, ""
@@ -177,7 +173,7 @@ def _previous_month(today: dt.date) -> str:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def bulletin_monthly(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     committee = _committee(request)
     form = MonthlyForm(
         request.POST if request.method == "POST" else None,
@@ -206,7 +202,7 @@ def bulletin_monthly(request: HttpRequest) -> HttpResponse:
 
 @role_required(*READERS)
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     bulletin = get_object_or_404(
         bulletins_for(actor).select_related("committee", "campaign", "created_by", "published_by"),
         pk=pk,
@@ -243,7 +239,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     bulletin = get_object_or_404(bulletins_managed_by(actor), pk=pk)
     if bulletin.state != BulletinState.DRAFT:
         messages.error(request, _("通报已发布，不能再修改。"))
@@ -288,7 +284,7 @@ def bulletin_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 @require_POST
 def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     bulletin = get_object_or_404(bulletins_managed_by(actor), pk=pk)
     form = VersionForm(request.POST)
     if not form.is_valid():

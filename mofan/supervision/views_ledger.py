@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mofan.accounts.roles import Role
+from mofan.accounts.access import actor_of
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
@@ -38,10 +39,6 @@ from mofan.supervision.models import Escalation, LedgerItem, LedgerState, Progre
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
@@ -59,9 +56,9 @@ def _query_without_page(request: HttpRequest) -> str:
 # --- ledger ------------------------------------------------------------------------------------
 
 
-@role_required(*scope.STAFF)
+@role_required(*COMMITTEE_STAFF)
 def ledger_board(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     filters = scope.BoardFilters.from_query(request.GET)
     page = _page(request, scope.ledger_board(actor, filters))
     context = {
@@ -85,9 +82,9 @@ def ledger_board(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@role_required(*scope.UNIT_READERS)
+@role_required(*UNIT_READERS)
 def ledger_unit(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, scope.UNIT_LEDGER_SORTS, default=scope.UNIT_LEDGER_DEFAULT)
     return render(
         request,
@@ -103,7 +100,7 @@ def ledger_unit(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def ledger_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = LedgerItemForm(
         request.POST or None,
         units=scope.ledger_units_for(actor),
@@ -127,7 +124,7 @@ def _detail(
     report_form: ProgressReportForm | None = None,
     transition_form: LedgerTransitionForm | None = None,
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     can_report = scope.ledger_items_reportable_by(actor).filter(pk=item.pk).exists()
     can_manage = scope.ledger_items_managed_by(actor).filter(pk=item.pk).exists()
     is_open = item.state == LedgerState.OPEN
@@ -162,12 +159,12 @@ def _item_for(request: HttpRequest, qs: Any, pk: int) -> LedgerItem:
 
 @role_required(*scope.READERS)
 def ledger_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, _item_for(request, scope.ledger_items_for(_actor(request)), pk))
+    return _detail(request, _item_for(request, scope.ledger_items_for(actor_of(request)), pk))
 
 
 @role_required(Role.COMMITTEE_ADMIN)
 def ledger_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     item = _item_for(request, scope.ledger_items_managed_by(actor), pk)
     form = LedgerUpdateForm.for_item(item, request.POST or None)
     if item.state != LedgerState.OPEN:
@@ -185,9 +182,9 @@ def ledger_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*scope.UNIT_READERS)
+@role_required(*UNIT_READERS)
 def ledger_report(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     item = _item_for(request, scope.ledger_items_reportable_by(actor), pk)
     form = ProgressReportForm(request.POST, evidence=scope.report_evidence_choices(item))
     if form.is_valid():
@@ -210,7 +207,7 @@ def ledger_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def ledger_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     item = _item_for(request, scope.ledger_items_managed_by(actor), pk)
     form = LedgerTransitionForm(request.POST)
     if form.is_valid():
@@ -231,7 +228,7 @@ def ledger_transition(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*scope.READERS)
 def interview_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, scope.INTERVIEW_SORTS, default=scope.INTERVIEW_DEFAULT)
     interviews = scope.interviews_for(actor).select_related("unit", "ledger_item")
     return render(
@@ -248,7 +245,7 @@ def interview_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def interview_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     items = (
         scope.ledger_items_managed_by(actor)
         .filter(state=LedgerState.OPEN, escalation__gte=Escalation.REMINDED)
@@ -281,7 +278,7 @@ def interview_create(request: HttpRequest) -> HttpResponse:
 
 @role_required(*scope.READERS)
 def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     interview = get_object_or_404(
         scope.interviews_for(actor).select_related("unit", "ledger_item", "recorded_by"), pk=pk
     )
@@ -297,7 +294,7 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*scope.READERS)
 def yellow_card_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, scope.YELLOW_CARD_SORTS, default=scope.YELLOW_CARD_DEFAULT)
     show = request.GET.get("show", "active")
     cards = scope.yellow_cards_for(actor).select_related("party_org__unit")
@@ -319,7 +316,7 @@ def yellow_card_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def yellow_card_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     orgs = scope.cardable_party_orgs(actor)
     initial: dict[str, Any] = {}
     org = parse_id(request.GET.get("org"))
@@ -346,7 +343,7 @@ def yellow_card_create(request: HttpRequest) -> HttpResponse:
 
 
 def _card_page(request: HttpRequest, card: Any, lift_form: YellowCardLiftForm | None = None) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     can_lift = (
         card.lifted_on is None and scope.yellow_cards_managed_by(actor).filter(pk=card.pk).exists()
     )
@@ -372,13 +369,13 @@ def _card_for(qs: Any, pk: int) -> Any:
 
 @role_required(*scope.READERS)
 def yellow_card_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _card_page(request, _card_for(scope.yellow_cards_for(_actor(request)), pk))
+    return _card_page(request, _card_for(scope.yellow_cards_for(actor_of(request)), pk))
 
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def yellow_card_lift(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     card = _card_for(scope.yellow_cards_managed_by(actor), pk)
     form = YellowCardLiftForm(request.POST)
     if form.is_valid():

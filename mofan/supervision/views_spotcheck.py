@@ -16,8 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import UNIT_READERS, Role
 from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
@@ -42,10 +43,6 @@ READERS = (
 PER_PAGE = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
-
-
 def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
@@ -56,7 +53,7 @@ def _mode_label(mode: str) -> str:
 
 @role_required(*READERS)
 def spotcheck_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
     draws = scope.draws_visible_to(actor).select_related("campaign").order_by(*sorting.order_by)
     page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
@@ -69,7 +66,7 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
         }
         for d in page
     ]
-    own_units = actor.units_with(*scope.UNIT_READERS)
+    own_units = actor.units_with(*UNIT_READERS)
     own_visits = (
         scope.visits_visible_to(actor)
         .filter(unit_id__in=own_units)
@@ -95,7 +92,7 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COMMITTEE_ADMIN)
 def spotcheck_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = SpotCheckDrawForm(request.POST or None, campaigns=campaigns_managed_by(actor))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -145,7 +142,7 @@ def _strata(draw: SpotCheckDraw) -> list[dict[str, Any]]:
 
 @role_required(*READERS)
 def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     draw = get_object_or_404(
         scope.draws_visible_to(actor).select_related("campaign", "created_by"), pk=pk
     )
@@ -197,7 +194,7 @@ def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.REVIEWER)
 def spotcheck_mine(request: HttpRequest) -> HttpResponse:
     """The inspector's draws, each with its units and whether each was visited."""
-    actor = _actor(request)
+    actor = actor_of(request)
     sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
     draws = scope.draws_inspected_by(actor).select_related("campaign").order_by(*sorting.order_by)
     page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
@@ -225,7 +222,7 @@ def spotcheck_mine(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN, Role.REVIEWER)
 def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the visit to one unit of the draw (chosen in the form; `?unit=` preselects it)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     draw = get_object_or_404(scope.draws_recordable_by(actor).select_related("campaign"), pk=pk)
     done = set(draw.visits.values_list("unit_id", flat=True))
     open_ids = [u for u in draw.result.get("units", []) if u not in done]
@@ -273,7 +270,7 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER, Role.UNIT_ADMIN, Role.UNIT_LEADER
 )
 def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     visit = get_object_or_404(
         scope.visits_visible_to(actor).select_related("unit", "draw__campaign", "recorded_by"),
         pk=pk,

@@ -24,10 +24,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from mofan.accounts.access import Actor, actor_for
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns.models import Campaign
 from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.evaluations.selectors import STAFF, campaigns_for
+from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Committee, Unit
 from mofan.reports import registry
 from mofan.reports.base import Column, Doc, Document, Export, Exporter, Paragraph, Progress
@@ -136,7 +136,7 @@ class CommitteeTable(CountingTable):
     label = "测试工委专用表"
 
     def check(self) -> None:
-        if self.campaign.committee_id not in self.actor.committees_with(*STAFF):
+        if self.campaign.committee_id not in self.actor.committees_with(*COMMITTEE_STAFF):
             raise PermissionDenied
 
 
@@ -156,7 +156,7 @@ class PerUnitTable(CountingTable):
     def check(self) -> None:
         _readable(self)
         assert self.unit is not None
-        staff = self.campaign.committee_id in self.actor.committees_with(*STAFF)
+        staff = self.campaign.committee_id in self.actor.committees_with(*COMMITTEE_STAFF)
         own = self.unit.pk in self.actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
         if not (staff or own):
             raise PermissionDenied
@@ -223,7 +223,7 @@ class GatedTable(CountingTable):
 
 class _StandInDocument(Document):
     def check(self) -> None:
-        if self.campaign.committee_id not in self.actor.committees_with(*STAFF):
+        if self.campaign.committee_id not in self.actor.committees_with(*COMMITTEE_STAFF):
             raise PermissionDenied
 
     def build(self) -> Doc:

@@ -33,15 +33,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
 from mofan.reports.base import Block, Document, Heading
-
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 
 _DIGITS = "零一二三四五六七八九"
 BLANK_SERIAL = "\u3000\u3000"  # where the office writes the serial of the document number
@@ -267,7 +264,7 @@ def event_name(campaign: Campaign) -> str:
 
 
 def is_staff_of(actor: Actor, campaign: Campaign) -> bool:
-    return campaign.committee_id in actor.committees_with(*STAFF)
+    return campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
 
 
 def campaign_visible(actor: Actor, campaign: Campaign) -> bool:

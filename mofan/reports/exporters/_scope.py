@@ -21,13 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.organizations.models import Unit
 from mofan.reports.base import Exporter
 
-STAFF = (Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER)
-UNIT_READERS = (Role.UNIT_ADMIN, Role.UNIT_LEADER)
 PAGE = 500  # rows read per query
 
 
@@ -65,7 +63,7 @@ class CampaignTable(Exporter):
     @cached_property
     def is_staff(self) -> bool:
         """Admin or leader of the campaign's committee: the committee's view."""
-        return self.campaign.committee_id in self.actor.committees_with(*STAFF)
+        return self.campaign.committee_id in self.actor.committees_with(*COMMITTEE_STAFF)
 
     @cached_property
     def own_units(self) -> set[int]:
