@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "mofan.supervision",
     "mofan.notifications",
     "mofan.reports",
+    "mofan.home",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "mofan.core.context_processors.navigation",
+                "mofan.home.context_processors.navigation",
                 "mofan.notifications.context_processors.notice_bell",
             ],
         },
@@ -144,7 +145,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "mofan.accounts.passwords.LengthValidator", "OPTIONS": {"min_length": 8}},
@@ -196,7 +197,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "mofan_session"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_NAME = "mofan_csrf"
-CSRF_FAILURE_VIEW = "mofan.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "mofan.home.views.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("mofan.core.urls")),
+    path("", include("mofan.home.urls")),
     path("accounts/", include("mofan.accounts.urls")),
     path("manage/accounts/", include("mofan.accounts.urls_manage")),
     path("org/", include("mofan.organizations.urls")),
@@ -16,6 +16,6 @@ urlpatterns = [
     path("reports/", include("mofan.reports.urls")),
 ]
 
-handler403 = "mofan.core.views.permission_denied"
-handler404 = "mofan.core.views.page_not_found"
-handler500 = "mofan.core.views.server_error"
+handler403 = "mofan.home.views.permission_denied"
+handler404 = "mofan.home.views.page_not_found"
+handler500 = "mofan.home.views.server_error"

@@ -24,7 +24,7 @@ PENDING_SECONDS = 300
 
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("core:home")
+        return redirect("home:home")
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -98,7 +98,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         services.password_change(user=user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)
         messages.success(request, _("密码已修改。"))
-        return redirect("core:home")
+        return redirect("home:home")
     if form.old_password_guess is not None and form.old_password_guess.locked:
         services.logout_complete(request=request, reason="locked")
         messages.error(request, _("当前密码连续输错，账号已锁定，请稍后重新登录。"))

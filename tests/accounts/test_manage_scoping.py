@@ -256,7 +256,7 @@ def test_other_roles_get_403_on_every_manage_url(people, persona):
         htmx = client.get(url, HTTP_HX_REQUEST="true")
         assert htmx.status_code == expected_get, (name, "htmx")
     assert state() == before
-    nav = client.get(reverse("core:home")).content.decode()
+    nav = client.get(reverse("home:home")).content.decode()
     assert reverse("accounts_manage:list") not in nav
 
 

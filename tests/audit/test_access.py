@@ -78,7 +78,7 @@ def test_only_the_auditor_reads_the_audit_pages(world, persona):
                 assert MARKER_ACTION not in response.content.decode()
         assert client.post(url).status_code == 403
     # and no audit figures or links anywhere on the home page
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("home:home")).content.decode()
     assert "审计概况" not in home and MARKER_ACTION not in home
     assert reverse("audit:list") not in home and reverse("audit:verify") not in home
     # the selector gives them nothing either
@@ -106,7 +106,7 @@ def test_the_auditor_reads_and_verifies_the_trail(world):
     response = client.get(reverse("audit:verify"))
     assert response.status_code == 200
     assert "校验通过" in response.content.decode()
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("home:home")).content.decode()
     assert "审计概况" in home
 
 
@@ -135,7 +135,7 @@ def _walk(
 # auditor's own notices (tests/notifications/test_views.py). The notice pages that take a `pk`
 # stay in the walk: another user's notice is a 404 for the auditor.
 AUDITOR_MAY_OPEN = {
-    "core:home",
+    "home:home",
     "audit:list",
     "audit:verify",
     "notifications:list",
@@ -195,7 +195,7 @@ def test_the_auditor_reads_nothing_else(world):
             assert not leaked, (method, url, leaked)
     assert {"organizations:unit_detail", "accounts_manage:detail"} <= seen
     assert _state() == before
-    nav = client.get(reverse("core:home")).content.decode()
+    nav = client.get(reverse("home:home")).content.decode()
     assert reverse("organizations:unit_list") not in nav
     assert reverse("accounts_manage:list") not in nav
 

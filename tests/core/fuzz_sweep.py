@@ -62,7 +62,7 @@ HOSTILE_NEXT: tuple[str, ...] = (
     "\\\\evil.example",
     "http:/evil.example",
     " //evil.example",
-    "core:home",
+    "home:home",
     "/\r\nSet-Cookie: evil=1",
     "",
 )

@@ -499,7 +499,7 @@ def test_no_input_produces_a_server_error(sweep_settings):
 
 @pytest.mark.parametrize(
     "value",
-    [None, "", "NaN", "core:home", "//evil.example", "/\\evil.example", "\\\\evil.example",
+    [None, "", "NaN", "home:home", "//evil.example", "/\\evil.example", "\\\\evil.example",
      "https://evil.example/", "http:/evil.example", "javascript:alert(1)", " /x", "/x\r\ny",
      "/x\\y", "/a b", ["/"]],
 )  # fmt: skip

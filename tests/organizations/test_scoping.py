@@ -545,7 +545,7 @@ def test_member_search_stays_inside_the_unit(world):
 def test_home_page_shows_only_the_scope(world, persona):
     w = world
     client = _client_for(PERSONAS[persona](w))
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home:home"))
     assert response.status_code == 200
     _check_content(w, CASES["unit_list"], persona, response.content.decode(), "home")
 

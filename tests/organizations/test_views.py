@@ -320,7 +320,7 @@ def test_election_flag_shows_on_the_file_card(login, unit_admin, unit_a, days, b
     assert badge in unit_page
     elections = client.get(reverse("organizations:elections")).content.decode()
     assert ("甲待换届党支部" in elections) == listed
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("home:home")).content.decode()
     assert ("甲待换届党支部" in home) == listed
 
 

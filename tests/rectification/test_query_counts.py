@@ -137,8 +137,8 @@ def count_queries(world: dict[str, Any]) -> dict[str, tuple[int, list[str]]]:
             {},
             {},
         ),
-        "home (unit)": (owner, reverse("core:home"), {}, {}),
-        "home (committee)": (admin, reverse("core:home"), {}, {}),
+        "home (unit)": (owner, reverse("home:home"), {}, {}),
+        "home (committee)": (admin, reverse("home:home"), {}, {}),
     }
     counts = {}
     for name, (client, url, params, headers) in pages.items():

@@ -330,7 +330,7 @@ def test_the_home_pages_show_the_lists(people):
         "verify",
     )
     make_item(people, people.unit_b, description="乙的问题")
-    home = reverse("core:home")
+    home = reverse("home:home")
     for persona in ("owner", "unit_leader"):
         body = people.client(persona).get(home).content.decode()
         assert "甲的逾期问题" in body and "甲的问题二" in body, persona
@@ -354,7 +354,7 @@ def test_the_home_pages_show_the_lists(people):
 def test_the_unit_home_shows_the_first_ten_and_counts_all(people):
     for n in range(12):
         make_item(people, description=f"甲问题{n:02d}", deadline=PAST if n < 3 else DEADLINE)
-    body = people.client("owner").get(reverse("core:home")).content.decode()
+    body = people.client("owner").get(reverse("home:home")).content.decode()
     assert "未销号 12 项" in body and "3 项逾期" in body
     shown = re.findall(r"甲问题(\d\d)", body)
     assert shown == [f"{n:02d}" for n in range(10)]

@@ -36,15 +36,15 @@ def test_a_units_home_shows_its_own_warnings_and_yellow_card_only(world):
     make_card(world, make_org(world.a, "甲单位第一支部"), reasons="甲支部组织生活不正常")
     make_card(world, make_org(world.b, "乙单位第一支部"), reasons="乙支部组织生活不正常")
 
-    page = logged_in(world.users["a_admin"]).get(reverse("core:home")).content.decode()
+    page = logged_in(world.users["a_admin"]).get(reverse("home:home")).content.decode()
     assert "督办预警与黄牌警示" in page
     assert "甲单位逾期督办任务" in page and "甲单位第一支部" in page
     assert "乙单位逾期督办任务" not in page and "乙单位第一支部" not in page
 
-    page = logged_in(world.users["b_admin"]).get(reverse("core:home")).content.decode()
+    page = logged_in(world.users["b_admin"]).get(reverse("home:home")).content.decode()
     assert "乙单位逾期督办任务" in page and "甲单位逾期督办任务" not in page
 
-    page = logged_in(world.users["c_admin"]).get(reverse("core:home")).content.decode()
+    page = logged_in(world.users["c_admin"]).get(reverse("home:home")).content.decode()
     assert "督办预警与黄牌警示" not in page and "甲单位" not in page
 
 
@@ -62,7 +62,7 @@ def test_the_committee_home_counts_the_ledger_and_cards(world):
     )
     assert LedgerItem.objects.count() == 3
 
-    page = logged_in(world.users["committee_admin"]).get(reverse("core:home"))
+    page = logged_in(world.users["committee_admin"]).get(reverse("home:home"))
     figures = page.context["committee"]["supervision"]
     assert figures == {"open": 2, "overdue": 1, "interview": 0, "yellow_cards": 1}
     assert reverse("supervision:ledger_board") in page.content.decode()

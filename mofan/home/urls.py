@@ -1,8 +1,8 @@
 from django.urls import path
 
-from mofan.core import views
+from mofan.home import views
 
-app_name = "core"
+app_name = "home"
 urlpatterns = [
     path("", views.home, name="home"),
 ]

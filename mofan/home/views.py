@@ -1,4 +1,4 @@
-"""Home page per role, plus friendly error pages."""
+"""The home page per role, and the friendly error pages (with refusals audited)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_denied
-from mofan.core import selectors
+from mofan.home import selectors
 from mofan.supervision.selectors_ledger import home_warnings
 
 
@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if actor.unit_roles:
         context["units"] = selectors.unit_overview(actor)
         context["warnings"] = home_warnings(actor)
-    return render(request, "core/home.html", context)
+    return render(request, "home/home.html", context)
 
 
 def _audit_refusal(request: HttpRequest, action: str, **extra: str) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from mofan.core.navigation import items_for
+from mofan.home.navigation import items_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

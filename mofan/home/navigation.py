@@ -18,7 +18,7 @@ class NavItem:
 
 
 def items_for(actor: Actor) -> list[NavItem]:
-    items = [NavItem(str(_("首页")), reverse("core:home"))]
+    items = [NavItem(str(_("首页")), reverse("home:home"))]
     if actor.has(Role.AUDITOR):
         items.append(NavItem(str(_("审计日志")), reverse("audit:list")))
         items.append(NavItem(str(_("完整性校验")), reverse("audit:verify")))
