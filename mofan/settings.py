@@ -98,6 +98,10 @@ INSTALLED_APPS = [
     "mofan.reports",
     "mofan.home",
 ]
+# Demo data, simulation, scale seed and bench (mofan/devtools): for development and training
+# instances only. Not installed in production, so none of their commands exists there.
+if not PRODUCTION:
+    INSTALLED_APPS.append("mofan.devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

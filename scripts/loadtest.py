@@ -204,7 +204,7 @@ def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
     from mofan.accounts.roles import Role
     from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
     from mofan.campaigns.services import campaign_create
-    from mofan.campaigns.simulate import _value, actor_of, fill_self
+    from mofan.devtools.simulate import actor_of, fill_self, synthetic_value
     from mofan.evaluations import review_groups, services
     from mofan.evaluations.inputs import parse_leaf_input
     from mofan.evaluations.models import Assignment
@@ -274,7 +274,7 @@ def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
     for node in scored:
         options = []
         for quality in (0.1, 0.4, 0.7, 0.95):
-            fields = _fields(node.method, _value(node, quality, rng))
+            fields = _fields(node.method, synthetic_value(node, quality, rng))
             parse_leaf_input(node.method, fields)  # what the server will accept
             options.append(fields)
         variants[node.pk] = options

@@ -9,7 +9,7 @@ Writers, each in its own transaction:
   written every result anyway);
 - `rectification.rereview` (`_write_result`, the only writer of a re-reviewed result) applies
   the difference of the one result it replaced;
-- `campaigns.scale.seed_scale` rebuilds it after its bulk insert;
+- `devtools.scale.seed_scale` rebuilds it after its bulk insert;
 - `manage.py recompute_results` rebuilds every campaign's (the repair path).
 
 Reopening a result (`result_reopen`) only unfreezes it: the figures do not change until approval

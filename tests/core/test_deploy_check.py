@@ -56,6 +56,19 @@ def test_production_configuration_passes_check_deploy(tmp_path: Path) -> None:
     assert "System check identified no issues" in output
 
 
+def test_development_commands_do_not_exist_in_production(tmp_path: Path) -> None:
+    """mofan.devtools (demo data, simulation, scale seed, bench) is installed only outside
+    production, so its commands are unknown there."""
+    done = _manage(["help", "--commands"], _production_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    commands = set(done.stdout.split())
+    assert {"create_account", "migrate", "verify_audit"} <= commands
+    assert not commands & {"load_demo", "demo_accounts", "campaign_simulate", "seed_scale", "bench"}
+    unknown = _manage(["load_demo"], _production_env(tmp_path))
+    assert unknown.returncode != 0
+    assert "Unknown command: 'load_demo'" in unknown.stderr
+
+
 def test_check_deploy_warns_without_a_malware_scanner(tmp_path: Path) -> None:
     env = _production_env(tmp_path)
     del env["MOFAN_CLAMD_SOCKET"]

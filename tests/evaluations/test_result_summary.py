@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mofan.campaigns.models import Campaign
-from mofan.campaigns.scale import seed_scale
+from mofan.devtools.scale import seed_scale
 from mofan.evaluations import approval
 from mofan.evaluations.models import ConsolidatedScore, ResultSummary, UnitResult
 from mofan.evaluations.summary import (

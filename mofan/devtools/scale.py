@@ -7,9 +7,10 @@ The bulk path keeps the invariants of the services it stands in for:
 * the committee, its accounts, the campaign (with its enrolments), the review groups and the
   assignment draw are made by the services themselves (`campaign_create`,
   `review_group_create`, `assignment_draw`: already bulk, one audit entry each);
-* leaf inputs come from the simulation's value functions (`simulate._value` / `_near`) and are
-  scored by the services' own `_score_fields` (cached per distinct input), so every stored
-  score is what `self_score_save` / `review_score_save` would have stored;
+* leaf inputs come from the simulation's value functions (`simulate.synthetic_value` /
+  `reviewer_value`) and are scored by the services' own `_score_fields` (cached per distinct
+  input), so every stored score is what `self_score_save` / `review_score_save` would have
+  stored;
 * consolidated scores are the reviewers' mean (or common level) exactly as
   `consolidation_preview` computes it, a flagged leaf decided by the leader as the simulation
   does (the mean, with a reason);
@@ -52,15 +53,15 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.campaigns.simulate import (
+from mofan.devtools.simulate import (
     REVIEW_GROUPS,
     REVIEWERS_PER_GROUP,
-    _near,
-    _people,
-    _value,
     actor_of,
     groups_and_draw,
     open_campaign,
+    reviewer_value,
+    synthetic_people,
+    synthetic_value,
 )
 from mofan.evaluations import approval
 from mofan.evaluations.models import (
@@ -372,7 +373,7 @@ def _scores(
         for assignment in assignments[start : start + CHUNK]:
             order = assignment.enrollment.unit.sort_order
             quality = rng.random()
-            values = {node.pk: _value(node, quality, rng) for node in self_leaves}
+            values = {node.pk: synthetic_value(node, quality, rng) for node in self_leaves}
             for node in self_leaves:
                 fields, prepared = own_score(node, values[node.pk])
                 own.rows.append(
@@ -388,7 +389,9 @@ def _scores(
             for seat, reviewer_id in enumerate(reviewers_by_group[assignment.group_id]):
                 row = []
                 for node in leaves:
-                    value = _near(values.get(node.pk) or _value(node, 0.5, rng), node, rng)
+                    value = reviewer_value(
+                        values.get(node.pk) or synthetic_value(node, 0.5, rng), node, rng
+                    )
                     fields, prepared = review_score(node, value)
                     reviews.rows.append(
                         (assignment.pk, reviewer_id, node.pk, *prepared, "", now, 1)
@@ -573,9 +576,9 @@ def seed_scale(
         committee = Committee.objects.create(
             name=f"规模测试工委 {units} {seed} #{number}", code=f"scale-{seed}-{number}"
         )
-        admin_user = _people(committee, "admin", 1)[0]
-        liaison = _people(committee, "liaison", 1)[0]
-        reviewers = _people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
+        admin_user = synthetic_people(committee, "admin", 1)[0]
+        liaison = synthetic_people(committee, "liaison", 1)[0]
+        reviewers = synthetic_people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
         RoleAssignment.objects.bulk_create(
             [RoleAssignment(user=admin_user, role=Role.COMMITTEE_ADMIN, committee=committee)]
             + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]

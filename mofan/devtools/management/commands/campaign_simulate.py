@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from mofan.campaigns.simulate import run
+from mofan.devtools.simulate import run
 from mofan.indicators.builtin import SLUGS
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.campaigns.scale import DEFAULT_MEMBERS, DEFAULT_TEMPLATE, seed_scale
+from mofan.devtools.scale import DEFAULT_MEMBERS, DEFAULT_TEMPLATE, seed_scale
 from mofan.indicators.builtin import SLUGS
 
 

@@ -21,8 +21,8 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.campaigns.scale import seed_scale
-from mofan.campaigns.simulate import REVIEW_GROUPS, REVIEWERS_PER_GROUP
+from mofan.devtools.scale import seed_scale
+from mofan.devtools.simulate import REVIEW_GROUPS, REVIEWERS_PER_GROUP
 from mofan.evaluations import approval, services
 from mofan.evaluations.models import (
     Assignment,

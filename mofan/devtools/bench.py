@@ -11,7 +11,7 @@ own. Children print one JSON object per line; the parent adds the budgets and pr
 per line, then `bench: N ok, M over budget`.
 
 The data comes from `manage.py seed_scale` when the project has it, otherwise from the
-campaign simulation (`campaigns.simulate.run`, through the services; slow beyond a few hundred
+campaign simulation (`devtools.simulate.run`, through the services; slow beyond a few hundred
 units). This module is also the URLconf of the page worker: the project's URLs plus a trivial
 view returning a fixed string, the framework's own floor.
 """
@@ -92,7 +92,7 @@ def code_key(kind: str) -> str:
     """The version of the code that builds the data: the generator's sources and every
     migration's name. A change to either rebuilds the cached databases."""
     base = Path(__file__).resolve().parents[1]
-    sources = [base / "campaigns" / ("scale.py" if kind == "seed_scale" else "simulate.py")]
+    sources = [base / "devtools" / ("scale.py" if kind == "seed_scale" else "simulate.py")]
     digest = hashlib.sha256(kind.encode())
     for source in sources:
         if source.exists():
@@ -110,7 +110,7 @@ def seed(units: int) -> int:
         out = io.StringIO()
         call_command("seed_scale", units=units, template=TEMPLATE, seed=SEED, json=True, stdout=out)
         return int(json.loads(out.getvalue().strip().splitlines()[-1])["campaign_id"])
-    from mofan.campaigns.simulate import run
+    from mofan.devtools.simulate import run
 
     return int(run(template=TEMPLATE, units=units, seed=SEED)["campaign_id"])
 

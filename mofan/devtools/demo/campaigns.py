@@ -14,7 +14,8 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.campaigns.simulate import actor_of, fill_self, review_and_consolidate
+from mofan.devtools.demo.supervision import load_demo_supervision
+from mofan.devtools.simulate import actor_of, fill_self, review_and_consolidate
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations.models import Assignment
 from mofan.indicators.builtin import load_templates
@@ -112,8 +113,6 @@ def load_demo_campaigns(committee: Committee) -> list[Campaign]:
         reviewed=20,
         started=55,
     )
-    from mofan.supervision.demo import load_demo_supervision
-
     load_demo_supervision(committee, finished)
     return [finished, current]
 

@@ -42,7 +42,7 @@ class Simulation:
     units: int
 
 
-def _value(node: IndicatorNode, quality: float, rng: random.Random) -> dict[str, Any]:
+def synthetic_value(node: IndicatorNode, quality: float, rng: random.Random) -> dict[str, Any]:
     """Plausible input for one leaf from a unit whose overall quality is in [0, 1]."""
     method = node.method
     kind = method.get("type")
@@ -78,7 +78,9 @@ def _value(node: IndicatorNode, quality: float, rng: random.Random) -> dict[str,
     return {}
 
 
-def _near(value: dict[str, Any], node: IndicatorNode, rng: random.Random) -> dict[str, Any]:
+def reviewer_value(
+    value: dict[str, Any], node: IndicatorNode, rng: random.Random
+) -> dict[str, Any]:
     """A reviewer's view: mostly the unit's own, sometimes one band or level stricter."""
     if rng.random() > 0.25:
         return dict(value)
@@ -95,7 +97,7 @@ def _near(value: dict[str, Any], node: IndicatorNode, rng: random.Random) -> dic
     return dict(value)
 
 
-def _people(committee: Committee, label: str, count: int) -> list[User]:
+def synthetic_people(committee: Committee, label: str, count: int) -> list[User]:
     users = [
         User(
             username=f"{committee.code}-{label}{i:03d}",
@@ -130,7 +132,7 @@ def fill_self(
     for node in leaves[:upto] if upto is not None else leaves:
         if node.method_type in services.OPTIONAL_IN_SELF:
             continue
-        values[node.pk] = _value(node, quality, rng)
+        values[node.pk] = synthetic_value(node, quality, rng)
     if values:
         bulk.self_scores_bulk_save(enrollment=enrollment, values=values, actor=actor)
     return values
@@ -152,7 +154,9 @@ def review_and_consolidate(
     for reviewer_id in sorted(services.reviewers_of(assignment)):
         reviewer = actor_of(people[reviewer_id], committee, Role.REVIEWER)
         scores = {
-            node.pk: _near(unit_values.get(node.pk) or _value(node, 0.5, rng), node, rng)
+            node.pk: reviewer_value(
+                unit_values.get(node.pk) or synthetic_value(node, 0.5, rng), node, rng
+            )
             for node in leaves
         }
         bulk.review_scores_bulk_save(assignment=assignment, values=scores, actor=reviewer)
@@ -236,9 +240,9 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
             for i in range(1, units + 1)
         )
         made = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-        admin_user = _people(committee, "admin", 1)[0]
-        unit_user = _people(committee, "liaison", 1)[0]
-        reviewers = _people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
+        admin_user = synthetic_people(committee, "admin", 1)[0]
+        unit_user = synthetic_people(committee, "liaison", 1)[0]
+        reviewers = synthetic_people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
         RoleAssignment.objects.bulk_create(
             [RoleAssignment(user=admin_user, role=Role.COMMITTEE_ADMIN, committee=committee)]
             + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]
@@ -350,7 +354,7 @@ def close_the_loop(
                 rereviews.rereview_score_save(
                     rereview=rereview,
                     node=node,
-                    value=_value(node, 0.95, rng),
+                    value=synthetic_value(node, 0.95, rng),
                     comment="复核：整改后达到要求",
                     expected_version=None,
                     actor=leader,

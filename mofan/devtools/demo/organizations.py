@@ -19,6 +19,7 @@ from django.utils import timezone
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
+from mofan.devtools.demo.campaigns import load_demo_campaigns
 from mofan.organizations.models import (
     Committee,
     Member,
@@ -28,8 +29,8 @@ from mofan.organizations.models import (
 )
 from mofan.organizations.validators import credit_code_check_char
 
-# Known to the demo only; `load_demo` refuses to run in production, and `check --deploy`
-# fails while any demo account exists there.
+# Known to the demo only; `load_demo` does not exist in production (mofan.devtools is not
+# installed there), and `check --deploy` fails while any demo account exists there.
 DEMO_PASSWORD = "Mofan@2026"  # noqa: S105
 
 
@@ -82,7 +83,7 @@ POSTS = ["党组书记", "机关党委书记", "办公室主任", "科长", "副
 
 
 def load_units() -> dict[str, Any]:
-    data = resources.files("mofan.organizations").joinpath("data/jiaozuo_units.json").read_text()
+    data = resources.files("mofan.devtools.demo").joinpath("data/jiaozuo_units.json").read_text()
     result: dict[str, Any] = json.loads(data)
     return result
 
@@ -231,7 +232,5 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
         },
     )
     if campaigns:
-        from mofan.campaigns.demo import load_demo_campaigns
-
         load_demo_campaigns(committee)
     return committee

@@ -1,4 +1,5 @@
-"""`manage.py bench` (what `make bench` runs): see mofan/core/bench.py and docs/performance.md."""
+"""`manage.py bench` (what `make bench` runs): see mofan/devtools/bench.py and
+docs/performance.md."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.core import bench
+from mofan.devtools import bench
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from mofan.core import bench
+from mofan.devtools import bench
 
 KEYS = {"name", "db", "units", "median_ms", "p95_ms", "queries", "peak_rss_mb", "budget_ms", "ok"}
 TALLY = re.compile(r"^bench: (\d+) ok, (\d+) over budget$")

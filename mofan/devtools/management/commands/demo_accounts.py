@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
-from mofan.organizations.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_units
+from mofan.devtools.demo.organizations import DEMO_ACCOUNTS, DEMO_PASSWORD, load_units
 
 
 class Command(BaseCommand):
