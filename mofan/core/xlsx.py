@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+# A cell whose text starts with one of these is read as a formula by Excel, LibreOffice or
+# WPS (tab and CR too: some strip them first). `reports.cells` neutralises the same ones.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 

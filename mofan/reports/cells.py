@@ -31,13 +31,11 @@ from typing import Any, Literal, TypeVar
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from mofan.core.xlsx import FORMULA_TRIGGERS
 from mofan.reports.base import Progress
 
 CellKind = Literal["empty", "text", "number", "percent", "date", "datetime"]
 
-# A cell whose text starts with one of these is read as a formula by Excel, LibreOffice or
-# WPS (tab and CR too: some strip them first).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_KINDS = ("number", "integer", "percent")
 YES = "是"
 NO = "否"
