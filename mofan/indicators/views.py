@@ -23,7 +23,8 @@ from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees
-from mofan.indicators.fileformat import FormatError, dump_xlsx, dump_yaml, parse_xlsx, parse_yaml
+from mofan.indicators.fileformat import FormatError, dump_yaml, parse_yaml
+from mofan.indicators.fileformat_xlsx import dump_xlsx, parse_xlsx
 from mofan.indicators.forms import METHOD_SHORT, NewNodeForm, NodeForm, PointsForm, UploadForm
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.tree import leaf_total, tree_leaf_total, walk

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.indicators.fileformat import dump_xlsx, dump_yaml
+from mofan.indicators.fileformat import dump_yaml
+from mofan.indicators.fileformat_xlsx import dump_xlsx
 from mofan.indicators.models import IndicatorVersion
 from mofan.indicators.selectors import document_for
 

@@ -7,7 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.indicators.fileformat import FormatError, parse_xlsx, parse_yaml, schema
+from mofan.indicators.fileformat import FormatError, parse_yaml, schema
+from mofan.indicators.fileformat_xlsx import parse_xlsx
 from mofan.indicators.services import system_import
 from mofan.organizations.models import Committee
 
