@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check results, not speed: on a loaded machine (CI, parallel runs) generating
+# inputs may be slow, which is no defect of the code under test.
+hypothesis_settings.register_profile(
+    "mofan", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("mofan")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from mofan.accounts import credentials, imports, lockout, selectors, services
 from mofan.accounts.forms import BulkFromUnitsForm, DeactivateForm, ImportForm, RoleGrantForm
 from mofan.accounts.models import LoginThrottle, RoleAssignment
+from mofan.accounts.permissions import recent_auth_required, role_required
 from mofan.accounts.roles import Role, grantable_by
-from mofan.core.permissions import recent_auth_required, role_required
 from mofan.core.uploads import UploadRejected, check_xlsx
 from mofan.organizations import selectors as org_selectors
 from mofan.organizations.models import Committee

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from mofan.campaigns.models import Campaign, Enrollment, TaskStatus
-from mofan.evaluations.services import OPTIONAL_IN_SELF
+from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.indicators.models import IndicatorNode
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
+from mofan.campaigns import events
 from mofan.campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -134,11 +135,8 @@ def campaign_create(
     if any(u.committee_id != committee.pk for u in chosen):
         raise ValidationError(_("只能纳入本工委的单位。"))
     Enrollment.objects.bulk_create(Enrollment(campaign=campaign, unit=u) for u in chosen)
-    # Every unit starts with its (blank) stored figures, so the pages that read them (approval
-    # table, ranking) never have to compute a unit from its rows.
-    from mofan.evaluations.recompute import campaign_recompute  # evaluations builds on this app
-
-    campaign_recompute(campaign=campaign)
+    # Every unit starts with its (blank) stored figures (evaluations receives the event).
+    events.units_enrolled.send(sender=Campaign, campaign=campaign)
     audit_record(
         action="campaign.create",
         actor=actor.user if actor else None,

@@ -9,7 +9,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from mofan.core import (
             checks,  # noqa: F401  (registers deploy checks)
+            extensions,
             lookups,
         )
 
         lookups.register()  # out-of-range ids and NUL text match no row (see lookups.py)
+        extensions.discover()  # every app's extensions.py fills the registries

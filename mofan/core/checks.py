@@ -5,31 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
-
-
-@register(Tags.security, deploy=True)
-def no_default_accounts(app_configs: Any, **kwargs: Any) -> list[Error]:
-    """No built-in or demo account may exist in production."""
-    if not settings.PRODUCTION:
-        return []
-    from django.db import DatabaseError
-
-    from mofan.accounts.models import User
-
-    try:
-        demo = list(User.objects.filter(is_demo=True).values_list("username", flat=True)[:5])
-    except DatabaseError:
-        return []
-    if demo:
-        return [
-            Error(
-                "演示账号存在于生产环境：" + "、".join(demo),
-                hint="删除或停用演示账号（manage.py shell 或安全管理员界面）。",
-                id="mofan.E001",
-            )
-        ]
-    return []
+from django.core.checks import Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)

@@ -8,15 +8,21 @@ import hashlib
 import logging
 import zipfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from mofan.accounts.access import Actor
+
+class Actor(Protocol):
+    """Who uploads: anything with the acting `user` (accounts.access.Actor), which the audit
+    entry of a refused upload names. A protocol, so core does not import accounts."""
+
+    @property
+    def user(self) -> Any: ...
+
 
 logger = logging.getLogger(__name__)
 

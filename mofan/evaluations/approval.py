@@ -20,6 +20,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.evaluations import events
 from mofan.evaluations import results as res
 from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
@@ -302,11 +303,9 @@ def campaign_approve(
     unit the same two audit entries as one-by-one approval wrote (`enrollment.approve` and
     `approval.result` with before and after), appended to the chain in order in one go.
 
-    In the same transaction, every newly frozen result goes to the rectification hook
-    (`rectification.auto.results_approved`): a unit graded in `campaign.rectify_grades` gets its
-    problem list and a waiting re-review; `today` dates the items' deadlines."""
-    from mofan.rectification.auto import results_approved  # rectification builds on this app
-
+    In the same transaction, the newly frozen results are announced (`events.results_approved`);
+    rectification receives them: a unit graded in `campaign.rectify_grades` gets its problem
+    list and a waiting re-review; `today` dates the items' deadlines."""
     _check_admin(actor, campaign)
     pending = Enrollment.objects.filter(campaign=campaign).exclude(
         state__in=(S.REVIEWED, S.APPROVED)
@@ -365,7 +364,11 @@ def campaign_approve(
             raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
     audit_record_many(entries=_approval_entries(fresh, actor))
     result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
-    problems = results_approved(campaign=campaign, results=[r for r, _b, _m in fresh], today=today)
+    problems = events.count_made(
+        events.results_approved.send(
+            sender=UnitResult, campaign=campaign, results=[r for r, _b, _m in fresh], today=today
+        )
+    )
     audit_record(
         action="approval.campaign",
         actor=actor.user,

@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.access import Actor, actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
-from mofan.core.permissions import role_required
 from mofan.core.redirects import safe_next
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations import evidence as store

@@ -31,14 +31,13 @@ from mofan.evaluations.models import (
 )
 from mofan.evaluations.review_groups import home_units
 from mofan.evaluations.scoring import consensus_level
-from mofan.indicators.methods import ScoringInputError, q, score_leaf
+from mofan.indicators.methods import OPTIONAL_IN_SELF, ScoringInputError, q, score_leaf
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.selectors import published_leaves
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
 REVIEWED = (S.REVIEWED, S.APPROVED)
-OPTIONAL_IN_SELF = ("veto", "bonus")  # units do not veto themselves; bonus is optional
 
 
 class StaleWrite(ValidationError):

@@ -20,10 +20,10 @@ from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.params import parse_id
-from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations import selectors as scope

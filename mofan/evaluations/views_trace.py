@@ -1,7 +1,7 @@
 """How a final score was formed: every leaf's self score, each reviewer's score and comment, the
 consolidated score with the leader's reason, the totals and the formula (issue 4 point 7), and
-the unit's re-reviews (复核): the original and the re-review values of each re-scored leaf and
-of the result."""
+the sections other apps add (rectification: the unit's re-reviews, 复核, with the original and
+re-review values of each re-scored leaf and of the result)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF
-from mofan.core.permissions import role_required
+from mofan.core.extensions import sections_of
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.models import (
     ConsolidatedScore,
@@ -22,7 +23,6 @@ from mofan.evaluations.models import (
     VetoInput,
 )
 from mofan.indicators.models import IndicatorNode
-from mofan.rectification.models import ReReview
 
 
 @role_required(*COMMITTEE_STAFF)
@@ -67,23 +67,8 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
         for node in nodes
     ]
     by_id = {node.pk: node for node in nodes}
-    rereviews = [
-        {
-            "rereview": rereview,
-            "nodes": [
-                {
-                    "node": by_id[node_id],
-                    "original": rereview.before.get("nodes", {}).get(str(node_id), "—"),
-                    "rereviewed": rereview.after.get("nodes", {}).get(str(node_id), "—"),
-                }
-                for node_id in rereview.node_ids
-                if node_id in by_id
-            ],
-        }
-        for rereview in ReReview.objects.filter(enrollment=enrollment)
-        .select_related("decided_by")
-        .order_by("pk")
-    ]
+    # Sections other apps add (rectification: the unit's re-reviews).
+    sections = sections_of("evaluations.trace", enrollment=enrollment, nodes_by_id=by_id)
     return render(
         request,
         "evaluations/trace.html",
@@ -95,6 +80,6 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("approved_by")
             .first(),
             "vetoes": VetoInput.objects.filter(enrollment=enrollment).select_related("recorded_by"),
-            "rereviews": rereviews,
+            "sections": sections,
         },
     )

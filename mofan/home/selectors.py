@@ -12,8 +12,8 @@ from mofan.accounts.access import Actor
 from mofan.accounts.models import LoginThrottle, TotpDevice
 from mofan.accounts.roles import Role
 from mofan.accounts.selectors import accounts_for
+from mofan.accounts.selectors_audit import entries_for
 from mofan.audit.models import AuditEntry, AuditResult
-from mofan.audit.selectors import entries_for
 from mofan.organizations import selectors as org
 from mofan.rectification import selectors as problems
 from mofan.supervision import selectors_ledger as supervision

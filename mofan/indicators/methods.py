@@ -27,6 +27,9 @@ METHOD_TYPES = (
 )
 LEAF_TYPES = METHOD_TYPES[1:]
 SCORED_TYPES = ("grade", "deduction", "quantitative", "manual")
+# Leaves a unit may leave blank in its self-evaluation: units do not veto themselves, and a
+# bonus is claimed only where there is one.
+OPTIONAL_IN_SELF = ("veto", "bonus")
 
 
 class ScoringInputError(ValueError):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.params import id_or_404
-from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees

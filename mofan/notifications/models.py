@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.extensions import notice_label
+
 
 class Notice(models.Model):
     recipient = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notices")
@@ -32,3 +34,8 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        """What the notice is about (问题整改, 督办…), as the sending app registered its kinds."""
+        return notice_label(self.kind)

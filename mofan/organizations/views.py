@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
-from mofan.core.permissions import role_required
+from mofan.core.extensions import sections_of
 from mofan.organizations import selectors, services
 from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
 from mofan.organizations.models import Committee, Member, Unit, UnitCategory
 from mofan.organizations.validators import looks_like_phone
-from mofan.supervision.selectors_ledger import active_yellow_card, active_yellow_cards_of_unit
 
 
 def _form_errors_to(form: object, exc: ValidationError) -> None:
@@ -75,8 +75,13 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     unit = get_object_or_404(selectors.units_for(actor), pk=pk)
     today = timezone.localdate()
+    # Notes other apps add to the page (a yellow card, from supervision), and their marks on
+    # the organisations in the tree.
+    notes = sections_of("organizations.unit", actor=actor, unit=unit)
+    marks = {org_id: label for note in notes for org_id, label in note.get("marks", {}).items()}
     tree = [
-        (org, depth, org.election_status(today)) for org, depth in selectors.party_org_tree(unit)
+        (org, depth, org.election_status(today), marks.get(org.pk))
+        for org, depth in selectors.party_org_tree(unit)
     ]
     return render(
         request,
@@ -89,7 +94,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(pk=pk)
             .exists(),
             "can_see_roster": selectors.units_whose_roster_visible_to(actor).filter(pk=pk).exists(),
-            "yellow_cards": active_yellow_cards_of_unit(actor, unit),
+            "notes": notes,
         },
     )
 
@@ -127,7 +132,7 @@ def party_org_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": selectors.party_orgs_editable_by(actor).filter(pk=pk).exists(),
             "committee_members": org.committee_members.all(),
             "children": org.children.all(),
-            "yellow_card": active_yellow_card(actor, org),
+            "notes": sections_of("organizations.party_org", actor=actor, org=org),
         },
     )
 

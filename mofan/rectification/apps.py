@@ -5,3 +5,11 @@ class RectificationConfig(AppConfig):
     name = "mofan.rectification"
     label = "rectification"
     verbose_name = "问题整改"
+
+    def ready(self) -> None:
+        from mofan.evaluations import events
+        from mofan.rectification import receivers
+
+        events.results_approved.connect(
+            receivers.on_results_approved, dispatch_uid="rectification.results_approved"
+        )

@@ -1,6 +1,7 @@
 """Automatic problem lists (问题清单) for failing units, made when the committee approves a
-campaign's results (`evaluations.approval.campaign_approve` calls `results_approved` in its own
-transaction).
+campaign's results: `evaluations.approval.campaign_approve` announces them
+(`evaluations.events.results_approved`) and `receivers.on_results_approved` calls
+`results_approved` here, in the approval's own transaction.
 
 Documented choices
 ------------------

@@ -19,7 +19,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Finding
-from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState
+from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState, ReReview
 
 FINDING_ORIGIN = "evaluations.finding"
 
@@ -181,3 +181,26 @@ def committee_item_counts(actor: Actor, *, today: date) -> dict[str, int]:
         reported=Count("pk", filter=Q(state=ProblemState.REPORTED_DONE)),
         measures=Count("pk", filter=Q(state=ProblemState.MEASURES_SUBMITTED)),
     )
+
+
+def rereview_trace(enrollment: Any, nodes_by_id: dict[int, Any]) -> list[dict[str, Any]]:
+    """The unit's re-reviews for the score trace (`evaluations.trace`): per re-review, the
+    original and re-reviewed value of each re-scored leaf. The trace view has already fetched
+    `enrollment` through a scoped selector."""
+    return [
+        {
+            "rereview": rereview,
+            "nodes": [
+                {
+                    "node": nodes_by_id[node_id],
+                    "original": rereview.before.get("nodes", {}).get(str(node_id), "—"),
+                    "rereviewed": rereview.after.get("nodes", {}).get(str(node_id), "—"),
+                }
+                for node_id in rereview.node_ids
+                if node_id in nodes_by_id
+            ],
+        }
+        for rereview in ReReview.objects.filter(enrollment=enrollment)
+        .select_related("decided_by")
+        .order_by("pk")
+    ]

@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.access import Actor, actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
-from mofan.core.permissions import role_required
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations import evidence as store
 from mofan.evaluations.models import Evidence, Finding

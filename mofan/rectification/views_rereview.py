@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.params import parse_id
-from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.indicators.models import IndicatorNode

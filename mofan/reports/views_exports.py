@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mofan.accounts.access import Actor, actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
-from mofan.core.permissions import role_required
 from mofan.evaluations.selectors import campaigns_for, enrollments_for
 from mofan.organizations.models import Unit
 from mofan.reports import jobs, registry

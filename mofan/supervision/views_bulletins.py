@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
-from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations.services import StaleWrite
 from mofan.organizations.models import Committee

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import UNIT_READERS, Role
 from mofan.core.params import parse_id
-from mofan.core.permissions import role_required
 from mofan.core.sorting import column_sort
 from mofan.evaluations.selectors import campaigns_managed_by
 from mofan.indicators.models import IndicatorNode

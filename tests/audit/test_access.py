@@ -15,8 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
+from mofan.accounts.selectors_audit import entries_for
 from mofan.audit.models import AuditEntry
-from mofan.audit.selectors import entries_for
 from mofan.audit.services import audit_record
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
 from tests.factories import PASSWORD, CommitteeFactory, MemberFactory, PartyOrgFactory, make_user

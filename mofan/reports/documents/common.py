@@ -279,7 +279,7 @@ def require_staff(actor: Actor, campaign: Campaign) -> None:
 
 def require_published_or_staff(actor: Actor, campaign: Campaign) -> None:
     """Staff always; an enrolled unit's admin or leader once the results are published — as on
-    the unit's own page (`campaigns.views.enrollment_home`)."""
+    the unit's own page (`evaluations.views_campaign.enrollment_home`)."""
     if is_staff_of(actor, campaign):
         return
     units = actor.units_with(*UNIT_READERS)

@@ -35,7 +35,7 @@ from mofan.evaluations.models import (
     UnitResult,
     Visit,
 )
-from mofan.evaluations.services import OPTIONAL_IN_SELF
+from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState, ReReview
 from mofan.reports.base import Block, Doc, Heading, Paragraph
 from mofan.reports.documents.common import (

@@ -23,7 +23,10 @@ def _date(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Send the problem-list deadline reminders (7 and 1 days before, overdue)."
+    help = (
+        "Send every app's daily deadline reminders (e.g. problem-list items 7 and 1 days "
+        "before and overdue), then retry failed notice e-mails."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--today", help="the date to run for, YYYY-MM-DD (default: today)")

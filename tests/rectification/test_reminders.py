@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 
 from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
-from mofan.notifications.reminders import due_texts, overdue_texts, send_reminders
 from mofan.rectification.models import ProblemItem, ProblemState
+from mofan.rectification.reminders import due_texts, overdue_texts, send_problem_reminders
 from tests.factories import CommitteeFactory, UnitFactory, make_user
 from tests.notifications.helpers import problem
 
@@ -47,7 +47,7 @@ def test_seven_and_one_day_reminders_go_to_the_units_admin_and_leader(people, un
     in1 = problem(unit_a, TODAY + timedelta(days=1), "台账未更新")
     problem(unit_a, TODAY + timedelta(days=3), "三天后到期，不提醒")
     problem(unit_a, TODAY + timedelta(days=30), "一个月后到期")
-    summary = send_reminders(today=TODAY)
+    summary = send_problem_reminders(today=TODAY)
     for user in (people.unit_admin, people.unit_leader):
         assert keys_of(user) == {f"problem:{in7.pk}:due7", f"problem:{in1.pk}:due1"}
     for user in (people.member, people.other_unit_admin, people.committee_admin):
@@ -64,7 +64,7 @@ def test_seven_and_one_day_reminders_go_to_the_units_admin_and_leader(people, un
 
 def test_an_overdue_item_is_reported_once_to_the_unit_and_the_committee_admins(people, unit_a):
     late = problem(unit_a, TODAY - timedelta(days=1), "整改逾期的问题")
-    summary = send_reminders(today=TODAY)
+    summary = send_problem_reminders(today=TODAY)
     key = f"problem:{late.pk}:overdue"
     told = set(reminders(key=key).values_list("recipient_id", flat=True))
     assert told == {people.unit_admin.pk, people.unit_leader.pk, people.committee_admin.pk}
@@ -74,7 +74,7 @@ def test_an_overdue_item_is_reported_once_to_the_unit_and_the_committee_admins(p
     assert (summary.overdue_items, summary.overdue_notices) == (1, 3)
     # the next days: nothing more about the same item
     for day in (TODAY, TODAY + timedelta(days=1), TODAY + timedelta(days=20)):
-        again = send_reminders(today=day)
+        again = send_problem_reminders(today=day)
         assert again.notices == 0
     assert reminders(key=key).count() == 3
 
@@ -83,10 +83,10 @@ def test_a_second_run_on_the_same_day_sends_nothing(people, unit_a):
     problem(unit_a, TODAY + timedelta(days=7))
     problem(unit_a, TODAY + timedelta(days=1))
     problem(unit_a, TODAY - timedelta(days=5))
-    first = send_reminders(today=TODAY)
+    first = send_problem_reminders(today=TODAY)
     count = Notice.objects.count()
     assert first.notices == 2 + 2 + 3
-    second = send_reminders(today=TODAY)
+    second = send_problem_reminders(today=TODAY)
     assert second.notices == 0 and second.due == {7: (0, 0), 1: (0, 0)}
     assert Notice.objects.count() == count
 
@@ -96,8 +96,8 @@ def test_an_item_walks_through_its_reminders_day_by_day(people, unit_a):
     seen = []
     for offset in range(12):
         day = TODAY + timedelta(days=offset)
-        send_reminders(today=day)
-        send_reminders(today=day)  # cron ran twice: no difference
+        send_problem_reminders(today=day)
+        send_problem_reminders(today=day)  # cron ran twice: no difference
         seen.append(sorted(keys_of(people.unit_admin)))
     p = f"problem:{item.pk}"
     assert seen[0] == []
@@ -116,7 +116,7 @@ def test_closed_items_get_no_reminder_and_other_states_do(people, unit_a):
     ProblemItem.objects.filter(pk=closed_late.pk).update(state=ProblemState.CLOSED)
     reported = problem(unit_a, TODAY - timedelta(days=2), "已报完成待销号")
     ProblemItem.objects.filter(pk=reported.pk).update(state=ProblemState.REPORTED_DONE)
-    send_reminders(today=TODAY)
+    send_problem_reminders(today=TODAY)
     assert keys_of(people.unit_admin) == {f"problem:{reported.pk}:overdue"}
 
 
@@ -127,7 +127,7 @@ def test_reminders_stay_within_the_units_and_committees_people(people, unit_a):
     far_unit_admin = make_user(Role.UNIT_ADMIN, unit=far_unit)
     mine = problem(unit_a, TODAY - timedelta(days=1), "本工委的逾期问题")
     theirs = problem(far_unit, TODAY - timedelta(days=1), "外工委的逾期问题")
-    send_reminders(today=TODAY)
+    send_problem_reminders(today=TODAY)
     assert keys_of(far_admin) == {f"problem:{theirs.pk}:overdue"}
     assert keys_of(far_unit_admin) == {f"problem:{theirs.pk}:overdue"}
     assert keys_of(people.committee_admin) == {f"problem:{mine.pk}:overdue"}
@@ -138,7 +138,7 @@ def test_an_inactive_account_is_not_reminded(people, unit_a):
     people.unit_leader.is_active = False
     people.unit_leader.save()
     item = problem(unit_a, TODAY + timedelta(days=1))
-    send_reminders(today=TODAY)
+    send_problem_reminders(today=TODAY)
     assert keys_of(people.unit_leader) == set()
     assert keys_of(people.unit_admin) == {f"problem:{item.pk}:due1"}
 
@@ -152,7 +152,7 @@ def test_no_reminder_asks_anyone_to_check_in_take_photos_or_report_daily(people,
         problem(unit_a, TODAY + timedelta(days=1), "问题二"),
         problem(unit_a, TODAY - timedelta(days=3), "问题三"),
     ]
-    send_reminders(today=TODAY)
+    send_problem_reminders(today=TODAY)
     texts = list(reminders().values_list("title", "body"))
     assert len(texts) == 2 + 2 + 3
     for item in items:

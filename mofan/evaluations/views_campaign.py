@@ -1,5 +1,9 @@
 """Campaign pages: the committee's list, creation and progress board; a unit's own campaign
-home (plan, leadership group, tasks, submission, result)."""
+home (plan, leadership group, tasks, submission, result).
+
+They live in evaluations, not in campaigns, because they show what evaluations holds (scoped
+enrollments, submission checks, results); `mofan.campaigns` keeps the campaign records and
+their services. The URLs keep the `campaigns:` namespace (urls_campaign.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import actor_of
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns import selectors, services
 from mofan.campaigns.forms import (
@@ -28,10 +33,10 @@ from mofan.campaigns.forms import (
     TaskStatusForm,
 )
 from mofan.campaigns.models import Campaign, EnrollmentState, LeadershipMember, Task
-from mofan.core.permissions import role_required
 from mofan.evaluations import approval
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services as evaluation
+from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion, VersionStatus
 from mofan.organizations.models import Committee, Unit
@@ -325,8 +330,6 @@ __all__ = ["Decimal"]
 @role_required(*COMMITTEE_STAFF)
 def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
     """三年一总评: the cycle's annual results side by side and the overall grade."""
-    from mofan.evaluations.cycle import cycle_overall
-
     actor = actor_of(request)
     committee = get_object_or_404(Committee, pk__in=actor.committees_with(*COMMITTEE_STAFF))
     rule = "mean" if request.GET.get("rule") == "mean" else "grade_count"

@@ -1,4 +1,5 @@
-"""Reads of the audit trail: only the auditor reads it (三权分立)."""
+"""Reads of the audit trail: only the auditor reads it (三权分立). The trail itself is the
+bottom layer (`mofan.audit`); reading it is scoped by role, so the reads live with the roles."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from mofan.accounts.services import reauth_recent
 from mofan.core.redirects import safe_next
 
 View = Callable[..., HttpResponse]
@@ -37,8 +38,6 @@ def recent_auth_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from mofan.accounts.services import reauth_recent
-
         if not reauth_recent(request):
             target = request.get_full_path()
             if request.method != "GET":

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mofan.campaigns import views
+from mofan.evaluations import views_campaign as views
 
 app_name = "campaigns"
 urlpatterns = [

@@ -1,4 +1,5 @@
-"""The auditor's view of the trail: filters by actor, action, result and date; chain check."""
+"""The auditor's view of the trail: filters by actor, action, result and date; chain check.
+Under /audit/ (URL namespace `audit`), but here: the pages are scoped by role (accounts)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from mofan.accounts import selectors_audit as selectors
+from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
-from mofan.audit import selectors
 from mofan.audit.models import AuditResult
 from mofan.audit.services import audit_verify
-from mofan.core.permissions import role_required
 
 
 class AuditFilterForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mofan.audit import views
+from mofan.accounts import views_audit as views
 
 app_name = "audit"
 urlpatterns = [

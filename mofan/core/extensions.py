@@ -1,0 +1,129 @@
+"""Extension points: registries the apps fill, read by the lower layers that show them.
+
+A lower layer never imports a higher one. Where it must show or run something a higher app
+provides (a menu entry, a section of a page, a daily reminder, a kind of notice, an export), the
+higher app registers it here, in its own `extensions.py` module, and the lower one reads the
+registry. `discover()` (called from `CoreConfig.ready`) imports the `extensions` module of every
+installed app at start-up, so adding an app means writing its `extensions.py`, not editing core.
+
+The registries themselves are plain: a named, ordered list. What an entry looks like is defined
+next to the registry that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.utils.functional import Promise
+from django.utils.module_loading import autodiscover_modules
+
+T = TypeVar("T")
+StrOrPromise = str | Promise
+
+
+class Registry(Generic[T]):
+    """An ordered list of contributions, filled at start-up."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._items: list[T] = []
+
+    def register(self, item: T) -> T:
+        if item not in self._items:  # a module imported twice registers once
+            self._items.append(item)
+        return item
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# --- the navigation ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MenuEntry:
+    """A link in the top navigation: shown to an actor when `shows(actor)` holds; entries are
+    listed by `order`. `args(actor)` gives the URL's arguments (e.g. the actor's own unit)."""
+
+    order: int
+    label: StrOrPromise  # lazy translation
+    url_name: str
+    shows: Callable[[Any], bool]
+    args: Callable[[Any], list[Any]] | None = None
+
+
+menu: Registry[MenuEntry] = Registry("menu")
+
+
+# --- sections a higher app adds to a lower app's page ----------------------------------------
+@dataclass(frozen=True)
+class PageSection:
+    """A block of a page owned by a lower app, filled by a higher one: `page` names the page
+    (e.g. "evaluations.trace"), `context(**page_context)` returns what `template` needs, or None
+    to leave the section out."""
+
+    page: str
+    order: int
+    template: str
+    context: Callable[..., dict[str, Any] | None]
+
+
+page_sections: Registry[PageSection] = Registry("page_sections")
+
+
+def sections_of(page: str, **page_context: Any) -> list[dict[str, Any]]:
+    """The filled sections of a page, in order: each {"template": ..., **its context}."""
+    filled = []
+    for section in sorted((s for s in page_sections if s.page == page), key=lambda s: s.order):
+        context = section.context(**page_context)
+        if context is not None:
+            filled.append({"template": section.template, **context})
+    return filled
+
+
+# --- daily reminders (manage.py send_reminders) -----------------------------------------------
+@dataclass(frozen=True)
+class ReminderJob:
+    """A daily job that writes deadline notices: `run(today=...)` returns an object whose
+    `text()` is the job's one-line Chinese summary for the command's output."""
+
+    order: int
+    name: str
+    run: Callable[..., Any]
+
+
+reminders: Registry[ReminderJob] = Registry("reminders")
+
+
+# --- kinds of notices --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NoticeKind:
+    """A kind of notice an app sends (`kind` as stored on the notice, or a prefix ending in
+    "." for a family such as "problem.due"), with the label the notice list shows."""
+
+    kind: str
+    label: StrOrPromise  # lazy translation
+    owner: str = field(default="")
+
+
+notice_kinds: Registry[NoticeKind] = Registry("notice_kinds")
+
+
+def notice_label(kind: str) -> str:
+    """The label of a stored notice kind: the exact kind first, then the longest family."""
+    best: NoticeKind | None = None
+    for entry in notice_kinds:
+        if entry.kind == kind:
+            return str(entry.label)
+        family = entry.kind.endswith(".") and kind.startswith(entry.kind)
+        if family and (best is None or len(entry.kind) > len(best.kind)):
+            best = entry
+    return str(best.label) if best else ""
+
+
+def discover() -> None:
+    """Import every installed app's `extensions` module (at start-up, from CoreConfig.ready)."""
+    autodiscover_modules("extensions")

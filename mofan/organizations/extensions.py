@@ -1,0 +1,30 @@
+"""What organizations contributes to the registries (core/extensions.py)."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts import rules
+from mofan.core.extensions import MenuEntry, menu
+
+
+def _own_unit(actor: Any) -> list[Any]:
+    return [actor.home_unit_id]
+
+
+def _elections(actor: Any) -> bool:
+    return rules.is_committee_staff(actor) or rules.reads_unit_work(actor)
+
+
+menu.register(MenuEntry(20, _("单位"), "organizations:unit_list", shows=rules.is_committee_staff))
+menu.register(
+    MenuEntry(
+        20, _("本单位"), "organizations:unit_detail", shows=rules.is_unit_person, args=_own_unit
+    )
+)
+menu.register(
+    MenuEntry(
+        21, _("成员名册"), "organizations:member_list", shows=rules.reads_unit_work, args=_own_unit
+    )
+)
+menu.register(MenuEntry(22, _("换届提醒"), "organizations:elections", shows=_elections))

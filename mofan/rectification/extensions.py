@@ -1,0 +1,39 @@
+"""What rectification contributes to the registries (core/extensions.py): its pages in the
+navigation, the re-review section of the score trace, the daily deadline reminders and its
+kinds of notices."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts import rules
+from mofan.core.extensions import (
+    MenuEntry,
+    NoticeKind,
+    PageSection,
+    ReminderJob,
+    menu,
+    notice_kinds,
+    page_sections,
+    reminders,
+)
+from mofan.rectification.reminders import send_problem_reminders
+from mofan.rectification.selectors import rereview_trace
+
+menu.register(
+    MenuEntry(50, _("问题整改"), "rectification:item_board", shows=rules.is_committee_staff)
+)
+menu.register(MenuEntry(50, _("问题清单"), "rectification:unit_items", shows=rules.reads_unit_work))
+
+
+def _trace(*, enrollment: Any, nodes_by_id: dict[int, Any], **_page: Any) -> dict[str, Any] | None:
+    rereviews = rereview_trace(enrollment, nodes_by_id)
+    return {"rereviews": rereviews} if rereviews else None
+
+
+page_sections.register(
+    PageSection("evaluations.trace", 10, "rectification/sections/trace_rereviews.html", _trace)
+)
+reminders.register(ReminderJob(10, "problem-deadlines", send_problem_reminders))
+notice_kinds.register(NoticeKind("problem.", _("问题整改"), owner="rectification"))
+notice_kinds.register(NoticeKind("rereview.", _("复核"), owner="rectification"))

@@ -1,0 +1,23 @@
+"""What rectification does when the apps below it announce something (connected in apps.py)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from mofan.campaigns.models import Campaign
+from mofan.evaluations.models import UnitResult
+from mofan.rectification.auto import results_approved
+
+
+def on_results_approved(
+    sender: Any,
+    *,
+    campaign: Campaign,
+    results: Sequence[UnitResult],
+    today: datetime.date | None = None,
+    **kwargs: Any,
+) -> int:
+    """Approved results: the problem list and re-review of each failing unit (`auto`)."""
+    return results_approved(campaign=campaign, results=results, today=today)

@@ -1,0 +1,8 @@
+"""What reports contributes to the registries (core/extensions.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts import rules
+from mofan.core.extensions import MenuEntry, menu
+
+menu.register(MenuEntry(80, _("我的导出"), "reports:my_exports", shows=rules.exports_anything))

@@ -1,0 +1,67 @@
+"""What supervision contributes to the registries (core/extensions.py): its pages in the
+navigation, the yellow-card notes on the organisation pages, and its kinds of notices."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mofan.accounts import rules
+from mofan.core.extensions import (
+    MenuEntry,
+    NoticeKind,
+    PageSection,
+    menu,
+    notice_kinds,
+    page_sections,
+)
+from mofan.organizations.models import PartyOrganization, Unit
+from mofan.supervision.selectors_ledger import active_yellow_card, active_yellow_cards_of_unit
+
+
+def _bulletins(actor: Any) -> bool:
+    return rules.is_committee_staff(actor) or rules.is_unit_person(actor)
+
+
+menu.register(
+    MenuEntry(60, _("督办台账"), "supervision:ledger_board", shows=rules.is_committee_staff)
+)
+menu.register(MenuEntry(60, _("督办事项"), "supervision:ledger_unit", shows=rules.reads_unit_work))
+menu.register(
+    MenuEntry(61, _("随机抽查"), "supervision:spotcheck_list", shows=rules.is_committee_staff)
+)
+menu.register(MenuEntry(62, _("通报"), "supervision:bulletin_list", shows=_bulletins))
+menu.register(MenuEntry(71, _("我的抽查"), "supervision:spotcheck_mine", shows=rules.is_reviewer))
+
+
+def _unit_cards(*, actor: Any, unit: Unit, **_page: Any) -> dict[str, Any] | None:
+    cards = active_yellow_cards_of_unit(actor, unit)
+    if not cards:
+        return None
+    return {"yellow_cards": cards, "marks": {org_id: _("黄牌") for org_id in cards}}
+
+
+def _org_card(*, actor: Any, org: PartyOrganization, **_page: Any) -> dict[str, Any] | None:
+    shown = active_yellow_card(actor, org)
+    if shown is None:
+        return None
+    return {"yellow_card": shown, "title_badge": "supervision/sections/party_org_badge.html"}
+
+
+page_sections.register(
+    PageSection(
+        "organizations.unit", 10, "supervision/sections/unit_yellow_cards.html", _unit_cards
+    )
+)
+page_sections.register(
+    PageSection(
+        "organizations.party_org", 10, "supervision/sections/party_org_yellow_card.html", _org_card
+    )
+)
+
+for kind, label in (
+    ("ledger.", _("督办")),
+    ("yellow_card.", _("黄牌警示")),
+    ("spotcheck.", _("随机抽查")),
+    ("bulletin.", _("通报")),
+):
+    notice_kinds.register(NoticeKind(kind, label, owner="supervision"))
