@@ -61,3 +61,23 @@ def reads_unit(actor: Actor, unit_id: int) -> bool:
 def exports_anything(actor: Actor) -> bool:
     """Has an export page of one's own (我的导出): committee staff and unit readers."""
     return is_committee_staff(actor) or bool(actor.units_with(*UNIT_READERS))
+
+
+def administers(actor: Actor, committee_id: int | None) -> bool:
+    """工委管理员 of that committee: runs its campaigns, lists and accounts of units."""
+    return committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+
+
+def is_staff_of(actor: Actor, committee_id: int | None) -> bool:
+    """工委管理员 or 工委领导 of that committee."""
+    return committee_id in actor.committees_with(*COMMITTEE_STAFF)
+
+
+def is_unit_admin_of(actor: Actor, unit_id: int | None) -> bool:
+    """单位联络员 of that unit: fills its self-evaluation, lists and files."""
+    return unit_id in actor.units_with(Role.UNIT_ADMIN)
+
+
+def is_unit_leader_of(actor: Actor, unit_id: int | None) -> bool:
+    """单位领导 of that unit: submits and signs off for it."""
+    return unit_id in actor.units_with(Role.UNIT_LEADER)

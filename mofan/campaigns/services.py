@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
@@ -182,7 +183,7 @@ def campaign_activate(*, campaign: Campaign, actor: Actor) -> Campaign:
 
 
 def _check_unit_admin(actor: Actor, enrollment: Enrollment) -> None:
-    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+    if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报。"))
 
 

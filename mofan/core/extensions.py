@@ -84,6 +84,30 @@ def sections_of(page: str, **page_context: Any) -> list[dict[str, Any]]:
     return filled
 
 
+# --- the home page's work queue --------------------------------------------------------------
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of the home page contributed by an app.
+
+    `place` says where: "committee" (the committee overview; `context(actor=, today=)`),
+    "alerts" (above the unit sections; `context(actor=, today=)`) or "unit" (inside each of
+    the actor's unit sections; `context(actor=, unit_ids=, today=)` returns unit id → the
+    panel's context for that unit, computed for all units at once, so the page's queries do
+    not grow with the number of units). A context of None leaves the panel out."""
+
+    place: str
+    order: int
+    template: str
+    context: Callable[..., Any]
+
+
+home_panels: Registry[HomePanel] = Registry("home_panels")
+
+
+def panels_at(place: str) -> list[HomePanel]:
+    return sorted((p for p in home_panels if p.place == place), key=lambda p: p.order)
+
+
 # --- daily reminders (manage.py send_reminders) -----------------------------------------------
 @dataclass(frozen=True)
 class ReminderJob:

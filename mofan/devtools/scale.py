@@ -8,7 +8,7 @@ The bulk path keeps the invariants of the services it stands in for:
   assignment draw are made by the services themselves (`campaign_create`,
   `review_group_create`, `assignment_draw`: already bulk, one audit entry each);
 * leaf inputs come from the simulation's value functions (`simulate.synthetic_value` /
-  `reviewer_value`) and are scored by the services' own `_score_fields` (cached per distinct
+  `reviewer_value`) and are scored by the services' own `score_fields` (cached per distinct
   input), so every stored score is what `self_score_save` / `review_score_save` would have
   stored;
 * consolidated scores are the reviewers' mean (or common level) exactly as
@@ -73,10 +73,11 @@ from mofan.evaluations.models import (
     SelfScore,
     UnitResult,
 )
+from mofan.evaluations.score_write import clean_input, score_fields
 from mofan.evaluations.scoring import consensus_level
-from mofan.evaluations.services import OPTIONAL_IN_SELF, _clean_input, _score_fields
 from mofan.evaluations.summary import result_summary_rebuild
 from mofan.indicators.builtin import load_templates
+from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import (
@@ -188,9 +189,9 @@ class _Scorer:
         key = (node.pk, repr(value))
         found = self._cache.get(key)
         if found is None:
-            fields = _score_fields(node, value)
+            fields = score_fields(node, value)
             prepared = (
-                self.table.prep("input", _clean_input(value)),
+                self.table.prep("input", clean_input(value)),
                 self.table.prep("score", fields["score"]),
                 fields["level"],
                 fields["veto"],

@@ -16,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import events
@@ -42,7 +42,7 @@ S = EnrollmentState
 
 
 def _check_admin(actor: Actor, campaign: Campaign) -> None:
-    if campaign.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, campaign.committee_id):
         raise PermissionDenied(_("只有本工委管理员可以审定。"))
 
 

@@ -11,19 +11,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import Assignment, ReviewScore, ReviewSubmission, SelfScore
+from mofan.evaluations.score_write import clean_input, score_fields, shown
 from mofan.evaluations.services import (
     EDITABLE_STATES,
-    _check_reviewer,
-    _clean_input,
-    _score_fields,
-    _shown,
     enrollment_transition,
+    reviewer_check,
 )
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
@@ -52,18 +50,18 @@ def _save_sheet(
     for node_id, value in values.items():
         node = nodes[node_id]
         record = existing.get(node_id)
-        before = _shown(record) if record else None
+        before = shown(record) if record else None
         if record is None:
             record = new(node)
             creates.append(record)
         else:
             record.version += 1
             updates.append(record)
-        record.input = _clean_input(value)
-        for key, field_value in {**_score_fields(node, value), **extra}.items():
+        record.input = clean_input(value)
+        for key, field_value in {**score_fields(node, value), **extra}.items():
             if field_value != "" or key not in extra:
                 setattr(record, key, field_value)
-        changes.append({"node": node.code, "before": before, "after": _shown(record)})
+        changes.append({"node": node.code, "before": before, "after": shown(record)})
     model.objects.bulk_create(creates)
     fields = ["input", "score", "level", "veto", "version", *extra]
     model.objects.bulk_update(updates, fields)
@@ -78,7 +76,7 @@ def self_scores_bulk_save(
     enrollment = Enrollment.objects.select_related("campaign__indicator_version").get(
         pk=enrollment.pk
     )
-    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+    if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
     if enrollment.state not in EDITABLE_STATES:
         raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
@@ -114,7 +112,7 @@ def review_scores_bulk_save(
     assignment = Assignment.objects.select_related(
         "group", "enrollment__campaign__indicator_version"
     ).get(pk=assignment.pk)
-    _check_reviewer(assignment, actor)
+    reviewer_check(assignment, actor)
     enrollment = assignment.enrollment
     if enrollment.state != EnrollmentState.SUBMITTED:
         raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))

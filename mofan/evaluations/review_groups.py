@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
@@ -46,7 +47,7 @@ def reviewer_pool(campaign: Campaign) -> list[User]:
 
 
 def _check_admin(actor: Actor, campaign: Campaign) -> None:
-    if campaign.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, campaign.committee_id):
         raise PermissionDenied(_("只有本工委管理员可以组建评审组。"))
 
 

@@ -6,18 +6,19 @@ writes use optimistic locking so two tabs or two reviewers never overwrite each 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.core.concurrency import StaleWrite  # noqa: F401  (re-exported for the views)
 from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
     Assignment,
@@ -30,36 +31,15 @@ from mofan.evaluations.models import (
     Visit,
 )
 from mofan.evaluations.review_groups import home_units
+from mofan.evaluations.score_write import ScoreRow, score_row_save, shown
 from mofan.evaluations.scoring import consensus_level
-from mofan.indicators.methods import OPTIONAL_IN_SELF, ScoringInputError, q, score_leaf
+from mofan.indicators.methods import OPTIONAL_IN_SELF, q
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.selectors import published_leaves
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
 REVIEWED = (S.REVIEWED, S.APPROVED)
-
-
-class StaleWrite(ValidationError):
-    """Somebody saved in between; `current` is what is stored now."""
-
-    def __init__(self, message: str, current: Any) -> None:
-        super().__init__(message, code="stale")
-        self.current = current
-
-
-M = TypeVar("M", bound=models.Model)
-
-
-def create_first_save(model: type[M], **values: Any) -> M:
-    """The first save of a score row. Two tabs (or two people) saving the same never-saved leaf
-    at the same moment both try to create it; the unique constraint lets one win, and the other
-    gets the same answer as any stale write — the row as it now stands — not a server error."""
-    try:
-        with transaction.atomic():  # a savepoint: the outer transaction stays usable
-            return model._default_manager.create(**values)
-    except IntegrityError:
-        raise StaleWrite(_("该项刚被他人保存，您的修改未保存。请刷新后再改。"), None) from None
 
 
 # --- the one state-transition function ---------------------------------------------------------
@@ -78,11 +58,11 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
 
 def _may(actor: Actor, who: str, enrollment: Enrollment) -> bool:
     if who == "unit_admin":
-        return enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
+        return rules.is_unit_admin_of(actor, enrollment.unit_id)
     if who == "unit_leader":
-        return enrollment.unit_id in actor.units_with(Role.UNIT_LEADER)
+        return rules.is_unit_leader_of(actor, enrollment.unit_id)
     if who == "committee_admin":
-        return enrollment.campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+        return rules.administers(actor, enrollment.campaign.committee_id)
     if who == "group_leader":
         assignment = (
             Assignment.objects.filter(enrollment=enrollment).select_related("group").first()
@@ -154,7 +134,7 @@ def enrollment_extend(
     *, enrollment: Enrollment, until: Any, actor: Actor, reason: str = ""
 ) -> Enrollment:
     """A unit-specific deadline extension (audited)."""
-    if enrollment.campaign.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, enrollment.campaign.committee_id):
         raise PermissionDenied(_("只有工委管理员可以延期。"))
     before = enrollment.extended_until.isoformat() if enrollment.extended_until else None
     enrollment.extended_until = until
@@ -207,24 +187,6 @@ def _leaf_of(enrollment: Enrollment, node: IndicatorNode) -> None:
         raise ValidationError(_("只能对末级指标评分。"))
 
 
-def _score_fields(node: IndicatorNode, value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        leaf = score_leaf(node.method, node.points, value, node.rules)
-    except ScoringInputError as exc:
-        raise ValidationError(str(exc)) from exc
-    return {"score": leaf.score, "level": leaf.level or "", "veto": leaf.veto}
-
-
-def _clean_input(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in value.items()}
-
-
-def _shown(record: Any) -> str:
-    if record.score is not None:
-        return str(record.score)
-    return record.level or (_("否决") if record.veto else "—")
-
-
 @transaction.atomic
 def self_score_save(
     *,
@@ -240,68 +202,40 @@ def self_score_save(
     enrollment = Enrollment.objects.select_related("campaign__indicator_version__system").get(
         pk=enrollment.pk
     )
-    if enrollment.unit_id not in actor.units_with(Role.UNIT_ADMIN):
+    if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
     if enrollment.state not in EDITABLE_STATES:
         raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
     _leaf_of(enrollment, node)
-    fields = _score_fields(node, value)
-    existing = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
-    if existing is None and expected_version not in (None, 0):
-        raise StaleWrite(_("该项已被删除或尚未保存，请刷新。"), None)
-    if existing is not None:
-        if expected_version != existing.version:
-            raise StaleWrite(
-                _("该项已被他人于 %(t)s 修改为 %(v)s，您的修改未保存。请刷新后再改。")
-                % {
-                    "t": timezone.localtime(existing.updated_at).strftime("%H:%M:%S"),
-                    "v": _shown(existing),
-                },
-                existing,
-            )
-        before = {
-            "input": existing.input,
-            "score": _shown(existing),
-            "narrative": existing.narrative,
-        }
-        updated = SelfScore.objects.filter(pk=existing.pk, version=expected_version).update(
-            input=_clean_input(value),
-            narrative=narrative,
-            updated_by=actor.user,
-            updated_at=timezone.now(),
-            version=F("version") + 1,
-            **fields,
-        )
-        if updated != 1:
-            existing.refresh_from_db()
-            raise StaleWrite(
-                _("该项刚被他人修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
-            )
-        record = SelfScore.objects.get(pk=existing.pk)
-    else:
-        before = None
-        record = create_first_save(
-            SelfScore,
-            enrollment=enrollment,
-            node=node,
-            input=_clean_input(value),
-            narrative=narrative,
-            updated_by=actor.user,
-            **fields,
-        )
+    record = score_row_save(
+        row=ScoreRow(
+            model=SelfScore,
+            lookup={"enrollment": enrollment, "node": node},
+            text_field="narrative",
+            writer={"updated_by": actor.user},
+            stale=_self_stale,
+            missing=_("该项已被删除或尚未保存，请刷新。"),
+        ),
+        node=node,
+        value=value,
+        text=narrative,
+        expected_version=expected_version,
+        action="self_score.save",
+        actor=actor,
+    )
     if enrollment.state in (S.NOT_STARTED, S.RETURNED):
         enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
         unit_refresh(enrollment=enrollment)
     else:
         unit_refresh(enrollment=enrollment, loaded=True)  # read above, state unchanged
-    audit_record(
-        action="self_score.save",
-        actor=actor.user,
-        target=record,
-        before=before,
-        after={"node": node.code, "input": record.input, "score": _shown(record)},
-    )
     return record
+
+
+def _self_stale(existing: SelfScore) -> str:
+    return _("该项已被他人于 %(t)s 修改为 %(v)s，您的修改未保存。请刷新后再改。") % {
+        "t": timezone.localtime(existing.updated_at).strftime("%H:%M:%S"),
+        "v": shown(existing),
+    }
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -314,7 +248,8 @@ def _seated(assignment: Assignment, actor: Actor) -> bool:
     )
 
 
-def _check_reviewer(assignment: Assignment, actor: Actor) -> None:
+def reviewer_check(assignment: Assignment, actor: Actor) -> None:
+    """Refuses a reviewer not seated in the assignment's group, or reviewing their own unit."""
     if not _seated(assignment, actor):
         raise PermissionDenied(_("您不在该单位的评审组中。"))
     unit_id = assignment.enrollment.unit_id
@@ -343,59 +278,33 @@ def review_score_save(
     assignment = Assignment.objects.select_related(
         "group", "enrollment__campaign__indicator_version"
     ).get(pk=assignment.pk)
-    _check_reviewer(assignment, actor)
+    reviewer_check(assignment, actor)
     enrollment = assignment.enrollment
     if enrollment.state != S.SUBMITTED:
         raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
     if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
         raise ValidationError(_("您已提交评分，不能再修改。"))
     _leaf_of(enrollment, node)
-    fields = _score_fields(node, value)
-    existing = ReviewScore.objects.filter(
-        assignment=assignment, reviewer=actor.user, node=node
-    ).first()
-    if existing is not None:
-        if expected_version != existing.version:
-            raise StaleWrite(
-                _("该项已在另一个窗口修改为 %(v)s，您的修改未保存。请刷新后再改。")
-                % {"v": _shown(existing)},
-                existing,
-            )
-        before = {"input": existing.input, "score": _shown(existing), "comment": existing.comment}
-        updated = ReviewScore.objects.filter(pk=existing.pk, version=expected_version).update(
-            input=_clean_input(value),
-            comment=comment,
-            updated_at=timezone.now(),
-            version=F("version") + 1,
-            **fields,
-        )
-        if updated != 1:
-            existing.refresh_from_db()
-            raise StaleWrite(
-                _("该项刚被修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
-            )
-        record = ReviewScore.objects.get(pk=existing.pk)
-    else:
-        if expected_version not in (None, 0):
-            raise StaleWrite(_("该项尚未保存，请刷新。"), None)
-        before = None
-        record = create_first_save(
-            ReviewScore,
-            assignment=assignment,
-            reviewer=actor.user,
-            node=node,
-            input=_clean_input(value),
-            comment=comment,
-            **fields,
-        )
-    audit_record(
+    return score_row_save(
+        row=ScoreRow(
+            model=ReviewScore,
+            lookup={"assignment": assignment, "reviewer": actor.user, "node": node},
+            text_field="comment",
+            stale=_review_stale,
+        ),
+        node=node,
+        value=value,
+        text=comment,
+        expected_version=expected_version,
         action="review_score.save",
-        actor=actor.user,
-        target=record,
-        before=before,
-        after={"node": node.code, "input": record.input, "score": _shown(record)},
+        actor=actor,
     )
-    return record
+
+
+def _review_stale(existing: ReviewScore) -> str:
+    return _("该项已在另一个窗口修改为 %(v)s，您的修改未保存。请刷新后再改。") % {
+        "v": shown(existing)
+    }
 
 
 @transaction.atomic
@@ -403,7 +312,7 @@ def review_submit(*, assignment: Assignment, actor: Actor) -> ReviewSubmission:
     assignment = Assignment.objects.select_related(
         "group", "enrollment__campaign__indicator_version"
     ).get(pk=assignment.pk)
-    _check_reviewer(assignment, actor)
+    reviewer_check(assignment, actor)
     leaves = leaf_nodes(assignment.enrollment)
     done = set(
         ReviewScore.objects.filter(assignment=assignment, reviewer=actor.user).values_list(
@@ -439,7 +348,7 @@ def visit_record(
     notes: str,
     actor: Actor,
 ) -> Visit:
-    _check_reviewer(assignment, actor)
+    reviewer_check(assignment, actor)
     visit = Visit.objects.create(
         assignment=assignment,
         visited_on=visited_on,
@@ -466,7 +375,7 @@ def finding_add(
     node: IndicatorNode | None = None,
     is_problem: bool = False,
 ) -> Finding:
-    _check_reviewer(assignment, actor)
+    reviewer_check(assignment, actor)
     if node is not None:
         _leaf_of(assignment.enrollment, node)
     finding = Finding.objects.create(
@@ -593,7 +502,7 @@ def consolidate(
         action="review.consolidate",
         actor=actor.user,
         target=assignment,
-        after={c.node.code: _shown(c) for c in made},
+        after={c.node.code: shown(c) for c in made},
         extra={
             "leaves": len(made),
             "flagged": [c.node.code for c in made if c.flagged],

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
@@ -59,9 +60,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         request,
         "campaigns/campaign_list.html",
         {
-            "campaigns": campaigns if actor.is_committee_staff else [],
+            "campaigns": campaigns if rules.is_committee_staff(actor) else [],
             "enrollments": enrollments,
-            "can_create": actor.has(Role.COMMITTEE_ADMIN),
+            "can_create": rules.is_committee_admin(actor),
         },
     )
 
@@ -133,7 +134,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "states": [
                 (state, label, states.get(state, 0)) for state, label in EnrollmentState.choices
             ],
-            "is_admin": campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN),
+            "is_admin": rules.administers(actor, campaign.committee_id),
             "reason_form": ReasonForm(),
             "extend_form": ExtendForm(),
         },
@@ -217,8 +218,8 @@ def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     campaign = enrollment.campaign
-    is_admin = enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
-    is_leader = enrollment.unit_id in actor.units_with(Role.UNIT_LEADER)
+    is_admin = rules.is_unit_admin_of(actor, enrollment.unit_id)
+    is_leader = rules.is_unit_leader_of(actor, enrollment.unit_id)
     leaves = selectors.scored_leaf_count(campaign)
     done = enrollment.self_scores.count()
     result = None

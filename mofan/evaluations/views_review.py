@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
@@ -93,7 +94,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     pool = User.objects.filter(pk__in=[u.pk for u in review_groups.reviewer_pool(campaign)])
-    is_admin = campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    is_admin = rules.administers(actor, campaign.committee_id)
     group_form = GroupForm(request.POST or None, pool=pool)
     if request.method == "POST" and is_admin and group_form.is_valid():
         try:
@@ -418,7 +419,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
     page = ranking.approval_rows(
         campaign, summary=summary, sorting=sorting, search=search, page=request.GET.get("page")
     )
-    is_admin = campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    is_admin = rules.administers(actor, campaign.committee_id)
     if is_admin:
         # The veto form is the same on every row but its ids: render it once, not 50 times.
         fields = render_to_string(

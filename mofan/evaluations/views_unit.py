@@ -11,9 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment
+from mofan.core.concurrency import StaleWrite
 from mofan.core.params import parse_id
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services
@@ -73,7 +75,7 @@ def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     editable = (
-        enrollment.unit_id in actor.units_with(Role.UNIT_ADMIN)
+        rules.is_unit_admin_of(actor, enrollment.unit_id)
         and enrollment.state in services.EDITABLE_STATES
     )
     rows = _rows(enrollment, actor, editable)
@@ -117,7 +119,7 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
             expected_version=parse_id(raw_version),
             actor=actor,
         )
-    except services.StaleWrite as exc:
+    except StaleWrite as exc:
         error = " ".join(exc.messages)
         score = exc.current if isinstance(exc.current, SelfScore) else score
     except (ValidationError, PermissionDenied) as exc:

@@ -8,15 +8,15 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.models import LoginThrottle, TotpDevice
 from mofan.accounts.roles import Role
 from mofan.accounts.selectors import accounts_for
 from mofan.accounts.selectors_audit import entries_for
 from mofan.audit.models import AuditEntry, AuditResult
+from mofan.core.extensions import HomePanel, panels_at
 from mofan.organizations import selectors as org
-from mofan.rectification import selectors as problems
-from mofan.supervision import selectors_ledger as supervision
 
 
 def committee_overview(actor: Actor) -> dict[str, Any]:
@@ -28,15 +28,28 @@ def committee_overview(actor: Actor) -> dict[str, Any]:
         "elections_due": org.elections_due(actor).count(),
         "accounts": accounts_for(actor).count() if actor.has(Role.COMMITTEE_ADMIN) else None,
         "units_without_admin": units.exclude(role_assignments__role=Role.UNIT_ADMIN).count(),
-        "problems": problems.committee_item_counts(actor, today=timezone.localdate()),
-        "supervision": supervision.committee_supervision_counts(actor, today=timezone.localdate()),
+        "panels": _filled(panels_at("committee"), actor=actor, today=timezone.localdate()),
     }
+
+
+def _filled(panels: list[HomePanel], **context: Any) -> list[dict[str, Any]]:
+    filled = []
+    for panel in panels:
+        values = panel.context(**context)
+        if values is not None:
+            filled.append({"template": panel.template, **values})
+    return filled
+
+
+def alerts(actor: Actor) -> list[dict[str, Any]]:
+    """The panels above the unit sections (supervision's warnings)."""
+    return _filled(panels_at("alerts"), actor=actor, today=timezone.localdate())
 
 
 def unit_overview(actor: Actor) -> list[dict[str, Any]]:
     today = timezone.localdate()
     result = []
-    units = (
+    units = list(
         org.units_for(actor)
         .filter(pk__in=actor.unit_roles)
         .annotate(
@@ -44,8 +57,12 @@ def unit_overview(actor: Actor) -> list[dict[str, Any]]:
             member_count=Count("members", distinct=True),
         )
     )
-    # The open problem-list items of every unit the actor administers or leads: two queries.
-    open_items = problems.open_items_of_units(actor, today=today)
+    # Each app's panel is computed once for all the actor's units (rectification: two queries).
+    unit_ids = [unit.pk for unit in units]
+    per_panel = [
+        (panel, panel.context(actor=actor, unit_ids=unit_ids, today=today) or {})
+        for panel in panels_at("unit")
+    ]
     for unit in units:
         due = org.elections_due(actor, today=today).filter(unit=unit)
         result.append(
@@ -53,7 +70,12 @@ def unit_overview(actor: Actor) -> list[dict[str, Any]]:
                 "unit": unit,
                 "elections_due": list(due),
                 "roles": actor.unit_roles[unit.pk],
-                "problems": open_items.get(unit.pk),  # None: not the unit's admin or leader
+                "reads_work": rules.reads_unit(actor, unit.pk),
+                "panels": [
+                    {"template": panel.template, **by_unit[unit.pk]}
+                    for panel, by_unit in per_panel
+                    if by_unit.get(unit.pk) is not None
+                ],
             }
         )
     return result

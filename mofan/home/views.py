@@ -9,7 +9,6 @@ from django.shortcuts import render
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_denied
 from mofan.home import selectors
-from mofan.supervision.selectors_ledger import home_warnings
 
 
 @login_required
@@ -32,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["security"] = selectors.security_overview(actor)
     if actor.unit_roles:
         context["units"] = selectors.unit_overview(actor)
-        context["warnings"] = home_warnings(actor)
+        context["alerts"] = selectors.alerts(actor)
     return render(request, "home/home.html", context)
 
 

@@ -8,17 +8,23 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
 from mofan.core.extensions import (
+    HomePanel,
     MenuEntry,
     NoticeKind,
     PageSection,
     ReminderJob,
+    home_panels,
     menu,
     notice_kinds,
     page_sections,
     reminders,
 )
 from mofan.rectification.reminders import send_problem_reminders
-from mofan.rectification.selectors import rereview_trace
+from mofan.rectification.selectors import (
+    committee_item_counts,
+    open_items_of_units,
+    rereview_trace,
+)
 
 menu.register(
     MenuEntry(50, _("问题整改"), "rectification:item_board", shows=rules.is_committee_staff)
@@ -37,3 +43,19 @@ page_sections.register(
 reminders.register(ReminderJob(10, "problem-deadlines", send_problem_reminders))
 notice_kinds.register(NoticeKind("problem.", _("问题整改"), owner="rectification"))
 notice_kinds.register(NoticeKind("rereview.", _("复核"), owner="rectification"))
+
+
+def _committee_counts(*, actor: Any, today: Any, **_page: Any) -> dict[str, Any]:
+    return {"counts": committee_item_counts(actor, today=today)}
+
+
+def _unit_problems(*, actor: Any, unit_ids: list[int], today: Any, **_page: Any) -> dict[int, Any]:
+    """Each of the actor's units it administers or leads: its open items (two queries)."""
+    items = open_items_of_units(actor, today=today)
+    return {pk: {"problems": items[pk], "unit_id": pk} for pk in unit_ids if pk in items}
+
+
+home_panels.register(
+    HomePanel("committee", 10, "rectification/home/committee_problems.html", _committee_counts)
+)
+home_panels.register(HomePanel("unit", 10, "rectification/home/unit_problems.html", _unit_problems))

@@ -42,6 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.models import User
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
@@ -50,14 +51,8 @@ from mofan.campaigns.models import EnrollmentState
 from mofan.core.sorting import rank
 from mofan.evaluations import approval
 from mofan.evaluations.models import Assignment, ConsolidatedScore, UnitResult
-from mofan.evaluations.services import (
-    StaleWrite,
-    _check_reviewer,
-    _clean_input,
-    _score_fields,
-    _shown,
-    create_first_save,
-)
+from mofan.evaluations.score_write import ScoreRow, score_row_save, shown
+from mofan.evaluations.services import reviewer_check
 from mofan.evaluations.summary import result_summary_apply, share_of
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorNode
@@ -126,7 +121,7 @@ def rereviews_for(actor: Actor) -> QuerySet[ReReview]:
     units = actor.units_with(*UNIT_READERS)
     if units:
         condition |= Q(enrollment__unit_id__in=units)
-    if actor.has(Role.REVIEWER):
+    if rules.is_reviewer(actor):
         user_id = actor.user.pk
         condition |= Q(
             enrollment_id__in=Assignment.objects.filter(
@@ -167,7 +162,7 @@ def may_score(rereview: ReReview, assignment: Assignment | None, actor: Actor) -
     if assignment is None or rereview.state != R.OPEN:
         return False
     try:
-        _check_reviewer(assignment, actor)
+        reviewer_check(assignment, actor)
     except PermissionDenied:
         return False
     return True
@@ -211,7 +206,7 @@ def result_snapshot(result: UnitResult) -> dict[str, Any]:
 def consolidated_values(enrollment_id: int, node_ids: list[int]) -> dict[str, str]:
     """The consolidated (original) score of each node, as shown."""
     return {
-        str(c.node_id): _shown(c)
+        str(c.node_id): shown(c)
         for c in ConsolidatedScore.objects.filter(enrollment_id=enrollment_id, node_id__in=node_ids)
     }
 
@@ -234,7 +229,7 @@ def rereview_outcome(rereview: ReReview) -> dict[str, Any]:
         "type_scores": row.review_totals.type_scores,
         "level_counts": row.review_totals.level_counts,
         "grade": row.result.grade,
-        "nodes": {str(s.node_id): _shown(s) for s in scores if s.node_id in rereview.node_ids},
+        "nodes": {str(s.node_id): shown(s) for s in scores if s.node_id in rereview.node_ids},
     }
 
 
@@ -478,58 +473,35 @@ def rereview_score_save(
     assignment = assignment_of(rereview)
     if assignment is None:
         raise PermissionDenied(_("您不在该单位的评审组中。"))
-    _check_reviewer(assignment, actor)  # seated in the group, and not the reviewer's own unit
+    reviewer_check(assignment, actor)  # seated in the group, and not the reviewer's own unit
     if rereview.state != R.OPEN:
         raise ValidationError(_("复核尚未开始或已提交，不能评分。"))
     if node.pk not in rereview.node_ids:
         raise ValidationError(_("该指标不在本次复核范围内。"))
-    fields = _score_fields(node, value)
-    fields.pop("veto", None)
-    existing = ReReviewScore.objects.filter(rereview=rereview, node=node).first()
-    if existing is not None:
-        if expected_version != existing.version:
-            raise StaleWrite(
-                _("该项已被 %(who)s 修改为 %(v)s，您的修改未保存。请刷新后再改。")
-                % {"who": existing.scored_by.full_name, "v": _shown(existing)},
-                existing,
-            )
-        before = {"input": existing.input, "score": _shown(existing), "comment": existing.comment}
-        updated = ReReviewScore.objects.filter(pk=existing.pk, version=expected_version).update(
-            input=_clean_input(value),
-            comment=comment,
-            scored_by=actor.user,
-            updated_at=timezone.now(),
-            version=F("version") + 1,
-            **fields,
-        )
-        if updated != 1:
-            existing.refresh_from_db()
-            raise StaleWrite(
-                _("该项刚被修改为 %(v)s，您的修改未保存。") % {"v": _shown(existing)}, existing
-            )
-        record = ReReviewScore.objects.get(pk=existing.pk)
-    else:
-        if expected_version not in (None, 0):
-            raise StaleWrite(_("该项尚未保存，请刷新。"), None)
-        before = None
-        record = create_first_save(
-            ReReviewScore,
-            rereview=rereview,
-            node=node,
-            input=_clean_input(value),
-            comment=comment,
-            scored_by=actor.user,
-            **fields,
-        )
-    audit_record(
+    return score_row_save(
+        row=ScoreRow(
+            model=ReReviewScore,
+            lookup={"rereview": rereview, "node": node},
+            text_field="comment",
+            writer={"scored_by": actor.user},
+            stale=_stale,
+            with_veto=False,
+            audit_committee_id=rereview.enrollment.campaign.committee_id,
+        ),
+        node=node,
+        value=value,
+        text=comment,
+        expected_version=expected_version,
         action="rereview.score",
-        actor=actor.user,
-        target=record,
-        committee_id=rereview.enrollment.campaign.committee_id,
-        before=before,
-        after={"node": node.code, "input": record.input, "score": _shown(record)},
+        actor=actor,
     )
-    return record
+
+
+def _stale(existing: ReReviewScore) -> str:
+    return _("该项已被 %(who)s 修改为 %(v)s，您的修改未保存。请刷新后再改。") % {
+        "who": existing.scored_by.full_name,
+        "v": shown(existing),
+    }
 
 
 def rereview_on_item_closed(*, item: ProblemItem, actor: Actor | None) -> ReReview | None:

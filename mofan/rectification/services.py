@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Evidence, Finding
@@ -49,9 +49,9 @@ def _may_create(actor: Actor | None, unit: Unit, source: str, authorised_by: str
         return source == ProblemSource.RESULT
     if authorised_by and source in DELEGATED_SOURCES:
         return True
-    if unit.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if rules.administers(actor, unit.committee_id):
         return True
-    return source in UNIT_SOURCES and unit.pk in actor.units_with(Role.UNIT_ADMIN)
+    return source in UNIT_SOURCES and rules.is_unit_admin_of(actor, unit.pk)
 
 
 @transaction.atomic
@@ -179,9 +179,9 @@ ACTION_LABELS: dict[str, Any] = {
 
 def may_act(actor: Actor, who: str, item: ProblemItem) -> bool:
     if who == UNIT:
-        return item.unit_id in actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
+        return rules.reads_unit(actor, item.unit_id)
     if who == COMMITTEE:
-        return item.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+        return rules.administers(actor, item.committee_id)
     return False
 
 
@@ -451,7 +451,7 @@ def problem_item_from_finding(
     )
     enrollment = finding.assignment.enrollment
     campaign = enrollment.campaign
-    if campaign.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, campaign.committee_id):
         raise PermissionDenied(_("只有本工委管理员可以将评审发现列入问题清单。"))
     if not finding.is_problem:
         raise ValidationError(_("评审员未将该发现列为问题。"))

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
@@ -103,7 +104,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context["list_url"] = reverse("rectification:item_board")
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "rectification/board.html#item-table", context)
-    is_admin = actor.has(Role.COMMITTEE_ADMIN)
+    is_admin = rules.is_committee_admin(actor)
     context.update(
         {
             "counts": selectors.state_counts(scope, today=today),
@@ -158,7 +159,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "counts": selectors.state_counts(scope, today=today),
-            "may_create": unit.pk in actor.units_with(Role.UNIT_ADMIN),
+            "may_create": rules.is_unit_admin_of(actor, unit.pk),
             "other_units": others if len(others) > 1 else [],
         }
     )
@@ -302,7 +303,7 @@ def _action_form(
                 "evidence": [e.pk for e in item.evidence.all()],
             },
             files_of_unit=_unit_files(actor, item),
-            may_upload=item.unit_id in actor.units_with(Role.UNIT_ADMIN),
+            may_upload=rules.is_unit_admin_of(actor, item.unit_id),
             auto_id=auto_id,
         )
     required = action in services.NEEDS_REASON
@@ -349,7 +350,7 @@ def _detail(
         (event, labels.get(event.from_state, ""), labels.get(event.to_state, event.to_state))
         for event in item.events.select_related("actor")
     ]
-    is_staff = item.committee_id in actor.committees_with(*COMMITTEE_STAFF)
+    is_staff = rules.is_staff_of(actor, item.committee_id)
     return render(
         request,
         "rectification/item_detail.html",

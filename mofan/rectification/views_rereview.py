@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
-from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
 from mofan.core.params import parse_id
 from mofan.core.sorting import column_sort
@@ -94,11 +95,11 @@ def rereview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = enrollment.campaign
     assignment = rr.assignment_of(rereview)
     can_score = rr.may_score(rereview, assignment, actor)
-    staff = campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
+    staff = rules.is_staff_of(actor, campaign.committee_id)
     in_group = assignment is not None and any(
         u.pk == actor.user.pk for u in rr.group_people(assignment)
     )
-    unit_reader = enrollment.unit_id in actor.units_with(*UNIT_READERS)
+    unit_reader = rules.reads_unit(actor, enrollment.unit_id)
     scores = {
         s.node_id: s
         for s in ReReviewScore.objects.filter(rereview=rereview).select_related("scored_by")

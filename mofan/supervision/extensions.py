@@ -1,5 +1,6 @@
 """What supervision contributes to the registries (core/extensions.py): its pages in the
-navigation, the yellow-card notes on the organisation pages, and its kinds of notices."""
+navigation, the yellow-card notes on the organisation pages, its panels on the home page and its
+kinds of notices."""
 
 from typing import Any
 
@@ -7,15 +8,22 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
 from mofan.core.extensions import (
+    HomePanel,
     MenuEntry,
     NoticeKind,
     PageSection,
+    home_panels,
     menu,
     notice_kinds,
     page_sections,
 )
 from mofan.organizations.models import PartyOrganization, Unit
-from mofan.supervision.selectors_ledger import active_yellow_card, active_yellow_cards_of_unit
+from mofan.supervision.selectors_ledger import (
+    active_yellow_card,
+    active_yellow_cards_of_unit,
+    committee_supervision_counts,
+    home_warnings,
+)
 
 
 def _bulletins(actor: Any) -> bool:
@@ -65,3 +73,18 @@ for kind, label in (
     ("bulletin.", _("通报")),
 ):
     notice_kinds.register(NoticeKind(kind, label, owner="supervision"))
+
+
+def _committee_counts(*, actor: Any, today: Any, **_page: Any) -> dict[str, Any]:
+    return {"counts": committee_supervision_counts(actor, today=today)}
+
+
+def _warnings(*, actor: Any, today: Any, **_page: Any) -> dict[str, Any] | None:
+    warnings = home_warnings(actor, today=today)
+    return {"warnings": warnings} if warnings else None
+
+
+home_panels.register(
+    HomePanel("committee", 20, "supervision/home/committee_supervision.html", _committee_counts)
+)
+home_panels.register(HomePanel("alerts", 10, "supervision/_home_warnings.html", _warnings))
