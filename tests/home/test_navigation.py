@@ -1,0 +1,72 @@
+"""The navigation is assembled from the menu entries each app registers (core.extensions.menu):
+every persona sees exactly the links the hand-written navigation gave it, in the same order."""
+
+from __future__ import annotations
+
+import pytest
+
+from mofan.accounts.access import actor_for
+from mofan.accounts.roles import Role
+from mofan.core.extensions import menu
+from mofan.home.navigation import items_for
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+STAFF = [
+    "首页",
+    "单位",
+    "换届提醒",
+    "指标体系",
+    "创建活动",
+    "问题整改",
+    "督办台账",
+    "随机抽查",
+    "通报",
+]
+UNIT = [
+    "首页",
+    "本单位",
+    "成员名册",
+    "换届提醒",
+    "创建活动",
+    "问题清单",
+    "督办事项",
+    "通报",
+    "我的导出",
+]
+EXPECTED = {
+    Role.COMMITTEE_ADMIN: [*STAFF, "我的导出", "账号管理"],
+    Role.COMMITTEE_LEADER: [*STAFF, "我的导出"],
+    Role.SECURITY_ADMIN: ["首页", "账号管理"],
+    Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
+    Role.REVIEWER: ["首页", "评审任务", "我的抽查"],
+    Role.UNIT_ADMIN: UNIT,
+    Role.UNIT_LEADER: UNIT,
+    Role.MEMBER: ["首页", "本单位", "通报"],
+}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_each_persona_sees_its_links_in_order(role, committee, unit_a):
+    user = make_user(
+        role,
+        committee=committee,
+        unit=unit_a if role in (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.MEMBER) else None,
+    )
+    items = items_for(actor_for(user))
+    assert [item.label for item in items] == EXPECTED[role]
+    own = [item.url for item in items if item.label in ("本单位", "成员名册")]
+    assert all(str(unit_a.pk) in url for url in own)
+
+
+def test_the_menu_is_filled_by_the_apps_at_start_up():
+    owners = {entry.url_name.split(":")[0] for entry in menu}
+    assert {"home", "audit", "organizations", "indicators", "campaigns", "rectification"} <= owners
+    assert {"supervision", "reviews", "reports", "accounts_manage"} <= owners
+
+
+def test_an_account_without_roles_sees_only_the_home_link(committee):
+    user = make_user(Role.MEMBER, committee=committee)
+    user.role_assignments.all().delete()
+    assert [item.label for item in items_for(actor_for(user))] == ["首页"]
