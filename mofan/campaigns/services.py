@@ -88,46 +88,31 @@ def campaign_create(
         raise ValidationError(_("创建活动只能使用已发布的指标体系版本。"))
     if version.system.committee_id not in (None, committee.pk):
         raise ValidationError(_("不能使用其他工委的指标体系。"))
-    system = version.system
     campaign = Campaign(
         committee=committee,
         name=name,
         year=year,
         cycle_start_year=cycle_start_year,
         indicator_version=version,
-        continuous=system.cadence == "continuous" or not system.phases,
+        continuous=version.system.cadence == "continuous" or not version.system.phases,
         submission_deadline=submission_deadline,
         approved_by=approved_by,
         document_number=document_number,
     )
-    if weights:
-        campaign.composite_weights = weights
-    if honours_quota is not None:
-        campaign.honours_quota = honours_quota
-    if grade_bands is not None:
-        campaign.grade_bands = grade_bands
-    if veto_blocks is not None:
-        campaign.veto_blocks = veto_blocks
-    if evidence_max_mb:
-        campaign.evidence_max_mb = evidence_max_mb
-    campaign.evidence_cap_per_indicator = evidence_cap
-    if rectify_grades is not None:
-        campaign.rectify_grades = rectify_grades
-    if rectify_lowest is not None:
-        campaign.rectify_lowest = rectify_lowest
-    if rectify_days is not None:
-        campaign.rectify_days = rectify_days
+    _apply_settings(
+        campaign,
+        weights=weights,
+        honours_quota=honours_quota,
+        grade_bands=grade_bands,
+        veto_blocks=veto_blocks,
+        evidence_max_mb=evidence_max_mb,
+        evidence_cap=evidence_cap,
+        rectify_grades=rectify_grades,
+        rectify_lowest=rectify_lowest,
+        rectify_days=rectify_days,
+    )
     campaign.save()
-    phases = phases_from_template(system.phases, year)
-    for phase in phases:
-        phase.campaign = campaign
-    Phase.objects.bulk_create(phases)
-    if submission_deadline is None:
-        accept = next((p for p in phases if p.key == "accept" and p.ends_on), None)
-        if accept is not None:
-            end = datetime.datetime.combine(accept.ends_on, datetime.time(23, 59, 59))  # type: ignore[arg-type]
-            campaign.submission_deadline = timezone.make_aware(end)
-            campaign.save(update_fields=["submission_deadline"])
+    _phases_create(campaign)
     chosen = (
         list(units)
         if units is not None
@@ -144,25 +129,76 @@ def campaign_create(
         actor_name="" if actor else "system",
         target=campaign,
         committee_id=committee.pk,
-        after={
-            "name": name,
-            "year": year,
-            "version": version.pk,
-            "units": len(chosen),
-            "approved_by": approved_by,
-            "document_number": document_number,
-            "weights": campaign.composite_weights,
-            "grade_bands": campaign.grade_bands,
-            "veto_blocks": campaign.veto_blocks,
-            "honours_quota": str(campaign.honours_quota),
-            "evidence_max_mb": campaign.evidence_max_mb,
-            "evidence_cap": evidence_cap,
-            "rectify_grades": campaign.rectify_grades,
-            "rectify_lowest": campaign.rectify_lowest,
-            "rectify_days": campaign.rectify_days,
-        },
+        after=_created_entry(campaign, units=len(chosen), evidence_cap=evidence_cap),
     )
     return campaign
+
+
+def _apply_settings(
+    campaign: Campaign,
+    *,
+    weights: dict[str, Any] | None,
+    honours_quota: Decimal | None,
+    grade_bands: list[dict[str, Any]] | None,
+    veto_blocks: list[str] | None,
+    evidence_max_mb: int | None,
+    evidence_cap: int | None,
+    rectify_grades: list[str] | None,
+    rectify_lowest: int | None,
+    rectify_days: int | None,
+) -> None:
+    """The settings given at creation; what is not given keeps the model's default."""
+    if weights:
+        campaign.composite_weights = weights
+    if evidence_max_mb:
+        campaign.evidence_max_mb = evidence_max_mb
+    campaign.evidence_cap_per_indicator = evidence_cap
+    given = {
+        "honours_quota": honours_quota,
+        "grade_bands": grade_bands,
+        "veto_blocks": veto_blocks,
+        "rectify_grades": rectify_grades,
+        "rectify_lowest": rectify_lowest,
+        "rectify_days": rectify_days,
+    }
+    for field, value in given.items():
+        if value is not None:
+            setattr(campaign, field, value)
+
+
+def _phases_create(campaign: Campaign) -> None:
+    """The phases of the template, dated in the campaign's year; without a deadline given, the
+    submission deadline is the end of the 受理 phase."""
+    phases = phases_from_template(campaign.indicator_version.system.phases, campaign.year)
+    for phase in phases:
+        phase.campaign = campaign
+    Phase.objects.bulk_create(phases)
+    if campaign.submission_deadline is None:
+        accept = next((p for p in phases if p.key == "accept" and p.ends_on), None)
+        if accept is not None:
+            end = datetime.datetime.combine(accept.ends_on, datetime.time(23, 59, 59))  # type: ignore[arg-type]
+            campaign.submission_deadline = timezone.make_aware(end)
+            campaign.save(update_fields=["submission_deadline"])
+
+
+def _created_entry(campaign: Campaign, *, units: int, evidence_cap: int | None) -> dict[str, Any]:
+    return {
+        "name": campaign.name,
+        "year": campaign.year,
+        "version": campaign.indicator_version_id,
+        "units": units,
+        "approved_by": campaign.approved_by,
+        "document_number": campaign.document_number,
+        "weights": campaign.composite_weights,
+        "grade_bands": campaign.grade_bands,
+        "veto_blocks": campaign.veto_blocks,
+        "honours_quota": str(campaign.honours_quota),
+        "evidence_max_mb": campaign.evidence_max_mb,
+        "evidence_cap": evidence_cap,
+        "rectify_grades": campaign.rectify_grades,
+        "rectify_lowest": campaign.rectify_lowest,
+        "rectify_days": campaign.rectify_days,
+    }
 
 
 @transaction.atomic

@@ -291,6 +291,22 @@ def _shown(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 @transaction.atomic
+def _check_all_reviewed(campaign: Campaign) -> None:
+    """Refuses approval while some unit is not reviewed, naming the first five."""
+    pending = Enrollment.objects.filter(campaign=campaign).exclude(
+        state__in=(S.REVIEWED, S.APPROVED)
+    )
+    waiting = pending.count()
+    if waiting:
+        names = list(
+            pending.order_by("unit__sort_order", "pk").values_list("unit__name", flat=True)[:5]
+        )
+        raise ValidationError(
+            _("还有 %(n)d 个单位未完成评审：%(u)s。")
+            % {"n": waiting, "u": "、".join(names) + ("……" if waiting > 5 else "")}
+        )
+
+
 def campaign_approve(
     *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
 ) -> list[UnitResult]:
@@ -307,18 +323,7 @@ def campaign_approve(
     rectification receives them: a unit graded in `campaign.rectify_grades` gets its problem
     list and a waiting re-review; `today` dates the items' deadlines."""
     _check_admin(actor, campaign)
-    pending = Enrollment.objects.filter(campaign=campaign).exclude(
-        state__in=(S.REVIEWED, S.APPROVED)
-    )
-    waiting = pending.count()
-    if waiting:
-        names = list(
-            pending.order_by("unit__sort_order", "pk").values_list("unit__name", flat=True)[:5]
-        )
-        raise ValidationError(
-            _("还有 %(n)d 个单位未完成评审：%(u)s。")
-            % {"n": waiting, "u": "、".join(names) + ("……" if waiting > 5 else "")}
-        )
+    _check_all_reviewed(campaign)
     rows, _top = approval_figures(campaign)
     existing = {
         r.enrollment_id: r for r in UnitResult.objects.filter(enrollment__campaign=campaign)

@@ -56,80 +56,92 @@ def parse_leaf_input(
     raise ValidationError(_("该指标不可评分。"))
 
 
+def _number(name: str, label: Any, value: Any, *, step: str, high: Any) -> dict[str, Any]:
+    """A number input from 0 to `high` (no upper bound when None)."""
+    return {
+        "type": "number",
+        "name": name,
+        "label": label,
+        "step": step,
+        "min": "0",
+        "max": high,
+        "value": value,
+    }
+
+
+def _grade_fields(method: Mapping[str, Any], points: Any, value: Any, prefix: str) -> list[Any]:
+    return [
+        {
+            "type": "select",
+            "name": field_name(prefix, "band"),
+            "label": _("等次"),
+            "options": labels_of(method),
+            "value": value.get("band", ""),
+        },
+        _number(
+            field_name(prefix, "value"),
+            _("得分（可选）"),
+            value.get("value", ""),
+            step="0.5",
+            high=points,
+        ),
+    ]
+
+
+def _deduction_fields(method: Mapping[str, Any], value: Any, prefix: str) -> list[Any]:
+    incidents = value.get("incidents", {})
+    return [
+        {
+            "type": "number",
+            "name": field_name(prefix, f"incident_{rule['key']}"),
+            "label": _("%(l)s（每次扣 %(n)s 分）")
+            % {"l": rule["label"], "n": rule["per_incident"]},
+            "step": "1",
+            "min": "0",
+            "value": incidents.get(rule["key"], 0),
+        }
+        for rule in method.get("rules", [])
+    ]
+
+
+def _veto_fields(value: Any, prefix: str) -> list[Any]:
+    return [
+        {
+            "type": "checkbox",
+            "name": field_name(prefix, "vetoed"),
+            "label": _("否决"),
+            "value": bool(value.get("vetoed")),
+        },
+        {
+            "type": "text",
+            "name": field_name(prefix, "reason"),
+            "label": _("理由"),
+            "value": value.get("reason", ""),
+        },
+    ]
+
+
 def input_fields(
     method: Mapping[str, Any], points: Any, value: Mapping[str, Any] | None, prefix: str = ""
 ) -> list[dict[str, Any]]:
     """The form controls a leaf needs, with the current input filled in (for the templates)."""
     value = value or {}
     kind = method.get("type")
+    current = value.get("value", "")
+    name = field_name(prefix, "value")
     if kind == "grade":
-        return [
-            {
-                "type": "select",
-                "name": field_name(prefix, "band"),
-                "label": _("等次"),
-                "options": labels_of(method),
-                "value": value.get("band", ""),
-            },
-            {
-                "type": "number",
-                "name": field_name(prefix, "value"),
-                "label": _("得分（可选）"),
-                "step": "0.5",
-                "min": "0",
-                "max": points,
-                "value": value.get("value", ""),
-            },
-        ]
+        return _grade_fields(method, points, value, prefix)
     if kind == "deduction":
-        incidents = value.get("incidents", {})
-        return [
-            {
-                "type": "number",
-                "name": field_name(prefix, f"incident_{rule['key']}"),
-                "label": _("%(l)s（每次扣 %(n)s 分）")
-                % {"l": rule["label"], "n": rule["per_incident"]},
-                "step": "1",
-                "min": "0",
-                "value": incidents.get(rule["key"], 0),
-            }
-            for rule in method.get("rules", [])
-        ]
+        return _deduction_fields(method, value, prefix)
     if kind == "quantitative":
-        return [
-            {
-                "type": "number",
-                "name": field_name(prefix, "value"),
-                "label": _("实际数值"),
-                "step": "any",
-                "min": "0",
-                "value": value.get("value", ""),
-            }
-        ]
+        field = _number(name, _("实际数值"), current, step="any", high=None)
+        del field["max"]
+        return [field]
     if kind == "manual":
-        return [
-            {
-                "type": "number",
-                "name": field_name(prefix, "value"),
-                "label": _("得分"),
-                "step": str(method.get("step", "0.5")),
-                "min": "0",
-                "max": method.get("max", points),
-                "value": value.get("value", ""),
-            }
-        ]
+        step = str(method.get("step", "0.5"))
+        return [_number(name, _("得分"), current, step=step, high=method.get("max", points))]
     if kind == "bonus":
-        return [
-            {
-                "type": "number",
-                "name": field_name(prefix, "value"),
-                "label": _("加分"),
-                "step": "0.5",
-                "min": "0",
-                "max": method.get("cap"),
-                "value": value.get("value", ""),
-            }
-        ]
+        return [_number(name, _("加分"), current, step="0.5", high=method.get("cap"))]
     if kind == "qualitative":
         return [
             {
@@ -141,18 +153,5 @@ def input_fields(
             }
         ]
     if kind == "veto":
-        return [
-            {
-                "type": "checkbox",
-                "name": field_name(prefix, "vetoed"),
-                "label": _("否决"),
-                "value": bool(value.get("vetoed")),
-            },
-            {
-                "type": "text",
-                "name": field_name(prefix, "reason"),
-                "label": _("理由"),
-                "value": value.get("reason", ""),
-            },
-        ]
+        return _veto_fields(value, prefix)
     return []

@@ -430,6 +430,30 @@ def consolidation_preview(assignment: Assignment) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
+def _decided(
+    node: IndicatorNode, decision: dict[str, Any], score: Any, level: str, veto: bool
+) -> tuple[Any, str, bool]:
+    """A flagged leaf's figures as the group leader decided them (a Chinese error for a score
+    that is not a number between 0 and the leaf's points)."""
+    if "score" in decision and decision["score"] not in (None, ""):
+        try:
+            score = Decimal(str(decision["score"]))
+        except InvalidOperation:
+            score = Decimal("NaN")
+        if not score.is_finite():
+            raise ValidationError(_("%(c)s 的裁定分应为数字。") % {"c": node.code})
+        score = q(score)  # stored, shown and audited with two decimals
+        if node.points is not None and not Decimal(0) <= score <= node.points:
+            raise ValidationError(
+                _("%(c)s 的裁定分应在 0 到 %(p)s 之间。") % {"c": node.code, "p": node.points}
+            )
+    if decision.get("level"):
+        level = str(decision["level"])
+    if "veto" in decision:
+        veto = bool(decision["veto"])
+    return score, level, veto
+
+
 def consolidate(
     *, assignment: Assignment, actor: Actor, decisions: dict[int, dict[str, Any]] | None = None
 ) -> list[ConsolidatedScore]:
@@ -461,23 +485,7 @@ def consolidate(
                 problems.append(node.code)
                 continue
             reason = str(decision["reason"])
-            if "score" in decision and decision["score"] not in (None, ""):
-                try:
-                    score = Decimal(str(decision["score"]))
-                except InvalidOperation:
-                    score = Decimal("NaN")
-                if not score.is_finite():
-                    raise ValidationError(_("%(c)s 的裁定分应为数字。") % {"c": node.code})
-                score = q(score)  # stored, shown and audited with two decimals
-                if node.points is not None and not Decimal(0) <= score <= node.points:
-                    raise ValidationError(
-                        _("%(c)s 的裁定分应在 0 到 %(p)s 之间。")
-                        % {"c": node.code, "p": node.points}
-                    )
-            if decision.get("level"):
-                level = str(decision["level"])
-            if "veto" in decision:
-                veto = bool(decision["veto"])
+            score, level, veto = _decided(node, decision, score, level, veto)
         made.append(
             ConsolidatedScore(
                 enrollment=assignment.enrollment,

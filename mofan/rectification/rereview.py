@@ -331,27 +331,9 @@ def _check_transition(
 
 
 @transaction.atomic
-def rereview_transition(
-    *,
-    rereview: ReReview,
-    to: str,
-    actor: Actor | None,
-    reason: str = "",
-    expected_version: int | None = None,
-    system: bool = False,
-) -> ReReview:
-    """The one state-transition function of a re-review: checks the transition, who may make it
-    and its preconditions, saves (optimistic `version`), audits and notifies.
-
-    `system=True` is for the transitions the system makes itself (opening once every item is
-    closed, withdrawing when a re-approved result no longer fails); `actor` is then whoever
-    caused it (it may be None)."""
-    rereview = ReReview.objects.select_related(
-        "enrollment__campaign__indicator_version__system", "enrollment__unit"
-    ).get(pk=rereview.pk)
-    if expected_version is not None and expected_version != rereview.version:
-        raise ValidationError(_("复核已被他人更改，请刷新后重试。"))
-    name, _who = _check_transition(rereview, to, actor, system)
+def _preconditions(rereview: ReReview, name: str, reason: str) -> dict[str, Any]:
+    """What a transition needs before it saves; returns the fields it changes besides the
+    state (the outcome on submit, the result as it stood on approval)."""
     enrollment = rereview.enrollment
     changes: dict[str, Any] = {}
     if name == "open":
@@ -376,6 +358,32 @@ def rereview_transition(
         changes["before"] = {**rereview.before, **result_snapshot(result)}
     elif name in ("reject", "withdraw") and not reason.strip():
         raise ValidationError(_("请写明不予批准的理由。"))
+    return changes
+
+
+def rereview_transition(
+    *,
+    rereview: ReReview,
+    to: str,
+    actor: Actor | None,
+    reason: str = "",
+    expected_version: int | None = None,
+    system: bool = False,
+) -> ReReview:
+    """The one state-transition function of a re-review: checks the transition, who may make it
+    and its preconditions, saves (optimistic `version`), audits and notifies.
+
+    `system=True` is for the transitions the system makes itself (opening once every item is
+    closed, withdrawing when a re-approved result no longer fails); `actor` is then whoever
+    caused it (it may be None)."""
+    rereview = ReReview.objects.select_related(
+        "enrollment__campaign__indicator_version__system", "enrollment__unit"
+    ).get(pk=rereview.pk)
+    if expected_version is not None and expected_version != rereview.version:
+        raise ValidationError(_("复核已被他人更改，请刷新后重试。"))
+    name, _who = _check_transition(rereview, to, actor, system)
+    enrollment = rereview.enrollment
+    changes = _preconditions(rereview, name, reason)
     if name in ("approve", "reject", "withdraw"):
         changes.update(
             reason=reason.strip(),

@@ -55,6 +55,26 @@ def _may_create(actor: Actor | None, unit: Unit, source: str, authorised_by: str
 
 
 @transaction.atomic
+def _check_item(
+    *,
+    unit: Unit,
+    description: str,
+    campaign: Campaign | None,
+    node: IndicatorNode | None,
+    party_org: PartyOrganization | None,
+) -> None:
+    """A new item's fields (after the permission check): a description, and a campaign,
+    indicator and party organisation that belong to the unit."""
+    if not description.strip():
+        raise ValidationError(_("请填写问题描述。"))
+    if campaign is not None and campaign.committee_id != unit.committee_id:
+        raise ValidationError(_("创建活动不属于该单位所在工委。"))
+    if node is not None and (campaign is None or node.version_id != campaign.indicator_version_id):
+        raise ValidationError(_("所选指标不属于该创建活动的指标体系。"))
+    if party_org is not None and party_org.unit_id != unit.pk:
+        raise ValidationError(_("所选党组织不属于该单位。"))
+
+
 def problem_item_create(
     *,
     unit: Unit,
@@ -86,14 +106,13 @@ def problem_item_create(
         raise ValidationError(_("严重程度无效。"))
     if not _may_create(actor, unit, source, authorised_by):
         raise PermissionDenied(_("您无权为该单位列入此类问题。"))
-    if not description.strip():
-        raise ValidationError(_("请填写问题描述。"))
-    if campaign is not None and campaign.committee_id != unit.committee_id:
-        raise ValidationError(_("创建活动不属于该单位所在工委。"))
-    if node is not None and (campaign is None or node.version_id != campaign.indicator_version_id):
-        raise ValidationError(_("所选指标不属于该创建活动的指标体系。"))
-    if party_org is not None and party_org.unit_id != unit.pk:
-        raise ValidationError(_("所选党组织不属于该单位。"))
+    _check_item(
+        unit=unit,
+        description=description,
+        campaign=campaign,
+        node=node,
+        party_org=party_org,
+    )
     origin_type, origin_id = origin if origin else ("", None)
     if (
         origin_type
@@ -129,25 +148,34 @@ def problem_item_create(
         actor_name="" if user else "system",
         target=item,
         committee_id=unit.committee_id,
-        after={
-            "unit": unit.pk,
-            "source": source,
-            "origin": f"{origin_type}:{origin_id}" if origin_type else "",
-            "node": node.code if node else "",
-            "severity": severity,
-            "deadline": deadline.isoformat(),
-        },
+        after=_created_entry(item),
         extra={"authorised_by": authorised_by} if authorised_by else None,
     )
+    _tell_unit_new(item)
+    return item
+
+
+def _created_entry(item: ProblemItem) -> dict[str, Any]:
+    return {
+        "unit": item.unit_id,
+        "source": item.source,
+        "origin": f"{item.origin_type}:{item.origin_id}" if item.origin_type else "",
+        "node": item.node.code if item.node else "",
+        "severity": item.severity,
+        "deadline": item.deadline.isoformat(),
+    }
+
+
+def _tell_unit_new(item: ProblemItem) -> None:
     notify(
-        recipients=unit_people(unit.pk),
+        recipients=unit_people(item.unit_id),
         kind="problem.new",
         title=_("新的问题清单项：%(d)s") % {"d": item.description[:30]},
-        body=_("整改时限：%(date)s。请制定整改措施并报工委。") % {"date": deadline.isoformat()},
+        body=_("整改时限：%(date)s。请制定整改措施并报工委。")
+        % {"date": item.deadline.isoformat()},
         url=reverse("rectification:item_detail", args=[item.pk]),
         key=f"problem:{item.pk}:new",
     )
-    return item
 
 
 # --- the one state-transition function -------------------------------------------------------
