@@ -277,17 +277,26 @@ def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("campaigns:enrollment", pk=pk)
 
 
+def _add_to_plan(
+    request: HttpRequest, pk: int, form_class: Any, add: Any, missing: str
+) -> HttpResponse:
+    """Add a row to the unit's own plan (leadership group, task list) from a posted form."""
+    actor = actor_of(request)
+    enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        add(enrollment=enrollment, actor=actor, **form.cleaned_data)
+    else:
+        messages.error(request, missing)
+    return redirect("campaigns:enrollment", pk=pk)
+
+
 @require_POST
 @login_required
 def leadership_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
-    form = LeadershipForm(request.POST)
-    if form.is_valid():
-        services.leadership_add(enrollment=enrollment, actor=actor, **form.cleaned_data)
-    else:
-        messages.error(request, _("请填写职务和姓名。"))
-    return redirect("campaigns:enrollment", pk=pk)
+    return _add_to_plan(
+        request, pk, LeadershipForm, services.leadership_add, _("请填写职务和姓名。")
+    )
 
 
 @require_POST
@@ -304,14 +313,9 @@ def leadership_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    enrollment = get_object_or_404(scope.enrollments_filled_by(actor), pk=pk)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        services.task_add(enrollment=enrollment, actor=actor, **form.cleaned_data)
-    else:
-        messages.error(request, _("请填写任务、责任人和完成时限。"))
-    return redirect("campaigns:enrollment", pk=pk)
+    return _add_to_plan(
+        request, pk, TaskForm, services.task_add, _("请填写任务、责任人和完成时限。")
+    )
 
 
 @require_POST
