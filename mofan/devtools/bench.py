@@ -92,11 +92,12 @@ def code_key(kind: str) -> str:
     """The version of the code that builds the data: the generator's sources and every
     migration's name. A change to either rebuilds the cached databases."""
     base = Path(__file__).resolve().parents[1]
-    sources = [base / "devtools" / ("scale.py" if kind == "seed_scale" else "simulate.py")]
+    sources = sorted(
+        (base / "devtools").glob("scale*.py" if kind == "seed_scale" else "simulate.py")
+    )
     digest = hashlib.sha256(kind.encode())
     for source in sources:
-        if source.exists():
-            digest.update(source.read_bytes())
+        digest.update(source.read_bytes())
     for migration in sorted(base.glob("*/migrations/0*.py")):
         digest.update(str(migration.relative_to(base)).encode())
     return digest.hexdigest()[:12]
