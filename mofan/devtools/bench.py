@@ -92,11 +92,12 @@ def code_key(kind: str) -> str:
     """The version of the code that builds the data: the generator's sources and every
     migration's name. A change to either rebuilds the cached databases."""
     base = Path(__file__).resolve().parents[1]
-    sources = [base / "devtools" / ("scale.py" if kind == "seed_scale" else "simulate.py")]
+    sources = sorted(
+        (base / "devtools").glob("scale*.py" if kind == "seed_scale" else "simulate.py")
+    )
     digest = hashlib.sha256(kind.encode())
     for source in sources:
-        if source.exists():
-            digest.update(source.read_bytes())
+        digest.update(source.read_bytes())
     for migration in sorted(base.glob("*/migrations/0*.py")):
         digest.update(str(migration.relative_to(base)).encode())
     return digest.hexdigest()[:12]
@@ -126,6 +127,19 @@ def peak_rss_mb() -> float:
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def _measured(name: str, db: str, units: int, samples: list[float], queries: int) -> dict[str, Any]:
+    """One output row of a child process (the parent adds the budget)."""
+    return {
+        "name": name,
+        "db": db,
+        "units": units,
+        "median_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(_p95(samples), 1),
+        "queries": queries,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 @dataclass
@@ -249,75 +263,14 @@ def time_pages(campaign_id: int, units: int, db: str, repeat: int) -> Iterable[d
                 started = time.perf_counter()
                 client.get(url)
                 samples.append((time.perf_counter() - started) * 1000)
-            yield {
-                "name": name,
-                "db": db,
-                "units": units,
-                "median_ms": round(statistics.median(samples), 1),
-                "p95_ms": round(_p95(samples), 1),
-                "queries": count,
-                "peak_rss_mb": peak_rss_mb(),
-            }
+            yield _measured(name, db, units, samples, count)
 
 
 def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any]:
     """One heavy item, once, in this (fresh) process: its peak RSS is the process's."""
-    from django.core.management import get_commands
     from django.db import connection
 
-    from mofan.campaigns.models import Campaign
-    from mofan.evaluations import approval
-    from mofan.reports import registry
-    from mofan.reports.actors import system_actor
-    from mofan.reports.render import render
-
-    campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)
-    registry.autodiscover()
-    name = item
-    job: Callable[[], object]
-    if item == "recompute":
-        if "recompute_results" in get_commands():
-            from django.core.management import call_command
-
-            def job() -> object:
-                return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
-
-            name = "full recompute (recompute_results)"
-        else:
-
-            def job() -> object:
-                return approval.campaign_rows(campaign)
-
-            name = "full recompute (approval.campaign_rows)"
-    elif item == "ranking xlsx":
-        export = registry.get("ranking")(
-            campaign=campaign, actor=system_actor(campaign.committee_id)
-        )
-        export.check()
-
-        def job() -> object:
-            stream = io.BytesIO()
-            render(export, "xlsx", stream)
-            return stream.tell()
-
-        name = f"ranking xlsx ({units} rows)"
-    elif item == "score sheet docx":
-        p = personas(campaign_id)
-        from mofan.organizations.models import Unit
-
-        unit = Unit.objects.get(pk=p.unit_id)
-        sheet = registry.get("score_sheet")(
-            campaign=campaign, actor=system_actor(campaign.committee_id), unit=unit
-        )
-        sheet.check()
-
-        def job() -> object:
-            stream = io.BytesIO()
-            render(sheet, "docx", stream)
-            return stream.tell()
-
-    else:
-        raise ValueError(item)
+    name, job = _job(item, campaign_id, units)
     count = 0
 
     def counter(execute: Any, sql: Any, params: Any, many: Any, context: Any) -> Any:
@@ -329,15 +282,54 @@ def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any
         started = time.perf_counter()
         job()
         ms = (time.perf_counter() - started) * 1000
-    return {
-        "name": name,
-        "db": db,
-        "units": units,
-        "median_ms": round(ms, 1),
-        "p95_ms": round(ms, 1),
-        "queries": count,
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    return _measured(name, db, units, [ms], count)
+
+
+def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], object]]:
+    """The name a heavy item is reported under and the work timed, its preparation done."""
+    from django.core.management import get_commands
+
+    from mofan.campaigns.models import Campaign
+    from mofan.evaluations import approval
+    from mofan.reports import registry
+    from mofan.reports.actors import system_actor
+
+    campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)
+    registry.autodiscover()
+    if item == "recompute":
+        if "recompute_results" in get_commands():
+            from django.core.management import call_command
+
+            def recompute() -> object:
+                return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
+
+            return "full recompute (recompute_results)", recompute
+        return "full recompute (approval.campaign_rows)", lambda: approval.campaign_rows(campaign)
+    actor = system_actor(campaign.committee_id)
+    if item == "ranking xlsx":
+        export = registry.get("ranking")(campaign=campaign, actor=actor)
+        export.check()
+        return f"ranking xlsx ({units} rows)", _rendering(export, "xlsx")
+    if item == "score sheet docx":
+        from mofan.organizations.models import Unit
+
+        unit = Unit.objects.get(pk=personas(campaign_id).unit_id)
+        sheet = registry.get("score_sheet")(campaign=campaign, actor=actor, unit=unit)
+        sheet.check()
+        return item, _rendering(sheet, "docx")
+    raise ValueError(item)
+
+
+def _rendering(document: Any, fmt: str) -> Callable[[], object]:
+    """The rendering of `document` as `fmt` into memory; returns the bytes written."""
+    from mofan.reports.render import render
+
+    def job() -> object:
+        stream = io.BytesIO()
+        render(document, fmt, stream)
+        return stream.tell()
+
+    return job
 
 
 # ---------------------------------------------------------------- budgets
@@ -395,21 +387,26 @@ def _run(args: list[str], url: str, say: Callable[[str], None]) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
+def _pg_connect(url: str, **options: Any) -> Any:
+    """A connection to the maintenance database `postgres` of the server of `url`."""
+    import psycopg
+
+    from mofan.env import parse_database_url
+
+    cfg = parse_database_url(url)
+    return psycopg.connect(
+        dbname="postgres",
+        user=cfg["USER"],
+        password=cfg["PASSWORD"],
+        host=cfg["HOST"],
+        port=cfg.get("PORT") or 5432,
+        **options,
+    )
+
+
 def pg_reachable(url: str) -> bool:
     try:
-        import psycopg
-
-        from mofan.env import parse_database_url
-
-        cfg = parse_database_url(url)
-        with psycopg.connect(
-            dbname="postgres",
-            user=cfg["USER"],
-            password=cfg["PASSWORD"],
-            host=cfg["HOST"],
-            port=cfg.get("PORT") or 5432,
-            connect_timeout=3,
-        ) as conn:
+        with _pg_connect(url, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
         return True
     except Exception:
@@ -417,19 +414,7 @@ def pg_reachable(url: str) -> bool:
 
 
 def _pg_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    from mofan.env import parse_database_url
-
-    cfg = parse_database_url(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=cfg["USER"],
-        password=cfg["PASSWORD"],
-        host=cfg["HOST"],
-        port=cfg.get("PORT") or 5432,
-        autocommit=True,
-    ) as conn:
+    with _pg_connect(url, autocommit=True) as conn:
         conn.execute(sql)
 
 

@@ -33,6 +33,7 @@ from mofan.rectification.services import problem_item_transition
 REVIEW_GROUPS = 3
 REVIEWERS_PER_GROUP = 3
 WEAK = 0.3  # units below this quality get an on-site finding listed as a problem
+DECISION_REASON = "组长综合评审组意见裁定"  # the leader's decision on a flagged leaf
 
 
 @dataclass
@@ -112,6 +113,31 @@ def synthetic_people(committee: Committee, label: str, count: int) -> list[User]
     return User.objects.bulk_create(users)
 
 
+def synthetic_staff(committee: Committee) -> tuple[User, User, list[User]]:
+    """The committee's administrator, a liaison (its unit roles are the caller's) and
+    REVIEW_GROUPS × REVIEWERS_PER_GROUP reviewers, with their committee roles."""
+    admin = synthetic_people(committee, "admin", 1)[0]
+    liaison = synthetic_people(committee, "liaison", 1)[0]
+    reviewers = synthetic_people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
+    RoleAssignment.objects.bulk_create(
+        [RoleAssignment(user=admin, role=Role.COMMITTEE_ADMIN, committee=committee)]
+        + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]
+    )
+    return admin, liaison, reviewers
+
+
+def new_committee(name: str, code: str) -> Committee:
+    """A committee whose name and code end with its number (one more than the committees so
+    far), so that repeated runs never collide."""
+    number = Committee.objects.count() + 1
+    return Committee.objects.create(name=f"{name}{number}", code=f"{code}-{number}")
+
+
+def builtin_version(slug: str) -> IndicatorVersion:
+    """The version of the built-in template `slug` (loaded by `load_templates`)."""
+    return IndicatorVersion.objects.get(system__committee__isnull=True, system__slug=slug)
+
+
 def actor_of(user: User, committee: Committee, role: str) -> Actor:
     return Actor(
         user=user, roles=frozenset({role}), committee_roles={committee.pk: frozenset({role})}
@@ -172,7 +198,7 @@ def review_and_consolidate(
         )
     decisions = {
         row["node"].pk: {
-            "reason": "组长综合评审组意见裁定",
+            "reason": DECISION_REASON,
             "score": row["mean"],
             "level": row["level"],
         }
@@ -229,24 +255,15 @@ def _chunks(items: list[Any], size: int = 200) -> list[list[Any]]:
 def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     load_templates()
-    version = IndicatorVersion.objects.get(system__committee__isnull=True, system__slug=template)
+    version = builtin_version(template)
     with transaction.atomic():
-        number = Committee.objects.count() + 1
-        committee = Committee.objects.create(
-            name=f"模拟工委 {template} {seed} {number}", code=f"sim-{template}-{seed}-{number}"
-        )
+        committee = new_committee(f"模拟工委 {template} {seed} ", f"sim-{template}-{seed}")
         Unit.objects.bulk_create(
             Unit(committee=committee, name=f"模拟单位{i:05d}", sort_order=i)
             for i in range(1, units + 1)
         )
         made = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-        admin_user = synthetic_people(committee, "admin", 1)[0]
-        unit_user = synthetic_people(committee, "liaison", 1)[0]
-        reviewers = synthetic_people(committee, "reviewer", REVIEW_GROUPS * REVIEWERS_PER_GROUP)
-        RoleAssignment.objects.bulk_create(
-            [RoleAssignment(user=admin_user, role=Role.COMMITTEE_ADMIN, committee=committee)]
-            + [RoleAssignment(user=r, role=Role.REVIEWER, committee=committee) for r in reviewers]
-        )
+        admin_user, unit_user, reviewers = synthetic_staff(committee)
     admin = actor_of(admin_user, committee, Role.COMMITTEE_ADMIN)
     # One liaison account stands for every unit's admin and leader (a simulation shortcut; the
     # services check the same unit roles as for real accounts).
@@ -261,24 +278,9 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         number=f"模拟〔{seed}〕1号",
     )
     leaves = published_leaves(version)
-    unit_values: dict[int, dict[int, dict[str, Any]]] = {}
-    quality: dict[int, float] = {}
-    enrollments = list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"))
-    for chunk in _chunks(enrollments):
-        # Many units per transaction: the services nest as savepoints, the disk syncs once.
-        with transaction.atomic():
-            for enrollment in chunk:
-                quality[enrollment.pk] = rng.random()
-                unit_values[enrollment.pk] = fill_self(
-                    enrollment=enrollment,
-                    leaves=leaves,
-                    quality=quality[enrollment.pk],
-                    rng=rng,
-                    actor=liaison,
-                )
-                services.enrollment_transition(
-                    enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
-                )
+    unit_values, quality = _self_evaluate_all(
+        campaign=campaign, leaves=leaves, liaison=liaison, rng=rng
+    )
     people = {r.pk: r for r in reviewers}
     groups_and_draw(campaign=campaign, reviewers=reviewers, admin=admin, seed=f"sim-{seed}")
     assignments = list(
@@ -304,6 +306,32 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         campaign=campaign, admin=admin, liaison=liaison, people=people, committee=committee, rng=rng
     )
     return summary(campaign)
+
+
+def _self_evaluate_all(
+    *, campaign: Campaign, leaves: list[IndicatorNode], liaison: Actor, rng: random.Random
+) -> tuple[dict[int, dict[int, dict[str, Any]]], dict[int, float]]:
+    """Every unit, in order, fills in its self-evaluation at a random quality and submits;
+    returns the values and the quality by enrolment id."""
+    unit_values: dict[int, dict[int, dict[str, Any]]] = {}
+    quality: dict[int, float] = {}
+    enrollments = list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order"))
+    for chunk in _chunks(enrollments):
+        # Many units per transaction: the services nest as savepoints, the disk syncs once.
+        with transaction.atomic():
+            for enrollment in chunk:
+                quality[enrollment.pk] = rng.random()
+                unit_values[enrollment.pk] = fill_self(
+                    enrollment=enrollment,
+                    leaves=leaves,
+                    quality=quality[enrollment.pk],
+                    rng=rng,
+                    actor=liaison,
+                )
+                services.enrollment_transition(
+                    enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
+                )
+    return unit_values, quality
 
 
 def close_the_loop(

@@ -36,6 +36,7 @@ from mofan.evaluations.models import (
     UnitTotals,
 )
 from mofan.evaluations.review_groups import draw_verify
+from mofan.evaluations.score_write import score_fields
 from mofan.indicators.builtin import SLUGS
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Member, PartyOrganization, Unit
@@ -121,7 +122,7 @@ def test_stored_rows_keep_the_services_invariants():
         (ReviewScore, {"assignment__enrollment__campaign": campaign}),
     ):
         for row in model.objects.filter(**scope).select_related("node"):
-            fields = services._score_fields(row.node, row.input)
+            fields = score_fields(row.node, row.input)
             assert (row.score, row.level, row.veto) == (
                 fields["score"],
                 fields["level"],

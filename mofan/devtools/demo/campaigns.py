@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 import random
+from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -15,16 +17,41 @@ from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.devtools.demo.supervision import load_demo_supervision
-from mofan.devtools.simulate import actor_of, fill_self, review_and_consolidate
+from mofan.devtools.simulate import (
+    actor_of,
+    builtin_version,
+    fill_self,
+    review_and_consolidate,
+)
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations.models import Assignment
 from mofan.indicators.builtin import load_templates
-from mofan.indicators.models import IndicatorVersion
+from mofan.indicators.models import IndicatorNode
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Committee, Unit
 
 SEED = 2020
 FINISHED_UNITS = 12  # the yueqing demo campaign enrols the first units of annex 1
+# The demo committee sets 达标 at 70 % in the finished campaign, so the weakest units fail and
+# show the problem list and re-review that follow.
+FINISHED_GRADE_BANDS = [
+    {"label": "优秀", "min_ratio": 0.9},
+    {"label": "良好", "min_ratio": 0.8},
+    {"label": "达标", "min_ratio": 0.7},
+    {"label": "不达标", "min_ratio": 0},
+]
+
+
+@dataclass(frozen=True)
+class _Cast:
+    """Who plays the demo campaigns, and the random numbers they draw."""
+
+    committee: Committee
+    admin: Actor
+    liaison: Actor
+    reviewers: list[User]
+    people: dict[int, User]
+    rng: random.Random
 
 
 def _unit_actor(user: User, units: list[Unit]) -> Actor:
@@ -38,93 +65,61 @@ def load_demo_campaigns(committee: Committee) -> list[Campaign]:
     admin = actor_of(User.objects.get(username="gw_admin"), committee, Role.COMMITTEE_ADMIN)
     liaison_user = User.objects.get(username="unit001_admin")
     units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-    liaison = _unit_actor(liaison_user, units)
     reviewers = list(
         User.objects.filter(username__in=["reviewer1", "reviewer2"]).order_by("username")
     )
-    people = {r.pk: r for r in reviewers}
-    next_year_end = timezone.make_aware(
-        datetime.datetime(timezone.localdate().year + 1, 12, 31, 23, 59)
+    cast = _Cast(
+        committee=committee,
+        admin=admin,
+        liaison=_unit_actor(liaison_user, units),
+        reviewers=reviewers,
+        people={r.pk: r for r in reviewers},
+        rng=rng,
     )
 
     # 1. Finished: 乐清 template, results approved and published.
-    yueqing = IndicatorVersion.objects.get(
-        system__committee__isnull=True, system__slug="yueqing-2020"
-    )
-    finished = campaign_create(
-        committee=committee,
-        name="2020年度模范机关创建考评（乐清方案示例）",
-        year=2020,
-        version=yueqing,
-        actor=admin,
+    finished = _open(
+        cast,
+        "yueqing-2020",
+        "2020年度模范机关创建考评（乐清方案示例）",
         units=units[:FINISHED_UNITS],
-        approved_by="市委市直机关工委",
-        document_number="焦直文〔2020〕140号",
-        submission_deadline=next_year_end,
-        # The demo committee sets 达标 at 70 %, so the weakest units fail and show the
-        # problem list and re-review that follow.
-        grade_bands=[
-            {"label": "优秀", "min_ratio": 0.9},
-            {"label": "良好", "min_ratio": 0.8},
-            {"label": "达标", "min_ratio": 0.7},
-            {"label": "不达标", "min_ratio": 0},
-        ],
+        grade_bands=FINISHED_GRADE_BANDS,
     )
-    campaign_activate(campaign=finished, actor=admin)
-    _run_to(
-        finished,
-        liaison,
-        admin,
-        reviewers,
-        people,
-        committee,
-        rng,
-        submitted=FINISHED_UNITS,
-        reviewed=FINISHED_UNITS,
-        weak=1,
-    )
+    _run_to(finished, cast, submitted=FINISHED_UNITS, reviewed=FINISHED_UNITS, weak=1)
     approval.campaign_approve(campaign=finished, actor=admin)
     approval.campaign_publish(campaign=finished, actor=admin, ranking=False)
 
     # 2. Mid-review: 焦作 2020 points for all 70 units.
-    jiaozuo = IndicatorVersion.objects.get(
-        system__committee__isnull=True, system__slug="jiaozuo-2020"
-    )
-    current = campaign_create(
-        committee=committee,
-        name="2020年市直机关创建模范机关考评",
-        year=2020,
-        version=jiaozuo,
-        actor=admin,
-        approved_by="市委市直机关工委",
-        document_number="焦直文〔2020〕140号",
-        submission_deadline=next_year_end,
-    )
-    campaign_activate(campaign=current, actor=admin)
-    _run_to(
-        current,
-        liaison,
-        admin,
-        reviewers,
-        people,
-        committee,
-        rng,
-        submitted=30,
-        reviewed=20,
-        started=55,
-    )
+    current = _open(cast, "jiaozuo-2020", "2020年市直机关创建模范机关考评")
+    _run_to(current, cast, submitted=30, reviewed=20, started=55)
     load_demo_supervision(committee, finished)
     return [finished, current]
 
 
+def _open(cast: _Cast, template: str, name: str, **extra: Any) -> Campaign:
+    """A 2020 campaign of the committee on the built-in `template`, open until the end of next
+    year, activated."""
+    next_year_end = timezone.make_aware(
+        datetime.datetime(timezone.localdate().year + 1, 12, 31, 23, 59)
+    )
+    campaign = campaign_create(
+        committee=cast.committee,
+        name=name,
+        year=2020,
+        version=builtin_version(template),
+        actor=cast.admin,
+        approved_by="市委市直机关工委",
+        document_number="焦直文〔2020〕140号",
+        submission_deadline=next_year_end,
+        **extra,
+    )
+    campaign_activate(campaign=campaign, actor=cast.admin)
+    return campaign
+
+
 def _run_to(
     campaign: Campaign,
-    liaison: Actor,
-    admin: Actor,
-    reviewers: list[User],
-    people: dict[int, User],
-    committee: Committee,
-    rng: random.Random,
+    cast: _Cast,
     *,
     submitted: int,
     reviewed: int,
@@ -137,6 +132,50 @@ def _run_to(
     poorly (below 达标) and get an on-site finding listed as a problem, so that approval gives
     them a problem list and a waiting re-review."""
     leaves = published_leaves(campaign.indicator_version)
+    values, weak_ids = _fill_in(
+        campaign, leaves, cast, submitted=submitted, started=started, weak=weak
+    )
+    review_groups.review_group_create(
+        campaign=campaign,
+        name="第一评审组",
+        leader=cast.reviewers[0],
+        reviewers=cast.reviewers[1:],
+        actor=cast.admin,
+    )
+    review_groups.assignment_draw(
+        campaign=campaign, method="balanced", seed=f"demo-{campaign.pk}", actor=cast.admin
+    )
+    assignments = (
+        Assignment.objects.filter(
+            enrollment__campaign=campaign, enrollment__state=EnrollmentState.SUBMITTED
+        )
+        .select_related("group", "enrollment")
+        .order_by("enrollment__unit__sort_order")
+    )
+    for assignment in list(assignments)[:reviewed]:
+        review_and_consolidate(
+            assignment=assignment,
+            leaves=leaves,
+            unit_values=values.get(assignment.enrollment_id, {}),
+            people=cast.people,
+            committee=cast.committee,
+            rng=cast.rng,
+            finding=assignment.enrollment_id in weak_ids,
+        )
+
+
+def _fill_in(
+    campaign: Campaign,
+    leaves: list[IndicatorNode],
+    cast: _Cast,
+    *,
+    submitted: int,
+    started: int | None,
+    weak: int,
+) -> tuple[dict[int, dict[int, dict]], set[int]]:
+    """The self-evaluations of `_run_to`; the submitted values by enrolment id and the ids of
+    the weak enrolments."""
+    liaison, rng = cast.liaison, cast.rng
     enrollments = list(
         Enrollment.objects.filter(campaign=campaign)
         .select_related("unit")
@@ -175,30 +214,4 @@ def _run_to(
             actor=liaison,
             upto=len(leaves) // 2,
         )
-    review_groups.review_group_create(
-        campaign=campaign,
-        name="第一评审组",
-        leader=reviewers[0],
-        reviewers=reviewers[1:],
-        actor=admin,
-    )
-    review_groups.assignment_draw(
-        campaign=campaign, method="balanced", seed=f"demo-{campaign.pk}", actor=admin
-    )
-    assignments = (
-        Assignment.objects.filter(
-            enrollment__campaign=campaign, enrollment__state=EnrollmentState.SUBMITTED
-        )
-        .select_related("group", "enrollment")
-        .order_by("enrollment__unit__sort_order")
-    )
-    for assignment in list(assignments)[:reviewed]:
-        review_and_consolidate(
-            assignment=assignment,
-            leaves=leaves,
-            unit_values=values.get(assignment.enrollment_id, {}),
-            people=people,
-            committee=committee,
-            rng=rng,
-            finding=assignment.enrollment_id in weak_ids,
-        )
+    return values, weak_ids

@@ -102,6 +102,26 @@ def demo_exists() -> bool:
     return Committee.objects.filter(code="jiaozuo").exists()
 
 
+@dataclass(frozen=True)
+class TopOrg:
+    """The party organisation above a unit's branches."""
+
+    kind: str
+    suffix: str  # after the unit's name
+    term_years: int
+    branches: int
+
+
+# By a unit's position in annex 1, modulo 3: a 机关党委 over three branches, a 机关党总支 over
+# two, or a lone branch.
+TOP_ORGS: tuple[TopOrg | None, ...] = (
+    TopOrg(PartyOrgKind.ORGAN_COMMITTEE, "机关党委", 5, 3),
+    TopOrg(PartyOrgKind.GENERAL_BRANCH, "机关党总支", 3, 2),
+    None,
+)
+MEMBERS_PER_UNIT = 4
+
+
 @transaction.atomic
 def load_demo(*, campaigns: bool = True) -> Committee | None:
     """Create the demo data; return None (and touch nothing) when it exists already."""
@@ -112,114 +132,13 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
     committee = Committee.objects.create(
         name=spec["name"], short_name=spec["short_name"], code=spec["code"]
     )
+    units = _units(committee, data["units"])
     today = timezone.localdate()
-    units = []
-    for index, row in enumerate(data["units"]):
-        units.append(
-            Unit(
-                committee=committee,
-                name=row["name"],
-                category=row["category"],
-                credit_code=demo_credit_code(index),
-                sort_order=index + 1,
-            )
-        )
-    Unit.objects.bulk_create(units)
-    units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-    seed = 0
     for index, unit in enumerate(units):
-        # Elections spread so that some are overdue and some due within 90 days.
-        elected = today - datetime.timedelta(days=200 + (index * 37) % 1000)
-        if index % 3 == 0:
-            top = PartyOrganization.objects.create(
-                unit=unit,
-                kind=PartyOrgKind.ORGAN_COMMITTEE,
-                name=f"{unit.name}机关党委",
-                elected_on=elected,
-                term_years=5,
-            )
-            branch_count = 3
-        elif index % 3 == 1:
-            top = PartyOrganization.objects.create(
-                unit=unit,
-                kind=PartyOrgKind.GENERAL_BRANCH,
-                name=f"{unit.name}机关党总支",
-                elected_on=elected,
-                term_years=3,
-            )
-            branch_count = 2
-        else:
-            top = None
-            branch_count = 1
-        branches = []
-        for b in range(branch_count):
-            branch = PartyOrganization.objects.create(
-                unit=unit,
-                parent=top,
-                kind=PartyOrgKind.BRANCH,
-                name=f"{unit.name}第{'一二三'[b]}党支部"
-                if branch_count > 1
-                else f"{unit.name}党支部",
-                sort_order=b + 1,
-                elected_on=elected + datetime.timedelta(days=30 * b),
-                term_years=3,
-            )
-            branches.append(branch)
-        PartyOrganization.objects.create(
-            unit=unit,
-            parent=branches[0],
-            kind=PartyOrgKind.GROUP,
-            name=f"{branches[0].name}第一党小组",
-            sort_order=1,
-        )
-        members = []
-        for m in range(4):
-            seed += 1
-            name, gender = _person(seed)
-            members.append(
-                Member(
-                    unit=unit,
-                    party_org=branches[m % len(branches)],
-                    name=name,
-                    gender=gender,
-                    birth_date=datetime.date(1965 + seed % 30, 1 + seed % 12, 1 + seed % 28),
-                    political_status="02" if m == 3 and index % 5 == 0 else "01",
-                    post=POSTS[m % len(POSTS)],
-                    phone=f"139{index:04d}{m:04d}",
-                )
-            )
-        Member.objects.bulk_create(members)
-        members = list(Member.objects.filter(unit=unit).order_by("id"))
-        for org in [o for o in (top, *branches) if o is not None]:
-            local = [mm for mm in members if mm.party_org_id == org.pk] or members
-            org.secretary = local[0]
-            org.save(update_fields=["secretary"])
-            org.committee_members.set(members[:3] if org.parent_id is None else local[:2])
+        top, branches = _party_orgs(unit, index, today)
+        _members(unit, index, top, branches)
     for account in DEMO_ACCOUNTS:
-        home = units[account.unit_index] if account.unit_index is not None else None
-        user = User(
-            username=account.username,
-            full_name=account.full_name,
-            committee=committee,
-            must_change_password=False,
-            password_changed_at=timezone.now(),
-            is_demo=True,
-        )
-        if account.member and home is not None:
-            member = Member.objects.create(
-                unit=home,
-                party_org=PartyOrganization.objects.filter(
-                    unit=home, kind=PartyOrgKind.BRANCH
-                ).first(),
-                name=account.full_name,
-                gender="1",
-                political_status="01",
-                post="一级科员",
-            )
-            user.member = member
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        RoleAssignment.objects.create(user=user, role=account.role, committee=committee, unit=home)
+        _account(committee, units, account)
     audit_record(
         action="demo.load",
         actor_name="load_demo",
@@ -234,3 +153,114 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
     if campaigns:
         load_demo_campaigns(committee)
     return committee
+
+
+def _units(committee: Committee, rows: list[dict[str, Any]]) -> list[Unit]:
+    """The units of annex 1, in its order."""
+    Unit.objects.bulk_create(
+        Unit(
+            committee=committee,
+            name=row["name"],
+            category=row["category"],
+            credit_code=demo_credit_code(index),
+            sort_order=index + 1,
+        )
+        for index, row in enumerate(rows)
+    )
+    return list(Unit.objects.filter(committee=committee).order_by("sort_order"))
+
+
+def _party_orgs(
+    unit: Unit, index: int, today: datetime.date
+) -> tuple[PartyOrganization | None, list[PartyOrganization]]:
+    """The unit's top organisation (if any), its branches and a party group in the first."""
+    # Elections spread so that some are overdue and some due within 90 days.
+    elected = today - datetime.timedelta(days=200 + (index * 37) % 1000)
+    spec = TOP_ORGS[index % len(TOP_ORGS)]
+    top = None
+    branch_count = 1
+    if spec is not None:
+        top = PartyOrganization.objects.create(
+            unit=unit,
+            kind=spec.kind,
+            name=f"{unit.name}{spec.suffix}",
+            elected_on=elected,
+            term_years=spec.term_years,
+        )
+        branch_count = spec.branches
+    branches = []
+    for b in range(branch_count):
+        branch = PartyOrganization.objects.create(
+            unit=unit,
+            parent=top,
+            kind=PartyOrgKind.BRANCH,
+            name=f"{unit.name}第{'一二三'[b]}党支部" if branch_count > 1 else f"{unit.name}党支部",
+            sort_order=b + 1,
+            elected_on=elected + datetime.timedelta(days=30 * b),
+            term_years=3,
+        )
+        branches.append(branch)
+    PartyOrganization.objects.create(
+        unit=unit,
+        parent=branches[0],
+        kind=PartyOrgKind.GROUP,
+        name=f"{branches[0].name}第一党小组",
+        sort_order=1,
+    )
+    return top, branches
+
+
+def _members(
+    unit: Unit, index: int, top: PartyOrganization | None, branches: list[PartyOrganization]
+) -> None:
+    """MEMBERS_PER_UNIT members spread over the branches; every organisation's secretary and
+    committee members among them."""
+    members = []
+    for m in range(MEMBERS_PER_UNIT):
+        seed = index * MEMBERS_PER_UNIT + m + 1
+        name, gender = _person(seed)
+        members.append(
+            Member(
+                unit=unit,
+                party_org=branches[m % len(branches)],
+                name=name,
+                gender=gender,
+                birth_date=datetime.date(1965 + seed % 30, 1 + seed % 12, 1 + seed % 28),
+                political_status="02" if m == 3 and index % 5 == 0 else "01",
+                post=POSTS[m % len(POSTS)],
+                phone=f"139{index:04d}{m:04d}",
+            )
+        )
+    Member.objects.bulk_create(members)
+    members = list(Member.objects.filter(unit=unit).order_by("id"))
+    for org in [o for o in (top, *branches) if o is not None]:
+        local = [mm for mm in members if mm.party_org_id == org.pk] or members
+        org.secretary = local[0]
+        org.save(update_fields=["secretary"])
+        org.committee_members.set(members[:3] if org.parent_id is None else local[:2])
+
+
+def _account(committee: Committee, units: list[Unit], account: DemoAccount) -> None:
+    """A demo account with its role (and, for a member, its member record)."""
+    home = units[account.unit_index] if account.unit_index is not None else None
+    user = User(
+        username=account.username,
+        full_name=account.full_name,
+        committee=committee,
+        must_change_password=False,
+        password_changed_at=timezone.now(),
+        is_demo=True,
+    )
+    if account.member and home is not None:
+        member = Member.objects.create(
+            unit=home,
+            party_org=PartyOrganization.objects.filter(unit=home, kind=PartyOrgKind.BRANCH).first(),
+            name=account.full_name,
+            gender="1",
+            political_status="01",
+            post="一级科员",
+        )
+        user.member = member
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    RoleAssignment.objects.create(user=user, role=account.role, committee=committee, unit=home)

@@ -7,10 +7,11 @@ Everything goes through the services, so the audit trail and notices are the rea
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.utils import timezone
 
-from mofan.accounts.access import actor_for
+from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Finding
@@ -20,22 +21,54 @@ from mofan.rectification.models import ProblemItem, ProblemSource, Severity
 from mofan.supervision import bulletins, ledger, spotcheck
 from mofan.supervision.models import BulletinState, Cadence, VisitMode
 
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """The accounts acting in the demo's supervision data, the date and the units it is about
+    (the first three of annex 1)."""
+
+    committee: Committee
+    finished: Campaign
+    today: datetime.date
+    admin: Actor
+    liaison: Actor
+    leader: Actor
+    inspector: Actor
+    own: Unit
+    second: Unit
+    third: Unit
+
 
 def load_demo_supervision(committee: Committee, finished: Campaign) -> None:
-    today = timezone.localdate()
-    days = datetime.timedelta
-    admin = actor_for(User.objects.get(username="gw_admin"))
-    liaison = actor_for(User.objects.get(username="unit001_admin"))
-    leader = actor_for(User.objects.get(username="unit001_leader"))
-    inspector = actor_for(User.objects.get(username="reviewer1"))
     units = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
-    own, second, third = units[0], units[1], units[2]
+    scene = _Scene(
+        committee=committee,
+        finished=finished,
+        today=timezone.localdate(),
+        admin=actor_for(User.objects.get(username="gw_admin")),
+        liaison=actor_for(User.objects.get(username="unit001_admin")),
+        leader=actor_for(User.objects.get(username="unit001_leader")),
+        inspector=actor_for(User.objects.get(username="reviewer1")),
+        own=units[0],
+        second=units[1],
+        third=units[2],
+    )
+    finding = _problem_items(scene)
+    _ledger(scene)
+    _spot_check(scene)
+    _bulletins(scene, finding)
 
-    # A reviewer's finding not yet on a list (approval lists those of failing units) becomes an
-    # item.
+
+def _problem_items(scene: _Scene) -> Finding | None:
+    """A reviewer's finding not yet on a list (approval lists those of failing units) becomes an
+    item; the committee's check lists one more, with measures submitted; the unit lists one of
+    its own. Returns that finding."""
+    today, admin = scene.today, scene.admin
     listed = ProblemItem.objects.filter(origin_type="evaluations.finding").values("origin_id")
     finding = (
-        Finding.objects.filter(assignment__enrollment__campaign=finished)
+        Finding.objects.filter(assignment__enrollment__campaign=scene.finished)
         .exclude(pk__in=listed)
         .select_related("assignment__enrollment__unit")
         .order_by("pk")
@@ -47,68 +80,73 @@ def load_demo_supervision(committee: Committee, finished: Campaign) -> None:
             finding.refresh_from_db()
         problems.problem_item_from_finding(
             finding=finding,
-            deadline=today + days(30),
+            deadline=today + 30 * DAY,
             severity=Severity.SERIOUS,
             required_measures="对照指标逐项整改，建立长效机制。",
             responsible_person="办公室主任",
             actor=admin,
         )
     checked = problems.problem_item_create(
-        unit=own,
+        unit=scene.own,
         source=ProblemSource.COMMITTEE_CHECK,
         description="“三会一课”记录不完整，部分支部党课无记录。",
-        deadline=today + days(20),
+        deadline=today + 20 * DAY,
         severity=Severity.GENERAL,
         required_measures="补齐记录，规范台账。",
         responsible_person="机关党委专职副书记",
-        campaign=finished,
+        campaign=scene.finished,
         actor=admin,
     )
     problems.problem_item_transition(
         item=checked,
         action="submit_measures",
-        actor=leader,
+        actor=scene.leader,
         measures="一、逐个支部核对2020年“三会一课”记录；二、建立季度检查制度。",
     )
     problems.problem_item_create(
-        unit=own,
+        unit=scene.own,
         source=ProblemSource.SELF_CHECK,
         description="自查发现：党员学习积分登记滞后。",
-        deadline=today + days(45),
-        actor=liaison,
+        deadline=today + 45 * DAY,
+        actor=scene.liaison,
     )
+    return finding
 
-    # The ledger: one task on time, one overdue long enough to be a warning on the home page.
+
+def _ledger(scene: _Scene) -> None:
+    """One task on time, one overdue long enough to be a warning on the home page; a 约谈 and
+    a yellow card."""
+    today, admin, own = scene.today, scene.admin, scene.own
     ledger.ledger_item_create(
         unit=own,
         task="完成机关党建工作责任制落实情况专项整改",
         leader_in_charge="分管副主任",
-        deadline=today + days(25),
+        deadline=today + 25 * DAY,
         cadence=Cadence.BIWEEKLY,
-        campaign=finished,
+        campaign=scene.finished,
         actor=admin,
     )
     ledger.ledger_item_create(
         unit=own,
         task="完成基层党组织按期换届",
         leader_in_charge="机关党委书记",
-        deadline=today - days(9),
+        deadline=today - 9 * DAY,
         cadence=Cadence.MONTHLY,
         actor=admin,
-        today=today - days(60),
+        today=today - 60 * DAY,
     )
     ledger.ledger_escalate(today=today)
     ledger.interview_create(
-        unit=second,
+        unit=scene.second,
         interviewer="市直机关工委副书记",
-        interviewee=f"{second.name}机关党委书记",
-        held_on=today - days(3),
+        interviewee=f"{scene.second.name}机关党委书记",
+        held_on=today - 3 * DAY,
         points="创建工作推进缓慢，问题整改不到位。",
         commitments="一个月内完成整改并书面报告。",
-        rectify_by=today + days(30),
+        rectify_by=today + 30 * DAY,
         actor=admin,
     )
-    org = PartyOrganization.objects.filter(unit=third).order_by("pk").last()
+    org = PartyOrganization.objects.filter(unit=scene.third).order_by("pk").last()
     if org is not None:
         ledger.yellow_card_issue(
             party_org=org,
@@ -117,34 +155,39 @@ def load_demo_supervision(committee: Committee, finished: Campaign) -> None:
             actor=admin,
         )
 
-    # A recorded random spot check (双随机) with one visit by the drawn inspector.
+
+def _spot_check(scene: _Scene) -> None:
+    """A recorded random spot check (双随机) with one visit by the drawn inspector."""
     draw = spotcheck.spot_check_draw_record(
-        campaign=finished,
+        campaign=scene.finished,
         units=3,
         inspectors=1,
         seed="demo-2020",
         mode=VisitMode.ANNOUNCED,
         title="2020年度创建成果随机抽查",
-        actor=admin,
+        actor=scene.admin,
     )
     inspector_ids = draw.result.get("inspectors", [])
     drawn = draw.result.get("units", [])
-    if drawn and inspector.user.pk in inspector_ids:
+    if drawn and scene.inspector.user.pk in inspector_ids:
         spotcheck.spot_check_visit_record(
             draw=draw,
             unit=Unit.objects.get(pk=drawn[0]),
             mode=VisitMode.ANNOUNCED,
-            visited_on=today,
+            visited_on=scene.today,
             findings="查阅创建台账，实地查看党员活动室，座谈了解群众评价。",
             problems="创建台账与实际工作衔接不够紧密",
-            actor=inspector,
+            actor=scene.inspector,
         )
 
-    # A published bulletin from the data, and this month's draft for the committee to edit.
+
+def _bulletins(scene: _Scene, finding: Finding | None) -> None:
+    """A published bulletin from the data, and last month's draft for the committee to edit."""
+    admin = scene.admin
     published = bulletins.bulletin_create_draft(
-        committee=committee,
+        committee=scene.committee,
         actor=admin,
-        campaign=finished,
+        campaign=scene.finished,
         finding_ids=[finding.pk] if finding is not None else [],
         include_status=True,
         include_overdue=True,
@@ -156,7 +199,7 @@ def load_demo_supervision(committee: Committee, finished: Campaign) -> None:
         expected_version=published.version,
         actor=admin,
     )
-    last_month = today.replace(day=1) - days(1)
+    last_month = scene.today.replace(day=1) - DAY
     bulletins.bulletin_monthly_draft(
-        committee=committee, year=last_month.year, month=last_month.month, actor=admin
+        committee=scene.committee, year=last_month.year, month=last_month.month, actor=admin
     )
