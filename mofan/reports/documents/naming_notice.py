@@ -64,10 +64,7 @@ class NamingNotice(OfficialDocument):
             "others": (_("等%(n)d个单位") % {"n": len(units)}) if len(units) > 1 else "",
             "honour": quoted(honour),
         }
-        return Doc(
-            title=self.title(),
-            issuer=self.issuer(),
-            number=self.number(),
+        return self.issued(
             addressee=_("各参评单位"),
             blocks=[
                 Paragraph(decision),
@@ -85,7 +82,4 @@ class NamingNotice(OfficialDocument):
                     caption=_("%(honour)s名单（共%(n)d个）") % {"honour": honour, "n": len(units)},
                 ),
             ],
-            signature=self.signature(),
-            date=self.today,
-            printer=self.printer(),
         )
