@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports.base import Block, DatedExport, Doc, Document, Heading
+from mofan.reports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
 
 _DIGITS = "零一二三四五六七八九"
 BLANK_SERIAL = "\u3000\u3000"  # where the office writes the serial of the document number
@@ -244,6 +244,21 @@ def cc_line(cc: str) -> str:
 def printed_line(day: datetime.date | None) -> str:
     """2020年10月15日印发 of the 版记."""
     return _("%(date)s印发") % {"date": cn_date(day)} if day else ""
+
+
+def numbered_table(
+    columns: list[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    number_width: int,
+    caption: str = "",
+) -> Table:
+    """A table of a document whose first column numbers the rows (序号) from 1."""
+    return Table(
+        columns=[Column(_("序号"), "integer", number_width), *columns],
+        rows=[(n, *row) for n, row in enumerate(rows, start=1)],
+        caption=caption,
+    )
 
 
 def join_names(names: Iterable[str]) -> str:

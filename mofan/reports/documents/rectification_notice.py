@@ -26,6 +26,7 @@ from mofan.reports.documents.common import (
     OfficialDocument,
     cn_date,
     event_name,
+    numbered_table,
     quoted,
     require_unit_reader_or_staff,
 )
@@ -87,47 +88,41 @@ class RectificationNotice(OfficialDocument):
     @staticmethod
     def _unclosed_table(unclosed: list[ProblemItem]) -> Table:
         """The items still to rectify: what, from where, the measures, deadline and state."""
-        return Table(
-            columns=[
-                Column(_("序号"), "integer", 3),
+        return numbered_table(
+            [
                 Column(_("问题描述"), "text", 10),
                 Column(_("来源"), "text", 4),
                 Column(_("整改要求"), "text", 7),
                 Column(_("整改时限"), "date", 8),
                 Column(_("状态"), "text", 4),
             ],
-            rows=[
+            [
                 (
-                    n,
                     item.description,
                     str(item.get_source_display()),
                     item.required_measures or _("对照问题逐项整改"),
                     item.deadline,
                     str(item.get_state_display()),
                 )
-                for n, item in enumerate(unclosed, start=1)
+                for item in unclosed
             ],
+            number_width=3,
         )
 
     @staticmethod
     def _closed_table(closed: list[ProblemItem]) -> Table:
         """The items already closed (销号), with the day they were closed."""
-        return Table(
-            columns=[
-                Column(_("序号"), "integer", 3),
+        return numbered_table(
+            [
                 Column(_("问题描述"), "text", 17),
                 Column(_("整改时限"), "date", 8),
                 Column(_("销号日期"), "date", 8),
             ],
-            rows=[
-                (
-                    n,
-                    item.description,
-                    item.deadline,
-                    item.closed_at.date() if item.closed_at else None,
-                )
-                for n, item in enumerate(closed, start=1)
+            [
+                (item.description, item.deadline, item.closed_at.date() if item.closed_at else None)
+                for item in closed
             ],
+            number_width=3,
         )
 
     def _deadlines(self, unclosed: list[ProblemItem]) -> str:

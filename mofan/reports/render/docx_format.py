@@ -2,7 +2,7 @@
 
 `render(export, stream, progress)` writes a `Document` (its `build()` → `Doc`) as an official
 document, or an `Exporter` (a table, e.g. the score sheet) as a document holding the table.
-`build_doc(doc)` and `build_table(...)` return the two layouts as python-docx documents.
+`build_doc(doc)` and `build_sheet(sheet)` return the two layouts as python-docx documents.
 
 The layout (clause numbers of the standard):
 
@@ -48,13 +48,12 @@ head and the 版记), `docx_blocks` (title, text, headings, attachments, signatu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from mofan.reports.base import Column, Doc, Export, Heading, Paragraph, Progress, Table
+from mofan.reports.base import Doc, Export, Heading, Paragraph, Progress, Table
 from mofan.reports.documents.common import numbered
 from mofan.reports.render.docx_blocks import (
     attachment_paragraphs,
@@ -68,7 +67,7 @@ from mofan.reports.render.docx_page import new_official_document
 from mofan.reports.render.docx_redhead import imprint, red_head
 from mofan.reports.render.docx_table import add_table, table_block
 from mofan.reports.render.page import SHEET_PT, addressee_line
-from mofan.reports.render.table_text import landscape_for, render_export
+from mofan.reports.render.table_text import Sheet, landscape_for, render_export
 
 
 def build_doc(doc: Doc) -> DocxDocument:
@@ -108,36 +107,36 @@ def write_doc(doc: Doc, stream: BinaryIO) -> None:
     build_doc(doc).save(stream)
 
 
-def build_table(
-    *,
-    title: str,
-    subtitle: str,
-    columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
-    total: int = 0,
-    progress: Progress | None = None,
-) -> DocxDocument:
+def build_sheet(sheet: Sheet) -> DocxDocument:
     """A table on its own (e.g. the score sheet): title, subtitle, the table; landscape when
     the columns need more than a portrait text block holds."""
-    document, width = new_official_document(landscape=landscape_for(columns))
-    document.core_properties.title = title
+    document, width = new_official_document(landscape=landscape_for(sheet.columns))
+    document.core_properties.title = sheet.title
     document.core_properties.language = "zh-CN"
-    title_paragraph(document, title, width)
-    if subtitle:
+    title_paragraph(document, sheet.title, width)
+    if sheet.subtitle:
         text_paragraph(
-            document, subtitle, role="heading2", align=WD_ALIGN_PARAGRAPH.CENTER, first=0
+            document, sheet.subtitle, role="heading2", align=WD_ALIGN_PARAGRAPH.CENTER, first=0
         )
     blank_lines(document, 1)
-    add_table(document, columns, rows, width, size=SHEET_PT, progress=progress, total=total)
+    add_table(
+        document,
+        sheet.columns,
+        sheet.rows,
+        width,
+        size=SHEET_PT,
+        progress=sheet.progress,
+        total=sheet.total,
+    )
     return document
 
 
-def write_table(stream: BinaryIO, **table: Any) -> None:
-    build_table(**table).save(stream)
+def write_sheet(sheet: Sheet, stream: BinaryIO) -> None:
+    build_sheet(sheet).save(stream)
 
 
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     """Write a document (GB/T 9704) or a table as .docx to `stream`."""
     render_export(
-        export, stream, progress, fmt="docx", write_doc=write_doc, write_table=write_table
+        export, stream, progress, fmt="docx", write_doc=write_doc, write_sheet=write_sheet
     )

@@ -13,7 +13,7 @@ lines with the characters condensed by 0.25 pt (28 to a line), page numbers "—
 one character in from the right on odd pages and from the left on even pages. A table too wide
 for a portrait page gets a landscape one; its header row repeats on every page.
 
-`render(export, stream, progress)`; `document_html(doc)` and `table_html(...)` give the HTML
+`render(export, stream, progress)`; `document_html(doc)` and `table_html(sheet)` give the HTML
 (used by the tests and handy for previews); `write_pdf(html, stream)` lays it out.
 """
 
@@ -46,6 +46,7 @@ from mofan.reports.render.page import (
     ISSUER_MAX_PT,
     LEFT_MM,
     LINE_PT,
+    PAGE_HEIGHT_MM,
     PAGE_NUMBER_PT,
     RIGHT_MM,
     SHEET_PT,
@@ -58,6 +59,7 @@ from mofan.reports.render.page import (
     signature_indents,
 )
 from mofan.reports.render.table_text import (
+    Sheet,
     alignments,
     column_widths,
     landscape_for,
@@ -158,26 +160,18 @@ def _table_context(
     }
 
 
-def table_html(
-    *,
-    title: str,
-    subtitle: str,
-    columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
-    total: int = 0,
-    progress: Progress | None = None,
-) -> str:
+def table_html(sheet: Sheet) -> str:
     """The HTML of a table on its own page(s): title, subtitle, the table."""
     width_pt = TEXT_WIDTH_TWIPS / 20
-    landscape = landscape_for(columns)
+    landscape = landscape_for(sheet.columns)
     if landscape:
-        width_pt = (297 - TOP_MM - BOTTOM_MM) * 72 / 25.4
+        width_pt = (PAGE_HEIGHT_MM - TOP_MM - BOTTOM_MM) * 72 / 25.4
     context = {
         **_page_context(landscape=landscape),
-        "title": title,
-        "title_lines": split_title(title, width_pt / TITLE_PT - 1),
-        "subtitle": subtitle,
-        "table": _table_context(columns, rows, progress, total),
+        "title": sheet.title,
+        "title_lines": split_title(sheet.title, width_pt / TITLE_PT - 1),
+        "subtitle": sheet.subtitle,
+        "table": _table_context(sheet.columns, sheet.rows, sheet.progress, sheet.total),
         "table_pt": SHEET_PT,
     }
     return render_to_string("reports/pdf/table.html", context)
@@ -211,12 +205,12 @@ def write_pdf(html: str, stream: BinaryIO) -> None:
     HTML(string=html, base_url=None).write_pdf(stream)
 
 
-def write_table(stream: BinaryIO, **table: Any) -> None:
-    write_pdf(table_html(**table), stream)
+def write_sheet(sheet: Sheet, stream: BinaryIO) -> None:
+    write_pdf(table_html(sheet), stream)
 
 
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     """Write a document (GB/T 9704 layout) or a table as PDF to `stream`."""
     render_export(
-        export, stream, progress, fmt="pdf", write_doc=write_document, write_table=write_table
+        export, stream, progress, fmt="pdf", write_doc=write_document, write_sheet=write_sheet
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, BinaryIO
 
@@ -87,6 +88,19 @@ def table_subtitle(export: Exporter) -> str:
     return "（" + "　".join(parts) + "）"
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """A table exported on its own page(s) (e.g. the score sheet): title, subtitle, columns and
+    rows, with the row count and the progress callback for a long one."""
+
+    title: str
+    subtitle: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    total: int = 0
+    progress: Progress | None = None
+
+
 def render_export(
     export: Export,
     stream: BinaryIO,
@@ -94,10 +108,10 @@ def render_export(
     *,
     fmt: str,
     write_doc: Callable[[Doc, BinaryIO], None],
-    write_table: Callable[..., None],
+    write_sheet: Callable[[Sheet, BinaryIO], None],
 ) -> None:
-    """Write a document with `write_doc(doc, stream)`, or a table with `write_table(stream,
-    title=, subtitle=, columns=, rows=, total=, progress=)`."""
+    """Write a document with `write_doc(doc, stream)`, or a table with `write_sheet(sheet,
+    stream)`."""
     if isinstance(export, Document):
         progress(0, 1)
         write_doc(export.build(), stream)
@@ -106,8 +120,7 @@ def render_export(
     if isinstance(export, Exporter):
         total = export.count()
         progress(0, total)
-        write_table(
-            stream,
+        sheet = Sheet(
             title=export.title(),
             subtitle=table_subtitle(export),
             columns=export.columns(),
@@ -115,5 +128,6 @@ def render_export(
             total=total,
             progress=progress,
         )
+        write_sheet(sheet, stream)
         return
     raise TypeError(f"cannot render {type(export).__name__} as {fmt}")
