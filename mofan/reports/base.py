@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from django.utils import timezone
+
 from mofan.accounts.access import Actor
 from mofan.campaigns.models import Campaign
 from mofan.organizations.models import Unit
@@ -61,6 +63,22 @@ class Export:
         if self.unit is not None:
             parts.insert(1, self.unit.name)
         return "-".join(parts) + f".{fmt}"
+
+
+class DatedExport(Export):
+    """An export as of a day: `today` (default: today) dates a document and fixes the day
+    overdue flags are computed for (tests, jobs)."""
+
+    def __init__(
+        self,
+        *,
+        campaign: Campaign,
+        actor: Actor,
+        unit: Unit | None = None,
+        today: datetime.date | None = None,
+    ) -> None:
+        super().__init__(campaign=campaign, actor=actor, unit=unit)
+        self.today = today or timezone.localdate()
 
 
 class Exporter(Export):

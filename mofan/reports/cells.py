@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from mofan.core.xlsx import FORMULA_TRIGGERS
-from mofan.reports.base import Progress
+from mofan.reports.base import Column, Export, Exporter, Progress
 
 CellKind = Literal["empty", "text", "number", "percent", "date", "datetime"]
 
@@ -157,6 +157,15 @@ def row_cells(values: Iterable[Any], kinds: Sequence[str]) -> list[Cell]:
     return cells + [EMPTY] * (len(kinds) - len(cells))
 
 
+def table_of(export: Export) -> tuple[Exporter, list[Column], list[str], int]:
+    """`export` as a table for a spreadsheet format: the exporter, its columns, their kinds
+    and the row count (TypeError for a document)."""
+    if not isinstance(export, Exporter):
+        raise TypeError(f"{export.identifier} is not a table")
+    columns = export.columns()
+    return export, columns, [column.kind for column in columns], export.count()
+
+
 def display_width(text: str) -> int:
     """Width in half-width columns: wide and full-width characters (CJK) count two."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
@@ -190,6 +199,7 @@ __all__ = [
     "neutralise",
     "number_text",
     "row_cells",
+    "table_of",
     "text_cell",
     "to_decimal",
     "to_number",

@@ -40,42 +40,34 @@ class Face:
 NOTO_SERIF = "Noto Serif CJK SC"
 NOTO_SANS = "Noto Sans CJK SC"
 
-XIAOBIAOSONG = Face(
-    names=(
-        "方正小标宋简体",
-        "方正小标宋_GBK",
-        "小标宋",
-        "华文中宋",
-        "STZhongsong",
-        "宋体",
-        "SimSun",
-        NOTO_SERIF,
-    ),
-    pdf_family=NOTO_SERIF,
-    generic="serif",
+
+def _face(*names: str, sans: bool = False, weight: int = 400) -> Face:
+    """A face whose chain ends with the Noto CJK family of its kind: Noto Serif CJK SC for the
+    Song-like faces (roman), Noto Sans CJK SC for 黑体 (modern)."""
+    family = NOTO_SANS if sans else NOTO_SERIF
+    return Face(
+        names=(*names, family),
+        pdf_family=family,
+        generic="sans-serif" if sans else "serif",
+        weight=weight,
+        family_class="modern" if sans else "roman",
+    )
+
+
+XIAOBIAOSONG = _face(
+    "方正小标宋简体",
+    "方正小标宋_GBK",
+    "小标宋",
+    "华文中宋",
+    "STZhongsong",
+    "宋体",
+    "SimSun",
     weight=700,
 )
-FANGSONG = Face(
-    names=("仿宋_GB2312", "仿宋", "FangSong", "STFangsong", "华文仿宋", NOTO_SERIF),
-    pdf_family=NOTO_SERIF,
-    generic="serif",
-)
-HEITI = Face(
-    names=("黑体", "SimHei", "STHeiti", "华文黑体", NOTO_SANS),
-    pdf_family=NOTO_SANS,
-    generic="sans-serif",
-    family_class="modern",
-)
-KAITI = Face(
-    names=("楷体_GB2312", "楷体", "KaiTi", "STKaiti", "华文楷体", NOTO_SERIF),
-    pdf_family=NOTO_SERIF,
-    generic="serif",
-)
-SONGTI = Face(
-    names=("宋体", "SimSun", "NSimSun", "华文宋体", NOTO_SERIF),
-    pdf_family=NOTO_SERIF,
-    generic="serif",
-)
+FANGSONG = _face("仿宋_GB2312", "仿宋", "FangSong", "STFangsong", "华文仿宋")
+HEITI = _face("黑体", "SimHei", "STHeiti", "华文黑体", sans=True)
+KAITI = _face("楷体_GB2312", "楷体", "KaiTi", "STKaiti", "华文楷体")
+SONGTI = _face("宋体", "SimSun", "NSimSun", "华文宋体")
 
 FACES: dict[str, Face] = {
     "title": XIAOBIAOSONG,
@@ -135,20 +127,24 @@ def css_family(role: str) -> str:
     return ", ".join([*(_css_quote(n) for n in names), entry.generic])
 
 
+def _fc_list(*args: str) -> str:
+    """What fontconfig's fc-list prints for `args` ("" without fontconfig or when it fails)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ""
+    try:
+        return subprocess.run(
+            [fc_list, *args], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 @functools.cache
 def installed_families() -> frozenset[str]:
     """Family names fontconfig knows on this machine (empty without fontconfig)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return frozenset()
-    try:
-        out = subprocess.run(
-            [fc_list, ":", "family"], capture_output=True, text=True, timeout=30, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return frozenset()
     names: set[str] = set()
-    for line in out.splitlines():
+    for line in _fc_list(":", "family").splitlines():
         names.update(part.strip() for part in line.split(",") if part.strip())
     return frozenset(names)
 
@@ -174,13 +170,5 @@ def cjk_fonts_installed() -> bool:
 
 def font_files(family: str) -> list[str]:
     """The files fontconfig holds for a family (for checking glyph coverage)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return []
-    try:
-        out = subprocess.run(
-            [fc_list, f"{family}", "file"], capture_output=True, text=True, timeout=30, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
+    out = _fc_list(f"{family}", "file")
     return sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})

@@ -120,13 +120,18 @@ def dashboard_data(request: HttpRequest, pk: int) -> JsonResponse:
     return _json(dash.figures_json(figures))
 
 
+def _unit_figures(request: HttpRequest, pk: int) -> tuple[Actor, Enrollment, dash.UnitFigures]:
+    """The actor, the enrollment they may see (404 otherwise) and its figures as of today."""
+    actor = actor_of(request)
+    enrollment = _enrollment(actor, pk)
+    return actor, enrollment, dash.unit_figures(enrollment, actor, today=timezone.localdate())
+
+
 @login_required
 @require_GET
 def unit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    enrollment = _enrollment(actor, pk)
+    actor, enrollment, figures = _unit_figures(request, pk)
     campaign = enrollment.campaign
-    figures = dash.unit_figures(enrollment, actor, today=timezone.localdate())
     staff = dash.sees_everything(actor, campaign)
     return render(
         request,
@@ -145,7 +150,5 @@ def unit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def unit_data(request: HttpRequest, pk: int) -> JsonResponse:
-    actor = actor_of(request)
-    enrollment = _enrollment(actor, pk)
-    figures = dash.unit_figures(enrollment, actor, today=timezone.localdate())
+    _actor, _seen, figures = _unit_figures(request, pk)
     return _json(dash.unit_json(figures))

@@ -19,7 +19,7 @@ from mofan.reports.documents.common import (
     split_title,
     width_em,
 )
-from mofan.reports.render.docx_format import condensing, signature_indents
+from mofan.reports.render.page import condensing, signature_indents
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,10 @@ from lxml import etree
 from mofan.reports import fonts, registry
 from mofan.reports.base import Doc, Heading, Paragraph
 from mofan.reports.documents.common import split_title, width_em
-from mofan.reports.render import docx_format
-from mofan.reports.render.docx_format import (
-    CHAR_SPACING,
-    LINE_PITCH_TWIPS,
-    PPR_ORDER,
-    RPR_ORDER,
-    build_doc,
-    signature_indents,
-)
+from mofan.reports.render import docx_redhead
+from mofan.reports.render.docx_format import build_doc
+from mofan.reports.render.docx_xml import PPR_ORDER, RPR_ORDER
+from mofan.reports.render.page import CHAR_SPACING, LINE_PITCH_TWIPS, signature_indents
 from tests.reports.doc_fixtures import (
     DOC_DAY,
     docs,  # noqa: F401 (a fixture)
@@ -269,4 +264,4 @@ def test_a_document_without_issuer_has_neither_header_nor_rule():
     assert "".join(p.text for p in document.paragraphs).find("文件") == -1
     for paragraph in document.paragraphs:
         assert paragraph._p.pPr is None or paragraph._p.pPr.find(qn("w:pBdr")) is None
-    assert docx_format.issuer_size("中共焦作市委市直机关工作委员会文件", Mm(156).pt)[1] >= 60
+    assert docx_redhead.issuer_size("中共焦作市委市直机关工作委员会文件", Mm(156).pt)[1] >= 60

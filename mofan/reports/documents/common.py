@@ -26,10 +26,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
@@ -38,7 +37,7 @@ from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports.base import Block, Document, Heading
+from mofan.reports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
 
 _DIGITS = "零一二三四五六七八九"
 BLANK_SERIAL = "\u3000\u3000"  # where the office writes the serial of the document number
@@ -247,6 +246,21 @@ def printed_line(day: datetime.date | None) -> str:
     return _("%(date)s印发") % {"date": cn_date(day)} if day else ""
 
 
+def numbered_table(
+    columns: list[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    number_width: int,
+    caption: str = "",
+) -> Table:
+    """A table of a document whose first column numbers the rows (序号) from 1."""
+    return Table(
+        columns=[Column(_("序号"), "integer", number_width), *columns],
+        rows=[(n, *row) for n, row in enumerate(rows, start=1)],
+        caption=caption,
+    )
+
+
 def join_names(names: Iterable[str]) -> str:
     return "、".join(names)
 
@@ -307,21 +321,10 @@ def require_unit_reader_or_staff(actor: Actor, campaign: Campaign, unit: Unit | 
 # --- the base of the four documents ------------------------------------------------------------
 
 
-class OfficialDocument(Document):
+class OfficialDocument(DatedExport, Document):
     """An official document of the campaign's committee. `today` dates it (default: today)."""
 
     formats: ClassVar[tuple[str, ...]] = ("docx", "pdf")
-
-    def __init__(
-        self,
-        *,
-        campaign: Campaign,
-        actor: Actor,
-        unit: Unit | None = None,
-        today: datetime.date | None = None,
-    ) -> None:
-        super().__init__(campaign=campaign, actor=actor, unit=unit)
-        self.today = today or timezone.localdate()
 
     @property
     def committee_name(self) -> str:
@@ -338,6 +341,20 @@ class OfficialDocument(Document):
 
     def number(self) -> str:
         return issued_number(self.campaign, self.today)
+
+    def issued(self, *, addressee: str, blocks: list[Block]) -> Doc:
+        """The document as the committee issues it: red head, number, signature, date and the
+        office as printer."""
+        return Doc(
+            title=self.title(),
+            issuer=self.issuer(),
+            number=self.number(),
+            addressee=addressee,
+            blocks=blocks,
+            signature=self.signature(),
+            date=self.today,
+            printer=self.printer(),
+        )
 
 
 # --- the approved results ----------------------------------------------------------------------

@@ -15,13 +15,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.reports.base import Column, Doc, Paragraph, Table
+from mofan.reports.base import Column, Doc, Paragraph
 from mofan.reports.documents.common import (
     OfficialDocument,
     UnitOutcome,
     cited_basis,
     event_name,
     honour_name,
+    numbered_table,
     outcomes,
     quoted,
     require_published_or_staff,
@@ -64,10 +65,7 @@ class NamingNotice(OfficialDocument):
             "others": (_("等%(n)d个单位") % {"n": len(units)}) if len(units) > 1 else "",
             "honour": quoted(honour),
         }
-        return Doc(
-            title=self.title(),
-            issuer=self.issuer(),
-            number=self.number(),
+        return self.issued(
             addressee=_("各参评单位"),
             blocks=[
                 Paragraph(decision),
@@ -79,13 +77,11 @@ class NamingNotice(OfficialDocument):
                     )
                 ),
                 Paragraph(_("%(honour)s名单如下：") % {"honour": honour}),
-                Table(
-                    columns=[Column(_("序号"), "integer", 4), Column(_("单位名称"), "text", 24)],
-                    rows=[(i, unit.name) for i, unit in enumerate(units, start=1)],
+                numbered_table(
+                    [Column(_("单位名称"), "text", 24)],
+                    [(unit.name,) for unit in units],
+                    number_width=4,
                     caption=_("%(honour)s名单（共%(n)d个）") % {"honour": honour, "n": len(units)},
                 ),
             ],
-            signature=self.signature(),
-            date=self.today,
-            printer=self.printer(),
         )

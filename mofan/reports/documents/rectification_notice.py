@@ -26,6 +26,7 @@ from mofan.reports.documents.common import (
     OfficialDocument,
     cn_date,
     event_name,
+    numbered_table,
     quoted,
     require_unit_reader_or_staff,
 )
@@ -61,57 +62,16 @@ class RectificationNotice(OfficialDocument):
         items = list(self.items())
         unclosed = [i for i in items if i.state in OPEN_STATES]
         closed = [i for i in items if i.state == ProblemState.CLOSED]
-        blocks: list[Block] = [Paragraph(self._opening(len(items), len(unclosed), len(closed)))]
-        blocks.append(
+        blocks: list[Block] = [
+            Paragraph(self._opening(len(items), len(unclosed), len(closed))),
             Heading(_("需要整改的问题（%(n)d项）") % {"n": len(unclosed)}),
-        )
-        if unclosed:
-            blocks.append(
-                Table(
-                    columns=[
-                        Column(_("序号"), "integer", 3),
-                        Column(_("问题描述"), "text", 10),
-                        Column(_("来源"), "text", 4),
-                        Column(_("整改要求"), "text", 7),
-                        Column(_("整改时限"), "date", 8),
-                        Column(_("状态"), "text", 4),
-                    ],
-                    rows=[
-                        (
-                            n,
-                            item.description,
-                            str(item.get_source_display()),
-                            item.required_measures or _("对照问题逐项整改"),
-                            item.deadline,
-                            str(item.get_state_display()),
-                        )
-                        for n, item in enumerate(unclosed, start=1)
-                    ],
-                )
-            )
-        else:
-            blocks.append(Paragraph(_("你单位问题清单中的问题已全部整改销号。")))
+            self._unclosed_table(unclosed)
+            if unclosed
+            else Paragraph(_("你单位问题清单中的问题已全部整改销号。")),
+        ]
         if closed:
             blocks.append(Heading(_("已整改销号的问题（%(n)d项）") % {"n": len(closed)}))
-            blocks.append(
-                Table(
-                    columns=[
-                        Column(_("序号"), "integer", 3),
-                        Column(_("问题描述"), "text", 17),
-                        Column(_("整改时限"), "date", 8),
-                        Column(_("销号日期"), "date", 8),
-                    ],
-                    rows=[
-                        (
-                            n,
-                            item.description,
-                            item.deadline,
-                            item.closed_at.date() if item.closed_at else None,
-                        )
-                        for n, item in enumerate(closed, start=1)
-                    ],
-                )
-            )
+            blocks.append(self._closed_table(closed))
         blocks.append(Heading(_("整改要求")))
         blocks.append(
             Paragraph(
@@ -122,23 +82,57 @@ class RectificationNotice(OfficialDocument):
             )
         )
         if unclosed:
-            first = min(i.deadline for i in unclosed)
-            overdue = [i for i in unclosed if i.deadline < self.today]
-            text = _("最近一项问题的整改时限为%(date)s。") % {"date": cn_date(first)}
-            if overdue:
-                text += _("已有%(n)d项问题超过整改时限，请抓紧整改。") % {"n": len(overdue)}
-            text += _("逾期未完成整改的，将按规定挂账督办，必要时进行约谈。")
-            blocks.append(Paragraph(text))
-        return Doc(
-            title=self.title(),
-            issuer=self.issuer(),
-            number=self.number(),
-            addressee=unit.name,
-            blocks=blocks,
-            signature=self.signature(),
-            date=self.today,
-            printer=self.printer(),
+            blocks.append(Paragraph(self._deadlines(unclosed)))
+        return self.issued(addressee=unit.name, blocks=blocks)
+
+    @staticmethod
+    def _unclosed_table(unclosed: list[ProblemItem]) -> Table:
+        """The items still to rectify: what, from where, the measures, deadline and state."""
+        return numbered_table(
+            [
+                Column(_("问题描述"), "text", 10),
+                Column(_("来源"), "text", 4),
+                Column(_("整改要求"), "text", 7),
+                Column(_("整改时限"), "date", 8),
+                Column(_("状态"), "text", 4),
+            ],
+            [
+                (
+                    item.description,
+                    str(item.get_source_display()),
+                    item.required_measures or _("对照问题逐项整改"),
+                    item.deadline,
+                    str(item.get_state_display()),
+                )
+                for item in unclosed
+            ],
+            number_width=3,
         )
+
+    @staticmethod
+    def _closed_table(closed: list[ProblemItem]) -> Table:
+        """The items already closed (销号), with the day they were closed."""
+        return numbered_table(
+            [
+                Column(_("问题描述"), "text", 17),
+                Column(_("整改时限"), "date", 8),
+                Column(_("销号日期"), "date", 8),
+            ],
+            [
+                (item.description, item.deadline, item.closed_at.date() if item.closed_at else None)
+                for item in closed
+            ],
+            number_width=3,
+        )
+
+    def _deadlines(self, unclosed: list[ProblemItem]) -> str:
+        """The nearest deadline, the overdue items and what follows a missed deadline."""
+        first = min(i.deadline for i in unclosed)
+        overdue = [i for i in unclosed if i.deadline < self.today]
+        text = _("最近一项问题的整改时限为%(date)s。") % {"date": cn_date(first)}
+        if overdue:
+            text += _("已有%(n)d项问题超过整改时限，请抓紧整改。") % {"n": len(overdue)}
+        return text + _("逾期未完成整改的，将按规定挂账督办，必要时进行约谈。")
 
     def _opening(self, total: int, unclosed: int, closed: int) -> str:
         campaign = self.campaign

@@ -59,26 +59,38 @@ class ResultsBulletin(OfficialDocument):
         for result in results:
             by_grade[result.grade].append(result)
         vetoed = [r for r in results if r.veto]
-        advanced = [r for r in results if r.advanced]
         enrolled = campaign.enrollments.count()
 
         blocks: list[Block] = [
-            Paragraph(
-                _(
-                    "%(basis)s，我委组织开展了%(event)s考评工作。按照单位自评、评审组实地考评、"
-                    "综合审定的程序，在征求纪检监察、巡察、审计等部门意见的基础上，经%(committee)s"
-                    "综合审定，考评工作已经完成。现将考评结果通报如下。"
-                )
-                % {
-                    "basis": cited_basis(campaign),
-                    "event": event_name(campaign),
-                    "committee": self.committee_name,
-                }
-            ),
+            Paragraph(self._opening()),
             Heading(_("基本情况")),
             Paragraph(self._overview(enrolled, results, grades, by_grade, vetoed)),
             Heading(_("考评结果")),
+            *self._grade_sections(grades, by_grade),
         ]
+        if campaign.ranking_published:
+            blocks.append(self._ranking(results))
+        blocks += self._veto_section(vetoed)
+        blocks += self._advanced_section([r for r in results if r.advanced])
+        blocks += self._next_steps(results)
+        return self.issued(addressee=_("各参评单位"), blocks=blocks)
+
+    def _opening(self) -> str:
+        return _(
+            "%(basis)s，我委组织开展了%(event)s考评工作。按照单位自评、评审组实地考评、"
+            "综合审定的程序，在征求纪检监察、巡察、审计等部门意见的基础上，经%(committee)s"
+            "综合审定，考评工作已经完成。现将考评结果通报如下。"
+        ) % {
+            "basis": cited_basis(self.campaign),
+            "event": event_name(self.campaign),
+            "committee": self.committee_name,
+        }
+
+    def _grade_sections(
+        self, grades: list[str], by_grade: dict[str, list[UnitOutcome]]
+    ) -> list[Block]:
+        """二、考评结果: the units of each grade, in the committee's order of units."""
+        blocks: list[Block] = []
         for grade in grades:
             units = by_grade.get(grade, [])
             if not units:
@@ -88,39 +100,41 @@ class ResultsBulletin(OfficialDocument):
                 Heading(_("%(grade)s等次（%(n)d个）") % {"grade": label, "n": len(units)}, 2)
             )
             blocks.append(Paragraph(join_names(u.name for u in units) + "。"))
-        if campaign.ranking_published:
-            blocks.append(self._ranking(results))
-        if vetoed:
-            blocks.append(Heading(_("一票否决情况")))
-            consequence = veto_consequence(campaign)
-            blocks.append(
-                Paragraph(
-                    _("经征求意见，%(names)s共%(n)d个单位实行一票否决%(then)s。")
-                    % {
-                        "names": join_names(u.name for u in vetoed),
-                        "n": len(vetoed),
-                        "then": f"，{consequence}" if consequence else "",
-                    }
-                )
-            )
-        blocks.append(Heading(_("先进单位")))
-        if advanced:
-            blocks.append(
-                Paragraph(
-                    _(
-                        "根据考评结果，在不超过参评单位%(quota)s%%的比例内，%(names)s共%(n)d个单位"
-                        "拟命名为先进单位，另行发文命名。"
-                    )
-                    % {
-                        "quota": _percent(campaign.honours_quota),
-                        "names": join_names(u.name for u in advanced),
-                        "n": len(advanced),
-                    }
-                )
-            )
-        else:
-            blocks.append(Paragraph(_("本次考评没有单位达到先进单位的条件。")))
-        blocks.append(Heading(_("下一步工作要求")))
+        return blocks
+
+    def _veto_section(self, vetoed: list[UnitOutcome]) -> list[Block]:
+        if not vetoed:
+            return []
+        consequence = veto_consequence(self.campaign)
+        return [
+            Heading(_("一票否决情况")),
+            Paragraph(
+                _("经征求意见，%(names)s共%(n)d个单位实行一票否决%(then)s。")
+                % {
+                    "names": join_names(u.name for u in vetoed),
+                    "n": len(vetoed),
+                    "then": f"，{consequence}" if consequence else "",
+                }
+            ),
+        ]
+
+    def _advanced_section(self, advanced: list[UnitOutcome]) -> list[Block]:
+        if not advanced:
+            return [Heading(_("先进单位")), Paragraph(_("本次考评没有单位达到先进单位的条件。"))]
+        text = _(
+            "根据考评结果，在不超过参评单位%(quota)s%%的比例内，%(names)s共%(n)d个单位"
+            "拟命名为先进单位，另行发文命名。"
+        ) % {
+            "quota": _percent(self.campaign.honours_quota),
+            "names": join_names(u.name for u in advanced),
+            "n": len(advanced),
+        }
+        return [Heading(_("先进单位")), Paragraph(text)]
+
+    def _next_steps(self, results: list[UnitOutcome]) -> list[Block]:
+        """五、下一步工作要求: the failing grades' rectification, then the general call."""
+        campaign = self.campaign
+        blocks: list[Block] = [Heading(_("下一步工作要求"))]
         failing = [r for r in results if r.grade in (campaign.rectify_grades or [])]
         if failing:
             blocks.append(
@@ -147,16 +161,7 @@ class ResultsBulletin(OfficialDocument):
                 )
             )
         )
-        return Doc(
-            title=self.title(),
-            issuer=self.issuer(),
-            number=self.number(),
-            addressee=_("各参评单位"),
-            blocks=blocks,
-            signature=self.signature(),
-            date=self.today,
-            printer=self.printer(),
-        )
+        return blocks
 
     def _overview(
         self,

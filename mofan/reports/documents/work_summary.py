@@ -18,9 +18,9 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -122,6 +122,12 @@ def _pct(part: int, whole: int) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _count_and_count_of(rows: QuerySet[Any], condition: Q) -> tuple[int, int]:
+    """How many rows, and how many of them meet `condition` (one query)."""
+    counts = rows.aggregate(total=Count("pk"), meeting=Count("pk", filter=condition))
+    return counts["total"], counts["meeting"]
+
+
 @register
 class WorkSummary(OfficialDocument):
     identifier: ClassVar[str] = "work_summary"
@@ -170,10 +176,9 @@ class WorkSummary(OfficialDocument):
         facts.reviewers = len(people)
         facts.assigned = Assignment.objects.filter(group__campaign=campaign).count()
         facts.visits = Visit.objects.filter(assignment__group__campaign=campaign).count()
-        findings = Finding.objects.filter(assignment__group__campaign=campaign).aggregate(
-            total=Count("pk"), problems=Count("pk", filter=Q(is_problem=True))
+        facts.findings, facts.problem_findings = _count_and_count_of(
+            Finding.objects.filter(assignment__group__campaign=campaign), Q(is_problem=True)
         )
-        facts.findings, facts.problem_findings = findings["total"], findings["problems"]
 
         results = list(
             UnitResult.objects.filter(enrollment__campaign=campaign).values_list(
@@ -197,23 +202,21 @@ class WorkSummary(OfficialDocument):
         facts.items, facts.overdue = counts["total"], counts["overdue"]
         facts.units_with_items = counts["units"]
         facts.items_by_state = {state.value: counts[state.value] for state in ProblemState}
-        rereviews = ReReview.objects.filter(enrollment__campaign=campaign).aggregate(
-            total=Count("pk"), approved=Count("pk", filter=Q(state="approved"))
+        facts.rereviews, facts.rereviews_approved = _count_and_count_of(
+            ReReview.objects.filter(enrollment__campaign=campaign), Q(state="approved")
         )
-        facts.rereviews, facts.rereviews_approved = rereviews["total"], rereviews["approved"]
 
         draws = list(SpotCheckDraw.objects.filter(campaign=campaign).values_list("result"))
         facts.draws = len(draws)
         facts.drawn_units = sum(len((result or {}).get("units", [])) for (result,) in draws)
         facts.spot_visits = SpotCheckVisit.objects.filter(draw__campaign=campaign).count()
-        bulletins = Bulletin.objects.filter(
-            campaign=campaign, state=BulletinState.PUBLISHED
-        ).aggregate(total=Count("pk"), monthly=Count("pk", filter=Q(kind=BulletinKind.MONTHLY)))
-        facts.bulletins, facts.monthly_bulletins = bulletins["total"], bulletins["monthly"]
-        ledger = LedgerItem.objects.filter(campaign=campaign).aggregate(
-            total=Count("pk"), done=Count("pk", filter=Q(state=LedgerState.DONE))
+        facts.bulletins, facts.monthly_bulletins = _count_and_count_of(
+            Bulletin.objects.filter(campaign=campaign, state=BulletinState.PUBLISHED),
+            Q(kind=BulletinKind.MONTHLY),
         )
-        facts.ledger, facts.ledger_done = ledger["total"], ledger["done"]
+        facts.ledger, facts.ledger_done = _count_and_count_of(
+            LedgerItem.objects.filter(campaign=campaign), Q(state=LedgerState.DONE)
+        )
         facts.interviews = Interview.objects.filter(ledger_item__campaign=campaign).count()
         return facts
 

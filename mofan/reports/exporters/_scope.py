@@ -20,11 +20,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
-from mofan.campaigns.models import Campaign, Enrollment
-from mofan.organizations.models import Unit
-from mofan.reports.base import Exporter
+from mofan.campaigns.models import Enrollment
+from mofan.reports.base import DatedExport, Exporter
 
 PAGE = 500  # rows read per query
 
@@ -45,20 +43,9 @@ def local_date(value: datetime.datetime | None) -> datetime.date | None:
     return timezone.localtime(value).date() if value is not None else None
 
 
-class CampaignTable(Exporter):
+class CampaignTable(DatedExport, Exporter):
     """A table over one campaign. `unit` (optional unless `per_unit`) narrows it to one unit the
     actor may see; `today` fixes the day overdue flags are computed for (tests, jobs)."""
-
-    def __init__(
-        self,
-        *,
-        campaign: Campaign,
-        actor: Actor,
-        unit: Unit | None = None,
-        today: datetime.date | None = None,
-    ) -> None:
-        super().__init__(campaign=campaign, actor=actor, unit=unit)
-        self.today = today or timezone.localdate()
 
     @cached_property
     def is_staff(self) -> bool:

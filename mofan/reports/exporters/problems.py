@@ -59,6 +59,16 @@ class _CampaignItems(CampaignTable):
     def count(self) -> int:
         return int(self.items().count())
 
+    def item_values(self, *fields: str) -> Iterator[dict[str, Any]]:
+        """The items' unit and campaign names and `fields`, by unit (in the committee's order)
+        and deadline, a page per query."""
+        qs = (
+            self.items()
+            .order_by("unit__sort_order", "unit_id", "deadline", "pk")
+            .values("unit__name", "campaign__name", *fields)
+        )
+        return paged(qs)
+
 
 @register
 class ProblemListExporter(_CampaignItems):
@@ -89,25 +99,19 @@ class ProblemListExporter(_CampaignItems):
         sources = _labels(ProblemSource)
         severities = _labels(ProblemSeverity)
         states = _labels(ProblemState)
-        qs = (
-            self.items()
-            .order_by("unit__sort_order", "unit_id", "deadline", "pk")
-            .values(
-                "unit__name",
-                "campaign__name",
-                "source",
-                "node__code",
-                "node__title",
-                "description",
-                "severity",
-                "responsible_person",
-                "deadline",
-                "state",
-                "created_at",
-                "closed_at",
-            )
+        values = self.item_values(
+            "source",
+            "node__code",
+            "node__title",
+            "description",
+            "severity",
+            "responsible_person",
+            "deadline",
+            "state",
+            "created_at",
+            "closed_at",
         )
-        for item in paged(qs):
+        for item in values:
             node = " ".join(p for p in (item["node__code"], item["node__title"]) if p)
             overdue = item["state"] in OPEN_STATES and item["deadline"] < self.today
             yield [
@@ -154,23 +158,17 @@ class SupervisionLedgerExporter(_CampaignItems):
         cadences = _labels(Cadence)
         states = _labels(LedgerState)
         levels = _labels(Escalation)
-        qs = (
-            self.items()
-            .order_by("unit__sort_order", "unit_id", "deadline", "pk")
-            .values(
-                "unit__name",
-                "campaign__name",
-                "task",
-                "leader_in_charge",
-                "deadline",
-                "cadence",
-                "state",
-                "escalation",
-                "last_report_at",
-                "closed_at",
-            )
+        values = self.item_values(
+            "task",
+            "leader_in_charge",
+            "deadline",
+            "cadence",
+            "state",
+            "escalation",
+            "last_report_at",
+            "closed_at",
         )
-        for item in paged(qs):
+        for item in values:
             overdue = item["state"] == LedgerState.OPEN and item["deadline"] < self.today
             yield [
                 item["unit__name"],

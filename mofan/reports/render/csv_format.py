@@ -10,22 +10,18 @@ import io
 from typing import BinaryIO
 
 from mofan.reports import cells
-from mofan.reports.base import Export, Exporter, Progress
+from mofan.reports.base import Export, Progress
 
 ENCODING = "utf-8-sig"  # writes the BOM first
 
 
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
-    if not isinstance(export, Exporter):
-        raise TypeError(f"{export.identifier} is not a table")
-    columns = export.columns()
-    kinds = [column.kind for column in columns]
-    total = export.count()
+    table, columns, kinds, total = cells.table_of(export)
     text = io.TextIOWrapper(stream, encoding=ENCODING, newline="", write_through=True)
     try:
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow([cells.text_cell(column.header).text for column in columns])
-        for values in cells.with_progress(export.rows(), total, progress):
+        for values in cells.with_progress(table.rows(), total, progress):
             writer.writerow([c.text for c in cells.row_cells(values, kinds)])
         text.flush()
     finally:

@@ -13,14 +13,14 @@ lines with the characters condensed by 0.25 pt (28 to a line), page numbers "—
 one character in from the right on odd pages and from the left on even pages. A table too wide
 for a portrait page gets a landscape one; its header row repeats on every page.
 
-`render(export, stream, progress)`; `document_html(doc)` and `table_html(...)` give the HTML
+`render(export, stream, progress)`; `document_html(doc)` and `table_html(sheet)` give the HTML
 (used by the tests and handy for previews); `write_pdf(html, stream)` lays it out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
 from django.template.loader import render_to_string
@@ -28,17 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from mofan.reports import fonts
-from mofan.reports.base import (
-    Column,
-    Doc,
-    Document,
-    Export,
-    Exporter,
-    Heading,
-    Paragraph,
-    Progress,
-    Table,
-)
+from mofan.reports.base import Column, Doc, Export, Heading, Paragraph, Progress, Table
 from mofan.reports.documents.common import (
     attachment_lines,
     cc_line,
@@ -48,7 +38,7 @@ from mofan.reports.documents.common import (
     split_title,
     width_em,
 )
-from mofan.reports.render.docx_format import (
+from mofan.reports.render.page import (
     BODY_PT,
     BOTTOM_MM,
     CHAR_SPACING,
@@ -56,19 +46,25 @@ from mofan.reports.render.docx_format import (
     ISSUER_MAX_PT,
     LEFT_MM,
     LINE_PT,
+    PAGE_HEIGHT_MM,
     PAGE_NUMBER_PT,
     RIGHT_MM,
     SHEET_PT,
     TABLE_PT,
     TEXT_WIDTH_TWIPS,
+    TITLE_LINE_PT,
     TITLE_PT,
     TOP_MM,
+    addressee_line,
+    signature_indents,
+)
+from mofan.reports.render.table_text import (
+    Sheet,
     alignments,
-    cell_text,
     column_widths,
     landscape_for,
-    signature_indents,
-    table_subtitle,
+    render_export,
+    row_texts,
 )
 
 ROLES = ("title", "issuer", "body", "heading1", "heading2", "page_number")
@@ -94,7 +90,7 @@ def _page_context(*, landscape: bool) -> dict[str, Any]:
         "line_pt": LINE_PT,
         "letter_spacing_pt": CHAR_SPACING / 20,
         "title_pt": TITLE_PT,
-        "title_line_pt": max(LINE_PT, TITLE_PT * 1.45),
+        "title_line_pt": TITLE_LINE_PT,
         "page_number_pt": PAGE_NUMBER_PT,
         "imprint_pt": IMPRINT_PT,
     }
@@ -132,7 +128,7 @@ def document_html(doc: Doc) -> str:
             "space_mm": 35 - (size * 0.125) * 25.4 / 72,
         },
         "title_lines": split_title(doc.title, width_pt / TITLE_PT - 1),
-        "addressee": doc.addressee.rstrip("：:") + "：" if doc.addressee else "",
+        "addressee": addressee_line(doc.addressee),
         "blocks": blocks,
         "attachments": attachment_lines(doc.attachments),
         "date": date,
@@ -154,45 +150,28 @@ def _table_context(
     widths = column_widths(columns, 10000)
     aligns = alignments(columns)
 
-    def cells() -> Iterator[list[tuple[str, str]]]:
-        done = 0
-        for row in rows:
-            texts = [cell_text(v, c.kind) for v, c in zip(row, columns, strict=False)]
-            texts += [""] * (len(columns) - len(texts))
-            yield list(zip(texts, aligns, strict=True))
-            done += 1
-            if progress is not None and done % 200 == 0:
-                progress(done, max(total, done))
-        if progress is not None:
-            progress(done, max(total, done))
-
     return {
         "columns": [(c.header, w / 100) for c, w in zip(columns, widths, strict=True)],
-        "rows": cells(),
+        "rows": (
+            list(zip(texts, aligns, strict=True))
+            for texts in row_texts(columns, rows, progress, total)
+        ),
         "caption": "",
     }
 
 
-def table_html(
-    *,
-    title: str,
-    subtitle: str,
-    columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
-    total: int = 0,
-    progress: Progress | None = None,
-) -> str:
+def table_html(sheet: Sheet) -> str:
     """The HTML of a table on its own page(s): title, subtitle, the table."""
     width_pt = TEXT_WIDTH_TWIPS / 20
-    landscape = landscape_for(columns)
+    landscape = landscape_for(sheet.columns)
     if landscape:
-        width_pt = (297 - TOP_MM - BOTTOM_MM) * 72 / 25.4
+        width_pt = (PAGE_HEIGHT_MM - TOP_MM - BOTTOM_MM) * 72 / 25.4
     context = {
         **_page_context(landscape=landscape),
-        "title": title,
-        "title_lines": split_title(title, width_pt / TITLE_PT - 1),
-        "subtitle": subtitle,
-        "table": _table_context(columns, rows, progress, total),
+        "title": sheet.title,
+        "title_lines": split_title(sheet.title, width_pt / TITLE_PT - 1),
+        "subtitle": sheet.subtitle,
+        "table": _table_context(sheet.columns, sheet.rows, sheet.progress, sheet.total),
         "table_pt": SHEET_PT,
     }
     return render_to_string("reports/pdf/table.html", context)
@@ -213,6 +192,10 @@ def require_fonts() -> None:
         )
 
 
+def write_document(doc: Doc, stream: BinaryIO) -> None:
+    write_pdf(document_html(doc), stream)
+
+
 def write_pdf(html: str, stream: BinaryIO) -> None:
     from weasyprint import HTML  # imported late: it loads Pango
 
@@ -222,24 +205,12 @@ def write_pdf(html: str, stream: BinaryIO) -> None:
     HTML(string=html, base_url=None).write_pdf(stream)
 
 
+def write_sheet(sheet: Sheet, stream: BinaryIO) -> None:
+    write_pdf(table_html(sheet), stream)
+
+
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     """Write a document (GB/T 9704 layout) or a table as PDF to `stream`."""
-    if isinstance(export, Document):
-        progress(0, 1)
-        write_pdf(document_html(export.build()), stream)
-        progress(1, 1)
-        return
-    if isinstance(export, Exporter):
-        total = export.count()
-        progress(0, total)
-        html = table_html(
-            title=export.title(),
-            subtitle=table_subtitle(export),
-            columns=export.columns(),
-            rows=export.rows(),
-            total=total,
-            progress=progress,
-        )
-        write_pdf(html, stream)
-        return
-    raise TypeError(f"cannot render {type(export).__name__} as pdf")
+    render_export(
+        export, stream, progress, fmt="pdf", write_doc=write_document, write_sheet=write_sheet
+    )

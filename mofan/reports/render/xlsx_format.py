@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mofan.reports import cells
-from mofan.reports.base import Column, Export, Exporter, Progress
+from mofan.reports.base import Column, Export, Progress
 
 SAMPLE_ROWS = 100  # rows looked at to widen columns (kept in memory until written)
 MAX_WIDTH = 60  # half-width columns; data never widens a column beyond this
@@ -79,15 +79,11 @@ def _value(ws: WriteOnlyWorksheet, c: cells.Cell) -> Any:
 
 
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
-    if not isinstance(export, Exporter):
-        raise TypeError(f"{export.identifier} is not a table")
-    columns = export.columns()
-    kinds = [column.kind for column in columns]
-    total = export.count()
+    table, columns, kinds, total = cells.table_of(export)
 
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=sheet_title(export.title()))
-    rows = (cells.row_cells(values, kinds) for values in export.rows())
+    ws = workbook.create_sheet(title=sheet_title(table.title()))
+    rows = (cells.row_cells(values, kinds) for values in table.rows())
     sample = list(islice(rows, SAMPLE_ROWS))
     for index, width in enumerate(column_widths(columns, sample), start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
