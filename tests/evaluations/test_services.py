@@ -34,6 +34,7 @@ from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.campaigns.services import campaign_create
+from mofan.core.concurrency import create_first_save
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations.models import (
     Assignment,
@@ -307,9 +308,9 @@ def test_a_first_save_racing_another_is_a_stale_write_not_a_server_error(world: 
         enrollment=world.ea, node=node, input={}, narrative="", updated_by=world.user("owner")
     )
     with transaction.atomic():
-        won = services.create_first_save(SelfScore, **values)
+        won = create_first_save(SelfScore, **values)
         with pytest.raises(StaleWrite):
-            services.create_first_save(SelfScore, **values)
+            create_first_save(SelfScore, **values)
         assert SelfScore.objects.filter(enrollment=world.ea, node=node).get() == won
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from mofan.evaluations.models import Evidence
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from tests.evaluations.evidence_fixtures import make_pdf
+from tests.home.panels import committee_panel
 from tests.rectification.item_fixtures import (
     DEADLINE,
     PAST,
@@ -340,7 +341,7 @@ def test_the_home_pages_show_the_lists(people):
     body = people.client("member").get(home).content.decode()
     assert "甲的逾期问题" not in body and "问题清单" not in body
     response = people.client("admin").get(home)
-    assert response.context["committee"]["problems"] == {
+    assert committee_panel(response, "rectification")["counts"] == {
         "open": 3,
         "overdue": 1,
         "reported": 0,
@@ -348,7 +349,7 @@ def test_the_home_pages_show_the_lists(people):
     }
     assert reverse(BOARD) in response.content.decode()
     other = people.client("other_admin").get(home)
-    assert other.context["committee"]["problems"]["open"] == 0
+    assert committee_panel(other, "rectification")["counts"]["open"] == 0
 
 
 def test_the_unit_home_shows_the_first_ten_and_counts_all(people):

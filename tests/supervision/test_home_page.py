@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from mofan.supervision import ledger
 from mofan.supervision.models import Escalation, LedgerItem
+from tests.home.panels import committee_panel
 from tests.supervision.ledger_world import TODAY, logged_in, make_card, make_item, make_org, world
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,6 @@ def test_the_committee_home_counts_the_ledger_and_cards(world):
     assert LedgerItem.objects.count() == 3
 
     page = logged_in(world.users["committee_admin"]).get(reverse("home:home"))
-    figures = page.context["committee"]["supervision"]
+    figures = committee_panel(page, "supervision")["counts"]
     assert figures == {"open": 2, "overdue": 1, "interview": 0, "yellow_cards": 1}
     assert reverse("supervision:ledger_board") in page.content.decode()
