@@ -27,7 +27,7 @@ from mofan.evaluations.models import (
     SelfScore,
 )
 from mofan.evaluations.score_write import clean_input, score_fields
-from mofan.evaluations.scoring import consensus_level
+from mofan.evaluations.scoring import consensus
 from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.indicators.models import IndicatorNode
 
@@ -69,28 +69,15 @@ def consolidated_leaf(
 ) -> dict[str, Any]:
     """One leaf of `services.consolidation_preview` over (score, level, veto) of every reviewer
     (in reviewer order), and the stored consolidated values after the leader's decision."""
-    numeric = [s for s, _l, _v in scores if s is not None]
-    levels = [lv for _s, lv, _v in scores if lv]
-    mean = spread = None
-    level = ""
-    flagged = False
-    if numeric:
-        mean = (sum(numeric, Decimal(0)) / len(numeric)).quantize(Decimal("0.01"))
-        spread = max(numeric) - min(numeric)
-        flagged = spread > spread_limit
-    elif levels:
-        level, flagged = consensus_level(levels, node.method)
-    votes = [v for _s, _l, v in scores]
-    if votes and len(set(votes)) > 1:
-        flagged = True
+    found = consensus(scores, node.method, spread_limit)
     return {
-        "score": mean,
-        "level": level,
-        "veto": any(votes) and all(votes),
-        "mean": mean,
-        "spread": spread,
-        "flagged": flagged,
-        "reason": DECISION_REASON if flagged else "",
+        "score": found.mean,
+        "level": found.level,
+        "veto": found.veto,
+        "mean": found.mean,
+        "spread": found.spread,
+        "flagged": found.flagged,
+        "reason": DECISION_REASON if found.flagged else "",
     }
 
 

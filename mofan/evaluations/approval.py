@@ -290,7 +290,6 @@ def _shown(values: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")}
 
 
-@transaction.atomic
 def _check_all_reviewed(campaign: Campaign) -> None:
     """Refuses approval while some unit is not reviewed, naming the first five."""
     pending = Enrollment.objects.filter(campaign=campaign).exclude(
@@ -307,6 +306,7 @@ def _check_all_reviewed(campaign: Campaign) -> None:
         )
 
 
+@transaction.atomic
 def campaign_approve(
     *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
 ) -> list[UnitResult]:

@@ -63,3 +63,40 @@ def consensus_level(levels: list[str], method: dict[str, object]) -> tuple[str, 
     candidates = [level for level, n in counts.items() if n == best]
     chosen = max(candidates, key=lambda lv: order.index(lv) if lv in order else len(order))
     return chosen, len(counts) > 1
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """What the reviewers' scores of one leaf come to before the leader decides."""
+
+    mean: Decimal | None  # of the numeric scores, two decimals
+    spread: Decimal | None  # highest minus lowest numeric score
+    level: str  # the common level of a qualitative leaf
+    veto: bool  # every reviewer vetoed
+    flagged: bool  # the leader must decide (spread over the limit, levels or vetoes differ)
+
+
+def consensus(
+    votes: Iterable[tuple[Decimal | None, str, bool]],
+    method: dict[str, object],
+    spread_limit: Decimal,
+) -> Consensus:
+    """The consolidation of one leaf from every reviewer's (score, level, veto), in reviewer
+    order: the mean of numeric scores (flagged when they spread more than `spread_limit`), else
+    the common level; flagged too when the reviewers disagree on the veto."""
+    votes = list(votes)
+    numeric = [s for s, _l, _v in votes if s is not None]
+    levels = [lv for _s, lv, _v in votes if lv]
+    mean = spread = None
+    level = ""
+    flagged = False
+    if numeric:
+        mean = (sum(numeric, Decimal(0)) / len(numeric)).quantize(Decimal("0.01"))
+        spread = max(numeric) - min(numeric)
+        flagged = spread > spread_limit
+    elif levels:
+        level, flagged = consensus_level(levels, method)
+    vetoes = [v for _s, _l, v in votes]
+    if vetoes and len(set(vetoes)) > 1:
+        flagged = True
+    return Consensus(mean, spread, level, any(vetoes) and all(vetoes), flagged)

@@ -32,7 +32,7 @@ from mofan.evaluations.models import (
 )
 from mofan.evaluations.review_groups import home_units
 from mofan.evaluations.score_write import ScoreRow, score_row_save, shown
-from mofan.evaluations.scoring import consensus_level
+from mofan.evaluations.scoring import consensus
 from mofan.indicators.methods import OPTIONAL_IN_SELF, q
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.selectors import published_leaves
@@ -401,35 +401,21 @@ def consolidation_preview(assignment: Assignment) -> list[dict[str, Any]]:
     rows = []
     for node in leaf_nodes(enrollment):
         scores = by_node.get(node.pk, [])
-        numeric = [s.score for s in scores if s.score is not None]
-        levels = [s.level for s in scores if s.level]
-        mean = spread = None
-        level = ""
-        flagged = False
-        if numeric:
-            mean = (sum(numeric, Decimal(0)) / len(numeric)).quantize(Decimal("0.01"))
-            spread = max(numeric) - min(numeric)
-            flagged = spread > spread_limit
-        elif levels:
-            level, flagged = consensus_level(levels, node.method)
-        veto_votes = [s.veto for s in scores]
-        if veto_votes and len(set(veto_votes)) > 1:
-            flagged = True
+        found = consensus([(s.score, s.level, s.veto) for s in scores], node.method, spread_limit)
         rows.append(
             {
                 "node": node,
                 "scores": scores,
-                "mean": mean,
-                "spread": spread,
-                "level": level,
-                "veto": any(veto_votes) and all(veto_votes),
-                "flagged": flagged,
+                "mean": found.mean,
+                "spread": found.spread,
+                "level": found.level,
+                "veto": found.veto,
+                "flagged": found.flagged,
             }
         )
     return rows
 
 
-@transaction.atomic
 def _decided(
     node: IndicatorNode, decision: dict[str, Any], score: Any, level: str, veto: bool
 ) -> tuple[Any, str, bool]:
@@ -454,6 +440,7 @@ def _decided(
     return score, level, veto
 
 
+@transaction.atomic
 def consolidate(
     *, assignment: Assignment, actor: Actor, decisions: dict[int, dict[str, Any]] | None = None
 ) -> list[ConsolidatedScore]:

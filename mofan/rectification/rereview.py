@@ -330,7 +330,6 @@ def _check_transition(
     return name, who
 
 
-@transaction.atomic
 def _preconditions(rereview: ReReview, name: str, reason: str) -> dict[str, Any]:
     """What a transition needs before it saves; returns the fields it changes besides the
     state (the outcome on submit, the result as it stood on approval)."""
@@ -361,6 +360,7 @@ def _preconditions(rereview: ReReview, name: str, reason: str) -> dict[str, Any]
     return changes
 
 
+@transaction.atomic
 def rereview_transition(
     *,
     rereview: ReReview,

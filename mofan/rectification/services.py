@@ -54,7 +54,6 @@ def _may_create(actor: Actor | None, unit: Unit, source: str, authorised_by: str
     return source in UNIT_SOURCES and rules.is_unit_admin_of(actor, unit.pk)
 
 
-@transaction.atomic
 def _check_item(
     *,
     unit: Unit,
@@ -75,6 +74,7 @@ def _check_item(
         raise ValidationError(_("所选党组织不属于该单位。"))
 
 
+@transaction.atomic
 def problem_item_create(
     *,
     unit: Unit,
