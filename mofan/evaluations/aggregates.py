@@ -213,7 +213,9 @@ def unit_figures(
 ) -> Figures:
     """One unit's figures from its leaf scores (by node code), exactly as approval computes
     them (`approval._unit_score` and `_compute`), but its rank and advanced flag."""
-    return _finish(ctx, _kind(ctx, own), _kind(ctx, reviewed_scores), vetoed_by_input, reviewed)
+    return figures_from_rollups(
+        ctx, _kind(ctx, own), _kind(ctx, reviewed_scores), vetoed_by_input, reviewed
+    )
 
 
 def campaign_ranks(
@@ -266,7 +268,8 @@ FIGURE_FIELDS = (
 )
 
 
-def _values(figures: Figures) -> dict[str, Any]:
+def stored_values(figures: Figures) -> dict[str, Any]:
+    """The fields of `UnitTotals` from a unit's figures."""
     return {name: getattr(figures, name) for name in FIGURE_FIELDS}
 
 
@@ -308,7 +311,7 @@ def unit_refresh(*, enrollment: Enrollment | int, loaded: bool = False) -> UnitT
         vetoed_by_input=VetoInput.objects.filter(enrollment=enrollment, vetoed=True).exists(),
         reviewed=enrollment.state in REVIEWED_STATES,
     )
-    values = _values(figures)
+    values = stored_values(figures)
     if stored is None:
         stored = UnitTotals.objects.create(enrollment=enrollment, campaign=campaign, **values)
         rerank = True
@@ -364,7 +367,7 @@ def ranks_refresh(*, campaign: Campaign, ctx: Context | None = None) -> int:
     return moved
 
 
-def _finish(
+def figures_from_rollups(
     ctx: Context,
     own: tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool],
     final: tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool],
@@ -372,7 +375,8 @@ def _finish(
     reviewed: bool,
     memo: dict[Any, res.Result] | None = None,
 ) -> Figures:
-    """`unit_figures` from the two rolled-up kinds; `memo` keeps the results of the grading
+    """The one pure step from a unit's two rolled-up kinds (self, final) to its figures, for one
+    unit (`unit_figures`) and set-wise (`recompute`) alike; `memo` keeps the results of the grading
     by its inputs (many units share them)."""
     s_total, s_nodes, _s_types, s_counts, _s_veto, s_complete = own
     r_total, r_nodes, r_types, r_counts, r_veto, r_complete = final

@@ -25,10 +25,10 @@ from mofan.evaluations.aggregates import (
     FIGURE_FIELDS,
     REVIEWED_STATES,
     Context,
-    _finish,
-    _values,
     campaign_ranks,
     context_for,
+    figures_from_rollups,
+    stored_values,
 )
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitTotals, VetoInput
 from mofan.indicators.tree import NodeData, walk
@@ -292,7 +292,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     for pk, state in enrollments:
         a = own.get(pk, blank)
         b = final.get(pk, blank)
-        figures[pk] = _finish(
+        figures[pk] = figures_from_rollups(
             ctx,
             evaluate(a.values, a.present, a.veto, a.counts, a.levels),
             evaluate(b.values, b.present, b.veto, b.counts, b.levels),
@@ -306,7 +306,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)
     rows = []
     for pk, f in figures.items():
-        values = _values(f)
+        values = stored_values(f)
         for name in JSON_FIELDS:
             values[name] = json.dumps(values[name], ensure_ascii=False) if values[name] else "{}"
         rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
