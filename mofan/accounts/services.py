@@ -328,16 +328,37 @@ def _audit_refused(*, attempt: lockout.Attempt, route: str, actor: User | None =
     )
 
 
+def _wrong_password(*, attempt: lockout.Attempt, username: str, user: User | None) -> LoginOutcome:
+    """Audit a wrong password (or an unknown username), and the lock when it was the last
+    guess of the window; the refusal with its message."""
+    with transaction.atomic():
+        _audit_attempt(
+            action="account.login.failed",
+            result=AuditResult.FAILURE,
+            username=username,
+            user=user,
+        )
+        if attempt.last_slot:
+            _audit_locked(username=username, user=user, factor="password")
+    if attempt.last_slot:
+        return LoginOutcome(
+            None,
+            _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
+            % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
+        )
+    return LoginOutcome(
+        None,
+        _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。")
+        % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
+    )
+
+
 def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome:
     """Check credentials under the lockout and account-age policies; audit the outcome.
 
     The guess takes its slot before the password is hashed (`lockout.attempt_begin`), so
     parallel requests cannot evaluate more guesses than the lock allows."""
     username = username.strip()
-    generic = _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。") % {
-        "n": settings.MOFAN_LOCKOUT_THRESHOLD,
-        "m": settings.MOFAN_LOCKOUT_MINUTES,
-    }
     attempt = lockout.attempt_begin(username, ip)
     if attempt.refused:
         _audit_refused(attempt=attempt, route="accounts:login")
@@ -347,22 +368,7 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
         # Hash anyway, so the response time does not tell which usernames exist.
         User().set_password(password)
     if user is None or not user.check_password(password):
-        with transaction.atomic():
-            _audit_attempt(
-                action="account.login.failed",
-                result=AuditResult.FAILURE,
-                username=username,
-                user=user,
-            )
-            if attempt.last_slot:
-                _audit_locked(username=username, user=user, factor="password")
-        if attempt.last_slot:
-            return LoginOutcome(
-                None,
-                _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
-                % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
-            )
-        return LoginOutcome(None, generic)
+        return _wrong_password(attempt=attempt, username=username, user=user)
     # The password was right: the slot goes back (a second factor, if any, takes its own).
     lockout.attempt_refund(attempt)
     if not user.is_active:
