@@ -6,13 +6,13 @@ download; displaying the page marks them as shown, downloading removes them.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.http import HttpRequest
 
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
+from mofan.accounts.sheets import one_sheet_workbook
 
 SESSION_KEY = "mofan_initial_credentials"
 
@@ -51,22 +51,12 @@ def take_for_download(request: HttpRequest) -> bytes | None:
     batch = request.session.pop(SESSION_KEY, None)
     if not batch:
         return None
-    from openpyxl import Workbook
-
-    from mofan.core.xlsx import keep_text
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "初始密码"
-    sheet.append(["单位", "姓名", "用户名", "角色", "初始密码"])
-    for row in batch["rows"]:
-        values = [row["unit"], row["full_name"], row["username"], row["role"], row["initial"]]
-        sheet.append(values)
-    keep_text(sheet)  # every value a literal string (a password may start with = or +)
-    for col, width in zip("ABCDE", (28, 12, 18, 14, 20), strict=True):
-        sheet.column_dimensions[col].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    header = ["单位", "姓名", "用户名", "角色", "初始密码"]
+    rows = [
+        [row["unit"], row["full_name"], row["username"], row["role"], row["initial"]]
+        for row in batch["rows"]
+    ]
+    # every value a literal string (a password may start with = or +)
+    return one_sheet_workbook(
+        title="初始密码", rows=[header, *rows], widths=(28, 12, 18, 14, 20), keep_text=True
+    )

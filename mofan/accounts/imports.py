@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.models import User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, UNIT_ROLES, Role
 from mofan.accounts.services import AccountSpec
+from mofan.accounts.sheets import one_sheet_workbook
 from mofan.organizations.models import Committee, Unit
 from mofan.organizations.validators import validate_mobile
 
@@ -42,84 +44,27 @@ def username_for(unit: Unit, role: str, taken: set[str]) -> str:
 
 
 def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportReport:
-    from openpyxl import load_workbook
-
     report = ImportReport()
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken file
-        report.errors.append((0, _("无法读取该 Excel 文件，请使用下载的模板填写。")))
+    rows = _sheet_rows(content, report)
+    index = _header_index(rows, report) if rows is not None else None
+    if rows is None or index is None:
         return report
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
-        report.errors.append((1, _("表格是空的。")))
-        return report
-    names = [str(h).strip() if h is not None else "" for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        report.errors.append((1, _("表头缺少列：%(cols)s。") % {"cols": "、".join(missing)}))
-        return report
-    index = {name: names.index(name) for name in COLUMNS if name in names}
-    units: dict[str, Unit] = {}
-    for known in Unit.objects.filter(committee=committee):
-        units[known.name] = known
-        if known.short_name:
-            units.setdefault(known.short_name, known)
+    units = _units_by_name(committee)
     taken = {u.lower() for u in User.objects.values_list("username", flat=True)}
     in_file: set[str] = set()
     pending: list[tuple[int, Unit, str, str, str, str]] = []
-    unit: Unit | None
-    role: str | None
     for number, row in enumerate(rows, start=2):
         if number - 1 > MAX_ROWS:
             report.errors.append((number, _("行数超过上限 %(n)d。") % {"n": MAX_ROWS}))
             break
-
-        def cell(col: str, row: tuple[object, ...] = row) -> str:
-            i = index.get(col)
-            value = row[i] if i is not None and i < len(row) else None
-            return "" if value is None else str(value).strip()
-
-        if not any(cell(c) for c in COLUMNS):
+        values = {col: _cell(row, index, col) for col in COLUMNS}
+        if not any(values.values()):
             continue
-        problems = []
-        unit = units.get(cell("单位名称"))
-        if unit is None:
-            problems.append(_("单位“%(u)s”不在本工委的单位名单中") % {"u": cell("单位名称")})
-        full_name = cell("姓名")
-        if not full_name:
-            problems.append(_("姓名不能为空"))
-        elif len(full_name) > 50:
-            problems.append(_("姓名过长"))
-        role = ROLE_BY_LABEL.get(cell("角色"))
-        if role is None:
-            problems.append(
-                _("角色“%(r)s”无效，应为：%(choices)s")
-                % {"r": cell("角色"), "choices": "、".join(sorted(ROLE_BY_LABEL))}
-            )
-        username = cell("用户名")
-        if username:
-            if (
-                not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
-                or len(username) > 150
-            ):
-                problems.append(_("用户名只能包含字母、数字和 - _ ."))
-            elif username.lower() in taken:
-                problems.append(_("用户名“%(u)s”已被使用") % {"u": username})
-            elif username.lower() in in_file:
-                problems.append(_("用户名“%(u)s”在表中重复") % {"u": username})
-            in_file.add(username.lower())
-        phone = cell("手机号")
-        try:
-            validate_mobile(phone)
-        except ValidationError:
-            problems.append(_("手机号“%(p)s”格式不正确") % {"p": phone})
+        problems, unit, role = _check_row(values, units=units, taken=taken, in_file=in_file)
         if problems:
             report.errors.append((number, "；".join(problems) + "。"))
         elif unit is not None and role is not None:
-            pending.append((number, unit, full_name, role, username, phone))
+            pending.append((number, unit, values["姓名"], role, values["用户名"], values["手机号"]))
     if not pending and not report.errors:
         report.errors.append((2, _("表中没有需要创建的账号。")))
     if report.errors:
@@ -138,18 +83,100 @@ def parse_accounts_sheet(content: bytes, *, committee: Committee) -> ImportRepor
     return report
 
 
-def template_workbook() -> bytes:
-    from openpyxl import Workbook
+def _sheet_rows(content: bytes, report: ImportReport) -> Iterator[tuple[object, ...]] | None:
+    """The first sheet's rows, or None (with the error in `report`) for an unreadable file."""
+    from openpyxl import load_workbook
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "账号"
-    sheet.append(COLUMNS)
-    sheet.append(["市委办公室", "张三", "单位联络员", "", "13800000000"])
-    for col, width in zip("ABCDE", (28, 12, 14, 18, 16), strict=True):
-        sheet.column_dimensions[col].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken file
+        report.errors.append((0, _("无法读取该 Excel 文件，请使用下载的模板填写。")))
+        return None
+    return workbook.worksheets[0].iter_rows(values_only=True)
+
+
+def _header_index(
+    rows: Iterator[tuple[object, ...]], report: ImportReport
+) -> dict[str, int] | None:
+    """Read the header row: the position of each known column, or None (with the error in
+    `report`) for an empty sheet or a missing required column."""
+    header = next(rows, None)
+    if header is None:
+        report.errors.append((1, _("表格是空的。")))
+        return None
+    names = [str(h).strip() if h is not None else "" for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        report.errors.append((1, _("表头缺少列：%(cols)s。") % {"cols": "、".join(missing)}))
+        return None
+    return {name: names.index(name) for name in COLUMNS if name in names}
+
+
+def _units_by_name(committee: Committee) -> dict[str, Unit]:
+    """The committee's units by full name and, where no full name is the same, by short name."""
+    units: dict[str, Unit] = {}
+    for known in Unit.objects.filter(committee=committee):
+        units[known.name] = known
+        if known.short_name:
+            units.setdefault(known.short_name, known)
+    return units
+
+
+def _cell(row: tuple[object, ...], index: dict[str, int], col: str) -> str:
+    i = index.get(col)
+    value = row[i] if i is not None and i < len(row) else None
+    return "" if value is None else str(value).strip()
+
+
+def _check_row(
+    values: dict[str, str], *, units: dict[str, Unit], taken: set[str], in_file: set[str]
+) -> tuple[list[str], Unit | None, str | None]:
+    """The problems of one row, its unit and its role; a username it names joins `in_file`."""
+    problems = []
+    unit = units.get(values["单位名称"])
+    if unit is None:
+        problems.append(_("单位“%(u)s”不在本工委的单位名单中") % {"u": values["单位名称"]})
+    full_name = values["姓名"]
+    if not full_name:
+        problems.append(_("姓名不能为空"))
+    elif len(full_name) > 50:
+        problems.append(_("姓名过长"))
+    role = ROLE_BY_LABEL.get(values["角色"])
+    if role is None:
+        problems.append(
+            _("角色“%(r)s”无效，应为：%(choices)s")
+            % {"r": values["角色"], "choices": "、".join(sorted(ROLE_BY_LABEL))}
+        )
+    username = values["用户名"]
+    if username:
+        problem = _username_problem(username, taken=taken, in_file=in_file)
+        if problem:
+            problems.append(problem)
+        in_file.add(username.lower())
+    phone = values["手机号"]
+    try:
+        validate_mobile(phone)
+    except ValidationError:
+        problems.append(_("手机号“%(p)s”格式不正确") % {"p": phone})
+    return problems, unit, role
+
+
+def _username_problem(username: str, *, taken: set[str], in_file: set[str]) -> str | None:
+    if (
+        not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        or len(username) > 150
+    ):
+        return _("用户名只能包含字母、数字和 - _ .")
+    if username.lower() in taken:
+        return _("用户名“%(u)s”已被使用") % {"u": username}
+    if username.lower() in in_file:
+        return _("用户名“%(u)s”在表中重复") % {"u": username}
+    return None
+
+
+def template_workbook() -> bytes:
+    return one_sheet_workbook(
+        title="账号",
+        rows=[COLUMNS, ["市委办公室", "张三", "单位联络员", "", "13800000000"]],
+        widths=(28, 12, 14, 18, 16),
+    )

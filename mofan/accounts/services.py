@@ -176,10 +176,14 @@ def _may_manage_account(actor: Actor, user: User) -> bool:
     return False
 
 
-@transaction.atomic
-def account_set_active(*, user: User, active: bool, actor: Actor, reason: str = "") -> None:
+def _check_may_manage_account(actor: Actor, user: User) -> None:
     if not _may_manage_account(actor, user):
         raise PermissionDenied(_("您无权管理该账号。"))
+
+
+@transaction.atomic
+def account_set_active(*, user: User, active: bool, actor: Actor, reason: str = "") -> None:
+    _check_may_manage_account(actor, user)
     before = _user_snapshot(user)
     user.is_active = active
     user.session_epoch += 1
@@ -200,8 +204,7 @@ def account_set_active(*, user: User, active: bool, actor: Actor, reason: str = 
 @transaction.atomic
 def password_reset(*, user: User, actor: Actor) -> str:
     """A new random initial password, to be changed at next login."""
-    if not _may_manage_account(actor, user):
-        raise PermissionDenied(_("您无权管理该账号。"))
+    _check_may_manage_account(actor, user)
     password = random_password()
     user.set_password(password)
     user.must_change_password = True
@@ -231,20 +234,29 @@ def password_change(*, user: User, new_password: str) -> None:
     audit_record(action="account.password.change", actor=user, target=user)
 
 
-def password_expired(user: User, now: datetime | None = None) -> bool:
-    max_age = settings.MOFAN_PASSWORD_MAX_AGE_DAYS
-    if max_age <= 0:
+def _more_days_ago(moment: datetime, days: int, now: datetime | None) -> bool:
+    """Whether more than `days` days lie between `moment` and now; never for a limit of 0 or
+    less (a policy switched off)."""
+    if days <= 0:
         return False
+    return (now or timezone.now()) - moment > timedelta(days=days)
+
+
+def password_expired(user: User, now: datetime | None = None) -> bool:
     changed = user.password_changed_at or user.date_joined
-    return (now or timezone.now()) - changed > timedelta(days=max_age)
+    return _more_days_ago(changed, settings.MOFAN_PASSWORD_MAX_AGE_DAYS, now)
 
 
 def inactive_too_long(user: User, now: datetime | None = None) -> bool:
-    limit = settings.MOFAN_INACTIVE_DISABLE_DAYS
-    if limit <= 0:
-        return False
     last = user.last_login or user.date_joined
-    return (now or timezone.now()) - last > timedelta(days=limit)
+    return _more_days_ago(last, settings.MOFAN_INACTIVE_DISABLE_DAYS, now)
+
+
+def _disable(user: User) -> None:
+    """Deactivate the account and end its sessions (the caller audits why)."""
+    user.is_active = False
+    user.session_epoch += 1
+    user.save(update_fields=["is_active", "session_epoch"])
 
 
 @transaction.atomic
@@ -257,9 +269,7 @@ def disable_inactive_accounts(*, now: datetime | None = None) -> list[str]:
     )
     names = []
     for user in stale:
-        user.is_active = False
-        user.session_epoch += 1
-        user.save(update_fields=["is_active", "session_epoch"])
+        _disable(user)
         audit_record(
             action="account.disabled.inactive",
             actor_name="system",
@@ -283,13 +293,26 @@ def _locked_message(until: datetime | None) -> str:
     }
 
 
-def _audit_locked(*, username: str, user: User | None, factor: str) -> None:
+def _audit_attempt(
+    *, action: str, result: str, username: str, user: User | None, extra: object = None
+) -> None:
+    """Audit a login attempt at `username`, which names no account when `user` is None."""
     audit_record(
-        action="account.login.locked",
-        result=AuditResult.DENIED,
+        action=action,
+        result=result,
         actor_name=username,
         object_type="accounts.user",
         object_id=str(user.pk) if user else username,
+        extra=extra,
+    )
+
+
+def _audit_locked(*, username: str, user: User | None, factor: str) -> None:
+    _audit_attempt(
+        action="account.login.locked",
+        result=AuditResult.DENIED,
+        username=username,
+        user=user,
         extra={"minutes": settings.MOFAN_LOCKOUT_MINUTES, "factor": factor},
     )
 
@@ -305,16 +328,37 @@ def _audit_refused(*, attempt: lockout.Attempt, route: str, actor: User | None =
     )
 
 
+def _wrong_password(*, attempt: lockout.Attempt, username: str, user: User | None) -> LoginOutcome:
+    """Audit a wrong password (or an unknown username), and the lock when it was the last
+    guess of the window; the refusal with its message."""
+    with transaction.atomic():
+        _audit_attempt(
+            action="account.login.failed",
+            result=AuditResult.FAILURE,
+            username=username,
+            user=user,
+        )
+        if attempt.last_slot:
+            _audit_locked(username=username, user=user, factor="password")
+    if attempt.last_slot:
+        return LoginOutcome(
+            None,
+            _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
+            % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
+        )
+    return LoginOutcome(
+        None,
+        _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。")
+        % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
+    )
+
+
 def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome:
     """Check credentials under the lockout and account-age policies; audit the outcome.
 
     The guess takes its slot before the password is hashed (`lockout.attempt_begin`), so
     parallel requests cannot evaluate more guesses than the lock allows."""
     username = username.strip()
-    generic = _("用户名或密码错误。连续输错 %(n)d 次将锁定账号 %(m)d 分钟。") % {
-        "n": settings.MOFAN_LOCKOUT_THRESHOLD,
-        "m": settings.MOFAN_LOCKOUT_MINUTES,
-    }
     attempt = lockout.attempt_begin(username, ip)
     if attempt.refused:
         _audit_refused(attempt=attempt, route="accounts:login")
@@ -324,23 +368,7 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
         # Hash anyway, so the response time does not tell which usernames exist.
         User().set_password(password)
     if user is None or not user.check_password(password):
-        with transaction.atomic():
-            audit_record(
-                action="account.login.failed",
-                result=AuditResult.FAILURE,
-                actor_name=username,
-                object_type="accounts.user",
-                object_id=str(user.pk) if user else username,
-            )
-            if attempt.last_slot:
-                _audit_locked(username=username, user=user, factor="password")
-        if attempt.last_slot:
-            return LoginOutcome(
-                None,
-                _("连续 %(n)d 次登录失败，账号已锁定 %(m)d 分钟。")
-                % {"n": settings.MOFAN_LOCKOUT_THRESHOLD, "m": settings.MOFAN_LOCKOUT_MINUTES},
-            )
-        return LoginOutcome(None, generic)
+        return _wrong_password(attempt=attempt, username=username, user=user)
     # The password was right: the slot goes back (a second factor, if any, takes its own).
     lockout.attempt_refund(attempt)
     if not user.is_active:
@@ -354,9 +382,7 @@ def login_check(*, username: str, password: str, ip: str | None) -> LoginOutcome
         return LoginOutcome(None, _("该账号已停用，请联系管理员。"))
     if inactive_too_long(user):
         with transaction.atomic():
-            user.is_active = False
-            user.session_epoch += 1
-            user.save(update_fields=["is_active", "session_epoch"])
+            _disable(user)
             audit_record(
                 action="account.disabled.inactive",
                 result=AuditResult.DENIED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from mofan.accounts import credentials, imports, lockout, selectors, services
 from mofan.accounts.forms import BulkFromUnitsForm, DeactivateForm, ImportForm, RoleGrantForm
-from mofan.accounts.models import LoginThrottle, RoleAssignment
+from mofan.accounts.models import LoginThrottle, RoleAssignment, User
 from mofan.accounts.permissions import recent_auth_required, role_required
 from mofan.accounts.roles import Role, grantable_by
 from mofan.core.uploads import UploadRejected, check_xlsx
@@ -27,6 +28,28 @@ MANAGERS = (Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN)
 def _committee(request: HttpRequest) -> Committee:
     ids = request.actor.committees_with(*MANAGERS)  # type: ignore[attr-defined]
     return get_object_or_404(Committee, pk__in=ids)
+
+
+def _account(request: HttpRequest, pk: int) -> User:
+    """An account the actor manages; any other is a 404."""
+    return get_object_or_404(selectors.accounts_for(request.actor), pk=pk)  # type: ignore[attr-defined]
+
+
+def _refusal(exc: ValidationError | PermissionDenied) -> str:
+    return " ".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _change_account(
+    request: HttpRequest, user: User, change: Callable[[], object], success: str
+) -> HttpResponse:
+    """Run an audited change of a managed account, say `success` or why the service refused
+    it, and go back to the account's page."""
+    try:
+        change()
+        messages.success(request, success)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _refusal(exc))
+    return redirect("accounts_manage:detail", pk=user.pk)
 
 
 @role_required(*MANAGERS)
@@ -58,7 +81,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @role_required(*MANAGERS)
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    user = _account(request, pk)
     form = RoleGrantForm(units=selectors.units_for_grants(actor), roles=_grantable_roles(request))
     locked = lockout.locked_until(user.username, None)
     return render(
@@ -84,39 +107,35 @@ def _grantable_roles(request: HttpRequest) -> list[tuple[str, Any]]:
 @recent_auth_required
 def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    user = _account(request, pk)
     form = RoleGrantForm(
         request.POST, units=selectors.units_for_grants(actor), roles=_grantable_roles(request)
     )
-    if form.is_valid():
-        try:
-            services.role_grant(
-                user=user,
-                role=form.cleaned_data["role"],
-                unit=form.cleaned_data["unit"],
-                actor=actor,
-            )
-            messages.success(request, _("角色已分配。"))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
+    if not form.is_valid():
         messages.error(request, _("请选择有效的角色和单位。"))
-    return redirect("accounts_manage:detail", pk=user.pk)
+        return redirect("accounts_manage:detail", pk=user.pk)
+    return _change_account(
+        request,
+        user,
+        lambda: services.role_grant(
+            user=user, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"], actor=actor
+        ),
+        _("角色已分配。"),
+    )
 
 
 @require_POST
 @role_required(*MANAGERS)
 @recent_auth_required
 def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    user = _account(request, pk)
     assignment = get_object_or_404(RoleAssignment, pk=assignment_pk, user=user)
-    try:
-        services.role_revoke(assignment=assignment, actor=actor)
-        messages.success(request, _("角色已撤销。"))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    return redirect("accounts_manage:detail", pk=user.pk)
+    return _change_account(
+        request,
+        user,
+        lambda: services.role_revoke(assignment=assignment, actor=request.actor),  # type: ignore[attr-defined]
+        _("角色已撤销。"),
+    )
 
 
 @require_POST
@@ -124,28 +143,25 @@ def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
 @recent_auth_required
 def account_active(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    user = _account(request, pk)
     active = request.POST.get("active") == "1"
     form = DeactivateForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.account_set_active(user=user, active=active, actor=actor, reason=reason)
-        messages.success(
-            request, _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。")
-        )
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    return redirect("accounts_manage:detail", pk=user.pk)
+    return _change_account(
+        request,
+        user,
+        lambda: services.account_set_active(user=user, active=active, actor=actor, reason=reason),
+        _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。"),
+    )
 
 
 @require_POST
 @role_required(*MANAGERS)
 @recent_auth_required
 def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
+    user = _account(request, pk)
     try:
-        password = services.password_reset(user=user, actor=actor)
+        password = services.password_reset(user=user, actor=request.actor)  # type: ignore[attr-defined]
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect("accounts_manage:detail", pk=user.pk)
@@ -156,9 +172,8 @@ def password_reset(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.SECURITY_ADMIN)
 def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    user = get_object_or_404(selectors.accounts_for(actor), pk=pk)
-    services.account_unlock(user=user, actor=actor)
+    user = _account(request, pk)
+    services.account_unlock(user=user, actor=request.actor)  # type: ignore[attr-defined]
     messages.success(request, _("账号已解锁。"))
     return redirect("accounts_manage:detail", pk=user.pk)
 
@@ -170,8 +185,6 @@ def bulk_from_units(request: HttpRequest) -> HttpResponse:
     units = org_selectors.units_for(actor).filter(committee=committee)
     form = BulkFromUnitsForm(request.POST or None, units=units)
     if request.method == "POST" and form.is_valid():
-        from mofan.accounts.models import User
-
         taken = {u.lower() for u in User.objects.values_list("username", flat=True)}
         specs = []
         for unit in form.cleaned_data["units"]:
@@ -187,7 +200,7 @@ def bulk_from_units(request: HttpRequest) -> HttpResponse:
         try:
             created = services.accounts_bulk_create(committee=committee, specs=specs, actor=actor)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            messages.error(request, _refusal(exc))
         else:
             credentials.stash(request, created)
             return redirect("accounts_manage:credentials")
@@ -217,7 +230,7 @@ def bulk_import(request: HttpRequest) -> HttpResponse:
                         committee=committee, specs=report.specs, actor=actor
                     )
                 except (ValidationError, PermissionDenied) as exc:
-                    report.errors.append((0, " ".join(getattr(exc, "messages", [str(exc)]))))
+                    report.errors.append((0, _refusal(exc)))
                 else:
                     credentials.stash(request, created)
                     return redirect("accounts_manage:credentials")

@@ -104,10 +104,7 @@ def restore_backup(
     archive = archive.expanduser().resolve()
     if not archive.is_file():
         raise BackupError(f"备份文件不存在：{archive}")
-    if database_url:
-        target = parse_database_url(database_url)
-    else:
-        target = dict(settings.DATABASES[DEFAULT_DB_ALIAS])
+    target = _target_database(database_url)
     media_root = (media_root or Path(settings.MEDIA_ROOT)).expanduser().resolve()
     vendor = vendor_of(target)
 
@@ -117,48 +114,10 @@ def restore_backup(
         decrypt_archive(archive, plain)  # the whole file verifies before anything is extracted
         manifest = _extract(plain, workdir, archive)
         plain.unlink()
-        if manifest.get("vendor") != vendor:
-            raise BackupError(
-                f"备份来自 {manifest.get('vendor')} 数据库，不能恢复到 {vendor} 数据库"
-            )
-        dump = workdir / DATABASE_MEMBERS[vendor]
-        expected = manifest.get("database", {})
-        if not dump.is_file() or file_sha256(dump) != expected.get("sha256"):
-            raise BackupError("归档中的数据库文件缺失或校验值与清单不符（归档损坏？）")
-
+        dump = _checked_dump(manifest, workdir, vendor)
         # Every refusal happens before anything is changed.
-        if vendor == "sqlite":
-            db_path = Path(str(target["NAME"])).expanduser().resolve()
-            description = str(db_path)
-            exists = _sqlite_has_tables(db_path)
-        else:
-            description = f"{target.get('HOST')}:{target.get('PORT')}/{target.get('NAME')}"
-            exists = _pg_has_tables(target)
-        if exists and not force:
-            raise BackupError(f"目标数据库不是空的：{description}；确认要覆盖请加 --force")
-        if _dir_has_entries(media_root) and not force:
-            raise BackupError(f"目标媒体目录不是空的：{media_root}；确认要覆盖请加 --force")
-
-        created = False
-        if vendor == "sqlite":
-            _sqlite_restore(dump, db_path)
-        else:
-            created = _pg_ensure_database(target)
-            conninfo, env = pg_conninfo(target)
-            run_tool(
-                [
-                    "pg_restore",
-                    "--no-owner",
-                    "--clean",
-                    "--if-exists",
-                    "--single-transaction",
-                    "--exit-on-error",
-                    "--no-password",
-                    f"--dbname={conninfo}",
-                    str(dump),
-                ],
-                env,
-            )
+        description = _refuse_non_empty(target, vendor, media_root, force=force)
+        created = _restore_database(dump, target, vendor)
         _restore_media(workdir / MEDIA_DIR, media_root)
 
     with temporary_database(target) as alias:
@@ -175,6 +134,71 @@ def restore_backup(
         created_database=created,
         problems=compare_with_manifest(manifest, counts, audit, media),
     )
+
+
+def _target_database(database_url: str | None) -> dict[str, Any]:
+    """The database settings to restore into: the given URL's, else the configured default."""
+    if database_url:
+        return parse_database_url(database_url)
+    return dict(settings.DATABASES[DEFAULT_DB_ALIAS])
+
+
+def _checked_dump(manifest: Mapping[str, Any], workdir: Path, vendor: str) -> Path:
+    """The extracted database dump, refused unless it is for `vendor` and matches the manifest."""
+    if manifest.get("vendor") != vendor:
+        raise BackupError(f"备份来自 {manifest.get('vendor')} 数据库，不能恢复到 {vendor} 数据库")
+    dump = workdir / DATABASE_MEMBERS[vendor]
+    expected = manifest.get("database", {})
+    if not dump.is_file() or file_sha256(dump) != expected.get("sha256"):
+        raise BackupError("归档中的数据库文件缺失或校验值与清单不符（归档损坏？）")
+    return dump
+
+
+def _refuse_non_empty(
+    target: Mapping[str, Any], vendor: str, media_root: Path, *, force: bool
+) -> str:
+    """Refuse (without `force`) a target database with tables or a media root with entries;
+    return the target database's description."""
+    if vendor == "sqlite":
+        db_path = _sqlite_path(target)
+        description = str(db_path)
+        exists = _sqlite_has_tables(db_path)
+    else:
+        description = f"{target.get('HOST')}:{target.get('PORT')}/{target.get('NAME')}"
+        exists = _pg_has_tables(target)
+    if exists and not force:
+        raise BackupError(f"目标数据库不是空的：{description}；确认要覆盖请加 --force")
+    if _dir_has_entries(media_root) and not force:
+        raise BackupError(f"目标媒体目录不是空的：{media_root}；确认要覆盖请加 --force")
+    return description
+
+
+def _restore_database(dump: Path, target: Mapping[str, Any], vendor: str) -> bool:
+    """Load `dump` into the target database; True when the PostgreSQL database was created."""
+    if vendor == "sqlite":
+        _sqlite_restore(dump, _sqlite_path(target))
+        return False
+    created = _pg_ensure_database(target)
+    conninfo, env = pg_conninfo(target)
+    run_tool(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--clean",
+            "--if-exists",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-password",
+            f"--dbname={conninfo}",
+            str(dump),
+        ],
+        env,
+    )
+    return created
+
+
+def _sqlite_path(target: Mapping[str, Any]) -> Path:
+    return Path(str(target["NAME"])).expanduser().resolve()
 
 
 def compare_with_manifest(

@@ -5,7 +5,7 @@ is deterministic so export → import → export gives the same bytes (YAML) or 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -16,7 +16,7 @@ import jsonschema
 import yaml
 from django.utils.translation import gettext as _
 
-from mofan.indicators.tree import NodeData
+from mofan.indicators.tree import NODE_FIELDS, NodeData
 from mofan.indicators.validation import Problem, validate_tree
 
 FORMAT = "mofan-indicators/1"
@@ -33,20 +33,7 @@ TOP_KEYS = (
     "cadence",
     "phases",
 )
-NODE_KEYS = (
-    "code",
-    "title",
-    "points",
-    "method",
-    "criteria",
-    "evidence",
-    "evidence_required",
-    "weight",
-    "override_points",
-    "rules",
-    "note",
-    "children",
-)
+NODE_KEYS = ("code", *NODE_FIELDS, "children")
 LINE = "__line__"
 
 
@@ -140,16 +127,24 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
-def _line_at(data: Any, path: Iterable[Any]) -> int | None:
-    line = data.get(LINE) if isinstance(data, Mapping) else None
+def _mappings_along(data: Any, path: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+    """The mappings met on the way down `path` into `data` (not `data` itself), as far as the
+    path goes into the data."""
     current = data
     for step in path:
         try:
             current = current[step]
         except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(current, Mapping) and LINE in current:
-            line = current[LINE]
+            return
+        if isinstance(current, Mapping):
+            yield current
+
+
+def _line_at(data: Any, path: Iterable[Any]) -> int | None:
+    line = data.get(LINE) if isinstance(data, Mapping) else None
+    for mapping in _mappings_along(data, path):
+        if LINE in mapping:
+            line = mapping[LINE]
     return line
 
 
@@ -357,14 +352,9 @@ def schema_message(error: jsonschema.ValidationError) -> str:
 
 def _code_at(data: Any, path: list[Any]) -> str | None:
     code = None
-    current = data
-    for step in path:
-        try:
-            current = current[step]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(current, Mapping) and "code" in current:
-            code = str(current["code"])
+    for mapping in _mappings_along(data, path):
+        if "code" in mapping:
+            code = str(mapping["code"])
     return code
 
 

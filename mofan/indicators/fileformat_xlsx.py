@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -133,9 +134,28 @@ def parse_xlsx(content: bytes) -> Document:
         raise FormatError([Problem("-", _("无法读取该 Excel 文件。"))]) from exc
     if "体系" not in book.sheetnames or "指标" not in book.sheetnames:
         raise FormatError([Problem("-", _("Excel 文件须包含“体系”和“指标”两个工作表。"))])
-    top: dict[str, Any] = {}
     problems: list[Problem] = []
-    for number_, row in enumerate(book["体系"].iter_rows(values_only=True), start=1):
+    top = _read_system_sheet(book["体系"], problems)
+    rows = book["指标"].iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None or list(header[: len(NODE_COLUMNS)]) != NODE_COLUMNS:
+        raise FormatError(
+            [Problem("-", _("“指标”表的表头应为：%(h)s。") % {"h": " | ".join(NODE_COLUMNS)}, 1)]
+        )
+    roots = _read_node_rows(rows, problems)
+    if problems:
+        raise FormatError(problems)
+    top["nodes"] = roots
+    for key in ("year", "version"):
+        if isinstance(top.get(key), str) and top[key].isdigit():
+            top[key] = int(top[key])
+    return from_plain(top)
+
+
+def _read_system_sheet(sheet: Any, problems: list[Problem]) -> dict[str, Any]:
+    """The sheet 体系 as the document's top-level keys; a broken JSON value goes to `problems`."""
+    top: dict[str, Any] = {}
+    for number_, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         if not row or row[0] is None:
             continue
         key, value = str(row[0]), row[1] if len(row) > 1 else None
@@ -149,65 +169,24 @@ def parse_xlsx(content: bytes) -> Document:
                     )
                 # otherwise an extra key typed as plain text: kept as that text
         top[key] = "" if value is None else value
-    rows = book["指标"].iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None or list(header[: len(NODE_COLUMNS)]) != NODE_COLUMNS:
-        raise FormatError(
-            [Problem("-", _("“指标”表的表头应为：%(h)s。") % {"h": " | ".join(NODE_COLUMNS)}, 1)]
-        )
+    return top
+
+
+def _read_node_rows(
+    rows: Iterable[tuple[Any, ...]], problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """The rows of the sheet 指标 (after its header) nested by their level into plain nodes;
+    a bad cell or a level that skips one goes to `problems` and the row is left out."""
     stack: list[tuple[int, dict[str, Any]]] = []
     roots: list[dict[str, Any]] = []
     for line, row in enumerate(rows, start=2):
         cells = list(row) + [None] * (len(NODE_COLUMNS) - len(row))
         if all(c in (None, "") for c in cells):
             continue
-        (
-            code,
-            level,
-            title,
-            criteria,
-            points,
-            method,
-            params,
-            evidence,
-            required,
-            weight,
-            override,
-            rules,
-            note,
-            extra,
-        ) = cells[: len(NODE_COLUMNS)]
         try:
-            depth = _level(level)
-            method_map = {"type": method, **_json_cell(params, "参数", dict)}
-            node: dict[str, Any] = {
-                "code": "" if code is None else str(code),
-                "title": "" if title is None else str(title),
-                "points": points if points not in ("",) else None,
-                "method": method_map,
-                LINE: line,
-            }
-            if criteria:
-                node["criteria"] = str(criteria)
-            if evidence:
-                node["evidence"] = str(evidence)
-            if required == "是":
-                node["evidence_required"] = True
-            if weight not in (None, "", 1):
-                node["weight"] = weight
-            if override == "是":
-                node["override_points"] = True
-            if rules:
-                node["rules"] = _json_cell(rules, "量化规则", list)
-            if note:
-                node["note"] = str(note)
-            if extra:
-                node.update(
-                    {k: v for k, v in _json_cell(extra, "其他", dict).items() if k not in node}
-                )
-            node["children"] = []
+            depth, node = _node_from_cells(cells[: len(NODE_COLUMNS)], line)
         except _CellError as exc:
-            problems.append(Problem(str(code or "-"), str(exc), line))
+            problems.append(Problem(str(cells[0] or "-"), str(exc), line))
             continue
         while stack and stack[-1][0] >= depth:
             stack.pop()
@@ -219,10 +198,51 @@ def parse_xlsx(content: bytes) -> Document:
             problems.append(Problem(node["code"] or "-", _("层级不连续。"), line))
             continue
         stack.append((depth, node))
-    if problems:
-        raise FormatError(problems)
-    top["nodes"] = roots
-    for key in ("year", "version"):
-        if isinstance(top.get(key), str) and top[key].isdigit():
-            top[key] = int(top[key])
-    return from_plain(top)
+    return roots
+
+
+def _node_from_cells(cells: list[Any], line: int) -> tuple[int, dict[str, Any]]:
+    """One row of the sheet 指标 as its level and a plain node (without children yet)."""
+    (
+        code,
+        level,
+        title,
+        criteria,
+        points,
+        method,
+        params,
+        evidence,
+        required,
+        weight,
+        override,
+        rules,
+        note,
+        extra,
+    ) = cells
+    depth = _level(level)
+    method_map = {"type": method, **_json_cell(params, "参数", dict)}
+    node: dict[str, Any] = {
+        "code": "" if code is None else str(code),
+        "title": "" if title is None else str(title),
+        "points": points if points not in ("",) else None,
+        "method": method_map,
+        LINE: line,
+    }
+    if criteria:
+        node["criteria"] = str(criteria)
+    if evidence:
+        node["evidence"] = str(evidence)
+    if required == "是":
+        node["evidence_required"] = True
+    if weight not in (None, "", 1):
+        node["weight"] = weight
+    if override == "是":
+        node["override_points"] = True
+    if rules:
+        node["rules"] = _json_cell(rules, "量化规则", list)
+    if note:
+        node["note"] = str(note)
+    if extra:
+        node.update({k: v for k, v in _json_cell(extra, "其他", dict).items() if k not in node})
+    node["children"] = []
+    return depth, node

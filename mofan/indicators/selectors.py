@@ -9,7 +9,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.indicators.fileformat import Document
 from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
-from mofan.indicators.tree import NodeData, link
+from mofan.indicators.tree import NODE_FIELDS, NodeData, link
 
 
 def systems_for(actor: Actor) -> QuerySet[IndicatorSystem]:
@@ -40,21 +40,7 @@ def versions_editable_by(actor: Actor) -> QuerySet[IndicatorVersion]:
 def nodes_of(version: IndicatorVersion) -> list[NodeData]:
     """The version's tree as plain data (one query), roots first."""
     rows = IndicatorNode.objects.filter(version=version).values(
-        "id",
-        "parent_id",
-        "code",
-        "title",
-        "criteria",
-        "points",
-        "method",
-        "evidence",
-        "evidence_required",
-        "weight",
-        "override_points",
-        "rules",
-        "note",
-        "extra",
-        "order",
+        "id", "parent_id", "code", *NODE_FIELDS, "extra", "order"
     )
     by_id = {row["id"]: row for row in rows}
     nodes = []

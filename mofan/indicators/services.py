@@ -25,7 +25,7 @@ from mofan.indicators.models import (
     VersionStatus,
 )
 from mofan.indicators.selectors import nodes_of
-from mofan.indicators.tree import NodeData, walk
+from mofan.indicators.tree import NODE_FIELDS, NodeData, walk
 from mofan.indicators.validation import Problem, validate_tree
 from mofan.organizations.models import Committee
 
@@ -50,16 +50,7 @@ def _create_nodes(version: IndicatorVersion, roots: list[NodeData]) -> int:
                     version=version,
                     parent_id=ids[parent_code] if parent_code else None,
                     code=node.code,
-                    title=node.title,
-                    criteria=node.criteria,
-                    points=node.points,
-                    method=node.method,
-                    evidence=node.evidence,
-                    evidence_required=node.evidence_required,
-                    weight=node.weight,
-                    override_points=node.override_points,
-                    rules=node.rules,
-                    note=node.note,
+                    **{name: getattr(node, name) for name in NODE_FIELDS},
                     extra=node.extra,
                     order=order_of[node.code],
                 )
@@ -76,18 +67,22 @@ def _create_nodes(version: IndicatorVersion, roots: list[NodeData]) -> int:
     return count
 
 
-def _system_fields(doc: Document) -> dict[str, Any]:
-    return {
-        "name": doc.name,
-        "issuer": doc.issuer,
-        "year": doc.year,
-        "description": doc.description,
-        "source": doc.source,
-        "scoring": doc.scoring,
-        "cadence": doc.cadence,
-        "phases": doc.phases,
-        "extra": doc.extra,
-    }
+# A system's own facts, shared by its versions: the same names on Document and IndicatorSystem.
+SYSTEM_FIELDS = (
+    "name",
+    "issuer",
+    "year",
+    "description",
+    "source",
+    "scoring",
+    "cadence",
+    "phases",
+    "extra",
+)
+
+
+def _system_fields(source: Document | IndicatorSystem) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in SYSTEM_FIELDS}
 
 
 @transaction.atomic
@@ -154,17 +149,7 @@ def version_clone(
     if source.committee_id != committee.pk:
         own = IndicatorSystem.objects.filter(committee=committee, slug=source.slug).first()
         system = own or IndicatorSystem.objects.create(
-            committee=committee,
-            slug=source.slug,
-            name=source.name,
-            issuer=source.issuer,
-            year=source.year,
-            description=source.description,
-            source=source.source,
-            scoring=source.scoring,
-            cadence=source.cadence,
-            phases=source.phases,
-            extra=source.extra,
+            committee=committee, slug=source.slug, **_system_fields(source)
         )
     number = (system.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     clone = IndicatorVersion.objects.create(system=system, number=number, based_on=version)
@@ -205,26 +190,31 @@ def _check_draft(version: IndicatorVersion, actor: Actor) -> None:
         raise ValidationError(_("已发布的版本不能修改，请先复制为新草稿。"))
 
 
-NODE_FIELDS = (
-    "title",
-    "criteria",
-    "points",
-    "method",
-    "evidence",
-    "evidence_required",
-    "weight",
-    "override_points",
-    "rules",
-    "note",
-)
-
-
 def _snapshot(node: IndicatorNode) -> dict[str, Any]:
     data = {name: getattr(node, name) for name in ("code", *NODE_FIELDS)}
     for key in ("points", "weight"):
         if data[key] is not None:
             data[key] = str(data[key])
     return data
+
+
+def _audit_node(
+    action: str,
+    node: IndicatorNode,
+    actor: Actor,
+    *,
+    before: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Audit a node write with the node as it is now (and as it was, when given)."""
+    audit_record(
+        action=action,
+        actor=actor.user,
+        target=node,
+        before=before,
+        after=_snapshot(node),
+        extra=extra,
+    )
 
 
 @transaction.atomic
@@ -236,13 +226,7 @@ def node_update(*, node: IndicatorNode, data: dict[str, Any], actor: Actor) -> I
             raise ValueError(name)
         setattr(node, name, value)
     node.save()
-    audit_record(
-        action="indicators.node.update",
-        actor=actor.user,
-        target=node,
-        before=before,
-        after=_snapshot(node),
-    )
+    _audit_node("indicators.node.update", node, actor, before=before)
     return node
 
 
@@ -283,9 +267,7 @@ def node_create(
         parent.save(update_fields=["method"])
     _renumber(version)
     node.refresh_from_db()
-    audit_record(
-        action="indicators.node.create", actor=actor.user, target=node, after=_snapshot(node)
-    )
+    _audit_node("indicators.node.create", node, actor)
     return node
 
 
@@ -353,14 +335,7 @@ def node_move(*, node: IndicatorNode, direction: str, actor: Actor) -> Indicator
         raise ValidationError(_("未知的移动方式。"))
     _renumber(version)
     node.refresh_from_db()
-    audit_record(
-        action="indicators.node.move",
-        actor=actor.user,
-        target=node,
-        before=before,
-        after=_snapshot(node),
-        extra={"direction": direction},
-    )
+    _audit_node("indicators.node.move", node, actor, before=before, extra={"direction": direction})
     return node
 
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+# A node's own content, as an editor writes it: the same names on NodeData and IndicatorNode.
+NODE_FIELDS = (
+    "title",
+    "criteria",
+    "points",
+    "method",
+    "evidence",
+    "evidence_required",
+    "weight",
+    "override_points",
+    "rules",
+    "note",
+)
 
 
 @dataclass
@@ -99,14 +113,3 @@ def totals(roots: Iterable[NodeData]) -> Decimal | None:
     if not values or any(v is None for v in values):
         return None
     return sum((v for v in values if v is not None), Decimal(0))
-
-
-def as_mapping(node: NodeData) -> Mapping[str, Any]:
-    return {
-        "code": node.code,
-        "title": node.title,
-        "points": node.points,
-        "method": node.method,
-        "criteria": node.criteria,
-        "evidence": node.evidence,
-    }

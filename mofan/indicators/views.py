@@ -7,6 +7,7 @@ validation problems update without a reload.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -26,7 +27,7 @@ from mofan.indicators.diff import diff_trees
 from mofan.indicators.fileformat import FormatError, dump_yaml, parse_yaml
 from mofan.indicators.fileformat_xlsx import dump_xlsx, parse_xlsx
 from mofan.indicators.forms import METHOD_SHORT, NewNodeForm, NodeForm, PointsForm, UploadForm
-from mofan.indicators.models import IndicatorNode, IndicatorVersion
+from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
 from mofan.indicators.tree import leaf_total, tree_leaf_total, walk
 from mofan.indicators.validation import validate_tree
 from mofan.organizations.models import Committee
@@ -43,6 +44,23 @@ def _errors(exc: ValidationError | PermissionDenied) -> str:
     return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
+def _system_list_page(
+    request: HttpRequest, systems: Iterable[IndicatorSystem], status: int = 200, **context: Any
+) -> HttpResponse:
+    """The list of systems, built-in templates and the committee's own apart."""
+    systems = list(systems)
+    return render(
+        request,
+        "indicators/system_list.html",
+        {
+            "builtin": [s for s in systems if s.committee_id is None],
+            "own": [s for s in systems if s.committee_id is not None],
+            **context,
+        },
+        status=status,
+    )
+
+
 @role_required(*COMMITTEE_STAFF)
 def system_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -51,17 +69,11 @@ def system_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("versions")
         .order_by("committee_id", "-year", "name")
     )
-    builtin = [s for s in systems if s.committee_id is None]
-    own = [s for s in systems if s.committee_id is not None]
-    return render(
+    return _system_list_page(
         request,
-        "indicators/system_list.html",
-        {
-            "builtin": builtin,
-            "own": own,
-            "can_edit": actor.has(Role.COMMITTEE_ADMIN),
-            "upload_form": UploadForm(),
-        },
+        systems,
+        can_edit=actor.has(Role.COMMITTEE_ADMIN),
+        upload_form=UploadForm(),
     )
 
 
@@ -129,6 +141,15 @@ def _tree_response(request: HttpRequest, version: IndicatorVersion, **extra: Any
     return redirect("indicators:version_detail", pk=version.pk)
 
 
+def _node_editing_page(
+    request: HttpRequest, node: IndicatorNode, form: NodeForm, status: int = 200
+) -> HttpResponse:
+    """The whole version page with `node`'s edit form open in the tree."""
+    context = _tree_context(node.version, editing=node.pk, form=form)
+    context["can_edit"] = True
+    return render(request, "indicators/version_detail.html", context, status=status)
+
+
 def _editable_node(request: HttpRequest, pk: int) -> IndicatorNode:
     versions = selectors.versions_editable_by(actor_of(request))
     return get_object_or_404(
@@ -181,16 +202,12 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 return _tree_response(request, node.version)
         if not request.htmx:  # type: ignore[attr-defined]
-            context = _tree_context(node.version, editing=node.pk, form=form)
-            context["can_edit"] = True
-            return render(request, "indicators/version_detail.html", context, status=400)
+            return _node_editing_page(request, node, form, status=400)
         return _tree_response(request, node.version, editing=node.pk, form=form)
     form = NodeForm(initial=NodeForm.initial_for(node), rules=node.rules)
     if request.htmx:  # type: ignore[attr-defined]
         return _tree_response(request, node.version, editing=node.pk, form=form)
-    context = _tree_context(node.version, editing=node.pk, form=form)
-    context["can_edit"] = True
-    return render(request, "indicators/version_detail.html", context)
+    return _node_editing_page(request, node, form)
 
 
 @require_POST
@@ -340,17 +357,11 @@ def upload(request: HttpRequest) -> HttpResponse:
             return redirect("indicators:version_detail", pk=version.pk)
     else:
         problems = [_("请选择文件。")]
-    actor = actor_of(request)
-    systems = selectors.systems_for(actor).prefetch_related("versions")
-    return render(
+    return _system_list_page(
         request,
-        "indicators/system_list.html",
-        {
-            "builtin": [s for s in systems if s.committee_id is None],
-            "own": [s for s in systems if s.committee_id is not None],
-            "can_edit": True,
-            "upload_form": form,
-            "upload_problems": problems,
-        },
+        selectors.systems_for(actor_of(request)).prefetch_related("versions"),
         status=400,
+        can_edit=True,
+        upload_form=form,
+        upload_problems=problems,
     )

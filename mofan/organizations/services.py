@@ -53,21 +53,47 @@ MEMBER_FIELDS = [
 ]
 
 
+def _clean_save_audited(
+    obj: Unit | Member, *, fields: list[str], actions: tuple[str, str], actor: Actor
+) -> None:
+    """Validate and save `obj`; audit it as `actions` (create, update) with the stored `fields`
+    before and after."""
+    creating = obj.pk is None
+    before = None if creating else _snapshot(type(obj).objects.get(pk=obj.pk), fields)
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        action=actions[0] if creating else actions[1],
+        actor=actor.user,
+        target=obj,
+        before=before,
+        after=_snapshot(obj, fields),
+    )
+
+
+def _delete_audited(
+    obj: PartyOrganization | Member, *, fields: list[str], action: str, actor: Actor
+) -> None:
+    """Delete `obj`; audit its stored `fields` as they were."""
+    before = _snapshot(obj, fields)
+    pk = obj.pk
+    obj.delete()
+    audit_record(
+        action=action,
+        actor=actor.user,
+        object_type=obj._meta.label_lower,
+        object_id=pk,
+        before=before,
+    )
+
+
 @transaction.atomic
 def unit_save(*, unit: Unit, actor: Actor) -> Unit:
-    creating = unit.pk is None
-    before = None if creating else _snapshot(Unit.objects.get(pk=unit.pk), UNIT_FIELDS)
     # Normalise before validating: Unit.save() upper-cases the code, so a lower-case duplicate
     # would pass the uniqueness check and then fail in the database.
     unit.credit_code = (unit.credit_code or "").strip().upper()
-    unit.full_clean()
-    unit.save()
-    audit_record(
-        action="unit.create" if creating else "unit.update",
-        actor=actor.user,
-        target=unit,
-        before=before,
-        after=_snapshot(unit, UNIT_FIELDS),
+    _clean_save_audited(
+        unit, fields=UNIT_FIELDS, actions=("unit.create", "unit.update"), actor=actor
     )
     return unit
 
@@ -144,46 +170,20 @@ def party_org_save(
 def party_org_delete(*, org: PartyOrganization, actor: Actor) -> None:
     if org.children.exists() or org.members.exists():
         raise ValidationError(_("该组织下还有下级组织或成员，不能删除。"))
-    before = _snapshot(org, ORG_FIELDS)
-    pk = org.pk
-    org.delete()
-    audit_record(
-        action="party_org.delete",
-        actor=actor.user,
-        object_type="organizations.partyorganization",
-        object_id=pk,
-        before=before,
-    )
+    _delete_audited(org, fields=ORG_FIELDS, action="party_org.delete", actor=actor)
 
 
 @transaction.atomic
 def member_save(*, member: Member, actor: Actor) -> Member:
-    creating = member.pk is None
     if member.party_org_id and member.party_org and member.party_org.unit_id != member.unit_id:
         raise ValidationError({"party_org": _("所在党组织必须属于同一单位。")})
-    before = None if creating else _snapshot(Member.objects.get(pk=member.pk), MEMBER_FIELDS)
-    member.full_clean()
-    member.save()
-    audit_record(
-        action="member.create" if creating else "member.update",
-        actor=actor.user,
-        target=member,
-        before=before,
-        after=_snapshot(member, MEMBER_FIELDS),
+    _clean_save_audited(
+        member, fields=MEMBER_FIELDS, actions=("member.create", "member.update"), actor=actor
     )
     return member
 
 
 @transaction.atomic
 def member_delete(*, member: Member, actor: Actor) -> None:
-    before = _snapshot(member, MEMBER_FIELDS)
-    pk = member.pk
     PartyOrganization.objects.filter(secretary=member).update(secretary=None)
-    member.delete()
-    audit_record(
-        action="member.delete",
-        actor=actor.user,
-        object_type="organizations.member",
-        object_id=pk,
-        before=before,
-    )
+    _delete_audited(member, fields=MEMBER_FIELDS, action="member.delete", actor=actor)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts.access import Actor
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.core.extensions import sections_of
 from mofan.organizations import selectors, services
 from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
-from mofan.organizations.models import Committee, Member, Unit, UnitCategory
+from mofan.organizations.models import Committee, Member, PartyOrganization, Unit, UnitCategory
 from mofan.organizations.validators import looks_like_phone
 
 
@@ -30,6 +34,36 @@ def _form_errors_to(form: object, exc: ValidationError) -> None:
                 form.add_error(target, error)  # type: ignore[attr-defined]
     else:
         form.add_error(None, exc)  # type: ignore[attr-defined]
+
+
+T = TypeVar("T")
+# What is edited in a unit's roster (a party organisation, a member): it knows its unit.
+RosterObject = TypeVar("RosterObject", PartyOrganization, Member)
+
+
+def _saved(request: HttpRequest, form: Any, save: Callable[[], T], success: str) -> T | None:
+    """On a POST with a valid `form`, run the audited `save` and say `success`: the saved
+    object, or None (a GET, an invalid form, or the service's refusal shown on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save()
+    except ValidationError as exc:
+        _form_errors_to(form, exc)
+        return None
+    messages.success(request, success)
+    return saved
+
+
+def _in_roster(
+    actor: Actor, editable: QuerySet[RosterObject], unit_pk: int | None, pk: int | None
+) -> tuple[Unit, RosterObject | None]:
+    """The unit a new roster object goes into (no `pk`), or the editable object and its unit;
+    anything outside the actor's scope is a 404."""
+    if pk is None:
+        return get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk), None
+    obj = get_object_or_404(editable, pk=pk)
+    return obj.unit, obj
 
 
 # Roles that work with organisation data; the auditor reads the audit trail and nothing else.
@@ -108,14 +142,14 @@ def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     else:
         unit = get_object_or_404(selectors.units_editable_by(actor), pk=pk)
     form = UnitForm(request.POST or None, instance=unit)
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.unit_save(unit=form.instance, actor=actor)
-        except ValidationError as exc:
-            _form_errors_to(form, exc)
-        else:
-            messages.success(request, _("单位信息已保存。"))
-            return redirect("organizations:unit_detail", pk=unit.pk)
+    saved = _saved(
+        request,
+        form,
+        lambda: services.unit_save(unit=form.instance, actor=actor),
+        _("单位信息已保存。"),
+    )
+    if saved is not None:
+        return redirect("organizations:unit_detail", pk=saved.pk)
     return render(request, "organizations/unit_form.html", {"form": form, "unit": unit})
 
 
@@ -142,25 +176,20 @@ def party_org_edit(
     request: HttpRequest, unit_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    if pk is None:
-        unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
-        org = None
-    else:
-        org = get_object_or_404(selectors.party_orgs_editable_by(actor), pk=pk)
-        unit = org.unit
+    unit, org = _in_roster(actor, selectors.party_orgs_editable_by(actor), unit_pk, pk)
     form = PartyOrgForm(request.POST or None, instance=org, unit=unit)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.party_org_save(
-                org=form.save(commit=False),
-                committee_members=list(form.cleaned_data["committee_members"]),
-                actor=actor,
-            )
-        except ValidationError as exc:
-            _form_errors_to(form, exc)
-        else:
-            messages.success(request, _("党组织信息已保存。"))
-            return redirect("organizations:party_org_detail", pk=saved.pk)
+    saved = _saved(
+        request,
+        form,
+        lambda: services.party_org_save(
+            org=form.save(commit=False),
+            committee_members=list(form.cleaned_data["committee_members"]),
+            actor=actor,
+        ),
+        _("党组织信息已保存。"),
+    )
+    if saved is not None:
+        return redirect("organizations:party_org_detail", pk=saved.pk)
     return render(
         request, "organizations/party_org_form.html", {"form": form, "unit": unit, "org": org}
     )
@@ -210,21 +239,16 @@ def member_edit(
     request: HttpRequest, unit_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    if pk is None:
-        unit = get_object_or_404(selectors.units_whose_roster_editable_by(actor), pk=unit_pk)
-        member = None
-    else:
-        member = get_object_or_404(selectors.members_editable_by(actor), pk=pk)
-        unit = member.unit
+    unit, member = _in_roster(actor, selectors.members_editable_by(actor), unit_pk, pk)
     form = MemberForm(request.POST or None, instance=member, unit=unit)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_save(member=form.save(commit=False), actor=actor)
-        except ValidationError as exc:
-            _form_errors_to(form, exc)
-        else:
-            messages.success(request, _("成员信息已保存。"))
-            return redirect("organizations:member_list", unit_pk=unit.pk)
+    saved = _saved(
+        request,
+        form,
+        lambda: services.member_save(member=form.save(commit=False), actor=actor),
+        _("成员信息已保存。"),
+    )
+    if saved is not None:
+        return redirect("organizations:member_list", unit_pk=unit.pk)
     return render(
         request, "organizations/member_form.html", {"form": form, "unit": unit, "member": member}
     )
