@@ -50,6 +50,13 @@ def enrollments_for(actor: Actor) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(condition).distinct()
 
 
+def enrollments_administered_by(actor: Actor) -> QuerySet[Enrollment]:
+    """The enrollments of the campaigns the actor runs as committee admin (return, extend)."""
+    return Enrollment.objects.filter(
+        campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+    )
+
+
 def enrollments_filled_by(actor: Actor) -> QuerySet[Enrollment]:
     """Where the actor fills in the self-evaluation: the unit's own admin."""
     return Enrollment.objects.filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN))

@@ -157,12 +157,7 @@ def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    enrollment = get_object_or_404(
-        scope.enrollments_for(actor).filter(
-            campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
-        ),
-        pk=pk,
-    )
+    enrollment = get_object_or_404(scope.enrollments_administered_by(actor), pk=pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
@@ -184,12 +179,7 @@ def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    enrollment = get_object_or_404(
-        scope.enrollments_for(actor).filter(
-            campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
-        ),
-        pk=pk,
-    )
+    enrollment = get_object_or_404(scope.enrollments_administered_by(actor), pk=pk)
     form = ExtendForm(request.POST)
     if form.is_valid():
         try:
