@@ -68,7 +68,7 @@ KIND_LABELS: dict[str, str] = {
 PREVIEWABLE = frozenset({EvidenceKind.JPG, EvidenceKind.PNG, EvidenceKind.PDF})
 IMAGE_KINDS = frozenset({EvidenceKind.JPG, EvidenceKind.PNG})
 ARCHIVE_KINDS = frozenset({EvidenceKind.DOCX, EvidenceKind.XLSX, EvidenceKind.OFD})
-# Once submitted, the self-evaluation (and the evidence it points to) is locked.
+
 PDF_MAGIC = b"%PDF-"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PNG_IHDR = b"\x00\x00\x00\x0dIHDR"
