@@ -7,9 +7,7 @@ from mofan.campaigns.models import Enrollment
 from mofan.evidence import usage
 
 usage.register(
-    "campaigns.enrollment.plan",
-    model=Enrollment,
-    field="plan",
+    Enrollment.plan,
     message=_("该材料是本单位的实施方案，不能删除。"),
     order=20,
 )

@@ -8,9 +8,7 @@ from mofan.evaluations.selectors import evidence_reviewed_by
 from mofan.evidence import selectors, usage
 
 usage.register(
-    "evaluations.evidencelink",
-    model=EvidenceLink,
-    field="evidence",
+    EvidenceLink.evidence,
     message=_("该材料仍关联着考评指标，请先取消全部关联再删除。"),
     order=10,
 )

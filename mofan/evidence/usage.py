@@ -1,8 +1,8 @@
 """Which evidence files are in use, without `evidence` importing the models that use them.
 
 Each app whose records point at evidence files registers those records here from its own
-`evidence_uses.py` (found at start-up by `EvidenceConfig.ready`), naming the model, the field
-that holds the file and the message that refuses a deletion. A file in use is never deleted
+`evidence_uses.py` (found at start-up by `EvidenceConfig.ready`), naming the field that holds
+the file and the message that refuses a deletion. A file in use is never deleted
 (`services.evidence_delete`), and `in_use` answers "which of these files are used, and by what"
 for pages that need it.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,8 +22,8 @@ from mofan.evidence.models import Evidence
 
 @dataclass(frozen=True)
 class Use:
-    """Rows of `model` whose `field` (a foreign key to Evidence) use the file. For a
-    many-to-many field, register its `through` model and the through model's foreign key."""
+    """Rows of `model` whose `field` (a foreign key to Evidence) use the file; for a
+    many-to-many field, its `through` model and the through model's foreign key."""
 
     label: str
     model: type[models.Model]
@@ -43,12 +44,18 @@ class Use:
 _USES: dict[str, Use] = {}
 
 
-def register(
-    label: str, *, model: type[models.Model], field: str, message: str | Promise, order: int
-) -> None:
-    """Record that `model.<field>` uses evidence files. `order` is the order in which the uses
-    are checked, so a file used in several ways is refused with the first one's message."""
-    _USES[label] = Use(label=label, model=model, field=field, message=message, order=order)
+def register(relation: Any, *, message: str | Promise, order: int) -> None:
+    """Record that the records holding `relation` use evidence files: the model attribute of a
+    foreign key (``Enrollment.plan``) or of a many-to-many field (``ProblemItem.evidence``) to
+    Evidence. `order` is the order in which the uses are checked, so a file used in several
+    ways is refused with the first one's message."""
+    field = relation.field
+    label = f"{field.model._meta.label_lower}.{field.name}"
+    if field.many_to_many:
+        model, column = field.remote_field.through, field.m2m_reverse_field_name()
+    else:
+        model, column = field.model, field.name
+    _USES[label] = Use(label=label, model=model, field=column, message=message, order=order)
 
 
 def registered() -> list[Use]:

@@ -7,9 +7,7 @@ from mofan.evidence import usage
 from mofan.rectification.models import ProblemItem
 
 usage.register(
-    "rectification.problemitem.evidence",
-    model=ProblemItem.evidence.through,
-    field="evidence",
+    ProblemItem.evidence,
     message=_("该材料是问题整改的佐证，不能删除。"),
     order=30,
 )

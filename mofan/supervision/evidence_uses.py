@@ -7,9 +7,7 @@ from mofan.evidence import usage
 from mofan.supervision.models import ProgressReport
 
 usage.register(
-    "supervision.progressreport.evidence",
-    model=ProgressReport.evidence.through,
-    field="evidence",
+    ProgressReport.evidence,
     message=_("该材料是督办事项进展报告的佐证，不能删除。"),
     order=40,
 )

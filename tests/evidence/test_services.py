@@ -212,7 +212,7 @@ def test_evidence_of_a_problem_item_or_a_progress_report_cannot_be_deleted(world
 
 def test_every_app_that_uses_files_is_registered_in_order():
     assert [use.label for use in usage.registered()] == [
-        "evaluations.evidencelink",
+        "evaluations.evidencelink.evidence",
         "campaigns.enrollment.plan",
         "rectification.problemitem.evidence",
         "supervision.progressreport.evidence",
@@ -229,7 +229,7 @@ def test_in_use_names_what_uses_each_file_and_deletion_names_the_first(world):
     world.enrollment_a.plan = used
     world.enrollment_a.save()
     assert usage.in_use([used.pk, unused.pk]) == {
-        used.pk: ["evaluations.evidencelink", "campaigns.enrollment.plan"]
+        used.pk: ["evaluations.evidencelink.evidence", "campaigns.enrollment.plan"]
     }
     with pytest.raises(ValidationError, match="仍关联着考评指标"):
         ev.evidence_delete(evidence=used, actor=actor)
