@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "mofan.accounts",
     "mofan.organizations",
     "mofan.indicators",
+    "mofan.evidence",
     "mofan.campaigns",
     "mofan.evaluations",
     "mofan.rectification",

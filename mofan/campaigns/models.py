@@ -140,7 +140,7 @@ class Enrollment(models.Model):
     )
     returned_reason = models.TextField(_("退回原因"), blank=True)
     plan = models.ForeignKey(
-        "evaluations.Evidence",
+        "evidence.Evidence",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

@@ -1,15 +1,14 @@
-"""Evidence pages (佐证材料): the unit's library, uploads, downloads and previews, and linking
-files to leaf indicators.
+"""Evidence pages (佐证材料): the unit's library (with the indicators each file is linked to and
+the upload limit of the unit's campaigns), uploads, and linking files to leaf indicators.
+Downloads and deletion are `mofan.evidence.views`.
 
 Every object comes through a scoped selector, so anything outside the actor's scope is a 404:
 reads through `evidence_for` / `enrollments_for`, writes through `evidence_managed_by` /
-`enrollments_filled_by`. Files are served as attachments with `nosniff` and a sandboxing CSP;
-only images and PDFs may be shown inline (`?inline=1`).
+`enrollments_filled_by`.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django import forms
@@ -17,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Prefetch, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,21 +29,17 @@ from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.core.redirects import safe_next
 from mofan.core.uploads import UploadRejected
-from mofan.evaluations import evidence as store
-from mofan.evaluations.models import Evidence, EvidenceLink
-from mofan.evaluations.selectors import (
-    enrollments_filled_by,
-    enrollments_for,
-    evidence_for,
-    evidence_managed_by,
-)
+from mofan.evaluations.evidence import LOCKED_STATES, evidence_link, evidence_unlink
+from mofan.evaluations.models import EvidenceLink
+from mofan.evaluations.selectors import enrollments_filled_by, enrollments_for
+from mofan.evidence.checks import DEFAULT_MAX_MB, PREVIEWABLE, allowed_types_text
+from mofan.evidence.models import Evidence
+from mofan.evidence.selectors import evidence_for, evidence_managed_by
+from mofan.evidence.services import evidence_upload
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
 from mofan.organizations.selectors import units_for
 
-logger = logging.getLogger(__name__)
-
-SERVE_CSP = "sandbox; default-src 'none'"
 NODE_PARTIAL = "evaluations/evidence/_node_evidence.html"
 ACCEPT = ".pdf,.docx,.xlsx,.jpg,.jpeg,.png,.ofd"
 
@@ -61,7 +56,7 @@ class EvidenceUploadForm(forms.Form):
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["file"].help_text = _(
             "可上传 %(types)s，单个文件不超过 %(n)d MB。同一文件只需上传一次，可关联到多项指标。"
-        ) % {"types": store.allowed_types_text(), "n": max_mb}
+        ) % {"types": allowed_types_text(), "n": max_mb}
 
 
 def _int(value: str | None) -> int:
@@ -79,7 +74,7 @@ def max_mb_for(unit: Unit) -> int:
         .exclude(status=CampaignStatus.CLOSED)
         .aggregate(limit=Max("evidence_max_mb"))["limit"]
     )
-    return int(limit or store.DEFAULT_MAX_MB)
+    return int(limit or DEFAULT_MAX_MB)
 
 
 def _library_unit(actor: Actor, unit_id: str | None) -> Unit:
@@ -131,7 +126,7 @@ def _library_response(
             "can_manage": can_manage,
             "enrollments": enrollments,
             "other_units": other_units if other_units.count() > 1 else [],
-            "previewable": store.PREVIEWABLE,
+            "previewable": PREVIEWABLE,
             "max_mb": max_mb,
         },
     )
@@ -155,7 +150,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = EvidenceUploadForm(request.POST, request.FILES, units=managed, max_mb=max_mb)
     if form.is_valid():
         try:
-            evidence, created = store.evidence_upload(
+            evidence, created = evidence_upload(
                 unit=unit, upload=form.cleaned_data["file"], actor=actor, max_mb=max_mb
             )
         except UploadRejected as exc:
@@ -176,50 +171,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     return _library_response(request, actor, unit, form)
 
 
-@require_POST
-@login_required
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    evidence = get_object_or_404(evidence_managed_by(actor), pk=pk)
-    try:
-        store.evidence_delete(evidence=evidence, actor=actor)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已删除「%(name)s」。") % {"name": evidence})
-    return redirect(f"{reverse('evidence:library')}?unit={evidence.unit_id}")
-
-
-@require_GET
-@login_required
-def download(request: HttpRequest, pk: int) -> FileResponse:
-    actor = actor_of(request)
-    evidence = get_object_or_404(evidence_for(actor), pk=pk)
-    inline = request.GET.get("inline") == "1"
-    if inline and evidence.kind not in store.PREVIEWABLE:
-        raise Http404
-    try:
-        handle = store.path_of(evidence.stored_name).open("rb")
-    except (OSError, ValueError):
-        logger.error("evidence %s: stored file %s is missing", evidence.pk, evidence.stored_name)
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=not inline,
-        filename=evidence.original_name,
-        content_type=store.CONTENT_TYPES[evidence.kind],
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = SERVE_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 # --- linking ---------------------------------------------------------------------------------
 
 
 def _is_open(enrollment: Enrollment) -> bool:
-    return enrollment.state not in store.LOCKED_STATES
+    return enrollment.state not in LOCKED_STATES
 
 
 def node_rows(
@@ -307,7 +263,7 @@ def link(request: HttpRequest) -> HttpResponse:
     )
     error = ""
     try:
-        store.evidence_link(evidence=evidence, enrollment=enrollment, node=node, actor=actor)
+        evidence_link(evidence=evidence, enrollment=enrollment, node=node, actor=actor)
     except ValidationError as exc:
         error = " ".join(exc.messages)
     enrollment.refresh_from_db(fields=["state"])
@@ -327,7 +283,7 @@ def unlink(request: HttpRequest) -> HttpResponse:
     )
     error = ""
     try:
-        store.evidence_unlink(link=item, actor=actor)
+        evidence_unlink(link=item, actor=actor)
     except ValidationError as exc:
         error = " ".join(exc.messages)
     enrollment.refresh_from_db(fields=["state"])

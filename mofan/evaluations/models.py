@@ -1,5 +1,5 @@
-"""Evaluation records: evidence, self scores, review groups and their scores, consolidation,
-veto inputs and the approved result of each enrolled unit.
+"""Evaluation records: links of evidence files to indicators, self scores, review groups and
+their scores, consolidation, veto inputs and the approved result of each enrolled unit.
 
 Scores carry a `version` for optimistic locking: a save names the version it started from and
 is refused when somebody saved in between (SQLite has no row locks worth the name).
@@ -12,41 +12,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class EvidenceKind(models.TextChoices):
-    PDF = "pdf", "PDF"
-    DOCX = "docx", "Word"
-    XLSX = "xlsx", "Excel"
-    JPG = "jpg", "JPEG"
-    PNG = "png", "PNG"
-    OFD = "ofd", "OFD"
-
-
-class Evidence(models.Model):
-    """A file uploaded once per unit, linked to any number of indicators."""
-
-    unit = models.ForeignKey(
-        "organizations.Unit", on_delete=models.PROTECT, related_name="evidence"
-    )
-    sha256 = models.CharField(max_length=64)
-    original_name = models.CharField(_("文件名"), max_length=255)
-    stored_name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(_("类型"), max_length=8, choices=EvidenceKind.choices)
-    size = models.PositiveBigIntegerField(_("大小"))
-    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["unit", "-uploaded_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["unit", "sha256"], name="evidence_unit_sha256_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-
 class EvidenceLink(models.Model):
-    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
+    evidence = models.ForeignKey(
+        "evidence.Evidence", on_delete=models.CASCADE, related_name="links"
+    )
     enrollment = models.ForeignKey(
         "campaigns.Enrollment", on_delete=models.CASCADE, related_name="evidence_links"
     )

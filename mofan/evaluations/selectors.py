@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations.models import Assignment, Evidence
+from mofan.evaluations.models import Assignment
 
 
 def _reviewer_q(actor: Actor, prefix: str = "") -> Q:
@@ -78,18 +78,9 @@ def assignments_led_by(actor: Actor) -> QuerySet[Assignment]:
     return Assignment.objects.filter(group__leader_id=actor.user.pk)
 
 
-def evidence_for(actor: Actor) -> QuerySet[Evidence]:
-    """Files the actor may open: its own unit's, its committee's (staff), and those linked to
-    enrollments assigned to the actor as a reviewer."""
-    if not actor.roles:
-        return Evidence.objects.none()
-    condition = Q(unit__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
-    condition |= Q(unit_id__in=actor.units_with(*UNIT_READERS))
-    if actor.has(Role.REVIEWER):
-        condition |= Q(links__enrollment__in=enrollments_for(actor).filter(_reviewer_q(actor)))
-    return Evidence.objects.filter(condition).distinct()
-
-
-def evidence_managed_by(actor: Actor) -> QuerySet[Evidence]:
-    """Files the actor may upload, link and unlink: its own unit's, as unit admin."""
-    return Evidence.objects.filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN))
+def evidence_reviewed_by(actor: Actor) -> Q | None:
+    """The evidence files a reviewer may open besides those of `evidence.selectors.evidence_for`:
+    those linked to enrollments assigned to the actor (registered in extensions.py)."""
+    if not actor.has(Role.REVIEWER):
+        return None
+    return Q(links__enrollment__in=enrollments_for(actor).filter(_reviewer_q(actor)))

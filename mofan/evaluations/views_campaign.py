@@ -349,7 +349,7 @@ def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
 def plan_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload the unit's 实施方案 (stored once in the unit's evidence store) and pin it."""
     from mofan.core.uploads import UploadRejected
-    from mofan.evaluations.evidence import evidence_upload
+    from mofan.evidence.services import evidence_upload
 
     actor = actor_of(request)
     enrollment = get_object_or_404(

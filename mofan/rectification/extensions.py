@@ -19,6 +19,8 @@ from mofan.core.extensions import (
     page_sections,
     reminders,
 )
+from mofan.evidence import usage
+from mofan.rectification.models import ProblemItem
 from mofan.rectification.reminders import send_problem_reminders
 from mofan.rectification.selectors import (
     committee_item_counts,
@@ -59,3 +61,10 @@ home_panels.register(
     HomePanel("committee", 10, "rectification/home/committee_problems.html", _committee_counts)
 )
 home_panels.register(HomePanel("unit", 10, "rectification/home/unit_problems.html", _unit_problems))
+
+# The evidence store: a file in use is not deleted (and who else may open one).
+usage.register(
+    ProblemItem.evidence,
+    message=_("该材料是问题整改的佐证，不能删除。"),
+    order=30,
+)

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
-from mofan.evaluations import evidence as store
-from mofan.evaluations.models import Evidence
+from mofan.evidence import checks as store
+from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemSource, ProblemState, Severity

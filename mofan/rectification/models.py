@@ -98,7 +98,7 @@ class ProblemItem(models.Model):
     measures = models.TextField(_("整改措施"), blank=True)
     done_report = models.TextField(_("整改完成情况"), blank=True)
     evidence = models.ManyToManyField(
-        "evaluations.Evidence", blank=True, related_name="problem_items", verbose_name=_("佐证")
+        "evidence.Evidence", blank=True, related_name="problem_items", verbose_name=_("佐证")
     )
     reopen_reason = models.TextField(_("退回理由"), blank=True)
     created_by = models.ForeignKey(

@@ -20,7 +20,8 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.models import Evidence, Finding
+from mofan.evaluations.models import Finding
+from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify

@@ -30,9 +30,10 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.uploads import UploadRejected
-from mofan.evaluations import evidence as store
-from mofan.evaluations.models import Evidence, Finding
-from mofan.evaluations.selectors import evidence_for
+from mofan.evaluations.models import Finding
+from mofan.evidence import services as store
+from mofan.evidence.models import Evidence
+from mofan.evidence.selectors import evidence_for
 from mofan.organizations.models import Unit
 from mofan.organizations.selectors import units_for
 from mofan.rectification import selectors, services

@@ -17,7 +17,9 @@ from mofan.core.extensions import (
     notice_kinds,
     page_sections,
 )
+from mofan.evidence import usage
 from mofan.organizations.models import PartyOrganization, Unit
+from mofan.supervision.models import ProgressReport
 from mofan.supervision.selectors_ledger import (
     active_yellow_card,
     active_yellow_cards_of_unit,
@@ -88,3 +90,10 @@ home_panels.register(
     HomePanel("committee", 20, "supervision/home/committee_supervision.html", _committee_counts)
 )
 home_panels.register(HomePanel("alerts", 10, "supervision/_home_warnings.html", _warnings))
+
+# The evidence store: a file in use is not deleted (and who else may open one).
+usage.register(
+    ProgressReport.evidence,
+    message=_("该材料是督办事项进展报告的佐证，不能删除。"),
+    order=40,
+)

@@ -35,7 +35,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.models import Evidence
+from mofan.evidence.models import Evidence
 from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify
 from mofan.organizations.models import PartyOrganization, Unit

@@ -90,7 +90,7 @@ class ProgressReport(models.Model):
     item = models.ForeignKey(LedgerItem, on_delete=models.CASCADE, related_name="reports")
     text = models.TextField(_("进展情况"))
     percent = models.PositiveSmallIntegerField(_("完成进度（%）"), default=0)
-    evidence = models.ManyToManyField("evaluations.Evidence", blank=True, related_name="+")
+    evidence = models.ManyToManyField("evidence.Evidence", blank=True, related_name="+")
     reported_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
 

@@ -23,7 +23,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.sorting import Term, ordering, rank
-from mofan.evaluations.models import Evidence
+from mofan.evidence.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
 from mofan.rectification.models import ProblemItem
 from mofan.supervision.ledger import INTERVIEW_ORIGIN

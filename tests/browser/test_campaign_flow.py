@@ -27,13 +27,13 @@ from mofan.evaluations import review_groups, services
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
-    Evidence,
     EvidenceLink,
     ReviewScore,
     ReviewSubmission,
     SelfScore,
     UnitResult,
 )
+from mofan.evidence.models import Evidence
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from tests.browser.test_flows import log_in

@@ -18,7 +18,8 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.evaluations.models import Assignment, Evidence, Finding, ReviewerSeat, ReviewGroup
+from mofan.evaluations.models import Assignment, Finding, ReviewerSeat, ReviewGroup
+from mofan.evidence.models import Evidence
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemState
 from tests.browser.test_campaign_flow import small_pdf

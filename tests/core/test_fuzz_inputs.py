@@ -63,11 +63,11 @@ from mofan.core.params import parse_id
 from mofan.core.redirects import safe_next
 from mofan.evaluations.models import (
     Assignment,
-    Evidence,
     EvidenceLink,
     ReviewerSeat,
     ReviewGroup,
 )
+from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.services import version_clone
 from mofan.notifications.services import notify

@@ -14,7 +14,8 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from mofan.evaluations.evidence import EvidenceKind, detect_kind
+from mofan.evidence.checks import detect_kind
+from mofan.evidence.models import EvidenceKind
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "loadtest.py"
 _spec = importlib.util.spec_from_file_location("mofan_loadtest_script", SCRIPT)

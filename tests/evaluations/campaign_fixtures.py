@@ -42,7 +42,6 @@ from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
     Draw,
-    Evidence,
     EvidenceLink,
     Finding,
     ReviewerSeat,
@@ -54,6 +53,7 @@ from mofan.evaluations.models import (
     VetoInput,
     Visit,
 )
+from mofan.evidence.models import Evidence
 from mofan.indicators.fileformat import Document
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.services import system_import

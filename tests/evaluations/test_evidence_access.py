@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from mofan.evaluations import evidence as ev
-from mofan.evaluations.models import Evidence, EvidenceLink
+from mofan.evaluations.evidence import evidence_link
+from mofan.evaluations.models import EvidenceLink
+from mofan.evidence.models import Evidence
+from mofan.evidence.services import evidence_upload
+from mofan.evidence.storage import path_of
 from mofan.indicators.models import IndicatorNode
 from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
     logged_in,
@@ -32,14 +35,14 @@ from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
 def _upload(world, name, content, user=None):
     user = user or world.admin_a
     unit = world.unit_a if user == world.admin_a else world.unit_b
-    evidence, _created = ev.evidence_upload(
+    evidence, _created = evidence_upload(
         unit=unit, upload=upload_of(name, content), actor=world.actor(user)
     )
     return evidence
 
 
 def _link(world, evidence, code="1.1.1", enrollment=None):
-    return ev.evidence_link(
+    return evidence_link(
         evidence=evidence,
         enrollment=enrollment or world.enrollment_a,
         node=world.node(code),
@@ -56,7 +59,7 @@ def files(world):
     _link(world, pdf)
     _link(world, png, "1.1.2")
     pdf_b = _upload(world, "乙单位报告.pdf", make_pdf(b"% b\n"), user=world.admin_b)
-    ev.evidence_link(
+    evidence_link(
         evidence=pdf_b,
         enrollment=world.enrollment_b,
         node=world.node("1.1.1"),
@@ -113,7 +116,7 @@ def test_no_preview_for_office_and_ofd(world, name, build):
 
 
 def test_missing_stored_file_is_a_404_not_a_crash(world, files, media):
-    ev.path_of(files["pdf"].stored_name).unlink()
+    path_of(files["pdf"].stored_name).unlink()
     assert _download(logged_in(world.admin_a), files["pdf"]).status_code == 404
 
 
@@ -378,7 +381,7 @@ def test_delete_view_removes_only_unlinked_files(
     response = client.post(f"/evidence/{files['pdf'].pk}/delete/", follow=True)
     assert "仍关联着考评指标" in response.content.decode()
     assert Evidence.objects.filter(pk=files["pdf"].pk).exists()
-    path = ev.path_of(files["docx"].stored_name)
+    path = path_of(files["docx"].stored_name)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/evidence/{files['docx'].pk}/delete/")
     assert response.status_code == 302

@@ -31,8 +31,9 @@ from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations import approval, review_groups, services
-from mofan.evaluations import evidence as store
+from mofan.evaluations import evidence as links
 from mofan.evaluations.models import Assignment, EvidenceLink, ReviewScore, SelfScore
+from mofan.evidence import services as store
 from mofan.indicators.fileformat import parse_yaml
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.services import system_import
@@ -200,7 +201,7 @@ def build_world(units: int, leaves: int) -> World:
         ]
         for node in leaf_nodes:
             for evidence in files:
-                store.evidence_link(
+                links.evidence_link(
                     evidence=evidence, enrollment=enrollment, node=node, actor=actor
                 )
         if index < units - 1:

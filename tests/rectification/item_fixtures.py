@@ -13,7 +13,7 @@ from django.test import Client
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
-from mofan.evaluations.models import Evidence
+from mofan.evidence.models import Evidence
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create, problem_item_transition

@@ -19,7 +19,8 @@ from django.urls import reverse
 from mofan.accounts.access import actor_for
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
-from mofan.evaluations.models import Assignment, Evidence, Finding, ReviewGroup
+from mofan.evaluations.models import Assignment, Finding, ReviewGroup
+from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.models import ProblemSource
 from mofan.rectification.services import problem_item_create, problem_item_transition

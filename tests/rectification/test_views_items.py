@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from mofan.evaluations.models import Evidence
+from mofan.evidence.models import Evidence
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from tests.evaluations.evidence_fixtures import make_pdf
 from tests.home.panels import committee_panel

@@ -401,7 +401,7 @@ def test_tampered_ids_reach_nothing(leaky, tmp_path, settings):
     k = leaky
     w = k.w
     admin = actor_for(w.user("committee_admin"))
-    from mofan.evaluations.models import Evidence
+    from mofan.evidence.models import Evidence
     from mofan.rectification.services import problem_item_transition
 
     item = k.item_a

@@ -39,13 +39,13 @@ from mofan.evaluations import approval
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
-    Evidence,
     EvidenceLink,
     ReviewScore,
     UnitResult,
     VetoInput,
 )
 from mofan.evaluations.recompute import campaign_recompute
+from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState, Severity

@@ -17,7 +17,7 @@ from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
-from mofan.evaluations.models import Evidence
+from mofan.evidence.models import Evidence
 from mofan.organizations.models import Committee, PartyOrganization, Unit
 from mofan.supervision import ledger
 from mofan.supervision.models import Cadence, Interview, LedgerItem, YellowCard

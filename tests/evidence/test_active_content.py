@@ -13,7 +13,7 @@ from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
 from mofan.core.uploads import UploadRejected
-from mofan.evaluations import evidence as ev
+from mofan.evidence import checks as ev
 from tests.evaluations.evidence_fixtures import make_docx, make_pdf, make_xlsx, upload_of
 
 SCRIPT = "脚本或自动执行动作"
