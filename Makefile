@@ -39,21 +39,25 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Each run has its own var dir (keys, media, exports), so `make test` runs both side by side.
 test-sqlite: $(VENV)/.installed-dev
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev
 	@echo "== test suite on PostgreSQL =="
 	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
-		DATABASE_URL="$(PG_URL)" $(PY) -m pytest $(PYTEST_ARGS); \
+		DATABASE_URL="$(PG_URL)" MOFAN_VAR_DIR=$(CURDIR)/var/test-postgres $(PY) -m pytest $(PYTEST_ARGS); \
 	elif [ "$$MOFAN_REQUIRE_POSTGRES" = "1" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable and MOFAN_REQUIRE_POSTGRES=1: failing." >&2; exit 1; \
 	else \
 		echo "PostgreSQL at $(PG_URL) is unreachable: PostgreSQL run not done (set MOFAN_REQUIRE_POSTGRES=1 to fail instead)." >&2; \
 	fi
 
-test: system-deps $(VENV)/.installed-dev lint test-sqlite test-postgres
+# The SQLite and PostgreSQL runs go side by side (one per core); each prints its output when it
+# ends, and either failing fails `make test`.
+test: system-deps $(VENV)/.installed-dev lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # Timed page and job suite at 70 and 20,000 units (docs/performance.md); BENCH_ARGS e.g.
 # "--sizes 70,500 --db sqlite". The databases are built once and cached under var/bench/.
