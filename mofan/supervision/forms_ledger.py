@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
-from mofan.supervision.ledger import problem_lines
+from mofan.supervision.common import problem_lines
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 
 
