@@ -73,7 +73,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
@@ -89,6 +88,7 @@ from mofan.notifications.services import notify
 from mofan.organizations.models import Unit, UnitCategory
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
+from mofan.supervision.common import problem_lines, require_committee_admin, today_or
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 
 ALGORITHM = "mofan-spotcheck-1"
@@ -237,7 +237,13 @@ def gather_inputs(
 
 
 def _check_params(
-    *, units: int, inspectors: int, seed: str | None, stratify_by: str, months: int, mode: str
+    *,
+    units: int,
+    inspectors: int,
+    seed: str | None,
+    stratify_by: str,
+    exclude_months: int,
+    mode: str,
 ) -> None:
     if units < 1:
         raise ValidationError(_("抽取单位数至少为 1。"))
@@ -245,7 +251,7 @@ def _check_params(
         raise ValidationError(_("抽取检查人员数至少为 1。"))
     if stratify_by not in STRATIFY_CHOICES:
         raise ValidationError(_("分层方式无效：应为不分层、按单位类别或按考评等次。"))
-    if not 0 <= months <= MAX_EXCLUDE_MONTHS:
+    if not 0 <= exclude_months <= MAX_EXCLUDE_MONTHS:
         raise ValidationError(
             _("排除近期已抽查单位的月数应在 0 到 %(n)d 之间。") % {"n": MAX_EXCLUDE_MONTHS}
         )
@@ -273,29 +279,20 @@ def spot_check_draw_record(
     and record the draw (audited). `actor=None` is the system (the command without --actor);
     otherwise the actor must be the campaign's committee admin. `today` is the reference date
     for the exclusion of recently checked units (default: today)."""
-    if actor is not None and campaign.committee_id not in actor.committees_with(
-        Role.COMMITTEE_ADMIN
-    ):
-        raise PermissionDenied(_("只有本工委管理员可以组织随机抽查。"))
+    if actor is not None:
+        require_committee_admin(
+            actor, campaign.committee_id, _("只有本工委管理员可以组织随机抽查。")
+        )
     seed = seed.strip() if seed else None
-    _check_params(
-        units=units,
-        inspectors=inspectors,
-        seed=seed,
-        stratify_by=stratify_by,
-        months=exclude_months,
-        mode=mode,
-    )
-    reference = today or timezone.localdate()
-    inputs = gather_inputs(
-        campaign=campaign,
-        units=units,
-        inspectors=inspectors,
-        stratify_by=stratify_by,
-        exclude_months=exclude_months,
-        mode=mode,
-        reference=reference,
-    )
+    params: dict[str, Any] = {
+        "units": units,
+        "inspectors": inspectors,
+        "stratify_by": stratify_by,
+        "exclude_months": exclude_months,
+        "mode": mode,
+    }
+    _check_params(seed=seed, **params)
+    inputs = gather_inputs(campaign=campaign, reference=today_or(today), **params)
     seed = seed or draws.make_seed()
     try:
         result = derive(inputs, seed)
@@ -311,37 +308,48 @@ def spot_check_draw_record(
         result=result,
         created_by=user,
     )
+    _audit_draw(draw, user)
+    _notify_draw(draw)
+    return draw
+
+
+def _audit_draw(draw: SpotCheckDraw, user: User | None) -> None:
+    inputs, result = draw.inputs, draw.result
     audit_record(
         action="spotcheck.draw",
         actor=user,
         actor_name="" if user else "system",
         target=draw,
-        committee_id=campaign.committee_id,
+        committee_id=draw.committee_id,
         after={
-            "campaign": campaign.pk,
-            "seed": seed,
+            "campaign": draw.campaign_id,
+            "seed": draw.seed,
             "algorithm": ALGORITHM,
             "reference_date": inputs["reference_date"],
-            "stratify_by": stratify_by,
-            "exclude_months": exclude_months,
-            "mode": mode,
+            "stratify_by": inputs["stratify_by"],
+            "exclude_months": inputs["exclude_months"],
+            "mode": inputs["mode"],
             "candidates": len(inputs["candidates"]),
             "excluded": [e["id"] for e in inputs["excluded"]],
             "units": result["units"],
             "inspectors": result["inspectors"],
         },
     )
+
+
+def _notify_draw(draw: SpotCheckDraw) -> None:
+    """The inspectors drawn are told; the units drawn only when the visits are announced."""
     url = reverse("supervision:spotcheck_detail", args=[draw.pk])
     notify(
-        recipients=User.objects.filter(pk__in=result["inspectors"]),
+        recipients=User.objects.filter(pk__in=draw.result["inspectors"]),
         kind="spotcheck.inspector",
         title=_("您被抽取为随机抽查检查人员：%(t)s") % {"t": str(draw)},
         body=_("请按抽查名单开展检查并记录检查情况。暗访的，不得事先通知被检查单位。"),
         url=url,
         key=f"spotcheck:{draw.pk}:inspector",
     )
-    if mode == VisitMode.ANNOUNCED:
-        for unit_id in result["units"]:
+    if draw.inputs["mode"] == VisitMode.ANNOUNCED:
+        for unit_id in draw.result["units"]:
             notify(
                 recipients=unit_people(unit_id),
                 kind="spotcheck.unit",
@@ -350,7 +358,6 @@ def spot_check_draw_record(
                 url=url,
                 key=f"spotcheck:{draw.pk}:unit:{unit_id}",
             )
-    return draw
 
 
 def _pool_message(message: str, inputs: dict[str, Any]) -> str:
@@ -388,8 +395,7 @@ _LINE = re.compile(r"^\s*(\d+(?:\.\d+)*)\s*[:：|｜]\s*(.*)$")
 def parse_problems(text: str, campaign: Campaign) -> list[Problem]:
     """One problem per non-empty line, optionally "指标编码：描述" (the code must be a node of the
     campaign's indicator system)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    matched = [(_LINE.match(line), line) for line in lines]
+    matched = [(_LINE.match(line), line) for line in problem_lines(text)]
     codes = {m.group(1) for m, _line in matched if m}
     nodes = {
         n.code: n
@@ -429,6 +435,33 @@ def _items_by_node(problems: Sequence[Problem]) -> list[tuple[IndicatorNode | No
     return out
 
 
+def _check_visit(
+    *,
+    draw: SpotCheckDraw,
+    unit: Unit,
+    mode: str,
+    visited_on: datetime.date,
+    findings: str,
+    actor: Actor,
+    today: datetime.date,
+) -> None:
+    if not may_record_visit(actor, draw):
+        raise PermissionDenied(_("只有本次抽取的检查人员或工委管理员可以记录检查情况。"))
+    if unit.pk not in draw.result.get("units", []):
+        raise ValidationError(_("该单位不在本次抽查名单中。"))
+    if mode not in VisitMode.values:
+        raise ValidationError(_("检查方式无效。"))
+    if not findings.strip():
+        raise ValidationError(_("请填写检查情况。"))
+    reference = datetime.date.fromisoformat(draw.inputs["reference_date"])
+    if visited_on > today:
+        raise ValidationError(_("检查日期不能晚于今天。"))
+    if visited_on < reference:
+        raise ValidationError(
+            _("检查日期不能早于抽取日期（%(d)s）。") % {"d": reference.isoformat()}
+        )
+
+
 @transaction.atomic
 def spot_check_visit_record(
     *,
@@ -445,24 +478,16 @@ def spot_check_visit_record(
     `parse_problems`) becomes a problem-list item of the unit (source 随机抽查, origin the visit,
     deadline the campaign's rectification period after the visit). Audited; the unit's admin and
     leader are told."""
-    if not may_record_visit(actor, draw):
-        raise PermissionDenied(_("只有本次抽取的检查人员或工委管理员可以记录检查情况。"))
-    if unit.pk not in draw.result.get("units", []):
-        raise ValidationError(_("该单位不在本次抽查名单中。"))
-    if mode not in VisitMode.values:
-        raise ValidationError(_("检查方式无效。"))
-    if not findings.strip():
-        raise ValidationError(_("请填写检查情况。"))
-    today = today or timezone.localdate()
-    reference = datetime.date.fromisoformat(draw.inputs["reference_date"])
-    if visited_on > today:
-        raise ValidationError(_("检查日期不能晚于今天。"))
-    if visited_on < reference:
-        raise ValidationError(
-            _("检查日期不能早于抽取日期（%(d)s）。") % {"d": reference.isoformat()}
-        )
-    campaign = draw.campaign
-    parsed = parse_problems(problems, campaign)
+    _check_visit(
+        draw=draw,
+        unit=unit,
+        mode=mode,
+        visited_on=visited_on,
+        findings=findings,
+        actor=actor,
+        today=today_or(today),
+    )
+    parsed = parse_problems(problems, draw.campaign)
     if SpotCheckVisit.objects.select_for_update().filter(draw=draw, unit=unit).exists():
         raise ValidationError(_("该单位的检查情况已经记录。"))
     visit = SpotCheckVisit.objects.create(
@@ -486,24 +511,7 @@ def spot_check_visit_record(
             "problems": len(parsed),
         },
     )
-    # The inspector's right to list what the visit found was checked above (drawn for this
-    # unit in this draw); problem_item_create records that delegation in its audit entry.
-    delegated = draw.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN)
-    deadline = visited_on + datetime.timedelta(days=campaign.rectify_days)
-    items = [
-        problem_item_create(
-            unit=unit,
-            source=ProblemSource.SPOT_CHECK,
-            description=text,
-            deadline=deadline,
-            actor=actor,
-            campaign=campaign,
-            node=node,
-            origin=(ORIGIN, visit.pk),
-            authorised_by="spotcheck.inspector" if delegated else "",
-        )
-        for node, text in _items_by_node(parsed)
-    ]
+    items = _visit_problem_items(visit, parsed, actor)
     notify(
         recipients=unit_people(unit.pk),
         kind="spotcheck.visit",
@@ -515,3 +523,28 @@ def spot_check_visit_record(
         key=f"spotcheck:visit:{visit.pk}",
     )
     return visit, items
+
+
+def _visit_problem_items(
+    visit: SpotCheckVisit, parsed: Sequence[Problem], actor: Actor
+) -> list[ProblemItem]:
+    """The problem-list items of a visit, one per indicator named (see `_items_by_node`)."""
+    draw, campaign = visit.draw, visit.draw.campaign
+    # The inspector's right to list what the visit found was checked above (drawn for this
+    # unit in this draw); problem_item_create records that delegation in its audit entry.
+    delegated = draw.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN)
+    deadline = visit.visited_on + datetime.timedelta(days=campaign.rectify_days)
+    return [
+        problem_item_create(
+            unit=visit.unit,
+            source=ProblemSource.SPOT_CHECK,
+            description=text,
+            deadline=deadline,
+            actor=actor,
+            campaign=campaign,
+            node=node,
+            origin=(ORIGIN, visit.pk),
+            authorised_by="spotcheck.inspector" if delegated else "",
+        )
+        for node, text in _items_by_node(parsed)
+    ]
