@@ -52,15 +52,7 @@ def ledger_board(request: HttpRequest) -> HttpResponse:
     filters = scope.BoardFilters.from_query(request.GET)
     context = {
         "page": paged(request, scope.ledger_board(actor, filters), PAGE_SIZE),
-        "filter_form": BoardFilterForm(
-            initial={
-                "state": filters.state or "all",
-                "unit": filters.unit,
-                "escalation": "" if filters.escalation is None else filters.escalation,
-                "overdue": filters.overdue,
-                "sort": filters.sort,
-            }
-        ),
+        "filter_form": BoardFilterForm.showing(filters),
         "query": _query_without_page(request),
         "today": timezone.localdate(),
         "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
