@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from mofan.notifications.recipients import unit_people
 from mofan.notifications.services import notify
 from mofan.organizations.models import Committee, Unit
 from mofan.supervision.bulletins.compose import compose_bulletin, compose_monthly, month_bounds
-from mofan.supervision.common import require_committee_admin
+from mofan.supervision.common import require_committee_admin, update_if_current
 from mofan.supervision.models import Bulletin, BulletinKind, BulletinState
 from mofan.supervision.selectors_bulletins import (
     OverdueFact,
@@ -230,10 +229,15 @@ def bulletin_update(
     if expected_version != current.version:
         raise _stale(current)
     before = _text_fields(current)
-    updated = Bulletin.objects.filter(
-        pk=current.pk, version=expected_version, state=BulletinState.DRAFT
-    ).update(title=title, document_number=document_number, body=body, version=F("version") + 1)
-    if updated != 1:
+    if not update_if_current(
+        Bulletin,
+        current.pk,
+        version=expected_version,
+        in_state=BulletinState.DRAFT,
+        title=title,
+        document_number=document_number,
+        body=body,
+    ):
         raise _stale(Bulletin.objects.get(pk=current.pk))
     saved = Bulletin.objects.get(pk=current.pk)
     audit_record(
@@ -282,10 +286,15 @@ def bulletin_transition(
     if expected_version != current.version:
         raise _stale(current)
     now = now or timezone.now()
-    updated = Bulletin.objects.filter(
-        pk=current.pk, version=expected_version, state=current.state
-    ).update(state=to, published_at=now, published_by=actor.user, version=F("version") + 1)
-    if updated != 1:
+    if not update_if_current(
+        Bulletin,
+        current.pk,
+        version=expected_version,
+        in_state=current.state,
+        state=to,
+        published_at=now,
+        published_by=actor.user,
+    ):
         raise _stale(Bulletin.objects.get(pk=current.pk))
     saved = Bulletin.objects.get(pk=current.pk)
     audit_record(

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from mofan.notifications.models import Notice
+from mofan.notifications.recipients import unit_people
+from mofan.notifications.services import notify
 from mofan.supervision.models import LedgerItem
 
 # Problem items from a 约谈 or a yellow card without their own date are due after this.
@@ -29,3 +32,18 @@ def stale() -> ValidationError:
 
 def item_url(item: LedgerItem) -> str:
     return reverse("supervision:ledger_detail", args=[item.pk])
+
+
+def notify_unit(
+    item: LedgerItem, *, kind: str, title: str, body: str, key: str = ""
+) -> list[Notice]:
+    """Tell the item's unit (its admins and leaders) about the item; `title` names the task as
+    %(t)s. The notices sent (none for recipients who already have one under `key`)."""
+    return notify(
+        recipients=unit_people(item.unit_id),
+        kind=kind,
+        title=title % {"t": item.task[:30]},
+        body=body,
+        url=item_url(item),
+        key=key,
+    )

@@ -16,7 +16,7 @@ from mofan.audit.services import audit_record
 from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify
 from mofan.supervision.common import today_or
-from mofan.supervision.ledger.common import item_url
+from mofan.supervision.ledger.common import item_url, notify_unit
 from mofan.supervision.models import CADENCE_DAYS, Escalation, LedgerItem, LedgerState
 
 # Escalation thresholds, in days after the deadline ("after +N days": today > deadline + N).
@@ -156,33 +156,29 @@ def _apply(
     item: LedgerItem, decision: Decision, day: datetime.date, summary: EscalationSummary
 ) -> None:
     deadline = item.deadline.isoformat()
-    url = item_url(item)
-    task = item.task[:30]
     if decision.reminder is not None:
         days_left = (item.deadline - day).days
-        sent = notify(
-            recipients=unit_people(item.unit_id),
+        sent = notify_unit(
+            item,
             kind="ledger.due",
-            title=_("督办事项即将到期：%(t)s") % {"t": task},
+            title=_("督办事项即将到期：%(t)s"),
             body=(
                 _("完成时限为今天（%(d)s）。")
                 if days_left == 0
                 else _("完成时限：%(d)s，还有 %(n)d 天。")
             )
             % {"d": deadline, "n": days_left},
-            url=url,
             key=f"ledger:{item.pk}:due{decision.reminder}:{deadline}",
         )
         if sent:
             summary.reminders[decision.reminder] += 1
     if decision.report_due_since is not None:
-        sent = notify(
-            recipients=unit_people(item.unit_id),
+        sent = notify_unit(
+            item,
             kind="ledger.report_due",
-            title=_("督办事项待报进展：%(t)s") % {"t": task},
+            title=_("督办事项待报进展：%(t)s"),
             body=_("自 %(s)s 以来尚未报送进展（报告频次：%(c)s）。请在方便时报送一次进展。")
             % {"s": decision.report_due_since.isoformat(), "c": item.get_cadence_display()},
-            url=url,
             key=f"ledger:{item.pk}:report:{decision.report_due_since.isoformat()}",
         )
         if sent:
@@ -205,18 +201,17 @@ def _apply(
     )
     for level in decision.reached:
         summary.reached[level] += 1
-        _notify_level(item, level, url, task, deadline)
+        _notify_level(item, level, deadline)
 
 
-def _notify_level(item: LedgerItem, level: int, url: str, task: str, deadline: str) -> None:
-    unit_name = item.unit.name
+def _notify_level(item: LedgerItem, level: int, deadline: str) -> None:
+    unit_name, task, url = item.unit.name, item.task[:30], item_url(item)
     if level == Escalation.REMINDED:
-        notify(
-            recipients=unit_people(item.unit_id),
+        notify_unit(
+            item,
             kind="ledger.overdue",
-            title=_("督办事项已逾期：%(t)s") % {"t": task},
+            title=_("督办事项已逾期：%(t)s"),
             body=_("完成时限为 %(d)s，现已逾期。请报送进展或说明情况。") % {"d": deadline},
-            url=url,
             key=f"ledger:{item.pk}:overdue:{deadline}",
         )
     elif level == Escalation.WARNED:

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,11 +18,9 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Evidence
-from mofan.notifications.recipients import unit_people
-from mofan.notifications.services import notify
 from mofan.organizations.models import Unit
-from mofan.supervision.common import require_committee_admin, today_or
-from mofan.supervision.ledger.common import item_url, stale
+from mofan.supervision.common import require_committee_admin, today_or, update_if_current
+from mofan.supervision.ledger.common import notify_unit, stale
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState, ProgressReport
 
 
@@ -75,16 +72,15 @@ def ledger_item_create(
             "campaign": campaign.pk if campaign else None,
         },
     )
-    notify(
-        recipients=unit_people(unit.pk),
+    notify_unit(
+        item,
         kind="ledger.new",
-        title=_("新的挂账督办事项：%(t)s") % {"t": item.task[:30]},
+        title=_("新的挂账督办事项：%(t)s"),
         body=_("完成时限：%(d)s；进展报告频次：%(c)s。")
         % {
             "d": deadline.isoformat(),
             "c": Cadence(cadence).label,
         },
-        url=item_url(item),
         key=f"ledger:{item.pk}:new",
     )
     return item
@@ -118,7 +114,7 @@ def ledger_item_update(
     if not leader_in_charge.strip():
         raise ValidationError(_("请填写分管领导。"))
     new = {"deadline": deadline, "cadence": cadence, "leader_in_charge": leader_in_charge.strip()}
-    changed = {k: v for k, v in new.items() if getattr(item, k) != v}
+    changed: dict[str, Any] = {k: v for k, v in new.items() if getattr(item, k) != v}
     if not changed:
         return item
     day = today_or(today)
@@ -131,10 +127,7 @@ def ledger_item_update(
         changed["escalated_at"] = None
         before["escalation"] = item.escalation
         after["escalation"] = Escalation.NONE
-    updated = LedgerItem.objects.filter(pk=item.pk, version=item.version).update(
-        **changed, version=F("version") + 1
-    )
-    if updated != 1:
+    if not update_if_current(LedgerItem, item.pk, version=item.version, **changed):
         raise stale()
     item.refresh_from_db()
     audit_record(
@@ -145,17 +138,16 @@ def ledger_item_update(
         after=after,
         extra={"note": note.strip()} if note.strip() else None,
     )
-    notify(
-        recipients=unit_people(item.unit_id),
+    notify_unit(
+        item,
         kind="ledger.update",
-        title=_("督办事项已调整：%(t)s") % {"t": item.task[:30]},
+        title=_("督办事项已调整：%(t)s"),
         body=_("完成时限：%(d)s；进展报告频次：%(c)s；分管领导：%(l)s。")
         % {
             "d": item.deadline.isoformat(),
             "c": item.get_cadence_display(),
             "l": item.leader_in_charge,
         },
-        url=item_url(item),
     )
     return item
 
@@ -240,10 +232,15 @@ def ledger_item_transition(
         raise ValidationError(str(empty_message))
     expected = item.version if version is None else version
     now = timezone.now()
-    updated = LedgerItem.objects.filter(pk=item.pk, version=expected, state=item.state).update(
-        state=to, closed_at=now, close_note=note.strip(), version=F("version") + 1
-    )
-    if updated != 1:
+    if not update_if_current(
+        LedgerItem,
+        item.pk,
+        version=expected,
+        in_state=item.state,
+        state=to,
+        closed_at=now,
+        close_note=note.strip(),
+    ):
         raise stale()
     before = item.state
     item.refresh_from_db()
@@ -256,12 +253,11 @@ def ledger_item_transition(
         extra={"note": item.close_note},
     )
     title = _("督办事项已办结：%(t)s") if name == "done" else _("督办事项已撤销：%(t)s")
-    notify(
-        recipients=unit_people(item.unit_id),
+    notify_unit(
+        item,
         kind=f"ledger.{name}",
-        title=title % {"t": item.task[:30]},
+        title=title,
         body=item.close_note,
-        url=item_url(item),
         key=f"ledger:{item.pk}:{name}",
     )
     return item
