@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from mofan.campaigns.models import Campaign
 from mofan.supervision.forms_common import DateInput, ScopedForm
 from mofan.supervision.models import VisitMode
-from mofan.supervision.spotcheck import MAX_EXCLUDE_MONTHS
+from mofan.supervision.spotcheck.drawing import MAX_EXCLUDE_MONTHS
 
 STRATIFY_LABELS = [
     ("", _("不分层")),
