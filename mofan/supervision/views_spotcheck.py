@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
-from mofan.accounts.roles import UNIT_READERS, Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.params import parse_id
 from mofan.core.permissions import role_required
 from mofan.evaluations.selectors import campaigns_managed_by
@@ -30,14 +30,9 @@ from mofan.supervision.forms_spotcheck import STRATIFY_LABELS, SpotCheckDrawForm
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 from mofan.supervision.views_common import attempt, sorted_page
 
-READERS = (
-    Role.COMMITTEE_ADMIN,
-    Role.COMMITTEE_LEADER,
-    Role.REVIEWER,
-    Role.UNIT_ADMIN,
-    Role.UNIT_LEADER,
-    Role.MEMBER,
-)
+# Who sees a visit's record; a draw's published result is for members too (一公开).
+VISIT_READERS = (*COMMITTEE_STAFF, Role.REVIEWER, *UNIT_READERS)
+READERS = (*VISIT_READERS, Role.MEMBER)
 PER_PAGE = 50
 
 
@@ -262,9 +257,7 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(
-    Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER, Role.UNIT_ADMIN, Role.UNIT_LEADER
-)
+@role_required(*VISIT_READERS)
 def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     visit = get_object_or_404(
