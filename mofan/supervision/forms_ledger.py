@@ -13,18 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from mofan.campaigns.models import Campaign
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
-from mofan.supervision.ledger import problem_lines
+from mofan.supervision.common import problem_lines
+from mofan.supervision.forms_common import DateInput, ScopedForm
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
+from mofan.supervision.selectors_ledger import BoardFilters
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class LedgerItemForm(forms.Form):
+class LedgerItemForm(ScopedForm):
     unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
     task = forms.CharField(label=_("督办事项"), widget=forms.Textarea(attrs={"rows": 3}))
     leader_in_charge = forms.CharField(label=_("分管领导"), max_length=50)
@@ -43,8 +38,7 @@ class LedgerItemForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, campaigns: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["campaign"].queryset = campaigns  # type: ignore[attr-defined]
+        self.limit(unit=units, campaign=campaigns)
 
 
 class LedgerUpdateForm(forms.Form):
@@ -71,7 +65,7 @@ class LedgerUpdateForm(forms.Form):
         )
 
 
-class ProgressReportForm(forms.Form):
+class ProgressReportForm(ScopedForm):
     text = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 4}))
     percent = forms.IntegerField(label=_("完成进度（%）"), min_value=0, max_value=100, initial=0)
     evidence = forms.ModelMultipleChoiceField(
@@ -83,7 +77,7 @@ class ProgressReportForm(forms.Form):
 
     def __init__(self, *args: Any, evidence: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["evidence"].queryset = evidence  # type: ignore[attr-defined]
+        self.limit(evidence=evidence)
 
 
 class LedgerTransitionForm(forms.Form):
@@ -125,8 +119,21 @@ class BoardFilterForm(forms.Form):
         ],
     )
 
+    @classmethod
+    def showing(cls, filters: BoardFilters) -> BoardFilterForm:
+        """The form showing the filters the board applies."""
+        return cls(
+            initial={
+                "state": filters.state or "all",
+                "unit": filters.unit,
+                "escalation": "" if filters.escalation is None else filters.escalation,
+                "overdue": filters.overdue,
+                "sort": filters.sort,
+            }
+        )
 
-class InterviewForm(forms.Form):
+
+class InterviewForm(ScopedForm):
     unit = forms.ModelChoiceField(label=_("被约谈单位"), queryset=Unit.objects.none())
     ledger_item = forms.ModelChoiceField(
         label=_("关联督办事项（可选）"),
@@ -153,8 +160,7 @@ class InterviewForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, items: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["ledger_item"].queryset = items  # type: ignore[attr-defined]
+        self.limit(unit=units, ledger_item=items)
         self.fields["ledger_item"].label_from_instance = (  # type: ignore[attr-defined]
             lambda item: (
                 f"{item.unit.short_name or item.unit.name}：{item.task[:40]}"
@@ -170,7 +176,7 @@ class InterviewForm(forms.Form):
         return data
 
 
-class YellowCardForm(forms.Form):
+class YellowCardForm(ScopedForm):
     party_org = forms.ModelChoiceField(
         label=_("党组织"),
         queryset=PartyOrganization.objects.none(),
@@ -195,7 +201,7 @@ class YellowCardForm(forms.Form):
     def __init__(self, *args: Any, orgs: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("issued_on", timezone.localdate())
         super().__init__(*args, **kwargs)
-        self.fields["party_org"].queryset = orgs  # type: ignore[attr-defined]
+        self.limit(party_org=orgs)
         self.fields["party_org"].label_from_instance = (  # type: ignore[attr-defined]
             lambda org: f"{org.unit.short_name or org.unit.name} · {org.name}"
         )

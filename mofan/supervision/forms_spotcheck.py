@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
+from mofan.supervision.forms_common import DateInput, ScopedForm
 from mofan.supervision.models import VisitMode
-from mofan.supervision.spotcheck import MAX_EXCLUDE_MONTHS
+from mofan.supervision.spotcheck.drawing import MAX_EXCLUDE_MONTHS
 
 STRATIFY_LABELS = [
     ("", _("不分层")),
@@ -19,7 +20,7 @@ STRATIFY_LABELS = [
 ]
 
 
-class SpotCheckDrawForm(forms.Form):
+class SpotCheckDrawForm(ScopedForm):
     campaign = forms.ModelChoiceField(label=_("创建活动"), queryset=Campaign.objects.none())
     title = forms.CharField(label=_("抽查名称"), max_length=200, required=False)
     units = forms.IntegerField(label=_("抽取单位数"), min_value=1, max_value=20000)
@@ -47,15 +48,13 @@ class SpotCheckDrawForm(forms.Form):
 
     def __init__(self, *args: Any, campaigns: QuerySet[Campaign], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = campaigns  # type: ignore[attr-defined]
+        self.limit(campaign=campaigns)
 
 
 class SpotCheckVisitForm(forms.Form):
     unit = forms.TypedChoiceField(label=_("被检查单位"), coerce=int, choices=[])
     mode = forms.ChoiceField(label=_("检查方式"), choices=VisitMode.choices)
-    visited_on = forms.DateField(
-        label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    visited_on = forms.DateField(label=_("检查日期"), widget=DateInput())
     findings = forms.CharField(label=_("检查情况"), widget=forms.Textarea(attrs={"rows": 5}))
     problems = forms.CharField(
         label=_("发现的问题"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -308,34 +309,26 @@ def monthly_facts(
                 "pk", "unit__name", "interviewee", "held_on", "points"
             )
         ],
-        created=[
-            ItemFact(pk, u, text, _local_date(at))
-            for pk, u, text, at in created.order_by("created_at", "pk").values_list(
-                "pk", "unit__name", "description", "created_at"
-            )
-        ],
-        closed=[
-            ItemFact(pk, u, text, _local_date(at))
-            for pk, u, text, at in closed.order_by("closed_at", "pk").values_list(
-                "pk", "unit__name", "description", "closed_at"
-            )
-        ],
-        ledger_done=[
-            ItemFact(pk, u, text, _local_date(at))
-            for pk, u, text, at in done.order_by("closed_at", "pk").values_list(
-                "pk", "unit__name", "task", "closed_at"
-            )
-        ],
-        overdue=[
-            OverdueFact(pk, "problem", u, t, d)
-            for pk, u, t, d in overdue_problems.order_by("deadline", "pk").values_list(
-                "pk", "unit__name", "description", "deadline"
-            )
-        ]
-        + [
-            OverdueFact(pk, "ledger", u, t, d)
-            for pk, u, t, d in overdue_ledger.order_by("deadline", "pk").values_list(
-                "pk", "unit__name", "task", "deadline"
-            )
-        ],
+        created=_item_facts(created, "description", "created_at"),
+        closed=_item_facts(closed, "description", "closed_at"),
+        ledger_done=_item_facts(done, "task", "closed_at"),
+        overdue=_overdue_by_deadline(overdue_problems, "problem", "description")
+        + _overdue_by_deadline(overdue_ledger, "ledger", "task"),
     )
+
+
+def _item_facts(rows: QuerySet[Any], text: str, at: str) -> list[ItemFact]:
+    """The rows as facts dated by the local day of `at`, in the order of `at`."""
+    return [
+        ItemFact(pk, u, t, _local_date(when))
+        for pk, u, t, when in rows.order_by(at, "pk").values_list("pk", "unit__name", text, at)
+    ]
+
+
+def _overdue_by_deadline(rows: QuerySet[Any], kind: str, text: str) -> list[OverdueFact]:
+    return [
+        OverdueFact(pk, kind, u, t, d)
+        for pk, u, t, d in rows.order_by("deadline", "pk").values_list(
+            "pk", "unit__name", text, "deadline"
+        )
+    ]

@@ -26,8 +26,10 @@ from mofan.core.sorting import Term, ordering, rank
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
 from mofan.rectification.models import ProblemItem
-from mofan.supervision.ledger import INTERVIEW_ORIGIN
-from mofan.supervision.ledger import yellow_card_items as yellow_card_items  # re-exported
+from mofan.supervision.ledger.common import INTERVIEW_ORIGIN
+from mofan.supervision.ledger.yellow_cards import (  # re-exported for the views
+    yellow_card_items as yellow_card_items,
+)
 from mofan.supervision.models import (
     Escalation,
     Interview,

@@ -11,7 +11,6 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,8 +21,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
-from mofan.core.sorting import column_sort
-from mofan.evaluations.services import StaleWrite
+from mofan.core.concurrency import StaleWrite
 from mofan.organizations.models import Committee
 from mofan.supervision import bulletins as services
 from mofan.supervision.forms_bulletins import (
@@ -43,6 +41,7 @@ from mofan.supervision.selectors_bulletins import (
     bulletins_managed_by,
     problem_findings,
 )
+from mofan.supervision.views_common import attempt, paged, sorted_page
 
 PAGE_SIZE = 20
 FINDINGS_PAGE_SIZE = 50
@@ -95,18 +94,14 @@ def body_lines(body: str) -> list[tuple[str, str]]:
 @role_required(*READERS)
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    sorting = column_sort(request, SORTS, default=DEFAULT_SORT)
-    bulletins = bulletins_for(actor).select_related("campaign").order_by(*sorting.order_by)
+    bulletins = bulletins_for(actor).select_related("campaign")
     kind = request.GET.get("kind", "")
     if kind in BulletinKind.values:
         bulletins = bulletins.filter(kind=kind)
-    page = Paginator(bulletins, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page,
+        **sorted_page(request, bulletins, SORTS, default=DEFAULT_SORT, per_page=PAGE_SIZE),
         "kind": kind,
         "kinds": BulletinKind.choices,
-        "sorting": sorting,
-        "query": sorting.query,
         "can_compose": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
         "is_staff": actor.is_committee_staff,
     }
@@ -127,7 +122,7 @@ def bulletin_compose(request: HttpRequest) -> HttpResponse:
     findings = problem_findings(
         committee.pk, campaign_id=campaign.pk if campaign else None, query=query
     )
-    page = Paginator(findings, FINDINGS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paged(request, findings, FINDINGS_PAGE_SIZE)
     form = ComposeForm(
         request.POST if request.method == "POST" else None,
         committee=committee,
@@ -135,8 +130,9 @@ def bulletin_compose(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            bulletin = services.bulletin_create_draft(
+        bulletin = attempt(
+            form,
+            lambda: services.bulletin_create_draft(
                 committee=committee,
                 actor=actor,
                 campaign=data["campaign"],
@@ -144,10 +140,10 @@ def bulletin_compose(request: HttpRequest) -> HttpResponse:
                 include_status=data["include_status"],
                 include_overdue=data["include_overdue"],
                 title=data["title"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _messages(exc))
-        else:
+            ),
+            _messages,
+        )
+        if bulletin is not None:
             messages.success(request, _("通报草稿已生成，请修改完善后发布。"))
             return redirect("supervision:bulletin_edit", pk=bulletin.pk)
     picked = {str(v) for v in request.POST.getlist("findings")}
@@ -182,17 +178,18 @@ def bulletin_monthly(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         year, month = form.cleaned_data["month"]
-        try:
-            bulletin = services.bulletin_monthly_draft(
+        bulletin = attempt(
+            form,
+            lambda: services.bulletin_monthly_draft(
                 committee=committee,
                 year=year,
                 month=month,
                 actor=actor,
                 campaign=form.cleaned_data["campaign"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _messages(exc))
-        else:
+            ),
+            _messages,
+        )
+        if bulletin is not None:
             messages.success(request, _("月度通报草稿已生成，请修改完善后发布。"))
             return redirect("supervision:bulletin_edit", pk=bulletin.pk)
     return render(

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +19,6 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.params import parse_id
-from mofan.core.sorting import column_sort
 from mofan.supervision import ledger
 from mofan.supervision import selectors_ledger as scope
 from mofan.supervision.forms_ledger import (
@@ -35,16 +32,9 @@ from mofan.supervision.forms_ledger import (
     YellowCardLiftForm,
 )
 from mofan.supervision.models import Escalation, LedgerItem, LedgerState, ProgressReport
+from mofan.supervision.views_common import attempt, paged, sorted_page
 
 PAGE_SIZE = 50
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> str:
-    return "；".join(getattr(exc, "messages", [str(exc)]))
-
-
-def _page(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -60,18 +50,9 @@ def _query_without_page(request: HttpRequest) -> str:
 def ledger_board(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     filters = scope.BoardFilters.from_query(request.GET)
-    page = _page(request, scope.ledger_board(actor, filters))
     context = {
-        "page": page,
-        "filter_form": BoardFilterForm(
-            initial={
-                "state": filters.state or "all",
-                "unit": filters.unit,
-                "escalation": "" if filters.escalation is None else filters.escalation,
-                "overdue": filters.overdue,
-                "sort": filters.sort,
-            }
-        ),
+        "page": paged(request, scope.ledger_board(actor, filters), PAGE_SIZE),
+        "filter_form": BoardFilterForm.showing(filters),
         "query": _query_without_page(request),
         "today": timezone.localdate(),
         "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
@@ -84,17 +65,17 @@ def ledger_board(request: HttpRequest) -> HttpResponse:
 
 @role_required(*UNIT_READERS)
 def ledger_unit(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    sorting = column_sort(request, scope.UNIT_LEDGER_SORTS, default=scope.UNIT_LEDGER_DEFAULT)
+    listed = sorted_page(
+        request,
+        scope.unit_ledger(actor_of(request)),
+        scope.UNIT_LEDGER_SORTS,
+        default=scope.UNIT_LEDGER_DEFAULT,
+        per_page=PAGE_SIZE,
+    )
     return render(
         request,
         "supervision/ledger_unit.html",
-        {
-            "page": _page(request, scope.unit_ledger(actor, sorting.order_by)),
-            "sorting": sorting,
-            "query": sorting.query,
-            "today": timezone.localdate(),
-        },
+        {**listed, "today": timezone.localdate()},
     )
 
 
@@ -107,11 +88,8 @@ def ledger_create(request: HttpRequest) -> HttpResponse:
         campaigns=scope.ledger_campaigns_for(actor),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            item = ledger.ledger_item_create(actor=actor, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+        item = attempt(form, lambda: ledger.ledger_item_create(actor=actor, **form.cleaned_data))
+        if item is not None:
             messages.success(request, _("督办事项已挂账，单位已收到通知。"))
             return redirect("supervision:ledger_detail", pk=item.pk)
     return render(request, "supervision/ledger_form.html", {"form": form, "item": None})
@@ -171,11 +149,10 @@ def ledger_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("已办结或已撤销的督办事项不能再调整。"))
         return redirect("supervision:ledger_detail", pk=pk)
     if request.method == "POST" and form.is_valid():
-        try:
-            ledger.ledger_item_update(item=item, actor=actor, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+        updated = attempt(
+            form, lambda: ledger.ledger_item_update(item=item, actor=actor, **form.cleaned_data)
+        )
+        if updated is not None:
             messages.success(request, _("督办事项已调整。"))
             return redirect("supervision:ledger_detail", pk=pk)
     return render(request, "supervision/ledger_form.html", {"form": form, "item": item})
@@ -188,17 +165,18 @@ def ledger_report(request: HttpRequest, pk: int) -> HttpResponse:
     item = _item_for(request, scope.ledger_items_reportable_by(actor), pk)
     form = ProgressReportForm(request.POST, evidence=scope.report_evidence_choices(item))
     if form.is_valid():
-        try:
-            ledger.progress_report_add(
+        data = form.cleaned_data
+        report = attempt(
+            form,
+            lambda: ledger.progress_report_add(
                 item=item,
                 actor=actor,
-                text=form.cleaned_data["text"],
-                percent=form.cleaned_data["percent"],
-                evidence=list(form.cleaned_data["evidence"]),
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+                text=data["text"],
+                percent=data["percent"],
+                evidence=list(data["evidence"]),
+            ),
+        )
+        if report is not None:
             messages.success(request, _("进展已报送。"))
             return redirect("supervision:ledger_detail", pk=pk)
     return _detail(request, item, report_form=form)
@@ -211,11 +189,10 @@ def ledger_transition(request: HttpRequest, pk: int) -> HttpResponse:
     item = _item_for(request, scope.ledger_items_managed_by(actor), pk)
     form = LedgerTransitionForm(request.POST)
     if form.is_valid():
-        try:
-            ledger.ledger_item_transition(item=item, actor=actor, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+        closed = attempt(
+            form, lambda: ledger.ledger_item_transition(item=item, actor=actor, **form.cleaned_data)
+        )
+        if closed is not None:
             done = form.cleaned_data["to"] == LedgerState.DONE
             messages.success(request, _("督办事项已办结。") if done else _("督办事项已撤销。"))
             return redirect("supervision:ledger_detail", pk=pk)
@@ -229,17 +206,17 @@ def ledger_transition(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*scope.READERS)
 def interview_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    sorting = column_sort(request, scope.INTERVIEW_SORTS, default=scope.INTERVIEW_DEFAULT)
-    interviews = scope.interviews_for(actor).select_related("unit", "ledger_item")
+    listed = sorted_page(
+        request,
+        scope.interviews_for(actor).select_related("unit", "ledger_item"),
+        scope.INTERVIEW_SORTS,
+        default=scope.INTERVIEW_DEFAULT,
+        per_page=PAGE_SIZE,
+    )
     return render(
         request,
         "supervision/interview_list.html",
-        {
-            "page": _page(request, interviews.order_by(*sorting.order_by)),
-            "sorting": sorting,
-            "query": sorting.query,
-            "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
-        },
+        {**listed, "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN))},
     )
 
 
@@ -266,11 +243,8 @@ def interview_create(request: HttpRequest) -> HttpResponse:
         items=items.distinct(),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            interview = ledger.interview_create(actor=actor, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+        interview = attempt(form, lambda: ledger.interview_create(actor=actor, **form.cleaned_data))
+        if interview is not None:
             messages.success(request, _("约谈记录已登记，指出的问题已列入该单位问题清单。"))
             return redirect("supervision:interview_detail", pk=interview.pk)
     return render(request, "supervision/interview_form.html", {"form": form})
@@ -295,20 +269,24 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*scope.READERS)
 def yellow_card_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    sorting = column_sort(request, scope.YELLOW_CARD_SORTS, default=scope.YELLOW_CARD_DEFAULT)
     show = request.GET.get("show", "active")
     cards = scope.yellow_cards_for(actor).select_related("party_org__unit")
     if show != "all":
         show = "active"
         cards = cards.filter(lifted_on__isnull=True)
+    listed = sorted_page(
+        request,
+        cards,
+        scope.YELLOW_CARD_SORTS,
+        default=scope.YELLOW_CARD_DEFAULT,
+        per_page=PAGE_SIZE,
+    )
     return render(
         request,
         "supervision/yellow_card_list.html",
         {
-            "page": _page(request, cards.order_by(*sorting.order_by)),
+            **listed,
             "show": show,
-            "sorting": sorting,
-            "query": sorting.query,
             "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
         },
     )
@@ -325,18 +303,18 @@ def yellow_card_create(request: HttpRequest) -> HttpResponse:
     form = YellowCardForm(request.POST or None, initial=initial, orgs=orgs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            card = ledger.yellow_card_issue(
+        card = attempt(
+            form,
+            lambda: ledger.yellow_card_issue(
                 party_org=data["party_org"],
                 reasons=data["reasons"],
                 issued_on=data["issued_on"],
                 problems=form.problem_list(),
                 rectify_by=data["rectify_by"],
                 actor=actor,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+            ),
+        )
+        if card is not None:
             messages.success(request, _("已挂牌警示，单位已收到通知。"))
             return redirect("supervision:yellow_card_detail", pk=card.pk)
     return render(request, "supervision/yellow_card_form.html", {"form": form})
@@ -379,16 +357,16 @@ def yellow_card_lift(request: HttpRequest, pk: int) -> HttpResponse:
     card = _card_for(scope.yellow_cards_managed_by(actor), pk)
     form = YellowCardLiftForm(request.POST)
     if form.is_valid():
-        try:
-            ledger.yellow_card_lift(
+        lifted = attempt(
+            form,
+            lambda: ledger.yellow_card_lift(
                 card=card,
                 lifted_on=form.cleaned_data["lifted_on"],
                 note=form.cleaned_data["note"],
                 actor=actor,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+            ),
+        )
+        if lifted is not None:
             messages.success(request, _("已摘牌。"))
             return redirect("supervision:yellow_card_detail", pk=pk)
     return _card_page(request, card, lift_form=form)

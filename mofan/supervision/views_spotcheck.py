@@ -9,8 +9,6 @@ from collections import Counter
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,9 +17,8 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
-from mofan.accounts.roles import UNIT_READERS, Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.params import parse_id
-from mofan.core.sorting import column_sort
 from mofan.evaluations.selectors import campaigns_managed_by
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
@@ -31,20 +28,12 @@ from mofan.supervision import selectors_spotcheck as scope
 from mofan.supervision import spotcheck
 from mofan.supervision.forms_spotcheck import STRATIFY_LABELS, SpotCheckDrawForm, SpotCheckVisitForm
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
+from mofan.supervision.views_common import attempt, sorted_page
 
-READERS = (
-    Role.COMMITTEE_ADMIN,
-    Role.COMMITTEE_LEADER,
-    Role.REVIEWER,
-    Role.UNIT_ADMIN,
-    Role.UNIT_LEADER,
-    Role.MEMBER,
-)
+# Who sees a visit's record; a draw's published result is for members too (一公开).
+VISIT_READERS = (*COMMITTEE_STAFF, Role.REVIEWER, *UNIT_READERS)
+READERS = (*VISIT_READERS, Role.MEMBER)
 PER_PAGE = 50
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> str:
-    return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
 def _mode_label(mode: str) -> str:
@@ -54,9 +43,13 @@ def _mode_label(mode: str) -> str:
 @role_required(*READERS)
 def spotcheck_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
-    draws = scope.draws_visible_to(actor).select_related("campaign").order_by(*sorting.order_by)
-    page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
+    listed = sorted_page(
+        request,
+        scope.draws_visible_to(actor).select_related("campaign"),
+        scope.DRAW_SORTS,
+        default=scope.DRAW_DEFAULT,
+        per_page=PER_PAGE,
+    )
     rows = [
         {
             "draw": d,
@@ -64,7 +57,7 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
             "inspectors": len(d.result.get("inspectors", [])),
             "mode": _mode_label(d.inputs.get("mode", "")),
         }
-        for d in page
+        for d in listed["page"]
     ]
     own_units = actor.units_with(*UNIT_READERS)
     own_visits = (
@@ -79,10 +72,8 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
         request,
         "supervision/spotcheck_list.html",
         {
-            "page": page,
+            **listed,
             "rows": rows,
-            "sorting": sorting,
-            "query": sorting.query,
             "own_visits": own_visits,
             "may_draw": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
             "is_inspector": actor.has(Role.REVIEWER),
@@ -96,8 +87,9 @@ def spotcheck_new(request: HttpRequest) -> HttpResponse:
     form = SpotCheckDrawForm(request.POST or None, campaigns=campaigns_managed_by(actor))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            draw = spotcheck.spot_check_draw_record(
+        draw = attempt(
+            form,
+            lambda: spotcheck.spot_check_draw_record(
                 campaign=data["campaign"],
                 units=data["units"],
                 inspectors=data["inspectors"],
@@ -107,10 +99,9 @@ def spotcheck_new(request: HttpRequest) -> HttpResponse:
                 mode=data["mode"],
                 title=data["title"],
                 actor=actor,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+            ),
+        )
+        if draw is not None:
             messages.success(request, _("抽取完成，随机种子 %(s)s。") % {"s": draw.seed})
             return redirect("supervision:spotcheck_detail", pk=draw.pk)
     return render(request, "supervision/spotcheck_form.html", {"form": form})
@@ -194,13 +185,16 @@ def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.REVIEWER)
 def spotcheck_mine(request: HttpRequest) -> HttpResponse:
     """The inspector's draws, each with its units and whether each was visited."""
-    actor = actor_of(request)
-    sorting = column_sort(request, scope.DRAW_SORTS, default=scope.DRAW_DEFAULT)
-    draws = scope.draws_inspected_by(actor).select_related("campaign").order_by(*sorting.order_by)
-    page = Paginator(draws, PER_PAGE).get_page(request.GET.get("page"))
-    listed = list(page)
-    units = Unit.objects.in_bulk({u for d in listed for u in d.result.get("units", [])})
-    visited = set(SpotCheckVisit.objects.filter(draw__in=listed).values_list("draw_id", "unit_id"))
+    listed = sorted_page(
+        request,
+        scope.draws_inspected_by(actor_of(request)).select_related("campaign"),
+        scope.DRAW_SORTS,
+        default=scope.DRAW_DEFAULT,
+        per_page=PER_PAGE,
+    )
+    shown = list(listed["page"])
+    units = Unit.objects.in_bulk({u for d in shown for u in d.result.get("units", [])})
+    visited = set(SpotCheckVisit.objects.filter(draw__in=shown).values_list("draw_id", "unit_id"))
     rows = [
         {
             "draw": d,
@@ -210,13 +204,9 @@ def spotcheck_mine(request: HttpRequest) -> HttpResponse:
                 for u in d.result.get("units", [])
             ],
         }
-        for d in listed
+        for d in shown
     ]
-    return render(
-        request,
-        "supervision/spotcheck_mine.html",
-        {"page": page, "rows": rows, "sorting": sorting, "query": sorting.query},
-    )
+    return render(request, "supervision/spotcheck_mine.html", {**listed, "rows": rows})
 
 
 @role_required(Role.COMMITTEE_ADMIN, Role.REVIEWER)
@@ -238,8 +228,9 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SpotCheckVisitForm(request.POST or None, units=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            visit, items = spotcheck.spot_check_visit_record(
+        recorded = attempt(
+            form,
+            lambda: spotcheck.spot_check_visit_record(
                 draw=draw,
                 unit=names[data["unit"]],
                 mode=data["mode"],
@@ -247,10 +238,10 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
                 findings=data["findings"],
                 problems=data["problems"],
                 actor=actor,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
-        else:
+            ),
+        )
+        if recorded is not None:
+            visit, items = recorded
             messages.success(
                 request,
                 _("检查情况已记录，列入问题清单 %(n)d 项。") % {"n": len(items)},
@@ -266,9 +257,7 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(
-    Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.REVIEWER, Role.UNIT_ADMIN, Role.UNIT_LEADER
-)
+@role_required(*VISIT_READERS)
 def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     visit = get_object_or_404(

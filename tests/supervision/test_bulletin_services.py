@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
-from mofan.evaluations.services import StaleWrite
+from mofan.core.concurrency import StaleWrite
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemState
 from mofan.supervision import bulletins as services

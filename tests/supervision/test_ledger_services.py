@@ -11,7 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from mofan.audit.models import AuditEntry
 from mofan.notifications.models import Notice
 from mofan.supervision import ledger
-from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState, ProgressReport
+from mofan.supervision.models import (
+    CADENCE_DAYS,
+    Cadence,
+    Escalation,
+    LedgerItem,
+    LedgerState,
+    ProgressReport,
+)
 from tests.supervision.ledger_world import (
     TODAY,
     audit_actions,
@@ -87,7 +94,7 @@ def test_bad_input_is_refused_in_chinese(world, kw, message):
 
 def test_there_is_no_daily_cadence():
     assert "daily" not in Cadence.values
-    assert min(d for d in ledger.CADENCE_DAYS.values() if d) == 7
+    assert min(d for d in CADENCE_DAYS.values() if d) == 7
 
 
 def test_update_changes_deadline_cadence_and_leader_audited_and_told(world):
