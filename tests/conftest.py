@@ -59,17 +59,69 @@ def unit_b(committee):
     return UnitFactory(committee=committee, name="乙单位", short_name="乙")
 
 
+# --- the standard personas (tests/world.py): one account each, made on first use ---
+def _persona(name, committee, unit_a=None, unit_b=None):
+    from tests.world import persona
+
+    return persona(name, committee=committee, unit_a=unit_a, unit_b=unit_b)
+
+
+@pytest.fixture
+def committee_admin(committee):
+    return _persona("committee_admin", committee)
+
+
+@pytest.fixture
+def committee_leader(committee):
+    return _persona("committee_leader", committee)
+
+
+@pytest.fixture
+def security_admin(committee):
+    return _persona("security_admin", committee)
+
+
+@pytest.fixture
+def auditor(committee):
+    return _persona("auditor", committee)
+
+
+@pytest.fixture
+def reviewer(committee):
+    return _persona("reviewer", committee)
+
+
+@pytest.fixture
+def unit_admin(committee, unit_a):
+    """Unit A's 联络员: the owner of unit A's data."""
+    return _persona("unit_admin", committee, unit_a)
+
+
+@pytest.fixture
+def unit_leader(committee, unit_a):
+    """Unit A's leader: the owner's colleague."""
+    return _persona("unit_leader", committee, unit_a)
+
+
+@pytest.fixture
+def member(committee, unit_a):
+    return _persona("member", committee, unit_a)
+
+
+@pytest.fixture
+def outsider(committee, unit_b):
+    """Unit B's 联络员: same committee, another unit."""
+    return _persona("outsider", committee, unit_b=unit_b)
+
+
 @pytest.fixture
 def login(client):
     """Log a user in through the real login form (audit, session fields and all)."""
     from tests.factories import PASSWORD
+    from tests.world import logged_in
 
     def do(user, password=PASSWORD):
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": password}
-        )
-        assert response.status_code == 302, response.content.decode()[:500]
-        return client
+        return logged_in(user, client, password=password)
 
     return do
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.utils import timezone
 
 from mofan.accounts.access import Actor, actor_for
@@ -59,7 +58,8 @@ from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.services import system_import
 from mofan.indicators.tree import NodeData
 from mofan.organizations.models import Committee, Unit
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import logged_in
 
 S = EnrollmentState
 ROLLUP = {"type": "rollup", "mode": "sum"}
@@ -376,17 +376,6 @@ def world(db) -> World:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def logged_in(user: User | None) -> Client:
-    """A fresh browser, logged in through the real login form (anonymous for None)."""
-    client = Client()
-    if user is not None:
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302, response.content.decode()[:500]
-    return client
 
 
 SNAPSHOT_MODELS = (

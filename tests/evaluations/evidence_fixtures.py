@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
@@ -24,7 +23,7 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import Assignment, ReviewerSeat, ReviewGroup
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.organizations.models import Unit
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 
 # --- sample files -----------------------------------------------------------------------------
 
@@ -211,14 +210,6 @@ def world(db, media, committee, unit_a, unit_b) -> EvidenceWorld:
         reviewer=reviewer,
         other_reviewer=other_reviewer,
     )
-
-
-def logged_in(user: User) -> Client:
-    """A fresh browser logged in through the real login form."""
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:500]
-    return client
 
 
 def stored_files(root) -> list:

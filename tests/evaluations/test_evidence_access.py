@@ -16,7 +16,6 @@ from mofan.evaluations import evidence as ev
 from mofan.evaluations.models import Evidence, EvidenceLink
 from mofan.indicators.models import IndicatorNode
 from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
-    logged_in,
     make_docx,
     make_ofd,
     make_pdf,
@@ -27,6 +26,7 @@ from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
     upload_of,
     world,
 )
+from tests.world import logged_in
 
 
 def _upload(world, name, content, user=None):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -37,7 +37,8 @@ from mofan.indicators.fileformat import parse_yaml
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.services import system_import
 from tests.evaluations.evidence_fixtures import make_pdf, make_png
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -263,9 +264,7 @@ class Measured:
 
 
 def measure(user: User, url: str) -> Measured:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
+    client = logged_in(user)
     assert client.get(url).status_code == 200  # warm-up: caches, session
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

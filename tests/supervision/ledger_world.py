@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from mofan.accounts.access import Actor, actor_for
@@ -21,7 +20,8 @@ from mofan.evaluations.models import Evidence
 from mofan.organizations.models import Committee, PartyOrganization, Unit
 from mofan.supervision import ledger
 from mofan.supervision.models import Cadence, Interview, LedgerItem, YellowCard
-from tests.factories import PASSWORD, CommitteeFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.world import logged_in as logged_in  # re-exported: the ledger tests import it from here
 
 _n = itertools.count(1)
 TODAY = timezone.localdate()
@@ -134,13 +134,6 @@ def make_evidence(unit: Unit, user: User, name: str = "会议记录.pdf") -> Evi
         size=100,
         uploaded_by=user,
     )
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 def audit_actions(target: Any) -> list[str]:
