@@ -17,18 +17,33 @@ unit_b are the conftest's own), and modules with a world of their own make them 
 | `other_admin`      | 工委管理员            | another committee                  |
 
 Logging in goes through the real login form (session fields, audit entry and all): the `login`
-fixture for the test's own `client`, `logged_in(user)` for a fresh browser per persona. No test
-bypasses the form (`force_login`): the login is part of what the suite checks.
+fixture for the test's own `client`, `logged_in(user)` for a fresh browser per persona, `log_in`
+for a Playwright page. No test bypasses the form (`force_login`): the login is part of what the
+suite checks.
+
+The campaign worlds (tests/evaluations/campaign_fixtures.py is the standard one) are built of
+the pieces at the end: `committee_with_units`, `active_campaign` and `review_group`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 from django.test import Client
 
+from mofan.accounts.access import actor_for
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
+from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.services import campaign_activate, campaign_create
+from mofan.evaluations.models import Assignment, ReviewerSeat, ReviewGroup
+from mofan.indicators.models import IndicatorVersion
 from mofan.organizations.models import Committee, Unit
-from tests.factories import PASSWORD, CommitteeFactory, make_user
+from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 # name: (role, where) — where is "committee", "a", "b" or "other" (another committee)
 PERSONAS: dict[str, tuple[str, str]] = {
@@ -83,4 +98,71 @@ def logged_in(
     return client
 
 
-__all__ = ["PERSONAS", "logged_in", "persona"]
+def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """The same login in a real browser (Playwright `page`, live server at `base`)."""
+    page.goto(f"{base}/accounts/login/")
+    form = page.locator("main form")
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("密码").fill(password)
+    form.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+# --- the pieces every campaign world is built of ------------------------------------------------
+
+
+def committee_with_units(
+    *, name: str, code: str, units: Sequence[str] = ("甲", "乙")
+) -> tuple[Committee, list[Unit]]:
+    """A committee and its units, named after their short names: 甲 → 甲单位."""
+    committee = CommitteeFactory(name=name, code=code)
+    return committee, [
+        UnitFactory(committee=committee, name=f"{short}单位", short_name=short) for short in units
+    ]
+
+
+def active_campaign(
+    *,
+    committee: Committee,
+    version: IndicatorVersion,
+    admin: User,
+    name: str,
+    year: int,
+    **fields: Any,
+) -> Campaign:
+    """A campaign created and activated by the committee admin through the services (every
+    active unit of the committee enrolled)."""
+    actor = actor_for(admin)
+    campaign = campaign_create(
+        committee=committee, name=name, year=year, version=version, actor=actor, **fields
+    )
+    campaign_activate(campaign=campaign, actor=actor)
+    return campaign
+
+
+def review_group(
+    campaign: Campaign,
+    name: str,
+    leader: User,
+    *,
+    seats: Iterable[User] | None = None,
+    enrollments: Iterable[Enrollment] = (),
+) -> tuple[ReviewGroup, list[Assignment]]:
+    """A review group written as plain rows: its leader, its seats (the leader alone by
+    default) and the enrollments assigned to it."""
+    group = ReviewGroup.objects.create(campaign=campaign, name=name, leader=leader)
+    ReviewerSeat.objects.bulk_create(
+        ReviewerSeat(group=group, reviewer=reviewer) for reviewer in seats or (leader,)
+    )
+    return group, [Assignment.objects.create(group=group, enrollment=e) for e in enrollments]
+
+
+__all__ = [
+    "PERSONAS",
+    "active_campaign",
+    "committee_with_units",
+    "log_in",
+    "logged_in",
+    "persona",
+    "review_group",
+]
