@@ -60,58 +60,28 @@ def unit_b(committee):
 
 
 # --- the standard personas (tests/world.py): one account each, made on first use ---
-def _persona(name, committee, unit_a=None, unit_b=None):
-    from tests.world import persona
+def _persona_fixture(name: str, *units: str):
+    """A fixture for the standard persona `name`, of the committee (and `units`, by fixture
+    name: unit A's personas need `unit_a`, the outsider `unit_b`)."""
 
-    return persona(name, committee=committee, unit_a=unit_a, unit_b=unit_b)
+    def make(request, committee):
+        from tests.world import persona
 
+        return persona(name, committee=committee, **{u: request.getfixturevalue(u) for u in units})
 
-@pytest.fixture
-def committee_admin(committee):
-    return _persona("committee_admin", committee)
-
-
-@pytest.fixture
-def committee_leader(committee):
-    return _persona("committee_leader", committee)
+    make.__doc__ = f"The standard persona {name!r} (tests/world.py)."
+    return pytest.fixture(name=name)(make)
 
 
-@pytest.fixture
-def security_admin(committee):
-    return _persona("security_admin", committee)
-
-
-@pytest.fixture
-def auditor(committee):
-    return _persona("auditor", committee)
-
-
-@pytest.fixture
-def reviewer(committee):
-    return _persona("reviewer", committee)
-
-
-@pytest.fixture
-def unit_admin(committee, unit_a):
-    """Unit A's 联络员: the owner of unit A's data."""
-    return _persona("unit_admin", committee, unit_a)
-
-
-@pytest.fixture
-def unit_leader(committee, unit_a):
-    """Unit A's leader: the owner's colleague."""
-    return _persona("unit_leader", committee, unit_a)
-
-
-@pytest.fixture
-def member(committee, unit_a):
-    return _persona("member", committee, unit_a)
-
-
-@pytest.fixture
-def outsider(committee, unit_b):
-    """Unit B's 联络员: same committee, another unit."""
-    return _persona("outsider", committee, unit_b=unit_b)
+committee_admin = _persona_fixture("committee_admin")
+committee_leader = _persona_fixture("committee_leader")
+security_admin = _persona_fixture("security_admin")
+auditor = _persona_fixture("auditor")
+reviewer = _persona_fixture("reviewer")
+unit_admin = _persona_fixture("unit_admin", "unit_a")  # the owner of unit A's data (联络员)
+unit_leader = _persona_fixture("unit_leader", "unit_a")  # the owner's colleague
+member = _persona_fixture("member", "unit_a")
+outsider = _persona_fixture("outsider", "unit_b")  # unit B's 联络员: same committee
 
 
 @pytest.fixture
