@@ -68,17 +68,39 @@ def unit_b(committee):
     return UnitFactory(committee=committee, name="乙单位", short_name="乙")
 
 
+# --- the standard personas (tests/world.py): one account each, made on first use ---
+def _persona_fixture(name: str, *units: str):
+    """A fixture for the standard persona `name`, of the committee (and `units`, by fixture
+    name: unit A's personas need `unit_a`, the outsider `unit_b`)."""
+
+    def make(request, committee):
+        from tests.world import persona
+
+        return persona(name, committee=committee, **{u: request.getfixturevalue(u) for u in units})
+
+    make.__doc__ = f"The standard persona {name!r} (tests/world.py)."
+    return pytest.fixture(name=name)(make)
+
+
+committee_admin = _persona_fixture("committee_admin")
+committee_leader = _persona_fixture("committee_leader")
+security_admin = _persona_fixture("security_admin")
+auditor = _persona_fixture("auditor")
+reviewer = _persona_fixture("reviewer")
+unit_admin = _persona_fixture("unit_admin", "unit_a")  # the owner of unit A's data (联络员)
+unit_leader = _persona_fixture("unit_leader", "unit_a")  # the owner's colleague
+member = _persona_fixture("member", "unit_a")
+outsider = _persona_fixture("outsider", "unit_b")  # unit B's 联络员: same committee
+
+
 @pytest.fixture
 def login(client):
     """Log a user in through the real login form (audit, session fields and all)."""
     from tests.factories import PASSWORD
+    from tests.world import logged_in
 
     def do(user, password=PASSWORD):
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": password}
-        )
-        assert response.status_code == 302, response.content.decode()[:500]
-        return client
+        return logged_in(user, client, password=password)
 
     return do
 

@@ -18,7 +18,6 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
-from mofan.core.concurrency import StaleWrite  # noqa: F401  (re-exported for the views)
 from mofan.evaluations.aggregates import unit_refresh
 from mofan.evaluations.models import (
     Assignment,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from mofan.accounts import services
@@ -22,7 +21,8 @@ from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, SEPARATED_DUTIES, Role
 from mofan.audit.models import AuditEntry
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import logged_in
 
 
 @pytest.fixture
@@ -72,13 +72,6 @@ MANAGES = {
     "admin_x": UNIT_ACCOUNTS_X,
     "sec_x": UNIT_ACCOUNTS_X | {"leader_x", "reviewer_x", "admin_x", "admin_x2", "aud_x"},
 }
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 def state() -> dict[str, Any]:
@@ -167,7 +160,7 @@ def test_managers_reach_exactly_their_accounts(people, manager):
     """For every account in both committees and every per-account URL: 404 outside the scope
     (exactly as for an id that does not exist) and nothing changes; inside it the action works."""
     p = people
-    client = client_for(getattr(p, manager))
+    client = logged_in(getattr(p, manager))
     failures = []
     before = state()  # every action below is rolled back: each one starts from this state
     for target_name, (name, make_payload) in itertools.product(ACCOUNTS, OBJECT_POSTS.items()):
@@ -213,7 +206,7 @@ def test_managers_reach_exactly_their_accounts(people, manager):
 @pytest.mark.parametrize("manager", sorted(MANAGES))
 def test_account_list_holds_only_the_scope(people, manager):
     p = people
-    client = client_for(getattr(p, manager))
+    client = logged_in(getattr(p, manager))
     url = reverse("accounts_manage:list")
     queries = [{}, {"q": "_y"}, {"q": "admin"}, {"q": "丙单位"}, {"q": "sec"}, {"q": "aud"}]
     queries += [{"role": role} for role in Role.values]
@@ -242,7 +235,7 @@ NON_MANAGERS = ["ua_a", "ul_a", "um_a", "leader_x", "reviewer_x", "aud_x"]
 @pytest.mark.parametrize("persona", NON_MANAGERS)
 def test_other_roles_get_403_on_every_manage_url(people, persona):
     p = people
-    client = client_for(getattr(p, persona))
+    client = logged_in(getattr(p, persona))
     before = state()
     target = p.ua_b
     for name, (takes_object, post_only) in MANAGE_URLS.items():
@@ -270,7 +263,7 @@ SEPARATED = sorted(SEPARATED_DUTIES)
 @pytest.mark.parametrize("role", [*SEPARATED, Role.SECURITY_ADMIN])
 def test_committee_admin_cannot_grant_separated_duty_roles(people, role):
     p = people
-    client = client_for(p.admin_x)
+    client = logged_in(p.admin_x)
     detail = client.get(reverse("accounts_manage:detail", args=[p.um_a.pk]))
     offered = dict(detail.context["grant_form"].fields["role"].choices)
     assert set(offered) == set(GRANTABLE_BY_COMMITTEE_ADMIN)
@@ -287,7 +280,7 @@ def test_committee_admin_cannot_grant_separated_duty_roles(people, role):
 
 def test_committee_admin_grants_ordinary_roles_only_with_units_of_its_committee(people):
     p = people
-    client = client_for(p.admin_x)
+    client = logged_in(p.admin_x)
     url = reverse("accounts_manage:role_grant", args=[p.um_a.pk])
     before = state()
     client.post(url, {"role": Role.UNIT_LEADER, "unit": p.unit_y.pk})
@@ -306,7 +299,7 @@ def test_committee_admin_grants_ordinary_roles_only_with_units_of_its_committee(
 def test_revoking_through_another_accounts_url_is_404(people):
     """The assignment id in the URL must belong to the account in the URL."""
     p = people
-    client = client_for(p.admin_x)
+    client = logged_in(p.admin_x)
     before = state()
     for victim in (p.sec_x, p.aud_x, p.admin_x2, p.ua_y, p.ua_b):
         assignment = RoleAssignment.objects.get(user=victim)
@@ -325,7 +318,7 @@ def test_no_account_holds_two_separated_duties(people, held, new):
     assert "三权分立" in exc.value.messages[0]
     assert list(target.role_assignments.values_list("role", flat=True)) == [held]
     # and through the page
-    client = client_for(p.sec_x)
+    client = logged_in(p.sec_x)
     response = client.post(
         reverse("accounts_manage:role_grant", args=[target.pk]), {"role": new}, follow=True
     )
@@ -363,7 +356,7 @@ def test_nobody_manages_its_own_account(people, manager):
         services.account_set_active(user=me, active=False, actor=actor)
     with pytest.raises(PermissionDenied):
         services.password_reset(user=me, actor=actor)
-    client = client_for(me)
+    client = logged_in(me)
     for name in ("detail", *OBJECT_POSTS):
         url = object_url(name, me)
         response = client.post(url, OBJECT_POSTS.get(name, lambda p: {})(p))
@@ -373,7 +366,7 @@ def test_nobody_manages_its_own_account(people, manager):
 
 def test_bulk_creation_only_for_units_of_the_committee(people):
     p = people
-    client = client_for(p.admin_x)
+    client = logged_in(p.admin_x)
     url = reverse("accounts_manage:bulk_units")
     page = client.get(url).content.decode()
     assert "丙单位" not in page and "甲单位" in page
@@ -396,11 +389,11 @@ def test_bulk_creation_only_for_units_of_the_committee(people):
 
 def test_initial_passwords_stay_in_the_creators_session(people):
     p = people
-    creator = client_for(p.admin_x)
-    other = client_for(p.admin_x2)
+    creator = logged_in(p.admin_x)
+    other = logged_in(p.admin_x2)
     response = creator.post(reverse("accounts_manage:password_reset", args=[p.ua_a.pk]))
     assert response["Location"] == reverse("accounts_manage:credentials")
-    for client in (other, client_for(p.sec_x)):
+    for client in (other, logged_in(p.sec_x)):
         body = client.get(reverse("accounts_manage:credentials")).content.decode()
         assert p.ua_a.username not in body
         download = client.post(reverse("accounts_manage:credentials_download"))
@@ -411,7 +404,7 @@ def test_initial_passwords_stay_in_the_creators_session(people):
 
 def test_security_admin_grants_unit_roles_only_with_units_of_its_committee(people):
     p = people
-    client = client_for(p.sec_x)
+    client = logged_in(p.sec_x)
     target = make_user(Role.REVIEWER, committee=p.committee, username="reviewer_new")
     detail = client.get(reverse("accounts_manage:detail", args=[target.pk]))
     offered = set(detail.context["grant_form"].fields["unit"].queryset)
@@ -450,7 +443,7 @@ def test_import_cannot_reach_units_of_another_committee(people):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     before = state()
-    response = client_for(p.admin_x).post(reverse("accounts_manage:bulk_import"), {"file": upload})
+    response = logged_in(p.admin_x).post(reverse("accounts_manage:bulk_import"), {"file": upload})
     assert response.status_code == 400
     body = response.content.decode()
     assert "单位“丙单位”不在本工委的单位名单中" in body

@@ -15,6 +15,7 @@ from mofan.accounts.services import AccountSpec
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import PASSWORD, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -162,9 +163,7 @@ def test_bulk_create_is_all_or_nothing(committee, admin, unit_a, problem):
 
 
 def _logged_in(user: User) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
+    client = logged_in(user)
     assert client.get("/").status_code == 200
     return client
 

@@ -8,22 +8,17 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import Role
 from mofan.accounts.services import SESSION_AUTH_AT, SESSION_REAUTH_AT, SESSION_SEEN_AT
 from mofan.audit.models import AuditEntry
 from tests.factories import PASSWORD, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
 MINUTE = 60
 HOUR = 3600
-
-
-def _login(client: Client, user: User, password: str = PASSWORD) -> Client:
-    response = client.post("/accounts/login/", {"username": user.username, "password": password})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 def _shift(client: Client, **ages: float) -> None:
@@ -48,13 +43,13 @@ def user(unit_a):
 
 
 def test_session_survives_29_idle_minutes(client, user):
-    _login(client, user)
+    logged_in(user, client)
     _shift(client, **{SESSION_SEEN_AT: 29 * MINUTE})
     assert client.get("/").status_code == 200
 
 
 def test_session_ends_after_30_idle_minutes(client, user):
-    _login(client, user)
+    logged_in(user, client)
     key = client.session.session_key
     _shift(client, **{SESSION_SEEN_AT: 31 * MINUTE})
     response = client.get("/org/units/")
@@ -70,7 +65,7 @@ def test_session_ends_after_30_idle_minutes(client, user):
 
 
 def test_htmx_request_after_timeout_is_sent_to_login(client, user):
-    _login(client, user)
+    logged_in(user, client)
     _shift(client, **{SESSION_SEEN_AT: 31 * MINUTE})
     response = client.get("/manage/accounts/", HTTP_HX_REQUEST="true")
     assert response.status_code == 204
@@ -79,7 +74,7 @@ def test_htmx_request_after_timeout_is_sent_to_login(client, user):
 
 
 def test_activity_keeps_the_session_alive(client, user):
-    _login(client, user)
+    logged_in(user, client)
     # Twenty idle minutes, a request, twenty more: never 30 in a row.
     _shift(client, **{SESSION_SEEN_AT: 20 * MINUTE})
     assert client.get("/").status_code == 200
@@ -89,7 +84,7 @@ def test_activity_keeps_the_session_alive(client, user):
 
 
 def test_session_ends_after_12_hours_even_when_active(client, user):
-    _login(client, user)
+    logged_in(user, client)
     _shift(client, **{SESSION_AUTH_AT: 11 * HOUR + 59 * MINUTE, SESSION_SEEN_AT: 1 * MINUTE})
     assert client.get("/").status_code == 200
     _shift(client, **{SESSION_AUTH_AT: 12 * HOUR + 1 * MINUTE, SESSION_SEEN_AT: 1 * MINUTE})
@@ -114,7 +109,7 @@ def test_session_is_cycled_at_login(client, user):
     client.session.save()
     before = client.cookies.get(settings.SESSION_COOKIE_NAME)
     before_key = before.value if before else None
-    _login(client, user)
+    logged_in(user, client)
     assert client.cookies[settings.SESSION_COOKIE_NAME].value != before_key
 
 
@@ -122,7 +117,7 @@ def test_session_is_cycled_at_login(client, user):
 
 
 def test_get_logout_does_not_log_out(client, user):
-    _login(client, user)
+    logged_in(user, client)
     response = client.get("/accounts/logout/")
     assert response.status_code == 405
     assert client.get("/").status_code == 200
@@ -130,7 +125,7 @@ def test_get_logout_does_not_log_out(client, user):
 
 
 def test_logout_invalidates_the_session_server_side(client, user):
-    _login(client, user)
+    logged_in(user, client)
     old_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert Session.objects.filter(session_key=old_cookie).exists()
 
@@ -152,11 +147,11 @@ def test_logout_invalidates_the_session_server_side(client, user):
 
 def test_deactivation_by_an_admin_ends_the_users_sessions(user, unit_a):
     admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    victim_client = _login(Client(), user)
-    second_device = _login(Client(), user)
+    victim_client = logged_in(user)
+    second_device = logged_in(user)
     assert victim_client.get("/").status_code == 200
 
-    admin_client = _login(Client(), admin)
+    admin_client = logged_in(admin)
     response = admin_client.post(
         f"/manage/accounts/{user.pk}/active/", {"active": "0", "reason": "离职"}
     )
@@ -176,8 +171,8 @@ def test_deactivation_by_an_admin_ends_the_users_sessions(user, unit_a):
 
 
 def test_password_change_ends_other_sessions_but_keeps_this_one(user):
-    here = _login(Client(), user)
-    elsewhere = _login(Client(), user)
+    here = logged_in(user)
+    elsewhere = logged_in(user)
     response = here.post(
         "/accounts/password/",
         {
@@ -196,7 +191,7 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(user):
 
 def test_role_change_requires_recent_reauthentication(user, unit_a):
     admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    client = _login(Client(), admin)
+    client = logged_in(admin)
     _shift(client, **{SESSION_REAUTH_AT: 6 * MINUTE})
     grant_url = f"/manage/accounts/{user.pk}/roles/"
     detail_url = f"/manage/accounts/{user.pk}/"
@@ -228,7 +223,7 @@ def test_role_change_requires_recent_reauthentication(user, unit_a):
 
 def test_reauth_redirect_target_is_safe(user, unit_a):
     admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    client = _login(Client(), admin)
+    client = logged_in(admin)
     _shift(client, **{SESSION_REAUTH_AT: 6 * MINUTE})
     response = client.post("/accounts/reauth/?next=https://evil.example/", {"password": PASSWORD})
     assert response.status_code == 302

@@ -19,44 +19,36 @@ from mofan.accounts.selectors_audit import entries_for
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_record
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
-from tests.factories import PASSWORD, CommitteeFactory, MemberFactory, PartyOrgFactory, make_user
+from tests.factories import CommitteeFactory, MemberFactory, PartyOrgFactory, make_user
+from tests.world import logged_in
 
 AUDIT_URLS = {"list", "verify"}
 MARKER_ACTION = "test.marker.写入"
 
 
-def client_for(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302, response.content.decode()[:300]
-    return client
-
-
 @pytest.fixture
-def world(committee, unit_a, unit_b):
+def world(committee, unit_a, unit_b, auditor):
     org = PartyOrgFactory(unit=unit_a, kind=PartyOrgKind.BRANCH, name="甲第一党支部")
     member = MemberFactory(unit=unit_a, party_org=org, name="甲党员钱", phone="13911110002")
     org.election_due_on = datetime.date.today()
     org.save()
     w = SimpleNamespace(committee=committee, unit=unit_a, org=org, member=member)
-    w.auditor = make_user(Role.AUDITOR, committee=committee)
+    w.auditor = auditor
     w.markers = [unit_a.name, unit_b.name, org.name, member.name, member.phone]
     audit_record(action=MARKER_ACTION, actor_name="系统", extra={"note": "标记记录"})
     return w
 
 
-PERSONAS = {
-    "committee_admin": lambda w: make_user(Role.COMMITTEE_ADMIN, committee=w.committee),
-    "security_admin": lambda w: make_user(Role.SECURITY_ADMIN, committee=w.committee),
-    "committee_leader": lambda w: make_user(Role.COMMITTEE_LEADER, committee=w.committee),
-    "reviewer": lambda w: make_user(Role.REVIEWER, committee=w.committee),
-    "unit_admin": lambda w: make_user(Role.UNIT_ADMIN, unit=w.unit),
-    "unit_leader": lambda w: make_user(Role.UNIT_LEADER, unit=w.unit),
-    "member": lambda w: make_user(Role.MEMBER, unit=w.unit),
-}
+# every standard persona (conftest fixtures) but the auditor
+PERSONAS = (
+    "committee_admin",
+    "security_admin",
+    "committee_leader",
+    "reviewer",
+    "unit_admin",
+    "unit_leader",
+    "member",
+)
 
 
 def test_every_audit_url_is_covered():
@@ -66,9 +58,9 @@ def test_every_audit_url_is_covered():
 
 
 @pytest.mark.parametrize("persona", sorted(PERSONAS))
-def test_only_the_auditor_reads_the_audit_pages(world, persona):
-    user = PERSONAS[persona](world)
-    client = client_for(user)
+def test_only_the_auditor_reads_the_audit_pages(world, persona, request):
+    user = request.getfixturevalue(persona)
+    client = logged_in(user)
     for name in sorted(AUDIT_URLS):
         url = reverse(f"audit:{name}")
         for params in ({}, {"action": "test.marker", "page": "1"}):
@@ -94,7 +86,7 @@ def test_anonymous_is_sent_to_log_in(world):
 
 
 def test_the_auditor_reads_and_verifies_the_trail(world):
-    client = client_for(world.auditor)
+    client = logged_in(world.auditor)
     response = client.get(reverse("audit:list"))
     assert response.status_code == 200
     assert MARKER_ACTION in response.content.decode()
@@ -112,7 +104,7 @@ def test_the_auditor_reads_and_verifies_the_trail(world):
 
 def test_the_auditor_can_never_change_the_trail_or_roles(world):
     """The audit pages are read-only: a POST changes nothing."""
-    client = client_for(world.auditor)
+    client = logged_in(world.auditor)
     count = AuditEntry.objects.count()
     for name in AUDIT_URLS:
         client.post(reverse(f"audit:{name}"), {"action": "x"})
@@ -177,10 +169,10 @@ def _state() -> tuple[Any, ...]:
     )
 
 
-def test_the_auditor_reads_nothing_else(world):
-    """Every URL of the project, GET and POST: the auditor is refused and nothing changes."""
-    make_user(Role.UNIT_ADMIN, unit=world.unit)  # an account and an assignment to aim at
-    client = client_for(world.auditor)
+def test_the_auditor_reads_nothing_else(world, unit_admin):
+    """Every URL of the project, GET and POST: the auditor is refused and nothing changes.
+    (`unit_admin`: an account and an assignment to aim at.)"""
+    client = logged_in(world.auditor)
     before = _state()
     seen = set()
     for name, pattern in _walk(get_resolver().url_patterns):
@@ -200,11 +192,10 @@ def test_the_auditor_reads_nothing_else(world):
     assert reverse("accounts_manage:list") not in nav
 
 
-def test_an_auditor_reads_only_its_own_committees_trail(world):
+def test_an_auditor_reads_only_its_own_committees_trail(world, unit_admin):
     """An auditor of another committee in the same deployment reads none of this one's trail,
     neither through the selector nor through the page."""
-    unit_admin = make_user(Role.UNIT_ADMIN, unit=world.unit)
-    client_for(unit_admin)  # a login, audited
+    logged_in(unit_admin)  # a login, audited
     audit_record(action="member.update", actor=unit_admin, target=world.member)
     audit_record(action="member.delete", target=world.member, actor_name="system")
     own = entries_for(actor_for(world.auditor))
@@ -214,5 +205,5 @@ def test_an_auditor_reads_only_its_own_committees_trail(world):
     theirs = entries_for(actor_for(other_auditor))
     assert not theirs.filter(actor_id=unit_admin.pk).exists()
     assert not theirs.filter(action__startswith="member.").exists()
-    body = client_for(other_auditor).get(reverse("audit:list")).content.decode()
+    body = logged_in(other_auditor).get(reverse("audit:list")).content.decode()
     assert unit_admin.username not in body and world.member.name not in body

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from mofan.audit.models import AuditEntry, AuditResult, DeniedThrottle
 from mofan.audit.services import DENIED_PER_SOURCE, audit_verify
-from tests.factories import PASSWORD, Role, make_user
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +20,8 @@ COMMITTEE_ONLY = ["/org/units/new/", "/manage/accounts/", "/audit/", "/manage/ac
 
 
 @pytest.fixture
-def unit_admin(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
-
-
-@pytest.fixture
-def logged_in(unit_admin):
-    client = Client()
-    client.post("/accounts/login/", {"username": unit_admin.username, "password": PASSWORD})
-    return client
+def logged_in(login, unit_admin):
+    return login(unit_admin)
 
 
 def _denied(action: str = "access.denied"):

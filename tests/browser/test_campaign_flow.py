@@ -22,7 +22,6 @@ from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment, EnrollmentState
-from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations import review_groups, services
 from mofan.evaluations.models import (
     Assignment,
@@ -36,8 +35,8 @@ from mofan.evaluations.models import (
 from mofan.evidence.models import Evidence
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
-from tests.browser.test_flows import log_in
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import PASSWORD
+from tests.world import active_campaign, committee_with_units, log_in, persona
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,29 +69,29 @@ def world(settings, tmp_path):
     self-evaluation, review and consolidation in Python, so that only unit A's flow is left."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     load_templates()
-    committee = CommitteeFactory(name="忻州经济开发区党工委（测试）", code="xinzhou-test")
-    unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
-    unit_b = UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="王管理")
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="李联络")
-    leader = make_user(Role.UNIT_LEADER, unit=unit_a, full_name="张书记")
-    liaison_b = make_user(Role.UNIT_ADMIN, unit=unit_b, full_name="赵联络")
+    committee, (unit_a, unit_b) = committee_with_units(
+        name="忻州经济开发区党工委（测试）", code="xinzhou-test"
+    )
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b}
+    admin = persona("committee_admin", **where, full_name="王管理")
+    liaison = persona("unit_admin", **where, full_name="李联络")
+    leader = persona("unit_leader", **where, full_name="张书记")
+    liaison_b = persona("outsider", **where, full_name="赵联络")
     RoleAssignment.objects.create(
         user=liaison_b, role=Role.UNIT_LEADER, committee=committee, unit=unit_b
     )
-    group_leader = make_user(Role.REVIEWER, committee=committee, full_name="陈组长")
-    reviewer = make_user(Role.REVIEWER, committee=committee, full_name="周评审")
+    group_leader = persona("reviewer", **where, full_name="陈组长")
+    reviewer = persona("reviewer", **where, full_name="周评审")
     version = IndicatorVersion.objects.get(system__committee=None, system__slug="xinzhou-2022")
     admin_actor = actor_for(admin)
-    campaign = campaign_create(
+    campaign = active_campaign(
         committee=committee,
+        version=version,
+        admin=admin,
         name="2026年模范机关创建行动",
         year=2026,
-        version=version,
-        actor=admin_actor,
         submission_deadline=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=14),
     )
-    campaign_activate(campaign=campaign, actor=admin_actor)
     leaves = list(
         IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
     )

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mofan.campaigns.models import Campaign, Enrollment
-from tests.browser.test_flows import log_in
 from tests.factories import PASSWORD, UnitFactory
 from tests.reports.dashboard_fixtures import build_dash, publish
+from tests.world import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

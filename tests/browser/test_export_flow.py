@@ -23,7 +23,6 @@ from playwright.sync_api import expect
 from mofan.audit.models import AuditEntry
 from mofan.reports import jobs
 from mofan.reports.models import ExportJob, JobState
-from tests.browser.test_flows import log_in
 from tests.factories import PASSWORD
 from tests.reports.jobs_fixtures import (
     GatedTable,
@@ -33,6 +32,7 @@ from tests.reports.jobs_fixtures import (
     register,
     stub_renderers,
 )
+from tests.world import log_in
 
 __all__ = ["export_dir", "stub_renderers"]
 

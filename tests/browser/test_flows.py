@@ -10,23 +10,15 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from mofan.accounts.roles import Role
 from tests.factories import PASSWORD, CommitteeFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.world import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Neu-Passw0rt#2026"
-
-
-def log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    form = page.locator("main form")
-    form.get_by_label("用户名").fill(username)
-    form.get_by_label("密码").fill(password)
-    form.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from mofan.accounts.roles import Role
 from mofan.indicators.models import IndicatorVersion
-from tests.browser.test_flows import log_in
 from tests.factories import PASSWORD, CommitteeFactory, make_user
+from tests.world import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

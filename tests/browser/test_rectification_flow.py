@@ -13,19 +13,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import Enrollment, EnrollmentState
-from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.evaluations.models import Assignment, Finding, ReviewerSeat, ReviewGroup
+from mofan.evaluations.models import Finding
 from mofan.evidence.models import Evidence
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemState
 from tests.browser.test_campaign_flow import small_pdf
-from tests.browser.test_flows import log_in
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import PASSWORD
+from tests.world import active_campaign, committee_with_units, log_in, persona, review_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,26 +37,24 @@ def expect_message(page: Page, text: str) -> None:
 @pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    committee = CommitteeFactory(name="岳阳市直机关工委（测试）", code="yueyang-test")
-    unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
-    UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="王管理")
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="李联络")
-    reviewer = make_user(Role.REVIEWER, committee=committee, full_name="周评审")
-    admin_actor = actor_for(admin)
-    campaign = campaign_create(
+    committee, (unit_a, _unit_b) = committee_with_units(
+        name="岳阳市直机关工委（测试）", code="yueyang-test"
+    )
+    admin = persona("committee_admin", committee=committee, full_name="王管理")
+    liaison = persona("unit_admin", unit_a=unit_a, full_name="李联络")
+    reviewer = persona("reviewer", committee=committee, full_name="周评审")
+    campaign = active_campaign(
         committee=committee,
+        version=small_version(),
+        admin=admin,
         name="2026年模范机关创建",
         year=2026,
-        version=small_version(),
-        actor=admin_actor,
     )
-    campaign_activate(campaign=campaign, actor=admin_actor)
     enrollment = Enrollment.objects.get(campaign=campaign, unit=unit_a)
     Enrollment.objects.filter(pk=enrollment.pk).update(state=EnrollmentState.SUBMITTED)
-    group = ReviewGroup.objects.create(campaign=campaign, name="第一评审组", leader=reviewer)
-    ReviewerSeat.objects.create(group=group, reviewer=reviewer)
-    assignment = Assignment.objects.create(group=group, enrollment=enrollment)
+    _group, (assignment,) = review_group(
+        campaign, "第一评审组", reviewer, enrollments=(enrollment,)
+    )
     return {
         "unit_a": unit_a,
         "admin": admin,

@@ -56,16 +56,11 @@ from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.core.params import parse_id
 from mofan.core.redirects import safe_next
 from mofan.evaluations.models import (
-    Assignment,
     EvidenceLink,
-    ReviewerSeat,
-    ReviewGroup,
 )
 from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
@@ -97,10 +92,13 @@ from tests.core.fuzz_sweep import (
     targeted,
     with_query,
 )
+from tests.evaluations.campaign_fixtures import standard_groups
 from tests.evaluations.evidence_fixtures import make_pdf
-from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory, UnitFactory
 from tests.rectification.rereview_fixtures import approve, close_all, finish_review
 from tests.supervision.bulletin_fixtures import build_scene, ledger, problem
+from tests.world import active_campaign
+from tests.world import persona as make_persona
 
 pytestmark = pytest.mark.django_db
 
@@ -153,28 +151,26 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     committee = w.committee
     admin_user = users["committee_admin"]
     admin = actor_for(admin_user)
-    users["security_admin"] = make_user(Role.SECURITY_ADMIN, committee=committee)
+    users["security_admin"] = make_persona("security_admin", committee=committee)
     today = timezone.localdate()
     deadline = today + datetime.timedelta(days=60)
 
     # A second campaign of the same committee, reviewed, approved and re-reviewed (复核): unit
     # A fails, its problem items are closed (so first: every item of unit A is closed), and
     # group 1's leader re-scores.
-    second = campaign_create(
-        committee=committee, name="2025年度模范机关创建", year=2025, version=w.version, actor=admin
+    second = active_campaign(
+        committee=committee,
+        version=w.version,
+        admin=admin_user,
+        name="2025年度模范机关创建",
+        year=2025,
     )
-    campaign_activate(campaign=second, actor=admin)
     ea2, eb2, ec2 = (
         Enrollment.objects.get(campaign=second, unit=u) for u in (w.unit_a, w.unit_b, w.unit_c)
     )
-    group1 = ReviewGroup.objects.create(campaign=second, name="复核一组", leader=users["leader"])
-    ReviewerSeat.objects.bulk_create(
-        ReviewerSeat(group=group1, reviewer=users[n]) for n in ("leader", "assigned")
+    group1, group2, assignment_a, assignment_b = standard_groups(
+        second, users, ea2, eb2, names=("复核一组", "复核二组")
     )
-    group2 = ReviewGroup.objects.create(
-        campaign=second, name="复核二组", leader=users["unassigned"]
-    )
-    ReviewerSeat.objects.create(group=group2, reviewer=users["unassigned"])
     w2 = dataclasses.replace(
         w,
         campaign=Campaign.objects.get(pk=second.pk),
@@ -183,8 +179,8 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         ec=ec2,
         group1=group1,
         group2=group2,
-        assignment_a=Assignment.objects.create(group=group1, enrollment=ea2),
-        assignment_b=Assignment.objects.create(group=group2, enrollment=eb2),
+        assignment_a=assignment_a,
+        assignment_b=assignment_b,
     )
     finish_review(w2)
     approve(w2)
@@ -212,10 +208,13 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     )
     EvidenceLink.objects.create(evidence=evidence, enrollment=w.ea, node=w.node("1.1"))
     # A third campaign in which unit A is still filling in: its pages show the editing forms.
-    third = campaign_create(
-        committee=committee, name="2026年度模范机关创建", year=2026, version=w.version, actor=admin
+    third = active_campaign(
+        committee=committee,
+        version=w.version,
+        admin=admin_user,
+        name="2026年度模范机关创建",
+        year=2026,
     )
-    campaign_activate(campaign=third, actor=admin)
     ea3 = Enrollment.objects.get(campaign=third, unit=w.unit_a)
     EvidenceLink.objects.create(evidence=evidence, enrollment=ea3, node=w.node("1.1"))
     # rectification and supervision

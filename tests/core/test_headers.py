@@ -13,14 +13,9 @@ from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import COMMITTEE_ROLES, Role
 from mofan.organizations.models import Unit
 from tests.factories import PASSWORD, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def _login(client: Client, user, password: str = PASSWORD) -> Client:
-    response = client.post("/accounts/login/", {"username": user.username, "password": password})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 def _csp(response) -> dict[str, list[str]]:
@@ -61,7 +56,7 @@ def test_headers_on_the_login_page(client):
 
 
 def test_headers_on_a_logged_in_page(client, unit_a):
-    _login(client, make_user(Role.UNIT_ADMIN, unit=unit_a))
+    logged_in(make_user(Role.UNIT_ADMIN, unit=unit_a), client)
     response = client.get("/")
     assert response.status_code == 200
     _assert_baseline_headers(response)
@@ -258,7 +253,7 @@ def test_pages_for_every_role_have_no_inline_code(role, unit_a, unit_b):
         user = make_user(role, committee=committee)
     else:
         user = make_user(role, unit=unit_a)
-    client = _login(Client(), user)
+    client = logged_in(user)
     for url in _pages_for(role, unit_a):
         response = client.get(url)
         assert response.status_code == 200, (role, url, response.status_code)
@@ -268,7 +263,7 @@ def test_pages_for_every_role_have_no_inline_code(role, unit_a, unit_b):
 def test_account_pages_and_2fa_setup_have_no_inline_code(unit_a):
     admin = make_user(Role.SECURITY_ADMIN, committee=unit_a.committee)
     target = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = _login(Client(), admin)
+    client = logged_in(admin)
     for url in [f"/manage/accounts/{target.pk}/", "/accounts/2fa/", "/manage/accounts/?q=user"]:
         response = client.get(url)
         assert response.status_code == 200, url

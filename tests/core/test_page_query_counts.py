@@ -41,13 +41,16 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
-from mofan.evaluations import bulk, review_groups, services
+from mofan.evaluations import bulk, services
 from mofan.evaluations.models import Assignment, ConsolidatedScore, ReviewScore, SelfScore
-from mofan.indicators.fileformat import parse_yaml
-from mofan.indicators.models import IndicatorNode
-from mofan.indicators.services import system_import
 from mofan.organizations.models import Unit
-from tests.evaluations.test_query_counts import indicator_yaml, leaf_input
+from tests.evaluations.test_query_counts import (
+    drawn_assignments,
+    enrollments_in_order,
+    leaf_input,
+    leaves_version,
+    reviewer_pair,
+)
 from tests.factories import PASSWORD, CommitteeFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -101,16 +104,9 @@ def build_world(units: int, leaves: int) -> World:
     first = Unit.objects.filter(committee=committee).order_by("sort_order").first()
     admin = make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="工委管理员")
     unit_admin = make_user(Role.UNIT_ADMIN, unit=first)
-    leader, member = (
-        make_user(Role.REVIEWER, committee=committee, full_name=name) for name in ("组长", "组员")
-    )
+    leader, member = reviewer_pair(committee)
     admin_actor = actor_for(admin)
-    version = system_import(
-        doc=parse_yaml(indicator_yaml(f"bench-q-{tag}", leaves)),
-        committee=committee,
-        actor=None,
-        publish=True,
-    )
+    version, nodes = leaves_version(committee, f"bench-q-{tag}", leaves)
     campaign = campaign_create(
         committee=committee,
         name=f"查询计数 {units}×{leaves}",
@@ -121,14 +117,8 @@ def build_world(units: int, leaves: int) -> World:
     Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
     campaign.refresh_from_db()
     campaign_activate(campaign=campaign, actor=admin_actor)
-    nodes = list(
-        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-    )
-    assert len(nodes) == leaves
     values = {node.pk: leaf_input(node) for node in nodes}
-    enrollments = list(
-        Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order", "pk")
-    )
+    enrollments = enrollments_in_order(campaign)
     roles = frozenset({Role.UNIT_ADMIN, Role.UNIT_LEADER})
     liaison = Actor(
         user=unit_admin, roles=roles, unit_roles={e.unit_id: roles for e in enrollments}
@@ -141,18 +131,7 @@ def build_world(units: int, leaves: int) -> World:
         services.enrollment_transition(
             enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=liaison
         )
-    review_groups.review_group_create(
-        campaign=campaign, name="第一评审组", leader=leader, reviewers=[member], actor=admin_actor
-    )
-    review_groups.assignment_draw(
-        campaign=campaign, method="balanced", seed=f"bench-q-{tag}", actor=admin_actor
-    )
-    assignments = {
-        a.enrollment_id: a
-        for a in Assignment.objects.filter(enrollment__campaign=campaign).select_related(
-            "group", "enrollment"
-        )
-    }
+    assignments = drawn_assignments(campaign, leader, member, admin_actor, f"bench-q-{tag}")
     leader_actor, member_actor = actor_for(leader), actor_for(member)
     for index, enrollment in enumerate(enrollments[:-1]):
         assignment = assignments[enrollment.pk]

@@ -20,14 +20,12 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.utils import timezone
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
-from mofan.campaigns import services as campaign_services
 from mofan.campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -59,7 +57,8 @@ from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.services import system_import
 from mofan.indicators.tree import NodeData
 from mofan.organizations.models import Committee, Unit
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import active_campaign, committee_with_units, logged_in, persona, review_group
 
 S = EnrollmentState
 ROLLUP = {"type": "rollup", "mode": "sum"}
@@ -233,43 +232,63 @@ def _quick_self(
     )
 
 
+def standard_groups(
+    campaign: Campaign,
+    users: dict[str, User],
+    ea: Enrollment,
+    eb: Enrollment,
+    names: tuple[str, str] = ("第一评审组", "第二评审组"),
+) -> tuple[ReviewGroup, ReviewGroup, Assignment, Assignment]:
+    """The world's two review groups: group 1 (leader `leader`, member `assigned`) reviews
+    `ea`, group 2 (`unassigned` alone) reviews `eb`."""
+    group1, (assignment_a,) = review_group(
+        campaign,
+        names[0],
+        users["leader"],
+        seats=(users["leader"], users["assigned"]),
+        enrollments=(ea,),
+    )
+    group2, (assignment_b,) = review_group(
+        campaign, names[1], users["unassigned"], enrollments=(eb,)
+    )
+    return group1, group2, assignment_a, assignment_b
+
+
 def build_world() -> World:
-    committee = CommitteeFactory(name="焦作市直机关工委测试", code="test")
-    unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
-    unit_b = UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    unit_c = UnitFactory(committee=committee, name="丙单位", short_name="丙")
+    committee, (unit_a, unit_b, unit_c) = committee_with_units(
+        name="焦作市直机关工委测试", code="test", units=("甲", "乙", "丙")
+    )
     other_committee = CommitteeFactory(name="另一个工委", code="other")
     unit_x = UnitFactory(committee=other_committee, name="外单位", short_name="外")
     version = small_version()
     other_version = small_version("mofan-iss4-other")
 
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b, "other": other_committee}
     users = {
-        "owner": make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="甲联络员"),
-        "colleague": make_user(Role.UNIT_LEADER, unit=unit_a, full_name="甲书记"),
-        "outsider": make_user(Role.UNIT_ADMIN, unit=unit_b, full_name="乙联络员"),
-        "assigned": make_user(Role.REVIEWER, committee=committee, full_name="评审员张"),
-        "leader": make_user(Role.REVIEWER, committee=committee, full_name="组长王"),
-        "unassigned": make_user(Role.REVIEWER, committee=committee, full_name="评审员李"),
-        "committee_admin": make_user(Role.COMMITTEE_ADMIN, committee=committee),
-        "committee_leader": make_user(Role.COMMITTEE_LEADER, committee=committee),
-        "other_admin": make_user(Role.COMMITTEE_ADMIN, committee=other_committee),
-        "auditor": make_user(Role.AUDITOR, committee=committee),
+        "owner": persona("unit_admin", **where, full_name="甲联络员"),
+        "colleague": persona("unit_leader", **where, full_name="甲书记"),
+        "outsider": persona("outsider", **where, full_name="乙联络员"),
+        "assigned": persona("reviewer", **where, full_name="评审员张"),
+        "leader": persona("reviewer", **where, full_name="组长王"),
+        "unassigned": persona("reviewer", **where, full_name="评审员李"),
+        "committee_admin": persona("committee_admin", **where),
+        "committee_leader": persona("committee_leader", **where),
+        "other_admin": persona("other_admin", **where),
+        "auditor": persona("auditor", **where),
     }
     RoleAssignment.objects.create(
         user=users["outsider"], role=Role.UNIT_LEADER, committee=committee, unit=unit_b
     )
     other_reviewer = make_user(Role.REVIEWER, committee=other_committee, full_name="外评审")
     x_admin = make_user(Role.UNIT_ADMIN, unit=unit_x)
-    admin = actor_for(users["committee_admin"])
 
-    campaign = campaign_services.campaign_create(
+    campaign = active_campaign(
         committee=committee,
+        version=version,
+        admin=users["committee_admin"],
         name="2024年度模范机关创建",
         year=2024,
-        version=version,
-        actor=admin,
     )
-    campaign_services.campaign_activate(campaign=campaign, actor=admin)
     ea, eb, ec = (
         Enrollment.objects.get(campaign=campaign, unit=u) for u in (unit_a, unit_b, unit_c)
     )
@@ -285,18 +304,7 @@ def build_world() -> World:
     Enrollment.objects.filter(pk=eb.pk).update(
         state=S.SUBMITTED, submitted_at=now, submitted_by=users["outsider"], version=2
     )
-    group1 = ReviewGroup.objects.create(
-        campaign=campaign, name="第一评审组", leader=users["leader"]
-    )
-    ReviewerSeat.objects.bulk_create(
-        ReviewerSeat(group=group1, reviewer=users[name]) for name in ("leader", "assigned")
-    )
-    group2 = ReviewGroup.objects.create(
-        campaign=campaign, name="第二评审组", leader=users["unassigned"]
-    )
-    ReviewerSeat.objects.create(group=group2, reviewer=users["unassigned"])
-    assignment_a = Assignment.objects.create(group=group1, enrollment=ea)
-    assignment_b = Assignment.objects.create(group=group2, enrollment=eb)
+    group1, group2, assignment_a, assignment_b = standard_groups(campaign, users, ea, eb)
     ReviewScore.objects.bulk_create(
         [
             ReviewScore(
@@ -338,11 +346,7 @@ def build_world() -> World:
     )
     ex = Enrollment.objects.create(campaign=other_campaign, unit=unit_x)
     _quick_self(ex, x_admin, nodes, 8)
-    other_group = ReviewGroup.objects.create(
-        campaign=other_campaign, name="外评审组", leader=other_reviewer
-    )
-    ReviewerSeat.objects.create(group=other_group, reviewer=other_reviewer)
-    Assignment.objects.create(group=other_group, enrollment=ex)
+    review_group(other_campaign, "外评审组", other_reviewer, enrollments=(ex,))
 
     return World(
         committee=committee,
@@ -376,17 +380,6 @@ def world(db) -> World:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def logged_in(user: User | None) -> Client:
-    """A fresh browser, logged in through the real login form (anonymous for None)."""
-    client = Client()
-    if user is not None:
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302, response.content.decode()[:500]
-    return client
 
 
 SNAPSHOT_MODELS = (
@@ -482,5 +475,6 @@ __all__ = [
     "set_state",
     "small_version",
     "snapshot",
+    "standard_groups",
     "world",
 ]

@@ -15,16 +15,13 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations.models import Assignment, ReviewerSeat, ReviewGroup
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.organizations.models import Unit
-from tests.factories import PASSWORD, make_user
+from tests.world import persona, review_group
 
 # --- sample files -----------------------------------------------------------------------------
 
@@ -186,16 +183,11 @@ def world(db, media, committee, unit_a, unit_b) -> EvidenceWorld:
     )
     enrollment_a = Enrollment.objects.create(campaign=campaign, unit=unit_a)
     enrollment_b = Enrollment.objects.create(campaign=campaign, unit=unit_b)
-    reviewer = make_user(Role.REVIEWER, committee=committee, full_name="评审甲")
-    other_reviewer = make_user(Role.REVIEWER, committee=committee, full_name="评审乙")
-    group = ReviewGroup.objects.create(campaign=campaign, name="第一评审组", leader=reviewer)
-    ReviewerSeat.objects.create(group=group, reviewer=reviewer)
-    Assignment.objects.create(group=group, enrollment=enrollment_a)
-    other_group = ReviewGroup.objects.create(
-        campaign=campaign, name="第二评审组", leader=other_reviewer
-    )
-    ReviewerSeat.objects.create(group=other_group, reviewer=other_reviewer)
-    Assignment.objects.create(group=other_group, enrollment=enrollment_b)
+    reviewer = persona("reviewer", committee=committee, full_name="评审甲")
+    other_reviewer = persona("reviewer", committee=committee, full_name="评审乙")
+    review_group(campaign, "第一评审组", reviewer, enrollments=(enrollment_a,))
+    review_group(campaign, "第二评审组", other_reviewer, enrollments=(enrollment_b,))
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b}
     return EvidenceWorld(
         committee=committee,
         unit_a=unit_a,
@@ -204,21 +196,13 @@ def world(db, media, committee, unit_a, unit_b) -> EvidenceWorld:
         enrollment_a=enrollment_a,
         enrollment_b=enrollment_b,
         version=version,
-        admin_a=make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="甲联络员"),
-        leader_a=make_user(Role.UNIT_LEADER, unit=unit_a, full_name="甲书记"),
-        admin_b=make_user(Role.UNIT_ADMIN, unit=unit_b, full_name="乙联络员"),
-        committee_admin=make_user(Role.COMMITTEE_ADMIN, committee=committee),
+        admin_a=persona("unit_admin", **where, full_name="甲联络员"),
+        leader_a=persona("unit_leader", **where, full_name="甲书记"),
+        admin_b=persona("outsider", **where, full_name="乙联络员"),
+        committee_admin=persona("committee_admin", **where),
         reviewer=reviewer,
         other_reviewer=other_reviewer,
     )
-
-
-def logged_in(user: User) -> Client:
-    """A fresh browser logged in through the real login form."""
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:500]
-    return client
 
 
 def stored_files(root) -> list:

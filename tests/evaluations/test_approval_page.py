@@ -19,7 +19,8 @@ from mofan.evaluations import approval, recompute
 from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.models import UnitTotals, VetoInput
 from tests.evaluations.aggregates_data import synthetic_campaign
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +33,8 @@ def _campaign(units: int, *, all_reviewed: bool = False, code: str = "pg") -> Ca
     return campaign
 
 
-def _client(user: Any) -> Client:
-    client = Client()
-    r = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert r.status_code == 302
-    return client
-
-
 def _admin_client(campaign: Campaign) -> Client:
-    return _client(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
+    return logged_in(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
 
 
 def _url(campaign: Campaign) -> str:
@@ -167,7 +161,7 @@ def test_vetoes_and_honours_are_counted_for_the_whole_campaign() -> None:
     summary = ranking.approval_summary(campaign)
     assert summary.vetoed == UnitTotals.objects.filter(campaign=campaign, veto=True).count() >= 1
     assert summary.advanced == UnitTotals.objects.filter(campaign=campaign, advanced=True).count()
-    client = _client(admin)
+    client = logged_in(admin)
     html = client.get(_url(campaign), {"sort": "-rank"}).content.decode()
     assert f"否决 {summary.vetoed}" in html
     assert VetoInput.objects.filter(enrollment=last.enrollment).exists()
@@ -190,7 +184,7 @@ def test_each_row_carries_its_own_veto_form() -> None:
 def test_a_committee_leader_sees_the_table_without_the_actions() -> None:
     campaign = _campaign(10, all_reviewed=True, code="pgl")
     leader = make_user(Role.COMMITTEE_LEADER, committee=campaign.committee)
-    client = _client(leader)
+    client = logged_in(leader)
     html = client.get(_url(campaign)).content.decode()
     assert len(ROW.findall(html)) == 10
     assert 'name="action"' not in html

@@ -19,7 +19,6 @@ from mofan.evidence.services import evidence_upload
 from mofan.evidence.storage import path_of
 from mofan.indicators.models import IndicatorNode
 from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
-    logged_in,
     make_docx,
     make_ofd,
     make_pdf,
@@ -30,6 +29,7 @@ from tests.evaluations.evidence_fixtures import (  # noqa: F401 (fixtures)
     upload_of,
     world,
 )
+from tests.world import logged_in
 
 
 def _upload(world, name, content, user=None):

@@ -11,6 +11,7 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import Assignment
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from tests.factories import make_user
+from tests.world import logged_in
 
 
 @pytest.mark.django_db
@@ -20,12 +21,10 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
     ua = make_user(Role.UNIT_ADMIN, unit=unit_a)
     RoleAssignment.objects.create(user=ua, role=Role.UNIT_LEADER, committee=committee, unit=unit_a)
     revs = [make_user(Role.REVIEWER, committee=committee) for _ in range(2)]
-    from tests.factories import PASSWORD
 
     def login(u):
         client.post("/accounts/logout/")
-        r = client.post("/accounts/login/", {"username": u.username, "password": PASSWORD})
-        assert r.status_code == 302
+        logged_in(u, client)
 
     login(admin)
     v = IndicatorVersion.objects.get(system__slug="xinzhou-2022", system__committee=None)

@@ -21,24 +21,25 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mofan.accounts.access import actor_for
+from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations import evidence as links
 from mofan.evaluations.models import Assignment, EvidenceLink, ReviewScore, SelfScore
 from mofan.evidence import services as store
 from mofan.indicators.fileformat import parse_yaml
-from mofan.indicators.models import IndicatorNode
+from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.services import system_import
+from mofan.organizations.models import Committee
 from tests.evaluations.evidence_fixtures import make_pdf, make_png
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import active_campaign, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,52 @@ def leaf_input(node: IndicatorNode) -> dict[str, object]:
     raise AssertionError(kind)
 
 
+def reviewer_pair(committee: Committee) -> tuple[User, User]:
+    """A group leader (组长) and a member (组员) of the committee's reviewers."""
+    leader, member = (
+        make_user(Role.REVIEWER, committee=committee, full_name=name) for name in ("组长", "组员")
+    )
+    return leader, member
+
+
+def leaves_version(
+    committee: Committee, slug: str, leaves: int
+) -> tuple[IndicatorVersion, list[IndicatorNode]]:
+    """The committee's own published `leaves`-leaf system (see `indicator_yaml`), and its leaves
+    in order."""
+    version = system_import(
+        doc=parse_yaml(indicator_yaml(slug, leaves)),
+        committee=committee,
+        actor=None,
+        publish=True,
+    )
+    leaf_nodes = list(
+        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
+    )
+    assert len(leaf_nodes) == leaves
+    return version, leaf_nodes
+
+
+def enrollments_in_order(campaign: Campaign) -> list[Enrollment]:
+    return list(Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order", "pk"))
+
+
+def drawn_assignments(
+    campaign: Campaign, leader: User, member: User, admin: Actor, seed: str
+) -> dict[int, Assignment]:
+    """One review group (leader and member) drawn to every submitted unit, by enrollment id."""
+    review_groups.review_group_create(
+        campaign=campaign, name="第一评审组", leader=leader, reviewers=[member], actor=admin
+    )
+    review_groups.assignment_draw(campaign=campaign, method="balanced", seed=seed, actor=admin)
+    return {
+        a.enrollment_id: a
+        for a in Assignment.objects.filter(enrollment__campaign=campaign).select_related(
+            "group", "enrollment"
+        )
+    }
+
+
 @dataclass
 class World:
     campaign: Campaign
@@ -151,32 +198,18 @@ def build_world(units: int, leaves: int) -> World:
             user=user, role=Role.UNIT_LEADER, committee=committee, unit=unit
         )
         liaisons.append(user)
-    leader, member = (
-        make_user(Role.REVIEWER, committee=committee, full_name=name) for name in ("组长", "组员")
-    )
+    leader, member = reviewer_pair(committee)
     admin_actor = actor_for(admin)
-    version = system_import(
-        doc=parse_yaml(indicator_yaml(f"queries-{tag}", leaves)),
+    version, leaf_nodes = leaves_version(committee, f"queries-{tag}", leaves)
+    campaign = active_campaign(
         committee=committee,
-        actor=None,
-        publish=True,
-    )
-    campaign = campaign_create(
-        committee=committee,
+        version=version,
+        admin=admin,
         name=f"查询计数 {units}×{leaves}",
         year=2026,
-        version=version,
-        actor=admin_actor,
         submission_deadline=timezone.now() + datetime.timedelta(days=30),
     )
-    campaign_activate(campaign=campaign, actor=admin_actor)
-    leaf_nodes = list(
-        IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-    )
-    assert len(leaf_nodes) == leaves
-    enrollments = list(
-        Enrollment.objects.filter(campaign=campaign).order_by("unit__sort_order", "pk")
-    )
+    enrollments = enrollments_in_order(campaign)
     for index, (enrollment, user) in enumerate(zip(enrollments, liaisons, strict=True)):
         actor = actor_for(user)
         for node in leaf_nodes:
@@ -208,18 +241,7 @@ def build_world(units: int, leaves: int) -> World:
             services.enrollment_transition(
                 enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=actor
             )
-    review_groups.review_group_create(
-        campaign=campaign, name="第一评审组", leader=leader, reviewers=[member], actor=admin_actor
-    )
-    review_groups.assignment_draw(
-        campaign=campaign, method="balanced", seed=f"queries-{tag}", actor=admin_actor
-    )
-    assignments = {
-        a.enrollment_id: a
-        for a in Assignment.objects.filter(enrollment__campaign=campaign).select_related(
-            "group", "enrollment"
-        )
-    }
+    assignments = drawn_assignments(campaign, leader, member, admin_actor, f"queries-{tag}")
     for index, enrollment in enumerate(enrollments[:-1]):
         assignment = assignments[enrollment.pk]
         for reviewer in (leader, member):
@@ -264,9 +286,7 @@ class Measured:
 
 
 def measure(user: User, url: str) -> Measured:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
+    client = logged_in(user)
     assert client.get(url).status_code == 200  # warm-up: caches, session
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

@@ -34,7 +34,7 @@ from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.campaigns.services import campaign_create
-from mofan.core.concurrency import create_first_save
+from mofan.core.concurrency import StaleWrite, create_first_save
 from mofan.evaluations import approval, review_groups, services
 from mofan.evaluations.models import (
     Assignment,
@@ -45,7 +45,6 @@ from mofan.evaluations.models import (
     UnitResult,
     VetoSource,
 )
-from mofan.evaluations.services import StaleWrite
 from mofan.organizations.models import Member
 from tests.evaluations.campaign_fixtures import (
     LEAVES,

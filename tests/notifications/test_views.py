@@ -12,23 +12,15 @@ from django.urls import reverse
 from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
 from mofan.notifications.services import is_local_path, notify
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
 from tests.notifications.helpers import notice
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "甲单位的机密通知标题"
 SECRET_BODY = "只给甲单位联络员看的内容"
 LIST = "/notices/"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    response = client.post(
-        reverse("accounts:login"), {"username": user.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 @pytest.fixture
@@ -52,7 +44,7 @@ def world(committee, unit_a):
 
 
 def test_the_owner_sees_and_opens_their_notice(world):
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     body = client.get(LIST).content.decode()
     assert SECRET in body and SECRET_BODY in body
     assert "同事自己的通知" not in body and "外工委自己的通知" not in body
@@ -66,7 +58,7 @@ def test_the_owner_sees_and_opens_their_notice(world):
 @pytest.mark.parametrize("persona", ["colleague", "outsider"])
 def test_nobody_else_sees_opens_or_marks_the_notice(world, persona):
     user = getattr(world, persona)
-    client = client_for(user)
+    client = logged_in(user)
     for page in (LIST, f"{LIST}?page=2"):
         body = client.get(page).content.decode()
         assert SECRET not in body and SECRET_BODY not in body
@@ -101,7 +93,7 @@ def test_anonymous_is_sent_to_log_in(world):
 def test_the_auditor_reads_only_their_own_notices(world, committee):
     auditor = make_user(Role.AUDITOR, committee=committee)
     notice(auditor, "审计员自己的通知")
-    client = client_for(auditor)
+    client = logged_in(auditor)
     body = client.get(LIST).content.decode()
     assert "审计员自己的通知" in body and SECRET not in body
     assert client.get(reverse("notifications:open", args=[world.leak.pk])).status_code == 404
@@ -126,7 +118,7 @@ def test_opening_a_notice_never_redirects_off_site(world, url):
     """Notices are written with local paths only, but the redirect checks again: a stored
     outside address ends on the notices page."""
     bad = notice(world.owner, "外部链接", url=url)
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     response = client.get(reverse("notifications:open", args=[bad.pk]))
     assert response.status_code == 302 and response["Location"] == LIST
     bad.refresh_from_db()
@@ -145,7 +137,7 @@ def test_local_paths_are_accepted():
 def test_the_bell_shows_the_unread_count_without_javascript(world):
     notice(world.owner, "第二条")
     notice(world.owner, "已读的一条", read=True)
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     home = client.get("/").content.decode()
     assert 'id="notice-bell"' in home and f'href="{LIST}"' in home
     assert '<span class="notice-count">2</span>' in home
@@ -159,7 +151,7 @@ def test_the_bell_stops_counting_at_99(world):
     Notice.objects.bulk_create(
         [Notice(recipient=world.owner, kind="t", title=f"第{i}条") for i in range(120)]
     )
-    home = client_for(world.owner).get("/").content.decode()
+    home = logged_in(world.owner).get("/").content.decode()
     assert '<span class="notice-count">99+</span>' in home
 
 
@@ -168,7 +160,7 @@ def _notice_queries(queries) -> list[str]:
 
 
 def test_the_bell_costs_one_query_and_nothing_for_anonymous_pages(world):
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     assert len(_notice_queries(queries)) == 1
@@ -179,7 +171,7 @@ def test_the_bell_costs_one_query_and_nothing_for_anonymous_pages(world):
 
 
 def test_marking_one_read_without_javascript_returns_to_the_page(world):
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     response = client.post(reverse("notifications:mark_read", args=[world.leak.pk]), {"page": "3"})
     assert response.status_code == 302 and response["Location"] == f"{LIST}?page=3"
     world.leak.refresh_from_db()
@@ -193,7 +185,7 @@ def test_marking_one_read_without_javascript_returns_to_the_page(world):
 
 def test_htmx_marks_one_read_and_updates_the_bell(world):
     other = notice(world.owner, "另一条未读")
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     response = client.post(
         reverse("notifications:mark_read", args=[world.leak.pk]), HTTP_HX_REQUEST="true"
     )
@@ -210,7 +202,7 @@ def test_htmx_marks_one_read_and_updates_the_bell(world):
 
 def test_htmx_marks_all_read_and_clears_the_bell(world):
     notice(world.owner, "另一条未读")
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     response = client.post("/notices/read-all/", {"page": "1"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
@@ -223,7 +215,7 @@ def test_the_list_is_newest_first_and_paged(world):
     Notice.objects.filter(recipient=world.owner).delete()
     for i in range(45):
         notice(world.owner, f"编号{i:02d}号通知")
-    client = client_for(world.owner)
+    client = logged_in(world.owner)
     first = client.get(LIST).content.decode()
     assert "编号44号通知" in first and "编号25号通知" in first and "编号24号通知" not in first
     assert first.index("编号44号通知") < first.index("编号43号通知")
@@ -241,7 +233,7 @@ def _list_queries(user, count: int) -> int:
             for i in range(count)
         ]
     )
-    client = client_for(user)
+    client = logged_in(user)
     client.get(LIST)  # warm up
     with CaptureQueriesContext(connection) as queries:
         assert client.get(LIST).status_code == 200
@@ -257,5 +249,5 @@ def test_the_list_query_count_does_not_grow(world, unit_a):
 def test_a_unit_user_of_another_unit_sees_nothing_either(world, committee):
     unit = UnitFactory(committee=committee, name="丙单位")
     user = make_user(Role.UNIT_ADMIN, unit=unit)
-    body = client_for(user).get(LIST).content.decode()
+    body = logged_in(user).get(LIST).content.decode()
     assert SECRET not in body and "暂无通知。" in body

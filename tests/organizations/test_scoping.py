@@ -21,16 +21,15 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
-from mofan.accounts.roles import Role
 from mofan.organizations import selectors, services
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
 from tests.factories import (
-    PASSWORD,
     CommitteeFactory,
     MemberFactory,
     PartyOrgFactory,
-    make_user,
 )
+from tests.world import logged_in
+from tests.world import persona as make_persona
 
 MISSING_PK = 987_654_321
 
@@ -144,22 +143,28 @@ def assert_no_cross_unit_links() -> None:
 # Personas
 # ---------------------------------------------------------------------------------------------
 
+
+def _as(name: str) -> Callable[[SimpleNamespace], Any]:
+    """Make the standard persona `name` (tests/world.py) in this world."""
+    return lambda w: make_persona(name, committee=w.committee, unit_a=w.a.unit, unit_b=w.b.unit)
+
+
 PERSONAS: dict[str, Callable[[SimpleNamespace], Any]] = {
     # owner: unit A's own admin (单位联络员)
-    "owner": lambda w: make_user(Role.UNIT_ADMIN, unit=w.a.unit),
+    "owner": _as("unit_admin"),
     # colleagues: other accounts of unit A
-    "leader": lambda w: make_user(Role.UNIT_LEADER, unit=w.a.unit),
-    "member": lambda w: make_user(Role.MEMBER, unit=w.a.unit),
+    "leader": _as("unit_leader"),
+    "member": _as("member"),
     # outsider: unit B's admin, same committee
-    "outsider": lambda w: make_user(Role.UNIT_ADMIN, unit=w.b.unit),
+    "outsider": _as("outsider"),
     # the committee itself
-    "committee_admin": lambda w: make_user(Role.COMMITTEE_ADMIN, committee=w.committee),
-    "committee_leader": lambda w: make_user(Role.COMMITTEE_LEADER, committee=w.committee),
+    "committee_admin": _as("committee_admin"),
+    "committee_leader": _as("committee_leader"),
     # roles of the committee that see no unit data (no review assignment exists)
-    "reviewer": lambda w: make_user(Role.REVIEWER, committee=w.committee),
-    "auditor": lambda w: make_user(Role.AUDITOR, committee=w.committee),
+    "reviewer": _as("reviewer"),
+    "auditor": _as("auditor"),
     # the admin of another committee
-    "foreign_admin": lambda w: make_user(Role.COMMITTEE_ADMIN, committee=CommitteeFactory()),
+    "foreign_admin": _as("other_admin"),
     "anonymous": lambda w: None,
 }
 
@@ -373,16 +378,6 @@ def test_every_object_url_is_tested_with_an_object_of_unit_a():
 # ---------------------------------------------------------------------------------------------
 
 
-def _client_for(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302, response.content.decode()[:300]
-    return client
-
-
 def _expected(case: Case, persona: str, method: str) -> int:
     if persona == "anonymous":
         # require_POST answers before anything else; every other view asks to log in
@@ -407,7 +402,7 @@ def test_scope(world, persona):
     """One persona, every URL; each URL in a savepoint that is rolled back afterwards, so every
     URL meets the same data. Every failing URL is reported, not only the first."""
     user = PERSONAS[persona](world)
-    client = _client_for(user)
+    client = logged_in(user)
     failures = []
     for name in CASES:
         try:
@@ -479,7 +474,7 @@ def check_scope(world: SimpleNamespace, name: str, persona: str, user: Any, clie
 @pytest.mark.parametrize("persona", sorted(LOGGED_IN))
 def test_unit_list_htmx_partial_holds_only_the_scope(world, persona):
     w = world
-    client = _client_for(PERSONAS[persona](w))
+    client = logged_in(PERSONAS[persona](w))
     response = client.get(reverse("organizations:unit_list"), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     if persona not in ORG_ROLES:
@@ -506,7 +501,7 @@ def test_unit_list_htmx_partial_holds_only_the_scope(world, persona):
 )
 def test_unit_list_search_never_reaches_another_unit(world, query):
     w = world
-    client = _client_for(make_user(Role.UNIT_ADMIN, unit=w.a.unit))
+    client = logged_in(PERSONAS["owner"](w))
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         params = query(w)
         response = client.get(reverse("organizations:unit_list"), params, **headers)
@@ -523,15 +518,15 @@ def test_unit_list_search_never_reaches_another_unit(world, query):
 
 def test_unit_list_for_a_unit_admin_shows_exactly_their_unit(world):
     w = world
-    owner = make_user(Role.UNIT_ADMIN, unit=w.a.unit)
-    client = _client_for(owner)
+    owner = PERSONAS["owner"](w)
+    client = logged_in(owner)
     page = client.get(reverse("organizations:unit_list")).context["page"]
     assert [u.pk for u in page] == [w.a.unit.pk]
 
 
 def test_member_search_stays_inside_the_unit(world):
     w = world
-    client = _client_for(make_user(Role.UNIT_ADMIN, unit=w.a.unit))
+    client = logged_in(PERSONAS["owner"](w))
     url = reverse("organizations:member_list", kwargs={"unit_pk": w.a.unit.pk})
     for q in (w.b.plain.name, w.b.secretary.post, "乙"):
         response = client.get(url, {"q": q, "unit": w.b.unit.pk, "unit_pk": w.b.unit.pk})
@@ -544,7 +539,7 @@ def test_member_search_stays_inside_the_unit(world):
 @pytest.mark.parametrize("persona", sorted(LOGGED_IN))
 def test_home_page_shows_only_the_scope(world, persona):
     w = world
-    client = _client_for(PERSONAS[persona](w))
+    client = logged_in(PERSONAS[persona](w))
     response = client.get(reverse("home:home"))
     assert response.status_code == 200
     _check_content(w, CASES["unit_list"], persona, response.content.decode(), "home")
@@ -552,7 +547,7 @@ def test_home_page_shows_only_the_scope(world, persona):
 
 def test_other_committee_admin_sees_neither_unit(world):
     w = world
-    client = _client_for(make_user(Role.COMMITTEE_ADMIN, committee=CommitteeFactory()))
+    client = logged_in(PERSONAS["foreign_admin"](w))
     body = client.get(reverse("organizations:unit_list")).content.decode()
     assert w.a.unit.name not in body and w.b.unit.name not in body
     for unit in (w.a.unit, w.b.unit):
@@ -568,7 +563,7 @@ def test_other_committee_admin_sees_neither_unit(world):
 
 @pytest.fixture
 def owner_client(world):
-    return _client_for(make_user(Role.UNIT_ADMIN, unit=world.a.unit))
+    return logged_in(PERSONAS["owner"](world))
 
 
 def _assert_refused(response, field_name: str) -> None:
@@ -670,7 +665,7 @@ def test_hidden_unit_ids_in_a_post_are_ignored(world, owner_client):
 def test_committee_admin_cannot_move_a_unit_to_another_committee(world):
     w = world
     other = CommitteeFactory()
-    client = _client_for(make_user(Role.COMMITTEE_ADMIN, committee=w.committee))
+    client = logged_in(PERSONAS["committee_admin"](w))
     url = reverse("organizations:unit_edit", kwargs={"pk": w.a.unit.pk})
     payload = {**_unit_payload("甲单位"), "committee": other.pk, "committee_id": other.pk}
     assert client.post(url, payload).status_code == 302
@@ -683,7 +678,7 @@ def test_committee_admin_cannot_move_a_unit_to_another_committee(world):
 def test_committee_admin_forms_offer_only_the_units_own_objects(world):
     """Even an actor who may see both units is offered only unit A's objects on A's forms."""
     w = world
-    client = _client_for(make_user(Role.COMMITTEE_ADMIN, committee=w.committee))
+    client = logged_in(PERSONAS["committee_admin"](w))
     for url in (
         reverse("organizations:party_org_create", kwargs={"unit_pk": w.a.unit.pk}),
         reverse("organizations:party_org_edit", kwargs={"pk": w.a.branch.pk}),
@@ -711,7 +706,7 @@ def test_services_refuse_cross_unit_links(world):
     from mofan.accounts.access import actor_for
 
     w = world
-    actor = actor_for(make_user(Role.UNIT_ADMIN, unit=w.a.unit))
+    actor = actor_for(PERSONAS["owner"](w))
     before = snapshot(w.a.unit, w.b.unit)
 
     org = PartyOrganization(unit=w.a.unit, kind=PartyOrgKind.BRANCH, name="x", parent=w.b.top)

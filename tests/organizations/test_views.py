@@ -10,11 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
-from tests.factories import MemberFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.factories import MemberFactory, PartyOrgFactory, UnitFactory
 
 VALID_CODE = "91350100M000100Y43"  # a real, published unified social credit code
 
@@ -28,16 +27,6 @@ def field_block(body: str, field_name: str) -> str:
 
 def entries(action: str) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=action).order_by("id"))
-
-
-@pytest.fixture
-def committee_admin(committee):
-    return make_user(Role.COMMITTEE_ADMIN, committee=committee)
-
-
-@pytest.fixture
-def unit_admin(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
 
 
 def unit_payload(unit: Unit, **changes: object) -> dict[str, object]:

@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
+from mofan.core.concurrency import StaleWrite
 from mofan.evaluations import approval
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
-from mofan.evaluations.services import StaleWrite
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewScore, ReReviewState
 from mofan.rectification.rereview import (

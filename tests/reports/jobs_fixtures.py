@@ -26,14 +26,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns.models import Campaign
-from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Committee, Unit
 from mofan.reports import registry
 from mofan.reports.base import Column, Doc, Document, Export, Exporter, Paragraph, Progress
 from mofan.reports.models import ExportJob
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory
+from tests.world import active_campaign, committee_with_units, persona
 
 # --- renderers -------------------------------------------------------------------------------
 
@@ -276,29 +276,29 @@ class World:
 
 
 def build_world() -> World:
-    committee = CommitteeFactory(name="岳阳市直机关工委（导出测试）", code="export-test")
-    unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
-    unit_b = UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="王管理")
-    campaign = campaign_create(
+    committee, (unit_a, unit_b) = committee_with_units(
+        name="岳阳市直机关工委（导出测试）", code="export-test"
+    )
+    admin = persona("committee_admin", committee=committee, full_name="王管理")
+    campaign = active_campaign(
         committee=committee,
+        version=small_version(),
+        admin=admin,
         name="2026年模范机关创建",
         year=2026,
-        version=small_version(),
-        actor=actor_for(admin),
     )
-    campaign_activate(campaign=campaign, actor=actor_for(admin))
     other = CommitteeFactory(name="另一个工委", code="export-other")
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b, "other": other}
     return World(
         committee=committee,
         unit_a=unit_a,
         unit_b=unit_b,
         campaign=campaign,
         admin=admin,
-        leader=make_user(Role.COMMITTEE_LEADER, committee=committee, full_name="赵领导"),
-        unit_admin=make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="李联络"),
-        outsider=make_user(Role.UNIT_ADMIN, unit=unit_b, full_name="孙联络"),
-        other_admin=make_user(Role.COMMITTEE_ADMIN, committee=other, full_name="钱管理"),
+        leader=persona("committee_leader", **where, full_name="赵领导"),
+        unit_admin=persona("unit_admin", **where, full_name="李联络"),
+        outsider=persona("outsider", **where, full_name="孙联络"),
+        other_admin=persona("other_admin", **where, full_name="钱管理"),
     )
 
 

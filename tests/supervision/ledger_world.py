@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import Committee, PartyOrganization, Unit
 from mofan.supervision import ledger
 from mofan.supervision.models import Cadence, Interview, LedgerItem, YellowCard
-from tests.factories import PASSWORD, CommitteeFactory, PartyOrgFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, PartyOrgFactory, UnitFactory
+from tests.world import logged_in as logged_in  # re-exported: the ledger tests import it from here
+from tests.world import persona
 
 _n = itertools.count(1)
 TODAY = timezone.localdate()
@@ -44,18 +44,19 @@ class World:
         return self.actor("committee_admin")
 
 
-PERSONA_ROLES: dict[str, tuple[str, str]] = {
-    # name: (role, where) — where is "committee", "other", "a", "b" or "c"
-    "committee_admin": (Role.COMMITTEE_ADMIN, "committee"),
-    "committee_leader": (Role.COMMITTEE_LEADER, "committee"),
-    "a_admin": (Role.UNIT_ADMIN, "a"),
-    "a_leader": (Role.UNIT_LEADER, "a"),
-    "a_member": (Role.MEMBER, "a"),
-    "b_admin": (Role.UNIT_ADMIN, "b"),
-    "other_admin": (Role.COMMITTEE_ADMIN, "other"),
-    "c_admin": (Role.UNIT_ADMIN, "c"),
-    "auditor": (Role.AUDITOR, "committee"),
-    "reviewer": (Role.REVIEWER, "committee"),
+# name here: the standard persona (tests/world.py); c_admin is unit C's admin ("unit_admin" of
+# the other committee's unit)
+PERSONAS: dict[str, str] = {
+    "committee_admin": "committee_admin",
+    "committee_leader": "committee_leader",
+    "a_admin": "unit_admin",
+    "a_leader": "unit_leader",
+    "a_member": "member",
+    "b_admin": "outsider",
+    "other_admin": "other_admin",
+    "c_admin": "unit_admin",
+    "auditor": "auditor",
+    "reviewer": "reviewer",
 }
 
 
@@ -63,11 +64,9 @@ def build_world(committee: Committee, unit_a: Unit, unit_b: Unit) -> World:
     other = CommitteeFactory(name="另一工委", code="other-ledger")
     c = UnitFactory(committee=other, name="丙单位", short_name="丙")
     w = World(committee=committee, a=unit_a, b=unit_b, other=other, c=c)
-    for name, (role, where) in PERSONA_ROLES.items():
-        if where in ("committee", "other"):
-            w.users[name] = make_user(role, committee=getattr(w, where))
-        else:
-            w.users[name] = make_user(role, unit=getattr(w, where))
+    for name, standard in PERSONAS.items():
+        a = c if name == "c_admin" else unit_a
+        w.users[name] = persona(standard, committee=committee, unit_a=a, unit_b=unit_b, other=other)
     return w
 
 
@@ -134,13 +133,6 @@ def make_evidence(unit: Unit, user: User, name: str = "会议记录.pdf") -> Evi
         size=100,
         uploaded_by=user,
     )
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return client
 
 
 def audit_actions(target: Any) -> list[str]:

@@ -6,22 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    form = page.locator("main form")
-    form.get_by_label("用户名").fill(username)
-    form.get_by_label("密码").fill(PASSWORD)
-    form.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def test_marking_notices_read_in_the_browser(live_server, new_page):
