@@ -153,48 +153,47 @@ def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("campaigns:detail", pk=pk)
 
 
-@require_POST
-@role_required(Role.COMMITTEE_ADMIN)
-def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
+def _on_enrollment(
+    request: HttpRequest, pk: int, form_class: Any, act: Any, done: str, invalid: str
+) -> HttpResponse:
+    """A committee admin's action on one enrollment from a posted form: `act(enrollment, data)`
+    runs the audited service; `done` (with %(u)s, the unit) and `invalid` are the messages."""
     actor = actor_of(request)
     enrollment = get_object_or_404(scope.enrollments_administered_by(actor), pk=pk)
-    form = ReasonForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            evaluation.enrollment_transition(
-                enrollment=enrollment,
-                to=EnrollmentState.RETURNED,
-                actor=actor,
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, _("已退回%(u)s的自评。") % {"u": enrollment.unit})
+            act(enrollment, actor, form.cleaned_data)
+            messages.success(request, done % {"u": enrollment.unit})
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _errors(exc))
     else:
-        messages.error(request, _("退回须写明理由。"))
+        messages.error(request, invalid)
     return redirect("campaigns:detail", pk=enrollment.campaign_id)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
+        evaluation.enrollment_transition(
+            enrollment=enrollment, to=EnrollmentState.RETURNED, actor=actor, reason=data["reason"]
+        )
+
+    return _on_enrollment(
+        request, pk, ReasonForm, act, _("已退回%(u)s的自评。"), _("退回须写明理由。")
+    )
 
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    enrollment = get_object_or_404(scope.enrollments_administered_by(actor), pk=pk)
-    form = ExtendForm(request.POST)
-    if form.is_valid():
-        try:
-            evaluation.enrollment_extend(
-                enrollment=enrollment,
-                until=form.cleaned_data["until"],
-                actor=actor,
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, _("已为%(u)s延期。") % {"u": enrollment.unit})
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc))
-    else:
-        messages.error(request, _("请填写延期时间。"))
-    return redirect("campaigns:detail", pk=enrollment.campaign_id)
+    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
+        evaluation.enrollment_extend(
+            enrollment=enrollment, until=data["until"], actor=actor, reason=data["reason"]
+        )
+
+    return _on_enrollment(request, pk, ExtendForm, act, _("已为%(u)s延期。"), _("请填写延期时间。"))
 
 
 @login_required
