@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts import lockout, totp
+from mofan.accounts import lockout, rules, totp
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.passwords import random_password
@@ -170,7 +170,7 @@ def _may_manage_account(actor: Actor, user: User) -> bool:
         return False
     if user.committee_id in actor.committees_with(Role.SECURITY_ADMIN):
         return True
-    if user.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if rules.administers(actor, user.committee_id):
         held = set(user.role_assignments.values_list("role", flat=True))
         return held <= set(GRANTABLE_BY_COMMITTEE_ADMIN)
     return False

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns import events
 from mofan.campaigns.models import (
@@ -32,7 +31,7 @@ from mofan.organizations.models import Committee, Unit
 
 
 def _check_admin(actor: Actor, committee_id: int) -> None:
-    if committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, committee_id):
         raise PermissionDenied(_("只有本工委管理员可以管理创建活动。"))
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
@@ -89,7 +90,7 @@ def _library_unit(actor: Actor, unit_id: str | None) -> Unit:
 def _library_response(
     request: HttpRequest, actor: Actor, unit: Unit, form: EvidenceUploadForm | None = None
 ) -> HttpResponse:
-    can_manage = unit.pk in actor.units_with(Role.UNIT_ADMIN)
+    can_manage = rules.is_unit_admin_of(actor, unit.pk)
     max_mb = max_mb_for(unit)
     if can_manage and form is None:
         form = EvidenceUploadForm(

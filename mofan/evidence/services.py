@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.evidence import usage
 from mofan.evidence.checks import DEFAULT_MAX_MB, CheckedEvidence, check_evidence
@@ -27,7 +27,7 @@ AUDIT_OBJECT_TYPE = "evaluations.evidence"
 
 
 def require_unit_admin(actor: Actor, unit_id: int) -> None:
-    if unit_id not in actor.units_with(Role.UNIT_ADMIN):
+    if not rules.is_unit_admin_of(actor, unit_id):
         raise PermissionDenied
 
 

@@ -14,8 +14,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.indicators.fileformat import Document
 from mofan.indicators.models import (
@@ -131,7 +131,7 @@ def system_import(
 
 
 def _check_committee_admin(actor: Actor, committee_id: int | None) -> None:
-    if committee_id is None or committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if committee_id is None or not rules.administers(actor, committee_id):
         raise PermissionDenied(_("只有本工委管理员可以修改指标体系。"))
 
 

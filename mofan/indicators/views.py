@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
@@ -72,7 +73,7 @@ def system_list(request: HttpRequest) -> HttpResponse:
     return _system_list_page(
         request,
         systems,
-        can_edit=actor.has(Role.COMMITTEE_ADMIN),
+        can_edit=rules.is_committee_admin(actor),
         upload_form=UploadForm(),
     )
 
@@ -125,7 +126,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["can_edit"] = (
         selectors.versions_editable_by(actor).filter(pk=pk).exists() and not version.is_published
     )
-    context["can_clone"] = actor.has(Role.COMMITTEE_ADMIN)
+    context["can_clone"] = rules.is_committee_admin(actor)
     context["other_versions"] = (
         selectors.versions_for(actor).filter(system=version.system).exclude(pk=pk)
     )

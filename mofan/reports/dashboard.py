@@ -29,6 +29,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
@@ -233,7 +234,7 @@ def unit_view_enrollments(actor: Actor) -> QuerySet[Enrollment]:
 
 
 def sees_everything(actor: Actor, campaign: Campaign) -> bool:
-    return campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
+    return rules.is_staff_of(actor, campaign.committee_id)
 
 
 def sees_scores(actor: Actor, campaign: Campaign) -> bool:

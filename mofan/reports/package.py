@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.accounts.roles import COMMITTEE_STAFF
+from mofan.accounts import rules
 from mofan.reports import registry
 from mofan.reports.base import Export
 
@@ -105,6 +105,6 @@ class UpperReport(Package):
 
     def check(self) -> None:
         # The committee sends it: its admin or leader, for the committee's own campaign.
-        if self.campaign.committee_id not in self.actor.committees_with(*COMMITTEE_STAFF):
+        if not rules.is_staff_of(self.actor, self.campaign.committee_id):
             raise PermissionDenied
         self.check_parts()

@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import UnitResult
@@ -142,7 +143,7 @@ def unit_view(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": enrollment.unit,
             "figures": figures,
             "staff": staff,
-            "own_unit": enrollment.unit_id in actor.units_with(*dash.UNIT_READERS),
+            "own_unit": rules.reads_unit(actor, enrollment.unit_id),
         },
     )
 

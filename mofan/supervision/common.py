@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model
 from django.utils import timezone
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 
 
 def today_or(today: datetime.date | None) -> datetime.date:
@@ -20,7 +20,7 @@ def today_or(today: datetime.date | None) -> datetime.date:
 
 def require_committee_admin(actor: Actor, committee_id: int, message: str) -> None:
     """Refuse (PermissionDenied with `message`) unless the actor is the committee's admin."""
-    if committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if not rules.administers(actor, committee_id):
         raise PermissionDenied(message)
 
 

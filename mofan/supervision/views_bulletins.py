@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
@@ -102,7 +103,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
         **sorted_page(request, bulletins, SORTS, default=DEFAULT_SORT, per_page=PAGE_SIZE),
         "kind": kind,
         "kinds": BulletinKind.choices,
-        "can_compose": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
+        "can_compose": rules.is_committee_admin(actor),
         "is_staff": actor.is_committee_staff,
     }
     template = "supervision/bulletin_list.html"
@@ -207,9 +208,8 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_staff = bulletin.committee_id in actor.committees_with(
         Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER
     )
-    can_manage = (
-        bulletin.state == BulletinState.DRAFT
-        and bulletin.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    can_manage = bulletin.state == BulletinState.DRAFT and rules.administers(
+        actor, bulletin.committee_id
     )
     sources = (
         [

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
@@ -55,7 +56,7 @@ def ledger_board(request: HttpRequest) -> HttpResponse:
         "filter_form": BoardFilterForm.showing(filters),
         "query": _query_without_page(request),
         "today": timezone.localdate(),
-        "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
+        "can_create": rules.is_committee_admin(actor),
     }
     template = "supervision/ledger_board.html"
     if request.htmx:  # type: ignore[attr-defined]
@@ -216,7 +217,7 @@ def interview_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "supervision/interview_list.html",
-        {**listed, "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN))},
+        {**listed, "can_create": rules.is_committee_admin(actor)},
     )
 
 
@@ -287,7 +288,7 @@ def yellow_card_list(request: HttpRequest) -> HttpResponse:
         {
             **listed,
             "show": show,
-            "can_create": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
+            "can_create": rules.is_committee_admin(actor),
         },
     )
 

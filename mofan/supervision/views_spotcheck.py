@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
@@ -75,8 +76,8 @@ def spotcheck_list(request: HttpRequest) -> HttpResponse:
             **listed,
             "rows": rows,
             "own_visits": own_visits,
-            "may_draw": bool(actor.committees_with(Role.COMMITTEE_ADMIN)),
-            "is_inspector": actor.has(Role.REVIEWER),
+            "may_draw": rules.is_committee_admin(actor),
+            "is_inspector": rules.is_reviewer(actor),
         },
     )
 

@@ -31,8 +31,9 @@ from typing import Any, ClassVar
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
+from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
@@ -278,7 +279,7 @@ def event_name(campaign: Campaign) -> str:
 
 
 def is_staff_of(actor: Actor, campaign: Campaign) -> bool:
-    return campaign.committee_id in actor.committees_with(*COMMITTEE_STAFF)
+    return rules.is_staff_of(actor, campaign.committee_id)
 
 
 def campaign_visible(actor: Actor, campaign: Campaign) -> bool:
@@ -313,7 +314,7 @@ def require_unit_reader_or_staff(actor: Actor, campaign: Campaign, unit: Unit | 
         raise PermissionDenied(_("该单位不属于本创建活动所在工委。"))
     if is_staff_of(actor, campaign):
         return unit
-    if unit.pk in actor.units_with(*UNIT_READERS) and campaign_visible(actor, campaign):
+    if rules.reads_unit(actor, unit.pk) and campaign_visible(actor, campaign):
         return unit
     raise PermissionDenied(_("只能查看本单位的整改通知书。"))
 

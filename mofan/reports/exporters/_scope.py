@@ -20,7 +20,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
+from mofan.accounts import rules
+from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Enrollment
 from mofan.reports.base import DatedExport, Exporter
 
@@ -50,7 +51,7 @@ class CampaignTable(DatedExport, Exporter):
     @cached_property
     def is_staff(self) -> bool:
         """Admin or leader of the campaign's committee: the committee's view."""
-        return self.campaign.committee_id in self.actor.committees_with(*COMMITTEE_STAFF)
+        return rules.is_staff_of(self.actor, self.campaign.committee_id)
 
     @cached_property
     def own_units(self) -> set[int]:

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.accounts.roles import Role
+from mofan.accounts import rules
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import enrollments_for
 from mofan.evidence.models import EvidenceKind
@@ -38,7 +38,7 @@ class EvidenceIndexExporter(CampaignTable):
     @cached_property
     def reviewed_units(self) -> set[int]:
         """Units of the campaign assigned to a review group the actor sits in or leads."""
-        if self.is_staff or not self.actor.has(Role.REVIEWER):
+        if self.is_staff or not rules.is_reviewer(self.actor):
             return set()
         return set(
             enrollments_for(self.actor)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.evidence.models import Evidence
@@ -168,7 +168,7 @@ def progress_report_add(
     """A progress report by the unit's admin or leader, optionally pointing at files already in
     the unit's own evidence store (nothing is uploaded twice)."""
     item = LedgerItem.objects.get(pk=item.pk)
-    if item.unit_id not in actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER):
+    if not rules.reads_unit(actor, item.unit_id):
         raise PermissionDenied(_("只有本单位联络员或单位领导可以报送进展。"))
     if item.state != LedgerState.OPEN:
         raise ValidationError(_("该督办事项已办结或已撤销，无需再报送进展。"))

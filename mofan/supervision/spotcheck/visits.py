@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
@@ -31,7 +32,7 @@ ORIGIN = "supervision.spotcheckvisit"
 
 def may_record_visit(actor: Actor, draw: SpotCheckDraw) -> bool:
     """The committee admin, or an inspector drawn in this draw (still a reviewer there)."""
-    if draw.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN):
+    if rules.administers(actor, draw.committee_id):
         return True
     return draw.committee_id in actor.committees_with(Role.REVIEWER) and actor.user.pk in (
         draw.result.get("inspectors", [])
@@ -187,7 +188,7 @@ def _visit_problem_items(
     draw, campaign = visit.draw, visit.draw.campaign
     # The inspector's right to list what the visit found was checked above (drawn for this
     # unit in this draw); problem_item_create records that delegation in its audit entry.
-    delegated = draw.committee_id not in actor.committees_with(Role.COMMITTEE_ADMIN)
+    delegated = not rules.administers(actor, draw.committee_id)
     deadline = visit.visited_on + datetime.timedelta(days=campaign.rectify_days)
     return [
         problem_item_create(
