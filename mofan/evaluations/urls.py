@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mofan.evaluations import views_review, views_trace, views_unit
+from mofan.evaluations import views_approval, views_groups, views_review, views_trace, views_unit
 
 app_name = "reviews"
 urlpatterns = [
@@ -13,12 +13,14 @@ urlpatterns = [
     path("assignments/<int:pk>/visit/", views_review.visit, name="visit"),
     path("assignments/<int:pk>/finding/", views_review.finding, name="finding"),
     path("assignments/<int:pk>/consolidate/", views_review.consolidate, name="consolidate"),
-    path("campaigns/<int:pk>/groups/", views_review.groups, name="groups"),
-    path("campaigns/<int:pk>/draw/", views_review.draw, name="draw"),
-    path("campaigns/<int:pk>/draw-reviewers/", views_review.draw_reviewers, name="draw_reviewers"),
-    path("campaigns/<int:pk>/approval/", views_review.approval_table, name="approval"),
+    path("campaigns/<int:pk>/groups/", views_groups.groups, name="groups"),
+    path("campaigns/<int:pk>/draw/", views_groups.draw, name="draw"),
+    path("campaigns/<int:pk>/draw-reviewers/", views_groups.draw_reviewers, name="draw_reviewers"),
+    path("campaigns/<int:pk>/approval/", views_approval.approval_table, name="approval"),
     path("enrollments/<int:pk>/trace/", views_trace.trace, name="trace"),
     path(
-        "campaigns/<int:pk>/approval/action/", views_review.approval_action, name="approval_action"
+        "campaigns/<int:pk>/approval/action/",
+        views_approval.approval_action,
+        name="approval_action",
     ),
 ]

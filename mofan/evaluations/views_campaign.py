@@ -34,6 +34,7 @@ from mofan.campaigns.forms import (
     TaskStatusForm,
 )
 from mofan.campaigns.models import Campaign, EnrollmentState, LeadershipMember, Task
+from mofan.core.refusals import refusal_text
 from mofan.evaluations import approval
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services as evaluation
@@ -41,10 +42,6 @@ from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion, VersionStatus
 from mofan.organizations.models import Committee, Unit
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> str:
-    return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
 @role_required(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.UNIT_ADMIN, Role.UNIT_LEADER)
@@ -105,7 +102,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 rectify_days=data["rectify_days"],
             )
         except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, _("创建活动已建立。"))
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -149,7 +146,7 @@ def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
         services.campaign_activate(campaign=campaign, actor=actor_of(request))
         messages.success(request, _("活动已启动，各单位可以开始填报。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
     return redirect("campaigns:detail", pk=pk)
 
 
@@ -166,7 +163,7 @@ def _on_enrollment(
             act(enrollment, actor, form.cleaned_data)
             messages.success(request, done % {"u": enrollment.unit})
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, refusal_text(exc))
     else:
         messages.error(request, invalid)
     return redirect("campaigns:detail", pk=enrollment.campaign_id)
@@ -262,7 +259,7 @@ def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("自评已提交，现已锁定。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _("未能提交：") + _errors(exc))
+        messages.error(request, _("未能提交：") + refusal_text(exc))
     return redirect("campaigns:enrollment", pk=pk)
 
 
@@ -370,5 +367,5 @@ def plan_upload(request: HttpRequest, pk: int) -> HttpResponse:
     except UploadRejected as exc:
         messages.error(request, str(exc))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
     return redirect("campaigns:enrollment", pk=pk)

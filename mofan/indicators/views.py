@@ -22,6 +22,7 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.params import id_or_404
+from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees
@@ -39,10 +40,6 @@ MAX_UPLOAD_MB = 5
 def _committee(request: HttpRequest) -> Committee:
     ids = actor_of(request).committees_with(Role.COMMITTEE_ADMIN)
     return get_object_or_404(Committee, pk__in=ids)
-
-
-def _errors(exc: ValidationError | PermissionDenied) -> str:
-    return "；".join(getattr(exc, "messages", [str(exc)]))
 
 
 def _system_list_page(
@@ -169,7 +166,7 @@ def node_points(request: HttpRequest, pk: int) -> HttpResponse:
                 node=node, data={"points": form.cleaned_data["points"]}, actor=actor_of(request)
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, refusal_text(exc))
     else:
         messages.error(request, _("分值应为不小于 0 的数字。"))
     return _tree_response(request, node.version)
@@ -199,7 +196,7 @@ def node_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=actor_of(request),
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, _errors(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 return _tree_response(request, node.version)
         if not request.htmx:  # type: ignore[attr-defined]
@@ -231,7 +228,7 @@ def node_add(request: HttpRequest, pk: int) -> HttpResponse:
                 points=form.cleaned_data["points"],
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, refusal_text(exc))
     else:
         messages.error(request, _("请填写新节点的标题。"))
     return _tree_response(request, version)
@@ -245,7 +242,7 @@ def node_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.node_delete(node=node, actor=actor_of(request))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
     return _tree_response(request, version)
 
 
@@ -258,7 +255,7 @@ def node_move(request: HttpRequest, pk: int) -> HttpResponse:
             node=node, direction=request.POST.get("direction", ""), actor=actor_of(request)
         )
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
     return _tree_response(request, node.version)
 
 
@@ -270,7 +267,7 @@ def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
         services.version_publish(version=version, actor=actor_of(request))
         messages.success(request, _("已发布。已发布的版本不能再修改，如需调整请复制为新草稿。"))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _("不能发布：") + _errors(exc))
+        messages.error(request, _("不能发布：") + refusal_text(exc))
     return redirect("indicators:version_detail", pk=version.pk)
 
 
@@ -283,7 +280,7 @@ def version_clone(request: HttpRequest, pk: int) -> HttpResponse:
             version=version, committee=_committee(request), actor=actor_of(request)
         )
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("indicators:version_detail", pk=version.pk)
     messages.success(request, _("已复制为新草稿 v%(n)d，可以编辑。") % {"n": clone.number})
     return redirect("indicators:version_detail", pk=clone.pk)

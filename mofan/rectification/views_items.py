@@ -29,6 +29,7 @@ from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
+from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations.models import Finding
 from mofan.evidence import services as store
@@ -53,10 +54,6 @@ PAGE_SIZE = 50
 FINDINGS_PAGE_SIZE = 20
 DEFAULT_DAYS = 60
 TABLE = "#item-table"
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -188,7 +185,7 @@ def _create_page(
                 actor=actor_of(request), **{name: data[name] for name in fields}
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, success)
             return redirect("rectification:item_detail", pk=item.pk)
@@ -271,7 +268,7 @@ def from_finding(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor,
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("rectification:item_board")
     messages.success(request, _("评审发现已列入问题清单，并已通知该单位。"))
     return redirect("rectification:item_detail", pk=item.pk)
@@ -422,9 +419,9 @@ def item_act(request: HttpRequest, pk: int) -> HttpResponse:
             item = _item(actor, pk)
             if action not in services.actions_for(actor, item):
                 # The item moved on meanwhile: the form is gone from the page, so say it here.
-                messages.error(request, _errors(exc))
+                messages.error(request, refusal_text(exc))
                 return redirect("rectification:item_detail", pk=item.pk)
-            form.add_error(None, _errors(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(
                 request, _("已%(action)s。") % {"action": services.ACTION_LABELS[action]}
@@ -453,7 +450,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=data["reason"],
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, _("已保存调整。"))
             return redirect("rectification:item_detail", pk=item.pk)

@@ -20,6 +20,7 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
 from mofan.core.params import parse_id
+from mofan.core.refusals import refusal_text
 from mofan.core.sorting import column_sort
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.indicators.models import IndicatorNode
@@ -34,10 +35,6 @@ READERS = (
     Role.UNIT_LEADER,
 )
 PAGE_SIZE = 50
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 def _posted_int(request: HttpRequest, name: str) -> int | None:
@@ -163,7 +160,7 @@ def rereview_score(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("%(c)s 的复核评分已保存。") % {"c": node.code})
     except ValidationError as exc:  # StaleWrite included: the message names the newer value
-        messages.error(request, f"{node.code}：{_errors(exc)}")
+        messages.error(request, f"{node.code}：{refusal_text(exc)}")
     return _back(pk, f"#node-{node.code}")
 
 
@@ -179,7 +176,7 @@ def _transition(request: HttpRequest, pk: int, to: str, done: str) -> HttpRespon
         )
         messages.success(request, done)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, refusal_text(exc))
     return _back(pk)
 
 

@@ -12,20 +12,16 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from mofan.core.refusals import refusal_text
 from mofan.core.sorting import Term, column_sort
 
 T = TypeVar("T")
 
 
-def refusal(exc: ValidationError | PermissionDenied) -> str:
-    """The messages of a service's refusal, as one line."""
-    return "；".join(getattr(exc, "messages", [str(exc)]))
-
-
 def attempt(
     form: forms.BaseForm,
     write: Callable[[], T],
-    describe: Callable[[ValidationError | PermissionDenied], str] = refusal,
+    describe: Callable[[ValidationError | PermissionDenied], str] = refusal_text,
 ) -> T | None:
     """Run a service write; when the service refuses, put its message on the form (as a
     non-field error) and give None."""

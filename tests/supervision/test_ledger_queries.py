@@ -153,9 +153,10 @@ def test_home_warnings_take_two_queries_whatever_their_number(world):
     with CaptureQueriesContext(connection) as larger:
         warnings = home_warnings(actor)
     assert len(warnings) == 12 and len(small) == len(larger) == 2
-    html = render_to_string("supervision/_home_warnings.html", {"warnings": warnings})
+    html = render_to_string("supervision/_home_warnings.html", {"panel": {"warnings": warnings}})
     assert html.count("<article>") == 12 and "督办预警" in html and "黄牌警示" in html
-    assert render_to_string("supervision/_home_warnings.html", {"warnings": []}).strip() == ""
+    empty = {"panel": {"warnings": []}}
+    assert render_to_string("supervision/_home_warnings.html", empty).strip() == ""
 
 
 def test_board_filters_and_sorting(world):

@@ -1,0 +1,99 @@
+"""The committee's approval table (综合审定): the ranking of every unit, vetoes, approval."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts import rules
+from mofan.accounts.access import actor_of
+from mofan.accounts.permissions import role_required
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
+from mofan.core.refusals import refusal_text
+from mofan.core.sorting import column_sort
+from mofan.evaluations import approval
+from mofan.evaluations import selectors as scope
+from mofan.evaluations import selectors_approval as ranking
+from mofan.evaluations.forms_review import VetoForm
+from mofan.evaluations.views_common import posted_id
+
+
+@role_required(*COMMITTEE_STAFF)
+def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approval table, 50 units a page, sortable and searchable; the approval actions
+    (approve all, publish) act on the whole campaign and read its counts."""
+    actor = actor_of(request)
+    campaign = get_object_or_404(
+        scope.campaigns_for(actor)
+        .filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
+        .select_related("indicator_version__system"),
+        pk=pk,
+    )
+    sorting = column_sort(request, ranking.SORTS, default=ranking.DEFAULT_SORT)
+    search = request.GET.get("q", "").strip()[:100]
+    summary = ranking.approval_summary(campaign)
+    page = ranking.approval_rows(
+        campaign, summary=summary, sorting=sorting, search=search, page=request.GET.get("page")
+    )
+    is_admin = rules.administers(actor, campaign.committee_id)
+    if is_admin:
+        # The veto form is the same on every row but its ids: render it once, not 50 times.
+        fields = render_to_string(
+            "form_fields.html", {"form": VetoForm(auto_id="id_veto-ROW-%s")}, request
+        )
+        for row in page:
+            row.veto_fields = mark_safe(fields.replace("-ROW-", f"{row.enrollment.pk}-"))  # noqa: S308
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "sorting": sorting,
+        "query": sorting.query,
+        "search": search,
+        "summary": summary,
+        "max_points": summary.max_points,
+        "is_admin": is_admin,
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "evaluations/approval.html#approval-rows", context)
+    return render(request, "evaluations/approval.html", context)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            approval.campaign_approve(campaign=campaign, actor=actor)
+            messages.success(request, _("已审定，结果已冻结。"))
+        elif action == "publish":
+            approval.campaign_publish(
+                campaign=campaign, actor=actor, ranking=request.POST.get("ranking") == "1"
+            )
+            messages.success(request, _("结果已公布，各单位可查看本单位结果。"))
+        elif action in ("veto", "reopen"):
+            enrollment = get_object_or_404(
+                campaign.enrollments, pk=posted_id(request, "enrollment")
+            )
+            if action == "veto":
+                form = VetoForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("请选择征求意见部门。"))
+                approval.veto_input_record(enrollment=enrollment, actor=actor, **form.cleaned_data)
+                messages.success(request, _("已记录意见。"))
+            else:
+                approval.result_reopen(
+                    enrollment=enrollment, reason=request.POST.get("reason", ""), actor=actor
+                )
+                messages.success(request, _("已重新打开该单位的结果。"))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, refusal_text(exc))
+    return redirect("reviews:approval", pk=pk)

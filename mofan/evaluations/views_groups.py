@@ -1,0 +1,117 @@
+"""The committee's review groups and the recorded draws of units (and reviewers) to groups."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mofan.accounts import rules
+from mofan.accounts.access import actor_of
+from mofan.accounts.models import User
+from mofan.accounts.permissions import role_required
+from mofan.accounts.roles import COMMITTEE_STAFF, Role
+from mofan.core.refusals import refusal_text
+from mofan.evaluations import review_groups
+from mofan.evaluations import selectors as scope
+from mofan.evaluations.forms_review import DrawForm, GroupForm, ReviewerDrawForm
+from mofan.evaluations.models import (
+    Draw,
+    ReviewGroup,
+)
+
+
+@role_required(*COMMITTEE_STAFF)
+def groups(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    campaign = get_object_or_404(
+        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF)),
+        pk=pk,
+    )
+    pool = User.objects.filter(pk__in=[u.pk for u in review_groups.reviewer_pool(campaign)])
+    is_admin = rules.administers(actor, campaign.committee_id)
+    group_form = GroupForm(request.POST or None, pool=pool)
+    if request.method == "POST" and is_admin and group_form.is_valid():
+        try:
+            review_groups.review_group_create(
+                campaign=campaign,
+                name=group_form.cleaned_data["name"],
+                leader=group_form.cleaned_data["leader"],
+                reviewers=list(group_form.cleaned_data["reviewers"]),
+                actor=actor,
+            )
+            messages.success(request, _("评审组已建立。"))
+            return redirect("reviews:groups", pk=pk)
+        except (ValidationError, PermissionDenied) as exc:
+            group_form.add_error(None, refusal_text(exc))
+    draws = list(Draw.objects.filter(campaign=campaign))
+    return render(
+        request,
+        "evaluations/groups.html",
+        {
+            "campaign": campaign,
+            "groups": ReviewGroup.objects.filter(campaign=campaign)
+            .select_related("leader")
+            .prefetch_related("seats__reviewer", "assignments__enrollment__unit"),
+            "group_form": group_form,
+            "draw_form": DrawForm(),
+            "reviewer_form": ReviewerDrawForm(),
+            "draws": [
+                (d, review_groups.draw_verify(d) if d.purpose == "assignment" else None)
+                for d in draws
+            ],
+            "unassigned": campaign.enrollments.filter(assignment__isnull=True).count(),
+            "is_admin": is_admin,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def draw(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
+    form = DrawForm(request.POST)
+    if form.is_valid():
+        try:
+            made = review_groups.assignment_draw(
+                campaign=campaign,
+                method=form.cleaned_data["method"],
+                seed=form.cleaned_data["seed"] or None,
+                actor=actor,
+            )
+            messages.success(
+                request,
+                _("已分配 %(n)d 个单位，随机种子 %(s)s。")
+                % {"n": len(made.result), "s": made.seed},
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, refusal_text(exc))
+    return redirect("reviews:groups", pk=pk)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
+    """双随机: reviewers drawn at random from the pool into groups (first of each leads)."""
+    actor = actor_of(request)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
+    form = ReviewerDrawForm(request.POST)
+    if form.is_valid():
+        try:
+            made = review_groups.review_groups_draw(
+                campaign=campaign,
+                groups=form.cleaned_data["groups"],
+                per_group=form.cleaned_data["per_group"],
+                seed=form.cleaned_data["seed"] or None,
+                actor=actor,
+            )
+            messages.success(request, _("已随机抽取评审员，随机种子 %(s)s。") % {"s": made.seed})
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, refusal_text(exc))
+    else:
+        messages.error(request, _("请填写组数和每组人数。"))
+    return redirect("reviews:groups", pk=pk)
