@@ -58,3 +58,37 @@ def test_functions_stay_under_80_lines():
         and node.end_lineno - node.lineno + 1 > FUNCTION_LINES
     ]
     assert long == []
+
+
+# Public functions that audit but run inside their caller's transaction, or write nothing else.
+AUDITED_OUTSIDE_ATOMIC = {
+    "evaluations/score_write.py:score_row_save",  # called by the atomic self/review/re-review saves
+    "reports/views_exports.py:job_download",  # a view: the download's audit entry is its only write
+}
+
+
+def test_every_public_write_that_audits_is_atomic():
+    """A write and its audit entry commit together: every public function that calls
+    audit_record runs in `transaction.atomic` (decorator or block), so splitting a helper out of
+    a service cannot silently drop its transaction."""
+    loose = []
+    for name, tree, _lines in _modules():
+        if name.startswith("devtools/"):
+            continue
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            called = {
+                getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+            }
+            if not called & {"audit_record", "audit_record_many"}:
+                continue
+            atomic = any("atomic" in ast.unparse(d) for d in node.decorator_list) or any(
+                isinstance(block, ast.With) and "atomic" in ast.unparse(block)
+                for block in ast.walk(node)
+            )
+            if not atomic and f"{name}:{node.name}" not in AUDITED_OUTSIDE_ATOMIC:
+                loose.append(f"{name}:{node.name}")
+    assert loose == []
