@@ -290,8 +290,8 @@ def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], obj
     from django.core.management import get_commands
 
     from mofan.campaigns.models import Campaign
+    from mofan.core.exports import registry
     from mofan.evaluations import approval
-    from mofan.reports import registry
     from mofan.reports.actors import system_actor
 
     campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)

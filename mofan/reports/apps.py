@@ -7,7 +7,9 @@ class ReportsConfig(AppConfig):
     verbose_name = "统计报表与公文"
 
     def ready(self) -> None:
-        # Exporters and documents register themselves when their modules are imported.
-        from mofan.reports import registry
+        # Exporters and documents register themselves when their modules are imported: every
+        # app's `exporters.py` (reports' own: mofan.reports.exporters), the documents and the
+        # upper-level package.
+        from mofan.core.exports import registry
 
-        registry.autodiscover()
+        registry.autodiscover("mofan.reports.documents", "mofan.reports.package")

@@ -31,8 +31,8 @@ from typing import Any, Literal, TypeVar
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from mofan.core.exports.base import Column, Export, Exporter, Progress
 from mofan.core.xlsx import FORMULA_TRIGGERS
-from mofan.reports.base import Column, Export, Exporter, Progress
 
 CellKind = Literal["empty", "text", "number", "percent", "date", "datetime"]
 

@@ -58,10 +58,10 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor, actor_for
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
+from mofan.core.exports import registry
+from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports import registry
-from mofan.reports.base import Export
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.render import FORMATS, UnsupportedFormat, render
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mofan.accounts import rules
-from mofan.reports import registry
-from mofan.reports.base import Export
+from mofan.core.exports import registry
+from mofan.core.exports.base import Export
 
 
 @dataclass(frozen=True)

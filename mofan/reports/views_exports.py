@@ -27,10 +27,11 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
+from mofan.core.exports import registry
+from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for, enrollments_for
 from mofan.organizations.models import Unit
-from mofan.reports import jobs, registry
-from mofan.reports.base import Export
+from mofan.reports import jobs
 from mofan.reports.forms import FORMAT_LABELS, UNIT_SELECT_LIMIT, ExportStartForm
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.render import CONTENT_TYPES

@@ -41,12 +41,12 @@ from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.core.exports.base import Column, Export, Exporter
 from mofan.evaluations import approval
 from mofan.evaluations.models import Assignment, ConsolidatedScore, Visit
 from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.rectification.services import problem_item_create
-from mofan.reports.base import Column, Export, Exporter
 from mofan.reports.render import render
 from mofan.supervision.models import (
     Bulletin,

@@ -26,10 +26,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns.models import Campaign
+from mofan.core.exports import registry
+from mofan.core.exports.base import Column, Doc, Document, Export, Exporter, Paragraph, Progress
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Committee, Unit
-from mofan.reports import registry
-from mofan.reports.base import Column, Doc, Document, Export, Exporter, Paragraph, Progress
 from mofan.reports.models import ExportJob
 from tests.evaluations.campaign_fixtures import small_version
 from tests.factories import CommitteeFactory

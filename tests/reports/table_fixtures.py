@@ -35,6 +35,7 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
+from mofan.core.exports.base import Column, Exporter
 from mofan.evaluations import approval
 from mofan.evaluations.models import (
     Assignment,
@@ -49,7 +50,6 @@ from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState, Severity
-from mofan.reports.base import Column, Exporter
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 from tests.evaluations.campaign_fixtures import LEAVES, World, build_world, small_version
 from tests.factories import CommitteeFactory, UnitFactory, make_user

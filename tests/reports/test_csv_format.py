@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from mofan.core.exports.base import Column
 from mofan.organizations.models import Unit
-from mofan.reports.base import Column
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.render import render
 from tests.reports.table_fixtures import Table, approved_world, csv_rows, render_bytes

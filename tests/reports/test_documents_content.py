@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.core.exports import registry
+from mofan.core.exports.base import Heading, Paragraph, Table
 from mofan.evaluations.models import UnitResult
 from mofan.rectification.models import ProblemItem, ProblemState
-from mofan.reports import registry
-from mofan.reports.base import Heading, Paragraph, Table
 from mofan.reports.documents.naming_notice import NamingNotice
 from mofan.reports.documents.rectification_notice import RectificationNotice
 from mofan.reports.documents.results_bulletin import ResultsBulletin

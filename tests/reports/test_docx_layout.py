@@ -14,8 +14,9 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt
 from lxml import etree
 
-from mofan.reports import fonts, registry
-from mofan.reports.base import Doc, Heading, Paragraph
+from mofan.core.exports import registry
+from mofan.core.exports.base import Doc, Heading, Paragraph
+from mofan.reports import fonts
 from mofan.reports.documents.common import split_title, width_em
 from mofan.reports.render import docx_redhead
 from mofan.reports.render.docx_format import build_doc

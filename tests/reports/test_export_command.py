@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
 from mofan.audit.models import AuditEntry
-from mofan.reports import registry
+from mofan.core.exports import registry
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.management.commands.export import Command
 from tests.factories import UnitFactory

@@ -9,12 +9,12 @@ import datetime
 import pytest
 
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.core.exports.registry import get
 from mofan.evaluations.models import UnitResult
 from mofan.reports.exporters.evidence_index import EvidenceIndexExporter
 from mofan.reports.exporters.problems import ProblemListExporter, SupervisionLedgerExporter
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.exporters.score_sheet import ScoreSheetExporter
-from mofan.reports.registry import get
 from tests.evaluations.campaign_fixtures import build_world
 from tests.reports.table_fixtures import (
     TODAY,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from docx import Document as WordDocument
 from openpyxl import load_workbook
 
-from mofan.reports import registry
+from mofan.core.exports import registry
 from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.table_fixtures import approved_world, make_items
 

@@ -12,7 +12,7 @@ import subprocess
 import pypdfium2 as pdfium
 import pytest
 
-from mofan.reports import registry
+from mofan.core.exports import registry
 from tests.reports.doc_fixtures import (
     DOC_DAY,
     docs,  # noqa: F401 (a fixture)

@@ -16,8 +16,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from mofan.reports import jobs, registry
-from mofan.reports.base import Doc
+from mofan.core.exports import registry
+from mofan.core.exports.base import Doc
+from mofan.reports import jobs
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.package import UpperReport
 from mofan.reports.render import render

@@ -12,8 +12,9 @@ import re
 
 import pytest
 
-from mofan.reports import fonts, registry
-from mofan.reports.base import Doc, Heading, Paragraph
+from mofan.core.exports import registry
+from mofan.core.exports.base import Doc, Heading, Paragraph
+from mofan.reports import fonts
 from mofan.reports.render.pdf_format import document_html, write_pdf
 from tests.evaluations.campaign_fixtures import world  # noqa: F401 (a fixture)
 from tests.reports.doc_fixtures import (

@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from mofan.core.exports.base import Column
 from mofan.organizations.models import Unit
 from mofan.reports import cells
-from mofan.reports.base import Column
 from mofan.reports.exporters.problems import ProblemListExporter
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.render import UnsupportedFormat, render

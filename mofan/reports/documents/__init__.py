@@ -1,5 +1,5 @@
 """Official documents (公文) of a campaign, in the GB/T 9704-2012 layout: importing the package
-registers them (`mofan.reports.registry`)."""
+registers them (`mofan.core.exports.registry`)."""
 
 from mofan.reports.documents import (  # noqa: F401
     naming_notice,

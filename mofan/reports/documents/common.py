@@ -35,10 +35,10 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Campaign
+from mofan.core.exports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
 from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
 
 _DIGITS = "零一二三四五六七八九"
 BLANK_SERIAL = "\u3000\u3000"  # where the office writes the serial of the document number

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.reports.base import Column, Doc, Paragraph
+from mofan.core.exports.base import Column, Doc, Paragraph
+from mofan.core.exports.registry import register
 from mofan.reports.documents.common import (
     OfficialDocument,
     UnitOutcome,
@@ -27,7 +28,6 @@ from mofan.reports.documents.common import (
     quoted,
     require_published_or_staff,
 )
-from mofan.reports.registry import register
 
 
 @register

@@ -18,10 +18,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mofan.core.exports.base import Block, Column, Doc, Heading, Paragraph, Table
+from mofan.core.exports.registry import register
 from mofan.evaluations.models import UnitResult
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState
 from mofan.rectification.selectors import problem_items_for
-from mofan.reports.base import Block, Column, Doc, Heading, Paragraph, Table
 from mofan.reports.documents.common import (
     OfficialDocument,
     cn_date,
@@ -30,7 +31,6 @@ from mofan.reports.documents.common import (
     quoted,
     require_unit_reader_or_staff,
 )
-from mofan.reports.registry import register
 
 
 @register

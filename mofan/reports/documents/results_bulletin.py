@@ -21,7 +21,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mofan.reports.base import Block, Column, Doc, Heading, Paragraph, Table
+from mofan.core.exports.base import Block, Column, Doc, Heading, Paragraph, Table
+from mofan.core.exports.registry import register
 from mofan.reports.documents.common import (
     OfficialDocument,
     UnitOutcome,
@@ -34,7 +35,6 @@ from mofan.reports.documents.common import (
     require_published_or_staff,
     veto_consequence,
 )
-from mofan.reports.registry import register
 
 
 @register

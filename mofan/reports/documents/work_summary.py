@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from mofan.campaigns.models import EnrollmentState
 from mofan.campaigns.selectors import scored_leaf_count
+from mofan.core.exports.base import Block, Doc, Heading, Paragraph
+from mofan.core.exports.registry import register
 from mofan.evaluations.models import (
     Assignment,
     Finding,
@@ -37,7 +39,6 @@ from mofan.evaluations.models import (
 )
 from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState, ReReview
-from mofan.reports.base import Block, Doc, Heading, Paragraph
 from mofan.reports.documents.common import (
     OfficialDocument,
     cited_basis,
@@ -46,7 +47,6 @@ from mofan.reports.documents.common import (
     quoted,
     require_staff,
 )
-from mofan.reports.registry import register
 from mofan.supervision.models import (
     Bulletin,
     BulletinKind,

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts import rules
 from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Enrollment
-from mofan.reports.base import DatedExport, Exporter
+from mofan.core.exports.base import DatedExport, Exporter
 
 PAGE = 500  # rows read per query
 

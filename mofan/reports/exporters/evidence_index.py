@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mofan.accounts import rules
+from mofan.core.exports.base import Column
+from mofan.core.exports.registry import register
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import enrollments_for
 from mofan.evidence.models import EvidenceKind
 from mofan.evidence.selectors import evidence_for
-from mofan.reports.base import Column
 from mofan.reports.exporters._scope import CampaignTable, paged
-from mofan.reports.registry import register
 
 
 @register

@@ -21,12 +21,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mofan.core.exports.base import Column
+from mofan.core.exports.registry import register
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemSource, ProblemState
 from mofan.rectification.models import Severity as ProblemSeverity
 from mofan.rectification.selectors import problem_items_for
-from mofan.reports.base import Column
 from mofan.reports.exporters._scope import CampaignTable, local_date, paged
-from mofan.reports.registry import register
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 from mofan.supervision.selectors_ledger import ledger_items_for
 

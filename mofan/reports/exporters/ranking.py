@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.core.exports.base import Column
+from mofan.core.exports.registry import register
 from mofan.evaluations import approval
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorNode
-from mofan.reports.base import Column
 from mofan.reports.exporters._scope import CampaignTable, paged
-from mofan.reports.registry import register
 
 REVIEWED = (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
 

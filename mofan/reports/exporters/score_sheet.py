@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy
 
 from mofan.accounts.models import User
 from mofan.campaigns.models import Enrollment
+from mofan.core.exports.base import Column
+from mofan.core.exports.registry import register
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -41,9 +43,7 @@ from mofan.indicators.models import IndicatorNode
 from mofan.indicators.rollup import NodeResult, grand_total, rollup
 from mofan.indicators.selectors import nodes_of
 from mofan.indicators.tree import tree_leaf_total, walk
-from mofan.reports.base import Column
 from mofan.reports.exporters._scope import CampaignTable
-from mofan.reports.registry import register
 
 SCORE_FIELDS = ("node_id", "score", "level", "veto")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import BinaryIO
 
-from mofan.reports.base import Export, Progress
+from mofan.core.exports.base import Export, Progress
 
 FORMATS = ("xlsx", "csv", "docx", "pdf", "zip")
 CONTENT_TYPES = {

@@ -9,8 +9,8 @@ import csv
 import io
 from typing import BinaryIO
 
+from mofan.core.exports.base import Export, Progress
 from mofan.reports import cells
-from mofan.reports.base import Export, Progress
 
 ENCODING = "utf-8-sig"  # writes the BOM first
 

@@ -12,7 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from mofan.reports.base import Doc, Heading
+from mofan.core.exports.base import Doc, Heading
 from mofan.reports.documents.common import attachment_lines, cn_date, split_title
 from mofan.reports.render.docx_xml import exact_lines, indent_chars, off_grid, style_run
 from mofan.reports.render.page import (

@@ -53,7 +53,7 @@ from typing import BinaryIO
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from mofan.reports.base import Doc, Export, Heading, Paragraph, Progress, Table
+from mofan.core.exports.base import Doc, Export, Heading, Paragraph, Progress, Table
 from mofan.reports.documents.common import numbered
 from mofan.reports.render.docx_blocks import (
     attachment_paragraphs,

@@ -8,7 +8,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.shared import Emu, Mm, Pt, Twips
 
-from mofan.reports.base import Doc
+from mofan.core.exports.base import Doc
 from mofan.reports.documents.common import cc_line, printed_line, width_em
 from mofan.reports.render.docx_blocks import blank_lines
 from mofan.reports.render.docx_xml import (

@@ -14,8 +14,8 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.table import Table as DocxTable
 
+from mofan.core.exports.base import Column, Progress, Table
 from mofan.reports import fonts
-from mofan.reports.base import Column, Progress, Table
 from mofan.reports.render.docx_blocks import blank_lines, text_paragraph
 from mofan.reports.render.docx_xml import TBLPR_ORDER, set_child
 from mofan.reports.render.page import TABLE_PT

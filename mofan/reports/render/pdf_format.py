@@ -27,8 +27,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from mofan.core.exports.base import Column, Doc, Export, Heading, Paragraph, Progress, Table
 from mofan.reports import fonts
-from mofan.reports.base import Column, Doc, Export, Heading, Paragraph, Progress, Table
 from mofan.reports.documents.common import (
     attachment_lines,
     cc_line,

@@ -12,8 +12,8 @@ from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 
+from mofan.core.exports.base import Column, Doc, Document, Export, Exporter, Progress
 from mofan.reports import cells
-from mofan.reports.base import Column, Doc, Document, Export, Exporter, Progress
 from mofan.reports.documents.common import cn_date
 
 NUMERIC = ("number", "integer", "percent")

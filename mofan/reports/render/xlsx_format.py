@@ -21,8 +21,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from mofan.core.exports.base import Column, Export, Progress
 from mofan.reports import cells
-from mofan.reports.base import Column, Export, Progress
 
 SAMPLE_ROWS = 100  # rows looked at to widen columns (kept in memory until written)
 MAX_WIDTH = 60  # half-width columns; data never widens a column beyond this

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.reports.base import Export, Progress
+from mofan.core.exports.base import Export, Progress
 
 logger = logging.getLogger(__name__)
 

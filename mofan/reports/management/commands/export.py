@@ -29,10 +29,10 @@ from mofan.accounts.models import User
 from mofan.audit.models import AuditResult
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
+from mofan.core.exports import registry
+from mofan.core.exports.base import Export, Exporter
 from mofan.organizations.models import Unit
-from mofan.reports import registry
 from mofan.reports.actors import audit_identity, system_actor
-from mofan.reports.base import Export, Exporter
 from mofan.reports.render import UnsupportedFormat, render
 
 

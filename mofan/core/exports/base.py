@@ -21,9 +21,12 @@ from typing import Any, ClassVar, Literal
 
 from django.utils import timezone
 
-from mofan.accounts.access import Actor
-from mofan.campaigns.models import Campaign
-from mofan.organizations.models import Unit
+# What an export is built from, named for the reader: core imports no app, so these are the
+# campaign (campaigns.Campaign), the actor (accounts.access.Actor) and the unit
+# (organizations.Unit) as the exports receive them.
+Campaign = Any
+Actor = Any
+Unit = Any
 
 ColumnKind = Literal["text", "number", "integer", "date", "percent"]
 Progress = Callable[[int, int], None]  # (done, total)

@@ -1,19 +1,18 @@
 """Exporters and documents by identifier. `register` is a class decorator; `autodiscover`
-imports the modules that define them (called from AppConfig.ready)."""
+imports the modules that define them: every app's `exporters.py` (from ReportsConfig.ready)."""
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import TypeVar
 
-from mofan.reports.base import Export
+from django.utils.module_loading import autodiscover_modules
+
+from mofan.core.exports.base import Export
 
 E = TypeVar("E", bound=type[Export])
 
 _REGISTRY: dict[str, type[Export]] = {}
-
-# Modules holding exporters and documents; each registers its classes on import.
-MODULES = ("mofan.reports.exporters", "mofan.reports.documents", "mofan.reports.package")
 
 
 def register(cls: E) -> E:
@@ -35,10 +34,9 @@ def all_exports() -> list[type[Export]]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
-def autodiscover() -> None:
-    for name in MODULES:
-        try:
-            import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def autodiscover(*modules: str) -> None:
+    """Import every installed app's `exporters` module (each registers its classes on import),
+    then `modules` (reports' documents and package). Called from ReportsConfig.ready."""
+    autodiscover_modules("exporters")
+    for name in modules:
+        import_module(name)
