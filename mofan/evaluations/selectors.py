@@ -36,6 +36,11 @@ def campaigns_for(actor: Actor) -> QuerySet[Campaign]:
     return Campaign.objects.filter(condition).distinct()
 
 
+def campaigns_staffed_by(actor: Actor) -> QuerySet[Campaign]:
+    """The campaigns of the committees where the actor is committee staff (admin, leader)."""
+    return Campaign.objects.filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
+
+
 def campaigns_managed_by(actor: Actor) -> QuerySet[Campaign]:
     return Campaign.objects.filter(committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN))
 
@@ -54,6 +59,18 @@ def enrollments_administered_by(actor: Actor) -> QuerySet[Enrollment]:
     """The enrollments of the campaigns the actor runs as committee admin (return, extend)."""
     return Enrollment.objects.filter(
         campaign__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+    )
+
+
+def enrollments_of_own_units(actor: Actor) -> QuerySet[Enrollment]:
+    """The enrollments of the units where the actor is 联络员 or 单位领导 (the unit side)."""
+    return Enrollment.objects.filter(unit_id__in=actor.units_with(*UNIT_READERS))
+
+
+def enrollments_staffed_by(actor: Actor) -> QuerySet[Enrollment]:
+    """The enrollments of the campaigns run by the committees the actor staffs."""
+    return Enrollment.objects.filter(
+        campaign__committee_id__in=actor.committees_with(*COMMITTEE_STAFF)
     )
 
 

@@ -30,9 +30,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
     (approve all, publish) act on the whole campaign and read its counts."""
     actor = actor_of(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor)
-        .filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
-        .select_related("indicator_version__system"),
+        scope.campaigns_staffed_by(actor).select_related("indicator_version__system"),
         pk=pk,
     )
     sorting = column_sort(request, ranking.SORTS, default=ranking.DEFAULT_SORT)

@@ -41,18 +41,15 @@ from mofan.evaluations import services as evaluation
 from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion, VersionStatus
-from mofan.organizations.models import Committee, Unit
+from mofan.organizations.models import Unit
+from mofan.organizations.selectors import committees_administered_by, committees_staffed_by
 
 
 @role_required(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.UNIT_ADMIN, Role.UNIT_LEADER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     campaigns = scope.campaigns_for(actor).select_related("indicator_version__system")
-    enrollments = (
-        scope.enrollments_for(actor)
-        .filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER))
-        .select_related("campaign", "unit")
-    )
+    enrollments = scope.enrollments_of_own_units(actor).select_related("campaign", "unit")
     return render(
         request,
         "campaigns/campaign_list.html",
@@ -67,7 +64,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    committee = get_object_or_404(Committee, pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+    committee = get_object_or_404(committees_administered_by(actor))
     versions = IndicatorVersion.objects.filter(
         Q(system__committee__isnull=True) | Q(system__committee=committee),
         status=VersionStatus.PUBLISHED,
@@ -113,9 +110,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor)
-        .filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
-        .select_related("indicator_version__system"),
+        scope.campaigns_staffed_by(actor).select_related("indicator_version__system"),
         pk=pk,
     )
     rows = selectors.progress_rows(scope.enrollments_for(actor).filter(campaign=campaign))
@@ -198,9 +193,7 @@ def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
     """The unit's page for one campaign: plan, leadership group, tasks, progress, submit, result."""
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_for(actor).filter(
-            unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
-        ),
+        scope.enrollments_of_own_units(actor),
         pk=pk,
     )
     campaign = enrollment.campaign
@@ -322,7 +315,7 @@ __all__ = ["Decimal"]
 def cycle(request: HttpRequest, start_year: int) -> HttpResponse:
     """三年一总评: the cycle's annual results side by side and the overall grade."""
     actor = actor_of(request)
-    committee = get_object_or_404(Committee, pk__in=actor.committees_with(*COMMITTEE_STAFF))
+    committee = get_object_or_404(committees_staffed_by(actor))
     rule = "mean" if request.GET.get("rule") == "mean" else "grade_count"
     campaigns, rows = cycle_overall(committee, start_year, rule=rule)  # type: ignore[arg-type]
     years = [c.year for c in campaigns]

@@ -28,7 +28,7 @@ from mofan.evaluations.models import (
 def groups(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(
-        scope.campaigns_for(actor).filter(committee_id__in=actor.committees_with(*COMMITTEE_STAFF)),
+        scope.campaigns_staffed_by(actor),
         pk=pk,
     )
     pool = User.objects.filter(pk__in=[u.pk for u in review_groups.reviewer_pool(campaign)])

@@ -29,9 +29,7 @@ from mofan.indicators.models import IndicatorNode
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
     actor: Any = request.actor  # type: ignore[attr-defined]
     enrollment = get_object_or_404(
-        scope.enrollments_for(actor)
-        .filter(campaign__committee_id__in=actor.committees_with(*COMMITTEE_STAFF))
-        .select_related("campaign", "unit"),
+        scope.enrollments_staffed_by(actor).select_related("campaign", "unit"),
         pk=pk,
     )
     campaign = enrollment.campaign

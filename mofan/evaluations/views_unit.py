@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment
 from mofan.core.concurrency import StaleWrite
 from mofan.core.params import parse_id
@@ -69,9 +68,7 @@ def _rows(enrollment: Enrollment, actor: Any, editable: bool) -> list[dict[str, 
 def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_for(actor)
-        .select_related("campaign", "unit")
-        .filter(unit_id__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)),
+        scope.enrollments_of_own_units(actor).select_related("campaign", "unit"),
         pk=pk,
     )
     editable = (

@@ -10,7 +10,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
-from mofan.organizations.models import Member, PartyOrganization, Unit
+from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
+
+
+def committees_administered_by(actor: Actor) -> QuerySet[Committee]:
+    """The committees where the actor is 工委管理员."""
+    return Committee.objects.filter(pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+
+
+def committees_staffed_by(actor: Actor) -> QuerySet[Committee]:
+    """The committees where the actor is 工委管理员 or 工委领导."""
+    return Committee.objects.filter(pk__in=actor.committees_with(*COMMITTEE_STAFF))
 
 
 def units_for(actor: Actor) -> QuerySet[Unit]:

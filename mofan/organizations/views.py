@@ -22,7 +22,7 @@ from mofan.accounts.roles import Role
 from mofan.core.extensions import sections_of
 from mofan.organizations import selectors, services
 from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
-from mofan.organizations.models import Committee, Member, PartyOrganization, Unit, UnitCategory
+from mofan.organizations.models import Member, PartyOrganization, Unit, UnitCategory
 from mofan.organizations.validators import looks_like_phone
 
 
@@ -137,7 +137,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if pk is None:
-        committee = get_object_or_404(Committee, pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+        committee = get_object_or_404(selectors.committees_administered_by(actor))
         unit = Unit(committee=committee)
     else:
         unit = get_object_or_404(selectors.units_editable_by(actor), pk=pk)
