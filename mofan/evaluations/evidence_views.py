@@ -39,7 +39,7 @@ from mofan.evidence.selectors import evidence_for, evidence_managed_by
 from mofan.evidence.services import evidence_upload
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
-from mofan.organizations.selectors import units_for
+from mofan.organizations.selectors import units_administered_by, units_for, units_read_by
 
 NODE_PARTIAL = "evaluations/evidence/_node_evidence.html"
 ACCEPT = ".pdf,.docx,.xlsx,.jpg,.jpeg,.png,.ofd"
@@ -95,7 +95,7 @@ def _library_response(
     if can_manage and form is None:
         form = EvidenceUploadForm(
             initial={"unit": unit.pk},
-            units=Unit.objects.filter(pk__in=actor.units_with(Role.UNIT_ADMIN)),
+            units=units_administered_by(actor),
             max_mb=max_mb,
         )
     links = EvidenceLink.objects.select_related("node", "enrollment__campaign").order_by(
@@ -114,9 +114,7 @@ def _library_response(
         .select_related("campaign")
         .order_by("-campaign__year")
     )
-    other_units = units_for(actor).filter(
-        pk__in=actor.units_with(Role.UNIT_ADMIN, Role.UNIT_LEADER)
-    )
+    other_units = units_read_by(actor)
     return render(
         request,
         "evaluations/evidence/library.html",
@@ -145,7 +143,7 @@ def library(request: HttpRequest) -> HttpResponse:
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    managed = units_for(actor).filter(pk__in=actor.units_with(Role.UNIT_ADMIN))
+    managed = units_administered_by(actor)
     unit = get_object_or_404(managed, pk=_int(request.POST.get("unit")))
     max_mb = max_mb_for(unit)
     form = EvidenceUploadForm(request.POST, request.FILES, units=managed, max_mb=max_mb)

@@ -31,6 +31,16 @@ def units_for(actor: Actor) -> QuerySet[Unit]:
     return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
 
 
+def units_administered_by(actor: Actor) -> QuerySet[Unit]:
+    """The units where the actor is 单位联络员."""
+    return units_for(actor).filter(pk__in=actor.units_with(Role.UNIT_ADMIN))
+
+
+def units_read_by(actor: Actor) -> QuerySet[Unit]:
+    """The units where the actor is 单位联络员 or 单位领导 (sees the unit's own work)."""
+    return units_for(actor).filter(pk__in=actor.units_with(*UNIT_READERS))
+
+
 def units_editable_by(actor: Actor) -> QuerySet[Unit]:
     return Unit.objects.filter(committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN))
 

@@ -32,11 +32,12 @@ from mofan.campaigns.models import Campaign
 from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations.models import Finding
+from mofan.evaluations.selectors import campaigns_staffed_by
 from mofan.evidence import services as store
 from mofan.evidence.models import Evidence
 from mofan.evidence.selectors import evidence_for
 from mofan.organizations.models import Unit
-from mofan.organizations.selectors import units_for
+from mofan.organizations.selectors import units_administered_by, units_for, units_read_by
 from mofan.rectification import selectors, services
 from mofan.rectification.forms import (
     CommitteeItemForm,
@@ -95,9 +96,7 @@ def board(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     today = timezone.localdate()
     scope = selectors.board_items(actor)
-    campaigns = Campaign.objects.filter(
-        committee_id__in=actor.committees_with(*COMMITTEE_STAFF)
-    ).order_by("-year", "-pk")
+    campaigns = campaigns_staffed_by(actor).order_by("-year", "-pk")
     context = _listing(request, scope, campaigns, today=today, unit_search=True)
     context["list_url"] = reverse("rectification:item_board")
     if request.htmx:  # type: ignore[attr-defined]
@@ -153,7 +152,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     context.update({"unit": unit, "list_url": reverse("rectification:unit_items")})
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "rectification/unit_list.html#item-table", context)
-    others = units_for(actor).filter(pk__in=actor.units_with(*UNIT_READERS))
+    others = units_read_by(actor)
     context.update(
         {
             "counts": selectors.state_counts(scope, today=today),
@@ -228,7 +227,7 @@ def committee_new(request: HttpRequest) -> HttpResponse:
 @role_required(Role.UNIT_ADMIN)
 def unit_new(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    units = units_for(actor).filter(pk__in=actor.units_with(Role.UNIT_ADMIN))
+    units = units_administered_by(actor)
     form = UnitItemForm(
         request.POST or None,
         initial={"deadline": timezone.localdate() + timedelta(days=DEFAULT_DAYS)},
