@@ -44,7 +44,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -62,8 +61,9 @@ from mofan.core.exports import registry
 from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
+from mofan.reports.jobs_files import job_expire, job_recover, path_of
 from mofan.reports.models import ExportJob, JobState
-from mofan.reports.render import FORMATS, UnsupportedFormat, render
+from mofan.reports.render import UnsupportedFormat, render
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,6 @@ THREAD, WORKER, SYNC = "thread", "worker", "sync"
 BACKENDS = (THREAD, WORKER, SYNC)
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 PROGRESS_SECONDS = 0.5
-STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:" + "|".join(FORMATS) + r")$")
 UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 T = TypeVar("T")
@@ -89,19 +88,6 @@ def jobs_for(actor: Actor) -> QuerySet[ExportJob]:
     if not actor.user.is_authenticated or not actor.roles:
         return ExportJob.objects.none()
     return ExportJob.objects.filter(user_id=actor.user.pk, campaign__in=campaigns_for(actor))
-
-
-def export_dir() -> Path:
-    directory = Path(settings.MOFAN_EXPORT_DIR)
-    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
-    return directory
-
-
-def path_of(stored_name: str) -> Path:
-    """The file of a finished job; only generated names are accepted."""
-    if not STORED_NAME.match(stored_name):
-        raise ValueError(f"not a stored export name: {stored_name!r}")
-    return export_dir() / stored_name
 
 
 def export_label(identifier: str) -> str:
@@ -531,107 +517,3 @@ def _finish_failed(job: ExportJob, message: str, now: datetime | None) -> None:
             state=JobState.FAILED, error=message[:2000], finished_at=finished
         )
     )
-
-
-# --- expiry and recovery ---------------------------------------------------------------------
-
-
-def _delete_file(stored_name: str) -> None:
-    if not stored_name:
-        return
-    try:
-        path_of(stored_name).unlink(missing_ok=True)
-    except (OSError, ValueError) as exc:
-        logger.warning("export file %s could not be deleted: %s", stored_name, exc)
-
-
-def job_expire(*, now: datetime | None = None, user: Any = None) -> int:
-    """Expire finished jobs past their retention and delete their files. How many."""
-    now = now or timezone.now()
-    due = ExportJob.objects.filter(state=JobState.DONE, expires_at__lte=now)
-    if user is not None:
-        due = due.filter(user_id=user.pk)
-    count = 0
-    for pk, stored in due.values_list("pk", "stored_name"):
-        updated = ExportJob.objects.filter(pk=pk, state=JobState.DONE).update(
-            state=JobState.EXPIRED, stored_name=""
-        )
-        if updated:
-            _delete_file(stored)
-            count += 1
-    return count
-
-
-def expire_if_due(job: ExportJob, *, now: datetime | None = None) -> ExportJob:
-    """Expire this job now if its time has come (pages and downloads call it)."""
-    now = now or timezone.now()
-    if job.state == JobState.DONE and job.expires_at is not None and job.expires_at <= now:
-        updated = ExportJob.objects.filter(pk=job.pk, state=JobState.DONE).update(
-            state=JobState.EXPIRED, stored_name=""
-        )
-        if updated:
-            _delete_file(job.stored_name)
-        job.refresh_from_db()
-    return job
-
-
-def _process_gone(worker: str) -> bool:
-    """True when the worker ran on this host in a process that no longer exists."""
-    host, _sep, rest = worker.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def job_recover(*, now: datetime | None = None) -> int:
-    """Fail jobs abandoned by a dead or stuck process (see the module docstring). How many."""
-    now = now or timezone.now()
-    stale = now - timedelta(minutes=settings.MOFAN_EXPORT_STALE_MINUTES)
-    count = 0
-    running = ExportJob.objects.filter(state=JobState.RUNNING).values_list(
-        "pk", "worker", "started_at"
-    )
-    for pk, worker, started in running:
-        if (started is not None and started < stale) or _process_gone(worker):
-            count += ExportJob.objects.filter(pk=pk, state=JobState.RUNNING).update(
-                state=JobState.FAILED,
-                finished_at=now,
-                error=_("生成中断（服务重启或超时），请重新导出。"),
-            )
-    count += ExportJob.objects.filter(state=JobState.QUEUED, created_at__lt=stale).update(
-        state=JobState.FAILED,
-        finished_at=now,
-        error=_("排队时间过长，导出服务可能未在运行，请重新导出或联系系统管理员。"),
-    )
-    return count
-
-
-def sweep_files(*, now: datetime | None = None) -> int:
-    """Delete files in the export directory that no finished job refers to (left by a crash),
-    once they are older than the stale limit. How many."""
-    now = now or timezone.now()
-    cutoff = (now - timedelta(minutes=settings.MOFAN_EXPORT_STALE_MINUTES)).timestamp()
-    keep = set(
-        ExportJob.objects.filter(state=JobState.DONE)
-        .exclude(stored_name="")
-        .values_list("stored_name", flat=True)
-    )
-    count = 0
-    with os.scandir(export_dir()) as entries:
-        for entry in entries:
-            if not entry.is_file() or entry.name in keep:
-                continue
-            if entry.stat().st_mtime < cutoff:
-                Path(entry.path).unlink(missing_ok=True)
-                count += 1
-    return count

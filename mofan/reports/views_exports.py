@@ -31,7 +31,7 @@ from mofan.core.exports import registry
 from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for, enrollments_for
 from mofan.organizations.models import Unit
-from mofan.reports import jobs
+from mofan.reports import jobs, jobs_files
 from mofan.reports.forms import FORMAT_LABELS, UNIT_SELECT_LIMIT, ExportStartForm
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.render import CONTENT_TYPES
@@ -142,7 +142,7 @@ def exports(request: HttpRequest, pk: int) -> HttpResponse:
     offers = _offers(actor, campaign, units)
     if request.method == "POST":
         return _start(request, actor, campaign, units, offers)
-    jobs.job_expire(user=request.user)
+    jobs_files.job_expire(user=request.user)
     unit_count = units.count() if any(o.per_unit for o in offers.values()) else 0
     recent = (
         jobs.jobs_for(actor)
@@ -208,7 +208,7 @@ def _start(
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     job = get_object_or_404(jobs.jobs_for(actor).select_related("campaign", "unit"), pk=pk)
-    job = jobs.expire_if_due(job)
+    job = jobs_files.expire_if_due(job)
     context = {
         "job": job,
         "label": jobs.export_label(job.exporter),
@@ -225,14 +225,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     job = get_object_or_404(jobs.jobs_for(actor), pk=pk)
-    job = jobs.expire_if_due(job)
+    job = jobs_files.expire_if_due(job)
     if job.state == JobState.EXPIRED:
         messages.info(request, _("该文件已过期并已删除，请重新导出。"))
         return redirect("reports:job", pk=job.pk)
     if job.state != JobState.DONE:
         raise Http404
     try:
-        path = jobs.path_of(job.stored_name)
+        path = jobs_files.path_of(job.stored_name)
         handle = path.open("rb")
     except (OSError, ValueError):
         logger.error("export job %s: file %s is missing", job.pk, job.stored_name)
@@ -270,7 +270,7 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def my_exports(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    jobs.job_expire(user=request.user)
+    jobs_files.job_expire(user=request.user)
     rows = jobs.jobs_for(actor).select_related("campaign", "unit").order_by("-created_at", "-pk")
     page = Paginator(rows, 20).get_page(request.GET.get("page"))
     return render(

@@ -9,8 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2] / "mofan"
 MODULE_LINES = 600
 FUNCTION_LINES = 80
-# Debt with a date: the home-made export queue, which issue 19 replaces with django-tasks.
-LONG_MODULES = {"reports/jobs.py"}
+LONG_MODULES: set[str] = set()  # a module allowed over the limit must say why here
 
 
 def _modules() -> list[tuple[str, ast.Module, int]]:

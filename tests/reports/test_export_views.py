@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mofan.audit.models import AuditEntry
-from mofan.reports import jobs
+from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
 from tests.evaluations.campaign_fixtures import logged_in
 from tests.factories import UnitFactory
@@ -267,7 +267,7 @@ def test_a_failed_job_shows_its_message(world, tables):
 
 def test_an_expired_job_says_so_and_its_file_is_deleted_on_access(world, tables):
     job = finished_job(world)
-    path = jobs.path_of(job.stored_name)
+    path = jobs_files.path_of(job.stored_name)
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     client = logged_in(world.admin)
     download = client.get(reverse("reports:job_download", kwargs={"pk": job.pk}), follow=True)
@@ -286,7 +286,7 @@ def test_my_exports_expires_due_jobs_lazily(world, tables):
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     page = logged_in(world.admin).get(reverse("reports:my_exports")).content.decode()
     assert "已过期" in page
-    assert not jobs.path_of(job.stored_name).exists()
+    assert not jobs_files.path_of(job.stored_name).exists()
 
 
 def _make_jobs(world, n):

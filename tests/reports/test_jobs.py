@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from mofan.audit.models import AuditEntry
-from mofan.reports import jobs
+from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
 from tests.reports.jobs_fixtures import (
     CommitteeTable,
@@ -74,7 +74,7 @@ def test_a_job_goes_queued_running_done_with_throttled_progress(world, tables, e
     assert (done.done, done.total, done.percent) == (10, 10, 100)
     assert done.started_at == T0 and done.finished_at == T0
     assert done.expires_at == T0 + dt.timedelta(hours=24)
-    content = jobs.path_of(done.stored_name).read_text()
+    content = jobs_files.path_of(done.stored_name).read_text()
     assert content.splitlines()[:3] == ["STUB csv", "序号,名称", "1,第1行"]
     assert content.splitlines()[-1] == "10,第10行"
     assert done.size == len(content.encode())
@@ -141,22 +141,22 @@ def test_one_user_has_a_limited_number_of_unfinished_jobs(world, tables, setting
 def test_a_finished_job_expires_after_the_retention_and_its_file_is_deleted(world, tables):
     job = submit(world)
     job = jobs.job_run(job.pk, worker="test", now=T0)
-    path = jobs.path_of(job.stored_name)
+    path = jobs_files.path_of(job.stored_name)
     assert path.exists()
-    assert jobs.job_expire(now=T0 + dt.timedelta(hours=23, minutes=59)) == 0
+    assert jobs_files.job_expire(now=T0 + dt.timedelta(hours=23, minutes=59)) == 0
     assert path.exists()
-    assert jobs.job_expire(now=T0 + dt.timedelta(hours=24)) == 1
+    assert jobs_files.job_expire(now=T0 + dt.timedelta(hours=24)) == 1
     job.refresh_from_db()
     assert job.state == JobState.EXPIRED
     assert job.get_state_display() == "已过期"
     assert job.stored_name == ""
     assert not path.exists()
-    assert jobs.job_expire(now=T0 + dt.timedelta(days=3)) == 0
+    assert jobs_files.job_expire(now=T0 + dt.timedelta(days=3)) == 0
 
 
 def test_the_cleanup_command_expires_recovers_and_sweeps(world, tables, export_dir):
     finished = jobs.job_run(submit(world).pk, worker="test", now=T0)
-    finished_path = jobs.path_of(finished.stored_name)
+    finished_path = jobs_files.path_of(finished.stored_name)
     stray = Path(export_dir) / "0123456789abcdef0123456789abcdef.csv.part"
     stray.write_text("left by a crash")
     old = (T0 - dt.timedelta(hours=2)).timestamp()
@@ -191,7 +191,7 @@ def test_recovery_fails_abandoned_jobs_and_leaves_live_ones(world, tables):
         state=JobState.RUNNING, started_at=now, worker=f"{host}:{os.getpid()}:thread"
     )
     ExportJob.objects.filter(pk=old_queue.pk).update(created_at=now - dt.timedelta(hours=2))
-    assert jobs.job_recover(now=now) == 2
+    assert jobs_files.job_recover(now=now) == 2
     states = dict(ExportJob.objects.values_list("pk", "state"))
     assert states[dead.pk] == JobState.FAILED
     assert states[old_queue.pk] == JobState.FAILED
@@ -251,7 +251,7 @@ def test_the_worker_command_runs_the_queued_jobs_and_exits_with_once(world, tabl
     }
     assert ExportJob.objects.get(pk=first.pk).worker.endswith(":worker")
     assert (
-        jobs.path_of(ExportJob.objects.get(pk=second.pk).stored_name)
+        jobs_files.path_of(ExportJob.objects.get(pk=second.pk).stored_name)
         .read_text()
         .startswith("STUB xlsx")
     )
@@ -262,7 +262,7 @@ def test_stored_names_are_generated_and_nothing_else_is_served(world, tables):
     assert len(job.stored_name) == len("0123456789abcdef0123456789abcdef.csv")
     for bad in ("../secret_key", "x.csv", "0123456789abcdef0123456789abcdef.exe", ""):
         with pytest.raises(ValueError):
-            jobs.path_of(bad)
+            jobs_files.path_of(bad)
 
 
 def test_download_names_are_safe():

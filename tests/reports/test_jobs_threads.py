@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.db import connections
 
-from mofan.reports import jobs
+from mofan.reports import jobs, jobs_files
 from mofan.reports.jobs_redis import RedisSignal
 from mofan.reports.models import ExportJob, JobState
 from tests.reports.jobs_fixtures import (
@@ -44,7 +44,9 @@ def test_the_thread_backend_runs_a_job_after_the_commit(
     job.refresh_from_db()
     assert job.state == JobState.DONE, job.error
     assert job.worker.endswith(":thread")
-    assert jobs.path_of(job.stored_name).read_text().startswith("STUB csv\n序号,名称\n1,第1行")
+    assert (
+        jobs_files.path_of(job.stored_name).read_text().startswith("STUB csv\n序号,名称\n1,第1行")
+    )
     # The worker thread saw its own job running while it wrote the rows.
     assert CountingTable.seen and {state for state, _d, _t in CountingTable.seen} == {"running"}
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from mofan.core.exports import registry
 from mofan.core.exports.base import Doc
-from mofan.reports import jobs
+from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.package import UpperReport
 from mofan.reports.render import render
@@ -65,7 +65,7 @@ def test_the_package_holds_the_four_parts_each_the_registered_exports_output(wor
     assert job.state == JobState.DONE, job.error
     assert job.download_name == "2026年模范机关创建-上报材料包.zip"
     assert (job.done, job.total) == (400, 400)
-    with zipfile.ZipFile(jobs.path_of(job.stored_name)) as archive:
+    with zipfile.ZipFile(jobs_files.path_of(job.stored_name)) as archive:
         assert archive.namelist() == NAMES
         assert all(info.flag_bits & 0x800 for info in archive.infolist())  # UTF-8 names
         members = {name: archive.read(name) for name in NAMES}

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from mofan.reports import jobs
+from mofan.reports import jobs_files
 
 
 def _moment(value: str) -> datetime:
@@ -36,9 +36,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = _moment(options["now"]) if options.get("now") else timezone.now()
-        recovered = jobs.job_recover(now=now)
-        expired = jobs.job_expire(now=now)
-        swept = jobs.sweep_files(now=now)
+        recovered = jobs_files.job_recover(now=now)
+        expired = jobs_files.job_expire(now=now)
+        swept = jobs_files.sweep_files(now=now)
         self.stdout.write(
             f"expired {expired} job(s), failed {recovered} abandoned job(s), "
             f"deleted {swept} stray file(s)"
