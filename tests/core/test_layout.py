@@ -91,3 +91,28 @@ def test_every_public_write_that_audits_is_atomic():
             if not atomic and f"{name}:{node.name}" not in AUDITED_OUTSIDE_ATOMIC:
                 loose.append(f"{name}:{node.name}")
     assert loose == []
+
+
+CLOCK_READS = {"localdate", "localtime", "now", "today"}
+
+
+def test_no_test_module_reads_the_clock_when_imported():
+    """A date read at import time goes stale when the suite crosses midnight in the site's time
+    zone (16:00 UTC for Asia/Shanghai): the PostgreSQL pass of CI collected its modules before
+    midnight and ran the yellow-card tests after it, so `lifted_on=TODAY` fell before the card's
+    `issued_on`. Fixed dates or a `today()` read at use time hold whenever the suite runs."""
+    tests_root = ROOT.parent / "tests"
+    stale = []
+    for path in sorted(tests_root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.Assign | ast.AnnAssign):
+                continue
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in CLOCK_READS
+                ):
+                    stale.append(f"{path.relative_to(tests_root)}:{node.lineno}")
+    assert stale == []

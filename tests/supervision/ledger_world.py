@@ -24,7 +24,12 @@ from tests.world import logged_in as logged_in  # re-exported: the ledger tests 
 from tests.world import persona
 
 _n = itertools.count(1)
-TODAY = timezone.localdate()
+
+
+def local_today() -> datetime.date:
+    """Today in the site's time zone, read when asked: a module constant goes stale when the
+    suite runs across midnight (Asia/Shanghai midnight is 16:00 UTC)."""
+    return timezone.localdate()
 
 
 @dataclass
@@ -89,7 +94,7 @@ def make_item(
         unit=unit,
         task=task or f"督办任务{next(_n)}",
         leader_in_charge="王副局长",
-        deadline=deadline or TODAY + datetime.timedelta(days=30),
+        deadline=deadline or local_today() + datetime.timedelta(days=30),
         cadence=cadence,
         actor=admin,
         today=today,
@@ -106,7 +111,7 @@ def make_interview(w: World, unit: Unit, *, points: str = "学习制度落实不
         unit=unit,
         interviewer="工委副书记李某",
         interviewee="单位党组书记张某",
-        held_on=TODAY,
+        held_on=local_today(),
         points=points,
         commitments="一个月内整改到位",
         actor=admin,

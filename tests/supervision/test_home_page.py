@@ -11,7 +11,14 @@ from django.urls import reverse
 from mofan.supervision import ledger
 from mofan.supervision.models import Escalation, LedgerItem
 from tests.home.panels import committee_panel
-from tests.supervision.ledger_world import TODAY, logged_in, make_card, make_item, make_org, world
+from tests.supervision.ledger_world import (
+    local_today,
+    logged_in,
+    make_card,
+    make_item,
+    make_org,
+    world,
+)
 
 pytestmark = pytest.mark.django_db
 __all__ = ["world"]
@@ -22,10 +29,10 @@ def _warned(w, unit, task):
         w,
         unit,
         task=task,
-        deadline=TODAY - datetime.timedelta(days=10),
-        today=TODAY - datetime.timedelta(days=40),
+        deadline=local_today() - datetime.timedelta(days=10),
+        today=local_today() - datetime.timedelta(days=40),
     )
-    ledger.ledger_escalate(today=TODAY)
+    ledger.ledger_escalate(today=local_today())
     item.refresh_from_db()
     assert item.escalation == Escalation.WARNED
     return item
@@ -58,8 +65,8 @@ def test_the_committee_home_counts_the_ledger_and_cards(world):
         world,
         world.c,
         task="丙单位任务",
-        deadline=TODAY - datetime.timedelta(days=20),
-        today=TODAY - datetime.timedelta(days=40),
+        deadline=local_today() - datetime.timedelta(days=20),
+        today=local_today() - datetime.timedelta(days=40),
     )
     assert LedgerItem.objects.count() == 3
 

@@ -13,7 +13,7 @@ from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.supervision import ledger
 from mofan.supervision.models import Escalation, Interview, LedgerItem
-from tests.supervision.ledger_world import TODAY, audit_actions, make_item, world
+from tests.supervision.ledger_world import audit_actions, local_today, make_item, world
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _record(w, persona="committee_admin", **kw):
         unit=w.a,
         interviewer="工委副书记李某",
         interviewee="甲单位党组书记张某",
-        held_on=TODAY,
+        held_on=local_today(),
         points="督办事项逾期未完成，主体责任落实不到位",
         commitments="两周内拿出整改方案",
     )
@@ -34,7 +34,7 @@ def _record(w, persona="committee_admin", **kw):
 
 def test_an_interview_puts_its_points_on_the_units_problem_list(world):
     w = world
-    rectify_by = TODAY + datetime.timedelta(days=45)
+    rectify_by = local_today() + datetime.timedelta(days=45)
     interview = _record(w, rectify_by=rectify_by)
     problem = ProblemItem.objects.get()
     assert (problem.unit_id, problem.source, problem.origin_type, problem.origin_id) == (
@@ -53,7 +53,7 @@ def test_an_interview_puts_its_points_on_the_units_problem_list(world):
 
 
 def test_without_a_date_the_problem_is_due_in_thirty_days(world):
-    day = TODAY - datetime.timedelta(days=3)
+    day = local_today() - datetime.timedelta(days=3)
     _record(world, held_on=day - datetime.timedelta(days=2), today=day)
     assert ProblemItem.objects.get().deadline == day + datetime.timedelta(days=30)
 
@@ -88,10 +88,10 @@ def test_bad_interviews_are_refused_and_leave_nothing(world):
     item_b = make_item(w, w.b)
     cases = [
         ({"ledger_item": item_b}, "不属于该单位"),
-        ({"held_on": TODAY + datetime.timedelta(days=1)}, "不能晚于今天"),
+        ({"held_on": local_today() + datetime.timedelta(days=1)}, "不能晚于今天"),
         ({"points": " "}, "指出的问题"),
         ({"interviewee": ""}, "被约谈人"),
-        ({"rectify_by": TODAY - datetime.timedelta(days=1)}, "整改时限"),
+        ({"rectify_by": local_today() - datetime.timedelta(days=1)}, "整改时限"),
     ]
     for kw, message in cases:
         with pytest.raises(ValidationError) as exc:

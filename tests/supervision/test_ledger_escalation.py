@@ -24,7 +24,7 @@ from mofan.supervision import ledger
 from mofan.supervision.ledger import LedgerFacts, escalation_decide, level_on
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 from mofan.supervision.selectors_ledger import home_warnings
-from tests.supervision.ledger_world import TODAY, make_item, world
+from tests.supervision.ledger_world import local_today, make_item, world
 
 __all__ = ["world"]
 
@@ -155,7 +155,7 @@ def _run_twice(today):
 @pytest.mark.django_db
 def test_each_level_on_its_day_and_every_run_idempotent(world):
     w = world
-    deadline = TODAY + days(20)
+    deadline = local_today() + days(20)
     item = make_item(w, w.a, task="整改巡察反馈问题", deadline=deadline, cadence=Cadence.ONCE)
     Notice.objects.all().delete()
     a_admin, a_leader = w.users["a_admin"].username, w.users["a_leader"].username
@@ -207,7 +207,7 @@ def test_each_level_on_its_day_and_every_run_idempotent(world):
 @pytest.mark.django_db
 def test_the_warning_shows_on_the_units_home_page_from_the_warned_level(world):
     w = world
-    deadline = TODAY + days(5)
+    deadline = local_today() + days(5)
     item = make_item(w, w.a, task="整改巡察反馈问题", deadline=deadline)
     make_item(w, w.b, task="乙单位的逾期事项", deadline=deadline)
     ledger.ledger_escalate(today=deadline + days(7))
@@ -226,7 +226,7 @@ def test_the_warning_shows_on_the_units_home_page_from_the_warned_level(world):
 @pytest.mark.django_db
 def test_a_late_first_run_reaches_every_level_at_once_with_one_audit_entry(world):
     w = world
-    deadline = TODAY + days(3)
+    deadline = local_today() + days(3)
     item = make_item(w, w.a, deadline=deadline, cadence=Cadence.ONCE)
     summary = ledger.ledger_escalate(today=deadline + days(20))
     assert LedgerItem.objects.get(pk=item.pk).escalation == Escalation.INTERVIEW
@@ -240,7 +240,7 @@ def test_a_late_first_run_reaches_every_level_at_once_with_one_audit_entry(world
 @pytest.mark.django_db
 def test_closed_items_are_left_alone(world):
     w = world
-    deadline = TODAY + days(3)
+    deadline = local_today() + days(3)
     item = make_item(w, w.a, deadline=deadline)
     ledger.ledger_item_transition(item=item, to=LedgerState.DONE, actor=w.admin, note="已完成")
     Notice.objects.all().delete()
@@ -252,7 +252,7 @@ def test_closed_items_are_left_alone(world):
 @pytest.mark.django_db
 def test_a_new_deadline_brings_new_reminders_and_starts_over(world):
     w = world
-    deadline = TODAY + days(3)
+    deadline = local_today() + days(3)
     item = make_item(w, w.a, deadline=deadline, cadence=Cadence.ONCE)
     ledger.ledger_escalate(today=deadline + days(9))
     assert LedgerItem.objects.get(pk=item.pk).escalation == Escalation.WARNED
@@ -288,7 +288,7 @@ def _set_reported(item, day):
 @pytest.mark.django_db
 def test_a_late_progress_report_gets_one_reminder_per_missed_period(world):
     w = world
-    start = TODAY
+    start = local_today()
     item = make_item(w, w.a, deadline=start + days(120), cadence=Cadence.WEEKLY)
     _set_created(item, start)
     Notice.objects.all().delete()
@@ -314,16 +314,16 @@ def test_a_late_progress_report_gets_one_reminder_per_missed_period(world):
 @pytest.mark.django_db
 def test_report_on_completion_items_are_never_reminded_of_reports(world):
     w = world
-    item = make_item(w, w.a, deadline=TODAY + days(300), cadence=Cadence.ONCE)
-    _set_created(item, TODAY - days(200))
-    ledger.ledger_escalate(today=TODAY + days(100))
+    item = make_item(w, w.a, deadline=local_today() + days(300), cadence=Cadence.ONCE)
+    _set_created(item, local_today() - days(200))
+    ledger.ledger_escalate(today=local_today() + days(100))
     assert not Notice.objects.filter(kind="ledger.report_due").exists()
 
 
 @pytest.mark.django_db
 def test_the_command_prints_a_chinese_summary_and_checks_its_date(world):
     w = world
-    deadline = TODAY + days(3)
+    deadline = local_today() + days(3)
     make_item(w, w.a, deadline=deadline, cadence=Cadence.ONCE)
     make_item(w, w.b, deadline=deadline + days(6), cadence=Cadence.ONCE)
     out = io.StringIO()
@@ -346,14 +346,14 @@ FORBIDDEN = re.compile("打卡|签到|拍照|照片|截图|每日|每天|日报"
 @pytest.mark.django_db
 def test_no_notice_asks_for_check_ins_photos_or_daily_reports(world):
     w = world
-    deadline = TODAY + days(30)
+    deadline = local_today() + days(30)
     for cadence in Cadence.values:
         make_item(w, w.a, deadline=deadline, cadence=cadence)
     LedgerItem.objects.update(
-        created_at=timezone.make_aware(datetime.datetime.combine(TODAY, datetime.time(9)))
+        created_at=timezone.make_aware(datetime.datetime.combine(local_today(), datetime.time(9)))
     )
     for offset in range(0, 60):
-        ledger.ledger_escalate(today=TODAY + days(offset))
+        ledger.ledger_escalate(today=local_today() + days(offset))
     kinds = set(Notice.objects.values_list("kind", flat=True))
     assert {"ledger.new", "ledger.due", "ledger.report_due", "ledger.warned"} <= kinds
     for title, body in Notice.objects.values_list("title", "body"):

@@ -24,7 +24,7 @@ from mofan.supervision.models import Escalation, LedgerItem, LedgerState
 from mofan.supervision.selectors_ledger import home_warnings
 from tests.factories import UnitFactory, make_user
 from tests.supervision.ledger_world import (
-    TODAY,
+    local_today,
     logged_in,
     make_card,
     make_evidence,
@@ -71,7 +71,7 @@ def _more_problems(w, card, n):
             unit=card.party_org.unit,
             source=ProblemSource.YELLOW_CARD,
             description=f"追加问题{i}",
-            deadline=TODAY + datetime.timedelta(days=30),
+            deadline=local_today() + datetime.timedelta(days=30),
             actor=w.admin,
             party_org=card.party_org,
         )
@@ -139,7 +139,7 @@ def test_unit_pages_do_not_grow_with_rows(world):
 
 def test_home_warnings_take_two_queries_whatever_their_number(world):
     w = world
-    deadline = TODAY + datetime.timedelta(days=2)
+    deadline = local_today() + datetime.timedelta(days=2)
     first = make_item(w, w.a, deadline=deadline)
     make_card(w, make_org(w.a))
     LedgerItem.objects.filter(pk=first.pk).update(escalation=Escalation.WARNED)
@@ -161,12 +161,12 @@ def test_home_warnings_take_two_queries_whatever_their_number(world):
 
 def test_board_filters_and_sorting(world):
     w = world
-    late = make_item(w, w.a, task="逾期的任务", deadline=TODAY + datetime.timedelta(days=1))
-    soon = make_item(w, w.b, task="将到期任务", deadline=TODAY + datetime.timedelta(days=5))
-    done = make_item(w, w.b, task="已办结任务", deadline=TODAY + datetime.timedelta(days=9))
+    late = make_item(w, w.a, task="逾期的任务", deadline=local_today() + datetime.timedelta(days=1))
+    soon = make_item(w, w.b, task="将到期任务", deadline=local_today() + datetime.timedelta(days=5))
+    done = make_item(w, w.b, task="已办结任务", deadline=local_today() + datetime.timedelta(days=9))
     ledger.ledger_item_transition(item=done, to=LedgerState.DONE, actor=w.admin, note="完成")
     LedgerItem.objects.filter(pk=late.pk).update(
-        deadline=TODAY - datetime.timedelta(days=9), escalation=Escalation.WARNED
+        deadline=local_today() - datetime.timedelta(days=9), escalation=Escalation.WARNED
     )
     client = logged_in(w.users["committee_leader"])
     url = reverse("supervision:ledger_board")

@@ -20,8 +20,8 @@ from mofan.supervision.models import (
     ProgressReport,
 )
 from tests.supervision.ledger_world import (
-    TODAY,
     audit_actions,
+    local_today,
     make_evidence,
     make_item,
     world,
@@ -30,7 +30,7 @@ from tests.supervision.ledger_world import (
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
 
-DEADLINE = TODAY + datetime.timedelta(days=30)
+DEADLINE = local_today() + datetime.timedelta(days=30)
 
 
 def _create(w, persona, unit, **kw):
@@ -82,7 +82,7 @@ def test_nobody_else_puts_tasks_on_the_ledger(world, persona):
         ({"task": "  "}, "督办事项"),
         ({"leader_in_charge": ""}, "分管领导"),
         ({"cadence": "daily"}, "频次"),
-        ({"deadline": TODAY - datetime.timedelta(days=1)}, "不能早于今天"),
+        ({"deadline": local_today() - datetime.timedelta(days=1)}, "不能早于今天"),
     ],
 )
 def test_bad_input_is_refused_in_chinese(world, kw, message):
@@ -151,7 +151,7 @@ def test_moving_the_deadline_into_the_future_lifts_the_escalation(world):
     w = world
     item = _create(w, "committee_admin", w.a)
     LedgerItem.objects.filter(pk=item.pk).update(escalation=Escalation.WARNED)
-    later = TODAY + datetime.timedelta(days=10)
+    later = local_today() + datetime.timedelta(days=10)
     item = ledger.ledger_item_update(
         item=item, actor=w.admin, deadline=later, cadence=item.cadence, leader_in_charge="王副局长"
     )

@@ -22,9 +22,9 @@ from mofan.rectification.models import ProblemItem
 from mofan.supervision import ledger
 from mofan.supervision.models import Interview, LedgerItem, ProgressReport, YellowCard
 from tests.supervision.ledger_world import (
-    TODAY,
     World,
     build_world,
+    local_today,
     logged_in,
     make_evidence,
     make_item,
@@ -66,7 +66,7 @@ def _interview(w: World, unit, who: str) -> Interview:
         unit=unit,
         interviewer="工委副书记",
         interviewee=who,
-        held_on=TODAY,
+        held_on=local_today(),
         points=f"{who}：问题",
         actor=w.actor(persona),
     )
@@ -141,7 +141,7 @@ def _cards(d: dict[str, set[str]]) -> dict[str, set[str]]:
 
 
 def _future() -> str:
-    return (TODAY + datetime.timedelta(days=40)).isoformat()
+    return (local_today() + datetime.timedelta(days=40)).isoformat()
 
 
 ADMIN_OUTSIDE_404 = {"other_admin": 404}
@@ -219,7 +219,7 @@ SPECS = [
             "unit": w.a.pk,
             "interviewer": "甲",
             "interviewee": "乙",
-            "held_on": TODAY.isoformat(),
+            "held_on": local_today().isoformat(),
             "points": "问题",
         },
     ),
@@ -245,7 +245,7 @@ SPECS = [
         data=lambda w, o: {
             "party_org": o.free_org_a.pk,
             "reasons": "软弱涣散",
-            "issued_on": TODAY.isoformat(),
+            "issued_on": local_today().isoformat(),
         },
     ),
     Spec(
@@ -261,7 +261,7 @@ SPECS = [
         {"committee_admin": set()},
         statuses=ADMIN_OUTSIDE_404,
         obj=lambda o: o.card_a,
-        data=lambda w, o: {"lifted_on": TODAY.isoformat(), "note": "整改到位"},
+        data=lambda w, o: {"lifted_on": local_today().isoformat(), "note": "整改到位"},
     ),
 ]
 
@@ -375,7 +375,9 @@ def test_lifting_through_the_page_shows_the_chinese_refusal(scene):
         party_org=objects.free_org_a, reasons="x", problems=["问题甲"], actor=w.admin
     )
     url = reverse("supervision:yellow_card_lift", args=[card.pk])
-    response = clients["committee_admin"].post(url, {"lifted_on": TODAY.isoformat(), "note": "y"})
+    response = clients["committee_admin"].post(
+        url, {"lifted_on": local_today().isoformat(), "note": "y"}
+    )
     assert response.status_code == 200
     assert "还有 1 项挂牌整改问题未销号" in response.content.decode()
     assert YellowCard.objects.get(pk=card.pk).lifted_on is None

@@ -38,8 +38,8 @@ from tests.evaluations.campaign_fixtures import small_version
 from tests.factories import UnitFactory, make_user
 from tests.supervision.bulletin_fixtures import bulletin
 from tests.supervision.ledger_world import (
-    TODAY,
     World,
+    local_today,
     logged_in,
     make_item,
     make_org,
@@ -54,7 +54,7 @@ OTHER_UNIT_B = "乙单位"  # unit B's name: must not show on unit A's pages
 
 
 def days(n: int) -> dt.date:
-    return TODAY + dt.timedelta(days=n)
+    return local_today() + dt.timedelta(days=n)
 
 
 def moment(n: int, hour: int = 12) -> dt.datetime:

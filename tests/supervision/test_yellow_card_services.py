@@ -19,7 +19,7 @@ from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.supervision import ledger
 from mofan.supervision.models import YellowCard
-from tests.supervision.ledger_world import TODAY, logged_in, make_card, make_org, world
+from tests.supervision.ledger_world import local_today, logged_in, make_card, make_org, world
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
@@ -39,9 +39,9 @@ def test_issuing_a_card_lists_one_problem_per_line_for_the_org(world):
         reasons="组织生活不正常，软弱涣散",
         problems=ledger.problem_lines(PROBLEMS),
         actor=w.admin,
-        issued_on=TODAY - datetime.timedelta(days=1),
+        issued_on=local_today() - datetime.timedelta(days=1),
     )
-    assert card.lifted_on is None and card.issued_on == TODAY - datetime.timedelta(days=1)
+    assert card.lifted_on is None and card.issued_on == local_today() - datetime.timedelta(days=1)
     items = list(ProblemItem.objects.order_by("pk"))
     assert [i.description for i in items] == ["三会一课长期不正常", "支委会成员配备不齐"]
     assert {(i.source, i.party_org_id, i.unit_id) for i in items} == {
@@ -69,7 +69,7 @@ def test_one_active_card_per_org(world):
             committee=w.committee,
             party_org=org,
             reasons="x",
-            issued_on=TODAY,
+            issued_on=local_today(),
             issued_by=w.users["committee_admin"],
         )
 
@@ -90,23 +90,23 @@ def test_lifting_is_refused_until_every_item_is_closed_then_audited(world):
     card = make_card(w, org, problems=["问题一", "问题二"])
     first = ledger.yellow_card_items(card).order_by("pk").first()
     with pytest.raises(ValidationError) as exc:
-        ledger.yellow_card_lift(card=card, lifted_on=TODAY, note="整改到位", actor=w.admin)
+        ledger.yellow_card_lift(card=card, lifted_on=local_today(), note="整改到位", actor=w.admin)
     assert "还有 2 项挂牌整改问题未销号" in str(exc.value)
     ProblemItem.objects.filter(pk=first.pk).update(state=ProblemState.CLOSED)
     with pytest.raises(ValidationError) as exc:
-        ledger.yellow_card_lift(card=card, lifted_on=TODAY, note="整改到位", actor=w.admin)
+        ledger.yellow_card_lift(card=card, lifted_on=local_today(), note="整改到位", actor=w.admin)
     assert "还有 1 项" in str(exc.value)
     assert YellowCard.objects.get(pk=card.pk).lifted_on is None
     _close_all(card)
     with pytest.raises(PermissionDenied):
         ledger.yellow_card_lift(
-            card=card, lifted_on=TODAY, note="x", actor=w.actor("committee_leader")
+            card=card, lifted_on=local_today(), note="x", actor=w.actor("committee_leader")
         )
     with pytest.raises(ValidationError):
-        ledger.yellow_card_lift(card=card, lifted_on=TODAY, note=" ", actor=w.admin)
+        ledger.yellow_card_lift(card=card, lifted_on=local_today(), note=" ", actor=w.admin)
     with pytest.raises(ValidationError):
         ledger.yellow_card_lift(
-            card=card, lifted_on=TODAY + datetime.timedelta(days=1), note="x", actor=w.admin
+            card=card, lifted_on=local_today() + datetime.timedelta(days=1), note="x", actor=w.admin
         )
     with pytest.raises(ValidationError):
         ledger.yellow_card_lift(
@@ -116,14 +116,17 @@ def test_lifting_is_refused_until_every_item_is_closed_then_audited(world):
             actor=w.admin,
         )
     card = ledger.yellow_card_lift(
-        card=card, lifted_on=TODAY, note="整改到位，经复核摘牌", actor=w.admin
+        card=card, lifted_on=local_today(), note="整改到位，经复核摘牌", actor=w.admin
     )
-    assert card.lifted_on == TODAY and card.lifted_by_id == w.users["committee_admin"].pk
+    assert card.lifted_on == local_today() and card.lifted_by_id == w.users["committee_admin"].pk
     entry = AuditEntry.objects.get(action="yellow_card.lift")
-    assert entry.data["after"] == {"lifted_on": TODAY.isoformat(), "note": "整改到位，经复核摘牌"}
+    assert entry.data["after"] == {
+        "lifted_on": local_today().isoformat(),
+        "note": "整改到位，经复核摘牌",
+    }
     assert Notice.objects.filter(kind="yellow_card.lift", recipient=w.users["a_leader"]).exists()
     with pytest.raises(ValidationError):  # once only
-        ledger.yellow_card_lift(card=card, lifted_on=TODAY, note="x", actor=w.admin)
+        ledger.yellow_card_lift(card=card, lifted_on=local_today(), note="x", actor=w.admin)
     make_card(w, org, reasons="再次软弱涣散")  # a lifted card makes room for a new one
     assert YellowCard.objects.filter(party_org=org).count() == 2
 
@@ -132,7 +135,7 @@ def test_a_card_without_problems_can_be_lifted_at_once(world):
     w = world
     card = make_card(w, make_org(w.a))
     assert not ledger.yellow_card_items(card).exists()
-    ledger.yellow_card_lift(card=card, lifted_on=TODAY, note="复查合格", actor=w.admin)
+    ledger.yellow_card_lift(card=card, lifted_on=local_today(), note="复查合格", actor=w.admin)
 
 
 def test_the_card_is_visible_on_the_org_and_unit_pages_until_lifted(world):
@@ -150,7 +153,7 @@ def test_the_card_is_visible_on_the_org_and_unit_pages_until_lifted(world):
         page = client.get(unit_url).content.decode()
         assert "黄牌警示" in page and "甲单位第二党支部自" in page, persona
     _close_all(card)
-    ledger.yellow_card_lift(card=card, lifted_on=TODAY, note="摘牌", actor=w.admin)
+    ledger.yellow_card_lift(card=card, lifted_on=local_today(), note="摘牌", actor=w.admin)
     client = logged_in(w.users["a_member"])
     assert "黄牌" not in client.get(org_url).content.decode()
     assert "黄牌" not in client.get(unit_url).content.decode()
