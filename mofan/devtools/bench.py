@@ -287,24 +287,19 @@ def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any
 
 def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], object]]:
     """The name a heavy item is reported under and the work timed, its preparation done."""
-    from django.core.management import get_commands
-
     from mofan.campaigns.models import Campaign
     from mofan.core.exports import registry
-    from mofan.evaluations import approval
     from mofan.reports.actors import system_actor
 
     campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)
     registry.autodiscover()
     if item == "recompute":
-        if "recompute_results" in get_commands():
-            from django.core.management import call_command
+        from django.core.management import call_command
 
-            def recompute() -> object:
-                return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
+        def recompute() -> object:
+            return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
 
-            return "full recompute (recompute_results)", recompute
-        return "full recompute (approval.campaign_rows)", lambda: approval.campaign_rows(campaign)
+        return "full recompute (recompute_results)", recompute
     actor = system_actor(campaign.committee_id)
     if item == "ranking xlsx":
         export = registry.get("ranking")(campaign=campaign, actor=actor)

@@ -16,10 +16,11 @@ from django.utils import timezone
 from mofan.accounts.models import User
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.devtools.scale_bulk import Digest, Timer, insert
-from mofan.evaluations import approval
+from mofan.devtools.scale_bulk import Digest, Timer
+from mofan.evaluations.figures.results import results_freeze
+from mofan.evaluations.figures.setwise import campaign_recompute
+from mofan.evaluations.figures.summary import result_summary_rebuild
 from mofan.evaluations.models import UnitResult
-from mofan.evaluations.summary import result_summary_rebuild
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.auto import results_approved
 
@@ -43,36 +44,19 @@ def approve(
     now = timezone.now()
     enrollments = Enrollment.objects.filter(campaign=campaign)
     enrollments.update(state=EnrollmentState.REVIEWED, submitted_at=now, submitted_by=liaison)
-    # The figures exactly as campaign_approve freezes them (recomputed set-wise, read back).
-    rows, _top = approval.approval_figures(campaign)
+    # The figures exactly as campaign_approve freezes them: recomputed set-wise, then frozen.
+    campaign_recompute(campaign=campaign)
     started = timer.add("approval_compute", started)
+    results = results_freeze(campaign=campaign, approved_by=admin, now=now).written
     digest = Digest()
-    results = []
-    for row in rows:
-        result = row.result
-        assert result is not None
-        results.append(
-            UnitResult(
-                enrollment=row.enrollment,
-                campaign=campaign,
-                self_total=row.self_totals.total,
-                review_total=row.review_totals.total,
-                composite=result.score,
-                type_scores=row.review_totals.type_scores,
-                level_counts=row.review_totals.level_counts,
-                grade=result.grade,
-                rank=result.rank,
-                veto=result.veto,
-                advanced=result.advanced,
-                frozen=True,
-                approved_at=now,
-                approved_by=admin,
-            )
-        )
+    for result in results:
         digest.add(
-            row.enrollment.unit.sort_order, result.score, result.grade, result.rank, result.advanced
+            result.enrollment.unit.sort_order,
+            result.composite,
+            result.grade,
+            result.rank,
+            result.advanced,
         )
-    insert(UnitResult, results)
     result_summary_rebuild(campaign=campaign)  # as campaign_approve does
     enrollments.update(state=EnrollmentState.APPROVED, version=F("version") + APPROVED_VERSION)
     # campaign_approve's rectification hook, through the service: problem lists and re-reviews of

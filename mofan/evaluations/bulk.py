@@ -15,7 +15,7 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
-from mofan.evaluations.aggregates import unit_refresh
+from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import Assignment, ReviewScore, ReviewSubmission, SelfScore
 from mofan.evaluations.score_write import clean_input, score_fields, shown
 from mofan.evaluations.services import (

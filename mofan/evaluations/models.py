@@ -293,7 +293,7 @@ class ResultSummary(models.Model):
     [0, `top`], as `evaluations.summary.bin_index`) and, per indicator type (top-level node
     code), the sum and count of the numeric type scores.
 
-    Kept by `evaluations.summary` in the same transaction as every write of a `UnitResult`
+    Kept by `evaluations.figures.summary` in the same transaction as every write of a `UnitResult`
     (approval, re-review, the bulk seed) and rebuilt by `manage.py recompute_results`. Sums are
     exact decimals stored as text, so adding and removing one result's share is exact."""
 
@@ -317,7 +317,7 @@ class ResultSummary(models.Model):
 class UnitTotals(models.Model):
     """The live, precomputed figures of one enrolled unit (issue 7): its self and review
     totals, per-node totals, composite, grade and provisional rank, computed from the stored
-    leaf scores by `evaluations.aggregates` whenever a score, a veto input or the enrollment's
+    leaf scores by `evaluations.figures.unit` whenever a score, a veto input or the enrollment's
     review state changes, and recomputed for a whole campaign by `manage.py recompute_results`.
     Pages read these instead of rolling the tree up per view.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.recompute import campaign_recompute
+from mofan.evaluations.figures.setwise import campaign_recompute
 
 
 def on_units_enrolled(sender: Any, *, campaign: Campaign, **kwargs: Any) -> None:

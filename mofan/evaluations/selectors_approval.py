@@ -6,15 +6,12 @@ campaign-wide facts the approval actions depend on (how many units are reviewed,
 vetoed, advanced) are counted in the database. Neither grows with the number of units beyond
 the rows shown.
 
-A campaign whose units do not all have stored figures yet (rows written around the services,
-before a `recompute_results`) is computed in full by `approval.campaign_rows` and paged in
-Python: the same page, for the small campaigns this happens to.
+The rows are those of the ranking (`selectors_ranking.row_of`): an approved unit shows its frozen
+result. Every enrolled unit has its stored figures from enrolment on, so nothing is computed here.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,9 +22,9 @@ from django.utils.functional import cached_property
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.sorting import Sorting, Term, rank
-from mofan.evaluations import approval
-from mofan.evaluations.models import UnitTotals, VetoInput
+from mofan.evaluations.models import UnitTotals
 from mofan.evaluations.scoring import max_points
+from mofan.evaluations.selectors_ranking import row_of, stored_figures, vetoes_of
 from mofan.indicators.selectors import nodes_of
 
 PER_PAGE = 50
@@ -121,51 +118,6 @@ class _Counted(Paginator):
         return self._known
 
 
-def _vetoes(enrollment_ids: Sequence[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    for enrollment_id, source in VetoInput.objects.filter(
-        enrollment_id__in=enrollment_ids, vetoed=True
-    ).values_list("enrollment_id", "source"):
-        found[enrollment_id].append(source)
-    return found
-
-
-def _python_key(column: str) -> Callable[[approval.UnitRow], Any]:
-    """The fallback's sort key of a column, ascending, values before blanks, ties by unit."""
-
-    def tie(row: approval.UnitRow) -> tuple[Any, ...]:
-        e = row.enrollment
-        return (e.unit.sort_order, e.unit.name, e.pk) if column == "unit" else (e.pk,)
-
-    def value(row: approval.UnitRow) -> Any:
-        result = row.result
-        return {
-            "unit": 0,
-            "state": STATE_ORDER.index(row.enrollment.state)
-            if row.enrollment.state in STATE_ORDER
-            else len(STATE_ORDER),
-            "self": row.self_totals.total,
-            "review": row.review_totals.total,
-            "composite": -result.rank if result and result.rank is not None else None,
-            "rank": result.rank if result else None,
-        }.get(column)
-
-    return lambda row: (value(row) is None, value(row) or 0, tie(row))
-
-
-def _fallback(campaign: Campaign, sorting: Sorting, search: str) -> list[approval.UnitRow]:
-    rows, _top = approval.campaign_rows(campaign)
-    if search:
-        rows = [r for r in rows if search.casefold() in r.enrollment.unit.name.casefold()]
-    key = _python_key(sorting.column)
-    rows.sort(key=key)
-    if sorting.descending:
-        # Every term reversed, the blanks kept last (as the database ordering does).
-        rows.reverse()
-        rows = [r for r in rows if not key(r)[0]] + [r for r in rows if key(r)[0]]
-    return rows
-
-
 def approval_rows(
     campaign: Campaign,
     *,
@@ -174,23 +126,18 @@ def approval_rows(
     search: str = "",
     page: str | int | None = None,
 ) -> Page:
-    """One page of the approval table: `approval.UnitRow`s of the units matching `search`
+    """One page of the approval table: `UnitRow`s of the units matching `search`
     (part of the unit's name), in the order of `sorting` (one of `SORTS`). Three queries on
     the stored figures whatever the number of units."""
     search = search.strip()
-    if summary.stored < summary.enrolled:
-        return Paginator(_fallback(campaign, sorting, search), PER_PAGE).get_page(page)
-    stored: QuerySet[UnitTotals] = UnitTotals.objects.filter(campaign=campaign)
+    stored: QuerySet[UnitTotals] = stored_figures(campaign)
     if search:
         stored = stored.filter(enrollment__unit__name__icontains=search)
-    ordered = stored.select_related("enrollment__unit").order_by(*sorting.order_by)
+    ordered = stored.order_by(*sorting.order_by)
     # Without a search the summary has counted the rows already.
     paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, summary.stored)
     shown = paginator.get_page(page)
-    vetoes = _vetoes([t.enrollment_id for t in shown.object_list])
-    rows: list[Any] = [
-        approval.row_from_totals(t.enrollment, t, vetoes.get(t.enrollment_id, []))
-        for t in shown.object_list
-    ]
+    vetoes = vetoes_of([t.enrollment_id for t in shown.object_list])
+    rows: list[Any] = [row_of(t, vetoes.get(t.enrollment_id, [])) for t in shown.object_list]
     shown.object_list = rows
     return shown

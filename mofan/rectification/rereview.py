@@ -16,9 +16,9 @@ Documented choices
   leader submits.
 * What is re-scored: only the indicators behind the unit's automatic items (`node_ids`), never a
   veto indicator; every other leaf keeps its consolidated score.
-* The new result (`after`) is the same pure results code as approval
-  (`evaluations.approval.unit_row_with`) for this unit, with the re-review's scores in place of
-  the consolidated scores of those leaves. The consolidated scores themselves are kept: the
+* The new result (`after`) is the same pure figures code as approval
+  (`evaluations.figures.unit.unit_figures_with`) for this unit, with the re-review's scores in
+  place of the consolidated scores of those leaves. The consolidated scores themselves are kept: the
   original stays traceable and `before`/`after` hold both results.
 * On approval the unit's composite, review total, type scores, level counts and grade are
   replaced (version bumped, audited with before and after). The rank and the advanced honour
@@ -49,11 +49,11 @@ from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.sorting import rank
-from mofan.evaluations import approval
+from mofan.evaluations.figures.results import result_replace
+from mofan.evaluations.figures.unit import unit_figures_with
 from mofan.evaluations.models import Assignment, ConsolidatedScore, UnitResult
 from mofan.evaluations.score_write import ScoreRow, score_row_save, shown
 from mofan.evaluations.services import reviewer_check
-from mofan.evaluations.summary import result_summary_apply, share_of
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorNode
 from mofan.notifications.recipients import committee_people, unit_people
@@ -220,15 +220,13 @@ def rereview_outcome(rereview: ReReview) -> dict[str, Any]:
         for s in scores
         if s.node_id in rereview.node_ids
     }
-    enrollment = rereview.enrollment
-    row = approval.unit_row_with(enrollment, replace)
-    assert row.result is not None
+    figures = unit_figures_with(rereview.enrollment, replace)
     return {
-        "composite": _text(row.result.score),
-        "review_total": _text(row.review_totals.total),
-        "type_scores": row.review_totals.type_scores,
-        "level_counts": row.review_totals.level_counts,
-        "grade": row.result.grade,
+        "composite": _text(figures.composite),
+        "review_total": _text(figures.review_total),
+        "type_scores": figures.type_scores,
+        "level_counts": figures.level_counts,
+        "grade": figures.grade,
         "nodes": {str(s.node_id): shown(s) for s in scores if s.node_id in rereview.node_ids},
     }
 
@@ -269,28 +267,10 @@ def _write_result(
     *, rereview: ReReview, after: dict[str, Any], action: str, actor: User | None
 ) -> UnitResult:
     """Replace the unit's result by `after` (composite, review total, type scores, level counts,
-    grade); rank, advanced and veto stay. Version-checked and audited."""
+    grade; `figures.results.result_replace`); rank, advanced and veto stay. Audited."""
     result = UnitResult.objects.get(enrollment_id=rereview.enrollment_id)
     before = result_snapshot(result)
-    replaced = share_of(result)
-    values = {
-        "composite": Decimal(after["composite"]) if after.get("composite") is not None else None,
-        "review_total": Decimal(after["review_total"])
-        if after.get("review_total") is not None
-        else None,
-        "type_scores": after.get("type_scores", {}),
-        "level_counts": after.get("level_counts", {}),
-        "grade": after.get("grade", ""),
-    }
-    updated = UnitResult.objects.filter(pk=result.pk, version=result.version).update(
-        version=F("version") + 1, **values
-    )
-    if updated != 1:
-        raise ValidationError(_("该单位的考评结果已被他人更改，请刷新后重试。"))
-    result.refresh_from_db()
-    result_summary_apply(
-        campaign=rereview.enrollment.campaign, removed=[replaced], added=[share_of(result)]
-    )
+    result = result_replace(result=result, after=after)
     audit_record(
         action=action,
         actor=actor,

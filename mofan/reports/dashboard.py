@@ -35,8 +35,7 @@ from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.approval import rank_band
-from mofan.evaluations.models import ConsolidatedScore, UnitResult
-from mofan.evaluations.summary import (
+from mofan.evaluations.figures.summary import (
     HISTOGRAM_BINS,
     QUALITATIVE_TOP,
     as_decimal,
@@ -45,7 +44,8 @@ from mofan.evaluations.summary import (
     histogram_top,
     tally_of,
 )
-from mofan.evaluations.summary import Tally as ResultTally
+from mofan.evaluations.figures.summary import Tally as ResultTally
+from mofan.evaluations.models import ConsolidatedScore, UnitResult
 from mofan.indicators.selectors import nodes_of
 from mofan.rectification.models import OPEN_STATES, ProblemItem
 from mofan.rectification.selectors import overdue_q, problem_items_for, state_counts

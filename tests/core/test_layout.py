@@ -116,3 +116,42 @@ def test_no_test_module_reads_the_clock_when_imported():
                 ):
                     stale.append(f"{path.relative_to(tests_root)}:{node.lineno}")
     assert stale == []
+
+
+FIGURE_MODELS = {"UnitTotals", "UnitResult", "ResultSummary"}
+WRITES = {
+    "create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "delete",
+    "update_or_create",
+    "get_or_create",
+    "save",
+    "_meta",
+}
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def test_only_the_figures_package_writes_the_stored_figures():
+    """`UnitTotals`, `UnitResult` and `ResultSummary` are written by `evaluations.figures` only
+    (issue 13): a manager call that writes, a constructor or a raw table name elsewhere is a
+    second writer. Reads (filter, get, values…) are anyone's."""
+    found = []
+    for name, tree, _lines in _modules():
+        if name.startswith("evaluations/figures/"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in FIGURE_MODELS:
+                    found.append(f"{name}:{node.lineno} {node.func.id}(...)")
+            elif isinstance(node, ast.Attribute) and node.attr in WRITES:
+                root = _root_name(node.value)
+                if root in FIGURE_MODELS:
+                    found.append(f"{name}:{node.lineno} {root}….{node.attr}")
+    assert found == []

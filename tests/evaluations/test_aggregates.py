@@ -1,10 +1,11 @@
 """Precomputed figures (issue 7, point 2): the stored `UnitTotals` equal a from-scratch
 recompute after any sequence of writes through the services, the full recompute equals what
-approval computes (`approval.campaign_rows`), the incremental path reads one unit only, and
-approved results are never touched."""
+approval computed before the figures were stored (`tests.evaluations.reference`), the
+incremental path reads one unit only, and approved results are never touched."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -17,9 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations import aggregates, approval, recompute, services
+from mofan.evaluations import approval, services
 from mofan.evaluations.bulk import self_scores_bulk_save
+from mofan.evaluations.figures import setwise as recompute
+from mofan.evaluations.figures import unit as aggregates
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, UnitTotals
+from mofan.evaluations.selectors_ranking import UnitRow, ranking_rows
+from tests.evaluations import reference
 from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.evaluations.campaign_fixtures import (
     SCORED,
@@ -49,7 +54,7 @@ def from_scratch(campaign: Campaign) -> dict[int, tuple[Any, ...]]:
 
 
 def assert_equals_approval(campaign: Campaign) -> None:
-    rows, _top = approval.campaign_rows(campaign)
+    rows, _top = reference.campaign_rows(campaign)
     figures = stored(campaign)
     assert len(figures) == len(rows)
     for row in rows:
@@ -268,7 +273,11 @@ def test_the_incremental_path_reads_one_unit_whatever_the_number_of_units() -> N
 # --- readers --------------------------------------------------------------------------------
 
 
-def _figures(rows: list[approval.UnitRow]) -> list[tuple[Any, ...]]:
+def _by_enrollment(rows: Iterable[UnitRow]) -> list[UnitRow]:
+    return sorted(rows, key=lambda r: r.enrollment.pk)
+
+
+def _figures(rows: list[UnitRow]) -> list[tuple[Any, ...]]:
     return [
         (
             r.enrollment.pk,
@@ -290,16 +299,14 @@ def test_the_approval_table_reads_the_stored_figures() -> None:
     campaign = synthetic_campaign(30, seed=13)
     # Every unit has its stored figures from the campaign's creation on, blank until the rows
     # written around the services (as the bulk paths do) are recomputed.
-    blank = approval.stored_rows(campaign)
-    assert blank is not None
-    assert {r.result.score for r in blank[0] if r.result} == {None}
-    assert _figures(blank[0]) != _figures(approval.campaign_rows(campaign)[0])
+    blank = _by_enrollment(ranking_rows(campaign))
+    assert len(blank) == 30
+    assert {r.result.score for r in blank if r.result} == {None}
+    assert _figures(blank) != _figures(_by_enrollment(reference.campaign_rows(campaign)[0]))
     recompute.campaign_recompute(campaign=campaign)
-    stored_rows = approval.stored_rows(campaign)
-    assert stored_rows is not None
-    computed = approval.campaign_rows(campaign)
-    assert _figures(stored_rows[0]) == _figures(computed[0])
-    assert stored_rows[1] == computed[1]
+    assert _figures(_by_enrollment(ranking_rows(campaign))) == _figures(
+        _by_enrollment(reference.campaign_rows(campaign)[0])
+    )
 
 
 @pytest.mark.django_db

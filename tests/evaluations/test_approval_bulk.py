@@ -12,8 +12,10 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.evaluations import approval, recompute
+from mofan.evaluations import approval
+from mofan.evaluations.figures import setwise as recompute
 from mofan.evaluations.models import UnitResult
+from tests.evaluations import reference
 from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.factories import make_user
 
@@ -39,7 +41,7 @@ def test_the_results_are_the_figures_approval_computes() -> None:
     campaign = _reviewed(40, "ab1")
     expected = {
         r.enrollment.pk: (r.result.score, r.result.grade, r.result.rank, r.result.advanced)
-        for r in approval.campaign_rows(campaign)[0]
+        for r in reference.campaign_rows(campaign)[0]
         if r.result
     }
     _approve(campaign)

@@ -18,16 +18,16 @@ from hypothesis import strategies as st
 from mofan.campaigns.models import Campaign
 from mofan.devtools.scale import seed_scale
 from mofan.evaluations import approval
-from mofan.evaluations.models import ConsolidatedScore, ResultSummary, UnitResult
-from mofan.evaluations.summary import (
+from mofan.evaluations.figures.summary import (
     Tally,
     as_tally,
+    campaign_tally,
     campaign_top,
     computed_tally,
     result_summary_rebuild,
-    stored_tally,
     tally_of,
 )
+from mofan.evaluations.models import ConsolidatedScore, ResultSummary, UnitResult
 from mofan.rectification.models import ReReviewState
 from mofan.rectification.rereview import rereview_score_save, rereview_transition
 from tests.evaluations.campaign_fixtures import world
@@ -55,7 +55,7 @@ def assert_summary_fresh(campaign: Campaign) -> Tally:
     """The stored summary equals a computation over every result of the campaign."""
     top = campaign_top(campaign)
     computed = computed_tally(campaign, top=top)
-    _same(stored_tally(campaign, top=top), computed)
+    _same(campaign_tally(campaign, top=top), computed)
     return computed
 
 
@@ -171,13 +171,12 @@ def test_the_bulk_seed_and_recompute_results_store_it():
 
 
 @pytest.mark.django_db
-def test_a_stale_top_is_not_used(world):
+def test_before_approval_the_figures_are_empty_not_computed(world):
     finish_review(world)
-    approve(world)
     top = campaign_top(world.campaign)
-    assert stored_tally(world.campaign, top=top) is not None
-    assert stored_tally(world.campaign, top=top + 1) is None  # another tree: compute instead
-    assert stored_tally(world.campaign, top=None) is not None  # the means need no bins
+    assert campaign_tally(world.campaign, top=top).results == 0
+    approve(world)
+    assert campaign_tally(world.campaign, top=top).results == 3  # every enrolled unit
 
 
 @pytest.mark.django_db

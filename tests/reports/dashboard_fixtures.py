@@ -32,6 +32,7 @@ from typing import Any
 from django.utils import timezone
 
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentState, Phase
+from mofan.evaluations.figures.summary import result_summary_rebuild
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from tests.evaluations.campaign_fixtures import World, build_world
@@ -111,6 +112,7 @@ def _earlier(world: World, year: int, published: bool, composite: str) -> Campai
     )
     enrollment = Enrollment.objects.create(campaign=campaign, unit=world.unit_a, state=S.APPROVED)
     _result(enrollment, composite, "达标", 1, {"1": composite, "2": "0.00"})
+    result_summary_rebuild(campaign=campaign)  # as approval stores it with the results
     return campaign
 
 
@@ -156,6 +158,7 @@ def build_dash(today: datetime.date | None = None) -> Dash:
     result_b = _result(world.eb, "18.00", "达标", 2, {"1": "12.00", "2": "6.00"})
     _consolidated(world, world.ea, {"1.1": "9", "1.2": "8.5", "2.1": "8"})
     _consolidated(world, world.eb, {"1.1": "6", "1.2": "6", "2.1": "6"})
+    result_summary_rebuild(campaign=campaign)  # as approval stores it with the results
 
     day = datetime.timedelta(days=1)
     items = {
@@ -176,6 +179,7 @@ def build_dash(today: datetime.date | None = None) -> Dash:
     # The other committee's approved unit: 29.00, in no bin of ours.
     Enrollment.objects.filter(pk=world.ex.pk).update(state=S.APPROVED)
     _result(world.ex, "29.00", "优秀", 1, {"1": "19.00", "2": "10.00"})
+    result_summary_rebuild(campaign=world.other_campaign)
     items["x_open"] = _item(unit_x, world.other_campaign, P.OPEN, today - day, "外单位逾期问题")
 
     return Dash(

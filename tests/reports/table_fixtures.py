@@ -37,6 +37,7 @@ from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.core.exports.base import Column, Exporter
 from mofan.evaluations import approval
+from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -45,7 +46,6 @@ from mofan.evaluations.models import (
     UnitResult,
     VetoInput,
 )
-from mofan.evaluations.recompute import campaign_recompute
 from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Committee, Unit

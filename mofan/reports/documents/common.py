@@ -36,8 +36,8 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Campaign
 from mofan.core.exports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
-from mofan.evaluations.models import UnitResult
 from mofan.evaluations.selectors import campaigns_for
+from mofan.evaluations.selectors_ranking import approved_results
 from mofan.organizations.models import Unit
 
 _DIGITS = "零一二三四五六七八九"
@@ -377,19 +377,15 @@ class UnitOutcome:
 
 def outcomes(campaign: Campaign) -> list[UnitOutcome]:
     """Every approved result of the campaign in the committee's order of units (one query)."""
-    rows = (
-        UnitResult.objects.filter(enrollment__campaign=campaign)
-        .order_by("enrollment__unit__sort_order", "enrollment__unit_id")
-        .values_list(
-            "enrollment__unit_id",
-            "enrollment__unit__name",
-            "grade",
-            "composite",
-            "rank",
-            "veto",
-            "advanced",
-            "enrollment__unit__sort_order",
-        )
+    rows = approved_results(campaign).values_list(
+        "enrollment__unit_id",
+        "enrollment__unit__name",
+        "grade",
+        "composite",
+        "rank",
+        "veto",
+        "advanced",
+        "enrollment__unit__sort_order",
     )
     return [UnitOutcome(*row) for row in rows]
 

@@ -34,9 +34,9 @@ from mofan.evaluations.models import (
     ReviewerSeat,
     ReviewGroup,
     SelfScore,
-    UnitResult,
     Visit,
 )
+from mofan.evaluations.selectors_ranking import approved_results
 from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState, ReReview
 from mofan.reports.documents.common import (
@@ -180,11 +180,7 @@ class WorkSummary(OfficialDocument):
             Finding.objects.filter(assignment__group__campaign=campaign), Q(is_problem=True)
         )
 
-        results = list(
-            UnitResult.objects.filter(enrollment__campaign=campaign).values_list(
-                "grade", "veto", "advanced"
-            )
-        )
+        results = list(approved_results(campaign).values_list("grade", "veto", "advanced"))
         facts.approved = len(results)
         facts.grades = dict(Counter(grade for grade, _v, _a in results))
         facts.grade_labels = grade_order(campaign, facts.grades)

@@ -5,8 +5,9 @@ Who sees what (mirroring the approval page and the unit's result page):
 
 * committee staff (admin, leader) of the campaign's committee: every unit, at any time. An
   approved unit shows its frozen `UnitResult` (which a re-review may have replaced); a unit not
-  approved yet (before approval, or reopened) shows what `approval.campaign_rows` computes now,
-  exactly as the approval page does, marked 未审定（测算）;
+  approved yet (before approval, or reopened) shows its stored figures, what approval would
+  freeze now, marked 未审定（测算）: the rows of `evaluations.selectors_ranking`, as on the
+  approval page;
 * a unit's admin or leader: only its own row, and only once the results are published; its rank
   is the rank band (前 25% …) unless the ranking itself was published, like its result page;
 * reviewers and everybody else: nothing (PermissionDenied).
@@ -20,7 +21,6 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,9 +28,9 @@ from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.core.exports.base import Column
 from mofan.core.exports.registry import register
 from mofan.evaluations import approval
-from mofan.evaluations.models import UnitResult
+from mofan.evaluations.selectors_ranking import ranking_rows
 from mofan.indicators.models import IndicatorNode
-from mofan.reports.exporters._scope import CampaignTable, paged
+from mofan.reports.exporters._scope import CampaignTable
 
 REVIEWED = (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
 
@@ -82,92 +82,30 @@ class RankingExporter(CampaignTable):
         return int(self._enrollments().count())
 
     def rows(self) -> Iterator[Sequence[Any]]:
-        if self.is_staff and self._enrollments().filter(result__isnull=True).exists():
-            yield from self._provisional_rows()
-            return
+        """The ranking selector's rows: staff every unit (frozen or provisional), a unit only
+        its approved results."""
         shown_rank = self.is_staff or self.campaign.ranking_published
         enrolled = 0 if shown_rank else self.campaign.enrollments.count()
-        qs = (
-            self._enrollments()
-            .filter(result__isnull=False)
-            .select_related("unit", "result")
-            .order_by(F("result__rank").asc(nulls_last=True), "unit__sort_order", "pk")
-        )
-        for enrollment in paged(qs):
-            result: UnitResult = enrollment.result
-            rank: Any = (
-                result.rank if shown_rank else approval.rank_band(result.rank, enrolled) or None
-            )
+        for row in ranking_rows(
+            self.campaign, unit_ids=self.unit_ids(), approved_only=not self.is_staff
+        ):
+            result = row.result
+            assert result is not None
+            reviewed = row.frozen or row.enrollment.state in REVIEWED
             yield self._row(
-                rank=rank,
-                name=enrollment.unit.name,
-                type_scores=result.type_scores,
-                self_total=result.self_total,
-                review_total=result.review_total,
-                composite=result.composite,
+                rank=result.rank
+                if shown_rank
+                else approval.rank_band(result.rank, enrolled) or None,
+                name=row.enrollment.unit.name,
+                type_scores=row.review_totals.type_scores if reviewed else {},
+                self_total=row.self_totals.total,
+                review_total=row.review_totals.total if reviewed else None,
+                composite=result.score,
                 grade=result.grade,
                 veto=result.veto,
                 advanced=result.advanced,
-                state=_("已审定"),
+                state=_("已审定") if row.frozen else _("未审定（测算）"),
             )
-
-    def _provisional_rows(self) -> Iterator[Sequence[Any]]:
-        """Staff, while some unit has no approved result: the approval page's figures, with the
-        frozen result wherever one exists."""
-        rows, _top = approval.stored_rows(self.campaign) or approval.campaign_rows(self.campaign)
-        units = self.unit_ids()
-        results = {
-            r.enrollment_id: r
-            for r in UnitResult.objects.filter(enrollment__campaign=self.campaign)
-        }
-        shown = []
-        for row in rows:
-            enrollment = row.enrollment
-            if units is not None and enrollment.unit_id not in units:
-                continue
-            frozen = results.get(enrollment.pk)
-            if frozen is not None:
-                shown.append(
-                    (
-                        frozen.rank,
-                        self._row(
-                            rank=frozen.rank,
-                            name=enrollment.unit.name,
-                            type_scores=frozen.type_scores,
-                            self_total=frozen.self_total,
-                            review_total=frozen.review_total,
-                            composite=frozen.composite,
-                            grade=frozen.grade,
-                            veto=frozen.veto,
-                            advanced=frozen.advanced,
-                            state=_("已审定"),
-                        ),
-                    )
-                )
-                continue
-            computed = row.result
-            reviewed = enrollment.state in REVIEWED
-            shown.append(
-                (
-                    computed.rank if computed else None,
-                    self._row(
-                        rank=computed.rank if computed else None,
-                        name=enrollment.unit.name,
-                        type_scores=row.review_totals.type_scores if reviewed else {},
-                        self_total=row.self_totals.total,
-                        review_total=row.review_totals.total if reviewed else None,
-                        composite=computed.score if computed else None,
-                        grade=computed.grade if computed else "",
-                        veto=computed.veto if computed else False,
-                        advanced=computed.advanced if computed else False,
-                        state=_("未审定（测算）"),
-                    ),
-                )
-            )
-        # campaign_rows is in the units' order: a stable sort keeps it among equal ranks
-        shown.sort(key=lambda pair: (pair[0] is None, pair[0] or 0))
-        for _rank, values in shown:
-            yield values
 
     def _row(
         self,

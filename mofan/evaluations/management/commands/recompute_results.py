@@ -13,8 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.recompute import campaign_recompute
-from mofan.evaluations.summary import result_summary_rebuild
+from mofan.evaluations.figures.setwise import campaign_recompute
+from mofan.evaluations.figures.summary import result_summary_rebuild
 
 
 class Command(BaseCommand):

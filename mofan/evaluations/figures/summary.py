@@ -18,8 +18,7 @@ campaign whose enrollment was deleted is rebuilt by `recompute_results` (no serv
 enrollments with results).
 
 The pure part (`Tally`, `bin_index`, `as_decimal`) is the single definition of how a result
-counts, shared with the from-scratch computation the dashboard falls back to when a campaign has
-no summary yet (or its indicator tree changed since: another histogram top).
+counts. Readers take the stored summary (`campaign_tally`); none is computed on a page.
 """
 
 from __future__ import annotations
@@ -198,22 +197,12 @@ def result_summary_apply(
     return summary
 
 
-def stored_tally(campaign: Campaign, *, top: Decimal | None) -> Tally | None:
-    """The campaign's stored figures (one query), or None when it has none yet or, given the
-    histogram's `top`, they were binned for another one (the indicator tree's full marks
-    changed): then compute. Without `top`, the bins are not looked at."""
+def campaign_tally(campaign: Campaign, *, top: Decimal | None) -> Tally:
+    """The campaign's stored figures; empty before its first approval (the summary is written
+    with the results, so nothing is computed here). Binned for another `top` (a histogram
+    changed by an upgrade), the counts and means hold and the bins wait for
+    `manage.py recompute_results`."""
     summary = ResultSummary.objects.filter(campaign=campaign).first()
     if summary is None:
-        return None
-    if top is not None and (Decimal(summary.top) != top or len(summary.bins) != HISTOGRAM_BINS):
-        return None
+        return tally_of([], top=top if top is not None else QUALITATIVE_TOP)
     return as_tally(summary)
-
-
-def campaign_tally(campaign: Campaign, *, top: Decimal | None) -> Tally:
-    """The campaign's figures: stored, or computed from every result when there are none (the
-    bins then over [0, `top`], or meaningless without one)."""
-    stored = stored_tally(campaign, top=top)
-    if stored is not None:
-        return stored
-    return computed_tally(campaign, top=top if top is not None else QUALITATIVE_TOP)

@@ -7,7 +7,7 @@ Two ways in, one pure core
   that changes one unit's figures (a self score, the consolidated scores, a veto input, the
   enrollment entering or leaving the reviewed states). It reads that unit's rows only and
   rewrites its one `UnitTotals` row; its query count does not depend on the number of units.
-* `campaign_recompute(campaign=...)` — full, in `evaluations.recompute`: reads the campaign's
+* `campaign_recompute(campaign=...)` — full, in `evaluations.figures.setwise`: reads the campaign's
   leaf scores in one ordered stream per kind, computes every unit with the same pure code, and
   rewrites the campaign's rows in one transaction (`manage.py recompute_results`).
 
@@ -15,7 +15,7 @@ Both compute with the very functions approval uses (`indicators.rollup`,
 `evaluations.results`): `unit_figures` (pure over plain data) for one unit, a flattened
 equivalent of the roll-up (`Compiled`) for the whole field, and the ranking of `results.rank`
 (in Python for the full recompute, as a window function for the incremental re-rank). Tests
-hold all of them equal to what `approval.campaign_rows` computes for the same data.
+hold them equal to each other for the same data.
 
 Ranks: chosen eagerly, set-based, in the database. A unit's grade depends on its own score
 only; its rank and its "advanced" flag depend on the whole field. When an incremental refresh
@@ -280,6 +280,30 @@ def _leaf_rows(model: Any, **filters: Any) -> dict[int, LeafScore]:
             "node_id", "score", "level", "veto"
         )
     }
+
+
+def unit_figures_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> Figures:
+    """One unit's figures as approval would freeze them, with the consolidated scores of some
+    leaves (`replace`, by node id) replaced, e.g. by a re-review (复核): the same pure step as
+    `unit_refresh`, written nowhere. Its rank and advanced flag are not computed (they need the
+    whole field)."""
+    ctx = context_for(enrollment.campaign)
+    code = ctx.code_of
+    own = {code[k]: v for k, v in _leaf_rows(SelfScore, enrollment=enrollment).items()}
+    reviewed = {
+        code[k]: v
+        for k, v in {
+            **_leaf_rows(ConsolidatedScore, enrollment=enrollment),
+            **replace,
+        }.items()
+    }
+    return unit_figures(
+        ctx,
+        own=own,
+        reviewed_scores=reviewed,
+        vetoed_by_input=VetoInput.objects.filter(enrollment=enrollment, vetoed=True).exists(),
+        reviewed=True,
+    )
 
 
 @transaction.atomic(savepoint=False)

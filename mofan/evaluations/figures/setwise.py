@@ -1,6 +1,6 @@
 """The full recompute of a campaign's stored figures (`UnitTotals`, issue 7): every unit from
 the stored leaf scores in one pass, with the same pure code as the incremental refresh of
-`evaluations.aggregates` (see its docstring for the design and the figures).
+`evaluations.figures.unit` (see its docstring for the design and the figures).
 
 The tree is flattened once (`Compiled`) and summed in integer cents when every weight is whole;
 the scores are read as three columns straight from the cursor; the rows are written with one
@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations import results as res
-from mofan.evaluations.aggregates import (
+from mofan.evaluations.figures.unit import (
     BATCH,
     CENT,
     FIGURE_FIELDS,

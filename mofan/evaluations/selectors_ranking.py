@@ -1,0 +1,132 @@
+"""The ranking: every enrolled unit's figures, read from what is stored, for every page and file
+that shows them (the approval page, the ranking export, the documents and the dashboard).
+
+A unit whose result is approved and frozen shows its `UnitResult` (a re-review may have replaced
+it since); any other unit shows its stored figures (`UnitTotals`: what approval would freeze
+now). Every enrolled unit has its stored figures from enrolment on (`evaluations.figures`), so
+nothing here computes a score. Who may see which units is the caller's business (the access
+layer's `unit_ids`); these read a campaign's rows as asked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Case, F, QuerySet, When
+
+from mofan.campaigns.models import Campaign, Enrollment
+from mofan.evaluations import results as res
+from mofan.evaluations.models import UnitResult, UnitTotals, VetoInput
+from mofan.evaluations.scoring import Totals
+
+CHUNK = 2000
+
+
+@dataclass
+class UnitRow:
+    """One unit's line of the ranking: its totals, veto inputs and (provisional or frozen)
+    result."""
+
+    enrollment: Enrollment
+    self_totals: Totals
+    review_totals: Totals
+    veto_inputs: list[str]
+    result: res.Result | None = None
+    frozen: bool = False
+
+
+def _frozen_of(enrollment: Enrollment) -> UnitResult | None:
+    try:
+        result = enrollment.result
+    except UnitResult.DoesNotExist:
+        return None
+    return result if result.frozen else None
+
+
+def row_of(totals: UnitTotals, vetoes: Sequence[str] = ()) -> UnitRow:
+    """A unit's row from its stored figures (`totals.enrollment` and its unit loaded; its
+    result too, with `select_related("enrollment__result")`, to show a frozen one)."""
+    enrollment = totals.enrollment
+    frozen = _frozen_of(enrollment)
+    shown: UnitTotals | UnitResult = frozen if frozen is not None else totals
+    return UnitRow(
+        enrollment=enrollment,
+        self_totals=Totals(
+            total=shown.self_total,
+            level_counts=totals.self_level_counts,
+            complete=totals.self_complete,
+        ),
+        review_totals=Totals(
+            total=shown.review_total,
+            type_scores=shown.type_scores,
+            level_counts=shown.level_counts,
+            complete=totals.review_complete,
+        ),
+        veto_inputs=list(vetoes),
+        result=res.Result(
+            unit_id=enrollment.unit_id,
+            name=enrollment.unit.name,
+            score=shown.composite,
+            grade=shown.grade,
+            rank=shown.rank,
+            veto=shown.veto,
+            advanced=shown.advanced,
+        ),
+        frozen=frozen is not None,
+    )
+
+
+def vetoes_of(enrollment_ids: Collection[int]) -> dict[int, list[str]]:
+    """The sources that vetoed each of these enrollments."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for enrollment_id, source in VetoInput.objects.filter(
+        enrollment_id__in=enrollment_ids, vetoed=True
+    ).values_list("enrollment_id", "source"):
+        found[enrollment_id].append(source)
+    return found
+
+
+def stored_figures(campaign: Campaign, *, unit_ids: Collection[int] | None = None) -> QuerySet:
+    """The campaign's stored figures with what a row needs loaded, unordered."""
+    stored = UnitTotals.objects.filter(campaign=campaign)
+    if unit_ids is not None:
+        stored = stored.filter(enrollment__unit_id__in=unit_ids)
+    return stored.select_related("enrollment__unit", "enrollment__result")
+
+
+def ranking_rows(
+    campaign: Campaign,
+    *,
+    unit_ids: Collection[int] | None = None,
+    approved_only: bool = False,
+) -> Iterator[UnitRow]:
+    """Every unit's row in rank order (the shown rank: the frozen one where frozen; unranked
+    last; ties in the committee's order of units), read in chunks of `CHUNK` rows."""
+    stored = stored_figures(campaign, unit_ids=unit_ids).annotate(
+        shown_rank=Case(
+            When(enrollment__result__frozen=True, then=F("enrollment__result__rank")),
+            default=F("rank"),
+        )
+    )
+    if approved_only:
+        stored = stored.filter(enrollment__result__frozen=True)
+    ordered = stored.order_by(
+        F("shown_rank").asc(nulls_last=True), "enrollment__unit__sort_order", "enrollment_id"
+    )
+    for start in range(0, ordered.count(), CHUNK):
+        chunk = list(ordered[start : start + CHUNK])
+        vetoes = vetoes_of([t.enrollment_id for t in chunk])
+        for totals in chunk:
+            yield row_of(totals, vetoes.get(totals.enrollment_id, []))
+
+
+def approved_results(
+    campaign: Campaign, *, unit_ids: Collection[int] | None = None
+) -> QuerySet[UnitResult]:
+    """The campaign's approved (frozen) results in the committee's order of units."""
+    results = UnitResult.objects.filter(campaign=campaign, frozen=True)
+    if unit_ids is not None:
+        results = results.filter(enrollment__unit_id__in=unit_ids)
+    return results.order_by("enrollment__unit__sort_order", "enrollment__unit_id")
