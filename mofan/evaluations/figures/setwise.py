@@ -11,7 +11,7 @@ recompute_results`, by approval (which freezes what it computes) and by the bulk
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -130,20 +130,8 @@ class Compiled:
                 nodes[code] = text.get(total) or _text(total)
             else:
                 values[here] = None
-        grand = 0
-        seen = False
-        for here, weight in self.iroots:
-            value = values[here]
-            if value is not None:
-                grand += value * weight
-                seen = True
-        types = {}
-        for code, here in self.type_codes:
-            if values[here] is not None:
-                types[code] = _text(values[here])
-            elif here in levels:
-                types[code] = levels[here]
-        grand_total = Decimal(grand).scaleb(-2) if seen else None
+        grand, types = self._top_level(values, self.iroots, levels, 0, _text)
+        grand_total = Decimal(grand).scaleb(-2) if grand is not None else None
         return grand_total, nodes, types, counts, veto, present == self.size
 
     def evaluate(
@@ -172,9 +160,23 @@ class Compiled:
                 nodes[code] = str(score)
             else:
                 values[here] = None
-        grand = Decimal(0)
+        grand, types = self._top_level(values, self.roots, levels, Decimal(0), str)
+        grand_total = grand.quantize(CENT, rounding=ROUND_HALF_UP) if grand is not None else None
+        return grand_total, nodes, types, counts, veto, present == self.size
+
+    def _top_level(
+        self,
+        values: list[Any],
+        roots: list[tuple[int, Any]],
+        levels: Mapping[int, str],
+        zero: Any,
+        shown: Callable[[Any], str],
+    ) -> tuple[Any, dict[str, str]]:
+        """The weighted sum of the top-level values (None when none has one), and the type
+        scores as shown (a level where a type has no score)."""
+        grand = zero
         seen = False
-        for here, weight in self.roots:
+        for here, weight in roots:
             value = values[here]
             if value is not None:
                 grand += value * weight
@@ -182,11 +184,10 @@ class Compiled:
         types = {}
         for code, here in self.type_codes:
             if values[here] is not None:
-                types[code] = str(values[here])
+                types[code] = shown(values[here])
             elif here in levels:
                 types[code] = levels[here]
-        grand_total = grand.quantize(CENT, rounding=ROUND_HALF_UP) if seen else None
-        return grand_total, nodes, types, counts, veto, present == self.size
+        return (grand if seen else None), types
 
 
 class _Unit:
