@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+from mofan.core.trees import in_tree_order
 from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
 
 
@@ -93,18 +94,7 @@ def party_org_tree(unit: Unit) -> list[tuple[PartyOrganization, int]]:
         .annotate(member_count=Count("members", distinct=True))
         .order_by("sort_order", "id")
     )
-    children: dict[int | None, list[PartyOrganization]] = {}
-    for org in orgs:
-        children.setdefault(org.parent_id, []).append(org)
-    ordered: list[tuple[PartyOrganization, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for org in children.get(parent, []):
-            ordered.append((org, depth))
-            walk(org.pk, depth + 1)
-
-    walk(None, 0)
-    return ordered
+    return in_tree_order(orgs)
 
 
 def members_for(actor: Actor) -> QuerySet[Member]:
