@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, staff_or_unit_readable
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.trees import in_tree_order
 from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
@@ -57,11 +57,7 @@ def units_whose_roster_editable_by(actor: Actor) -> QuerySet[Unit]:
 
 def units_whose_roster_visible_to(actor: Actor) -> QuerySet[Unit]:
     """Members' personal data: committee staff and the unit's own admin and leader."""
-    committees = actor.committees_with(*COMMITTEE_STAFF)
-    units = actor.units_with(*UNIT_READERS)
-    if not committees and not units:
-        return Unit.objects.none()
-    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+    return staff_or_unit_readable(Unit, actor, unit_field="pk")
 
 
 def unit_list(actor: Actor) -> QuerySet[Unit]:
