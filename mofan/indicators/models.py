@@ -11,16 +11,12 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import committee_ref, user_ref
+
 
 class IndicatorSystem(models.Model):
     # Null committee: a built-in template every committee can clone.
-    committee = models.ForeignKey(
-        "organizations.Committee",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="indicator_systems",
-    )
+    committee = committee_ref("indicator_systems", optional=True)
     slug = models.SlugField(_("标识"), max_length=63)
     name = models.CharField(_("名称"), max_length=200)
     issuer = models.CharField(_("发布单位"), max_length=100)
@@ -79,9 +75,7 @@ class IndicatorVersion(models.Model):
     )
     note = models.CharField(_("版本说明"), max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    published_by = user_ref(optional=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
