@@ -180,6 +180,20 @@ def audit_record(*, action: str, **details: Unpack[EntryDetails]) -> AuditEntry:
     return _append([_pending(action=action, **details)])[0]
 
 
+def audit_delete(*, target: models.Model, action: str, actor: Any, before: Any) -> None:
+    """Delete `target` and record it (its type, its former id, `before`) in the caller's
+    transaction."""
+    pk = target.pk
+    target.delete()
+    audit_record(
+        action=action,
+        actor=actor,
+        object_type=target._meta.label_lower,
+        object_id=pk,
+        before=before,
+    )
+
+
 BULK_BATCH = 500
 
 
