@@ -180,6 +180,7 @@ def audit_record(*, action: str, **details: Unpack[EntryDetails]) -> AuditEntry:
     return _append([_pending(action=action, **details)])[0]
 
 
+@transaction.atomic
 def audit_delete(*, target: models.Model, action: str, actor: Any, before: Any) -> None:
     """Delete `target` and record it (its type, its former id, `before`) in the caller's
     transaction."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.references import committee_ref, unit_ref, user_ref
+from mofan.core.references import committee_ref, reference, unit_ref, user_ref
 
 DEFAULT_WEIGHTS = {"review": 1}
 DEFAULT_BANDS = [
@@ -48,11 +48,8 @@ class Campaign(models.Model):
     cycle_start_year = models.PositiveSmallIntegerField(
         _("三年一总评周期起始年"), null=True, blank=True
     )
-    indicator_version = models.ForeignKey(
-        "indicators.IndicatorVersion",
-        on_delete=models.PROTECT,
-        related_name="campaigns",
-        verbose_name=_("指标体系版本"),
+    indicator_version = reference(
+        "indicators.IndicatorVersion", "campaigns", verbose_name=_("指标体系版本")
     )
     status = models.CharField(
         _("状态"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
@@ -135,13 +132,8 @@ class Enrollment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = user_ref(optional=True)
     returned_reason = models.TextField(_("退回原因"), blank=True)
-    plan = models.ForeignKey(
-        "evidence.Evidence",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("实施方案"),
+    plan = reference(
+        "evidence.Evidence", on_delete=models.SET_NULL, optional=True, verbose_name=_("实施方案")
     )
     version = models.PositiveIntegerField(default=0)
 

@@ -14,14 +14,14 @@ from django.db import models
 
 
 def reference(
-    to: str,
+    to: str | type[models.Model],
     related_name: str = "+",
     *,
     optional: bool = False,
     on_delete: Any = models.PROTECT,
     **options: Any,
 ) -> models.ForeignKey[Any, Any]:
-    """A ForeignKey to the model `to` ("app_label.Model")."""
+    """A ForeignKey to the model `to` (a class, or "app_label.Model", or "self")."""
     if optional:
         options.update(null=True, blank=True)
     return models.ForeignKey(to, on_delete=on_delete, related_name=related_name, **options)

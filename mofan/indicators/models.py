@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.references import committee_ref, user_ref
+from mofan.core.references import committee_ref, reference, user_ref
 
 
 class IndicatorSystem(models.Model):
@@ -70,9 +70,7 @@ class IndicatorVersion(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
-    based_on = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="clones"
-    )
+    based_on = reference("self", "clones", on_delete=models.SET_NULL, optional=True)
     note = models.CharField(_("版本说明"), max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = user_ref(optional=True)
@@ -98,9 +96,7 @@ class PublishedVersionError(Exception):
 
 class IndicatorNode(models.Model):
     version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, related_name="nodes")
-    parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
-    )
+    parent = reference("self", "children", on_delete=models.CASCADE, optional=True)
     code = models.CharField(_("编码"), max_length=32)
     title = models.CharField(_("标题"), max_length=500)
     criteria = models.TextField(_("考核标准"), blank=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.references import campaign_ref, committee_ref, unit_ref, user_ref
+from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
 
 
 class ProblemSource(models.TextChoices):
@@ -52,23 +52,11 @@ OPEN_STATES = (
 class ProblemItem(models.Model):
     committee = committee_ref("problem_items")
     unit = unit_ref("problem_items", verbose_name=_("单位"))
-    party_org = models.ForeignKey(
-        "organizations.PartyOrganization",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problem_items",
-        verbose_name=_("党组织"),
+    party_org = reference(
+        "organizations.PartyOrganization", "problem_items", optional=True, verbose_name=_("党组织")
     )
     campaign = campaign_ref("problem_items", optional=True, verbose_name=_("创建活动"))
-    node = models.ForeignKey(
-        "indicators.IndicatorNode",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("对应指标"),
-    )
+    node = reference("indicators.IndicatorNode", optional=True, verbose_name=_("对应指标"))
     source = models.CharField(_("来源"), max_length=20, choices=ProblemSource.choices)
     # What the item was made from, e.g. ("evaluations.finding", 12): one item per origin and node.
     origin_type = models.CharField(max_length=40, blank=True)
@@ -146,9 +134,7 @@ class ReReview(models.Model):
     result; `after` the result the re-review produced; on approval `after` replaces the unit's
     result and both stay here."""
 
-    enrollment = models.ForeignKey(
-        "campaigns.Enrollment", on_delete=models.PROTECT, related_name="rereviews"
-    )
+    enrollment = reference("campaigns.Enrollment", "rereviews")
     state = models.CharField(
         _("状态"), max_length=12, choices=ReReviewState.choices, default=ReReviewState.WAITING
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.references import campaign_ref, committee_ref, unit_ref, user_ref
+from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
 
 
 class Cadence(models.TextChoices):
@@ -94,14 +94,7 @@ class Interview(models.Model):
 
     committee = committee_ref("interviews")
     unit = unit_ref("interviews", verbose_name=_("单位"))
-    ledger_item = models.ForeignKey(
-        LedgerItem,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="interviews",
-        verbose_name=_("督办事项"),
-    )
+    ledger_item = reference(LedgerItem, "interviews", optional=True, verbose_name=_("督办事项"))
     interviewer = models.CharField(_("约谈人"), max_length=100)
     interviewee = models.CharField(_("被约谈人"), max_length=100)
     held_on = models.DateField(_("约谈日期"))
@@ -124,11 +117,8 @@ class YellowCard(models.Model):
     """黄牌警示 on a 软弱涣散 party organisation, until the committee lifts it."""
 
     committee = committee_ref("yellow_cards")
-    party_org = models.ForeignKey(
-        "organizations.PartyOrganization",
-        on_delete=models.PROTECT,
-        related_name="yellow_cards",
-        verbose_name=_("党组织"),
+    party_org = reference(
+        "organizations.PartyOrganization", "yellow_cards", verbose_name=_("党组织")
     )
     reasons = models.TextField(_("认定理由"))
     issued_on = models.DateField(_("挂牌日期"))
