@@ -6,10 +6,15 @@ Selectors in every app build their querysets from an Actor; views never filter b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
 
 from mofan.accounts.models import RoleAssignment, User
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,17 @@ def actor_for(user: User) -> Actor:
 def actor_of(request: Any) -> Actor:
     """The actor `AccountPolicyMiddleware` attached to the request."""
     return request.actor
+
+
+def staff_or_unit_readable(
+    model: type[M], actor: Actor, *, unit_field: str = "unit_id"
+) -> QuerySet[M]:
+    """The rows of `model` the actor reads: its committees' (`committee_id`) as committee staff,
+    its units' (`unit_field`) as a unit's admin or leader; none for anyone else."""
+    committees = actor.committees_with(*COMMITTEE_STAFF)
+    units = actor.units_with(*UNIT_READERS)
+    if not committees and not units:
+        return model._default_manager.none()
+    return model._default_manager.filter(
+        Q(committee_id__in=committees) | Q(**{f"{unit_field}__in": units})
+    )

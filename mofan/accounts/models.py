@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.roles import Role
 from mofan.core.fields import EncryptedCharField
+from mofan.core.references import committee_ref, unit_ref
 
 
 class User(AbstractUser):
@@ -17,14 +18,7 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=50)
     # Encrypted at rest (SM4-GCM, mofan/core/fields.py), like TotpDevice.secret.
     phone = EncryptedCharField(_("手机号"), max_length=20, blank=True)
-    committee = models.ForeignKey(
-        "organizations.Committee",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="accounts",
-        verbose_name=_("所属工委"),
-    )
+    committee = committee_ref("accounts", optional=True, verbose_name=_("所属工委"))
     member = models.OneToOneField(
         "organizations.Member",
         on_delete=models.SET_NULL,
@@ -65,17 +59,8 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="+"
-    )
-    unit = models.ForeignKey(
-        "organizations.Unit",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="role_assignments",
-        verbose_name=_("单位"),
-    )
+    committee = committee_ref()
+    unit = unit_ref("role_assignments", optional=True, verbose_name=_("单位"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

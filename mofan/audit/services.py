@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -156,38 +156,43 @@ def _chained(pending: Pending, *, id: int, prev_mac: str, now: datetime) -> Audi
     )
 
 
-def audit_record(
-    *,
-    action: str,
-    actor: Any = None,
-    result: str = AuditResult.SUCCESS,
-    target: models.Model | None = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    before: Any = None,
-    after: Any = None,
-    extra: Any = None,
-    actor_name: str = "",
-    committee_id: int | None = None,
-) -> AuditEntry:
+class EntryDetails(TypedDict, total=False):
+    """What an entry says besides its action: the parameters of `_pending`, which holds their
+    defaults (no actor, success, no target, no data, the committee worked out)."""
+
+    actor: Any
+    result: str
+    target: models.Model | None
+    object_type: str
+    object_id: str | int
+    before: Any
+    after: Any
+    extra: Any
+    actor_name: str
+    committee_id: int | None
+
+
+def audit_record(*, action: str, **details: Unpack[EntryDetails]) -> AuditEntry:
     """Append one entry to the chain inside the caller's transaction.
 
     The entry belongs to a committee (so that each committee's auditor reads only its own
     trail): the one given, else the actor's, else the target's when it has one."""
-    pending = _pending(
+    return _append([_pending(action=action, **details)])[0]
+
+
+@transaction.atomic
+def audit_delete(*, target: models.Model, action: str, actor: Any, before: Any) -> None:
+    """Delete `target` and record it (its type, its former id, `before`) in the caller's
+    transaction."""
+    pk = target.pk
+    target.delete()
+    audit_record(
         action=action,
         actor=actor,
-        result=result,
-        target=target,
-        object_type=object_type,
-        object_id=object_id,
+        object_type=target._meta.label_lower,
+        object_id=pk,
         before=before,
-        after=after,
-        extra=extra,
-        actor_name=actor_name,
-        committee_id=committee_id,
     )
-    return _append([pending])[0]
 
 
 BULK_BATCH = 500

@@ -21,6 +21,21 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
 
+def _ratio_field(
+    label: Any, initial: str, *, required: bool = False, help_text: Any = ""
+) -> forms.DecimalField:
+    """A share between 0 and 1 to three places (a grade's lowest score rate, a quota)."""
+    return forms.DecimalField(
+        required=required,
+        label=label,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        initial=Decimal(initial),
+        decimal_places=3,
+        help_text=help_text,
+    )
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("活动名称"), max_length=200)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
@@ -43,42 +58,18 @@ class CampaignForm(forms.Form):
         widget=DateTimeInput(),
         help_text=_("留空时取模板“考评验收”阶段的截止日。"),
     )
-    honours_quota = forms.DecimalField(
-        label=_("先进单位比例上限"),
-        min_value=Decimal(0),
-        max_value=Decimal(1),
-        initial=Decimal("0.2"),
-        decimal_places=3,
-    )
+    honours_quota = _ratio_field(_("先进单位比例上限"), "0.2", required=True)
     weight_self = forms.DecimalField(
         label=_("自评分权重"), min_value=Decimal(0), initial=0, decimal_places=2
     )
     weight_review = forms.DecimalField(
         label=_("评审分权重"), min_value=Decimal(0), initial=1, decimal_places=2
     )
-    band_excellent = forms.DecimalField(
-        required=False,
-        label=_("优秀：得分率不低于"),
-        min_value=Decimal(0),
-        max_value=Decimal(1),
-        initial=Decimal("0.9"),
-        decimal_places=3,
-    )
-    band_good = forms.DecimalField(
-        required=False,
-        label=_("良好：得分率不低于"),
-        min_value=Decimal(0),
-        max_value=Decimal(1),
-        initial=Decimal("0.8"),
-        decimal_places=3,
-    )
-    band_pass = forms.DecimalField(
-        required=False,
-        label=_("达标：得分率不低于"),
-        min_value=Decimal(0),
-        max_value=Decimal(1),
-        initial=Decimal("0.6"),
-        decimal_places=3,
+    band_excellent = _ratio_field(_("优秀：得分率不低于"), "0.9")
+    band_good = _ratio_field(_("良好：得分率不低于"), "0.8")
+    band_pass = _ratio_field(
+        _("达标：得分率不低于"),
+        "0.6",
         help_text=_("低于达标线为不达标。定性指标体系按各等级数量评定。"),
     )
     veto_blocks_excellent = forms.BooleanField(

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import committee_ref, reference, unit_ref, user_ref
+
 DEFAULT_WEIGHTS = {"review": 1}
 DEFAULT_BANDS = [
     {"label": "优秀", "min_ratio": 0.9},
@@ -40,19 +42,14 @@ class CampaignStatus(models.TextChoices):
 
 
 class Campaign(models.Model):
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="campaigns"
-    )
+    committee = committee_ref("campaigns")
     name = models.CharField(_("名称"), max_length=200)
     year = models.PositiveSmallIntegerField(_("年度"))
     cycle_start_year = models.PositiveSmallIntegerField(
         _("三年一总评周期起始年"), null=True, blank=True
     )
-    indicator_version = models.ForeignKey(
-        "indicators.IndicatorVersion",
-        on_delete=models.PROTECT,
-        related_name="campaigns",
-        verbose_name=_("指标体系版本"),
+    indicator_version = reference(
+        "indicators.IndicatorVersion", "campaigns", verbose_name=_("指标体系版本")
     )
     status = models.CharField(
         _("状态"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
@@ -124,9 +121,7 @@ class Enrollment(models.Model):
     """One unit taking part in one campaign; its state is the unit's progress."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
-    unit = models.ForeignKey(
-        "organizations.Unit", on_delete=models.PROTECT, related_name="enrollments"
-    )
+    unit = unit_ref("enrollments")
     state = models.CharField(
         _("状态"),
         max_length=16,
@@ -135,17 +130,10 @@ class Enrollment(models.Model):
     )
     extended_until = models.DateTimeField(_("延期至"), null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    submitted_by = user_ref(optional=True)
     returned_reason = models.TextField(_("退回原因"), blank=True)
-    plan = models.ForeignKey(
-        "evidence.Evidence",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("实施方案"),
+    plan = reference(
+        "evidence.Evidence", on_delete=models.SET_NULL, optional=True, verbose_name=_("实施方案")
     )
     version = models.PositiveIntegerField(default=0)
 

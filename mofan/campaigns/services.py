@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.audit.services import audit_record
+from mofan.audit.services import audit_delete, audit_record
 from mofan.campaigns import events
 from mofan.campaigns.models import (
     Campaign,
@@ -243,15 +243,11 @@ def leadership_add(
 @transaction.atomic
 def leadership_remove(*, member: LeadershipMember, actor: Actor) -> None:
     _check_unit_admin(actor, member.enrollment)
-    before = {"role": member.role, "name": member.name, "post": member.post}
-    pk = member.pk
-    member.delete()
-    audit_record(
+    audit_delete(
+        target=member,
         action="campaign.leadership.remove",
         actor=actor.user,
-        object_type="campaigns.leadershipmember",
-        object_id=pk,
-        before=before,
+        before={"role": member.role, "name": member.name, "post": member.post},
     )
 
 
@@ -291,15 +287,11 @@ def task_set_status(*, task: Task, status: str, actor: Actor) -> Task:
 @transaction.atomic
 def task_remove(*, task: Task, actor: Actor) -> None:
     _check_unit_admin(actor, task.enrollment)
-    before = {"title": task.title, "person": task.person}
-    pk = task.pk
-    task.delete()
-    audit_record(
+    audit_delete(
+        target=task,
         action="campaign.task.remove",
         actor=actor.user,
-        object_type="campaigns.task",
-        object_id=pk,
-        before=before,
+        before={"title": task.title, "person": task.person},
     )
 
 

@@ -16,12 +16,12 @@ from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.evaluations.figures.unit import unit_refresh
-from mofan.evaluations.models import Assignment, ReviewScore, ReviewSubmission, SelfScore
+from mofan.evaluations.models import Assignment, ReviewScore, SelfScore
 from mofan.evaluations.score_write import clean_input, score_fields, shown
 from mofan.evaluations.services import (
     EDITABLE_STATES,
+    assignment_open_for_scoring,
     enrollment_transition,
-    reviewer_check,
 )
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
@@ -95,12 +95,12 @@ def self_scores_bulk_save(
     if enrollment.state in (EnrollmentState.NOT_STARTED, EnrollmentState.RETURNED):
         enrollment_transition(enrollment=enrollment, to=EnrollmentState.IN_PROGRESS, actor=actor)
     unit_refresh(enrollment=enrollment)
-    audit_record(
-        action="self_score.bulk_save",
-        actor=actor.user,
-        target=enrollment,
-        extra={"changes": changes},
-    )
+    return _audited("self_score.bulk_save", actor, enrollment, changes)
+
+
+def _audited(action: str, actor: Actor, target: Enrollment | Assignment, changes: Any) -> int:
+    """Record a sheet's changes in one audit entry; how many leaves changed."""
+    audit_record(action=action, actor=actor.user, target=target, extra={"changes": changes})
     return len(changes)
 
 
@@ -109,15 +109,8 @@ def review_scores_bulk_save(
     *, assignment: Assignment, values: dict[int, dict[str, Any]], actor: Actor, comment: str = ""
 ) -> int:
     """One reviewer's scores for many leaves of one unit in one go (not yet submitted)."""
-    assignment = Assignment.objects.select_related(
-        "group", "enrollment__campaign__indicator_version"
-    ).get(pk=assignment.pk)
-    reviewer_check(assignment, actor)
+    assignment = assignment_open_for_scoring(assignment, actor)
     enrollment = assignment.enrollment
-    if enrollment.state != EnrollmentState.SUBMITTED:
-        raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
-    if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
-        raise ValidationError(_("您已提交评分，不能再修改。"))
     nodes = _leaves(enrollment.campaign.indicator_version, set(values))
     existing = {
         s.node_id: s
@@ -133,10 +126,4 @@ def review_scores_bulk_save(
         lambda node: ReviewScore(assignment=assignment, reviewer=actor.user, node=node),
         {"comment": comment},
     )
-    audit_record(
-        action="review_score.bulk_save",
-        actor=actor.user,
-        target=assignment,
-        extra={"changes": changes},
-    )
-    return len(changes)
+    return _audited("review_score.bulk_save", actor, assignment, changes)

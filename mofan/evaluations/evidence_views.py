@@ -29,6 +29,7 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.core.redirects import safe_next
+from mofan.core.trees import in_tree_order
 from mofan.core.uploads import UploadRejected
 from mofan.evaluations.evidence import LOCKED_STATES, evidence_link, evidence_unlink
 from mofan.evaluations.models import EvidenceLink
@@ -303,17 +304,7 @@ def enrollment_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("order", "id")
     )
     parents = {node.parent_id for node in nodes if node.parent_id is not None}
-    children: dict[int | None, list[IndicatorNode]] = {}
-    for node in nodes:
-        children.setdefault(node.parent_id, []).append(node)
-    ordered: list[tuple[IndicatorNode, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for node in children.get(parent, []):
-            ordered.append((node, depth))
-            walk(node.pk, depth + 1)
-
-    walk(None, 0)
+    ordered = in_tree_order(nodes)
     leaves = [node for node, _depth in ordered if node.pk not in parents]
     rows = {row["node"].pk: row for row in node_rows(enrollment, actor, leaves, can_edit=can_edit)}
     tree = [

@@ -290,7 +290,7 @@ class ResultSummary(models.Model):
     """The campaign-wide figures of its approved results (issue 7), stored so that the dashboard
     and the unit view never read every unit's result per view: how many results, the count and
     sum of their composites, the count per grade, the composite histogram (`bins` counts over
-    [0, `top`], as `evaluations.summary.bin_index`) and, per indicator type (top-level node
+    [0, `top`], as `evaluations.figures.summary.bin_index`) and, per indicator type (top-level node
     code), the sum and count of the numeric type scores.
 
     Kept by `evaluations.figures.summary` in the same transaction as every write of a `UnitResult`

@@ -257,6 +257,20 @@ def reviewer_check(assignment: Assignment, actor: Actor) -> None:
         raise PermissionDenied(_("回避：不能评审本人所在单位。"))
 
 
+def assignment_open_for_scoring(assignment: Assignment, actor: Actor) -> Assignment:
+    """The assignment, read afresh, when `actor` may still score it: seated in its group (see
+    `reviewer_check`), the unit's self-assessment submitted, their own scores not yet submitted."""
+    assignment = Assignment.objects.select_related(
+        "group", "enrollment__campaign__indicator_version"
+    ).get(pk=assignment.pk)
+    reviewer_check(assignment, actor)
+    if assignment.enrollment.state != S.SUBMITTED:
+        raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
+    if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
+        raise ValidationError(_("您已提交评分，不能再修改。"))
+    return assignment
+
+
 def reviewers_of(assignment: Assignment) -> list[int]:
     seats = list(assignment.group.seats.values_list("reviewer_id", flat=True))
     if assignment.group.leader_id not in seats:
@@ -274,15 +288,8 @@ def review_score_save(
     expected_version: int | None,
     actor: Actor,
 ) -> ReviewScore:
-    assignment = Assignment.objects.select_related(
-        "group", "enrollment__campaign__indicator_version"
-    ).get(pk=assignment.pk)
-    reviewer_check(assignment, actor)
+    assignment = assignment_open_for_scoring(assignment, actor)
     enrollment = assignment.enrollment
-    if enrollment.state != S.SUBMITTED:
-        raise ValidationError(_("该单位的自评尚未提交或已完成评审，不能评分。"))
-    if ReviewSubmission.objects.filter(assignment=assignment, reviewer=actor.user).exists():
-        raise ValidationError(_("您已提交评分，不能再修改。"))
     _leaf_of(enrollment, node)
     return score_row_save(
         row=ScoreRow(

@@ -34,7 +34,7 @@ from mofan.campaigns.forms import (
     TaskStatusForm,
 )
 from mofan.campaigns.models import Campaign, EnrollmentState, LeadershipMember, Task
-from mofan.core.refusals import refusal_text
+from mofan.core.refusals import flash_write, refusal_text
 from mofan.evaluations import approval
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services as evaluation
@@ -137,11 +137,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scope.campaigns_managed_by(actor_of(request)), pk=pk)
-    try:
-        services.campaign_activate(campaign=campaign, actor=actor_of(request))
-        messages.success(request, _("活动已启动，各单位可以开始填报。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
+    flash_write(
+        request,
+        lambda: services.campaign_activate(campaign=campaign, actor=actor_of(request)),
+        _("活动已启动，各单位可以开始填报。"),
+    )
     return redirect("campaigns:detail", pk=pk)
 
 
@@ -154,11 +154,11 @@ def _on_enrollment(
     enrollment = get_object_or_404(scope.enrollments_administered_by(actor), pk=pk)
     form = form_class(request.POST)
     if form.is_valid():
-        try:
-            act(enrollment, actor, form.cleaned_data)
-            messages.success(request, done % {"u": enrollment.unit})
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, refusal_text(exc))
+        flash_write(
+            request,
+            lambda: act(enrollment, actor, form.cleaned_data),
+            lambda _done: done % {"u": enrollment.unit},
+        )
     else:
         messages.error(request, invalid)
     return redirect("campaigns:detail", pk=enrollment.campaign_id)
@@ -246,13 +246,14 @@ def _type_scores(campaign: Campaign, result: UnitResult | None) -> list[tuple[st
 def enrollment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(scope.enrollments_submitted_by(actor), pk=pk)
-    try:
-        evaluation.enrollment_transition(
+    flash_write(
+        request,
+        lambda: evaluation.enrollment_transition(
             enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=actor
-        )
-        messages.success(request, _("自评已提交，现已锁定。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _("未能提交：") + refusal_text(exc))
+        ),
+        _("自评已提交，现已锁定。"),
+        refused=_("未能提交："),
+    )
     return redirect("campaigns:enrollment", pk=pk)
 
 

@@ -14,7 +14,7 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
-from mofan.core.refusals import refusal_text
+from mofan.core.refusals import flash_write, refusal_text
 from mofan.evaluations import review_groups
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.forms_review import DrawForm, GroupForm, ReviewerDrawForm
@@ -76,20 +76,16 @@ def draw(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     form = DrawForm(request.POST)
     if form.is_valid():
-        try:
-            made = review_groups.assignment_draw(
-                campaign=campaign,
-                method=form.cleaned_data["method"],
-                seed=form.cleaned_data["seed"] or None,
-                actor=actor,
-            )
-            messages.success(
-                request,
-                _("已分配 %(n)d 个单位，随机种子 %(s)s。")
-                % {"n": len(made.result), "s": made.seed},
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, refusal_text(exc))
+        data = form.cleaned_data
+        flash_write(
+            request,
+            lambda: review_groups.assignment_draw(
+                campaign=campaign, method=data["method"], seed=data["seed"] or None, actor=actor
+            ),
+            lambda made: (
+                _("已分配 %(n)d 个单位，随机种子 %(s)s。") % {"n": len(made.result), "s": made.seed}
+            ),
+        )
     return redirect("reviews:groups", pk=pk)
 
 
@@ -100,18 +96,19 @@ def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     form = ReviewerDrawForm(request.POST)
-    if form.is_valid():
-        try:
-            made = review_groups.review_groups_draw(
-                campaign=campaign,
-                groups=form.cleaned_data["groups"],
-                per_group=form.cleaned_data["per_group"],
-                seed=form.cleaned_data["seed"] or None,
-                actor=actor,
-            )
-            messages.success(request, _("已随机抽取评审员，随机种子 %(s)s。") % {"s": made.seed})
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, refusal_text(exc))
-    else:
+    if not form.is_valid():
         messages.error(request, _("请填写组数和每组人数。"))
+        return redirect("reviews:groups", pk=pk)
+    data = form.cleaned_data
+    flash_write(
+        request,
+        lambda: review_groups.review_groups_draw(
+            campaign=campaign,
+            groups=data["groups"],
+            per_group=data["per_group"],
+            seed=data["seed"] or None,
+            actor=actor,
+        ),
+        lambda made: _("已随机抽取评审员，随机种子 %(s)s。") % {"s": made.seed},
+    )
     return redirect("reviews:groups", pk=pk)

@@ -21,7 +21,7 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.params import parse_id
-from mofan.core.refusals import refusal_text
+from mofan.core.refusals import flash_write, refusal_text
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
@@ -187,11 +187,11 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     assignment = _assignment(request, pk)
-    try:
-        services.review_submit(assignment=assignment, actor=actor)
-        messages.success(request, _("评分已提交；现在可以看到本组其他评审员的评分。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
+    flash_write(
+        request,
+        lambda: services.review_submit(assignment=assignment, actor=actor),
+        _("评分已提交；现在可以看到本组其他评审员的评分。"),
+    )
     return redirect("reviews:scoring", pk=pk)
 
 
@@ -200,17 +200,19 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 def visit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     assignment = _assignment(request, pk)
-    try:
-        services.visit_record(
+    posted = request.POST
+    flash_write(
+        request,
+        lambda: services.visit_record(
             assignment=assignment,
-            visited_on=forms.DateField().clean(request.POST.get("visited_on")),
-            place=request.POST.get("place", "").strip(),
-            people_met=request.POST.get("people_met", "").strip(),
-            notes=request.POST.get("notes", "").strip(),
+            visited_on=forms.DateField().clean(posted.get("visited_on")),
+            place=posted.get("place", "").strip(),
+            people_met=posted.get("people_met", "").strip(),
+            notes=posted.get("notes", "").strip(),
             actor=actor,
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _("实地考评记录未保存：") + refusal_text(exc))
+        ),
+        refused=_("实地考评记录未保存："),
+    )
     return redirect("reviews:scoring", pk=pk)
 
 
@@ -230,16 +232,16 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
     if not text:
         messages.error(request, _("请填写发现的情况。"))
         return redirect("reviews:scoring", pk=pk)
-    try:
-        services.finding_add(
+    flash_write(
+        request,
+        lambda: services.finding_add(
             assignment=assignment,
             text=text,
             node=node,
             is_problem=request.POST.get("is_problem") == "1",
             actor=actor,
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
+        ),
+    )
     return redirect("reviews:scoring", pk=pk)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import unit_ref, user_ref
+
 
 class EvidenceKind(models.TextChoices):
     PDF = "pdf", "PDF"
@@ -22,15 +24,13 @@ class EvidenceKind(models.TextChoices):
 class Evidence(models.Model):
     """A file uploaded once per unit, linked to any number of indicators."""
 
-    unit = models.ForeignKey(
-        "organizations.Unit", on_delete=models.PROTECT, related_name="evidence"
-    )
+    unit = unit_ref("evidence")
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField(_("文件名"), max_length=255)
     stored_name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(_("类型"), max_length=8, choices=EvidenceKind.choices)
     size = models.PositiveBigIntegerField(_("大小"))
-    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = user_ref()
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,16 +11,12 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import committee_ref, reference, user_ref
+
 
 class IndicatorSystem(models.Model):
     # Null committee: a built-in template every committee can clone.
-    committee = models.ForeignKey(
-        "organizations.Committee",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="indicator_systems",
-    )
+    committee = committee_ref("indicator_systems", optional=True)
     slug = models.SlugField(_("标识"), max_length=63)
     name = models.CharField(_("名称"), max_length=200)
     issuer = models.CharField(_("发布单位"), max_length=100)
@@ -74,14 +70,10 @@ class IndicatorVersion(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
-    based_on = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="clones"
-    )
+    based_on = reference("self", "clones", on_delete=models.SET_NULL, optional=True)
     note = models.CharField(_("版本说明"), max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    published_by = user_ref(optional=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,9 +96,7 @@ class PublishedVersionError(Exception):
 
 class IndicatorNode(models.Model):
     version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, related_name="nodes")
-    parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
-    )
+    parent = reference("self", "children", on_delete=models.CASCADE, optional=True)
     code = models.CharField(_("编码"), max_length=32)
     title = models.CharField(_("标题"), max_length=500)
     criteria = models.TextField(_("考核标准"), blank=True)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
-from mofan.audit.services import audit_record
+from mofan.audit.services import audit_delete, audit_record
 from mofan.indicators.fileformat import Document
 from mofan.indicators.models import (
     IndicatorNode,
@@ -275,17 +275,10 @@ def node_create(
 def node_delete(*, node: IndicatorNode, actor: Actor) -> None:
     version = node.version
     _check_draft(version, actor)
-    before = _snapshot(node)
-    pk = node.pk
-    node.delete()
-    _renumber(version)
-    audit_record(
-        action="indicators.node.delete",
-        actor=actor.user,
-        object_type="indicators.indicatornode",
-        object_id=pk,
-        before=before,
+    audit_delete(
+        target=node, action="indicators.node.delete", actor=actor.user, before=_snapshot(node)
     )
+    _renumber(version)
 
 
 @transaction.atomic

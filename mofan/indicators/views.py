@@ -22,7 +22,7 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.params import id_or_404
-from mofan.core.refusals import refusal_text
+from mofan.core.refusals import flash_write, refusal_text
 from mofan.core.uploads import UploadRejected, check_xlsx, scan_for_malware
 from mofan.indicators import selectors, services
 from mofan.indicators.diff import diff_trees
@@ -161,12 +161,13 @@ def node_points(request: HttpRequest, pk: int) -> HttpResponse:
     node = _editable_node(request, pk)
     form = PointsForm(request.POST)
     if form.is_valid():
-        try:
-            services.node_update(
-                node=node, data={"points": form.cleaned_data["points"]}, actor=actor_of(request)
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, refusal_text(exc))
+        points = form.cleaned_data["points"]
+        flash_write(
+            request,
+            lambda: services.node_update(
+                node=node, data={"points": points}, actor=actor_of(request)
+            ),
+        )
     else:
         messages.error(request, _("分值应为不小于 0 的数字。"))
     return _tree_response(request, node.version)
@@ -219,16 +220,17 @@ def node_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = NewNodeForm(request.POST)
     if form.is_valid():
-        try:
-            services.node_create(
+        data = form.cleaned_data
+        flash_write(
+            request,
+            lambda: services.node_create(
                 version=version,
                 parent=parent,
                 actor=actor_of(request),
-                title=form.cleaned_data["title"],
-                points=form.cleaned_data["points"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, refusal_text(exc))
+                title=data["title"],
+                points=data["points"],
+            ),
+        )
     else:
         messages.error(request, _("请填写新节点的标题。"))
     return _tree_response(request, version)
@@ -239,10 +241,7 @@ def node_add(request: HttpRequest, pk: int) -> HttpResponse:
 def node_delete(request: HttpRequest, pk: int) -> HttpResponse:
     node = _editable_node(request, pk)
     version = node.version
-    try:
-        services.node_delete(node=node, actor=actor_of(request))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
+    flash_write(request, lambda: services.node_delete(node=node, actor=actor_of(request)))
     return _tree_response(request, version)
 
 
@@ -250,12 +249,11 @@ def node_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def node_move(request: HttpRequest, pk: int) -> HttpResponse:
     node = _editable_node(request, pk)
-    try:
-        services.node_move(
-            node=node, direction=request.POST.get("direction", ""), actor=actor_of(request)
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
+    direction = request.POST.get("direction", "")
+    flash_write(
+        request,
+        lambda: services.node_move(node=node, direction=direction, actor=actor_of(request)),
+    )
     return _tree_response(request, node.version)
 
 
@@ -263,11 +261,12 @@ def node_move(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(selectors.versions_editable_by(actor_of(request)), pk=pk)
-    try:
-        services.version_publish(version=version, actor=actor_of(request))
-        messages.success(request, _("已发布。已发布的版本不能再修改，如需调整请复制为新草稿。"))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _("不能发布：") + refusal_text(exc))
+    flash_write(
+        request,
+        lambda: services.version_publish(version=version, actor=actor_of(request)),
+        _("已发布。已发布的版本不能再修改，如需调整请复制为新草稿。"),
+        refused=_("不能发布："),
+    )
     return redirect("indicators:version_detail", pk=version.pk)
 
 
@@ -275,15 +274,14 @@ def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def version_clone(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(selectors.versions_for(actor_of(request)), pk=pk)
-    try:
-        clone = services.version_clone(
+    clone = flash_write(
+        request,
+        lambda: services.version_clone(
             version=version, committee=_committee(request), actor=actor_of(request)
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, refusal_text(exc))
-        return redirect("indicators:version_detail", pk=version.pk)
-    messages.success(request, _("已复制为新草稿 v%(n)d，可以编辑。") % {"n": clone.number})
-    return redirect("indicators:version_detail", pk=clone.pk)
+        ),
+        lambda clone: _("已复制为新草稿 v%(n)d，可以编辑。") % {"n": clone.number},
+    )
+    return redirect("indicators:version_detail", pk=(clone or version).pk)
 
 
 @role_required(*COMMITTEE_STAFF)

@@ -7,10 +7,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mofan.core.extensions import notice_label
+from mofan.core.references import user_ref
 
 
 class Notice(models.Model):
-    recipient = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notices")
+    recipient = user_ref("notices", on_delete=models.CASCADE)
     kind = models.CharField(max_length=40)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)

@@ -14,6 +14,7 @@ from mofan.core.fields import (
     BlindIndexQuerySet,
     EncryptedCharField,
 )
+from mofan.core.references import reference
 from mofan.organizations.validators import validate_credit_code, validate_mobile
 
 ELECTION_WARNING_DAYS = 90
@@ -43,9 +44,7 @@ class UnitCategory(models.TextChoices):
 
 
 class Unit(models.Model):
-    committee = models.ForeignKey(
-        Committee, on_delete=models.PROTECT, related_name="units", verbose_name=_("工委")
-    )
+    committee = reference(Committee, "units", verbose_name=_("工委"))
     name = models.CharField(_("单位全称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
     credit_code = models.CharField(
@@ -106,27 +105,13 @@ ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
 class PartyOrganization(models.Model):
     """A party organisation with its file card (建档立卡)."""
 
-    unit = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, related_name="party_orgs", verbose_name=_("所属单位")
-    )
-    parent = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="children",
-        verbose_name=_("上级组织"),
-    )
+    unit = reference(Unit, "party_orgs", on_delete=models.CASCADE, verbose_name=_("所属单位"))
+    parent = reference("self", "children", optional=True, verbose_name=_("上级组织"))
     kind = models.CharField(_("组织类型"), max_length=20, choices=PartyOrgKind.choices)
     name = models.CharField(_("组织名称"), max_length=100)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
-    secretary = models.ForeignKey(
-        "Member",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("书记"),
+    secretary = reference(
+        "Member", on_delete=models.SET_NULL, optional=True, verbose_name=_("书记")
     )
     committee_members = models.ManyToManyField(  # type: ignore[var-annotated]
         "Member", blank=True, related_name="committee_seats", verbose_name=_("委员")
@@ -198,17 +183,8 @@ class PoliticalStatus(models.TextChoices):
 class Member(BlindIndexModelMixin, models.Model):
     """A person on a unit's roll: only the fields a committee needs."""
 
-    unit = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, related_name="members", verbose_name=_("所属单位")
-    )
-    party_org = models.ForeignKey(
-        PartyOrganization,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="members",
-        verbose_name=_("所在党组织"),
-    )
+    unit = reference(Unit, "members", on_delete=models.CASCADE, verbose_name=_("所属单位"))
+    party_org = reference(PartyOrganization, "members", optional=True, verbose_name=_("所在党组织"))
     name = models.CharField(_("姓名"), max_length=50)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)

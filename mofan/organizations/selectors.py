@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, staff_or_unit_readable
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+from mofan.core.trees import in_tree_order
 from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
 
 
@@ -56,11 +57,7 @@ def units_whose_roster_editable_by(actor: Actor) -> QuerySet[Unit]:
 
 def units_whose_roster_visible_to(actor: Actor) -> QuerySet[Unit]:
     """Members' personal data: committee staff and the unit's own admin and leader."""
-    committees = actor.committees_with(*COMMITTEE_STAFF)
-    units = actor.units_with(*UNIT_READERS)
-    if not committees and not units:
-        return Unit.objects.none()
-    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+    return staff_or_unit_readable(Unit, actor, unit_field="pk")
 
 
 def unit_list(actor: Actor) -> QuerySet[Unit]:
@@ -93,18 +90,7 @@ def party_org_tree(unit: Unit) -> list[tuple[PartyOrganization, int]]:
         .annotate(member_count=Count("members", distinct=True))
         .order_by("sort_order", "id")
     )
-    children: dict[int | None, list[PartyOrganization]] = {}
-    for org in orgs:
-        children.setdefault(org.parent_id, []).append(org)
-    ordered: list[tuple[PartyOrganization, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for org in children.get(parent, []):
-            ordered.append((org, depth))
-            walk(org.pk, depth + 1)
-
-    walk(None, 0)
-    return ordered
+    return in_tree_order(orgs)
 
 
 def members_for(actor: Actor) -> QuerySet[Member]:

@@ -10,7 +10,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
-from mofan.audit.services import audit_record
+from mofan.audit.services import audit_delete, audit_record
 from mofan.organizations.models import (
     ALLOWED_PARENT_KINDS,
     Member,
@@ -75,16 +75,7 @@ def _delete_audited(
     obj: PartyOrganization | Member, *, fields: list[str], action: str, actor: Actor
 ) -> None:
     """Delete `obj`; audit its stored `fields` as they were."""
-    before = _snapshot(obj, fields)
-    pk = obj.pk
-    obj.delete()
-    audit_record(
-        action=action,
-        actor=actor.user,
-        object_type=obj._meta.label_lower,
-        object_id=pk,
-        before=before,
-    )
+    audit_delete(target=obj, action=action, actor=actor.user, before=_snapshot(obj, fields))
 
 
 @transaction.atomic

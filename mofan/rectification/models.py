@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
+
 
 class ProblemSource(models.TextChoices):
     """Where an item came from (seed 004: 自己找、群众提、相互帮、上级点, plus the committee's own
@@ -48,39 +50,13 @@ OPEN_STATES = (
 
 
 class ProblemItem(models.Model):
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="problem_items"
+    committee = committee_ref("problem_items")
+    unit = unit_ref("problem_items", verbose_name=_("单位"))
+    party_org = reference(
+        "organizations.PartyOrganization", "problem_items", optional=True, verbose_name=_("党组织")
     )
-    unit = models.ForeignKey(
-        "organizations.Unit",
-        on_delete=models.PROTECT,
-        related_name="problem_items",
-        verbose_name=_("单位"),
-    )
-    party_org = models.ForeignKey(
-        "organizations.PartyOrganization",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problem_items",
-        verbose_name=_("党组织"),
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problem_items",
-        verbose_name=_("创建活动"),
-    )
-    node = models.ForeignKey(
-        "indicators.IndicatorNode",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("对应指标"),
-    )
+    campaign = campaign_ref("problem_items", optional=True, verbose_name=_("创建活动"))
+    node = reference("indicators.IndicatorNode", optional=True, verbose_name=_("对应指标"))
     source = models.CharField(_("来源"), max_length=20, choices=ProblemSource.choices)
     # What the item was made from, e.g. ("evaluations.finding", 12): one item per origin and node.
     origin_type = models.CharField(max_length=40, blank=True)
@@ -101,15 +77,11 @@ class ProblemItem(models.Model):
         "evidence.Evidence", blank=True, related_name="problem_items", verbose_name=_("佐证")
     )
     reopen_reason = models.TextField(_("退回理由"), blank=True)
-    created_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = user_ref(optional=True)
     created_at = models.DateTimeField(auto_now_add=True)
     state_changed_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    closed_by = user_ref(optional=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -139,9 +111,7 @@ class ProblemEvent(models.Model):
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20)
     note = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    actor = user_ref(optional=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -164,9 +134,7 @@ class ReReview(models.Model):
     result; `after` the result the re-review produced; on approval `after` replaces the unit's
     result and both stay here."""
 
-    enrollment = models.ForeignKey(
-        "campaigns.Enrollment", on_delete=models.PROTECT, related_name="rereviews"
-    )
+    enrollment = reference("campaigns.Enrollment", "rereviews")
     state = models.CharField(
         _("状态"), max_length=12, choices=ReReviewState.choices, default=ReReviewState.WAITING
     )
@@ -175,9 +143,7 @@ class ReReview(models.Model):
     after = models.JSONField(default=dict)
     reason = models.TextField(_("审批意见"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    decided_by = user_ref(optional=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -197,7 +163,7 @@ class ReReviewScore(models.Model):
     score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     level = models.CharField(max_length=20, blank=True)
     comment = models.TextField(_("复核意见"), blank=True)
-    scored_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    scored_by = user_ref()
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 

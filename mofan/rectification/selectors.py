@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, staff_or_unit_readable
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Finding
@@ -35,11 +35,7 @@ STATE_ORDER = [state.value for state in ProblemState]
 
 
 def problem_items_for(actor: Actor) -> QuerySet[ProblemItem]:
-    committees = actor.committees_with(*COMMITTEE_STAFF)
-    units = actor.units_with(*UNIT_READERS)
-    if not committees and not units:
-        return ProblemItem.objects.none()
-    return ProblemItem.objects.filter(Q(committee_id__in=committees) | Q(unit_id__in=units))
+    return staff_or_unit_readable(ProblemItem, actor)
 
 
 def board_items(actor: Actor) -> QuerySet[ProblemItem]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import campaign_ref, committee_ref, unit_ref, user_ref
+
 
 class JobState(models.TextChoices):
     QUEUED = "queued", _("排队中")
@@ -16,16 +18,10 @@ class JobState(models.TextChoices):
 
 
 class ExportJob(models.Model):
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    unit = models.ForeignKey(
-        "organizations.Unit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    user = user_ref("export_jobs", on_delete=models.CASCADE)
+    committee = committee_ref(on_delete=models.CASCADE, optional=True)
+    campaign = campaign_ref(on_delete=models.CASCADE, optional=True)
+    unit = unit_ref(on_delete=models.CASCADE, optional=True)
     exporter = models.CharField(_("报表"), max_length=40)
     format = models.CharField(_("格式"), max_length=8)
     state = models.CharField(

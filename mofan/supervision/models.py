@@ -10,6 +10,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
+
 
 class Cadence(models.TextChoices):
     WEEKLY = "weekly", _("每周")
@@ -36,23 +38,9 @@ class Escalation(models.IntegerChoices):
 
 
 class LedgerItem(models.Model):
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="ledger_items"
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ledger_items",
-        verbose_name=_("创建活动"),
-    )
-    unit = models.ForeignKey(
-        "organizations.Unit",
-        on_delete=models.PROTECT,
-        related_name="ledger_items",
-        verbose_name=_("单位"),
-    )
+    committee = committee_ref("ledger_items")
+    campaign = campaign_ref("ledger_items", optional=True, verbose_name=_("创建活动"))
+    unit = unit_ref("ledger_items", verbose_name=_("单位"))
     task = models.TextField(_("督办事项"))
     leader_in_charge = models.CharField(_("分管领导"), max_length=50)
     deadline = models.DateField(_("完成时限"))
@@ -67,7 +55,7 @@ class LedgerItem(models.Model):
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
     last_report_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_by = user_ref()
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_note = models.TextField(_("办结说明"), blank=True)
@@ -91,7 +79,7 @@ class ProgressReport(models.Model):
     text = models.TextField(_("进展情况"))
     percent = models.PositiveSmallIntegerField(_("完成进度（%）"), default=0)
     evidence = models.ManyToManyField("evidence.Evidence", blank=True, related_name="+")
-    reported_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reported_by = user_ref()
     reported_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,30 +92,16 @@ class ProgressReport(models.Model):
 class Interview(models.Model):
     """约谈: who talked to whom, when, the points raised and the commitments made."""
 
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="interviews"
-    )
-    unit = models.ForeignKey(
-        "organizations.Unit",
-        on_delete=models.PROTECT,
-        related_name="interviews",
-        verbose_name=_("单位"),
-    )
-    ledger_item = models.ForeignKey(
-        LedgerItem,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="interviews",
-        verbose_name=_("督办事项"),
-    )
+    committee = committee_ref("interviews")
+    unit = unit_ref("interviews", verbose_name=_("单位"))
+    ledger_item = reference(LedgerItem, "interviews", optional=True, verbose_name=_("督办事项"))
     interviewer = models.CharField(_("约谈人"), max_length=100)
     interviewee = models.CharField(_("被约谈人"), max_length=100)
     held_on = models.DateField(_("约谈日期"))
     points = models.TextField(_("指出的问题"))
     commitments = models.TextField(_("整改承诺"), blank=True)
     rectify_by = models.DateField(_("整改时限"), null=True, blank=True)
-    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -142,22 +116,15 @@ class Interview(models.Model):
 class YellowCard(models.Model):
     """黄牌警示 on a 软弱涣散 party organisation, until the committee lifts it."""
 
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="yellow_cards"
-    )
-    party_org = models.ForeignKey(
-        "organizations.PartyOrganization",
-        on_delete=models.PROTECT,
-        related_name="yellow_cards",
-        verbose_name=_("党组织"),
+    committee = committee_ref("yellow_cards")
+    party_org = reference(
+        "organizations.PartyOrganization", "yellow_cards", verbose_name=_("党组织")
     )
     reasons = models.TextField(_("认定理由"))
     issued_on = models.DateField(_("挂牌日期"))
-    issued_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    issued_by = user_ref()
     lifted_on = models.DateField(_("摘牌日期"), null=True, blank=True)
-    lifted_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    lifted_by = user_ref(optional=True)
     lift_reason = models.TextField(_("摘牌说明"), blank=True)
 
     class Meta:
@@ -185,23 +152,14 @@ class SpotCheckDraw(models.Model):
     strata, the excluded units, the inspector pool with home units, N, M); `result` the units and
     inspectors drawn. Never changed once saved: re-derive with `spotcheck_verify`."""
 
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="spot_check_draws"
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign",
-        on_delete=models.PROTECT,
-        related_name="spot_check_draws",
-        verbose_name=_("创建活动"),
-    )
+    committee = committee_ref("spot_check_draws")
+    campaign = campaign_ref("spot_check_draws", verbose_name=_("创建活动"))
     title = models.CharField(_("抽查名称"), max_length=200, blank=True)
     seed = models.CharField(_("随机种子"), max_length=64)
     inputs = models.JSONField()
     result = models.JSONField()
     # None: drawn by the system (the `spotcheck_draw` command without --actor); audited as such.
-    created_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = user_ref(optional=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -225,11 +183,11 @@ class VisitMode(models.TextChoices):
 
 class SpotCheckVisit(models.Model):
     draw = models.ForeignKey(SpotCheckDraw, on_delete=models.PROTECT, related_name="visits")
-    unit = models.ForeignKey("organizations.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = unit_ref()
     mode = models.CharField(_("方式"), max_length=12, choices=VisitMode.choices)
     visited_on = models.DateField(_("检查日期"))
     findings = models.TextField(_("检查情况"))
-    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -253,17 +211,8 @@ class BulletinState(models.TextChoices):
 
 
 class Bulletin(models.Model):
-    committee = models.ForeignKey(
-        "organizations.Committee", on_delete=models.PROTECT, related_name="bulletins"
-    )
-    campaign = models.ForeignKey(
-        "campaigns.Campaign",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="bulletins",
-        verbose_name=_("创建活动"),
-    )
+    committee = committee_ref("bulletins")
+    campaign = campaign_ref("bulletins", optional=True, verbose_name=_("创建活动"))
     kind = models.CharField(
         _("类别"), max_length=10, choices=BulletinKind.choices, default=BulletinKind.AD_HOC
     )
@@ -277,12 +226,10 @@ class Bulletin(models.Model):
     state = models.CharField(
         _("状态"), max_length=10, choices=BulletinState.choices, default=BulletinState.DRAFT
     )
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_by = user_ref()
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    published_by = user_ref(optional=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mofan.accounts.access import Actor
+from mofan.accounts.access import Actor, staff_or_unit_readable
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.core.sorting import Term, ordering, rank
@@ -41,22 +41,11 @@ from mofan.supervision.models import (
 READERS = (*COMMITTEE_STAFF, *UNIT_READERS)
 
 
-def _scope(actor: Actor, unit_field: str = "unit_id") -> Q | None:
-    committees = actor.committees_with(*COMMITTEE_STAFF)
-    units = actor.units_with(*UNIT_READERS)
-    if not committees and not units:
-        return None
-    return Q(committee_id__in=committees) | Q(**{f"{unit_field}__in": units})
-
-
 # --- ledger items --------------------------------------------------------------------------------
 
 
 def ledger_items_for(actor: Actor) -> QuerySet[LedgerItem]:
-    scope = _scope(actor)
-    if scope is None:
-        return LedgerItem.objects.none()
-    return LedgerItem.objects.filter(scope)
+    return staff_or_unit_readable(LedgerItem, actor)
 
 
 def ledger_items_managed_by(actor: Actor) -> QuerySet[LedgerItem]:
@@ -203,10 +192,7 @@ def report_evidence_choices(item: LedgerItem) -> QuerySet[Evidence]:
 
 
 def interviews_for(actor: Actor) -> QuerySet[Interview]:
-    scope = _scope(actor)
-    if scope is None:
-        return Interview.objects.none()
-    return Interview.objects.filter(scope)
+    return staff_or_unit_readable(Interview, actor)
 
 
 def interview_problem(interview: Interview) -> ProblemItem | None:
@@ -217,10 +203,7 @@ def interview_problem(interview: Interview) -> ProblemItem | None:
 
 
 def yellow_cards_for(actor: Actor) -> QuerySet[YellowCard]:
-    scope = _scope(actor, unit_field="party_org__unit_id")
-    if scope is None:
-        return YellowCard.objects.none()
-    return YellowCard.objects.filter(scope)
+    return staff_or_unit_readable(YellowCard, actor, unit_field="party_org__unit_id")
 
 
 def yellow_cards_managed_by(actor: Actor) -> QuerySet[YellowCard]:

@@ -10,18 +10,12 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from mofan.audit import chain
 from mofan.audit.services import audit_purge
-
-
-def _parse_day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--before must be a date YYYY-MM-DD, not {value!r}") from exc
+from mofan.core.commands import iso_date
 
 
 class Command(BaseCommand):
@@ -31,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--before", required=True, help="YYYY-MM-DD (local time, midnight).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        day = _parse_day(options["before"])
+        day = iso_date(options["before"], "--before must be a date YYYY-MM-DD, not {value!r}")
         before = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
         retention = settings.MOFAN_AUDIT_RETENTION_DAYS
         floor = timezone.now() - datetime.timedelta(days=retention)

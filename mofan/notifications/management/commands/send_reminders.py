@@ -9,17 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from mofan.core.commands import iso_date
 from mofan.notifications.reminders import send_reminders
 
 
 def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--today 应为 YYYY-MM-DD 格式的日期：{value}") from exc
+    return iso_date(value, "--today 应为 YYYY-MM-DD 格式的日期：{value}")
 
 
 class Command(BaseCommand):

@@ -20,16 +20,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import User
 from mofan.campaigns.models import Campaign
+from mofan.core.commands import iso_date
 from mofan.organizations.models import Unit
 from mofan.supervision.models import VisitMode
 from mofan.supervision.spotcheck import spot_check_draw_record
 
 
 def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日期格式应为 YYYY-MM-DD：{value}") from exc
+    return iso_date(value, "日期格式应为 YYYY-MM-DD：{value}")
 
 
 class Command(BaseCommand):
