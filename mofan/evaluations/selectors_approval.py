@@ -126,17 +126,38 @@ def approval_rows(
     search: str = "",
     page: str | int | None = None,
 ) -> Page:
-    """One page of the approval table: `UnitRow`s of the units matching `search`
-    (part of the unit's name), in the order of `sorting` (one of `SORTS`). Three queries on
-    the stored figures whatever the number of units."""
+    """One page of the ranking: `UnitRow`s of the units with a consolidated review score
+    (reviewed or approved: the only ones ranked, issue 14) matching `search` (part of the unit's
+    name), in the order of `sorting` (one of `SORTS`). Three queries on the stored figures
+    whatever the number of units."""
     search = search.strip()
-    stored: QuerySet[UnitTotals] = stored_figures(campaign)
+    stored: QuerySet[UnitTotals] = stored_figures(campaign).filter(enrollment__state__in=REVIEWED)
     if search:
         stored = stored.filter(enrollment__unit__name__icontains=search)
     ordered = stored.order_by(*sorting.order_by)
     # Without a search the summary has counted the rows already.
-    paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, summary.stored)
-    shown = paginator.get_page(page)
+    paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, summary.reviewed)
+    return _rows_of(paginator.get_page(page))
+
+
+def pending_rows(
+    campaign: Campaign, *, summary: ApprovalSummary, search: str = "", page: str | int | None = None
+) -> Page:
+    """One page of the units listed apart: not reviewed yet (未开始, 填报中, 已提交, 已退回), so
+    neither scored nor ranked; in the committee's order of units."""
+    search = search.strip()
+    stored: QuerySet[UnitTotals] = stored_figures(campaign).exclude(enrollment__state__in=REVIEWED)
+    if search:
+        stored = stored.filter(enrollment__unit__name__icontains=search)
+    ordered = stored.order_by(
+        "enrollment__unit__sort_order", "enrollment__unit__name", "enrollment_id"
+    )
+    waiting = summary.enrolled - summary.reviewed
+    paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, waiting)
+    return _rows_of(paginator.get_page(page))
+
+
+def _rows_of(shown: Page) -> Page:
     vetoes = vetoes_of([t.enrollment_id for t in shown.object_list])
     rows: list[Any] = [row_of(t, vetoes.get(t.enrollment_id, [])) for t in shown.object_list]
     shown.object_list = rows

@@ -39,17 +39,21 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
     page = ranking.approval_rows(
         campaign, summary=summary, sorting=sorting, search=search, page=request.GET.get("page")
     )
+    pending = ranking.pending_rows(
+        campaign, summary=summary, search=search, page=request.GET.get("opage")
+    )
     is_admin = rules.administers(actor, campaign.committee_id)
     if is_admin:
         # The veto form is the same on every row but its ids: render it once, not 50 times.
         fields = render_to_string(
             "form_fields.html", {"form": VetoForm(auto_id="id_veto-ROW-%s")}, request
         )
-        for row in page:
+        for row in [*page, *pending]:
             row.veto_fields = mark_safe(fields.replace("-ROW-", f"{row.enrollment.pk}-"))  # noqa: S308
     context = {
         "campaign": campaign,
         "page": page,
+        "pending": pending,
         "sorting": sorting,
         "query": sorting.query,
         "search": search,

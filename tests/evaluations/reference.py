@@ -41,7 +41,8 @@ def _unit_score(row: UnitRow, top: Decimal | None) -> res.UnitScore:
     return res.UnitScore(
         unit_id=row.enrollment.unit_id,
         name=row.enrollment.unit.name,
-        self_score=row.self_totals.total,
+        # Only a unit with a consolidated review score is scored (issue 14).
+        self_score=row.self_totals.total if reviewed else None,
         review_score=row.review_totals.total if reviewed else None,
         veto=row.review_totals.veto or bool(row.veto_inputs),
         max_points=top,

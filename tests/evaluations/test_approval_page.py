@@ -27,6 +27,7 @@ from tests.world import logged_in
 pytestmark = pytest.mark.django_db
 
 ROW = re.compile(r'<tr data-unit="([^"]+)">')
+PENDING = re.compile(r'<tr data-pending="([^"]+)">')
 
 
 def _campaign(units: int, *, all_reviewed: bool = False, code: str = "pg") -> Campaign:
@@ -108,10 +109,16 @@ def test_every_sort_gives_the_order_of_the_full_computation(key: str) -> None:
     identically."""
     campaign = _campaign(70)
     stored = _order(campaign, key)
-    assert len(stored) == 70
+    decided = ranking.approval_summary(campaign).reviewed
+    assert 0 < len(stored) == decided < 70  # only reviewed and approved units are ranked
     request = RequestFactory().get("/", {"sort": key})
     sorting = column_sort(request, ranking.SORTS, default=ranking.DEFAULT_SORT)
-    assert [r.enrollment.unit.name for r in reference.sorted_rows(campaign, sorting)] == stored
+    expected = [
+        r.enrollment.unit.name
+        for r in reference.sorted_rows(campaign, sorting)
+        if r.enrollment.state in ranking.REVIEWED
+    ]
+    assert expected == stored
 
 
 def test_the_rank_and_composite_sorts_follow_the_scores() -> None:
@@ -133,10 +140,10 @@ def test_the_search_finds_units_by_part_of_their_name_on_any_page() -> None:
     html = client.get(_url(campaign), {"q": "0011"}).content.decode()
     found = ROW.findall(html)
     assert sorted(found) == ["单位00011"] + [f"单位{i:05d}" for i in range(110, 120)]
-    assert "共 11 个单位" in html and "名称含“0011”" in html
+    assert "共 11 个单位已完成评审" in html and "名称含“0011”" in html
     none = client.get(_url(campaign), {"q": "不存在的单位"}).content.decode()
     assert ROW.findall(none) == []
-    assert "没有名称含此文字的单位。" in none
+    assert "没有名称含此文字的已评审单位。" in none
 
 
 def test_an_htmx_request_gets_the_rows_alone() -> None:
@@ -144,7 +151,9 @@ def test_an_htmx_request_gets_the_rows_alone() -> None:
     r = _admin_client(campaign).get(_url(campaign), {"q": "单位"}, HTTP_HX_REQUEST="true")
     html = r.content.decode()
     assert "<html" not in html and 'id="approval-table"' in html
-    assert len(ROW.findall(html)) == 50
+    summary = ranking.approval_summary(campaign)
+    assert len(ROW.findall(html)) == summary.reviewed
+    assert len(PENDING.findall(html)) == min(50, summary.enrolled - summary.reviewed)
 
 
 def test_vetoes_and_honours_are_counted_for_the_whole_campaign() -> None:

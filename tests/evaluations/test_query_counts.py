@@ -355,7 +355,9 @@ SHOWN: dict[str, Callable[[str, int, int], bool]] = {
     ),
     "reviewer's scoring page": lambda html, units, leaves: html.count("其他评审员：组长") == leaves,
     "committee progress table": lambda html, units, leaves: html.count("<tr data-unit=") == units,
-    "committee approval table": lambda html, units, leaves: html.count("<tr data-unit=") == units,
+    "committee approval table": lambda html, units, leaves: (
+        html.count("<tr data-unit=") + html.count("<tr data-pending=") == units  # ranked + apart
+    ),
 }
 
 

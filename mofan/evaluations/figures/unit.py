@@ -17,21 +17,20 @@ equivalent of the roll-up (`Compiled`) for the whole field, and the ranking of `
 (in Python for the full recompute, as a window function for the incremental re-rank). Tests
 hold them equal to each other for the same data.
 
-Ranks: chosen eagerly, set-based, in the database. A unit's grade depends on its own score
-only; its rank and its "advanced" flag depend on the whole field. When an incremental refresh
-changes a unit's composite, grade or veto, `ranks_refresh` re-ranks the campaign with one
-UPDATE using a window function (RANK() OVER (ORDER BY composite DESC), SQLite ≥ 3.33 and
-PostgreSQL) that writes only the ranks that moved, then picks the honours among the few
-candidates graded 优秀. Self-evaluation saves — the deadline rush — do not change the composite
-unless the campaign weights the self score, so they never pay for it; consolidation (once per
-unit) and veto inputs do. Measured on this machine (2 cores, load average ≈ 5 from other
-work), SQLite, 20,000 units × 53 leaves: a refresh after a self score 11–25 ms (9 queries),
-after a consolidated change that re-ranks the field 0.25–0.3 s (14 queries). The first
-design — one Python pass over (id, composite) with `bulk_update` of the moved rows — took
-2–4.7 s when a unit fell from first to last (every rank moves) and 0.9 s when nothing moved,
-which is why the pass is SQL now. A lazy "dirty flag, rank on next read" design was
-rejected: it moves the same pass into a page view and needs a lock against two readers
-re-ranking at once.
+Ranks: chosen eagerly, set-based, in the database. A unit's grade depends on its own score only;
+its rank and its "advanced" flag depend on the whole field. When an incremental refresh changes a
+unit's composite, grade or veto, `ranks_refresh` re-ranks the campaign with one UPDATE using a
+window function (RANK() OVER (ORDER BY composite DESC), SQLite ≥ 3.33 and PostgreSQL) that writes
+only the ranks that moved, then picks the honours among the few candidates graded 优秀.
+Self-evaluation saves — the deadline rush — never change the composite (a unit has one only once
+its review is consolidated, issue 14), so they never pay for it; consolidation (once per unit) and
+veto inputs do. Measured on this machine (2 cores, load average ≈ 5 from other work), SQLite,
+20,000 units × 53 leaves: a refresh after a self score 11–25 ms (9 queries), after a consolidated
+change that re-ranks the field 0.25–0.3 s (14 queries). The first design — one Python pass over
+(id, composite) with `bulk_update` of the moved rows — took 2–4.7 s when a unit fell from first to
+last (every rank moves) and 0.9 s when nothing moved, which is why the pass is SQL now. A lazy
+"dirty flag, rank on next read" design was rejected: it moves the same pass into a page view and
+needs a lock against two readers re-ranking at once.
 
 Full recompute, same machine and data (1.06 M self + 1.06 M consolidated rows): 4.5–5.1 s
 (2,000 units: 0.5–0.6 s). It reads three columns per leaf row straight from the cursor and sums
@@ -40,9 +39,10 @@ grades with a memo keyed by the grading inputs, and writes with one executemany 
 1,000 units after deleting the campaign's rows. Reproduce:
 `DATABASE_URL=sqlite:////tmp/agg/db.sqlite3 python -m tests.evaluations.bench_recompute 2000`.
 
-Frozen results: approved `UnitResult` rows are never written here; approval, reopening and
-re-review remain their only writers. `UnitTotals` of an approved unit still shows what approval
-would compute now from the stored scores.
+Frozen results: approved `UnitResult` rows are never written here but by `figures.results` (at
+approval, reopening and re-review). `UnitTotals` of an approved unit still shows what approval
+would compute now from the stored scores; the ranking shows the frozen result
+(`evaluations.selectors_ranking`).
 """
 
 from __future__ import annotations
@@ -436,16 +436,20 @@ def _grade(
     veto: bool,
     reviewed: bool,
 ) -> res.Result:
+    """A unit is scored, graded, ranked and eligible for honours only once it has a consolidated
+    review score (issue 14): before that its self score never stands in as its composite."""
+    if not reviewed:
+        return res.Result(unit_id=0, name="", score=None, grade=res.UNGRADED, rank=None, veto=veto)
     (result,) = res.compute_results(
         [
             res.UnitScore(
                 unit_id=0,
                 name="",
                 self_score=s_total,
-                review_score=r_total if reviewed else None,
+                review_score=r_total,
                 veto=veto,
                 max_points=ctx.top,
-                level_counts=r_counts if reviewed else {},
+                level_counts=r_counts,
             )
         ],
         weights=ctx.weights,

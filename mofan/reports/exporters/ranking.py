@@ -7,7 +7,8 @@ Who sees what (mirroring the approval page and the unit's result page):
   approved unit shows its frozen `UnitResult` (which a re-review may have replaced); a unit not
   approved yet (before approval, or reopened) shows its stored figures, what approval would
   freeze now, marked 未审定（测算）: the rows of `evaluations.selectors_ranking`, as on the
-  approval page;
+  approval page. A unit without a consolidated review score is neither scored nor ranked: it
+  comes last, with its state (未开始, 填报中, 已提交, 已退回) and no rank, composite or grade;
 * a unit's admin or leader: only its own row, and only once the results are published; its rank
   is the rank band (前 25% …) unless the ranking itself was published, like its result page;
 * reviewers and everybody else: nothing (PermissionDenied).
@@ -33,6 +34,16 @@ from mofan.indicators.models import IndicatorNode
 from mofan.reports.exporters._scope import CampaignTable
 
 REVIEWED = (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
+
+
+def _state(frozen: bool, reviewed: bool, enrollment: Enrollment) -> str:
+    """已审定; 未审定（测算） for a reviewed unit's provisional figures; else the unit's state
+    (未开始, 填报中, 已提交, 已退回): such a unit is neither scored nor ranked."""
+    if frozen:
+        return _("已审定")
+    if reviewed:
+        return _("未审定（测算）")
+    return str(enrollment.get_state_display())
 
 
 @register
@@ -104,7 +115,7 @@ class RankingExporter(CampaignTable):
                 grade=result.grade,
                 veto=result.veto,
                 advanced=result.advanced,
-                state=_("已审定") if row.frozen else _("未审定（测算）"),
+                state=_state(row.frozen, reviewed, row.enrollment),
             )
 
     def _row(

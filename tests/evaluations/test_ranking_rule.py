@@ -1,0 +1,104 @@
+"""Ranking only what was decided (issue 14, point 1): a unit is scored, graded, ranked and
+eligible for 先进 only once it has a consolidated review score. Before that its self score never
+stands in as its composite, even when the campaign weights the self score, and the approval page
+and the ranking export list it apart with its state."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mofan.accounts.access import actor_for
+from mofan.accounts.roles import Role
+from mofan.campaigns.models import Campaign, EnrollmentState
+from mofan.evaluations.figures.setwise import campaign_recompute
+from mofan.evaluations.models import SelfScore, UnitTotals
+from mofan.reports.exporters.ranking import RankingExporter
+from tests.evaluations import reference
+from tests.evaluations.aggregates_data import synthetic_campaign
+from tests.factories import make_user
+from tests.reports.table_fixtures import xlsx_rows
+from tests.world import logged_in
+
+pytestmark = pytest.mark.django_db
+
+S = EnrollmentState
+DECIDED = (S.REVIEWED, S.APPROVED)
+UNDECIDED_LABELS = {str(state.label) for state in S if state not in DECIDED}
+
+
+def _campaign() -> Campaign:
+    """Units in every state; the self score weighs as much as the review score, and every
+    submitted unit gave itself full marks — the case where an unreviewed unit used to come
+    first and get ★先进."""
+    campaign = synthetic_campaign(20, seed=21, code="rr")
+    campaign.composite_weights = {"self": "1", "review": "1"}
+    campaign.save(update_fields=["composite_weights"])
+    for score in SelfScore.objects.filter(enrollment__campaign=campaign).select_related("node"):
+        score.score = score.node.points
+        score.save(update_fields=["score"])
+    campaign_recompute(campaign=campaign)
+    return campaign
+
+
+def test_only_reviewed_units_have_a_composite_a_grade_a_rank_or_an_honour():
+    campaign = _campaign()
+    totals = list(UnitTotals.objects.filter(campaign=campaign).select_related("enrollment"))
+    undecided = [t for t in totals if t.enrollment.state not in DECIDED]
+    decided = [t for t in totals if t.enrollment.state in DECIDED]
+    assert undecided and decided
+    assert any(t.self_total for t in undecided)  # they did score themselves
+    for t in undecided:
+        assert (t.composite, t.grade, t.rank, t.advanced) == (None, "", None, False)
+    assert all(t.composite is not None and t.rank is not None for t in decided)
+    assert sorted(t.rank for t in decided)[0] == 1
+    # The test oracle (the roll-up per unit, the results code over the field) agrees.
+    rows, _top = reference.campaign_rows(campaign)
+    by_pk = {t.enrollment_id: t for t in totals}
+    for row in rows:
+        assert row.result is not None
+        stored = by_pk[row.enrollment.pk]
+        assert (row.result.score, row.result.grade, row.result.rank, row.result.advanced) == (
+            stored.composite,
+            stored.grade,
+            stored.rank,
+            stored.advanced,
+        )
+
+
+def test_the_approval_page_lists_undecided_units_apart_with_their_state():
+    campaign = _campaign()
+    client = logged_in(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
+    html = client.get(f"/reviews/campaigns/{campaign.pk}/approval/").content.decode()
+    ranked_part, pending_part = html.split('id="pending"', 1)
+    ranked = re.findall(r'<tr data-unit="([^"]+)">', ranked_part)
+    pending = re.findall(r'<tr data-pending="([^"]+)">(.*?)</tr>', pending_part, re.S)
+    states = dict(
+        UnitTotals.objects.filter(campaign=campaign).values_list(
+            "enrollment__unit__name", "enrollment__state"
+        )
+    )
+    assert ranked and all(states[name] in DECIDED for name in ranked)
+    assert {name for name, _row in pending} == {n for n, s in states.items() if s not in DECIDED}
+    for name, row in pending:
+        assert str(S(states[name]).label) in row
+        assert "★" not in row
+    assert "不计分、不排名" in html
+
+
+def test_the_ranking_export_ranks_the_reviewed_and_lists_the_rest_last_with_their_state():
+    campaign = _campaign()
+    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
+    rows = xlsx_rows(RankingExporter(campaign=campaign, actor=admin))[1:]
+    states = [row[-1] for row in rows]
+    ranked = [row for row in rows if row[-1] == "未审定（测算）"]
+    rest = [row for row in rows if row[-1] in UNDECIDED_LABELS]
+    assert len(ranked) + len(rest) == len(rows) == 20
+    assert states == sorted(states, key=lambda s: s in UNDECIDED_LABELS)  # the rest come last
+    assert [row[0] for row in ranked] == sorted(row[0] for row in ranked)
+    assert ranked[0][0] == 1
+    for row in rest:
+        assert row[0] is None  # no rank
+        assert row[-5:-1] == [None, None, None, None]  # composite, grade, veto, 先进
+    assert any(row[-7] for row in rest)  # their self totals still show
