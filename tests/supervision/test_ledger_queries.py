@@ -25,7 +25,6 @@ from mofan.supervision.selectors_ledger import home_warnings
 from tests.factories import UnitFactory, make_user
 from tests.supervision.ledger_world import (
     local_today,
-    logged_in,
     make_card,
     make_evidence,
     make_interview,
@@ -33,6 +32,7 @@ from tests.supervision.ledger_world import (
     make_org,
     world,
 )
+from tests.world import logged_in
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db

@@ -40,11 +40,11 @@ from tests.supervision.bulletin_fixtures import bulletin
 from tests.supervision.ledger_world import (
     World,
     local_today,
-    logged_in,
     make_item,
     make_org,
     world,
 )
+from tests.world import logged_in
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
