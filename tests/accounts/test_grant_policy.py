@@ -91,15 +91,16 @@ def test_the_committee_admin_cannot_grant_committee_roles_through_the_page(
 
 
 @pytest.mark.parametrize("role", [Role.COMMITTEE_LEADER, Role.REVIEWER])
-def test_the_committee_admin_cannot_reset_or_disable_committee_accounts(client, committee, role):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+def test_the_committee_admin_cannot_reset_or_disable_committee_accounts(
+    client, committee, role, committee_admin
+):
     target = make_user(role, committee=committee)
     password = target.password
-    client.post("/accounts/login/", {"username": admin.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"username": committee_admin.username, "password": PASSWORD})
     for name in ("password_reset", "active", "detail"):
         url = reverse(f"accounts_manage:{name}", args=[target.pk])
         assert client.post(url, {"active": "0"}).status_code == 404, name
     with pytest.raises(PermissionDenied):
-        services.password_reset(user=target, actor=actor_for(admin))
+        services.password_reset(user=target, actor=actor_for(committee_admin))
     target.refresh_from_db()
     assert target.password == password and target.is_active

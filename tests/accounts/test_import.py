@@ -212,8 +212,8 @@ def test_credentials_download_is_post_only(admin_client, unit_a):
     assert admin_client.post(DOWNLOAD).status_code == 200
 
 
-def test_unit_admin_cannot_import(login, unit_a):
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+def test_unit_admin_cannot_import(login, unit_a, unit_admin):
+    client = login(unit_admin)
     before = _accounts()
     response = _upload(client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]]))
     assert response.status_code == 403

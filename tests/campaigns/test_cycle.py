@@ -68,11 +68,13 @@ def test_mean_rule_grades_the_mean_against_the_maximum(committee, unit_a, unit_b
     assert by_name["乙单位"].grade == "达标"  # 395 of 500 = 79%, below 良好's 80%
 
 
-def test_cycle_page_for_the_committee_only(client, login, committee, unit_a, unit_b):
+def test_cycle_page_for_the_committee_only(
+    client, login, committee, unit_a, unit_b, committee_leader, unit_admin
+):
     _results(committee, unit_a, unit_b)
-    staff = login(make_user(Role.COMMITTEE_LEADER, committee=committee))
+    staff = login(committee_leader)
     html = staff.get("/campaigns/cycle/2020/").content.decode()
     assert "甲单位" in html and "乙单位" in html and "总评等次" in html
     staff.post("/accounts/logout/")
-    login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+    login(unit_admin)
     assert client.get("/campaigns/cycle/2020/").status_code == 403

@@ -37,8 +37,8 @@ def enrollment(settings, tmp_path, committee, unit_a, unit_b):
     return Enrollment.objects.get(campaign=campaign, unit=unit_a)
 
 
-def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a):
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a, unit_admin):
+    client = login(unit_admin)
     base = f"/campaigns/enrollments/{enrollment.pk}/"
     plan = SimpleUploadedFile("实施方案.pdf", PDF, content_type="application/pdf")
     client.post(base + "plan/", {"plan": plan})
@@ -71,7 +71,7 @@ def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a)
 
 
 def test_a_plan_must_be_a_document_and_others_cannot_write(
-    login, client, enrollment, unit_a, unit_b
+    login, client, enrollment, unit_a, unit_b, outsider
 ):
     owner = make_user(Role.UNIT_ADMIN, unit=unit_a)
     login(owner)
@@ -93,7 +93,7 @@ def test_a_plan_must_be_a_document_and_others_cannot_write(
         f"/campaigns/enrollments/{enrollment.pk}/leadership/", {"role": "leader", "name": "某"}
     )
     client.post("/accounts/logout/")
-    login(make_user(Role.UNIT_ADMIN, unit=unit_b))
+    login(outsider)
     assert client.get(f"/campaigns/enrollments/{enrollment.pk}/").status_code == 404
     assert (
         client.post(
@@ -106,12 +106,12 @@ def test_a_plan_must_be_a_document_and_others_cannot_write(
     assert not RoleAssignment.objects.filter(user=owner, unit=unit_b).exists()
 
 
-def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
+def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a, committee_admin):
     from mofan.campaigns.models import Campaign
 
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="bureau-2022", system__committee=None)
-    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    client = login(committee_admin)
     form = {
         "name": "2027年度",
         "year": 2027,

@@ -119,8 +119,8 @@ def test_upload_reports_line_numbers_and_creates_nothing(admin_client, templates
     assert "只接受" in response.content.decode()
 
 
-def test_committee_leader_reads_but_cannot_edit(login, committee, templates):
-    leader = login(make_user(Role.COMMITTEE_LEADER, committee=committee))
+def test_committee_leader_reads_but_cannot_edit(login, committee, templates, committee_leader):
+    leader = login(committee_leader)
     yq = templates["yueqing-2020"]
     assert leader.get(f"/indicators/versions/{yq.pk}/").status_code == 200
     assert leader.post(f"/indicators/versions/{yq.pk}/clone/").status_code == 403
