@@ -25,8 +25,9 @@ from mofan.evaluations.models import Finding
 from mofan.rectification import urls_items
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.rectification.services import problem_item_create
-from tests.evaluations.campaign_fixtures import World, logged_in, world  # noqa: F401
+from tests.evaluations.campaign_fixtures import World, world  # noqa: F401
 from tests.factories import make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 
 from mofan.reports import dashboard as dash
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.dashboard_fixtures import Dash, build_dash, publish
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
