@@ -23,13 +23,13 @@ SEPARATED = [Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR]
 
 
 @pytest.fixture
-def security(committee):
-    return actor_for(make_user(Role.SECURITY_ADMIN, committee=committee))
+def security(security_admin):
+    return actor_for(security_admin)
 
 
 @pytest.fixture
-def admin(committee):
-    return actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def admin(committee_admin):
+    return actor_for(committee_admin)
 
 
 def _roles(user: User) -> set[str]:
@@ -51,8 +51,7 @@ def test_role_grant_refuses_a_second_separated_duty_role(committee, security, he
 
 
 @pytest.mark.parametrize("new", [Role.REVIEWER, Role.COMMITTEE_LEADER])
-def test_auditor_holds_no_other_role(committee, security, new):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_auditor_holds_no_other_role(committee, security, new, auditor):
     with pytest.raises(ValidationError):
         services.role_grant(user=auditor, role=new, actor=security)
     assert _roles(auditor) == {Role.AUDITOR}
@@ -185,8 +184,7 @@ def test_role_revoke_bumps_the_session_epoch_and_ends_sessions(
     _logged_in(unit_admin)
 
 
-def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, security):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, security, auditor):
     assignment = RoleAssignment.objects.get(user=auditor)
     epoch = auditor.session_epoch
     with pytest.raises(PermissionDenied):
@@ -216,8 +214,7 @@ def test_password_change_service_validates_the_new_password(unit_a, unit_admin):
     assert unit_admin.check_password(PASSWORD)
 
 
-def test_committee_admin_cannot_manage_a_separated_duty_account(committee, admin):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_committee_admin_cannot_manage_a_separated_duty_account(committee, admin, auditor):
     with pytest.raises(PermissionDenied):
         services.account_set_active(user=auditor, active=False, actor=admin)
     with pytest.raises(PermissionDenied):

@@ -12,7 +12,7 @@ from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import Role
 from mofan.accounts.services import SESSION_AUTH_AT, SESSION_REAUTH_AT, SESSION_SEEN_AT
 from mofan.audit.models import AuditEntry
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
 from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +35,8 @@ def _is_logged_out(response) -> bool:
 
 
 @pytest.fixture
-def user(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
+def user(unit_admin):
+    return unit_admin  # the standard unit admin (tests/world.py)
 
 
 # --- idle and absolute timeouts ----------------------------------------------------------------
