@@ -23,7 +23,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus
 from mofan.organizations.models import Committee, Unit
 from mofan.supervision import ledger, views_bulletins, views_ledger, views_spotcheck
@@ -35,7 +34,7 @@ from mofan.supervision.models import (
     VisitMode,
 )
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import UnitFactory, make_user
+from tests.factories import UnitFactory
 from tests.supervision.bulletin_fixtures import bulletin
 from tests.supervision.ledger_world import (
     World,
@@ -44,7 +43,7 @@ from tests.supervision.ledger_world import (
     make_org,
     world,
 )
-from tests.world import logged_in
+from tests.world import logged_in, persona
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
@@ -101,7 +100,7 @@ def build_scene(w: World) -> Scene:
     s = Scene(w)
     version = small_version("sort-sup")
     admin_user, other_admin = w.users["committee_admin"], w.users["other_admin"]
-    other_reviewer = make_user(Role.REVIEWER, committee=w.other)
+    other_reviewer = persona("reviewer", committee=w.other)
     # --- the leaking data first: the other committee's rows, and unit B's ------------------------
     other_campaign = campaign(w.other, 2020, version)
     make_item(w, w.c, task=f"{OTHER}督办", deadline=days(1))
