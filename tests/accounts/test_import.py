@@ -64,9 +64,8 @@ def _field_errors(html: str, field: str) -> list[str]:
 
 
 @pytest.fixture
-def admin_client(login, unit_a, unit_b):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    return login(admin)
+def admin_client(login, unit_a, unit_b, committee_admin):
+    return login(committee_admin)
 
 
 def _accounts() -> int:

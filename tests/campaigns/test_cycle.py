@@ -8,12 +8,11 @@ import pytest
 from django.core.management import call_command
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.campaigns.services import campaign_create
 from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion
-from tests.factories import make_user
+from tests.world import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ SCORES = {"甲单位": ["460", "420", "470"], "乙单位": ["455", "410", "320"]
 def _results(committee, unit_a, unit_b):
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="yueqing-2020", system__committee=None)
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    admin = actor_for(persona("committee_admin", committee=committee))
     for index, year in enumerate((2020, 2021, 2022)):
         campaign = campaign_create(
             committee=committee,

@@ -21,11 +21,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def enrollment(settings, tmp_path, committee, unit_a, unit_b):
+def enrollment(settings, tmp_path, committee, unit_a, unit_b, committee_admin):
     settings.MEDIA_ROOT = tmp_path
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="yueqing-2020", system__committee=None)
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    admin = actor_for(committee_admin)
     campaign = campaign_create(
         committee=committee,
         name="2026年度",
