@@ -20,6 +20,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -186,11 +187,7 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
     assert "初始密码只能下载一次" in follow
 
     # The downloaded password really logs in, and must then be changed.
-    newcomer = Client()
-    response = newcomer.post(
-        "/accounts/login/", {"username": "wang1", "password": by_username["wang1"][4]}
-    )
-    assert response.status_code == 302
+    newcomer = logged_in(User.objects.get(username="wang1"), password=by_username["wang1"][4])
     assert newcomer.get("/")["Location"] == "/accounts/password/"
     assert audit_verify().ok
 

@@ -19,6 +19,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import PASSWORD, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -157,11 +158,7 @@ def test_a_100_character_password_can_be_set_and_used(login, unit_a, unit_admin)
         action="account.password.change", actor_id=unit_admin.pk
     ).exists()
 
-    fresh = Client()
-    response = fresh.post(
-        "/accounts/login/", {"username": unit_admin.username, "password": long_password}
-    )
-    assert response.status_code == 302
+    fresh = logged_in(unit_admin, password=long_password)
     assert fresh.get("/").status_code == 200
 
 
