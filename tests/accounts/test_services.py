@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
 from mofan.accounts import services
 from mofan.accounts.access import actor_for
@@ -157,17 +156,12 @@ def test_bulk_create_is_all_or_nothing(committee, admin, unit_a, problem):
 # --- role_revoke and other account changes end sessions ----------------------------------------
 
 
-def _logged_in(user: User) -> Client:
-    client = logged_in(user)
-    assert client.get("/").status_code == 200
-    return client
-
-
 def test_role_revoke_bumps_the_session_epoch_and_ends_sessions(
     committee, admin, unit_a, unit_admin
 ):
     services.role_grant(user=unit_admin, role=Role.MEMBER, unit=unit_a, actor=admin)
-    client = _logged_in(unit_admin)
+    client = logged_in(unit_admin)
+    assert client.get("/").status_code == 200
     epoch = User.objects.get(pk=unit_admin.pk).session_epoch
 
     assignment = RoleAssignment.objects.get(user=unit_admin, role=Role.UNIT_ADMIN)
@@ -181,7 +175,7 @@ def test_role_revoke_bumps_the_session_epoch_and_ends_sessions(
     entry = AuditEntry.objects.get(action="account.role.revoke")
     assert entry.data["before"] == {"role": Role.UNIT_ADMIN, "unit_id": unit_a.pk}
     # The password still works: only the sessions ended.
-    _logged_in(unit_admin)
+    assert logged_in(unit_admin).get("/").status_code == 200
 
 
 def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, security, auditor):
@@ -196,7 +190,8 @@ def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, 
 def test_password_reset_gives_a_new_initial_password_and_ends_sessions(
     committee, admin, unit_a, unit_admin
 ):
-    client = _logged_in(unit_admin)
+    client = logged_in(unit_admin)
+    assert client.get("/").status_code == 200
     LoginThrottle.objects.create(key=f"account:{unit_admin.username}", failures=3)
     password = services.password_reset(user=unit_admin, actor=admin)
     unit_admin.refresh_from_db()
