@@ -8,18 +8,17 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def test_committee_admin_lists_a_problem_and_the_unit_is_told(committee, unit_a, committee_admin):
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
+def test_committee_admin_lists_a_problem_and_the_unit_is_told(
+    committee, unit_a, committee_admin, unit_admin
+):
     item = problem_item_create(
         unit=unit_a,
         source=ProblemSource.COMMITTEE_CHECK,
@@ -29,13 +28,12 @@ def test_committee_admin_lists_a_problem_and_the_unit_is_told(committee, unit_a,
     )
     assert item.state == "open" and item.committee_id == committee.pk
     assert AuditEntry.objects.filter(action="problem.create", object_id=str(item.pk)).exists()
-    notice = Notice.objects.get(recipient=liaison)
+    notice = Notice.objects.get(recipient=unit_admin)
     assert "三会一课" in notice.title and notice.url.endswith(f"/items/{item.pk}/")
 
 
-def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b):
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    actor = actor_for(liaison)
+def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b, unit_admin):
+    actor = actor_for(unit_admin)
     own = problem_item_create(
         unit=unit_a,
         source=ProblemSource.SELF_CHECK,
