@@ -23,6 +23,11 @@ suite checks.
 
 The campaign worlds (tests/evaluations/campaign_fixtures.py is the standard one) are built of
 the pieces at the end: `committee_with_units`, `active_campaign` and `review_group`.
+
+A test that needs one of these people takes its fixture; a world of its own (the spot-check,
+ledger, bulletin, problem-list and document worlds) makes them with `persona()`. The bare
+`tests.factories.make_user` is left for accounts that are no persona: a role given as a test
+parameter, or a second account of a role the test already has.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from mofan.accounts import services
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import UNIT_ROLES, Role
-from tests.factories import PASSWORD, UserFactory, make_user
+from tests.factories import UserFactory, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +76,9 @@ def test_every_granting_role_grants_exactly_what_the_policy_says(committee, unit
 
 @pytest.mark.parametrize("role", [Role.COMMITTEE_LEADER, Role.REVIEWER])
 def test_the_committee_admin_cannot_grant_committee_roles_through_the_page(
-    client, committee, unit_a, role
+    client, committee_admin, member, role
 ):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    member = make_user(Role.MEMBER, unit=unit_a)
-    client.post("/accounts/login/", {"username": admin.username, "password": PASSWORD})
+    logged_in(committee_admin, client)
     response = client.post(
         reverse("accounts_manage:role_grant", args=[member.pk]), {"role": role}, follow=True
     )
@@ -91,15 +90,16 @@ def test_the_committee_admin_cannot_grant_committee_roles_through_the_page(
 
 
 @pytest.mark.parametrize("role", [Role.COMMITTEE_LEADER, Role.REVIEWER])
-def test_the_committee_admin_cannot_reset_or_disable_committee_accounts(client, committee, role):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+def test_the_committee_admin_cannot_reset_or_disable_committee_accounts(
+    client, committee, role, committee_admin
+):
     target = make_user(role, committee=committee)
     password = target.password
-    client.post("/accounts/login/", {"username": admin.username, "password": PASSWORD})
+    logged_in(committee_admin, client)
     for name in ("password_reset", "active", "detail"):
         url = reverse(f"accounts_manage:{name}", args=[target.pk])
         assert client.post(url, {"active": "0"}).status_code == 404, name
     with pytest.raises(PermissionDenied):
-        services.password_reset(user=target, actor=actor_for(admin))
+        services.password_reset(user=target, actor=actor_for(committee_admin))
     target.refresh_from_db()
     assert target.password == password and target.is_active

@@ -20,6 +20,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +65,8 @@ def _field_errors(html: str, field: str) -> list[str]:
 
 
 @pytest.fixture
-def admin_client(login, unit_a, unit_b):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    return login(admin)
+def admin_client(login, unit_a, unit_b, committee_admin):
+    return login(committee_admin)
 
 
 def _accounts() -> int:
@@ -187,11 +187,7 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
     assert "初始密码只能下载一次" in follow
 
     # The downloaded password really logs in, and must then be changed.
-    newcomer = Client()
-    response = newcomer.post(
-        "/accounts/login/", {"username": "wang1", "password": by_username["wang1"][4]}
-    )
-    assert response.status_code == 302
+    newcomer = logged_in(User.objects.get(username="wang1"), password=by_username["wang1"][4])
     assert newcomer.get("/")["Location"] == "/accounts/password/"
     assert audit_verify().ok
 
@@ -212,8 +208,8 @@ def test_credentials_download_is_post_only(admin_client, unit_a):
     assert admin_client.post(DOWNLOAD).status_code == 200
 
 
-def test_unit_admin_cannot_import(login, unit_a):
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+def test_unit_admin_cannot_import(login, unit_a, unit_admin):
+    client = login(unit_admin)
     before = _accounts()
     response = _upload(client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]]))
     assert response.status_code == 403

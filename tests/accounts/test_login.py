@@ -39,8 +39,8 @@ def _fail(client: Client, username: str, times: int, **extra: str):
 
 
 @pytest.fixture
-def user(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
+def user(unit_admin):
+    return unit_admin  # the standard unit admin (tests/world.py)
 
 
 def test_successful_login_is_audited_and_sets_the_session(client, user):

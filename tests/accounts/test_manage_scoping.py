@@ -21,31 +21,36 @@ from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, SEPARATED_DUTIES, Role
 from mofan.audit.models import AuditEntry
-from tests.factories import CommitteeFactory, UnitFactory, make_user
-from tests.world import logged_in
+from tests.factories import make_user
+from tests.world import committee_with_units, logged_in, persona
 
 
 @pytest.fixture
 def people(committee, unit_a, unit_b):
     """Every account that could leak, in two committees."""
-    other = CommitteeFactory(name="另一市直机关工委", code="other")
-    unit_y = UnitFactory(committee=other, name="丙单位")
+    other, (unit_y,) = committee_with_units(name="另一市直机关工委", code="other", units=("丙",))
     p = SimpleNamespace(committee=committee, other=other, unit_a=unit_a, unit_b=unit_b)
     p.unit_y = unit_y
-    p.admin_x = make_user(Role.COMMITTEE_ADMIN, committee=committee, username="admin_x")
-    p.admin_x2 = make_user(Role.COMMITTEE_ADMIN, committee=committee, username="admin_x2")
-    p.sec_x = make_user(Role.SECURITY_ADMIN, committee=committee, username="sec_x")
-    p.aud_x = make_user(Role.AUDITOR, committee=committee, username="aud_x")
-    p.leader_x = make_user(Role.COMMITTEE_LEADER, committee=committee, username="leader_x")
-    p.reviewer_x = make_user(Role.REVIEWER, committee=committee, username="reviewer_x")
-    p.ua_a = make_user(Role.UNIT_ADMIN, unit=unit_a, username="ua_a")
-    p.ul_a = make_user(Role.UNIT_LEADER, unit=unit_a, username="ul_a")
-    p.um_a = make_user(Role.MEMBER, unit=unit_a, username="um_a")
-    p.ua_b = make_user(Role.UNIT_ADMIN, unit=unit_b, username="ua_b")
-    p.admin_y = make_user(Role.COMMITTEE_ADMIN, committee=other, username="admin_y")
-    p.sec_y = make_user(Role.SECURITY_ADMIN, committee=other, username="sec_y")
-    p.aud_y = make_user(Role.AUDITOR, committee=other, username="aud_y")
-    p.ua_y = make_user(Role.UNIT_ADMIN, unit=unit_y, username="ua_y")
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b, "other": other}
+    # attribute (and username): the standard persona (tests/world.py) it is
+    for name, standard in (
+        ("admin_x", "committee_admin"),
+        ("admin_x2", "committee_admin"),
+        ("sec_x", "security_admin"),
+        ("aud_x", "auditor"),
+        ("leader_x", "committee_leader"),
+        ("reviewer_x", "reviewer"),
+        ("ua_a", "unit_admin"),
+        ("ul_a", "unit_leader"),
+        ("um_a", "member"),
+        ("ua_b", "outsider"),
+        ("admin_y", "other_admin"),
+    ):
+        setattr(p, name, persona(standard, **where, username=name))
+    # the other committee's security admin, auditor and unit admin
+    p.sec_y = persona("security_admin", committee=other, username="sec_y")
+    p.aud_y = persona("auditor", committee=other, username="aud_y")
+    p.ua_y = persona("unit_admin", unit_a=unit_y, username="ua_y")
     return p
 
 

@@ -19,6 +19,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import PASSWORD, make_user
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -108,15 +109,14 @@ def test_random_initial_passwords_satisfy_every_rule_and_differ():
 # --- the password-change page -----------------------------------------------------------------
 
 
-def test_password_change_shows_chinese_errors_next_to_the_field(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
+def test_password_change_shows_chinese_errors_next_to_the_field(login, unit_a, unit_admin):
+    client = login(unit_admin)
     response = _change(client, PASSWORD, "short1A")
     assert response.status_code == 200
     errors = _field_errors(response.content.decode(), "new_password1")
     assert any("密码至少需要 8 个字符" in e for e in errors), errors
 
-    response = _change(client, PASSWORD, f"{user.username}-Xy9!")
+    response = _change(client, PASSWORD, f"{unit_admin.username}-Xy9!")
     assert any(
         "不能包含用户名" in e for e in _field_errors(response.content.decode(), "new_password1")
     )
@@ -130,39 +130,35 @@ def test_password_change_shows_chinese_errors_next_to_the_field(login, unit_a):
     response = _change(client, PASSWORD, "Good-Passw0rd-1", confirm="Good-Passw0rd-2")
     assert _field_errors(response.content.decode(), "new_password2") == ["两次输入的新密码不一致。"]
 
-    user.refresh_from_db()
-    assert user.check_password(PASSWORD)
+    unit_admin.refresh_from_db()
+    assert unit_admin.check_password(PASSWORD)
 
 
-def test_password_change_requires_the_old_password(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
+def test_password_change_requires_the_old_password(login, unit_a, unit_admin):
+    client = login(unit_admin)
     response = _change(client, "Wrong-Passw0rd!", "Brand-New-Passw0rd")
     assert response.status_code == 200
     assert _field_errors(response.content.decode(), "old_password") == ["当前密码不正确。"]
-    user.refresh_from_db()
-    assert user.check_password(PASSWORD)
+    unit_admin.refresh_from_db()
+    assert unit_admin.check_password(PASSWORD)
     # The wrong guess is audited (it counts against the login lock); nothing was changed.
     changes = AuditEntry.objects.filter(action="account.password.change")
     assert list(changes.values_list("result", flat=True)) == ["failure"]
 
 
-def test_a_100_character_password_can_be_set_and_used(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
+def test_a_100_character_password_can_be_set_and_used(login, unit_a, unit_admin):
+    client = login(unit_admin)
     long_password = ("Tr0ub4dor&3-" * 9)[:100]
     assert len(long_password) == 100
     response = _change(client, PASSWORD, long_password)
     assert response.status_code == 302, _field_errors(response.content.decode(), "new_password1")
-    user.refresh_from_db()
-    assert user.check_password(long_password)
-    assert AuditEntry.objects.filter(action="account.password.change", actor_id=user.pk).exists()
+    unit_admin.refresh_from_db()
+    assert unit_admin.check_password(long_password)
+    assert AuditEntry.objects.filter(
+        action="account.password.change", actor_id=unit_admin.pk
+    ).exists()
 
-    fresh = Client()
-    response = fresh.post(
-        "/accounts/login/", {"username": user.username, "password": long_password}
-    )
-    assert response.status_code == 302
+    fresh = logged_in(unit_admin, password=long_password)
     assert fresh.get("/").status_code == 200
 
 
@@ -193,11 +189,12 @@ def test_new_account_is_sent_to_the_password_page_until_it_changes_the_password(
 # --- maximum password age ----------------------------------------------------------------------
 
 
-def test_expired_password_must_be_changed(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
+def test_expired_password_must_be_changed(login, unit_a, unit_admin):
+    client = login(unit_admin)
     assert client.get("/").status_code == 200
-    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
+    User.objects.filter(pk=unit_admin.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=91)
+    )
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == PASSWORD_URL
@@ -207,21 +204,23 @@ def test_expired_password_must_be_changed(login, unit_a):
     assert client.get("/").status_code == 200
 
 
-def test_password_age_just_within_the_limit_is_accepted(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
-    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=89))
+def test_password_age_just_within_the_limit_is_accepted(login, unit_a, unit_admin):
+    client = login(unit_admin)
+    User.objects.filter(pk=unit_admin.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=89)
+    )
     assert client.get("/").status_code == 200
 
 
-def test_password_max_age_is_configurable(login, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
-    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=100))
+def test_password_max_age_is_configurable(login, unit_a, unit_admin):
+    client = login(unit_admin)
+    User.objects.filter(pk=unit_admin.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=100)
+    )
     with override_settings(MOFAN_PASSWORD_MAX_AGE_DAYS=180):
         assert client.get("/").status_code == 200
     with override_settings(MOFAN_PASSWORD_MAX_AGE_DAYS=30):
-        User.objects.filter(pk=user.pk).update(
+        User.objects.filter(pk=unit_admin.pk).update(
             password_changed_at=timezone.now() - timedelta(days=31)
         )
         assert client.get("/")["Location"] == PASSWORD_URL
@@ -230,38 +229,43 @@ def test_password_max_age_is_configurable(login, unit_a):
 # --- accounts unused for 90 days ---------------------------------------------------------------
 
 
-def test_account_unused_for_90_days_is_disabled_at_login(client, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now() - timedelta(days=91))
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+def test_account_unused_for_90_days_is_disabled_at_login(client, unit_a, unit_admin):
+    User.objects.filter(pk=unit_admin.pk).update(last_login=timezone.now() - timedelta(days=91))
+    response = client.post(
+        "/accounts/login/", {"username": unit_admin.username, "password": PASSWORD}
+    )
     assert response.status_code == 400
     assert "已连续 90 天未使用，已被停用" in response.content.decode()
-    user.refresh_from_db()
-    assert user.is_active is False
+    unit_admin.refresh_from_db()
+    assert unit_admin.is_active is False
     entry = AuditEntry.objects.get(action="account.disabled.inactive")
-    assert entry.object_id == str(user.pk)
+    assert entry.object_id == str(unit_admin.pk)
     assert client.get("/").status_code == 302  # not logged in
     # Trying again now says the account is disabled.
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": unit_admin.username, "password": PASSWORD}
+    )
     assert "已停用" in response.content.decode()
     assert audit_verify().ok
 
 
-def test_never_used_account_older_than_90_days_is_disabled_at_login(client, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    User.objects.filter(pk=user.pk).update(
+def test_never_used_account_older_than_90_days_is_disabled_at_login(client, unit_a, unit_admin):
+    User.objects.filter(pk=unit_admin.pk).update(
         last_login=None, date_joined=timezone.now() - timedelta(days=120)
     )
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": unit_admin.username, "password": PASSWORD}
+    )
     assert response.status_code == 400
-    user.refresh_from_db()
-    assert not user.is_active
+    unit_admin.refresh_from_db()
+    assert not unit_admin.is_active
 
 
-def test_recently_used_account_logs_in(client, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now() - timedelta(days=89))
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+def test_recently_used_account_logs_in(client, unit_a, unit_admin):
+    User.objects.filter(pk=unit_admin.pk).update(last_login=timezone.now() - timedelta(days=89))
+    response = client.post(
+        "/accounts/login/", {"username": unit_admin.username, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert not AuditEntry.objects.filter(action="account.disabled.inactive").exists()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
 from mofan.accounts import services
 from mofan.accounts.access import actor_for
@@ -23,13 +22,13 @@ SEPARATED = [Role.COMMITTEE_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR]
 
 
 @pytest.fixture
-def security(committee):
-    return actor_for(make_user(Role.SECURITY_ADMIN, committee=committee))
+def security(security_admin):
+    return actor_for(security_admin)
 
 
 @pytest.fixture
-def admin(committee):
-    return actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def admin(committee_admin):
+    return actor_for(committee_admin)
 
 
 def _roles(user: User) -> set[str]:
@@ -51,43 +50,38 @@ def test_role_grant_refuses_a_second_separated_duty_role(committee, security, he
 
 
 @pytest.mark.parametrize("new", [Role.REVIEWER, Role.COMMITTEE_LEADER])
-def test_auditor_holds_no_other_role(committee, security, new):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_auditor_holds_no_other_role(committee, security, new, auditor):
     with pytest.raises(ValidationError):
         services.role_grant(user=auditor, role=new, actor=security)
     assert _roles(auditor) == {Role.AUDITOR}
 
 
-def test_no_role_can_be_added_to_make_an_auditor(committee, security, unit_a):
-    leader = make_user(Role.UNIT_LEADER, unit=unit_a)
+def test_no_role_can_be_added_to_make_an_auditor(committee, security, unit_a, unit_leader):
     with pytest.raises(ValidationError):
-        services.role_grant(user=leader, role=Role.AUDITOR, actor=security)
-    assert _roles(leader) == {Role.UNIT_LEADER}
+        services.role_grant(user=unit_leader, role=Role.AUDITOR, actor=security)
+    assert _roles(unit_leader) == {Role.UNIT_LEADER}
 
 
-def test_a_compatible_role_is_granted_and_audited(committee, security):
-    user = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    services.role_grant(user=user, role=Role.COMMITTEE_LEADER, actor=security)
-    assert _roles(user) == {Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER}
+def test_a_compatible_role_is_granted_and_audited(committee, security, committee_admin):
+    services.role_grant(user=committee_admin, role=Role.COMMITTEE_LEADER, actor=security)
+    assert _roles(committee_admin) == {Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER}
     entry = AuditEntry.objects.get(action="account.role.grant")
     assert entry.actor_id == security.user.pk
-    assert entry.object_id == str(user.pk)
+    assert entry.object_id == str(committee_admin.pk)
     assert entry.data["after"] == {"role": Role.COMMITTEE_LEADER, "unit_id": None}
 
 
-def test_duplicate_role_is_refused(committee, security, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
+def test_duplicate_role_is_refused(committee, security, unit_a, unit_admin):
     with pytest.raises(ValidationError):
-        services.role_grant(user=user, role=Role.UNIT_ADMIN, unit=unit_a, actor=security)
+        services.role_grant(user=unit_admin, role=Role.UNIT_ADMIN, unit=unit_a, actor=security)
 
 
-def test_committee_admin_cannot_grant_separated_duty_roles(committee, admin, unit_a):
-    user = make_user(Role.UNIT_LEADER, unit=unit_a)
+def test_committee_admin_cannot_grant_separated_duty_roles(committee, admin, unit_a, unit_leader):
     for role in (Role.SECURITY_ADMIN, Role.AUDITOR, Role.COMMITTEE_ADMIN):
         with pytest.raises(PermissionDenied):
-            services.role_grant(user=user, role=role, actor=admin)
-    services.role_grant(user=user, role=Role.MEMBER, unit=unit_a, actor=admin)
-    assert _roles(user) == {Role.UNIT_LEADER, Role.MEMBER}
+            services.role_grant(user=unit_leader, role=role, actor=admin)
+    services.role_grant(user=unit_leader, role=Role.MEMBER, unit=unit_a, actor=admin)
+    assert _roles(unit_leader) == {Role.UNIT_LEADER, Role.MEMBER}
 
 
 def test_nobody_grants_themselves_a_role(committee, security):
@@ -95,16 +89,15 @@ def test_nobody_grants_themselves_a_role(committee, security):
         services.role_grant(user=security.user, role=Role.COMMITTEE_LEADER, actor=security)
 
 
-def test_unit_role_needs_a_unit_of_the_same_committee(committee, admin, unit_a):
+def test_unit_role_needs_a_unit_of_the_same_committee(committee, admin, unit_a, unit_leader):
     from tests.factories import UnitFactory
 
     foreign = UnitFactory()
-    user = make_user(Role.UNIT_LEADER, unit=unit_a)
     with pytest.raises(ValidationError):
-        services.role_grant(user=user, role=Role.MEMBER, actor=admin)
+        services.role_grant(user=unit_leader, role=Role.MEMBER, actor=admin)
     with pytest.raises(ValidationError):
-        services.role_grant(user=user, role=Role.MEMBER, unit=foreign, actor=admin)
-    assert _roles(user) == {Role.UNIT_LEADER}
+        services.role_grant(user=unit_leader, role=Role.MEMBER, unit=foreign, actor=admin)
+    assert _roles(unit_leader) == {Role.UNIT_LEADER}
 
 
 # --- accounts_bulk_create --------------------------------------------------------------------
@@ -162,34 +155,29 @@ def test_bulk_create_is_all_or_nothing(committee, admin, unit_a, problem):
 # --- role_revoke and other account changes end sessions ----------------------------------------
 
 
-def _logged_in(user: User) -> Client:
-    client = logged_in(user)
+def test_role_revoke_bumps_the_session_epoch_and_ends_sessions(
+    committee, admin, unit_a, unit_admin
+):
+    services.role_grant(user=unit_admin, role=Role.MEMBER, unit=unit_a, actor=admin)
+    client = logged_in(unit_admin)
     assert client.get("/").status_code == 200
-    return client
+    epoch = User.objects.get(pk=unit_admin.pk).session_epoch
 
-
-def test_role_revoke_bumps_the_session_epoch_and_ends_sessions(committee, admin, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    services.role_grant(user=user, role=Role.MEMBER, unit=unit_a, actor=admin)
-    client = _logged_in(user)
-    epoch = User.objects.get(pk=user.pk).session_epoch
-
-    assignment = RoleAssignment.objects.get(user=user, role=Role.UNIT_ADMIN)
+    assignment = RoleAssignment.objects.get(user=unit_admin, role=Role.UNIT_ADMIN)
     services.role_revoke(assignment=assignment, actor=admin)
 
-    assert User.objects.get(pk=user.pk).session_epoch == epoch + 1
-    assert _roles(user) == {Role.MEMBER}
+    assert User.objects.get(pk=unit_admin.pk).session_epoch == epoch + 1
+    assert _roles(unit_admin) == {Role.MEMBER}
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     entry = AuditEntry.objects.get(action="account.role.revoke")
     assert entry.data["before"] == {"role": Role.UNIT_ADMIN, "unit_id": unit_a.pk}
     # The password still works: only the sessions ended.
-    _logged_in(user)
+    assert logged_in(unit_admin).get("/").status_code == 200
 
 
-def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, security):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, security, auditor):
     assignment = RoleAssignment.objects.get(user=auditor)
     epoch = auditor.session_epoch
     with pytest.raises(PermissionDenied):
@@ -198,29 +186,29 @@ def test_role_revoke_by_an_unauthorised_actor_changes_nothing(committee, admin, 
     assert User.objects.get(pk=auditor.pk).session_epoch == epoch
 
 
-def test_password_reset_gives_a_new_initial_password_and_ends_sessions(committee, admin, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = _logged_in(user)
-    LoginThrottle.objects.create(key=f"account:{user.username}", failures=3)
-    password = services.password_reset(user=user, actor=admin)
-    user.refresh_from_db()
-    assert user.check_password(password) and not user.check_password(PASSWORD)
-    assert user.must_change_password
-    assert not LoginThrottle.objects.filter(key__contains=user.username).exists()
+def test_password_reset_gives_a_new_initial_password_and_ends_sessions(
+    committee, admin, unit_a, unit_admin
+):
+    client = logged_in(unit_admin)
+    assert client.get("/").status_code == 200
+    LoginThrottle.objects.create(key=f"account:{unit_admin.username}", failures=3)
+    password = services.password_reset(user=unit_admin, actor=admin)
+    unit_admin.refresh_from_db()
+    assert unit_admin.check_password(password) and not unit_admin.check_password(PASSWORD)
+    assert unit_admin.must_change_password
+    assert not LoginThrottle.objects.filter(key__contains=unit_admin.username).exists()
     assert client.get("/").status_code == 302
     assert AuditEntry.objects.filter(action="account.password.reset").exists()
 
 
-def test_password_change_service_validates_the_new_password(unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
+def test_password_change_service_validates_the_new_password(unit_a, unit_admin):
     with pytest.raises(ValidationError):
-        services.password_change(user=user, new_password="weak")
-    user.refresh_from_db()
-    assert user.check_password(PASSWORD)
+        services.password_change(user=unit_admin, new_password="weak")
+    unit_admin.refresh_from_db()
+    assert unit_admin.check_password(PASSWORD)
 
 
-def test_committee_admin_cannot_manage_a_separated_duty_account(committee, admin):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_committee_admin_cannot_manage_a_separated_duty_account(committee, admin, auditor):
     with pytest.raises(PermissionDenied):
         services.account_set_active(user=auditor, active=False, actor=admin)
     with pytest.raises(PermissionDenied):
@@ -229,12 +217,11 @@ def test_committee_admin_cannot_manage_a_separated_duty_account(committee, admin
     assert auditor.is_active
 
 
-def test_only_the_security_admin_unlocks(committee, admin, security, unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    LoginThrottle.objects.create(key=f"account:{user.username}", failures=5)
+def test_only_the_security_admin_unlocks(committee, admin, security, unit_a, unit_admin):
+    LoginThrottle.objects.create(key=f"account:{unit_admin.username}", failures=5)
     with pytest.raises(PermissionDenied):
-        services.account_unlock(user=user, actor=admin)
+        services.account_unlock(user=unit_admin, actor=admin)
     assert LoginThrottle.objects.exists()
-    assert services.account_unlock(user=user, actor=security) == 1
+    assert services.account_unlock(user=unit_admin, actor=security) == 1
     assert not LoginThrottle.objects.exists()
     assert AuditEntry.objects.filter(action="account.unlock").exists()

@@ -12,7 +12,7 @@ from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import Role
 from mofan.accounts.services import SESSION_AUTH_AT, SESSION_REAUTH_AT, SESSION_SEEN_AT
 from mofan.audit.models import AuditEntry
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
 from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +35,8 @@ def _is_logged_out(response) -> bool:
 
 
 @pytest.fixture
-def user(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
+def user(unit_admin):
+    return unit_admin  # the standard unit admin (tests/world.py)
 
 
 # --- idle and absolute timeouts ----------------------------------------------------------------
@@ -145,13 +145,12 @@ def test_logout_invalidates_the_session_server_side(client, user):
 # --- server-side invalidation ------------------------------------------------------------------
 
 
-def test_deactivation_by_an_admin_ends_the_users_sessions(user, unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
+def test_deactivation_by_an_admin_ends_the_users_sessions(user, unit_a, committee_admin):
     victim_client = logged_in(user)
     second_device = logged_in(user)
     assert victim_client.get("/").status_code == 200
 
-    admin_client = logged_in(admin)
+    admin_client = logged_in(committee_admin)
     response = admin_client.post(
         f"/manage/accounts/{user.pk}/active/", {"active": "0", "reason": "离职"}
     )
@@ -189,9 +188,8 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(user):
 # --- re-authentication -------------------------------------------------------------------------
 
 
-def test_role_change_requires_recent_reauthentication(user, unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    client = logged_in(admin)
+def test_role_change_requires_recent_reauthentication(user, unit_a, committee_admin):
+    client = logged_in(committee_admin)
     _shift(client, **{SESSION_REAUTH_AT: 6 * MINUTE})
     grant_url = f"/manage/accounts/{user.pk}/roles/"
     detail_url = f"/manage/accounts/{user.pk}/"
@@ -221,9 +219,8 @@ def test_role_change_requires_recent_reauthentication(user, unit_a):
     assert sorted(reauth) == ["failure", "success"]
 
 
-def test_reauth_redirect_target_is_safe(user, unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    client = logged_in(admin)
+def test_reauth_redirect_target_is_safe(user, unit_a, committee_admin):
+    client = logged_in(committee_admin)
     _shift(client, **{SESSION_REAUTH_AT: 6 * MINUTE})
     response = client.post("/accounts/reauth/?next=https://evil.example/", {"password": PASSWORD})
     assert response.status_code == 302

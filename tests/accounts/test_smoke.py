@@ -1,18 +1,12 @@
-from mofan.accounts.roles import Role
-from tests.factories import make_user
-
-
-def test_unit_admin_sees_home_and_own_unit(login, unit_a, unit_b):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = login(user)
+def test_unit_admin_sees_home_and_own_unit(login, unit_a, unit_b, unit_admin):
+    client = login(unit_admin)
     assert "甲单位" in client.get("/").content.decode()
     assert client.get(f"/org/units/{unit_a.pk}/").status_code == 200
     assert client.get(f"/org/units/{unit_b.pk}/").status_code == 404
 
 
-def test_committee_admin_pages(login, unit_a):
-    user = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
-    client = login(user)
+def test_committee_admin_pages(login, unit_a, committee_admin):
+    client = login(committee_admin)
     for url in [
         "/",
         "/org/units/",

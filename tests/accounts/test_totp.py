@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from mofan.accounts.models import LoginThrottle, RecoveryCode, TotpDevice, User
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,8 @@ def _enrol(client: Client, user: User) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def user(unit_a):
-    return make_user(Role.UNIT_ADMIN, unit=unit_a)
+def user(unit_admin):
+    return unit_admin  # the standard unit admin (tests/world.py)
 
 
 @pytest.fixture
@@ -203,12 +203,9 @@ def test_device_secret_is_not_shown_again_after_confirmation(enrolled):
 
 
 @override_settings(MOFAN_REQUIRE_2FA_ROLES=[Role.COMMITTEE_ADMIN])
-def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    unit_admin = make_user(Role.UNIT_ADMIN, unit=unit_a)
-
+def test_roles_that_require_2fa_are_sent_to_enrol(committee_admin, unit_admin):
     admin_client = Client()
-    _password_step(admin_client, admin)
+    _password_step(admin_client, committee_admin)
     for url in ["/", "/org/units/", "/manage/accounts/"]:
         response = admin_client.get(url)
         assert response.status_code == 302, url
@@ -217,7 +214,7 @@ def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
     assert page.status_code == 200
     assert "您的角色要求启用双因素认证" in page.content.decode()
     # The refusal is audited once, however many pages were tried.
-    refused = AuditEntry.objects.filter(action="account.2fa.required", actor_id=admin.pk)
+    refused = AuditEntry.objects.filter(action="account.2fa.required", actor_id=committee_admin.pk)
     assert refused.count() == 1
     assert refused.get().result == "denied"
 
@@ -226,7 +223,7 @@ def test_roles_that_require_2fa_are_sent_to_enrol(committee, unit_a):
     assert unit_client.get("/").status_code == 200
 
     # After enrolling, the committee admin gets through.
-    secret = TotpDevice.objects.get(user=admin).secret
+    secret = TotpDevice.objects.get(user=committee_admin).secret
     assert admin_client.post(SETUP, {"code": _code(secret)}).status_code == 200
     assert admin_client.get("/").status_code == 200
 
@@ -286,8 +283,7 @@ def test_production_requires_2fa_of_every_committee_role_and_unit_roles_can_be_a
         "reviewer",
     ]
 )
-def test_a_reviewer_cannot_read_submissions_before_enrolling(committee):
-    reviewer = make_user(Role.REVIEWER, committee=committee)
+def test_a_reviewer_cannot_read_submissions_before_enrolling(reviewer):
     client = Client()
     _password_step(client, reviewer)
     for url in ["/", "/reviews/mine/"]:

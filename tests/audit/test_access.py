@@ -14,13 +14,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
-from mofan.accounts.roles import Role
 from mofan.accounts.selectors_audit import entries_for
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_record
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
-from tests.factories import CommitteeFactory, MemberFactory, PartyOrgFactory, make_user
-from tests.world import logged_in
+from tests.factories import CommitteeFactory, MemberFactory, PartyOrgFactory
+from tests.world import logged_in, persona
 
 AUDIT_URLS = {"list", "verify"}
 MARKER_ACTION = "test.marker.写入"
@@ -201,7 +200,7 @@ def test_an_auditor_reads_only_its_own_committees_trail(world, unit_admin):
     own = entries_for(actor_for(world.auditor))
     assert own.filter(actor_id=unit_admin.pk).count() >= 2
     assert own.filter(action="member.delete").exists()
-    other_auditor = make_user(Role.AUDITOR, committee=CommitteeFactory(code="other-committee"))
+    other_auditor = persona("auditor", committee=CommitteeFactory(code="other-committee"))
     theirs = entries_for(actor_for(other_auditor))
     assert not theirs.filter(actor_id=unit_admin.pk).exists()
     assert not theirs.filter(action__startswith="member.").exists()

@@ -48,8 +48,10 @@ def _entries(n: int) -> list[AuditEntry]:
 # --- written with the change, in the same transaction --------------------------------------------
 
 
-def test_a_failing_audit_write_rolls_back_the_change(committee, unit_a, monkeypatch):
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def test_a_failing_audit_write_rolls_back_the_change(
+    committee, unit_a, monkeypatch, committee_admin
+):
+    admin = actor_for(committee_admin)
     users, assignments, entries = (
         User.objects.count(),
         RoleAssignment.objects.count(),

@@ -20,7 +20,7 @@ COMMITTEE_ONLY = ["/org/units/new/", "/manage/accounts/", "/audit/", "/manage/ac
 
 
 @pytest.fixture
-def logged_in(login, unit_admin):
+def unit_admin_client(login, unit_admin):
     return login(unit_admin)
 
 
@@ -28,8 +28,8 @@ def _denied(action: str = "access.denied"):
     return AuditEntry.objects.filter(action=action, result=AuditResult.DENIED)
 
 
-def test_a_403_is_audited_with_the_actor_and_the_path(logged_in, unit_admin):
-    response = logged_in.get("/org/units/new/")
+def test_a_403_is_audited_with_the_actor_and_the_path(unit_admin_client, unit_admin):
+    response = unit_admin_client.get("/org/units/new/")
     assert response.status_code == 403
     entry = _denied().get()
     assert entry.actor_id == unit_admin.pk
@@ -39,21 +39,21 @@ def test_a_403_is_audited_with_the_actor_and_the_path(logged_in, unit_admin):
     assert audit_verify().ok
 
 
-def test_repeated_refusals_are_held_back_and_counted_in_the_next_window(logged_in):
+def test_repeated_refusals_are_held_back_and_counted_in_the_next_window(unit_admin_client):
     for _ in range(50):
-        assert logged_in.get("/org/units/new/").status_code == 403
+        assert unit_admin_client.get("/org/units/new/").status_code == 403
     assert _denied().count() == 1
     # A different place is recorded on its own.
-    assert logged_in.get("/audit/").status_code == 403
+    assert unit_admin_client.get("/audit/").status_code == 403
     assert _denied().count() == 2
     # The next window reports how many were held back in the last one.
     DeniedThrottle.objects.update(window_start=timezone.now() - timedelta(minutes=11))
-    logged_in.get("/org/units/new/")
+    unit_admin_client.get("/org/units/new/")
     latest = _denied().order_by("-id").first()
     assert latest.data["extra"]["held_back"] == 49
 
 
-def test_one_source_writes_at_most_its_cap_per_window(logged_in, unit_admin, unit_a):
+def test_one_source_writes_at_most_its_cap_per_window(unit_admin_client, unit_admin, unit_a):
     # Many different places (every detail page of units the admin may not edit, say) are
     # still capped per source.
     from tests.factories import UnitFactory
@@ -61,7 +61,7 @@ def test_one_source_writes_at_most_its_cap_per_window(logged_in, unit_admin, uni
     units = [UnitFactory(committee=unit_a.committee) for _ in range(DENIED_PER_SOURCE + 10)]
     for index, unit in enumerate(units):
         DeniedThrottle.objects.filter(key__contains="|*").update(entries=index)
-        logged_in.get(f"/org/units/{unit.pk}/edit/")
+        unit_admin_client.get(f"/org/units/{unit.pk}/edit/")
     assert _denied().count() <= DENIED_PER_SOURCE
 
 

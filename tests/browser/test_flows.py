@@ -12,9 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from mofan.accounts.roles import Role
-from tests.factories import PASSWORD, CommitteeFactory, PartyOrgFactory, UnitFactory, make_user
-from tests.world import log_in
+from tests.factories import PASSWORD, PartyOrgFactory, UnitFactory
+from tests.world import log_in, persona
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,19 +21,18 @@ NEW_PASSWORD = "Neu-Passw0rt#2026"
 
 
 @pytest.fixture
-def units():
-    committee = CommitteeFactory(name="焦作市直机关工委测试", code="test")
-    made = {
-        key: UnitFactory(committee=committee, name=name, short_name=name[0])
-        for key, name in [("a", "甲单位"), ("b", "乙单位"), ("c", "丙单位"), ("d", "丁单位")]
-    }
+def units(committee, unit_a, unit_b):
+    """The standard committee's units A and B (tests/conftest.py), and C and D."""
+    made = {"a": unit_a, "b": unit_b}
+    for key, name in [("c", "丙单位"), ("d", "丁单位")]:
+        made[key] = UnitFactory(committee=committee, name=name, short_name=name[0])
     for unit in made.values():
         PartyOrgFactory(unit=unit, name=f"{unit.short_name}单位机关党支部")
     return made
 
 
 def test_unit_admin_changes_initial_password_and_sees_only_own_unit(live_server, units, new_page):
-    user = make_user(Role.UNIT_ADMIN, unit=units["a"], must_change_password=True)
+    user = persona("unit_admin", unit_a=units["a"], must_change_password=True)
     page = new_page()
 
     log_in(page, live_server.url, user.username, PASSWORD)
@@ -79,7 +77,7 @@ def test_unit_admin_changes_initial_password_and_sees_only_own_unit(live_server,
 
 
 def test_five_wrong_passwords_lock_the_account(live_server, units, new_page):
-    user = make_user(Role.UNIT_ADMIN, unit=units["a"])
+    user = persona("unit_admin", unit_a=units["a"])
     page = new_page()
     error = page.locator("#login-error")
 
@@ -97,7 +95,7 @@ def test_five_wrong_passwords_lock_the_account(live_server, units, new_page):
 def test_committee_admin_creates_accounts_for_three_units_and_downloads_passwords(
     live_server, units, new_page, screenshot, tmp_path
 ):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=units["a"].committee, full_name="王管理")
+    admin = persona("committee_admin", committee=units["a"].committee, full_name="王管理")
     page = new_page()
     log_in(page, live_server.url, admin.username, PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
@@ -156,7 +154,7 @@ def test_committee_admin_creates_accounts_for_three_units_and_downloads_password
 def test_unit_search_filters_through_htmx_under_the_strict_csp(
     live_server, units, new_page, screenshot, browser_log
 ):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=units["a"].committee)
+    admin = persona("committee_admin", committee=units["a"].committee)
     page = new_page()
     log_in(page, live_server.url, admin.username, PASSWORD)
 
@@ -193,7 +191,7 @@ def test_unit_search_filters_through_htmx_under_the_strict_csp(
 
 
 def test_phone_width_menu_toggle(live_server, units, new_page):
-    user = make_user(Role.UNIT_ADMIN, unit=units["a"])
+    user = persona("unit_admin", unit_a=units["a"])
     page = new_page(viewport={"width": 375, "height": 740})
     log_in(page, live_server.url, user.username, PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")

@@ -8,10 +8,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from mofan.accounts.roles import Role
 from mofan.indicators.models import IndicatorVersion
-from tests.factories import PASSWORD, CommitteeFactory, make_user
-from tests.world import log_in
+from tests.factories import PASSWORD, CommitteeFactory
+from tests.world import log_in, persona
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_clone_edit_totals_fix_publish_and_diff(live_server, new_page):
     call_command("load_templates")
     committee = CommitteeFactory(name="乐清测试工委", code="yq-test")
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+    admin = persona("committee_admin", committee=committee)
     page = new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # the publish confirmation
     log_in(page, live_server.url, admin.username, PASSWORD)

@@ -8,12 +8,11 @@ import pytest
 from django.core.management import call_command
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.campaigns.services import campaign_create
 from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.models import IndicatorVersion
-from tests.factories import make_user
+from tests.world import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ SCORES = {"甲单位": ["460", "420", "470"], "乙单位": ["455", "410", "320"]
 def _results(committee, unit_a, unit_b):
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="yueqing-2020", system__committee=None)
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    admin = actor_for(persona("committee_admin", committee=committee))
     for index, year in enumerate((2020, 2021, 2022)):
         campaign = campaign_create(
             committee=committee,
@@ -68,11 +67,13 @@ def test_mean_rule_grades_the_mean_against_the_maximum(committee, unit_a, unit_b
     assert by_name["乙单位"].grade == "达标"  # 395 of 500 = 79%, below 良好's 80%
 
 
-def test_cycle_page_for_the_committee_only(client, login, committee, unit_a, unit_b):
+def test_cycle_page_for_the_committee_only(
+    client, login, committee, unit_a, unit_b, committee_leader, unit_admin
+):
     _results(committee, unit_a, unit_b)
-    staff = login(make_user(Role.COMMITTEE_LEADER, committee=committee))
+    staff = login(committee_leader)
     html = staff.get("/campaigns/cycle/2020/").content.decode()
     assert "甲单位" in html and "乙单位" in html and "总评等次" in html
     staff.post("/accounts/logout/")
-    login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+    login(unit_admin)
     assert client.get("/campaigns/cycle/2020/").status_code == 403

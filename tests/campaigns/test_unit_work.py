@@ -8,12 +8,10 @@ from django.core.management import call_command
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import Enrollment, LeadershipMember, Task
 from mofan.campaigns.services import campaign_create
 from mofan.indicators.models import IndicatorVersion
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +19,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
-def enrollment(settings, tmp_path, committee, unit_a, unit_b):
+def enrollment(settings, tmp_path, committee, unit_a, unit_b, committee_admin):
     settings.MEDIA_ROOT = tmp_path
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="yueqing-2020", system__committee=None)
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    admin = actor_for(committee_admin)
     campaign = campaign_create(
         committee=committee,
         name="2026年度",
@@ -37,8 +35,8 @@ def enrollment(settings, tmp_path, committee, unit_a, unit_b):
     return Enrollment.objects.get(campaign=campaign, unit=unit_a)
 
 
-def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a):
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a, unit_admin):
+    client = login(unit_admin)
     base = f"/campaigns/enrollments/{enrollment.pk}/"
     plan = SimpleUploadedFile("实施方案.pdf", PDF, content_type="application/pdf")
     client.post(base + "plan/", {"plan": plan})
@@ -71,10 +69,9 @@ def test_unit_admin_records_plan_leadership_and_tasks(login, enrollment, unit_a)
 
 
 def test_a_plan_must_be_a_document_and_others_cannot_write(
-    login, client, enrollment, unit_a, unit_b
+    login, client, enrollment, unit_a, unit_b, outsider, unit_admin, unit_leader
 ):
-    owner = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    login(owner)
+    login(unit_admin)
     png = SimpleUploadedFile(
         "plan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png"
     )
@@ -86,14 +83,13 @@ def test_a_plan_must_be_a_document_and_others_cannot_write(
     assert "实施方案应为" in response.content.decode() or "PNG" in response.content.decode()
     client.post("/accounts/logout/")
     # The unit's leader may read but not write; unit B's admin sees nothing.
-    leader = make_user(Role.UNIT_LEADER, unit=unit_a)
-    login(leader)
+    login(unit_leader)
     assert client.get(f"/campaigns/enrollments/{enrollment.pk}/").status_code == 200
     client.post(
         f"/campaigns/enrollments/{enrollment.pk}/leadership/", {"role": "leader", "name": "某"}
     )
     client.post("/accounts/logout/")
-    login(make_user(Role.UNIT_ADMIN, unit=unit_b))
+    login(outsider)
     assert client.get(f"/campaigns/enrollments/{enrollment.pk}/").status_code == 404
     assert (
         client.post(
@@ -103,15 +99,15 @@ def test_a_plan_must_be_a_document_and_others_cannot_write(
         == 404
     )
     assert not LeadershipMember.objects.exists() and not Task.objects.exists()
-    assert not RoleAssignment.objects.filter(user=owner, unit=unit_b).exists()
+    assert not RoleAssignment.objects.filter(user=unit_admin, unit=unit_b).exists()
 
 
-def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a):
+def test_campaign_form_sets_bands_and_veto_effects(login, committee, unit_a, committee_admin):
     from mofan.campaigns.models import Campaign
 
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="bureau-2022", system__committee=None)
-    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    client = login(committee_admin)
     form = {
         "name": "2027年度",
         "year": 2027,

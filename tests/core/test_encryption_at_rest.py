@@ -53,15 +53,14 @@ def _enrol_totp(user: User) -> str:
     return secret
 
 
-def _people(login, unit_a) -> tuple[User, str]:
+def _people(login, unit_a, unit_admin, committee_admin) -> tuple[User, str]:
     """Members (through the roster form), an account (through the service) and a confirmed
     TOTP device (through the enrolment pages)."""
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+    client = login(unit_admin)
     for n, phone in enumerate([*MEMBER_PHONES, LANDLINE]):
         payload = {"name": f"保密成员{n}", "gender": "1", "political_status": "01", "phone": phone}
         response = client.post(reverse("organizations:member_create", args=[unit_a.pk]), payload)
         assert response.status_code == 302, response.content.decode()[:500]
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
     ((account, _password),) = accounts_bulk_create(
         committee=unit_a.committee,
         specs=[
@@ -73,7 +72,7 @@ def _people(login, unit_a) -> tuple[User, str]:
                 phone=ACCOUNT_PHONE,
             )
         ],
-        actor=actor_for(admin),
+        actor=actor_for(committee_admin),
     )
     holder = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
     return account, _enrol_totp(holder)
@@ -101,11 +100,11 @@ def _application_reads_them_back(account: User, totp_secret: str) -> None:
 
 
 def test_sqlite_file_holds_no_phone_and_no_totp_secret(
-    audit_triggers_lifted, login, unit_a, tmp_path: Path
+    audit_triggers_lifted, login, unit_a, unit_admin, committee_admin, tmp_path: Path
 ) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("SQLite variant; the PostgreSQL variant runs on PostgreSQL")
-    account, totp_secret = _people(login, unit_a)
+    account, totp_secret = _people(login, unit_a, unit_admin, committee_admin)
     _application_reads_them_back(account, totp_secret)
 
     # The test database lives in memory: write it out as a file, as SQLite would store it.
@@ -121,11 +120,11 @@ def test_sqlite_file_holds_no_phone_and_no_totp_secret(
 
 
 def test_postgresql_columns_and_dump_hold_no_phone_and_no_totp_secret(
-    audit_triggers_lifted, login, unit_a
+    audit_triggers_lifted, login, unit_a, unit_admin, committee_admin
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL variant; the SQLite variant runs on SQLite")
-    account, totp_secret = _people(login, unit_a)
+    account, totp_secret = _people(login, unit_a, unit_admin, committee_admin)
     _application_reads_them_back(account, totp_secret)
 
     with connection.cursor() as cursor:

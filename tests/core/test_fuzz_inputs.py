@@ -314,7 +314,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     return accounts, ids
 
 
-def log_in(runner: Runner, persona: str, user: User | None, k: int) -> Client:
+def hostile_log_in(runner: Runner, persona: str, user: User | None, k: int) -> Client:
     """Log in through the form with a hostile `next`, then re-authenticate (for the pages behind
     `recent_auth_required`) with another; both must redirect on the site."""
     client = Client(raise_request_exception=False)
@@ -374,7 +374,7 @@ def run_sweep(accounts: dict[str, User], ids: Ids) -> Runner:
     forms: dict[tuple[str, str, tuple[str, ...]], tuple[str, Form]] = {}
     clients: dict[str, Client] = {}
     for k, persona in enumerate(PERSONAS):
-        client = clients[persona] = log_in(runner, persona, accounts.get(persona), k)
+        client = clients[persona] = hostile_log_in(runner, persona, accounts.get(persona), k)
         for route in all_routes:
             kwargs = route.kwargs()
             choices = [ids.values(route, kw, persona) for kw in kwargs]

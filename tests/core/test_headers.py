@@ -55,8 +55,8 @@ def test_headers_on_the_login_page(client):
     assert "Strict-Transport-Security" not in response  # development, plain HTTP
 
 
-def test_headers_on_a_logged_in_page(client, unit_a):
-    logged_in(make_user(Role.UNIT_ADMIN, unit=unit_a), client)
+def test_headers_on_a_logged_in_page(client, unit_a, unit_admin):
+    logged_in(unit_admin, client)
     response = client.get("/")
     assert response.status_code == 200
     _assert_baseline_headers(response)
@@ -103,20 +103,21 @@ def _csrf_login(user) -> Client:
     return client
 
 
-def test_login_without_token_is_refused(unit_a):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a)
+def test_login_without_token_is_refused(unit_a, unit_admin):
     client = Client(enforce_csrf_checks=True)
     client.get("/accounts/login/")
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": unit_admin.username, "password": PASSWORD}
+    )
     assert response.status_code == 403
     assert "页面已过期" in response.content.decode()
     assert client.get("/").status_code == 302
     # The same login with the token works (the 403 was about the token, nothing else).
-    _csrf_login(user)
+    _csrf_login(unit_admin)
 
 
-def test_logout_without_token_is_refused(unit_a):
-    client = _csrf_login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+def test_logout_without_token_is_refused(unit_a, unit_admin):
+    client = _csrf_login(unit_admin)
     assert client.post("/accounts/logout/").status_code == 403
     assert client.get("/").status_code == 200
     token = _token(client, "/")
@@ -124,10 +125,9 @@ def test_logout_without_token_is_refused(unit_a):
     assert client.get("/").status_code == 302
 
 
-def test_role_grant_and_unit_edit_without_token_are_refused(unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee)
+def test_role_grant_and_unit_edit_without_token_are_refused(unit_a, committee_admin):
     target = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = _csrf_login(admin)
+    client = _csrf_login(committee_admin)
 
     grant = f"/manage/accounts/{target.pk}/roles/"
     data = {"role": Role.UNIT_LEADER, "unit": unit_a.pk}
@@ -151,8 +151,8 @@ def test_role_grant_and_unit_edit_without_token_are_refused(unit_a):
 @pytest.mark.parametrize(
     "url", ["/accounts/logout/", "/accounts/password/", "/manage/accounts/bulk/import/"]
 )
-def test_every_unsafe_method_needs_a_token(unit_a, method, url):
-    client = _csrf_login(make_user(Role.COMMITTEE_ADMIN, committee=unit_a.committee))
+def test_every_unsafe_method_needs_a_token(unit_a, method, url, committee_admin):
+    client = _csrf_login(committee_admin)
     response = getattr(client, method)(url)
     assert response.status_code == 403
     assert client.get("/").status_code == 200  # still logged in: nothing happened
@@ -260,10 +260,9 @@ def test_pages_for_every_role_have_no_inline_code(role, unit_a, unit_b):
         assert _inline_problems(response.content.decode()) == [], (role, url)
 
 
-def test_account_pages_and_2fa_setup_have_no_inline_code(unit_a):
-    admin = make_user(Role.SECURITY_ADMIN, committee=unit_a.committee)
+def test_account_pages_and_2fa_setup_have_no_inline_code(unit_a, security_admin):
     target = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    client = logged_in(admin)
+    client = logged_in(security_admin)
     for url in [f"/manage/accounts/{target.pk}/", "/accounts/2fa/", "/manage/accounts/?q=user"]:
         response = client.get(url)
         assert response.status_code == 200, url

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from mofan.accounts.access import Actor, actor_for
@@ -51,7 +50,8 @@ from tests.evaluations.test_query_counts import (
     leaves_version,
     reviewer_pair,
 )
-from tests.factories import PASSWORD, CommitteeFactory, make_user
+from tests.factories import CommitteeFactory
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -102,8 +102,8 @@ def build_world(units: int, leaves: int) -> World:
         for i in range(1, units + 1)
     )
     first = Unit.objects.filter(committee=committee).order_by("sort_order").first()
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="工委管理员")
-    unit_admin = make_user(Role.UNIT_ADMIN, unit=first)
+    admin = persona("committee_admin", committee=committee, full_name="工委管理员")
+    unit_admin = persona("unit_admin", unit_a=first)
     leader, member = reviewer_pair(committee)
     admin_actor = actor_for(admin)
     version, nodes = leaves_version(committee, f"bench-q-{tag}", leaves)
@@ -165,12 +165,7 @@ class Measured:
 
 
 def measure(user: User | None, url: str) -> Measured:
-    client = Client()
-    if user is not None:
-        response = client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
-        assert response.status_code == 302
+    client = logged_in(user)
     assert client.get(url).status_code == 200  # warm-up: caches, session
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

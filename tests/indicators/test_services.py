@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.indicators import services
 from mofan.indicators.builtin import builtin_document
@@ -27,7 +26,8 @@ from mofan.indicators.models import (
 from mofan.indicators.selectors import nodes_of
 from mofan.indicators.tree import walk
 from mofan.indicators.validation import validate_tree
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory
+from tests.world import persona
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -41,8 +41,8 @@ def builtins(db) -> dict[str, IndicatorVersion]:
 
 
 @pytest.fixture
-def admin(committee):
-    return actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def admin(committee_admin):
+    return actor_for(committee_admin)
 
 
 @pytest.fixture
@@ -271,13 +271,13 @@ def test_every_service_writes_an_audit_entry(builtins, committee, admin):
 
 
 @pytest.fixture
-def outsiders(committee):
-    unit = UnitFactory(committee=committee)
-    other = CommitteeFactory(name="另一个工委", code="other")
+def outsiders(unit_admin, committee_leader):
     return {
-        "unit_admin": actor_for(make_user(Role.UNIT_ADMIN, unit=unit)),
-        "committee_leader": actor_for(make_user(Role.COMMITTEE_LEADER, committee=committee)),
-        "other_admin": actor_for(make_user(Role.COMMITTEE_ADMIN, committee=other)),
+        "unit_admin": actor_for(unit_admin),
+        "committee_leader": actor_for(committee_leader),
+        "other_admin": actor_for(
+            persona("other_admin", other=CommitteeFactory(name="另一个工委", code="other"))
+        ),
     }
 
 

@@ -11,13 +11,11 @@ import pytest
 from django.core.management import call_command
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.indicators import services
 from mofan.indicators.builtin import SLUGS, builtin_document
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.tree import NodeData
 from mofan.indicators.validation import Problem, validate_tree
-from tests.factories import make_user
 
 D = Decimal
 SUM = {"type": "rollup", "mode": "sum"}
@@ -199,9 +197,9 @@ def test_every_problem_is_listed_at_once_with_its_line():
 
 
 @pytest.mark.django_db
-def test_a_saved_draft_is_checked_with_the_same_rules(committee):
+def test_a_saved_draft_is_checked_with_the_same_rules(committee, committee_admin):
     call_command("load_templates", stdout=None)
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    admin = actor_for(committee_admin)
     builtin = IndicatorVersion.objects.get(system__slug="yueqing-2020", system__committee=None)
     draft = services.version_clone(version=builtin, committee=committee, actor=admin)
     assert services.version_problems(draft) == []

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.indicators.models import IndicatorNode, IndicatorSystem, IndicatorVersion
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import persona
 
 
 @pytest.fixture
@@ -18,8 +17,8 @@ def templates(db):
 
 
 @pytest.fixture
-def admin_client(login, committee):
-    return login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def admin_client(login, committee_admin):
+    return login(committee_admin)
 
 
 def clone_yueqing(client, templates, committee) -> IndicatorVersion:
@@ -119,28 +118,27 @@ def test_upload_reports_line_numbers_and_creates_nothing(admin_client, templates
     assert "只接受" in response.content.decode()
 
 
-def test_committee_leader_reads_but_cannot_edit(login, committee, templates):
-    leader = login(make_user(Role.COMMITTEE_LEADER, committee=committee))
+def test_committee_leader_reads_but_cannot_edit(login, committee, templates, committee_leader):
+    leader = login(committee_leader)
     yq = templates["yueqing-2020"]
     assert leader.get(f"/indicators/versions/{yq.pk}/").status_code == 200
     assert leader.post(f"/indicators/versions/{yq.pk}/clone/").status_code == 403
     assert not IndicatorSystem.objects.filter(committee=committee).exists()
 
 
-def test_other_committee_and_unit_roles_see_nothing(login, committee, templates, client):
-    owner = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    login(owner)
+def test_other_committee_and_unit_roles_see_nothing(
+    login, committee, templates, client, committee_admin, unit_admin
+):
+    login(committee_admin)
     clone = clone_yueqing(client, templates, committee)
     node = IndicatorNode.objects.get(version=clone, code="2.1.1")
     client.post("/accounts/logout/")
-    other = CommitteeFactory()
-    login(make_user(Role.COMMITTEE_ADMIN, committee=other))
+    login(persona("other_admin"))
     assert client.get(f"/indicators/versions/{clone.pk}/").status_code == 404
     assert client.post(f"/indicators/nodes/{node.pk}/points/", {"points": "1"}).status_code == 404
     assert client.post(f"/indicators/versions/{clone.pk}/publish/").status_code == 404
     assert "yueqing" not in client.get("/indicators/").content.decode().split("内置模板")[0]
     client.post("/accounts/logout/")
-    unit_admin = make_user(Role.UNIT_ADMIN, unit=UnitFactory(committee=committee))
     login(unit_admin)
     assert client.get("/indicators/").status_code == 403
     assert client.get(f"/indicators/versions/{clone.pk}/").status_code == 403

@@ -13,7 +13,7 @@ from mofan.notifications.models import Notice
 from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
-from tests.factories import make_user
+from tests.world import persona
 
 
 def problem(unit: Unit, deadline: date, description: str = "三会一课记录不全") -> ProblemItem:
@@ -22,7 +22,7 @@ def problem(unit: Unit, deadline: date, description: str = "三会一课记录�
         role_assignments__committee=unit.committee,
         role_assignments__role=Role.COMMITTEE_ADMIN,
         role_assignments__unit__isnull=True,
-    ).first() or make_user(Role.COMMITTEE_ADMIN, committee=unit.committee)
+    ).first() or persona("committee_admin", committee=unit.committee)
     return problem_item_create(
         unit=unit,
         source=ProblemSource.COMMITTEE_CHECK,

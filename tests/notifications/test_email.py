@@ -10,12 +10,11 @@ from django.core import mail
 from django.db import transaction
 from django.test import override_settings
 
-from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
 from mofan.notifications.reminders import send_reminders
 from mofan.notifications.services import notify, retry_notice_emails, send_notice_emails
-from tests.factories import make_user
 from tests.notifications.helpers import problem
+from tests.world import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +27,8 @@ NO_SMTP = override_settings(EMAIL_BACKEND=LOCMEM, MOFAN_SMTP_HOST=None)
 
 @pytest.fixture
 def users(unit_a):
-    with_address = make_user(Role.UNIT_ADMIN, unit=unit_a, email="liaison@example.org")
-    without = make_user(Role.UNIT_LEADER, unit=unit_a, email="")
+    with_address = persona("unit_admin", unit_a=unit_a, email="liaison@example.org")
+    without = persona("unit_leader", unit_a=unit_a, email="")
     return with_address, without
 
 
@@ -83,7 +82,7 @@ def test_with_an_smtp_host_a_chinese_mail_goes_out_after_the_commit(
 
 @WITH_SMTP
 def test_nobody_with_an_address_schedules_no_mail(unit_a, django_capture_on_commit_callbacks):
-    user = make_user(Role.UNIT_ADMIN, unit=unit_a, email="")
+    user = persona("unit_admin", unit_a=unit_a, email="")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         tell([user])
     assert not callbacks and mail.outbox == []

@@ -9,12 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
 from mofan.notifications.services import is_local_path, notify
-from tests.factories import CommitteeFactory, UnitFactory, make_user
 from tests.notifications.helpers import notice
-from tests.world import logged_in
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +25,10 @@ LIST = "/notices/"
 def world(committee, unit_a):
     """The owner's notice is created FIRST; then the colleague (same unit) and the outsider
     (another committee), each with a notice of their own."""
-    owner = make_user(Role.UNIT_ADMIN, unit=unit_a)
+    owner = persona("unit_admin", unit_a=unit_a)
     leak = notice(owner, SECRET, body=SECRET_BODY, url="/rectification/items/1/")
-    colleague = make_user(Role.UNIT_LEADER, unit=unit_a)
-    other_committee = CommitteeFactory(code="far-away")
-    outsider = make_user(Role.COMMITTEE_ADMIN, committee=other_committee)
+    colleague = persona("unit_leader", unit_a=unit_a)
+    outsider = persona("other_admin")
     notice(colleague, "同事自己的通知")
     notice(outsider, "外工委自己的通知")
 
@@ -90,8 +87,7 @@ def test_anonymous_is_sent_to_log_in(world):
     assert world.leak.read_at is None
 
 
-def test_the_auditor_reads_only_their_own_notices(world, committee):
-    auditor = make_user(Role.AUDITOR, committee=committee)
+def test_the_auditor_reads_only_their_own_notices(world, auditor):
     notice(auditor, "审计员自己的通知")
     client = logged_in(auditor)
     body = client.get(LIST).content.decode()
@@ -246,8 +242,6 @@ def test_the_list_query_count_does_not_grow(world, unit_a):
     assert small == large
 
 
-def test_a_unit_user_of_another_unit_sees_nothing_either(world, committee):
-    unit = UnitFactory(committee=committee, name="丙单位")
-    user = make_user(Role.UNIT_ADMIN, unit=unit)
-    body = logged_in(user).get(LIST).content.decode()
+def test_a_unit_user_of_another_unit_sees_nothing_either(world, outsider):
+    body = logged_in(outsider).get(LIST).content.decode()
     assert SECRET not in body and "暂无通知。" in body

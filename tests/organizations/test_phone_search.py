@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from mofan.accounts.roles import Role
-from tests.factories import MemberFactory, make_user
+from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +17,12 @@ def _names(client, unit, query: str) -> set[str]:
     return {m.name for m in response.context["members"]}
 
 
-def test_the_roster_finds_a_member_by_full_phone_number(login, unit_a, unit_b):
+def test_the_roster_finds_a_member_by_full_phone_number(login, unit_a, unit_b, unit_admin):
     MemberFactory(unit=unit_a, name="张三", post="科长", phone="13812345678")
     MemberFactory(unit=unit_a, name="李四", post="处长", phone="0391-2345678")
     MemberFactory(unit=unit_a, name="王五", post="科员", phone="")
     MemberFactory(unit=unit_b, name="乙单位同号", phone="13812345678")
-    client = login(make_user(Role.UNIT_ADMIN, unit=unit_a))
+    client = login(unit_admin)
 
     assert _names(client, unit_a, "13812345678") == {"张三"}
     assert _names(client, unit_a, "138 1234 5678") == {"张三"}  # however it is typed

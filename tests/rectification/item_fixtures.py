@@ -12,12 +12,11 @@ from django.test import Client
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create, problem_item_transition
-from tests.factories import PASSWORD, CommitteeFactory, UnitFactory, make_user
+from tests.world import committee_with_units, logged_in, persona
 
 DEADLINE = datetime.date(2031, 6, 30)
 PAST = datetime.date(2020, 1, 31)
@@ -51,40 +50,32 @@ class People:
         return self.users[name]
 
     def client(self, name: str | None) -> Client:
-        client = Client()
-        if name is not None:
-            response = client.post(
-                "/accounts/login/",
-                {"username": self.users[name].username, "password": PASSWORD},
-            )
-            assert response.status_code == 302, response.content.decode()[:300]
-        return client
+        return logged_in(self.users[name] if name is not None else None)
 
 
-def build_people() -> People:
-    committee = CommitteeFactory(name="焦作市直机关工委测试", code="test")
-    other = CommitteeFactory(name="另一个工委", code="other")
-    unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
-    unit_b = UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    unit_x = UnitFactory(committee=other, name="外单位", short_name="外")
+def build_people(committee: Committee, unit_a: Unit, unit_b: Unit) -> People:
+    """The standard personas (tests/world.py) under the names of the problem-list tests, and a
+    unit admin of the other committee's unit X."""
+    other, (unit_x,) = committee_with_units(name="另一个工委", code="other", units=("外",))
+    where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b, "other": other}
     users = {
-        "owner": make_user(Role.UNIT_ADMIN, unit=unit_a, full_name="甲联络员"),
-        "unit_leader": make_user(Role.UNIT_LEADER, unit=unit_a, full_name="甲书记"),
-        "member": make_user(Role.MEMBER, unit=unit_a, full_name="甲党员"),
-        "reviewer": make_user(Role.REVIEWER, committee=committee, full_name="评审员"),
-        "outsider": make_user(Role.UNIT_ADMIN, unit=unit_b, full_name="乙联络员"),
-        "admin": make_user(Role.COMMITTEE_ADMIN, committee=committee, full_name="工委王"),
-        "committee_leader": make_user(Role.COMMITTEE_LEADER, committee=committee),
-        "other_admin": make_user(Role.COMMITTEE_ADMIN, committee=other, full_name="外工委"),
-        "auditor": make_user(Role.AUDITOR, committee=committee),
-        "x_admin": make_user(Role.UNIT_ADMIN, unit=unit_x),
+        "owner": persona("unit_admin", **where, full_name="甲联络员"),
+        "unit_leader": persona("unit_leader", **where, full_name="甲书记"),
+        "member": persona("member", **where, full_name="甲党员"),
+        "reviewer": persona("reviewer", **where, full_name="评审员"),
+        "outsider": persona("outsider", **where, full_name="乙联络员"),
+        "admin": persona("committee_admin", **where, full_name="工委王"),
+        "committee_leader": persona("committee_leader", **where),
+        "other_admin": persona("other_admin", **where, full_name="外工委"),
+        "auditor": persona("auditor", **where),
+        "x_admin": persona("unit_admin", unit_a=unit_x),
     }
     return People(committee, unit_a, unit_b, other, unit_x, users)
 
 
 @pytest.fixture
-def people(db) -> People:
-    return build_people()
+def people(committee, unit_a, unit_b) -> People:
+    return build_people(committee, unit_a, unit_b)
 
 
 def make_item(

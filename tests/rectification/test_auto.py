@@ -12,7 +12,6 @@ from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import Campaign
 from mofan.evaluations import approval
@@ -22,7 +21,6 @@ from mofan.notifications.models import Notice
 from mofan.rectification.auto import LeafMark, leaf_ratio, lowest_leaves
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewState
 from tests.evaluations.campaign_fixtures import world
-from tests.factories import make_user
 from tests.rectification.rereview_fixtures import TODAY, approve, finish_review
 
 __all__ = ["world"]
@@ -200,10 +198,10 @@ def test_lowest_leaves_properties(values, count, rnd):
 # --- the campaign form ----------------------------------------------------------------------
 
 
-def test_campaign_form_sets_the_rectification_rules(login, committee, unit_a):
+def test_campaign_form_sets_the_rectification_rules(login, committee, unit_a, committee_admin):
     call_command("load_templates")
     version = IndicatorVersion.objects.get(system__slug="bureau-2022", system__committee=None)
-    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    client = login(committee_admin)
     form = {
         "name": "2027年度",
         "year": 2027,

@@ -8,35 +8,32 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def test_committee_admin_lists_a_problem_and_the_unit_is_told(committee, unit_a):
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
+def test_committee_admin_lists_a_problem_and_the_unit_is_told(
+    committee, unit_a, committee_admin, unit_admin
+):
     item = problem_item_create(
         unit=unit_a,
         source=ProblemSource.COMMITTEE_CHECK,
         description="三会一课记录不全",
         deadline=date(2026, 12, 31),
-        actor=actor_for(admin),
+        actor=actor_for(committee_admin),
     )
     assert item.state == "open" and item.committee_id == committee.pk
     assert AuditEntry.objects.filter(action="problem.create", object_id=str(item.pk)).exists()
-    notice = Notice.objects.get(recipient=liaison)
+    notice = Notice.objects.get(recipient=unit_admin)
     assert "三会一课" in notice.title and notice.url.endswith(f"/items/{item.pk}/")
 
 
-def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b):
-    liaison = make_user(Role.UNIT_ADMIN, unit=unit_a)
-    actor = actor_for(liaison)
+def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b, unit_admin):
+    actor = actor_for(unit_admin)
     own = problem_item_create(
         unit=unit_a,
         source=ProblemSource.SELF_CHECK,
@@ -64,8 +61,8 @@ def test_a_unit_may_list_only_its_own_self_check_items(committee, unit_a, unit_b
     assert ProblemItem.objects.count() == 1
 
 
-def test_an_origin_makes_one_item_only(committee, unit_a):
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def test_an_origin_makes_one_item_only(committee, unit_a, committee_admin):
+    admin = actor_for(committee_admin)
     kwargs = dict(
         unit=unit_a,
         source=ProblemSource.COMMITTEE_CHECK,
@@ -80,8 +77,8 @@ def test_an_origin_makes_one_item_only(committee, unit_a):
     assert ProblemItem.objects.count() == 1
 
 
-def test_a_yellow_card_lists_several_items_under_one_origin(committee, unit_a):
-    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+def test_a_yellow_card_lists_several_items_under_one_origin(committee, unit_a, committee_admin):
+    admin = actor_for(committee_admin)
     for text in ("组织生活不经常", "党员教育管理松散"):
         problem_item_create(
             unit=unit_a,
@@ -97,10 +94,10 @@ def test_a_yellow_card_lists_several_items_under_one_origin(committee, unit_a):
     )
 
 
-def test_a_delegation_opens_only_the_delegated_source(committee, unit_a):
+def test_a_delegation_opens_only_the_delegated_source(committee, unit_a, reviewer):
     """A drawn inspector (checked by the spot-check service) may list spot-check problems; the
     same claim does not open any other source to someone without the committee role."""
-    inspector = actor_for(make_user(Role.REVIEWER, committee=committee))
+    inspector = actor_for(reviewer)
     item = problem_item_create(
         unit=unit_a,
         source=ProblemSource.SPOT_CHECK,
@@ -130,7 +127,9 @@ def test_a_delegation_opens_only_the_delegated_source(committee, unit_a):
         )
 
 
-def test_an_item_listed_by_the_system_shows_the_system_in_its_history(committee, unit_a, login):
+def test_an_item_listed_by_the_system_shows_the_system_in_its_history(
+    committee, unit_a, login, committee_admin
+):
     from django.urls import reverse
 
     item = problem_item_create(
@@ -140,7 +139,7 @@ def test_an_item_listed_by_the_system_shows_the_system_in_its_history(committee,
         deadline=date(2026, 12, 31),
         actor=None,
     )
-    client = login(make_user(Role.COMMITTEE_ADMIN, committee=committee))
+    client = login(committee_admin)
     page = client.get(reverse("rectification:item_detail", args=[item.pk]))
     assert page.status_code == 200
     history = page.content.decode().split('id="item-history"')[1]

@@ -17,7 +17,8 @@ from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.selectors import findings_to_list
 from mofan.rectification.services import problem_item_from_finding
-from tests.evaluations.campaign_fixtures import logged_in, world  # noqa: F401
+from tests.evaluations.campaign_fixtures import world  # noqa: F401
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 DEADLINE = datetime.date(2031, 3, 31)

@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.organizations.models import Committee, Unit
 from mofan.rectification import views_rereview
 from mofan.rectification.models import ReReview, ReReviewState
-from tests.evaluations.campaign_fixtures import logged_in, small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.evaluations.campaign_fixtures import small_version
+from tests.factories import CommitteeFactory, UnitFactory
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 R = ReReviewState
@@ -93,9 +93,9 @@ def scene() -> Scene:
         "r3": rereview(units["C"], campaigns[2025], R.WAITING, at(-2)),
     }
     users = {
-        "committee_admin": make_user(Role.COMMITTEE_ADMIN, committee=committee),
-        "a_admin": make_user(Role.UNIT_ADMIN, unit=units["A"]),
-        "other_admin": make_user(Role.COMMITTEE_ADMIN, committee=other_committee),
+        "committee_admin": persona("committee_admin", committee=committee),
+        "a_admin": persona("unit_admin", unit_a=units["A"]),
+        "other_admin": persona("other_admin", other=other_committee),
     }
     return Scene(committee, units, campaigns, rr, users, other)
 

@@ -17,15 +17,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.evaluations.models import Assignment, Finding, ReviewGroup
 from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.models import ProblemSource
 from mofan.rectification.services import problem_item_create, problem_item_transition
-from tests.evaluations.campaign_fixtures import in_savepoint, logged_in, small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.evaluations.campaign_fixtures import in_savepoint, small_version
+from tests.factories import CommitteeFactory, UnitFactory
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +38,9 @@ STEPS = ((), ("submit_measures",), ("submit_measures", "accept_measures"))
 def build(units: int, items: int, findings: int) -> dict[str, Any]:
     committee = CommitteeFactory(code="qc")
     made = [UnitFactory(committee=committee, name=f"单位{n:03d}") for n in range(units)]
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    owner = make_user(Role.UNIT_ADMIN, unit=made[0])
-    reviewer = make_user(Role.REVIEWER, committee=committee)
+    admin = persona("committee_admin", committee=committee)
+    owner = persona("unit_admin", unit_a=made[0])
+    reviewer = persona("reviewer", committee=committee)
     campaign = Campaign.objects.create(
         committee=committee,
         name="测试活动",

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemState
 from mofan.rectification.reminders import due_texts, overdue_texts, send_problem_reminders
-from tests.factories import CommitteeFactory, UnitFactory, make_user
 from tests.notifications.helpers import problem
+from tests.world import committee_with_units, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +22,16 @@ TODAY = date(2031, 3, 10)
 
 
 @pytest.fixture
-def people(committee, unit_a, unit_b):
-    class P:
-        committee_admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-        committee_leader = make_user(Role.COMMITTEE_LEADER, committee=committee)
-        unit_admin = make_user(Role.UNIT_ADMIN, unit=unit_a)
-        unit_leader = make_user(Role.UNIT_LEADER, unit=unit_a)
-        member = make_user(Role.MEMBER, unit=unit_a)
-        other_unit_admin = make_user(Role.UNIT_ADMIN, unit=unit_b)
-
-    return P
+def people(committee_admin, committee_leader, unit_admin, unit_leader, member, outsider):
+    """The standard personas (tests/world.py); unit B's admin is the other unit's."""
+    return SimpleNamespace(
+        committee_admin=committee_admin,
+        committee_leader=committee_leader,
+        unit_admin=unit_admin,
+        unit_leader=unit_leader,
+        member=member,
+        other_unit_admin=outsider,
+    )
 
 
 def reminders(**filters):
@@ -121,10 +121,11 @@ def test_closed_items_get_no_reminder_and_other_states_do(people, unit_a):
 
 
 def test_reminders_stay_within_the_units_and_committees_people(people, unit_a):
-    other_committee = CommitteeFactory(code="other-reminders")
-    far_unit = UnitFactory(committee=other_committee, name="外工委单位")
-    far_admin = make_user(Role.COMMITTEE_ADMIN, committee=other_committee)
-    far_unit_admin = make_user(Role.UNIT_ADMIN, unit=far_unit)
+    other_committee, (far_unit,) = committee_with_units(
+        name="另一工委", code="other-reminders", units=("外工委",)
+    )
+    far_admin = persona("other_admin", other=other_committee)
+    far_unit_admin = persona("unit_admin", unit_a=far_unit)
     mine = problem(unit_a, TODAY - timedelta(days=1), "本工委的逾期问题")
     theirs = problem(far_unit, TODAY - timedelta(days=1), "外工委的逾期问题")
     send_problem_reminders(today=TODAY)

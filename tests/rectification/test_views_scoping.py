@@ -20,13 +20,12 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.evaluations.models import Finding
 from mofan.rectification import urls_items
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.rectification.services import problem_item_create
-from tests.evaluations.campaign_fixtures import World, logged_in, world  # noqa: F401
-from tests.factories import make_user
+from tests.evaluations.campaign_fixtures import World, world  # noqa: F401
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +64,7 @@ class Leaky:
 @pytest.fixture
 def leaky(world) -> Leaky:
     w = world
-    w.users["member"] = make_user(Role.MEMBER, unit=w.unit_a, full_name="甲党员")
+    w.users["member"] = persona("member", unit_a=w.unit_a, full_name="甲党员")
     admin = w.actor("committee_admin")
 
     def item(unit, text, actor):

@@ -39,7 +39,6 @@ from docx.oxml.ns import qn
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.exports.base import Column, Export, Exporter
 from mofan.evaluations import approval
@@ -59,8 +58,9 @@ from mofan.supervision.models import (
     SpotCheckVisit,
 )
 from tests.evaluations.campaign_fixtures import LEAVES, World, build_world
-from tests.factories import UnitFactory, make_user
+from tests.factories import UnitFactory
 from tests.rectification.rereview_fixtures import approve, finish_review
+from tests.world import persona
 
 DOC_DAY = datetime.date(2026, 5, 20)
 NUMBER = "焦直文〔2024〕140号"
@@ -102,8 +102,8 @@ def build_doc_world(*, publish: bool = True) -> DocWorld:
     unit_d = UnitFactory(committee=world.committee, name="丁单位", short_name="丁")
     ed = Enrollment.objects.create(campaign=campaign, unit=unit_d)
     users = {
-        "d_admin": make_user(Role.UNIT_ADMIN, unit=unit_d, full_name="丁联络员"),
-        "a_member": make_user(Role.MEMBER, unit=world.unit_a, full_name="甲党员"),
+        "d_admin": persona("unit_admin", unit_a=unit_d, full_name="丁联络员"),
+        "a_member": persona("member", unit_a=world.unit_a, full_name="甲党员"),
     }
     finish_review(world)
     leader = world.user("leader")

@@ -32,9 +32,7 @@ from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import User
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.campaigns.services import campaign_activate, campaign_create
 from mofan.core.exports.base import Column, Exporter
 from mofan.evaluations import approval
 from mofan.evaluations.figures.setwise import campaign_recompute
@@ -52,7 +50,7 @@ from mofan.organizations.models import Committee, Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState, Severity
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 from tests.evaluations.campaign_fixtures import LEAVES, World, build_world, small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import active_campaign, committee_with_units, persona
 
 TODAY = datetime.date(2026, 3, 2)
 CONSOLIDATED = {
@@ -314,15 +312,16 @@ def link(item: Evidence, enrollment: Enrollment, node: IndicatorNode) -> Evidenc
 def campaign_of(units: int, tag: str) -> Campaign:
     """A campaign of `units` units on the small system, each with an approved result and two
     evidence links, written as plain rows."""
-    committee = CommitteeFactory(name=f"查询计数工委{tag}", code=f"count-{tag}")
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    version = small_version(f"mofan-iss6-count-{tag}")
-    for n in range(units):
-        UnitFactory(committee=committee, name=f"{tag}单位{n:03d}")
-    campaign = campaign_create(
-        committee=committee, name=f"{tag}活动", year=2026, version=version, actor=actor_for(admin)
+    committee, _units = committee_with_units(
+        name=f"查询计数工委{tag}",
+        code=f"count-{tag}",
+        units=[f"{tag}{n:03d}" for n in range(units)],
     )
-    campaign_activate(campaign=campaign, actor=actor_for(admin))
+    admin = persona("committee_admin", committee=committee)
+    version = small_version(f"mofan-iss6-count-{tag}")
+    campaign = active_campaign(
+        committee=committee, version=version, admin=admin, name=f"{tag}活动", year=2026
+    )
     nodes = list(IndicatorNode.objects.filter(version=version, code__in=("1.1", "2.1")))
     enrollments = list(Enrollment.objects.filter(campaign=campaign).select_related("unit"))
     UnitResult.objects.bulk_create(

@@ -15,8 +15,8 @@ from mofan.evaluations.figures.summary import campaign_top, computed_tally
 from mofan.evaluations.models import ResultSummary
 from mofan.reports import dashboard as dash
 from mofan.reports import dashboard_table as table
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.dashboard_fixtures import Dash, build_dash
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 

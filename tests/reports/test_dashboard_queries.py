@@ -17,15 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentState, Phase
 from mofan.campaigns.services import campaign_create
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
 from mofan.indicators.models import IndicatorNode
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.reports.dashboard_table import unit_sort_choices
-from tests.evaluations.campaign_fixtures import SCORED, logged_in, small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.evaluations.campaign_fixtures import SCORED, small_version
+from tests.factories import CommitteeFactory, UnitFactory
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,8 @@ def build(units: int, earlier: int) -> Sized:
         UnitFactory(committee=committee, name=f"单位{tag}-{i:03d}", short_name=f"{tag}-{i}")
         for i in range(units)
     ]
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
-    liaison = make_user(Role.UNIT_ADMIN, unit=made[0])
+    admin = persona("committee_admin", committee=committee)
+    liaison = persona("unit_admin", unit_a=made[0])
     version = small_version(f"dash-queries-{tag}")
     campaign = campaign_create(
         committee=committee, name=f"{tag}号活动", year=2026, version=version, actor=actor_for(admin)

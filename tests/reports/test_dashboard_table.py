@@ -13,14 +13,14 @@ import pytest
 from django.utils import timezone
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.campaigns.services import campaign_create
 from mofan.evaluations.models import UnitResult
 from mofan.organizations.models import Unit
 from mofan.reports import dashboard_table as table
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, UnitFactory
+from tests.world import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _campaign() -> tuple[Campaign, Any]:
     # sort orders with ties (broken by name), names out of creation order
     for i in range(len(COMPOSITES) + 3):
         UnitFactory(committee=committee, name=f"单位{(7 * i) % 17:02d}", sort_order=i // 3)
-    admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
+    admin = persona("committee_admin", committee=committee)
     campaign = campaign_create(
         committee=committee,
         name="分页",

@@ -18,7 +18,6 @@ from django.utils import timezone
 from mofan.audit.models import AuditEntry
 from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.factories import UnitFactory
 from tests.reports.jobs_fixtures import (
     BackgroundTable,
@@ -30,6 +29,7 @@ from tests.reports.jobs_fixtures import (
     stub_renderers,
     world,
 )
+from tests.world import logged_in
 
 __all__ = ["export_dir", "stub_renderers", "world"]
 

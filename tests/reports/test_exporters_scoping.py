@@ -8,14 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.reports.actors import is_system, system_actor
 from mofan.reports.exporters.evidence_index import EvidenceIndexExporter
 from mofan.reports.exporters.problems import ProblemListExporter, SupervisionLedgerExporter
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.exporters.score_sheet import ScoreSheetExporter
 from tests.evaluations.campaign_fixtures import World
-from tests.factories import make_user
 from tests.reports.table_fixtures import (
     TODAY,
     approved_world,
@@ -25,6 +23,7 @@ from tests.reports.table_fixtures import (
     make_items,
     xlsx_rows,
 )
+from tests.world import persona as make_persona
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +179,7 @@ def test_reviewers_and_others_get_no_problem_list_or_ledger(persona):
 
 def test_a_unit_member_gets_nothing():
     world = approved_world(publish=True, ranking=True)
-    member = actor_for(make_user(Role.MEMBER, unit=world.unit_a))
+    member = actor_for(make_persona("member", unit_a=world.unit_a))
     for cls in (RankingExporter, ProblemListExporter, SupervisionLedgerExporter):
         with pytest.raises(PermissionDenied):
             cls(campaign=world.campaign, actor=member).check()

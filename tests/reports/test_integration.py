@@ -16,8 +16,8 @@ from docx import Document as WordDocument
 from openpyxl import load_workbook
 
 from mofan.core.exports import registry
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.table_fixtures import approved_world, make_items
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,6 @@ from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.package import UpperReport
 from mofan.reports.render import render
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.jobs_fixtures import (
     PARTS,
     NamingNotice,
@@ -32,6 +31,7 @@ from tests.reports.jobs_fixtures import (
     unregister,
     world,
 )
+from tests.world import logged_in
 
 __all__ = ["export_dir", "stub_renderers", "world"]
 

@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 
 from mofan.reports import dashboard as dash
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.reports.dashboard_fixtures import Dash, build_dash, publish
+from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
 
@@ -234,11 +234,9 @@ def test_the_units_campaign_page_links_to_its_view(d):
 
 
 def test_a_party_member_of_the_unit_sees_neither_view(d):
-    from mofan.accounts.roles import Role
-    from tests.factories import make_user
 
     publish(d, ranking=True)
-    member = make_user(Role.MEMBER, unit=d.world.unit_a)
+    member = persona("member", unit_a=d.world.unit_a)
     client = logged_in(member)
     for url in (
         _page(d.world.ea),

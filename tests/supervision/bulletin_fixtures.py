@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from mofan.accounts.access import Actor, actor_for
-from mofan.accounts.models import User
+from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.evaluations.models import Assignment, Finding
 from mofan.organizations.models import Unit
@@ -22,7 +22,8 @@ from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.rectification.services import problem_item_create
 from mofan.supervision.models import Bulletin, BulletinKind, BulletinState, LedgerItem
 from tests.evaluations.campaign_fixtures import World, build_world
-from tests.factories import UnitFactory, make_user
+from tests.factories import UnitFactory
+from tests.world import persona
 
 OTHER_FINDING = "外工委问题标记"
 OTHER_BULLETIN = "外工委通报标记"
@@ -59,6 +60,15 @@ class Scene:
         return self.w.committee
 
 
+def admin_of(committee_id: int) -> User:
+    """The committee's (first) admin: the world made one per committee."""
+    admin = User.objects.filter(
+        role_assignments__committee_id=committee_id, role_assignments__role=Role.COMMITTEE_ADMIN
+    ).first()
+    assert admin is not None
+    return admin
+
+
 def problem(
     unit: Unit,
     deadline: dt.date,
@@ -71,17 +81,12 @@ def problem(
 ) -> ProblemItem:
     """A problem item listed by the committee's admin through the service, then put into a
     state and given times directly (test set-up, not audited transitions)."""
-    admin = User.objects.filter(
-        role_assignments__committee_id=unit.committee_id,
-        role_assignments__role=Role.COMMITTEE_ADMIN,
-    ).first()
-    assert admin is not None
     item = problem_item_create(
         unit=unit,
         source=ProblemSource.COMMITTEE_CHECK,
         description=text,
         deadline=deadline,
-        actor=actor_for(admin),
+        actor=actor_for(admin_of(unit.committee_id)),
         campaign=campaign,
     )
     fields: dict[str, Any] = {"state": state}
@@ -104,10 +109,6 @@ def ledger(
     created: dt.datetime | None = None,
     closed: dt.datetime | None = None,
 ) -> LedgerItem:
-    admin = User.objects.filter(
-        role_assignments__committee_id=unit.committee_id,
-        role_assignments__role=Role.COMMITTEE_ADMIN,
-    ).first()
     item = LedgerItem.objects.create(
         committee_id=unit.committee_id,
         unit=unit,
@@ -116,7 +117,7 @@ def ledger(
         leader_in_charge="分管领导",
         deadline=deadline,
         state=state,
-        created_by=admin,
+        created_by=admin_of(unit.committee_id),
         closed_at=closed,
     )
     if created is not None:
@@ -128,15 +129,12 @@ def ledger(
 def bulletin(
     committee: Any, title: str, *, state: str = BulletinState.DRAFT, **kw: Any
 ) -> Bulletin:
-    admin = User.objects.filter(
-        role_assignments__committee=committee, role_assignments__role=Role.COMMITTEE_ADMIN
-    ).first()
     return Bulletin.objects.create(
         committee=committee,
         title=title,
         body=f"正文：{title}",
         state=state,
-        created_by=admin,
+        created_by=admin_of(committee.pk),
         published_at=timezone.now() if state == BulletinState.PUBLISHED else None,
         kind=kw.pop("kind", BulletinKind.AD_HOC),
         **kw,
@@ -172,17 +170,13 @@ def build_scene() -> Scene:
         created_by=other_reviewer,
     )
     users = dict(w.users)
-    users["a_member"] = make_user(Role.MEMBER, unit=w.unit_a, full_name="甲党员")
+    users["a_member"] = persona("member", unit_a=w.unit_a, full_name="甲党员")
     users["x_admin"] = User.objects.get(role_assignments__unit=unit_x)
-    users["other_leader"] = make_user(
-        Role.COMMITTEE_LEADER, committee=w.other_committee, full_name="外工委领导"
+    users["other_leader"] = persona(
+        "committee_leader", committee=w.other_committee, full_name="外工委领导"
     )
     # A reviewer who is also a unit member of this committee reads what unit people read.
-    users["reviewer_member"] = make_user(
-        Role.REVIEWER, committee=w.committee, full_name="评审兼党员"
-    )
-    from mofan.accounts.models import RoleAssignment
-
+    users["reviewer_member"] = persona("reviewer", committee=w.committee, full_name="评审兼党员")
     RoleAssignment.objects.create(
         user=users["reviewer_member"], role=Role.MEMBER, committee=w.committee, unit=w.unit_c
     )

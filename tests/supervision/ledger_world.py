@@ -19,9 +19,8 @@ from mofan.evidence.models import Evidence
 from mofan.organizations.models import Committee, PartyOrganization, Unit
 from mofan.supervision import ledger
 from mofan.supervision.models import Cadence, Interview, LedgerItem, YellowCard
-from tests.factories import CommitteeFactory, PartyOrgFactory, UnitFactory
-from tests.world import logged_in as logged_in  # re-exported: the ledger tests import it from here
-from tests.world import persona
+from tests.factories import PartyOrgFactory
+from tests.world import committee_with_units, persona
 
 _n = itertools.count(1)
 
@@ -66,8 +65,7 @@ PERSONAS: dict[str, str] = {
 
 
 def build_world(committee: Committee, unit_a: Unit, unit_b: Unit) -> World:
-    other = CommitteeFactory(name="另一工委", code="other-ledger")
-    c = UnitFactory(committee=other, name="丙单位", short_name="丙")
+    other, (c,) = committee_with_units(name="另一工委", code="other-ledger", units=("丙",))
     w = World(committee=committee, a=unit_a, b=unit_b, other=other, c=c)
     for name, standard in PERSONAS.items():
         a = c if name == "c_admin" else unit_a

@@ -14,11 +14,12 @@ from mofan.accounts.access import Actor, actor_for
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
-from mofan.campaigns.services import campaign_activate, campaign_create
+from mofan.campaigns.services import campaign_create
 from mofan.indicators.models import IndicatorVersion
 from mofan.organizations.models import Committee, Unit, UnitCategory
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import CommitteeFactory, MemberFactory, UnitFactory, make_user
+from tests.factories import CommitteeFactory, MemberFactory, UnitFactory
+from tests.world import active_campaign, committee_with_units, persona
 
 CATEGORIES = [UnitCategory.GOVERNMENT] * 5 + [UnitCategory.PARTY] * 3 + [UnitCategory.MASS] * 2
 
@@ -50,22 +51,18 @@ def build(code: str = "spot", version: IndicatorVersion | None = None) -> SpotWo
         UnitFactory(committee=committee, name=f"{code}单位{i:02d}", category=cat, sort_order=i)
         for i, cat in enumerate(CATEGORIES)
     ]
-    admin_user = make_user(Role.COMMITTEE_ADMIN, committee=committee, username=f"{code}-admin")
+    other, other_units = committee_with_units(
+        name=f"另一工委{code}", code=f"{code}-other", units=[f"{code}外{i}" for i in range(3)]
+    )
     users = {
-        "committee_admin": admin_user,
-        "committee_leader": make_user(
-            Role.COMMITTEE_LEADER, committee=committee, username=f"{code}-leader"
-        ),
-        "auditor": make_user(Role.AUDITOR, committee=committee, username=f"{code}-auditor"),
-        "security_admin": make_user(
-            Role.SECURITY_ADMIN, committee=committee, username=f"{code}-sec"
-        ),
+        name: persona(name, committee=committee, other=other)
+        for name in ("committee_admin", "committee_leader", "auditor", "security_admin")
     }
+    users["other_admin"] = persona("other_admin", other=other)
+    users["other_reviewer"] = persona("reviewer", committee=other)
+    users["other_unit_admin"] = persona("unit_admin", unit_a=other_units[0])
     reviewers = [
-        make_user(
-            Role.REVIEWER, committee=committee, username=f"{code}-r{i}", full_name=f"检查员{i}号"
-        )
-        for i in range(6)
+        persona("reviewer", committee=committee, full_name=f"检查员{i}号") for i in range(6)
     ]
     RoleAssignment.objects.create(
         user=reviewers[0], role=Role.UNIT_ADMIN, committee=committee, unit=units[0]
@@ -73,29 +70,25 @@ def build(code: str = "spot", version: IndicatorVersion | None = None) -> SpotWo
     reviewers[1].member = MemberFactory(unit=units[1], name="检查员1号")
     reviewers[1].save(update_fields=["member"])
     for i, unit in enumerate(units):
-        users[f"admin{i}"] = make_user(Role.UNIT_ADMIN, unit=unit, username=f"{code}-ua{i}")
-        users[f"leader{i}"] = make_user(Role.UNIT_LEADER, unit=unit, username=f"{code}-ul{i}")
-        users[f"member{i}"] = make_user(Role.MEMBER, unit=unit, username=f"{code}-um{i}")
-    admin = actor_for(admin_user)
-    campaign = campaign_create(
-        committee=committee, name=f"{code}年度创建", year=2024, version=version, actor=admin
-    )
-    campaign_activate(campaign=campaign, actor=admin)
-
-    other = CommitteeFactory(name=f"另一工委{code}", code=f"{code}-other")
-    other_units = [UnitFactory(committee=other, name=f"{code}外单位{i}") for i in range(3)]
-    other_admin = make_user(Role.COMMITTEE_ADMIN, committee=other, username=f"{code}-oadmin")
-    users["other_admin"] = other_admin
-    users["other_reviewer"] = make_user(Role.REVIEWER, committee=other, username=f"{code}-orev")
-    users["other_unit_admin"] = make_user(
-        Role.UNIT_ADMIN, unit=other_units[0], username=f"{code}-oua"
+        for name, standard in (
+            ("admin", "unit_admin"),
+            ("leader", "unit_leader"),
+            ("member", "member"),
+        ):
+            users[f"{name}{i}"] = persona(standard, unit_a=unit)
+    campaign = active_campaign(
+        committee=committee,
+        version=version,
+        admin=users["committee_admin"],
+        name=f"{code}年度创建",
+        year=2024,
     )
     other_campaign = campaign_create(
         committee=other,
         name=f"{code}外工委活动",
         year=2024,
         version=version,
-        actor=actor_for(other_admin),
+        actor=actor_for(users["other_admin"]),
     )
     return SpotWorld(
         committee=committee,

@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
-from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.core.concurrency import StaleWrite
 from mofan.notifications.models import Notice
@@ -25,7 +24,6 @@ from mofan.supervision.models import (
     SpotCheckVisit,
 )
 from mofan.supervision.selectors_bulletins import bulletins_for, overdue_facts, unit_statuses
-from tests.factories import make_user
 from tests.supervision.bulletin_fixtures import (
     OTHER_FINDING,
     Scene,
@@ -35,6 +33,7 @@ from tests.supervision.bulletin_fixtures import (
     problem,
     scene,
 )
+from tests.world import persona
 
 __all__ = ["scene"]  # the fixture
 
@@ -481,8 +480,8 @@ def test_publish_tells_the_units_admins_and_leaders_and_freezes_the_bulletin(sce
     s = scene
     w = s.w
     gone = inactive_unit(w.committee)
-    gone_admin = make_user(Role.UNIT_ADMIN, unit=gone)
-    c_leader = make_user(Role.UNIT_LEADER, unit=w.unit_c, full_name="丙书记")
+    gone_admin = persona("unit_admin", unit_a=gone)
+    c_leader = persona("unit_leader", unit_a=w.unit_c, full_name="丙书记")
     draft = s.draft
     with pytest.raises(PermissionDenied):
         services.bulletin_transition(

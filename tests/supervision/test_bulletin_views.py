@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from mofan.notifications.models import Notice
 from mofan.supervision.models import Bulletin, BulletinKind, BulletinState
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.supervision.bulletin_fixtures import (
     OTHER_BULLETIN,
     OTHER_FINDING,
@@ -21,6 +20,7 @@ from tests.supervision.bulletin_fixtures import (
     bulletin,
     scene,
 )
+from tests.world import logged_in
 
 __all__ = ["scene"]  # the fixture
 

@@ -13,12 +13,12 @@ from mofan.supervision.models import Escalation, LedgerItem
 from tests.home.panels import committee_panel
 from tests.supervision.ledger_world import (
     local_today,
-    logged_in,
     make_card,
     make_item,
     make_org,
     world,
 )
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 __all__ = ["world"]

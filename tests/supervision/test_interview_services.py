@@ -103,7 +103,7 @@ def test_bad_interviews_are_refused_and_leave_nothing(world):
 def test_the_item_page_asks_for_an_interview_until_one_is_recorded(world):
     from django.urls import reverse
 
-    from tests.supervision.ledger_world import logged_in
+    from tests.world import logged_in
 
     w = world
     due = make_item(w, w.a, task="逾期事项")

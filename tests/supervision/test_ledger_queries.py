@@ -16,16 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.roles import Role
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
 from mofan.supervision import ledger
 from mofan.supervision.models import Escalation, LedgerItem, LedgerState
 from mofan.supervision.selectors_ledger import home_warnings
-from tests.factories import UnitFactory, make_user
+from tests.factories import UnitFactory
 from tests.supervision.ledger_world import (
     local_today,
-    logged_in,
     make_card,
     make_evidence,
     make_interview,
@@ -33,6 +31,7 @@ from tests.supervision.ledger_world import (
     make_org,
     world,
 )
+from tests.world import logged_in, persona
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
@@ -49,7 +48,7 @@ def _count(client, url, **headers):
 def _add(w, units, per_unit):
     """Items with two reports (with evidence), a 约谈 and a yellow card with two problems."""
     for unit in units:
-        reporter = make_user(Role.UNIT_ADMIN, unit=unit)
+        reporter = persona("unit_admin", unit_a=unit)
         for _ in range(per_unit):
             item = make_item(w, unit)
             for percent in (20, 60):

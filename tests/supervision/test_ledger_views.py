@@ -25,11 +25,11 @@ from tests.supervision.ledger_world import (
     World,
     build_world,
     local_today,
-    logged_in,
     make_evidence,
     make_item,
     make_org,
 )
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus
 from mofan.organizations.models import Committee, Unit
 from mofan.supervision import ledger, views_bulletins, views_ledger, views_spotcheck
@@ -35,16 +34,16 @@ from mofan.supervision.models import (
     VisitMode,
 )
 from tests.evaluations.campaign_fixtures import small_version
-from tests.factories import UnitFactory, make_user
+from tests.factories import UnitFactory
 from tests.supervision.bulletin_fixtures import bulletin
 from tests.supervision.ledger_world import (
     World,
     local_today,
-    logged_in,
     make_item,
     make_org,
     world,
 )
+from tests.world import logged_in, persona
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db
@@ -101,7 +100,7 @@ def build_scene(w: World) -> Scene:
     s = Scene(w)
     version = small_version("sort-sup")
     admin_user, other_admin = w.users["committee_admin"], w.users["other_admin"]
-    other_reviewer = make_user(Role.REVIEWER, committee=w.other)
+    other_reviewer = persona("reviewer", committee=w.other)
     # --- the leaking data first: the other committee's rows, and unit B's ------------------------
     other_campaign = campaign(w.other, 2020, version)
     make_item(w, w.c, task=f"{OTHER}督办", deadline=days(1))
@@ -301,10 +300,6 @@ PAGE_SIZES = {
 }
 
 
-def client_for(scene: Scene, persona: str) -> Client:
-    return logged_in(scene.w.users[persona])
-
-
 def get(client: Client, name: str, params: dict[str, Any], **headers: Any):
     response = client.get(reverse(f"supervision:{name}"), params, **headers)
     assert response.status_code == 200, name
@@ -319,7 +314,7 @@ def listed(response) -> list[int]:
 def test_each_sort_key_gives_its_exact_order(scene, name, key):
     spec = LISTS[name]
     params = dict(spec["params"], **({"sort": key} if key else {}))
-    response = get(client_for(scene, spec["persona"]), name, params)
+    response = get(logged_in(scene.w.users[spec["persona"]]), name, params)
     assert listed(response) == scene.pks(*spec["orders"][key])
 
 
@@ -327,7 +322,7 @@ def test_each_sort_key_gives_its_exact_order(scene, name, key):
 @pytest.mark.parametrize("bad", ["bogus", "--held", "pk", "-unit__name"])
 def test_an_unknown_key_gives_the_default_order(scene, name, bad):
     spec = LISTS[name]
-    response = get(client_for(scene, spec["persona"]), name, dict(spec["params"], sort=bad))
+    response = get(logged_in(scene.w.users[spec["persona"]]), name, dict(spec["params"], sort=bad))
     assert listed(response) == scene.pks(*spec["orders"][None])
     assert f"sort={bad}" not in response.content.decode()
 
@@ -343,7 +338,7 @@ def test_paging_keeps_the_sort_and_the_filters(scene, monkeypatch, name, key):
     module, attribute = PAGE_SIZES[name]
     monkeypatch.setattr(module, attribute, 2)
     spec = LISTS[name]
-    client = client_for(scene, spec["persona"])
+    client = logged_in(scene.w.users[spec["persona"]])
     first = get(client, name, dict(spec["params"], sort=key))
     nxt = _next_link(first.content.decode())
     assert f"sort={key}" in nxt
@@ -354,7 +349,7 @@ def test_paging_keeps_the_sort_and_the_filters(scene, monkeypatch, name, key):
 
 
 def test_header_links_keep_the_filters_and_mark_the_sorted_column(scene):
-    client = client_for(scene, "committee_admin")
+    client = logged_in(scene.w.users["committee_admin"])
     body = get(client, "yellow_card_list", {"show": "all", "sort": "-issued"}).content.decode()
     assert '<th aria-sort="descending"><a href="?show=all&amp;sort=issued"' in body
     assert 'href="?show=all&amp;sort=unit"' in body
@@ -363,7 +358,7 @@ def test_header_links_keep_the_filters_and_mark_the_sorted_column(scene):
 
 
 def test_the_bulletin_partial_sorts_and_keeps_the_kind(scene):
-    client = client_for(scene, "committee_admin")
+    client = logged_in(scene.w.users["committee_admin"])
     params = {"kind": BulletinKind.AD_HOC, "sort": "-created"}
     response = get(client, "bulletin_list", params, HTTP_HX_REQUEST="true")
     body = response.content.decode()
@@ -377,7 +372,7 @@ def test_the_bulletin_partial_sorts_and_keeps_the_kind(scene):
 
 
 def test_the_rows_are_rendered_in_the_sorted_order(scene):
-    client = client_for(scene, "a_admin")
+    client = logged_in(scene.w.users["a_admin"])
     body = get(client, "ledger_unit", {"sort": "-deadline"}).content.decode()
     assert body.index("督办三") < body.index("督办一") < body.index("督办二")
 
@@ -405,7 +400,7 @@ SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
 
 @pytest.mark.parametrize("persona", list(SCOPES))
 def test_scoping_is_unchanged_whatever_the_sort(scene, persona):
-    client = client_for(scene, persona)
+    client = logged_in(scene.w.users[persona])
     for name, expected in SCOPES[persona].items():
         spec = LISTS[name]
         for key in spec["orders"]:
@@ -419,7 +414,7 @@ def test_scoping_is_unchanged_whatever_the_sort(scene, persona):
 
 
 def test_the_other_committee_sees_only_its_own_whatever_the_sort(scene):
-    client = client_for(scene, "other_admin")
+    client = logged_in(scene.w.users["other_admin"])
     for name in ("interview_list", "yellow_card_list", "spotcheck_list", "bulletin_list"):
         for key in LISTS[name]["orders"]:
             params = {"sort": key, "show": "all"} if key else {"show": "all"}
@@ -496,7 +491,7 @@ def _grow(scene: Scene, n: int) -> None:
 
 
 def test_sorted_pages_take_the_same_queries_at_a_larger_size(scene):
-    clients = {p: client_for(scene, p) for p in {page[0] for page in PAGES}}
+    clients = {p: logged_in(scene.w.users[p]) for p in {page[0] for page in PAGES}}
     small = [_count(clients[p], name, params) for p, name, params in PAGES]
     _grow(scene, 30)
     assert SpotCheckDraw.objects.filter(committee=scene.w.committee).count() == 33

@@ -19,8 +19,8 @@ from mofan.accounts.models import User
 from mofan.rectification.models import ProblemItem
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 from mofan.supervision.spotcheck import spot_check_draw_record, spot_check_visit_record
-from tests.evaluations.campaign_fixtures import logged_in
 from tests.supervision.spotcheck_world import SpotWorld, build
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 

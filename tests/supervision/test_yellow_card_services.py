@@ -19,7 +19,8 @@ from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
 from mofan.supervision import ledger
 from mofan.supervision.models import YellowCard
-from tests.supervision.ledger_world import local_today, logged_in, make_card, make_org, world
+from tests.supervision.ledger_world import local_today, make_card, make_org, world
+from tests.world import logged_in
 
 __all__ = ["world"]
 pytestmark = pytest.mark.django_db

@@ -8,21 +8,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from mofan.accounts.roles import Role
 from mofan.notifications.models import Notice
-from tests.factories import CommitteeFactory, UnitFactory, make_user
 from tests.world import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_marking_notices_read_in_the_browser(live_server, new_page):
-    committee = CommitteeFactory(code="test-bell")
-    user = make_user(Role.UNIT_ADMIN, unit=UnitFactory(committee=committee, name="甲单位"))
+def test_marking_notices_read_in_the_browser(live_server, new_page, unit_admin):
     for title in ("第一条通知", "第二条通知", "第三条通知"):
-        Notice.objects.create(recipient=user, kind="t", title=title, url="/")
+        Notice.objects.create(recipient=unit_admin, kind="t", title=title, url="/")
     page = new_page()
-    log_in(page, live_server.url, user.username)
+    log_in(page, live_server.url, unit_admin.username)
     bell = page.locator("#notice-bell")
     expect(bell.locator(".notice-count")).to_have_text("3")
 
