@@ -58,7 +58,7 @@ from mofan.indicators.services import system_import
 from mofan.indicators.tree import NodeData
 from mofan.organizations.models import Committee, Unit
 from tests.factories import CommitteeFactory, UnitFactory, make_user
-from tests.world import active_campaign, committee_with_units, logged_in, persona, review_group
+from tests.world import active_campaign, committee_with_units, persona, review_group
 
 S = EnrollmentState
 ROLLUP = {"type": "rollup", "mode": "sum"}
@@ -470,7 +470,6 @@ __all__ = [
     "in_savepoint",
     "leaf_post",
     "leaf_value",
-    "logged_in",
     "score_all",
     "set_state",
     "small_version",

@@ -19,8 +19,9 @@ from mofan.evaluations import review_groups
 from mofan.evaluations.models import Assignment, Draw, ReviewGroup
 from mofan.indicators.models import IndicatorVersion
 from mofan.organizations.models import Committee, Unit
-from tests.evaluations.campaign_fixtures import logged_in, small_version
+from tests.evaluations.campaign_fixtures import small_version
 from tests.factories import CommitteeFactory, UnitFactory, make_user
+from tests.world import logged_in
 
 UNITS = 12
 

@@ -19,9 +19,10 @@ from mofan.evaluations import approval
 from mofan.evaluations.models import UnitResult
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewScore, ReReviewState
 from mofan.rectification.rereview import rereview_score_save, rereview_transition
-from tests.evaluations.campaign_fixtures import PERSONAS, logged_in, world
+from tests.evaluations.campaign_fixtures import PERSONAS, world
 from tests.factories import UnitFactory
 from tests.rectification.rereview_fixtures import approve, close_all, finish_review
+from tests.world import logged_in
 
 __all__ = ["world"]
 
