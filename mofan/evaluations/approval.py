@@ -4,7 +4,7 @@ a reason, and publishing."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,9 @@ from mofan.evaluations import events
 from mofan.evaluations.figures.results import RESULT_FIELDS, result_unfreeze, results_freeze
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.figures.summary import result_summary_rebuild
-from mofan.evaluations.figures.unit import unit_refresh
-from mofan.evaluations.models import UnitResult, VetoInput
+from mofan.evaluations.figures.unit import current_tie, ranks_refresh, tie_decision, unit_refresh
+from mofan.evaluations.models import QuotaTieDecision, TiePolicy, UnitResult, VetoInput
+from mofan.evaluations.results import admitted_for
 from mofan.evaluations.services import enrollment_transition
 
 S = EnrollmentState
@@ -82,6 +83,85 @@ def _check_all_reviewed(campaign: Campaign) -> None:
         )
 
 
+def _tie_entry(decision: QuotaTieDecision) -> dict[str, Any]:
+    return {
+        "policy": decision.policy,
+        "score": str(decision.score),
+        "tied": decision.tied,
+        "admitted": decision.admitted,
+        "reason": decision.reason,
+    }
+
+
+@transaction.atomic
+def quota_tie_decide(
+    *,
+    campaign: Campaign,
+    policy: str,
+    actor: Actor,
+    admitted: Collection[int] = (),
+    reason: str = "",
+) -> QuotaTieDecision:
+    """The committee decides the tie across the 先进 quota line (issue 14): all tied units
+    admitted (over the quota), none (places left empty), or chosen ones within the places left,
+    with a reason. The field is re-ranked at once; audited with before and after."""
+    _check_admin(actor, campaign)
+    tie = current_tie(campaign)
+    if tie is None:
+        raise ValidationError(_("目前没有跨先进名额线的并列单位，无需决定。"))
+    if Enrollment.objects.filter(pk__in=tie.tied, state=S.APPROVED).exists():
+        raise ValidationError(_("并列单位中已有结果审定；如需修改请先重新打开。"))
+    reason = reason.strip()
+    chosen = {int(pk) for pk in admitted}
+    if policy == TiePolicy.ALL:
+        chosen = set(tie.tied)
+    elif policy == TiePolicy.NONE:
+        chosen = set()
+    elif policy == TiePolicy.PICK:
+        if not chosen or not chosen <= set(tie.tied):
+            raise ValidationError(_("请从并列单位中选定入选的单位。"))
+        if len(chosen) > tie.seats:
+            raise ValidationError(_("选定的单位不能超过剩余名额（%(n)d 个）。") % {"n": tie.seats})
+        if not reason:
+            raise ValidationError(_("选定部分并列单位须说明理由。"))
+    else:
+        raise ValidationError(_("请选择处理方式。"))
+    existing = QuotaTieDecision.objects.filter(campaign=campaign).first()
+    before = _tie_entry(existing) if existing is not None else None
+    decision, _created = QuotaTieDecision.objects.update_or_create(
+        campaign=campaign,
+        defaults={
+            "score": tie.score,
+            "tied": list(tie.tied),
+            "admitted": sorted(chosen),
+            "policy": policy,
+            "reason": reason,
+            "decided_by": actor.user,
+            "decided_at": timezone.now(),
+        },
+    )
+    ranks_refresh(campaign=campaign)
+    audit_record(
+        action="approval.quota_tie",
+        actor=actor.user,
+        target=campaign,
+        before=before,
+        after=_tie_entry(decision),
+    )
+    return decision
+
+
+def _check_tie_decided(campaign: Campaign) -> None:
+    """Refuses approval while units tie across the quota line undecided: nothing is dropped
+    silently."""
+    tie = current_tie(campaign)
+    if tie is not None and admitted_for(tie, tie_decision(campaign)) is None:
+        raise ValidationError(
+            _("有 %(n)d 个单位以 %(s)s 分并列于先进名额线（剩余名额 %(k)d 个），请先决定。")
+            % {"n": len(tie.tied), "s": tie.score, "k": tie.seats}
+        )
+
+
 @transaction.atomic
 def campaign_approve(
     *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
@@ -101,6 +181,7 @@ def campaign_approve(
     _check_admin(actor, campaign)
     _check_all_reviewed(campaign)
     campaign_recompute(campaign=campaign)  # every unit's figures, from its stored scores
+    _check_tie_decided(campaign)
     done = results_freeze(campaign=campaign, approved_by=actor.user, now=timezone.now())
     fresh = [(record, before, state == S.REVIEWED) for record, before, state in done.fresh]
     moving = sum(1 for _r, _b, moved in fresh if moved)

@@ -7,6 +7,8 @@ is refused when somebody saved in between (SQLite has no row locks worth the nam
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -364,3 +366,35 @@ class UnitTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id} {self.composite}"
+
+
+class TiePolicy(models.TextChoices):
+    ALL = "all", _("并列单位全部入选")
+    NONE = "none", _("并列单位全部不入选")
+    PICK = "pick", _("选定部分并列单位")
+
+
+class QuotaTieDecision(models.Model):
+    """The committee's decision on units tied across the 先进 quota line (issue 14): which of
+    them it admits (all, none, or chosen ones with a reason). It holds for that very tie — the
+    same score and the same tied enrollments — and is shown again to decide when scores change.
+    Written by `approval.quota_tie_decide`; read by `evaluations.figures` when it ranks."""
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="quota_tie_decision"
+    )
+    score = models.DecimalField(max_digits=9, decimal_places=2)
+    tied = models.JSONField(default=list)  # enrollment ids
+    admitted = models.JSONField(default=list)  # enrollment ids
+    policy = models.CharField(max_length=8, choices=TiePolicy.choices)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.get_policy_display()}"
+
+    def as_decision(self) -> tuple[Decimal, list[int], list[int]]:
+        return (self.score, self.tied, self.admitted)

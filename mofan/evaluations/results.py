@@ -19,7 +19,8 @@ Documented choices
   below it; vetoed units are never advanced.
 * Ranking (`rank`): competition ranking "1224"; units without a score are unranked and last.
 * Advanced units (`select_advanced`): by score within quota = floor(enrolled × ratio); a tie that
-  straddles the quota is left out entirely, so the quota is never exceeded (strict).
+  straddles the quota (`quota_tie`) is left out entirely until the committee decides it (admit
+  all, none, or chosen units with a reason); the approval waits for that decision.
 * Three-year overall (`three_year_overall`): "mean" of the available annual scores graded
   against the bands, or "grade_count": the target grade if obtained at least `times` times,
   else the median annual grade (for a three-year cycle: the grade obtained twice, if any).
@@ -272,32 +273,89 @@ def quota_for(enrolled: int, quota_ratio: Decimal) -> int:
     return max(0, int((Decimal(enrolled) * quota_ratio).to_integral_value(rounding=ROUND_FLOOR)))
 
 
+@dataclass(frozen=True)
+class Tie:
+    """Units tied on one score across the 先进 quota line: taking all of them would exceed the
+    quota, taking none leaves `seats` places empty (issue 14: the committee decides)."""
+
+    score: Decimal
+    tied: tuple[int, ...]  # the tied units' keys, sorted
+    seats: int  # quota places left for them
+
+
+def _advanced_pool(results: Sequence[Result], eligible_grades: Collection[str]) -> list[Result]:
+    return sorted(
+        (r for r in results if r.score is not None and not r.veto and r.grade in eligible_grades),
+        key=lambda r: (-r.score if r.score is not None else Decimal(0), r.name, r.unit_id),
+    )
+
+
+def _groups(pool: list[Result]) -> list[list[Result]]:
+    groups: list[list[Result]] = []
+    for r in pool:
+        if groups and groups[-1][0].score == r.score:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return groups
+
+
+def quota_tie(
+    results: Sequence[Result],
+    quota_ratio: Decimal,
+    enrolled: int,
+    eligible_grades: Collection[str] = DEFAULT_ELIGIBLE_GRADES,
+) -> Tie | None:
+    """The tie that straddles the quota line, if any."""
+    quota = quota_for(enrolled, quota_ratio)
+    taken = 0
+    for group in _groups(_advanced_pool(results, eligible_grades)):
+        if taken + len(group) > quota:
+            if taken == quota:
+                return None  # the line falls exactly between two scores
+            score = group[0].score
+            assert score is not None
+            return Tie(score, tuple(sorted(r.unit_id for r in group)), quota - taken)
+        taken += len(group)
+    return None
+
+
+Decision = tuple[Decimal, Collection[int], Collection[int]]  # (score, tied, admitted)
+
+
+def admitted_for(tie: Tie | None, decision: Decision | None) -> set[int] | None:
+    """The committee's admitted units for `tie` when its recorded decision (score, tied,
+    admitted) is about this very tie; None when there is no tie, no decision, or the decision
+    was about another one (scores changed since)."""
+    if tie is None or decision is None:
+        return None
+    score, tied, admitted = decision
+    if Decimal(score) != tie.score or set(tied) != set(tie.tied):
+        return None
+    return set(admitted)
+
+
 def select_advanced(
     results: Sequence[Result],
     quota_ratio: Decimal,
     enrolled: int,
     eligible_grades: Collection[str] = DEFAULT_ELIGIBLE_GRADES,
+    admitted: Collection[int] | None = None,
 ) -> list[int]:
     """The advanced units (先进单位): among the units with a score, no veto and an eligible
     grade, the best by score, at most floor(enrolled × quota_ratio). Strict quota: units with
     equal scores are taken together or not at all, so when a tie straddles the quota boundary
-    none of the tied units is taken (fewer than the quota may be named; the committee can raise
-    the quota and recompute). Returned in rank order (score high → low, then name, then id)."""
+    none of the tied units is taken — unless the committee decided that tie (`admitted`: the
+    tied units it admits, all, none or a chosen few; see `quota_tie`). Returned in rank order
+    (score high → low, then name, then id)."""
     quota = quota_for(enrolled, quota_ratio)
-    pool = sorted(
-        (r for r in results if r.score is not None and not r.veto and r.grade in eligible_grades),
-        key=lambda r: (-r.score if r.score is not None else Decimal(0), r.name, r.unit_id),
-    )
     chosen: list[int] = []
-    i = 0
-    while i < len(pool):
-        j = i
-        while j < len(pool) and pool[j].score == pool[i].score:
-            j += 1
-        if len(chosen) + (j - i) > quota:
+    for group in _groups(_advanced_pool(results, eligible_grades)):
+        if len(chosen) + len(group) > quota:
+            if admitted is not None:
+                chosen.extend(r.unit_id for r in group if r.unit_id in admitted)
             break
-        chosen.extend(r.unit_id for r in pool[i:j])
-        i = j
+        chosen.extend(r.unit_id for r in group)
     return chosen
 
 

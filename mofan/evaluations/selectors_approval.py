@@ -22,7 +22,9 @@ from django.utils.functional import cached_property
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.sorting import Sorting, Term, rank
-from mofan.evaluations.models import UnitTotals
+from mofan.evaluations.figures.unit import current_tie
+from mofan.evaluations.models import QuotaTieDecision, UnitTotals
+from mofan.evaluations.results import admitted_for, quota_for
 from mofan.evaluations.scoring import max_points
 from mofan.evaluations.selectors_ranking import row_of, stored_figures, vetoes_of
 from mofan.indicators.selectors import nodes_of
@@ -60,6 +62,45 @@ class StateCount:
 
 
 @dataclass(frozen=True)
+class QuotaTie:
+    """Units tied across the 先进 quota line, as the approval page shows them."""
+
+    score: Decimal
+    seats: int
+    quota: int
+    units: list[tuple[int, str]]  # (enrollment id, unit name), in the committee's order
+    decision: QuotaTieDecision | None  # the committee's decision on this very tie
+
+    @property
+    def admitted_names(self) -> list[str]:
+        admitted = set(self.decision.admitted) if self.decision else set()
+        return [name for pk, name in self.units if pk in admitted]
+
+
+def quota_tie_of(campaign: Campaign) -> QuotaTie | None:
+    """The tie across the quota line now, with the decision if it is about this tie."""
+    tie = current_tie(campaign)
+    if tie is None:
+        return None
+    decision = QuotaTieDecision.objects.filter(campaign=campaign).first()
+    if decision is not None and admitted_for(tie, decision.as_decision()) is None:
+        decision = None  # about another tie: scores changed since
+    units = list(
+        Enrollment.objects.filter(pk__in=tie.tied)
+        .order_by("unit__sort_order", "pk")
+        .values_list("pk", "unit__name")
+    )
+    enrolled = Enrollment.objects.filter(campaign=campaign).count()
+    return QuotaTie(
+        score=tie.score,
+        seats=tie.seats,
+        quota=quota_for(enrolled, campaign.honours_quota),
+        units=units,
+        decision=decision,
+    )
+
+
+@dataclass(frozen=True)
 class ApprovalSummary:
     enrolled: int
     states: list[StateCount]
@@ -69,10 +110,16 @@ class ApprovalSummary:
     advanced: int
     stored: int  # units with stored figures (`UnitTotals`)
     max_points: Decimal | None
+    tie: QuotaTie | None = None
 
     @property
     def all_reviewed(self) -> bool:
         return self.enrolled > 0 and self.reviewed == self.enrolled
+
+    @property
+    def tie_pending(self) -> bool:
+        """A tie across the quota line waits for the committee: approval waits for it."""
+        return self.tie is not None and self.tie.decision is None
 
     @property
     def all_approved(self) -> bool:
@@ -103,6 +150,7 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         advanced=stored.filter(advanced=True).count(),
         stored=stored.count(),
         max_points=max_points(nodes_of(campaign.indicator_version)),
+        tie=quota_tie_of(campaign),
     )
 
 

@@ -81,6 +81,15 @@ def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
                 campaign=campaign, actor=actor, ranking=request.POST.get("ranking") == "1"
             )
             messages.success(request, _("结果已公布，各单位可查看本单位结果。"))
+        elif action == "tie":
+            approval.quota_tie_decide(
+                campaign=campaign,
+                policy=request.POST.get("policy", ""),
+                admitted=[int(v) for v in request.POST.getlist("admitted") if v.isdigit()],
+                reason=request.POST.get("reason", ""),
+                actor=actor,
+            )
+            messages.success(request, _("已记录对并列单位的决定，先进单位已按此确定。"))
         elif action in ("veto", "reopen"):
             enrollment = get_object_or_404(
                 campaign.enrollments, pk=posted_id(request, "enrollment")

@@ -29,6 +29,7 @@ from mofan.evaluations.figures.unit import (
     context_for,
     figures_from_rollups,
     stored_values,
+    tie_decision,
 )
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitTotals, VetoInput
 from mofan.indicators.tree import NodeData, walk
@@ -301,7 +302,11 @@ def campaign_recompute(*, campaign: Campaign) -> int:
             reviewed=state in REVIEWED_STATES,
             memo=memo,
         )
-    ranks = campaign_ranks(ctx, [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()])
+    ranks = campaign_ranks(
+        ctx,
+        [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()],
+        decision=tie_decision(campaign),
+    )
     table = UnitTotals._meta.db_table
     json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)

@@ -57,7 +57,13 @@ from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
-from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitTotals, VetoInput
+from mofan.evaluations.models import (
+    ConsolidatedScore,
+    QuotaTieDecision,
+    SelfScore,
+    UnitTotals,
+    VetoInput,
+)
 from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorVersion
 from mofan.indicators.rollup import grand_total, rollup
@@ -222,27 +228,59 @@ def campaign_ranks(
     ctx: Context,
     field_: Iterable[tuple[int, Decimal | None, str, bool]],
     enrolled: int | None = None,
+    decision: res.Decision | None = None,
 ) -> dict[int, tuple[int | None, bool]]:
     """{key: (rank, advanced)} over the whole field of (key, composite, grade, veto): the
     ranking and honours of `results.compute_results` (competition ranking; strict quota of
-    the `enrolled` units, default the field), given the per-unit grades it would compute."""
+    the `enrolled` units, default the field, a tie across the quota line as the committee
+    decided it, `decision` keyed like the field), given the per-unit grades it would compute."""
     rows = list(field_)
     ranks = res.rank([(key, composite) for key, composite, _g, _v in rows])
-    chosen = set(
-        res.select_advanced(
-            [
-                res.Result(unit_id=key, name="", score=composite, grade=grade, rank=None, veto=veto)
-                for key, composite, grade, veto in rows
-            ],
-            ctx.quota,
-            len(rows) if enrolled is None else enrolled,
-            ("优秀",),
-        )
-    )
+    candidates = [
+        res.Result(unit_id=key, name="", score=composite, grade=grade, rank=None, veto=veto)
+        for key, composite, grade, veto in rows
+    ]
+    chosen = set(_advanced(ctx, candidates, len(rows) if enrolled is None else enrolled, decision))
     return {
         key: (ranks[key], key in chosen and not (veto and ctx.advanced_blocked_by_veto))
         for key, _c, _g, veto in rows
     }
+
+
+ELIGIBLE = ("优秀",)
+
+
+def _advanced(
+    ctx: Context, candidates: list[res.Result], enrolled: int, decision: res.Decision | None
+) -> list[int]:
+    tie = res.quota_tie(candidates, ctx.quota, enrolled, ELIGIBLE)
+    admitted = res.admitted_for(tie, decision)
+    return res.select_advanced(candidates, ctx.quota, enrolled, ELIGIBLE, admitted=admitted)
+
+
+def _candidates(campaign: Campaign) -> tuple[list[res.Result], int]:
+    """The units that could be 先进 (a composite, no veto, graded 优秀), keyed by enrollment,
+    and the number enrolled: the quota's base."""
+    candidates = [
+        res.Result(unit_id=key, name="", score=composite, grade=grade, rank=None, veto=False)
+        for key, composite, grade in UnitTotals.objects.filter(
+            campaign=campaign, composite__isnull=False, veto=False, grade__in=ELIGIBLE
+        ).values_list("enrollment_id", "composite", "grade")
+    ]
+    return candidates, Enrollment.objects.filter(campaign=campaign).count()
+
+
+def current_tie(campaign: Campaign) -> res.Tie | None:
+    """The tie across the 先进 quota line among the stored figures now (keyed by enrollment),
+    decided or not: two queries over the few candidates."""
+    candidates, enrolled = _candidates(campaign)
+    return res.quota_tie(candidates, campaign.honours_quota, enrolled, ELIGIBLE)
+
+
+def tie_decision(campaign: Campaign) -> res.Decision | None:
+    """The committee's recorded decision on a quota tie (keyed by enrollment), if any."""
+    found = QuotaTieDecision.objects.filter(campaign=campaign).first()
+    return found.as_decision() if found is not None else None
 
 
 def leaf_score(score: Decimal | None, level: str | None, veto: bool) -> LeafScore:
@@ -376,18 +414,11 @@ def ranks_refresh(*, campaign: Campaign, ctx: Context | None = None) -> int:
             [campaign.pk],
         )
         moved = cursor.rowcount
-    eligible = ("优秀",)
-    candidates = [
-        res.Result(unit_id=pk, name="", score=composite, grade=grade, rank=None, veto=False)
-        for pk, composite, grade in UnitTotals.objects.filter(
-            campaign=campaign, composite__isnull=False, veto=False, grade__in=eligible
-        ).values_list("pk", "composite", "grade")
-    ]
-    enrolled = Enrollment.objects.filter(campaign=campaign).count()
-    chosen = res.select_advanced(candidates, ctx.quota, enrolled, eligible)
+    candidates, enrolled = _candidates(campaign)
+    chosen = _advanced(ctx, candidates, enrolled, tie_decision(campaign))
     stored = UnitTotals.objects.filter(campaign=campaign)
-    stored.filter(advanced=True).exclude(pk__in=chosen).update(advanced=False)
-    stored.filter(pk__in=chosen, advanced=False).update(advanced=True)
+    stored.filter(advanced=True).exclude(enrollment_id__in=chosen).update(advanced=False)
+    stored.filter(enrollment_id__in=chosen, advanced=False).update(advanced=True)
     return moved
 
 
