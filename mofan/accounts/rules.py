@@ -68,6 +68,11 @@ def administers(actor: Actor, committee_id: int | None) -> bool:
     return committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
 
 
+def signs_off(actor: Actor, committee_id: int | None) -> bool:
+    """工委领导 of that committee: signs off the approval (综合审定) the admin prepared."""
+    return committee_id in actor.committees_with(Role.COMMITTEE_LEADER)
+
+
 def is_staff_of(actor: Actor, committee_id: int | None) -> bool:
     """工委管理员 or 工委领导 of that committee."""
     return committee_id in actor.committees_with(*COMMITTEE_STAFF)

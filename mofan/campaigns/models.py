@@ -115,6 +115,7 @@ class EnrollmentState(models.TextChoices):
     RETURNED = "returned", _("已退回")
     REVIEWED = "reviewed", _("已评审")
     APPROVED = "approved", _("已审定")
+    INCOMPLETE = "incomplete", _("未完成")  # the committee closed approval without this unit
 
 
 class Enrollment(models.Model):

@@ -19,7 +19,12 @@ from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import events
-from mofan.evaluations.figures.results import RESULT_FIELDS, result_unfreeze, results_freeze
+from mofan.evaluations.figures.results import (
+    RESULT_FIELDS,
+    result_unfreeze,
+    results_freeze,
+    results_ranks_sync,
+)
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.figures.summary import result_summary_rebuild
 from mofan.evaluations.figures.unit import current_tie, ranks_refresh, tie_decision, unit_refresh
@@ -151,7 +156,7 @@ def quota_tie_decide(
     return decision
 
 
-def _check_tie_decided(campaign: Campaign) -> None:
+def check_tie_decided(campaign: Campaign) -> None:
     """Refuses approval while units tie across the quota line undecided: nothing is dropped
     silently."""
     tie = current_tie(campaign)
@@ -181,18 +186,40 @@ def campaign_approve(
     _check_admin(actor, campaign)
     _check_all_reviewed(campaign)
     campaign_recompute(campaign=campaign)  # every unit's figures, from its stored scores
-    _check_tie_decided(campaign)
-    done = results_freeze(campaign=campaign, approved_by=actor.user, now=timezone.now())
+    check_tie_decided(campaign)
+    return results_approve(campaign=campaign, signer=actor, today=today)
+
+
+@transaction.atomic(savepoint=False)
+def results_approve(
+    *,
+    campaign: Campaign,
+    signer: Actor,
+    today: datetime.date | None = None,
+    enrollment_ids: Collection[int] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[UnitResult]:
+    """The approval itself, for every reviewed unit or for `enrollment_ids`, on figures the
+    caller has just recomputed; the caller has checked who may approve (`campaign_approve`, or
+    `approval_rounds.approval_sign` for a round the admin prepared and the leader signs)."""
+    done = results_freeze(
+        campaign=campaign,
+        approved_by=signer.user,
+        now=timezone.now(),
+        enrollment_ids=enrollment_ids,
+    )
     fresh = [(record, before, state == S.REVIEWED) for record, before, state in done.fresh]
-    moving = sum(1 for _r, _b, moved in fresh if moved)
+    moving = [record.enrollment_id for record, _b, moved in fresh if moved]
     if moving:
         # REVIEWED and APPROVED count alike in the stored figures: nothing to refresh.
-        updated = Enrollment.objects.filter(campaign=campaign, state=S.REVIEWED).update(
+        updated = Enrollment.objects.filter(pk__in=moving, state=S.REVIEWED).update(
             state=S.APPROVED, version=F("version") + 1
         )
-        if updated != moving:
+        if updated != len(moving):
             raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
-    audit_record_many(entries=_approval_entries(fresh, actor))
+    if not campaign.results_published:
+        results_ranks_sync(campaign=campaign)  # ranks and 先进 follow the field until published
+    audit_record_many(entries=_approval_entries(fresh, signer))
     result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
     problems = events.count_made(
         events.results_approved.send(
@@ -201,9 +228,9 @@ def campaign_approve(
     )
     audit_record(
         action="approval.campaign",
-        actor=actor.user,
+        actor=signer.user,
         target=campaign,
-        extra={"units": len(done.written), "problems": problems},
+        extra={"units": len(done.written), "problems": problems, **(extra or {})},
     )
     return done.written
 
@@ -247,8 +274,11 @@ def campaign_publish(*, campaign: Campaign, actor: Actor, ranking: bool = False)
     """Each unit then sees its own final score, grade, per-type scores and rank band; the full
     ranking only when `ranking`."""
     _check_admin(actor, campaign)
-    if Enrollment.objects.filter(campaign=campaign).exclude(state=S.APPROVED).exists():
+    units = Enrollment.objects.filter(campaign=campaign)
+    if units.exclude(state__in=(S.APPROVED, S.INCOMPLETE)).exists():
         raise ValidationError(_("还有单位的结果未审定，不能公布。"))
+    if not units.filter(state=S.APPROVED).exists():
+        raise ValidationError(_("还没有审定的结果，不能公布。"))
     before = {
         "results_published": campaign.results_published,
         "ranking_published": campaign.ranking_published,

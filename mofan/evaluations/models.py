@@ -398,3 +398,45 @@ class QuotaTieDecision(models.Model):
 
     def as_decision(self) -> tuple[Decimal, list[int], list[int]]:
         return (self.score, self.tied, self.admitted)
+
+
+class BatchState(models.TextChoices):
+    PREPARED = "prepared", _("待领导签批")
+    SIGNED = "signed", _("已签批")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class ApprovalBatch(models.Model):
+    """One round of approval (综合审定, issue 14): the committee admin prepares the units ready
+    (reviewed) with their figures as shown; the committee leader signs off with their password,
+    which freezes exactly those figures. Several rounds approve a campaign while other units are
+    still in review. Written by `approval.approval_prepare`, `approval_sign`, `approval_withdraw`.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="approval_batches"
+    )
+    enrollments = models.JSONField(default=list)  # enrollment ids
+    figures = models.JSONField(default=dict)  # enrollment id -> [composite, grade] as prepared
+    state = models.CharField(max_length=10, choices=BatchState.choices, default=BatchState.PREPARED)
+    prepared_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    prepared_at = models.DateTimeField()
+    signed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)  # why it was withdrawn
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(state="prepared"),
+                name="one_prepared_batch_per_campaign",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}#{self.pk} {self.get_state_display()}"

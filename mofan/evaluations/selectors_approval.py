@@ -12,7 +12,7 @@ result. Every enrolled unit has its stored figures from enrolment on, so nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.sorting import Sorting, Term, rank
 from mofan.evaluations.figures.unit import current_tie
-from mofan.evaluations.models import QuotaTieDecision, UnitTotals
+from mofan.evaluations.models import ApprovalBatch, BatchState, QuotaTieDecision, UnitTotals
 from mofan.evaluations.results import admitted_for, quota_for
 from mofan.evaluations.scoring import max_points
 from mofan.evaluations.selectors_ranking import row_of, stored_figures, vetoes_of
@@ -111,10 +111,25 @@ class ApprovalSummary:
     stored: int  # units with stored figures (`UnitTotals`)
     max_points: Decimal | None
     tie: QuotaTie | None = None
+    ready: int = 0  # reviewed, not approved yet
+    incomplete: int = 0  # closed as 未完成
+    pending_round: ApprovalBatch | None = None  # prepared, waiting for the leader
+    round_units: list[str] = field(default_factory=list)  # its units' names (the first 20)
 
     @property
-    def all_reviewed(self) -> bool:
-        return self.enrolled > 0 and self.reviewed == self.enrolled
+    def can_prepare(self) -> bool:
+        """The admin may put the reviewed units into a round for the leader."""
+        return self.ready > 0 and self.pending_round is None and not self.tie_pending
+
+    @property
+    def all_decided(self) -> bool:
+        """Every unit approved or closed as 未完成, some approved: the results can be published."""
+        return self.approved > 0 and self.approved + self.incomplete == self.enrolled
+
+    @property
+    def closable(self) -> bool:
+        """Some unit is neither approved nor closed, and no round waits for the leader."""
+        return self.approved + self.incomplete < self.enrolled and self.pending_round is None
 
     @property
     def tie_pending(self) -> bool:
@@ -137,6 +152,11 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         .values_list("state", "n")
     )
     stored = UnitTotals.objects.filter(campaign=campaign)
+    pending = (
+        ApprovalBatch.objects.filter(campaign=campaign, state=BatchState.PREPARED)
+        .select_related("prepared_by")
+        .first()
+    )
     return ApprovalSummary(
         enrolled=sum(by_state.values()),
         states=[
@@ -151,6 +171,18 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         stored=stored.count(),
         max_points=max_points(nodes_of(campaign.indicator_version)),
         tie=quota_tie_of(campaign),
+        ready=by_state.get(S.REVIEWED.value, 0),
+        incomplete=by_state.get(S.INCOMPLETE.value, 0),
+        pending_round=pending,
+        round_units=_names(pending.enrollments[:20]) if pending else [],
+    )
+
+
+def _names(enrollment_ids: list[int]) -> list[str]:
+    return list(
+        Enrollment.objects.filter(pk__in=enrollment_ids)
+        .order_by("unit__sort_order", "pk")
+        .values_list("unit__name", flat=True)
     )
 
 

@@ -19,6 +19,11 @@ urlpatterns = [
     path("campaigns/<int:pk>/approval/", views_approval.approval_table, name="approval"),
     path("enrollments/<int:pk>/trace/", views_trace.trace, name="trace"),
     path(
+        "campaigns/<int:pk>/approval/sign/",
+        views_approval.approval_sign,
+        name="approval_sign",
+    ),
+    path(
         "campaigns/<int:pk>/approval/action/",
         views_approval.approval_action,
         name="approval_action",

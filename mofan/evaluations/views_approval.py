@@ -18,6 +18,7 @@ from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.refusals import refusal_text
 from mofan.core.sorting import column_sort
 from mofan.evaluations import approval
+from mofan.evaluations import approval_rounds as rounds
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.forms_review import VetoForm
@@ -43,6 +44,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         campaign, summary=summary, search=search, page=request.GET.get("opage")
     )
     is_admin = rules.administers(actor, campaign.committee_id)
+    is_leader = rules.signs_off(actor, campaign.committee_id)
     if is_admin:
         # The veto form is the same on every row but its ids: render it once, not 50 times.
         fields = render_to_string(
@@ -60,10 +62,32 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         "summary": summary,
         "max_points": summary.max_points,
         "is_admin": is_admin,
+        "is_leader": is_leader,
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "evaluations/approval.html#approval-rows", context)
     return render(request, "evaluations/approval.html", context)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_LEADER)
+def approval_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee leader signs off the round the admin prepared, with their password."""
+    actor = actor_of(request)
+    campaign = get_object_or_404(scope.campaigns_staffed_by(actor), pk=pk)
+    try:
+        pending = rounds.pending_round(campaign)
+        if pending is None:
+            raise ValidationError(_("没有等待签批的审定。"))
+        written = rounds.approval_sign(
+            batch=pending, actor=actor, password=request.POST.get("password", "")
+        )
+        messages.success(
+            request, _("已签批，%(n)d 个单位的结果已审定并冻结。") % {"n": len(written)}
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, refusal_text(exc))
+    return redirect("reviews:approval", pk=pk)
 
 
 @require_POST
@@ -73,9 +97,25 @@ def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
     action = request.POST.get("action")
     try:
-        if action == "approve":
-            approval.campaign_approve(campaign=campaign, actor=actor)
-            messages.success(request, _("已审定，结果已冻结。"))
+        if action == "prepare":
+            batch = rounds.approval_prepare(campaign=campaign, actor=actor)
+            messages.success(
+                request,
+                _("已准备 %(n)d 个单位的审定，等待工委领导签批。") % {"n": len(batch.enrollments)},
+            )
+        elif action == "withdraw":
+            pending = rounds.pending_round(campaign)
+            if pending is None:
+                raise ValidationError(_("没有等待签批的审定。"))
+            rounds.approval_withdraw(
+                batch=pending, actor=actor, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("已撤回这一轮审定。"))
+        elif action == "close":
+            n = rounds.approval_close(
+                campaign=campaign, reason=request.POST.get("reason", ""), actor=actor
+            )
+            messages.success(request, _("已结束审定，%(n)d 个单位记为未完成。") % {"n": n})
         elif action == "publish":
             approval.campaign_publish(
                 campaign=campaign, actor=actor, ranking=request.POST.get("ranking") == "1"

@@ -124,7 +124,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "leaves": selectors.scored_leaf_count(campaign),
             "states": [
-                (state, label, states.get(state, 0)) for state, label in EnrollmentState.choices
+                (state, label, states.get(state, 0))
+                for state, label in EnrollmentState.choices
+                if state != EnrollmentState.INCOMPLETE or states.get(state)
             ],
             "is_admin": rules.administers(actor, campaign.committee_id),
             "reason_form": ReasonForm(),

@@ -81,11 +81,16 @@ class Tally:
 
 
 def progress_counts(rows: Iterable[tuple[str, int]]) -> list[Tally]:
-    """Units per enrollment state, every state in workflow order (0 where none)."""
+    """Units per enrollment state, every state of the workflow in order (0 where none); 未完成
+    (units left when the committee closed the approval) only when there are some."""
     counts: dict[str, int] = {}
     for state, n in rows:
         counts[state] = counts.get(state, 0) + n
-    return [Tally(s.value, str(s.label), counts.get(s.value, 0)) for s in EnrollmentState]
+    return [
+        Tally(s.value, str(s.label), counts.get(s.value, 0))
+        for s in EnrollmentState
+        if s != EnrollmentState.INCOMPLETE or counts.get(s.value)
+    ]
 
 
 @dataclass(frozen=True)

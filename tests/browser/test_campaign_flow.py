@@ -1,7 +1,8 @@
 """The three-step evaluation's happy path through four roles in headless Chromium (issue 4,
 point 10): the unit admin uploads one evidence file, links it to two indicators and fills in
 every leaf; the unit leader submits; a reviewer scores every leaf and submits; the group leader
-consolidates; the committee admin approves and publishes; the unit admin sees the result.
+consolidates; the committee admin prepares the approval, the committee leader signs it off and
+the admin publishes; the unit admin sees the result.
 
 The other unit of the campaign, and the group leader's own scores, are entered through the
 services in Python: they only have to exist for the approval and the consolidation. The
@@ -74,6 +75,7 @@ def world(settings, tmp_path):
     )
     where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b}
     admin = persona("committee_admin", **where, full_name="王管理")
+    committee_leader = persona("committee_leader", **where, full_name="刘书记")
     liaison = persona("unit_admin", **where, full_name="李联络")
     leader = persona("unit_leader", **where, full_name="张书记")
     liaison_b = persona("outsider", **where, full_name="赵联络")
@@ -132,6 +134,7 @@ def world(settings, tmp_path):
         "assignment": Assignment.objects.get(enrollment=enrollment_a),
         "leaves": leaves,
         "admin": admin,
+        "committee_leader": committee_leader,
         "liaison": liaison,
         "leader": leader,
         "group_leader": group_leader,
@@ -263,7 +266,8 @@ def test_four_roles_walk_the_evaluation_from_self_evaluation_to_the_published_re
     expect_message(group_page, "已汇总，该单位评审完成。")
     expect(group_page).to_have_url(re.compile(r"/reviews/mine/$"))
 
-    # --- 6. The committee admin approves and publishes, with the ranking. -------------------
+    # --- 6. The admin prepares the approval, the committee leader signs it off with their
+    # password, the admin publishes, with the ranking. ----------------------------------------
     admin_page = new_page()
     log_in(admin_page, base, world["admin"].username, PASSWORD)
     admin_page.goto(f"{base}/reviews/campaigns/{campaign.pk}/approval/")
@@ -274,9 +278,17 @@ def test_four_roles_walk_the_evaluation_from_self_evaluation_to_the_published_re
         # Qualitative leaves: the self and review columns count the levels.
         expect(row.locator("td").nth(2)).to_have_text(f"{LEVEL} {total}")
         expect(row.locator("td").nth(3)).to_have_text(f"{LEVEL} {total}")
-    admin_page.once("dialog", lambda dialog: dialog.accept())
-    admin_page.locator("#approve").click()
-    expect_message(admin_page, "已审定，结果已冻结。")
+    admin_page.locator("#prepare").click()
+    expect_message(admin_page, "已准备 2 个单位的审定，等待工委领导签批。")
+    leader_page = new_page()
+    log_in(leader_page, base, world["committee_leader"].username, PASSWORD)
+    leader_page.goto(f"{base}/reviews/campaigns/{campaign.pk}/approval/")
+    expect(leader_page.locator("#approval-round")).to_contain_text("王管理")
+    leader_page.get_by_label("请输入您的登录密码确认签批").fill(PASSWORD)
+    leader_page.locator("#sign").click()
+    expect_message(leader_page, "已签批，2 个单位的结果已审定并冻结。")
+    screenshot(leader_page, "approval-signed")
+    admin_page.reload()
     for name in ("甲单位", "乙单位"):
         expect(table.locator(f'tr[data-unit="{name}"]')).to_contain_text("已审定")
     admin_page.get_by_label("同时公布排名").check()

@@ -37,11 +37,13 @@ from mofan.campaigns.models import (
 )
 from mofan.evaluations import services
 from mofan.evaluations.models import (
+    ApprovalBatch,
     Assignment,
     ConsolidatedScore,
     Draw,
     EvidenceLink,
     Finding,
+    QuotaTieDecision,
     ReviewerSeat,
     ReviewGroup,
     ReviewScore,
@@ -402,6 +404,8 @@ SNAPSHOT_MODELS = (
     ConsolidatedScore,
     VetoInput,
     UnitResult,
+    ApprovalBatch,
+    QuotaTieDecision,
 )
 
 

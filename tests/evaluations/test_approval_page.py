@@ -80,16 +80,15 @@ def test_the_first_page_shows_fifty_units_by_rank_and_the_pager() -> None:
     assert "共 120 个单位" in html
     assert "第 1 / 3 页" in html
     assert "纳入 120 个单位" in html and "已评审 120" in html
-    assert 'id="approve"' in html  # every unit reviewed: the whole campaign can be approved
+    assert 'id="prepare"' in html  # every unit reviewed: all can go to the leader at once
     last = ROW.findall(_admin_client(campaign).get(_url(campaign) + "?page=3").content.decode())
     assert len(last) == 20
     assert not set(last) & set(shown)
 
 
-def test_the_approve_button_waits_for_every_unit_even_off_the_page() -> None:
+def test_the_reviewed_units_can_be_prepared_while_others_are_still_in_review() -> None:
     campaign = _campaign(60)  # units cycle through the states: not all reviewed
     html = _admin_client(campaign).get(_url(campaign)).content.decode()
-    assert 'id="approve"' not in html
     summary = ranking.approval_summary(campaign)
     counts = dict(
         Enrollment.objects.filter(campaign=campaign)
@@ -99,7 +98,8 @@ def test_the_approve_button_waits_for_every_unit_even_off_the_page() -> None:
     )
     assert {s.state: s.count for s in summary.states} == counts
     assert summary.reviewed == counts.get("reviewed", 0) + counts.get("approved", 0)
-    assert f"已评审 {summary.reviewed} / 60" in html
+    assert summary.ready == counts["reviewed"] > 0
+    assert f"准备审定已评审的 {summary.ready} 个单位" in html and 'id="prepare"' in html
 
 
 @pytest.mark.parametrize("key", sorted(ranking.SORTS) + [f"-{k}" for k in sorted(ranking.SORTS)])

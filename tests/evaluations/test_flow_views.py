@@ -1,6 +1,8 @@
 """The three-step evaluation walked through the web pages: committee admin creates the
 campaign, the unit fills in and submits, reviewers score independently, the group leader
-consolidates, the committee approves and publishes, the unit sees its result."""
+consolidates, the admin prepares the approval of the ready unit, the leader signs it off, the
+committee closes the approval for the unit that never submitted and publishes, the unit sees
+its result."""
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +13,7 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import Assignment
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from tests.factories import make_user
-from tests.world import logged_in
+from tests.world import PASSWORD, logged_in
 
 
 @pytest.mark.django_db
@@ -21,6 +23,7 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
     ua = make_user(Role.UNIT_ADMIN, unit=unit_a)
     RoleAssignment.objects.create(user=ua, role=Role.UNIT_LEADER, committee=committee, unit=unit_a)
     revs = [make_user(Role.REVIEWER, committee=committee) for _ in range(2)]
+    leader = make_user(Role.COMMITTEE_LEADER, committee=committee)
 
     def login(u):
         client.post("/accounts/logout/")
@@ -89,16 +92,33 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
     login(admin)
     r = client.get(f"/reviews/campaigns/{c.pk}/approval/")
     assert r.status_code == 200
-    # unit_b never submitted: approval refused until every unit is reviewed
+    # unit_b never submitted: the admin prepares the ready unit, the leader signs it off.
+    assert "尚未完成评审的单位" in r.content.decode()
     r = client.post(
-        f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "approve"}, follow=True
+        f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "prepare"}, follow=True
     )
-    assert "未完成评审" in r.content.decode()
-    Enrollment.objects.filter(campaign=c, unit=unit_b).delete()
+    assert "等待工委领导签批" in r.content.decode(), r.content.decode()[-3000:]
+    login(leader)
+    page = client.get(f"/reviews/campaigns/{c.pk}/approval/").content.decode()
+    assert 'id="sign"' in page and 'id="prepare"' not in page
+    r = client.post(f"/reviews/campaigns/{c.pk}/approval/sign/", {"password": "wrong"}, follow=True)
+    assert "密码不正确" in r.content.decode()
     r = client.post(
-        f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "approve"}, follow=True
+        f"/reviews/campaigns/{c.pk}/approval/sign/", {"password": PASSWORD}, follow=True
     )
-    assert "已审定" in r.content.decode(), r.content.decode()[-3000:]
+    assert "已签批" in r.content.decode(), r.content.decode()[-3000:]
+    login(admin)
+    # Publishing waits for unit_b: the committee closes the approval with it 未完成.
+    assert (
+        'id="publish-results"'
+        not in client.get(f"/reviews/campaigns/{c.pk}/approval/").content.decode()
+    )
+    r = client.post(
+        f"/reviews/campaigns/{c.pk}/approval/action/",
+        {"action": "close", "reason": "该单位未按期提交自评"},
+        follow=True,
+    )
+    assert "1 个单位记为未完成" in r.content.decode(), r.content.decode()[-3000:]
     # The committee can open the final score and see how it was formed.
     trace = client.get(f"/reviews/enrollments/{e.pk}/trace/").content.decode()
     assert revs[0].full_name in trace and revs[1].full_name in trace

@@ -95,7 +95,7 @@ def test_approval_waits_for_the_tie_and_the_page_shows_it(world):
     )
     html = admin_page.content.decode()
     assert "先进名额线上的并列单位" in html and 'value="tie"' in html
-    assert 'id="approve"' not in html  # the approval button waits for the decision
+    assert 'id="prepare"' not in html  # preparing the approval waits for the decision
     leader_html = (
         logged_in(world.user("committee_leader"))
         .get(f"/reviews/campaigns/{world.campaign.pk}/approval/")

@@ -792,7 +792,10 @@ def test_results_are_frozen_and_reopening_needs_a_reason(world: World) -> None:
     entries = audit_entries("approval.result", a)
     assert entries[-1].data["before"]["grade"] == "优秀"
     assert entries[-1].data["after"]["grade"] == "良好"
-    assert _result(world.eb).advanced is False  # B stayed frozen as approved
+    # B's score and grade stayed frozen; the 先进 place A's veto freed goes to B, since ranks and
+    # honours follow the whole field until the results are published.
+    b = _result(world.eb)
+    assert (b.composite, b.grade, b.rank, b.advanced) == (Decimal("27.50"), "优秀", 2, True)
     assert audit_verify().ok
 
 

@@ -25,6 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
+from mofan.evaluations.approval_rounds import approval_prepare
 from mofan.evaluations.models import (
     Assignment,
     Finding,
@@ -47,7 +48,7 @@ from tests.evaluations.campaign_fixtures import (
     world,
 )
 from tests.evaluations.evidence_fixtures import make_pdf
-from tests.world import logged_in
+from tests.world import PASSWORD, logged_in
 
 __all__ = ["world"]
 
@@ -57,6 +58,7 @@ UNIT_A = frozenset({"owner", "colleague"})
 REVIEWERS_OF_A = frozenset({"assigned", "leader"})
 STAFF = frozenset({"committee_admin", "committee_leader"})
 ADMINS = frozenset({"committee_admin"})
+LEADERS = frozenset({"committee_leader"})
 
 
 def _none(world: World) -> None:
@@ -109,6 +111,12 @@ def _all_submitted(w: World) -> None:
 
 def _all_reviewed(w: World) -> None:
     Enrollment.objects.filter(campaign=w.campaign).update(state=S.REVIEWED)
+
+
+def _prepared(w: World) -> None:
+    """Every unit reviewed and put into a round for the leader by the admin."""
+    _all_reviewed(w)
+    approval_prepare(campaign=w.campaign, actor=w.actor("committee_admin"))
 
 
 def _a_approved(w: World) -> None:
@@ -367,7 +375,17 @@ SPECS: tuple[Spec, ...] = (
     Spec("reviews:approval", _campaign, ("GET",), get_ok=STAFF),
     Spec("reviews:trace", _ea, ("GET",), get_ok=STAFF, shows=STAFF),
     _approval("veto", _none, source="discipline", vetoed="on", opinion="违纪问题"),
-    _approval("approve", _all_reviewed),
+    _approval("prepare", _all_reviewed),
+    _approval("withdraw", _prepared),
+    _approval("close", _none, reason="部分单位未能完成评审"),
+    Spec(
+        "reviews:approval_sign",
+        _campaign,
+        ("POST",),
+        post_ok=LEADERS,
+        data=_const({"password": PASSWORD}),
+        prepare=_prepared,
+    ),
     _approval("reopen", _a_approved, reason="复核发现计分错误"),
     _approval("publish", _all_approved),
 )

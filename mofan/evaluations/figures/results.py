@@ -4,13 +4,15 @@ reopening, and replaced after a re-review. The only writer of `UnitResult` (call
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
@@ -49,18 +51,25 @@ class Frozen:
 
 
 @transaction.atomic(savepoint=False)
-def results_freeze(*, campaign: Campaign, approved_by: User, now: datetime.datetime) -> Frozen:
-    """Freeze every unit's stored figures (`UnitTotals`, just recomputed by the caller) into its
-    `UnitResult`, in batches; results already frozen stay as they are."""
+def results_freeze(
+    *,
+    campaign: Campaign,
+    approved_by: User,
+    now: datetime.datetime,
+    enrollment_ids: Collection[int] | None = None,
+) -> Frozen:
+    """Freeze the stored figures (`UnitTotals`, just recomputed by the caller) of every unit, or
+    of `enrollment_ids`, into its `UnitResult`, in batches; results already frozen stay."""
     existing = {r.enrollment_id: r for r in UnitResult.objects.filter(campaign=campaign)}
     done = Frozen()
     new: list[UnitResult] = []
     changed: list[UnitResult] = []
     frozen = {"frozen": True, "approved_at": now, "approved_by": approved_by}
-    totals = (
-        UnitTotals.objects.filter(campaign=campaign)
-        .select_related("enrollment__unit")
-        .order_by("enrollment__unit__sort_order", "enrollment_id")
+    chosen = UnitTotals.objects.filter(campaign=campaign)
+    if enrollment_ids is not None:
+        chosen = chosen.filter(enrollment_id__in=enrollment_ids)
+    totals = chosen.select_related("enrollment__unit").order_by(
+        "enrollment__unit__sort_order", "enrollment_id"
     )
     for stored in totals:
         record = existing.get(stored.enrollment_id)
@@ -88,6 +97,18 @@ def results_freeze(*, campaign: Campaign, approved_by: User, now: datetime.datet
         changed, [*RESULT_FIELDS, "frozen", "approved_at", "approved_by"], batch_size=BATCH
     )
     return done
+
+
+def results_ranks_sync(*, campaign: Campaign) -> int:
+    """The rank and 先进 of every frozen result from the stored figures of the whole field: a
+    round of approval freezes a unit's score and grade, while its rank and honour follow the
+    field until the campaign's approval is complete (every unit approved, or the rest closed as
+    未完成) and the results are published. One UPDATE; returns how many results it wrote."""
+    totals = UnitTotals.objects.filter(enrollment_id=OuterRef("enrollment_id"))
+    return UnitResult.objects.filter(campaign=campaign, frozen=True).update(
+        rank=Subquery(totals.values("rank")[:1]),
+        advanced=Coalesce(Subquery(totals.values("advanced")[:1]), Value(False)),
+    )
 
 
 def result_unfreeze(*, enrollment: Enrollment) -> int:
