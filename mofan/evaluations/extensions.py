@@ -5,7 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, menu
+from mofan.core.extensions import MenuEntry, NoticeKind, menu, notice_kinds
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import evidence_reviewed_by
 from mofan.evidence import selectors, usage
@@ -17,6 +17,7 @@ def _campaigns(actor: Any) -> bool:
 
 menu.register(MenuEntry(40, _("创建活动"), "campaigns:list", shows=_campaigns))
 menu.register(MenuEntry(70, _("评审任务"), "reviews:mine", shows=rules.is_reviewer))
+notice_kinds.register(NoticeKind("enrollment.submit_on_behalf", _("自评提交"), owner="evaluations"))
 
 # The evidence store: a file in use is not deleted (and who else may open one).
 usage.register(

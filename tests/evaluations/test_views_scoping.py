@@ -41,13 +41,13 @@ from tests.evaluations.campaign_fixtures import (
     World,
     changed_tables,
     in_savepoint,
-    logged_in,
     score_all,
     set_state,
     snapshot,
     world,
 )
 from tests.evaluations.evidence_fixtures import make_pdf
+from tests.world import logged_in
 
 __all__ = ["world"]
 
@@ -250,6 +250,14 @@ SPECS: tuple[Spec, ...] = (
         ("POST",),
         post_ok=ADMINS,
         data=_const({"reason": "佐证不全"}),
+    ),
+    Spec(
+        "campaigns:submit_for",
+        _ea,
+        ("POST",),
+        post_ok=ADMINS,
+        data=_const({"reason": "单位领导出差，代为提交"}),
+        prepare=_in_progress,
     ),
     Spec(
         "campaigns:extend",
@@ -513,6 +521,7 @@ def test_staff_progress_board_lists_every_unit(world: World) -> None:
         assert f'data-unit="{unit.name}"' in text
     # the leader reads the board but gets no return / extend forms
     assert reverse("campaigns:return", args=[world.ea.pk]) not in text
+    assert reverse("campaigns:submit_for", args=[world.ea.pk]) not in text
 
 
 # --- tampered ids -------------------------------------------------------------------------------
