@@ -32,6 +32,7 @@ class SubmissionStatus:
     can_submit: bool = False
     submitted_at: datetime | None = None
     submitted_by: str = ""
+    submitted_on_behalf: bool = False  # by the committee, not by one of the unit's leaders
 
 
 def _deadline(enrollment: Enrollment) -> datetime | None:
@@ -70,6 +71,12 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
         status.submitted_at = enrollment.submitted_at
         by = enrollment.submitted_by
         status.submitted_by = (by.full_name or by.username) if by else ""
+        status.submitted_on_behalf = (
+            by is not None
+            and not by.role_assignments.filter(
+                unit_id=enrollment.unit_id, role=Role.UNIT_LEADER
+            ).exists()
+        )
         return status
     blockers = [_state_blocker(enrollment)] if enrollment.state != S.IN_PROGRESS else []
     blockers += submission_problems(enrollment)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.campaigns.models import Enrollment
+from mofan.campaigns.selectors import scored_leaf_count
 from mofan.core.concurrency import StaleWrite
 from mofan.core.params import parse_id
 from mofan.evaluations import selectors as scope
@@ -141,11 +142,19 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
         )
         # the submission block at the top follows the save (what still blocks, out of band)
         enrollment.refresh_from_db()  # the save may have moved it to 填报中
-        response.content += render_to_string(
-            "evaluations/_submission_status.html",
-            {"status": submission_status(enrollment, actor), "enrollment": enrollment, "oob": True},
-            request=request,
-        ).encode()
+        context = {
+            "status": submission_status(enrollment, actor),
+            "enrollment": enrollment,
+            "oob": True,
+            "done": SelfScore.objects.filter(enrollment=enrollment)
+            .exclude(node__method__type__in=services.OPTIONAL_IN_SELF)
+            .count(),
+            "total": scored_leaf_count(enrollment.campaign),
+        }
+        for part in ("_self_progress", "_submission_status"):
+            response.content += render_to_string(
+                f"evaluations/{part}.html", context, request=request
+            ).encode()
         return response
     if error:
         messages.error(request, f"{node.code}：{error}")

@@ -25,6 +25,7 @@ from mofan.evaluations import services
 from mofan.evaluations.models import SelfScore
 from mofan.notifications.models import Notice
 from tests.evaluations.campaign_fixtures import (
+    SCORED,
     S,
     World,
     audit_entries,
@@ -100,6 +101,9 @@ def test_saving_the_last_item_refreshes_the_block(open_world: World) -> None:
     assert 'hx-swap-oob="true"' in html
     assert "未自评" not in block and "自评已填写完整" in block
     assert "请提醒单位领导（甲书记）" in block
+    total = len(SCORED)
+    assert 'id="self-progress-line" hx-swap-oob="true"' in html
+    assert f'<progress value="{total}" max="{total}" id="self-progress">' in html
 
 
 def test_the_page_says_the_deadline_passed(open_world: World) -> None:
@@ -125,7 +129,7 @@ def test_a_submitted_self_evaluation_says_who_submitted(open_world: World) -> No
     w = open_world
     services.enrollment_transition(enrollment=w.ea, to=S.SUBMITTED, actor=w.actor("colleague"))
     page = _self_page(w, "owner")
-    assert "甲书记" in page and "已提交" in page
+    assert "甲书记" in page and "已提交" in page and "代为提交，" not in page
     assert _submit_url(w) not in page
 
 
@@ -155,6 +159,7 @@ def test_the_committee_submits_on_behalf_with_a_reason(open_world: World) -> Non
     assert told == {(w.user("owner").pk, url), (w.user("colleague").pk, url)}
     notice = Notice.objects.filter(recipient=w.user("owner")).get()
     assert REASON in notice.body and "2024年度模范机关创建" in notice.title
+    assert "由工委（" in _self_page(w, "owner")
     assert notice.kind_label == "自评提交"
 
 
@@ -210,10 +215,12 @@ def _submit_for_url(enrollment: Enrollment) -> str:
 def test_the_progress_page_offers_the_form_for_units_in_progress(open_world: World) -> None:
     w = open_world
     set_state(w.eb, S.SUBMITTED)
+    set_state(w.ec, S.IN_PROGRESS)  # nothing filled in: the form could only be refused
     admin = logged_in(w.user("committee_admin"))
     page = admin.get(reverse("campaigns:detail", args=[w.campaign.pk])).content.decode()
     assert _submit_for_url(w.ea) in page
     assert _submit_for_url(w.eb) not in page  # already submitted
+    assert _submit_for_url(w.ec) not in page
     leader = logged_in(w.user("committee_leader"))
     page = leader.get(reverse("campaigns:detail", args=[w.campaign.pk])).content.decode()
     assert _submit_for_url(w.ea) not in page  # the 工委领导 reads, the admin acts
