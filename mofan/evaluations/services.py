@@ -191,15 +191,23 @@ def leaf_nodes(enrollment: Enrollment) -> list[IndicatorNode]:
     return published_leaves(enrollment.campaign.indicator_version)
 
 
-def submission_problems(enrollment: Enrollment) -> list[str]:
-    """What is still missing before the self-evaluation can be submitted."""
+def submission_gaps(enrollment: Enrollment) -> tuple[list[str], list[str]]:
+    """The codes of the leaves still without a self score, and of those still without the
+    evidence they require."""
     leaves = [n for n in leaf_nodes(enrollment) if n.method_type not in OPTIONAL_IN_SELF]
     done = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
     linked = set(
         EvidenceLink.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
     )
-    problems = []
     missing = [n.code for n in leaves if n.pk not in done]
+    need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
+    return missing, need
+
+
+def submission_problems(enrollment: Enrollment) -> list[str]:
+    """What is still missing before the self-evaluation can be submitted."""
+    missing, need = submission_gaps(enrollment)
+    problems = []
     if missing:
         problems.append(
             _("还有 %(n)d 项指标未自评：%(codes)s。")
@@ -208,7 +216,6 @@ def submission_problems(enrollment: Enrollment) -> list[str]:
                 "codes": "、".join(missing[:10]) + ("……" if len(missing) > 10 else ""),
             }
         )
-    need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
     if need:
         problems.append(_("以下指标须附佐证材料：%(codes)s。") % {"codes": "、".join(need)})
     return problems

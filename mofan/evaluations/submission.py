@@ -14,7 +14,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Enrollment, EnrollmentState
-from mofan.evaluations.services import deadline_passed, submission_problems
+from mofan.evaluations.services import deadline_passed, submission_gaps
 
 S = EnrollmentState
 
@@ -27,7 +27,10 @@ class SubmissionStatus:
     deadline: datetime | None
     deadline_passed: bool
     blockers: list[str] = field(default_factory=list)
+    unfilled: list[str] = field(default_factory=list)  # codes of leaves without a self score
+    need_evidence: list[str] = field(default_factory=list)  # codes still lacking evidence
     leaders: list[str] = field(default_factory=list)  # the unit's 单位领导 accounts, by name
+    blocked: bool = False  # anything at all in the way (the lists above)
     is_leader: bool = False
     can_submit: bool = False
     submitted_at: datetime | None = None
@@ -79,11 +82,12 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
         )
         return status
     blockers = [_state_blocker(enrollment)] if enrollment.state != S.IN_PROGRESS else []
-    blockers += submission_problems(enrollment)
+    status.unfilled, status.need_evidence = submission_gaps(enrollment)
     if status.deadline_passed:
         blockers.append(_("已过提交截止时间；如需延期请联系工委。"))
     if not status.leaders:
         blockers.append(_("本单位尚无单位领导账号，请联系工委开通，或由工委代为提交。"))
     status.blockers = [b for b in blockers if b]
-    status.can_submit = status.is_leader and not status.blockers
+    status.blocked = bool(status.blockers or status.unfilled or status.need_evidence)
+    status.can_submit = status.is_leader and not status.blocked
     return status

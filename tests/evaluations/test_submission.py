@@ -23,6 +23,7 @@ from django.utils import timezone
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations import services
 from mofan.evaluations.models import SelfScore
+from mofan.indicators.models import IndicatorNode
 from mofan.notifications.models import Notice
 from tests.evaluations.campaign_fixtures import (
     SCORED,
@@ -84,6 +85,7 @@ def test_the_page_says_what_blocks(open_world: World) -> None:
     for persona in ("owner", "colleague"):
         page = _self_page(w, persona)
         assert "还有 1 项指标未自评" in page
+        assert f'{reverse("reviews:self", args=[w.ea.pk])}#leaf-1.1"' in page  # a link to it
         assert _submit_url(w) not in page
     SelfScore.objects.filter(enrollment=w.ea).delete()
     set_state(w.ea, S.NOT_STARTED)
@@ -104,6 +106,15 @@ def test_saving_the_last_item_refreshes_the_block(open_world: World) -> None:
     total = len(SCORED)
     assert 'id="self-progress-line" hx-swap-oob="true"' in html
     assert f'<progress value="{total}" max="{total}" id="self-progress">' in html
+
+
+def test_the_page_names_the_leaves_still_missing_evidence(open_world: World) -> None:
+    w = open_world
+    IndicatorNode.objects.filter(pk=w.node("1.2").pk).update(evidence_required=True)
+    page = _self_page(w, "colleague")
+    assert "以下指标须附佐证材料" in page
+    assert f'{reverse("reviews:self", args=[w.ea.pk])}#leaf-1.2"' in page
+    assert _submit_url(w) not in page
 
 
 def test_the_page_says_the_deadline_passed(open_world: World) -> None:
