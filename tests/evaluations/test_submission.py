@@ -72,6 +72,20 @@ def test_the_liaison_sees_who_submits_and_no_button(open_world: World) -> None:
     assert _submit_url(w) not in page
 
 
+@pytest.mark.parametrize("persona", ["outsider", "other_admin"])
+def test_outsiders_never_see_the_block(open_world: World, persona: str) -> None:
+    """Unit B's people and the other committee's admin: A's pages answer 404 (B's, where the
+    outsider is the leader, show B's block with the button: the positive control)."""
+    w = open_world
+    client = logged_in(w.user(persona))
+    for name in ("reviews:self", "campaigns:enrollment"):
+        assert client.get(reverse(name, args=[w.ea.pk])).status_code == 404, name
+    if persona == "outsider":
+        page = client.get(reverse("reviews:self", args=[w.eb.pk])).content.decode()
+        assert reverse("campaigns:submit", args=[w.eb.pk]) in page
+        assert "甲书记" not in page
+
+
 def test_the_leader_gets_the_button(open_world: World) -> None:
     w = open_world
     page = _self_page(w, "colleague")
