@@ -97,8 +97,12 @@ class BulkFromUnitsForm(forms.Form):
             (Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label),
             (Role.UNIT_LEADER.value, Role.UNIT_LEADER.label),
         ],
-        initial=[Role.UNIT_ADMIN.value],
+        # a unit needs both: the 联络员 fills in, only the 单位领导 submits (DOMAIN.md)
+        initial=[Role.UNIT_ADMIN.value, Role.UNIT_LEADER.value],
         widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "默认两者都建：联络员填报自评，单位领导审核提交。姓名可在账号页面修改为真实姓名。"
+        ),
     )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
@@ -118,6 +122,11 @@ class RoleGrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["role"].choices = roles  # type: ignore[attr-defined]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
 
 
 class DeactivateForm(forms.Form):

@@ -202,6 +202,27 @@ def account_set_active(*, user: User, active: bool, actor: Actor, reason: str = 
 
 
 @transaction.atomic
+def account_profile_update(*, user: User, full_name: str, phone: str, actor: Actor) -> User:
+    """Correct a managed account's real name and phone (bulk-made accounts start with
+    placeholder names such as 市委办公室单位领导)."""
+    _check_may_manage_account(actor, user)
+    full_name, phone = full_name.strip(), phone.strip()
+    if not full_name:
+        raise ValidationError(_("请填写姓名。"))
+    before = _user_snapshot(user)
+    user.full_name, user.phone = full_name, phone
+    user.save(update_fields=["full_name", "phone"])
+    audit_record(
+        action="account.profile",
+        actor=actor.user,
+        target=user,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+@transaction.atomic
 def password_reset(*, user: User, actor: Actor) -> str:
     """A new random initial password, to be changed at next login."""
     _check_may_manage_account(actor, user)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/roles/", views.role_grant, name="role_grant"),
     path("<int:pk>/roles/<int:assignment_pk>/revoke/", views.role_revoke, name="role_revoke"),
+    path("<int:pk>/profile/", views.account_profile, name="profile"),
     path("<int:pk>/active/", views.account_active, name="active"),
     path("<int:pk>/reset-password/", views.password_reset, name="password_reset"),
     path("<int:pk>/unlock/", views.account_unlock, name="unlock"),

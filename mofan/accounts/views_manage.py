@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts import credentials, imports, lockout, selectors, services
-from mofan.accounts.forms import BulkFromUnitsForm, DeactivateForm, ImportForm, RoleGrantForm
+from mofan.accounts.forms import (
+    BulkFromUnitsForm,
+    DeactivateForm,
+    ImportForm,
+    ProfileForm,
+    RoleGrantForm,
+)
 from mofan.accounts.models import LoginThrottle, RoleAssignment, User
 from mofan.accounts.permissions import recent_auth_required, role_required
 from mofan.accounts.roles import Role, grantable_by
@@ -91,6 +97,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "account": user,
             "grant_form": form,
             "deactivate_form": DeactivateForm(),
+            "profile_form": ProfileForm(initial={"full_name": user.full_name, "phone": user.phone}),
             "locked_until": locked,
             "is_security_admin": actor.has(Role.SECURITY_ADMIN),
         },
@@ -152,6 +159,24 @@ def account_active(request: HttpRequest, pk: int) -> HttpResponse:
         user,
         lambda: services.account_set_active(user=user, active=active, actor=actor, reason=reason),
         _("账号已启用。") if active else _("账号已停用，其登录会话已全部失效。"),
+    )
+
+
+@require_POST
+@role_required(*MANAGERS)
+@recent_auth_required
+def account_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    user = _account(request, pk)
+    form = ProfileForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写姓名。"))
+        return redirect("accounts_manage:detail", pk=user.pk)
+    return _change_account(
+        request,
+        user,
+        lambda: services.account_profile_update(user=user, actor=actor, **form.cleaned_data),
+        _("姓名和手机号已更新。"),
     )
 
 

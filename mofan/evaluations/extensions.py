@@ -18,6 +18,7 @@ def _campaigns(actor: Any) -> bool:
 menu.register(MenuEntry(40, _("创建活动"), "campaigns:list", shows=_campaigns))
 menu.register(MenuEntry(70, _("评审任务"), "reviews:mine", shows=rules.is_reviewer))
 notice_kinds.register(NoticeKind("approval.", _("综合审定"), owner="evaluations"))
+notice_kinds.register(NoticeKind("enrollment.submit_on_behalf", _("自评提交"), owner="evaluations"))
 
 # The evidence store: a file in use is not deleted (and who else may open one).
 usage.register(

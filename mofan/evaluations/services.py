@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,8 @@ from mofan.evaluations.scoring import consensus
 from mofan.indicators.methods import OPTIONAL_IN_SELF, q
 from mofan.indicators.models import IndicatorNode
 from mofan.indicators.selectors import published_leaves
+from mofan.notifications.recipients import unit_people
+from mofan.notifications.services import notify
 
 S = EnrollmentState
 EDITABLE_STATES = (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED)
@@ -53,6 +56,10 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     (S.REVIEWED, S.APPROVED): ("approve", "committee_admin"),
     (S.APPROVED, S.REVIEWED): ("reopen", "committee_admin"),
 }
+# name: who may also make the transition on behalf of those above, always with a written reason
+# (audited with an on-behalf marker, the unit told): the committee submits a unit's
+# self-evaluation when its leader cannot, so a filled-in self-evaluation never dead-ends.
+ON_BEHALF: dict[str, str] = {"submit": "committee_admin"}
 
 
 def _may(actor: Actor, who: str, enrollment: Enrollment) -> bool:
@@ -91,13 +98,16 @@ def enrollment_transition(
             _("不能从“%(a)s”变为“%(b)s”。") % {"a": S(enrollment.state).label, "b": S(to).label}
         )
     name, who = TRANSITIONS[key]
-    if not _may(actor, who, enrollment):
-        raise PermissionDenied(_("您无权进行此操作。"))
-    if name in ("return", "reopen") and not reason.strip():
+    on_behalf = _on_behalf(actor, name, who, enrollment)
+    if (name in ("return", "reopen") or on_behalf) and not reason.strip():
         raise ValidationError(_("请写明理由。"))
     if name == "submit":
         if deadline_passed(enrollment):
-            raise ValidationError(_("已过提交截止时间；如需延期请联系工委。"))
+            raise ValidationError(
+                _("已过提交截止时间；请先为该单位延期。")
+                if on_behalf
+                else _("已过提交截止时间；如需延期请联系工委。")
+            )
         missing = submission_problems(enrollment)
         if missing:
             raise ValidationError(missing)
@@ -117,15 +127,40 @@ def enrollment_transition(
         enrollment.save(update_fields=["returned_reason"])
     if (before in REVIEWED) != (to in REVIEWED):
         unit_refresh(enrollment=enrollment)  # the review score counts from now on (or not)
+    extra: dict[str, Any] = {"reason": reason} if reason else {}
+    if on_behalf:
+        extra["on_behalf"] = True
     audit_record(
         action=f"enrollment.{name}",
         actor=actor.user,
         target=enrollment,
         before={"state": before},
         after={"state": to},
-        extra={"reason": reason} if reason else None,
+        extra=extra or None,
     )
+    if on_behalf:
+        _tell_unit_on_behalf(enrollment, reason)
     return enrollment
+
+
+def _on_behalf(actor: Actor, name: str, who: str, enrollment: Enrollment) -> bool:
+    """False when `actor` is who makes the transition `name`, True when they may make it on
+    that person's behalf (ON_BEHALF); refused otherwise."""
+    if _may(actor, who, enrollment):
+        return False
+    if name in ON_BEHALF and _may(actor, ON_BEHALF[name], enrollment):
+        return True
+    raise PermissionDenied(_("您无权进行此操作。"))
+
+
+def _tell_unit_on_behalf(enrollment: Enrollment, reason: str) -> None:
+    notify(
+        recipients=unit_people(enrollment.unit_id),
+        kind="enrollment.submit_on_behalf",
+        title=_("工委已代本单位提交“%(c)s”的自评") % {"c": enrollment.campaign.name},
+        body=_("理由：%(r)s") % {"r": reason},
+        url=reverse("campaigns:enrollment", args=[enrollment.pk]),
+    )
 
 
 @transaction.atomic
@@ -156,15 +191,23 @@ def leaf_nodes(enrollment: Enrollment) -> list[IndicatorNode]:
     return published_leaves(enrollment.campaign.indicator_version)
 
 
-def submission_problems(enrollment: Enrollment) -> list[str]:
-    """What is still missing before the self-evaluation can be submitted."""
+def submission_gaps(enrollment: Enrollment) -> tuple[list[str], list[str]]:
+    """The codes of the leaves still without a self score, and of those still without the
+    evidence they require."""
     leaves = [n for n in leaf_nodes(enrollment) if n.method_type not in OPTIONAL_IN_SELF]
     done = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
     linked = set(
         EvidenceLink.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
     )
-    problems = []
     missing = [n.code for n in leaves if n.pk not in done]
+    need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
+    return missing, need
+
+
+def submission_problems(enrollment: Enrollment) -> list[str]:
+    """What is still missing before the self-evaluation can be submitted."""
+    missing, need = submission_gaps(enrollment)
+    problems = []
     if missing:
         problems.append(
             _("还有 %(n)d 项指标未自评：%(codes)s。")
@@ -173,7 +216,6 @@ def submission_problems(enrollment: Enrollment) -> list[str]:
                 "codes": "、".join(missing[:10]) + ("……" if len(missing) > 10 else ""),
             }
         )
-    need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
     if need:
         problems.append(_("以下指标须附佐证材料：%(codes)s。") % {"codes": "、".join(need)})
     return problems

@@ -12,6 +12,7 @@ urlpatterns = [
     path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
     path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),
     path("enrollments/<int:pk>/plan/", views.plan_upload, name="plan"),
+    path("enrollments/<int:pk>/submit-for/", views.enrollment_submit_for, name="submit_for"),
     path("enrollments/<int:pk>/return/", views.enrollment_return, name="return"),
     path("enrollments/<int:pk>/extend/", views.enrollment_extend, name="extend"),
     path("enrollments/<int:pk>/leadership/", views.leadership_add, name="leadership_add"),

@@ -40,6 +40,7 @@ from mofan.evaluations import selectors as scope
 from mofan.evaluations import services as evaluation
 from mofan.evaluations.cycle import cycle_overall
 from mofan.evaluations.models import UnitResult
+from mofan.evaluations.submission import submission_status
 from mofan.indicators.models import IndicatorVersion, VersionStatus
 from mofan.organizations.models import Unit
 from mofan.organizations.selectors import committees_administered_by, committees_staffed_by
@@ -181,6 +182,22 @@ def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
+def enrollment_submit_for(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee submits a unit's self-evaluation on its behalf (a written reason, audited,
+    the unit told): the same transition as the unit leader's, never a second path."""
+
+    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
+        evaluation.enrollment_transition(
+            enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=actor, reason=data["reason"]
+        )
+
+    return _on_enrollment(
+        request, pk, ReasonForm, act, _("已代%(u)s提交自评。"), _("代为提交须写明理由。")
+    )
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
 def enrollment_extend(request: HttpRequest, pk: int) -> HttpResponse:
     def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
         evaluation.enrollment_extend(
@@ -200,7 +217,6 @@ def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
     )
     campaign = enrollment.campaign
     is_admin = rules.is_unit_admin_of(actor, enrollment.unit_id)
-    is_leader = rules.is_unit_leader_of(actor, enrollment.unit_id)
     leaves = selectors.scored_leaf_count(campaign)
     done = enrollment.self_scores.count()
     result = None
@@ -219,11 +235,7 @@ def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
             "done": done,
             "percent": int(done * 100 / leaves) if leaves else 100,
             "editable": is_admin and enrollment.state in evaluation.EDITABLE_STATES,
-            "can_submit": is_leader and enrollment.state == EnrollmentState.IN_PROGRESS,
-            "problems": evaluation.submission_problems(enrollment)
-            if enrollment.state == EnrollmentState.IN_PROGRESS
-            else [],
-            "deadline_passed": evaluation.deadline_passed(enrollment),
+            "status": submission_status(enrollment, actor),
             "leadership_form": LeadershipForm(),
             "task_form": TaskForm(),
             "status_form": TaskStatusForm(),

@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.campaigns.models import Enrollment
+from mofan.campaigns.selectors import scored_leaf_count
 from mofan.core.concurrency import StaleWrite
 from mofan.core.params import parse_id
 from mofan.evaluations import selectors as scope
@@ -21,6 +23,7 @@ from mofan.evaluations import services
 from mofan.evaluations.evidence_views import node_rows
 from mofan.evaluations.inputs import input_fields, parse_leaf_input
 from mofan.evaluations.models import SelfScore
+from mofan.evaluations.submission import submission_status
 from mofan.indicators.models import IndicatorNode
 
 
@@ -88,6 +91,7 @@ def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
             "editable": editable,
             "cap": enrollment.campaign.evidence_cap_per_indicator,
             "next": request.path,
+            "status": submission_status(enrollment, actor),
         },
     )
 
@@ -125,7 +129,7 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
         score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
     if request.htmx:  # type: ignore[attr-defined]
         evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
-        return render(
+        response = render(
             request,
             "evaluations/self_evaluation.html#leaf-row",
             {
@@ -136,6 +140,22 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
                 "next": page,
             },
         )
+        # the submission block at the top follows the save (what still blocks, out of band)
+        enrollment.refresh_from_db()  # the save may have moved it to 填报中
+        context = {
+            "status": submission_status(enrollment, actor),
+            "enrollment": enrollment,
+            "oob": True,
+            "done": SelfScore.objects.filter(enrollment=enrollment)
+            .exclude(node__method__type__in=services.OPTIONAL_IN_SELF)
+            .count(),
+            "total": scored_leaf_count(enrollment.campaign),
+        }
+        for part in ("_self_progress", "_submission_status"):
+            response.content += render_to_string(
+                f"evaluations/{part}.html", context, request=request
+            ).encode()
+        return response
     if error:
         messages.error(request, f"{node.code}：{error}")
     return redirect(f"{page}#leaf-{node.code}")

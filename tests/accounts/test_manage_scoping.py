@@ -91,6 +91,7 @@ def state() -> dict[str, Any]:
         for u in User.objects.values(
             "id",
             "username",
+            "full_name",
             "password",
             "is_active",
             "session_epoch",
@@ -111,6 +112,7 @@ MANAGE_URLS = {
     "detail": (True, False),
     "role_grant": (True, True),
     "role_revoke": (True, True),
+    "profile": (True, True),
     "active": (True, True),
     "password_reset": (True, True),
     "unlock": (True, True),
@@ -139,6 +141,7 @@ def object_url(name: str, target: User) -> str:
 OBJECT_POSTS = {
     "role_grant": lambda p: {"role": Role.MEMBER, "unit": p.unit_a.pk},
     "role_revoke": lambda p: {},
+    "profile": lambda p: {"full_name": "王建国", "phone": "13900000000"},
     "active": lambda p: {"active": "0", "reason": "离职"},
     "password_reset": lambda p: {},
     "unlock": lambda p: {},
@@ -153,6 +156,8 @@ def took_effect(name: str, target: User, before: dict, after: dict) -> bool:
         return not RoleAssignment.objects.filter(pk=revoked).exists()
     if name == "active":
         return not mine_after[0]["is_active"]
+    if name == "profile":
+        return mine_after[0]["full_name"] == "王建国"
     if name == "password_reset":
         return mine_after[0]["password"] != mine_before[0]["password"]
     if name == "unlock":
@@ -361,6 +366,8 @@ def test_nobody_manages_its_own_account(people, manager):
         services.account_set_active(user=me, active=False, actor=actor)
     with pytest.raises(PermissionDenied):
         services.password_reset(user=me, actor=actor)
+    with pytest.raises(PermissionDenied):
+        services.account_profile_update(user=me, full_name="我", phone="", actor=actor)
     client = logged_in(me)
     for name in ("detail", *OBJECT_POSTS):
         url = object_url(name, me)

@@ -260,6 +260,14 @@ SPECS: tuple[Spec, ...] = (
         data=_const({"reason": "佐证不全"}),
     ),
     Spec(
+        "campaigns:submit_for",
+        _ea,
+        ("POST",),
+        post_ok=ADMINS,
+        data=_const({"reason": "单位领导出差，代为提交"}),
+        prepare=_in_progress,
+    ),
+    Spec(
         "campaigns:extend",
         _ea,
         ("POST",),
@@ -531,6 +539,7 @@ def test_staff_progress_board_lists_every_unit(world: World) -> None:
         assert f'data-unit="{unit.name}"' in text
     # the leader reads the board but gets no return / extend forms
     assert reverse("campaigns:return", args=[world.ea.pk]) not in text
+    assert reverse("campaigns:submit_for", args=[world.ea.pk]) not in text
 
 
 # --- tampered ids -------------------------------------------------------------------------------
