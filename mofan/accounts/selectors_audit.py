@@ -4,12 +4,19 @@ bottom layer (`mofan.audit`); reading it is scoped by role, so the reads live wi
 from __future__ import annotations
 
 import datetime
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
+from mofan.core.extensions import audit_action_label, audit_actions
 
 
 def entries_for(actor: Actor) -> QuerySet[AuditEntry]:
@@ -40,3 +47,70 @@ def filter_entries(
     if date_to:
         entries = entries.filter(created_at__date__lte=date_to)
     return entries
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """One entry as the trail shows it: "system" as 系统, the action's Chinese label (its
+    stored code when no app names it), the object's kind by its model's name, and the data
+    both in brief (its leaves on one short line) and in full (indented), the full only when
+    the brief leaves something out."""
+
+    entry: AuditEntry
+    actor_label: str
+    action_label: str
+    object_label: str
+    data_brief: str
+    data_full: str
+
+
+BRIEF_CHARS = 40
+
+
+def _object_label(object_type: str) -> str:
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[str]:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else str(key))
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        yield f"{path}: {text}" if path else text
+
+
+def _brief(data: Any) -> str:
+    """The data on one short line: its leaves as "key: value" ("extra." left off)."""
+    if not data:
+        return ""
+    line = "；".join(leaf.removeprefix("extra.") for leaf in _leaves(data))
+    return line if len(line) <= BRIEF_CHARS else line[: BRIEF_CHARS - 1] + "…"
+
+
+def trail_rows(entries: Iterable[AuditEntry]) -> list[TrailRow]:
+    rows = []
+    for entry in entries:
+        brief = _brief(entry.data)
+        full = json.dumps(entry.data, ensure_ascii=False, indent=2) if entry.data else ""
+        rows.append(
+            TrailRow(
+                entry=entry,
+                actor_label=_("系统") if entry.actor_name == "system" else entry.actor_name,
+                action_label=audit_action_label(entry.action) or entry.action,
+                object_label=_object_label(entry.object_type) if entry.object_type else "",
+                data_brief=brief,
+                data_full=full if brief.endswith("…") else "",
+            )
+        )
+    return rows
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every action an app has named, as (code, label) choices for the trail's filter, in the
+    order of their codes; families come before their members."""
+    return sorted(((a.action, str(a.label)) for a in audit_actions), key=lambda c: c[0])

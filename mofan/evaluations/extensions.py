@@ -5,7 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, menu
+from mofan.core.extensions import MenuEntry, audit_actions_register, menu
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import evidence_reviewed_by
 from mofan.evidence import selectors, usage
@@ -25,3 +25,35 @@ usage.register(
     order=10,
 )
 selectors.register_readers(evidence_reviewed_by)
+
+audit_actions_register(
+    {
+        "enrollment.start": _("开始自评"),
+        "enrollment.resume": _("重新自评"),
+        "enrollment.submit": _("提交自评"),
+        "enrollment.return": _("退回自评"),
+        "enrollment.review": _("完成评审"),
+        "enrollment.approve": _("审定通过"),
+        "enrollment.reopen": _("撤回审定"),
+        "enrollment.extend": _("延长填报期限"),
+        "enrollment.": _("单位创建进度"),
+        "self_score.save": _("保存自评评分"),
+        "review_score.save": _("保存评审评分"),
+        "review.submit": _("提交评审意见"),
+        "review.consolidate": _("汇总评审意见"),
+        "review.finding": _("记录评审发现"),
+        "review.visit": _("记录实地查看"),
+        "review.assignment.draw": _("抽签分配评审单位"),
+        "review.": _("评审"),
+        "review_group.create": _("建立评审组"),
+        "review_group.draw": _("随机抽取评审员"),
+        "review_group.": _("评审组"),
+        "approval.campaign": _("审定活动结果"),
+        "approval.result": _("审定单位结果"),
+        "approval.publish": _("公布结果"),
+        "approval.veto_input": _("录入否决意见"),
+        "approval.": _("审定"),
+        "evidence.link": _("关联佐证材料"),
+        "evidence.unlink": _("取消关联佐证材料"),
+    }
+)
