@@ -4,7 +4,7 @@ account management in the navigation."""
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, audit_actions_register, menu
+from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
 
 menu.register(MenuEntry(10, _("审计日志"), "audit:list", shows=rules.is_auditor))
 menu.register(MenuEntry(11, _("完整性校验"), "audit:verify", shows=rules.is_auditor))
@@ -32,5 +32,12 @@ audit_actions_register(
         "account.2fa.recovery_codes": _("生成恢复码"),
         "account.2fa.required": _("要求双因素认证"),
         "account.": _("账号操作"),
+    }
+)
+audit_objects_register(
+    {
+        "accounts.totpdevice": _("双因素认证设备"),
+        "accounts.recoverycode": _("恢复码"),
+        "accounts.loginthrottle": _("登录限制"),
     }
 )

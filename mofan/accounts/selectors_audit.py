@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
-from mofan.core.extensions import audit_action_label, audit_actions
+from mofan.core.extensions import audit_action_label, audit_actions, audit_object_label
 
 
 def entries_for(actor: Actor) -> QuerySet[AuditEntry]:
@@ -67,7 +67,10 @@ class TrailRow:
 BRIEF_CHARS = 40
 
 
-def _object_label(object_type: str) -> str:
+def object_label(object_type: str) -> str:
+    """The object's kind: as its app registered it, else its model's verbose name."""
+    if registered := audit_object_label(object_type):
+        return registered
     try:
         model = apps.get_model(object_type)
     except (LookupError, ValueError):
@@ -102,7 +105,7 @@ def trail_rows(entries: Iterable[AuditEntry]) -> list[TrailRow]:
                 entry=entry,
                 actor_label=_("系统") if entry.actor_name == "system" else entry.actor_name,
                 action_label=audit_action_label(entry.action) or entry.action,
-                object_label=_object_label(entry.object_type) if entry.object_type else "",
+                object_label=object_label(entry.object_type) if entry.object_type else "",
                 data_brief=brief,
                 data_full=full if brief.endswith("…") else "",
             )

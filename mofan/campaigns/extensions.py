@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Enrollment
-from mofan.core.extensions import audit_actions_register
+from mofan.core.extensions import audit_actions_register, audit_objects_register
 from mofan.evidence import usage
 
 # The evidence store: a file in use is not deleted (and who else may open one).
@@ -24,5 +24,13 @@ audit_actions_register(
         "campaign.task.remove": _("删除工作任务"),
         "campaign.task.status": _("更新任务状态"),
         "campaign.": _("创建活动"),
+    }
+)
+audit_objects_register(
+    {
+        "campaigns.phase": _("工作阶段"),
+        "campaigns.enrollment": _("参评单位"),
+        "campaigns.leadershipmember": _("领导小组成员"),
+        "campaigns.task": _("工作任务"),
     }
 )

@@ -174,6 +174,29 @@ def audit_actions_register(labels: dict[str, StrOrPromise]) -> None:
         audit_actions.register(AuditAction(action, label))
 
 
+@dataclass(frozen=True)
+class AuditObject:
+    """A kind of object the audit trail names (`object_type`, a model's "app.model" label),
+    with the label the trail shows, for a model whose own verbose name is not Chinese."""
+
+    object_type: str
+    label: StrOrPromise  # lazy translation
+
+
+audit_objects: Registry[AuditObject] = Registry("audit_objects")
+
+
+def audit_objects_register(labels: dict[str, StrOrPromise]) -> None:
+    """Register the names of an app's objects in the trail: {"app.model": label}."""
+    for object_type, label in labels.items():
+        audit_objects.register(AuditObject(object_type, label))
+
+
+def audit_object_label(object_type: str) -> str:
+    """The registered label of an object type; "" when none is."""
+    return next((str(o.label) for o in audit_objects if o.object_type == object_type), "")
+
+
 def audit_action_label(action: str) -> str:
     """The label of a stored audit action: the exact action first, then the longest family;
     "" for an action no app has named."""

@@ -5,7 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, audit_actions_register, menu
+from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import evidence_reviewed_by
 from mofan.evidence import selectors, usage
@@ -55,5 +55,24 @@ audit_actions_register(
         "approval.": _("审定"),
         "evidence.link": _("关联佐证材料"),
         "evidence.unlink": _("取消关联佐证材料"),
+    }
+)
+audit_objects_register(
+    {
+        "evaluations.evidencelink": _("佐证材料关联"),
+        "evaluations.selfscore": _("自评评分"),
+        "evaluations.reviewgroup": _("评审组"),
+        "evaluations.reviewerseat": _("评审组成员"),
+        "evaluations.draw": _("抽签记录"),
+        "evaluations.assignment": _("评审分配"),
+        "evaluations.visit": _("实地查看"),
+        "evaluations.reviewscore": _("评审评分"),
+        "evaluations.reviewsubmission": _("评审意见"),
+        "evaluations.finding": _("评审发现"),
+        "evaluations.consolidatedscore": _("汇总评分"),
+        "evaluations.vetoinput": _("否决意见"),
+        "evaluations.unitresult": _("单位结果"),
+        "evaluations.resultsummary": _("结果汇总"),
+        "evaluations.unittotals": _("单位得分"),
     }
 )

@@ -3,7 +3,7 @@ evidence store's actions in the auditor's trail."""
 
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.extensions import audit_actions_register
+from mofan.core.extensions import audit_actions_register, audit_objects_register
 
 audit_actions_register(
     {
@@ -11,5 +11,10 @@ audit_actions_register(
         "evidence.upload.duplicate": _("重复上传（未另存）"),
         "evidence.delete": _("删除佐证材料"),
         "evidence.": _("佐证材料"),
+    }
+)
+audit_objects_register(
+    {
+        "evidence.evidence": _("佐证材料"),
     }
 )

@@ -14,6 +14,7 @@ from mofan.core.extensions import (
     PageSection,
     ReminderJob,
     audit_actions_register,
+    audit_objects_register,
     home_panels,
     menu,
     notice_kinds,
@@ -89,5 +90,11 @@ audit_actions_register(
         "result.rereview": _("按复核更新结果"),
         "result.rereview_reapply": _("重新应用复核结果"),
         "result.": _("结果"),
+    }
+)
+audit_objects_register(
+    {
+        "rectification.problemevent": _("整改记录"),
+        "rectification.rereviewscore": _("复核评分"),
     }
 )

@@ -13,6 +13,7 @@ from mofan.core.extensions import (
     NoticeKind,
     PageSection,
     audit_actions_register,
+    audit_objects_register,
     home_panels,
     menu,
     notice_kinds,
@@ -118,5 +119,11 @@ audit_actions_register(
         "bulletin.update": _("修改通报"),
         "bulletin.publish": _("发布通报"),
         "bulletin.": _("通报"),
+    }
+)
+audit_objects_register(
+    {
+        "supervision.progressreport": _("进展报告"),
+        "supervision.spotcheckvisit": _("抽查检查记录"),
     }
 )

@@ -8,8 +8,10 @@ import pathlib
 import re
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
+from mofan.accounts.selectors_audit import object_label
 from mofan.audit.services import audit_record
 from mofan.core.extensions import audit_action_label
 from tests.world import logged_in
@@ -77,3 +79,11 @@ def test_the_trail_shows_labels_a_compact_data_column_and_a_folded_filter(audito
     filtered = client.get(reverse("audit:list"), {"action": "evidence."}).content.decode()
     assert '<details class="audit-filter" open>' in filtered
     assert 'title="evidence.upload"' in filtered and 'title="account.unlock"' not in filtered
+
+
+def test_every_object_the_trail_can_name_is_named_in_chinese():
+    models = [m for m in apps.get_models() if m.__module__.startswith("mofan.")]
+    english = sorted(
+        m._meta.label_lower for m in models if object_label(m._meta.label_lower).isascii()
+    )
+    assert english == []
