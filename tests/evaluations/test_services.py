@@ -54,13 +54,13 @@ from tests.evaluations.campaign_fixtures import (
     changed_tables,
     in_savepoint,
     leaf_value,
-    logged_in,
     score_all,
     set_state,
     snapshot,
     world,
 )
 from tests.factories import make_user
+from tests.world import logged_in
 
 __all__ = ["world"]
 
