@@ -41,13 +41,13 @@ from tests.evaluations.campaign_fixtures import (
     World,
     changed_tables,
     in_savepoint,
-    logged_in,
     score_all,
     set_state,
     snapshot,
     world,
 )
 from tests.evaluations.evidence_fixtures import make_pdf
+from tests.world import logged_in
 
 __all__ = ["world"]
 
