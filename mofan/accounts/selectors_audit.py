@@ -11,7 +11,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
@@ -51,10 +51,10 @@ def filter_entries(
 
 @dataclass(frozen=True)
 class TrailRow:
-    """One entry as the trail shows it: "system" as 系统, the action's Chinese label (its
-    stored code when no app names it), the object's kind by its model's name, and the data
-    both in brief (its leaves on one short line) and in full (indented), the full only when
-    the brief leaves something out."""
+    """One entry as the trail shows it: who acted (the platform's own names in Chinese), the
+    action's Chinese label (its stored code when no app names it), the object's kind by its
+    registered or model name, and the data both in brief (its leaves on one short line) and in
+    full (indented), the full only when the brief leaves something out."""
 
     entry: AuditEntry
     actor_label: str
@@ -65,6 +65,24 @@ class TrailRow:
 
 
 BRIEF_CHARS = 40
+
+# The names the platform's own jobs and commands write as the actor (with no account behind).
+SYSTEM_ACTORS = {
+    "system": gettext_lazy("系统"),
+    "backup": gettext_lazy("系统（备份）"),
+    "verify_audit": gettext_lazy("系统（审计校验）"),
+    "create_account": gettext_lazy("系统（命令行建立账号）"),
+    "load_templates": gettext_lazy("系统（载入指标模板）"),
+    "load_demo": gettext_lazy("系统（载入演示数据）"),
+    "seed_scale": gettext_lazy("系统（规模测试数据）"),
+}
+
+
+def actor_label(entry: AuditEntry) -> str:
+    """Who acted: the account's name, or the platform itself by what it was doing."""
+    if entry.actor_id is None and entry.actor_name in SYSTEM_ACTORS:
+        return str(SYSTEM_ACTORS[entry.actor_name])
+    return entry.actor_name
 
 
 def object_label(object_type: str) -> str:
@@ -103,7 +121,7 @@ def trail_rows(entries: Iterable[AuditEntry]) -> list[TrailRow]:
         rows.append(
             TrailRow(
                 entry=entry,
-                actor_label=_("系统") if entry.actor_name == "system" else entry.actor_name,
+                actor_label=actor_label(entry),
                 action_label=audit_action_label(entry.action) or entry.action,
                 object_label=object_label(entry.object_type) if entry.object_type else "",
                 data_brief=brief,

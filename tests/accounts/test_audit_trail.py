@@ -61,7 +61,7 @@ def test_every_action_the_code_writes_has_a_chinese_label():
 def test_the_trail_shows_labels_a_compact_data_column_and_a_folded_filter(auditor):
     long = {"note": "很长的说明" * 20, "sha256": "0" * 64}
     audit_record(action="evidence.upload", actor_name="system", extra=long)
-    audit_record(action="account.unlock", actor_name="system", extra={"n": 1})
+    audit_record(action="account.unlock", actor_name="verify_audit", extra={"n": 1})
     client = logged_in(auditor)
     body = client.get(reverse("audit:list")).content.decode()
     assert "登录成功" in body and "上传佐证材料" in body and "解除锁定" in body
@@ -69,6 +69,7 @@ def test_the_trail_shows_labels_a_compact_data_column_and_a_folded_filter(audito
         assert f">{code}<" not in body  # the code only as the cell's tooltip
     assert 'title="evidence.upload"' in body
     assert "<td>system</td>" not in body and "<td>系统</td>" in body
+    assert "<td>verify_audit</td>" not in body and "<td>系统（审计校验）</td>" in body
     # long data: a brief summary that opens to the whole; short data: as it is
     assert '<td class="audit-data"><details><summary>note: 很长的说明' in body
     assert "…</summary><pre>{\n" in body and "0" * 64 in body
