@@ -4,8 +4,40 @@ account management in the navigation."""
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, menu
+from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
 
 menu.register(MenuEntry(10, _("审计日志"), "audit:list", shows=rules.is_auditor))
 menu.register(MenuEntry(11, _("完整性校验"), "audit:verify", shows=rules.is_auditor))
 menu.register(MenuEntry(90, _("账号管理"), "accounts_manage:list", shows=rules.manages_accounts))
+
+audit_actions_register(
+    {
+        "account.create": _("创建账号"),
+        "account.activate": _("启用账号"),
+        "account.disabled.inactive": _("停用长期未登录的账号"),
+        "account.login.success": _("登录成功"),
+        "account.login.failed": _("登录失败"),
+        "account.login.locked": _("账号被锁定"),
+        "account.login.refused_inactive": _("拒绝登录（账号已停用）"),
+        "account.login.refused_locked": _("拒绝登录（账号已锁定）"),
+        "account.password.change": _("修改密码"),
+        "account.password.reset": _("重置密码"),
+        "account.reauth": _("再次验证身份"),
+        "account.role.grant": _("授予角色"),
+        "account.role.revoke": _("撤销角色"),
+        "account.unlock": _("解除锁定"),
+        "account.2fa.enable": _("启用双因素认证"),
+        "account.2fa.disable": _("停用双因素认证"),
+        "account.2fa.verify": _("双因素认证验证"),
+        "account.2fa.recovery_codes": _("生成恢复码"),
+        "account.2fa.required": _("要求双因素认证"),
+        "account.": _("账号操作"),
+    }
+)
+audit_objects_register(
+    {
+        "accounts.totpdevice": _("双因素认证设备"),
+        "accounts.recoverycode": _("恢复码"),
+        "accounts.loginthrottle": _("登录限制"),
+    }
+)

@@ -18,7 +18,12 @@ from mofan.audit.services import audit_verify
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("操作人"), required=False)
-    action = forms.CharField(label=_("操作代码"), required=False, help_text=_("如 account.login"))
+    action = forms.CharField(
+        label=_("操作"),
+        required=False,
+        widget=forms.TextInput(attrs={"list": "audit-actions"}),
+        help_text=_("从列表中选择，或输入操作名称的开头"),
+    )
     result = forms.ChoiceField(
         label=_("结果"), required=False, choices=[("", _("全部")), *AuditResult.choices]
     )
@@ -50,7 +55,15 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     template = "audit/entry_list.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#entries"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    context = {
+        "form": form,
+        "page": page,
+        "rows": selectors.trail_rows(page),
+        "actions": selectors.action_choices(),
+        "filtered": form.is_bound and any(form.data.get(f) for f in form.fields),
+        "query": query.urlencode(),
+    }
+    return render(request, template, context)
 
 
 @role_required(Role.AUDITOR)

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Enrollment
+from mofan.core.extensions import audit_actions_register, audit_objects_register
 from mofan.evidence import usage
 
 # The evidence store: a file in use is not deleted (and who else may open one).
@@ -10,4 +11,26 @@ usage.register(
     Enrollment.plan,
     message=_("该材料是本单位的实施方案，不能删除。"),
     order=20,
+)
+
+audit_actions_register(
+    {
+        "campaign.create": _("新建创建活动"),
+        "campaign.activate": _("启动创建活动"),
+        "campaign.leadership.add": _("添加领导小组成员"),
+        "campaign.leadership.remove": _("移除领导小组成员"),
+        "campaign.plan.set": _("设置工作计划"),
+        "campaign.task.add": _("添加工作任务"),
+        "campaign.task.remove": _("删除工作任务"),
+        "campaign.task.status": _("更新任务状态"),
+        "campaign.": _("创建活动"),
+    }
+)
+audit_objects_register(
+    {
+        "campaigns.phase": _("工作阶段"),
+        "campaigns.enrollment": _("参评单位"),
+        "campaigns.leadershipmember": _("领导小组成员"),
+        "campaigns.task": _("工作任务"),
+    }
 )

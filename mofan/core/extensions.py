@@ -12,12 +12,13 @@ next to the registry that holds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 T = TypeVar("T")
 StrOrPromise = str | Promise
@@ -136,18 +137,81 @@ class NoticeKind:
 notice_kinds: Registry[NoticeKind] = Registry("notice_kinds")
 
 
+def labelled(entries: Iterable[tuple[str, StrOrPromise]], code: str) -> str:
+    """The label of a stored code among (code, label) pairs, where a code ending in "." names
+    a family: the exact code first, then the longest family; "" when none fits."""
+    best: tuple[str, StrOrPromise] | None = None
+    for key, label in entries:
+        if key == code:
+            return str(label)
+        family = key.endswith(".") and code.startswith(key)
+        if family and (best is None or len(key) > len(best[0])):
+            best = (key, label)
+    return str(best[1]) if best else ""
+
+
 def notice_label(kind: str) -> str:
     """The label of a stored notice kind: the exact kind first, then the longest family."""
-    best: NoticeKind | None = None
-    for entry in notice_kinds:
-        if entry.kind == kind:
-            return str(entry.label)
-        family = entry.kind.endswith(".") and kind.startswith(entry.kind)
-        if family and (best is None or len(entry.kind) > len(best.kind)):
-            best = entry
-    return str(best.label) if best else ""
+    return labelled(((entry.kind, entry.label) for entry in notice_kinds), kind)
+
+
+# --- kinds of audit entries --------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditAction:
+    """An action an app writes to the audit trail (`action` as stored, or a prefix ending in
+    "." for a family such as "enrollment."), with the label the auditor's trail shows."""
+
+    action: str
+    label: StrOrPromise  # lazy translation
+
+
+audit_actions: Registry[AuditAction] = Registry("audit_actions")
+
+
+def audit_actions_register(labels: dict[str, StrOrPromise]) -> None:
+    """Register an app's audit actions at once: {action or family: label}."""
+    for action, label in labels.items():
+        audit_actions.register(AuditAction(action, label))
+
+
+@dataclass(frozen=True)
+class AuditObject:
+    """A kind of object the audit trail names (`object_type`, a model's "app.model" label),
+    with the label the trail shows, for a model whose own verbose name is not Chinese."""
+
+    object_type: str
+    label: StrOrPromise  # lazy translation
+
+
+audit_objects: Registry[AuditObject] = Registry("audit_objects")
+
+
+def audit_objects_register(labels: dict[str, StrOrPromise]) -> None:
+    """Register the names of an app's objects in the trail: {"app.model": label}."""
+    for object_type, label in labels.items():
+        audit_objects.register(AuditObject(object_type, label))
+
+
+def audit_object_label(object_type: str) -> str:
+    """The registered label of an object type; "" when none is."""
+    return next((str(o.label) for o in audit_objects if o.object_type == object_type), "")
+
+
+def audit_action_label(action: str) -> str:
+    """The label of a stored audit action: the exact action first, then the longest family;
+    "" for an action no app has named."""
+    return labelled(((entry.action, entry.label) for entry in audit_actions), action)
 
 
 def discover() -> None:
     """Import every installed app's `extensions` module (at start-up, from CoreConfig.ready)."""
     autodiscover_modules("extensions")
+
+
+# core's own audit actions (the other apps register theirs in their extensions.py)
+audit_actions_register(
+    {
+        "system.backup": _("系统备份"),
+        "upload.malware": _("拦截带病毒的文件"),
+    }
+)

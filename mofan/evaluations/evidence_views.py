@@ -19,6 +19,8 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -164,7 +166,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     _("该文件此前已上传（「%(name)s」，%(when)s），未重复保存。")
                     % {
                         "name": evidence,
-                        "when": evidence.uploaded_at.strftime("%Y-%m-%d %H:%M"),
+                        "when": date_format(localtime(evidence.uploaded_at), "Y-m-d H:i"),
                     },
                 )
             return redirect(f"{reverse('evidence:library')}?unit={unit.pk}")

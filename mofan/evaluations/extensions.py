@@ -5,7 +5,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, NoticeKind, menu, notice_kinds
+from mofan.core.extensions import (
+    MenuEntry,
+    NoticeKind,
+    audit_actions_register,
+    audit_objects_register,
+    menu,
+    notice_kinds,
+)
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.selectors import evidence_reviewed_by
 from mofan.evidence import selectors, usage
@@ -27,3 +34,62 @@ usage.register(
     order=10,
 )
 selectors.register_readers(evidence_reviewed_by)
+
+audit_actions_register(
+    {
+        "enrollment.start": _("开始自评"),
+        "enrollment.resume": _("重新自评"),
+        "enrollment.submit": _("提交自评"),
+        "enrollment.return": _("退回自评"),
+        "enrollment.review": _("完成评审"),
+        "enrollment.approve": _("审定通过"),
+        "enrollment.reopen": _("撤回审定"),
+        "enrollment.extend": _("延长填报期限"),
+        "enrollment.": _("单位创建进度"),
+        "self_score.save": _("保存自评评分"),
+        "review_score.save": _("保存评审评分"),
+        "review.submit": _("提交评审意见"),
+        "review.consolidate": _("汇总评审意见"),
+        "review.finding": _("记录评审发现"),
+        "review.visit": _("记录实地查看"),
+        "review.assignment.draw": _("抽签分配评审单位"),
+        "review.": _("评审"),
+        "review_group.create": _("建立评审组"),
+        "review_group.draw": _("随机抽取评审员"),
+        "review_group.": _("评审组"),
+        "approval.campaign": _("审定活动结果"),
+        "approval.result": _("审定单位结果"),
+        "approval.publish": _("公布结果"),
+        "approval.veto_input": _("录入否决意见"),
+        "approval.quota_tie": _("决定先进名额线上的并列"),
+        "approval.prepare": _("准备审定（报领导签批）"),
+        "approval.sign": _("领导签批审定"),
+        "approval.withdraw": _("撤回待签批的审定"),
+        "approval.close": _("结束审定"),
+        "enrollment.incomplete": _("记为未完成"),
+        "approval.": _("审定"),
+        "evidence.link": _("关联佐证材料"),
+        "evidence.unlink": _("取消关联佐证材料"),
+    }
+)
+audit_objects_register(
+    {
+        "evaluations.evidencelink": _("佐证材料关联"),
+        "evaluations.approvalbatch": _("一轮审定"),
+        "evaluations.quotatiedecision": _("并列决定"),
+        "evaluations.selfscore": _("自评评分"),
+        "evaluations.reviewgroup": _("评审组"),
+        "evaluations.reviewerseat": _("评审组成员"),
+        "evaluations.draw": _("抽签记录"),
+        "evaluations.assignment": _("评审分配"),
+        "evaluations.visit": _("实地查看"),
+        "evaluations.reviewscore": _("评审评分"),
+        "evaluations.reviewsubmission": _("评审意见"),
+        "evaluations.finding": _("评审发现"),
+        "evaluations.consolidatedscore": _("汇总评分"),
+        "evaluations.vetoinput": _("否决意见"),
+        "evaluations.unitresult": _("单位结果"),
+        "evaluations.resultsummary": _("结果汇总"),
+        "evaluations.unittotals": _("单位得分"),
+    }
+)

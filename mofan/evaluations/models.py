@@ -87,6 +87,11 @@ class ReviewerSeat(models.Model):
         return f"{self.group_id}:{self.reviewer_id}"
 
 
+# What the draw log shows for a draw's stored purpose and method (the codes stay in the row).
+DRAW_PURPOSES = {"assignment": _("分配评审单位"), "reviewers": _("抽取评审员")}
+DRAW_METHODS = {"balanced": _("均衡（各组数量相近）"), "random": _("随机")}
+
+
 class Draw(models.Model):
     """A recorded random draw: its inputs and seed reproduce its result (双随机、一公开)."""
 
@@ -106,6 +111,14 @@ class Draw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.seed}"
+
+    @property
+    def purpose_label(self) -> str:
+        return str(DRAW_PURPOSES.get(self.purpose, self.purpose))
+
+    @property
+    def method_label(self) -> str:
+        return str(DRAW_METHODS.get(self.method, self.method))
 
 
 class Assignment(models.Model):

@@ -5,7 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
-from mofan.core.extensions import MenuEntry, menu
+from mofan.core.extensions import MenuEntry, audit_actions_register, menu
 
 
 def _own_unit(actor: Any) -> list[Any]:
@@ -28,3 +28,20 @@ menu.register(
     )
 )
 menu.register(MenuEntry(22, _("换届提醒"), "organizations:elections", shows=_elections))
+
+audit_actions_register(
+    {
+        "committee.create": _("建立工委"),
+        "unit.create": _("新建单位"),
+        "unit.update": _("修改单位信息"),
+        "unit.": _("单位信息"),
+        "member.create": _("新增党员"),
+        "member.update": _("修改党员信息"),
+        "member.delete": _("删除党员"),
+        "member.": _("党员信息"),
+        "party_org.create": _("新建党组织"),
+        "party_org.update": _("修改党组织"),
+        "party_org.delete": _("删除党组织"),
+        "party_org.": _("党组织信息"),
+    }
+)

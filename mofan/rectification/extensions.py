@@ -13,6 +13,8 @@ from mofan.core.extensions import (
     NoticeKind,
     PageSection,
     ReminderJob,
+    audit_actions_register,
+    audit_objects_register,
     home_panels,
     menu,
     notice_kinds,
@@ -27,6 +29,7 @@ from mofan.rectification.selectors import (
     open_items_of_units,
     rereview_trace,
 )
+from mofan.rectification.services import ACTION_LABELS
 
 menu.register(
     MenuEntry(50, _("问题整改"), "rectification:item_board", shows=rules.is_committee_staff)
@@ -67,4 +70,31 @@ usage.register(
     ProblemItem.evidence,
     message=_("该材料是问题整改的佐证，不能删除。"),
     order=30,
+)
+
+audit_actions_register(
+    {
+        "problem.create": _("登记整改问题"),
+        "problem.update": _("修改整改问题"),
+        **{f"problem.{name}": label for name, label in ACTION_LABELS.items()},
+        "problem.": _("问题整改"),
+        "rereview.create": _("发起复核"),
+        "rereview.refresh": _("更新复核范围"),
+        "rereview.score": _("复核评分"),
+        "rereview.open": _("开始复核"),
+        "rereview.submit": _("提交复核"),
+        "rereview.approve": _("批准复核结果"),
+        "rereview.reject": _("驳回复核"),
+        "rereview.withdraw": _("撤回复核"),
+        "rereview.": _("复核"),
+        "result.rereview": _("按复核更新结果"),
+        "result.rereview_reapply": _("重新应用复核结果"),
+        "result.": _("结果"),
+    }
+)
+audit_objects_register(
+    {
+        "rectification.problemevent": _("整改记录"),
+        "rectification.rereviewscore": _("复核评分"),
+    }
 )

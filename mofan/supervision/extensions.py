@@ -12,6 +12,8 @@ from mofan.core.extensions import (
     MenuEntry,
     NoticeKind,
     PageSection,
+    audit_actions_register,
+    audit_objects_register,
     home_panels,
     menu,
     notice_kinds,
@@ -96,4 +98,32 @@ usage.register(
     ProgressReport.evidence,
     message=_("该材料是督办事项进展报告的佐证，不能删除。"),
     order=40,
+)
+
+audit_actions_register(
+    {
+        "ledger.create": _("登记督办事项"),
+        "ledger.update": _("修改督办事项"),
+        "ledger.report": _("报告督办进展"),
+        "ledger.escalate": _("督办逾期升级"),
+        "ledger.interview_held": _("督办约谈完成"),
+        "ledger.done": _("督办办结"),
+        "ledger.cancel": _("撤销督办"),
+        "ledger.": _("督办"),
+        "interview.create": _("登记约谈"),
+        "yellow_card.issue": _("挂黄牌"),
+        "yellow_card.lift": _("摘黄牌"),
+        "spotcheck.draw": _("随机抽查抽取"),
+        "spotcheck.visit": _("记录抽查情况"),
+        "bulletin.create": _("起草通报"),
+        "bulletin.update": _("修改通报"),
+        "bulletin.publish": _("发布通报"),
+        "bulletin.": _("通报"),
+    }
+)
+audit_objects_register(
+    {
+        "supervision.progressreport": _("进展报告"),
+        "supervision.spotcheckvisit": _("抽查检查记录"),
+    }
 )

@@ -167,7 +167,8 @@ def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "inspectors": [people.get(i) for i in draw.result.get("inspectors", [])],
             "full": full,
             "may_record": may_record,
-            "verified": spotcheck.spot_check_verify(draw),
+            # Re-derived on the clerk's request (the button), not on every view of the page.
+            "verified": spotcheck.spot_check_verify(draw) if request.GET.get("verify") else None,
             "mode": _mode_label(draw.inputs.get("mode", "")),
             "stratify": dict(STRATIFY_LABELS).get(stratify_by, stratify_by),
             "strata": _strata(draw),

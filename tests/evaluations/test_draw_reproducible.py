@@ -204,3 +204,25 @@ def test_only_the_committee_admin_draws(version: IndicatorVersion) -> None:
     with pytest.raises(ValidationError, match="都已分配"):
         review_groups.assignment_draw(campaign=campaign, method="random", seed="y", actor=admin)
     assert Draw.objects.count() == 1 and Assignment.objects.count() == len(units)
+
+
+def test_the_draw_log_speaks_chinese_and_shows_the_buttons_to_the_admin_only(
+    version: IndicatorVersion,
+) -> None:
+    campaign, _units = fresh_campaign("d7", version)
+    admin = admin_of(campaign)
+    review_groups.assignment_draw(campaign=campaign, method="balanced", seed="x", actor=admin)
+    review_groups.review_groups_draw(
+        campaign=campaign, groups=1, per_group=2, seed="y", actor=admin
+    )
+    url = reverse("reviews:groups", args=[campaign.pk])
+    body = logged_in(admin.user).get(url).content.decode()
+    assert "<td>分配评审单位</td><td>均衡（各组数量相近）</td>" in body
+    assert "<td>抽取评审员</td><td>随机</td>" in body
+    for code in ("assignment", "balanced", "reviewers", "random"):
+        assert f"<td>{code}</td>" not in body
+    leader = make_user(Role.COMMITTEE_LEADER, committee=campaign.committee)
+    seen = logged_in(leader).get(url).content.decode()
+    assert "分配评审单位" in seen  # the log is public to the committee's staff ...
+    for action in ("reviews:draw", "reviews:draw_reviewers"):  # ... the buttons are not
+        assert reverse(action, args=[campaign.pk]) not in seen

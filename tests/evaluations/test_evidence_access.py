@@ -10,6 +10,8 @@ the reviewer assigned to A's enrollment and one who is not.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from mofan.evaluations.evidence import evidence_link
@@ -286,6 +288,23 @@ def test_upload_view_accepts_dedupes_and_refuses_with_a_message(world, media):
     assert "不支持的文件类型" in svg.content.decode()
     assert Evidence.objects.filter(unit=world.unit_a).count() == 1
     assert len(stored_files(media)) == 1
+
+
+def test_the_duplicate_upload_message_gives_the_committees_time(world, media):
+    """The first upload's time, in Asia/Shanghai (a UTC time of day would be 8 hours off)."""
+    client = logged_in(world.admin_a)
+    data = {"unit": world.unit_a.pk, "file": upload_of("自评报告.pdf", make_pdf())}
+    client.post("/evidence/upload/", data)
+    first = Evidence.objects.get(unit=world.unit_a)
+    at = datetime.datetime(2026, 3, 1, 23, 30, tzinfo=datetime.UTC)  # 07:30 the next day there
+    Evidence.objects.filter(pk=first.pk).update(uploaded_at=at)
+    again = client.post(
+        "/evidence/upload/",
+        {"unit": world.unit_a.pk, "file": upload_of("副本.pdf", make_pdf())},
+        follow=True,
+    )
+    body = again.content.decode()
+    assert "2026-03-02 07:30" in body and "2026-03-01 23:30" not in body
 
 
 def test_upload_limit_follows_the_campaign_setting(world):

@@ -260,12 +260,14 @@ def test_detail_owner_sees_seed_units_inspectors_inputs_and_visits(s):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert HIDDEN_SEED in body and f"spotcheck_verify {s.hidden.pk}" in body
+    assert HIDDEN_SEED in body
+    # the clerk verifies with a button on the page, not with a command on the server
+    assert "manage.py" not in body and 'name="verify"' in body
     for unit_pk in s.hidden.result["units"]:
         assert s.unit(unit_pk).name in body
     for inspector in User.objects.filter(pk__in=s.hidden.result["inspectors"]):
         assert inspector.full_name in body
-    assert "记录的全部输入" in body and "一致：按记录的输入和种子重新抽取" in body
+    assert "记录的全部输入" in body and "一致：" not in body  # re-derived on request only
     published = html.unescape(body.split("<pre>", 1)[1].split("</pre>", 1)[0])
     assert json.loads(published) == s.hidden.inputs  # copyable, to re-run elsewhere
     assert reverse("supervision:spotcheck_visit_detail", args=[s.visit.pk]) in body
@@ -352,10 +354,18 @@ def test_detail_shows_a_broken_record_as_not_verifying(s):
         cursor.execute(
             "UPDATE supervision_spotcheckdraw SET seed = %s WHERE id = %s", ["changed", s.open.pk]
         )
-    response = get(
-        s.w.users["committee_admin"], reverse("supervision:spotcheck_detail", args=[s.open.pk])
-    )
+    url = reverse("supervision:spotcheck_detail", args=[s.open.pk])
+    response = get(s.w.users["committee_admin"], f"{url}?verify=1")
     assert "不一致：记录可能被改动" in response.content.decode()
+
+
+def test_the_verify_button_re_derives_the_draw_for_whoever_reads_it(s):
+    url = reverse("supervision:spotcheck_detail", args=[s.hidden.pk])
+    for user in (s.w.users["committee_admin"], s.inspector):
+        response = get(user, f"{url}?verify=1")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "一致：按记录的输入和种子重新抽取，结果相同" in body and "不一致" not in body
 
 
 # --- the inspector's list ---------------------------------------------------------------------
