@@ -8,18 +8,24 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.roles import Role
-from mofan.campaigns.models import Campaign, EnrollmentState
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.core.exports.base import Heading, Paragraph, Table
+from mofan.evaluations import approval
+from mofan.evaluations.approval_rounds import approval_close, approval_prepare, approval_sign
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import SelfScore, UnitTotals
+from mofan.reports import dashboard as dash
+from mofan.reports.documents.results_bulletin import ResultsBulletin
 from mofan.reports.exporters.ranking import RankingExporter
 from tests.evaluations import reference
 from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.factories import make_user
 from tests.reports.table_fixtures import xlsx_rows
-from tests.world import logged_in
+from tests.world import PASSWORD, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +108,49 @@ def test_the_ranking_export_ranks_the_reviewed_and_lists_the_rest_last_with_thei
         assert row[0] is None  # no rank
         assert row[-5:-1] == [None, None, None, None]  # composite, grade, veto, 先进
     assert any(row[-7] for row in rest)  # their self totals still show
+
+
+def test_after_a_round_and_the_close_every_output_holds_only_the_decided_units():
+    """The reviewed units approved in a round (admin prepares, leader signs), the rest closed as
+    未完成: the dashboard, the results bulletin and the ranking export show the approved units
+    only, ranked among themselves; the others are named nowhere as graded."""
+    campaign = _campaign()
+    Enrollment.objects.filter(campaign=campaign, state=S.APPROVED).update(state=S.REVIEWED)
+    campaign_recompute(campaign=campaign)
+    admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
+    leader = actor_for(make_user(Role.COMMITTEE_LEADER, committee=campaign.committee))
+    approval_sign(
+        batch=approval_prepare(campaign=campaign, actor=admin), actor=leader, password=PASSWORD
+    )
+    approval_close(campaign=campaign, reason="其余单位未完成评审", actor=admin)
+    approval.campaign_publish(campaign=campaign, actor=admin, ranking=True)
+    campaign.refresh_from_db()
+    approved = set(
+        Enrollment.objects.filter(campaign=campaign, state=S.APPROVED).values_list(
+            "unit__name", flat=True
+        )
+    )
+    others = set(
+        Enrollment.objects.filter(campaign=campaign, state=S.INCOMPLETE).values_list(
+            "unit__name", flat=True
+        )
+    )
+    assert approved and others and not approved & others
+    # the dashboard
+    figures = dash.campaign_figures(campaign, admin, today=timezone.localdate())
+    assert figures.results == len(approved)
+    # the results bulletin: its ranking table and its grade lists
+    doc = ResultsBulletin(campaign=campaign, actor=admin, today=timezone.localdate()).build()
+    text = "".join(b.text for b in doc.blocks if isinstance(b, Paragraph | Heading))
+    assert f"共有20个单位参加，{len(approved)}个单位完成考评" in text
+    (table,) = [b for b in doc.blocks if isinstance(b, Table)]
+    assert {row[1] for row in table.rows} == approved
+    assert sorted(row[0] for row in table.rows) == list(range(1, len(approved) + 1))
+    assert not any(name in text for name in others)
+    # the ranking export: approved first, ranked 1…n, the rest 未完成 without rank
+    rows = xlsx_rows(RankingExporter(campaign=campaign, actor=admin))[1:]
+    ranked = [row for row in rows if row[-1] == "已审定"]
+    assert {row[1] for row in ranked} == approved
+    assert sorted(row[0] for row in ranked) == list(range(1, len(approved) + 1))
+    assert {row[1] for row in rows if row[-1] == "未完成"} == others
+    assert all(row[0] is None for row in rows if row[-1] == "未完成")
