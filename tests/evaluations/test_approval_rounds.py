@@ -40,6 +40,15 @@ def _c_still_in_review(world: World) -> None:
     campaign_recompute(campaign=world.campaign)
 
 
+def _round(world: World) -> None:
+    """The admin prepares every ready unit, the leader signs them off."""
+    approval_sign(
+        batch=approval_prepare(campaign=world.campaign, actor=world.actor("committee_admin")),
+        actor=world.actor("committee_leader"),
+        password=PASSWORD,
+    )
+
+
 def _states(world: World) -> dict[str, str]:
     return dict(
         Enrollment.objects.filter(campaign=world.campaign).values_list("unit__name", "state")
@@ -75,11 +84,7 @@ def test_the_admin_prepares_the_ready_units_and_the_leader_signs_them_off(world)
 def test_a_second_round_follows_and_ranks_follow_the_whole_field(world):
     _c_still_in_review(world)
     admin, leader = world.actor("committee_admin"), world.actor("committee_leader")
-    approval_sign(
-        batch=approval_prepare(campaign=world.campaign, actor=admin),
-        actor=leader,
-        password=PASSWORD,
-    )
+    _round(world)
     Enrollment.objects.filter(pk=world.ec.pk).update(state=S.REVIEWED)
     campaign_recompute(campaign=world.campaign)
     second = approval_prepare(campaign=world.campaign, actor=admin)
@@ -121,22 +126,14 @@ def test_a_change_after_preparation_refuses_the_signature_until_prepared_again(w
         approval_sign(batch=batch, actor=leader, password=PASSWORD)
     approval_withdraw(batch=batch, actor=admin, reason="乙单位审计意见")
     assert pending_round(world.campaign) is None
-    approval_sign(
-        batch=approval_prepare(campaign=world.campaign, actor=admin),
-        actor=leader,
-        password=PASSWORD,
-    )
+    _round(world)
     assert UnitResult.objects.get(enrollment=world.eb).veto is True
 
 
 def test_closing_marks_the_rest_incomplete_unranked_and_lets_the_results_be_published(world):
     _c_still_in_review(world)
     admin, leader = world.actor("committee_admin"), world.actor("committee_leader")
-    approval_sign(
-        batch=approval_prepare(campaign=world.campaign, actor=admin),
-        actor=leader,
-        password=PASSWORD,
-    )
+    _round(world)
     with pytest.raises(ValidationError, match="理由"):
         approval_close(campaign=world.campaign, reason=" ", actor=admin)
     with pytest.raises(PermissionDenied):
