@@ -77,9 +77,10 @@ class QuotaTie:
         return [name for pk, name in self.units if pk in admitted]
 
 
-def quota_tie_of(campaign: Campaign) -> QuotaTie | None:
-    """The tie across the quota line now, with the decision if it is about this tie."""
-    tie = current_tie(campaign)
+def quota_tie_of(campaign: Campaign, enrolled: int) -> QuotaTie | None:
+    """The tie across the quota line now, with the decision if it is about this tie: one query
+    when there is none."""
+    tie = current_tie(campaign, enrolled)
     if tie is None:
         return None
     decision = QuotaTieDecision.objects.filter(campaign=campaign).first()
@@ -90,7 +91,6 @@ def quota_tie_of(campaign: Campaign) -> QuotaTie | None:
         .order_by("unit__sort_order", "pk")
         .values_list("pk", "unit__name")
     )
-    enrolled = Enrollment.objects.filter(campaign=campaign).count()
     return QuotaTie(
         score=tie.score,
         seats=tie.seats,
@@ -170,7 +170,7 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         advanced=stored.filter(advanced=True).count(),
         stored=stored.count(),
         max_points=max_points(nodes_of(campaign.indicator_version)),
-        tie=quota_tie_of(campaign),
+        tie=quota_tie_of(campaign, sum(by_state.values())),
         ready=by_state.get(S.REVIEWED.value, 0),
         incomplete=by_state.get(S.INCOMPLETE.value, 0),
         pending_round=pending,

@@ -103,7 +103,8 @@ def ranking_rows(
     approved_only: bool = False,
 ) -> Iterator[UnitRow]:
     """Every unit's row in rank order (the shown rank: the frozen one where frozen; unranked
-    last; ties in the committee's order of units), read in chunks of `CHUNK` rows."""
+    last; ties in the committee's order of units): one ordered query read in chunks of `CHUNK`
+    rows, each chunk's veto sources in one more."""
     stored = stored_figures(campaign, unit_ids=unit_ids).annotate(
         shown_rank=Case(
             When(enrollment__result__frozen=True, then=F("enrollment__result__rank")),
@@ -115,11 +116,19 @@ def ranking_rows(
     ordered = stored.order_by(
         F("shown_rank").asc(nulls_last=True), "enrollment__unit__sort_order", "enrollment_id"
     )
-    for start in range(0, ordered.count(), CHUNK):
-        chunk = list(ordered[start : start + CHUNK])
-        vetoes = vetoes_of([t.enrollment_id for t in chunk])
-        for totals in chunk:
-            yield row_of(totals, vetoes.get(totals.enrollment_id, []))
+    batch: list[UnitTotals] = []
+    for totals in ordered.iterator(chunk_size=CHUNK):  # one query, read in chunks
+        batch.append(totals)
+        if len(batch) == CHUNK:
+            yield from _rows_with_vetoes(batch)
+            batch = []
+    yield from _rows_with_vetoes(batch)
+
+
+def _rows_with_vetoes(batch: list[UnitTotals]) -> Iterator[UnitRow]:
+    vetoes = vetoes_of([t.enrollment_id for t in batch]) if batch else {}
+    for totals in batch:
+        yield row_of(totals, vetoes.get(totals.enrollment_id, []))
 
 
 def approved_results(

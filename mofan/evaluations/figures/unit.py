@@ -261,19 +261,25 @@ def _advanced(
 def _candidates(campaign: Campaign) -> tuple[list[res.Result], int]:
     """The units that could be 先进 (a composite, no veto, graded 优秀), keyed by enrollment,
     and the number enrolled: the quota's base."""
-    candidates = [
+    return _candidate_results(campaign), Enrollment.objects.filter(campaign=campaign).count()
+
+
+def _candidate_results(campaign: Campaign) -> list[res.Result]:
+    return [
         res.Result(unit_id=key, name="", score=composite, grade=grade, rank=None, veto=False)
         for key, composite, grade in UnitTotals.objects.filter(
             campaign=campaign, composite__isnull=False, veto=False, grade__in=ELIGIBLE
         ).values_list("enrollment_id", "composite", "grade")
     ]
-    return candidates, Enrollment.objects.filter(campaign=campaign).count()
 
 
-def current_tie(campaign: Campaign) -> res.Tie | None:
+def current_tie(campaign: Campaign, enrolled: int | None = None) -> res.Tie | None:
     """The tie across the 先进 quota line among the stored figures now (keyed by enrollment),
-    decided or not: two queries over the few candidates."""
-    candidates, enrolled = _candidates(campaign)
+    decided or not: one query over the few candidates (two without `enrolled`)."""
+    if enrolled is None:
+        candidates, enrolled = _candidates(campaign)
+    else:
+        candidates = _candidate_results(campaign)
     return res.quota_tie(candidates, campaign.honours_quota, enrolled, ELIGIBLE)
 
 
