@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.exports import registry
 from mofan.core.exports.base import Heading, Paragraph, Table
-from mofan.evaluations.models import UnitResult
+from mofan.evaluations.models import UnitResult, VetoInput
 from mofan.rectification.models import ProblemItem, ProblemState
 from mofan.reports.documents.naming_notice import NamingNotice
 from mofan.reports.documents.rectification_notice import RectificationNotice
@@ -120,6 +120,26 @@ def test_naming_notice_names_exactly_the_advanced_units(docs):
     (word_table,) = docx_tables(document)
     assert word_table[0] == ["序号", "单位名称"]
     assert [row[1] for row in word_table[1:]] == advanced
+
+
+def test_no_document_says_departments_were_consulted_unless_their_opinions_were_recorded(docs):
+    """Issue 14, point 9: 纪检监察、巡察、审计 are named as consulted only when veto inputs were
+    recorded for the campaign, and only those recorded."""
+    admin = docs.actor("committee_admin")
+
+    def openings() -> str:
+        bulletin = ResultsBulletin(campaign=docs.campaign, actor=admin, today=DOC_DAY).build()
+        notice = NamingNotice(campaign=docs.campaign, actor=admin, today=DOC_DAY).build()
+        return _texts(bulletin)[0] + _texts(notice)[0]
+
+    inputs = VetoInput.objects.filter(enrollment__campaign=docs.campaign)
+    assert set(inputs.values_list("source", flat=True)) == {"discipline"}
+    assert "征求纪检监察部门意见" in openings()
+    assert "巡察" not in openings() and "审计" not in openings()
+    inputs.delete()
+    text = openings()
+    assert "征求" not in text and "纪检" not in text
+    assert "经单位自评、评审组实地考评，" in text
 
 
 def test_naming_notice_without_advanced_units_is_refused(docs):

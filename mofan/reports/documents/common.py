@@ -36,6 +36,7 @@ from mofan.accounts.access import Actor
 from mofan.accounts.roles import UNIT_READERS
 from mofan.campaigns.models import Campaign
 from mofan.core.exports.base import Block, Column, DatedExport, Doc, Document, Heading, Table
+from mofan.evaluations.models import VetoInput, VetoSource
 from mofan.evaluations.selectors import campaigns_for
 from mofan.evaluations.selectors_ranking import approved_results
 from mofan.organizations.models import Unit
@@ -260,6 +261,16 @@ def numbered_table(
         rows=[(n, *row) for n, row in enumerate(rows, start=1)],
         caption=caption,
     )
+
+
+def consulted(campaign: Campaign) -> str:
+    """The departments whose opinions were recorded for the campaign (纪检监察、巡察、审计, in
+    that order), joined; "" when none were: a document then says nothing of consulting them
+    (issue 14)."""
+    recorded = set(
+        VetoInput.objects.filter(enrollment__campaign=campaign).values_list("source", flat=True)
+    )
+    return "、".join(str(s.label) for s in VetoSource if s.value in recorded)
 
 
 def join_names(names: Iterable[str]) -> str:

@@ -21,6 +21,7 @@ from mofan.reports.documents.common import (
     OfficialDocument,
     UnitOutcome,
     cited_basis,
+    consulted,
     event_name,
     honour_name,
     numbered_table,
@@ -54,12 +55,19 @@ class NamingNotice(OfficialDocument):
         units = self.advanced()
         honour = honour_name(campaign)
         first = units[0].name
+        departments = consulted(campaign)
+        steps = (
+            _("经单位自评、评审组实地考评，征求%(d)s部门意见，") % {"d": departments}
+            if departments
+            else _("经单位自评、评审组实地考评，")
+        )
         decision = _(
-            "%(basis)s，我委组织开展了%(event)s考评。经单位自评、评审组实地考评，征求纪检监察、"
-            "巡察、审计等部门意见，%(committee)s综合审定，决定命名%(first)s%(others)s为%(honour)s。"
+            "%(basis)s，我委组织开展了%(event)s考评。%(steps)s%(committee)s综合审定，"
+            "决定命名%(first)s%(others)s为%(honour)s。"
         ) % {
             "basis": cited_basis(campaign),
             "event": event_name(campaign),
+            "steps": steps,
             "committee": self.committee_name,
             "first": first,
             "others": (_("等%(n)d个单位") % {"n": len(units)}) if len(units) > 1 else "",

@@ -27,6 +27,7 @@ from mofan.reports.documents.common import (
     OfficialDocument,
     UnitOutcome,
     cited_basis,
+    consulted,
     event_name,
     grade_order,
     join_names,
@@ -76,13 +77,16 @@ class ResultsBulletin(OfficialDocument):
         return self.issued(addressee=_("各参评单位"), blocks=blocks)
 
     def _opening(self) -> str:
+        departments = consulted(self.campaign)
+        heard = _("在征求%(d)s部门意见的基础上，") % {"d": departments} if departments else ""
         return _(
             "%(basis)s，我委组织开展了%(event)s考评工作。按照单位自评、评审组实地考评、"
-            "综合审定的程序，在征求纪检监察、巡察、审计等部门意见的基础上，经%(committee)s"
-            "综合审定，考评工作已经完成。现将考评结果通报如下。"
+            "综合审定的程序，%(heard)s经%(committee)s综合审定，考评工作已经完成。"
+            "现将考评结果通报如下。"
         ) % {
             "basis": cited_basis(self.campaign),
             "event": event_name(self.campaign),
+            "heard": heard,
             "committee": self.committee_name,
         }
 
