@@ -60,9 +60,8 @@ def approve(
     result_summary_rebuild(campaign=campaign)  # as campaign_approve does
     enrollments.update(state=EnrollmentState.APPROVED, version=F("version") + APPROVED_VERSION)
     # campaign_approve's rectification hook, through the service: problem lists and re-reviews of
-    # the failing units (the others get nothing from it in a fresh campaign, so only those go).
-    failing = [r for r in results if r.grade in set(campaign.rectify_grades or [])]
-    problems = results_approved(campaign=campaign, results=failing, today=today)
+    # the failing units, and the problem findings of any unit.
+    problems = results_approved(campaign=campaign, results=results, today=today)
     audit_record(
         action="scale.seed.results",
         actor=admin,

@@ -5,13 +5,14 @@ campaign's results: `evaluations.approval.campaign_approve` announces them
 
 Documented choices
 ------------------
-* Which units: those whose approved grade is in `campaign.rectify_grades` (default 不达标).
-* Which items: one per review finding of the unit's assignment marked "列为问题" (with the
-  finding's indicator, if any), and one per the unit's `campaign.rectify_lowest` lowest-scoring
-  leaves by ratio (`lowest_leaves`). Both are put on the list by the system (`actor=None`) with
-  source `result` (考评不达标) — the only source the system may use — and told apart by their
-  origin: ("evaluations.finding", finding id) and ("evaluations.unitresult", result id) with the
-  leaf. Deadline: today + `campaign.rectify_days`.
+* Which units and items: every approved unit gets one item per review finding of its
+  assignment marked "列为问题" (with the finding's indicator, if any; issue 14: a reviewer's
+  problem on a passing unit is not dropped); a unit whose approved grade is in
+  `campaign.rectify_grades` (default 不达标) also gets one per its `campaign.rectify_lowest`
+  lowest-scoring leaves by ratio (`lowest_leaves`), and a re-review. Both kinds are put on the
+  list by the system (`actor=None`) with source `result` (考评不达标) — the only source the
+  system may use — and told apart by their origin: ("evaluations.finding", finding id) and
+  ("evaluations.unitresult", result id) with the leaf. Deadline: today + `rectify_days`.
 * Ratio of a leaf (`leaf_ratio`): consolidated score ÷ the leaf's points for scored methods
   (grade, deduction, quantitative, manual); for a qualitative leaf the level's place in its
   labels, best = 1, worst = 0 (达标 1, 基本达标 ½, 未达标 0). Bonus and veto leaves, leaves
@@ -130,9 +131,15 @@ def _lowest_items(
 
 
 def problem_list_for(
-    *, campaign: Campaign, enrollment: Enrollment, result: UnitResult, today: datetime.date
+    *,
+    campaign: Campaign,
+    enrollment: Enrollment,
+    result: UnitResult,
+    today: datetime.date,
+    failing: bool = True,
 ) -> list[ProblemItem]:
-    """Put a failing unit's automatic items on its list (the ones not listed yet)."""
+    """Put a unit's automatic items on its list (the ones not listed yet): the review findings
+    marked 列为问题 for every approved unit, and for a failing one its lowest leaves too."""
     listed = set(
         ProblemItem.objects.filter(
             campaign=campaign, unit_id=enrollment.unit_id, origin_type__in=AUTO_ORIGINS
@@ -163,7 +170,10 @@ def problem_list_for(
                 origin=(FINDING_ORIGIN, finding.pk),
             )
         )
-    for node, text in _lowest_items(campaign=campaign, enrollment=enrollment, result=result):
+    lowest = (
+        _lowest_items(campaign=campaign, enrollment=enrollment, result=result) if failing else []
+    )
+    for node, text in lowest:
         if (RESULT_ORIGIN, result.pk, node.pk) in listed:
             continue
         made.append(
@@ -214,14 +224,24 @@ def results_approved(
     for rereview in ReReview.objects.filter(enrollment_id__in=ids).order_by("pk"):
         latest[rereview.enrollment_id] = rereview
     grades = set(campaign.rectify_grades or [])
+    # Passing units are looked at only when a reviewer listed a problem (one query for all).
+    with_findings = set(
+        Finding.objects.filter(assignment__enrollment_id__in=ids, is_problem=True).values_list(
+            "assignment__enrollment_id", flat=True
+        )
+    )
     made = 0
     for result in results:
         enrollment = enrollments[result.enrollment_id]
         failing = result.grade in grades
-        if failing:
+        if failing or enrollment.pk in with_findings:
             made += len(
                 problem_list_for(
-                    campaign=campaign, enrollment=enrollment, result=result, today=today
+                    campaign=campaign,
+                    enrollment=enrollment,
+                    result=result,
+                    today=today,
+                    failing=failing,
                 )
             )
         existing = latest.get(enrollment.pk)

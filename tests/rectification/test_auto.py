@@ -1,6 +1,6 @@
-"""Automatic problem lists for failing units (issue 5 point 2): made by the approval, from the
-unit's problem findings and its lowest-scoring leaves; none for a passing unit; a vetoed unit gets
-items but no re-review; re-approval adds nothing twice; the campaign form sets the rules."""
+"""Automatic problem lists (issue 5 point 2): made by the approval, from a unit's problem
+findings (any approved unit, issue 14) and a failing unit's lowest-scoring leaves; a vetoed unit
+gets items but no re-review; re-approval adds nothing twice; the campaign form sets the rules."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def items_of(enrollment):
     )
 
 
-def test_a_failing_unit_gets_its_findings_and_lowest_leaves_and_a_passing_unit_nothing(world):
+def test_a_failing_unit_gets_its_findings_and_lowest_leaves_and_a_passing_unit_its_findings(
+    world,
+):
     finish_review(world)
     approve(world)
     result_a = UnitResult.objects.get(enrollment=world.ea)
@@ -57,8 +59,9 @@ def test_a_failing_unit_gets_its_findings_and_lowest_leaves_and_a_passing_unit_n
     assert all(i.created_by is None for i in items)
     assert "台账不全" in items[0].description and "学习记录缺失" in items[1].description
     assert "1.1" in items[2].description and "2" in items[2].description
-    # the passing unit: nothing, though a reviewer listed a problem finding
-    assert items_of(world.eb) == []
+    # the passing unit: the problem a reviewer listed, and nothing else (issue 14)
+    (b_item,) = items_of(world.eb)
+    assert b_item.origin_type == "evaluations.finding" and "乙的小问题" in b_item.description
     # the unit was told, and the system's writes are audited
     liaison = world.user("owner")
     assert Notice.objects.filter(recipient=liaison, kind="problem.new").count() == 4
@@ -108,7 +111,9 @@ def test_rectify_grades_chooses_the_failing_grades(world):
     finish_review(world)
     Campaign.objects.filter(pk=world.campaign.pk).update(rectify_grades=["优秀"])
     approve(world)
-    assert items_of(world.ea) == [] and items_of(world.ec) == []
+    # A now passes: only its reviewers' problems; C passes and has none.
+    assert [i.origin_type for i in items_of(world.ea)] == ["evaluations.finding"] * 2
+    assert items_of(world.ec) == []
     items = items_of(world.eb)
     assert [(i.origin_type, i.node.code) for i in items] == [
         ("evaluations.finding", "1.1"),

@@ -203,11 +203,11 @@ def test_work_summary_figures_equal_the_counts_created(docs):
     assert facts.approved == 4
     assert facts.grades == {"优秀": 2, "不达标": 2}
     assert (facts.vetoed, facts.advanced, facts.failing) == (1, 2, 2)
-    assert facts.items == items.count() == 8
+    assert facts.items == items.count() == 9  # B's reviewer-listed problem too (issue 14)
     assert facts.closed == items.filter(state=ProblemState.CLOSED).count() == 1
     assert facts.items_by_state[ProblemState.IN_PROGRESS] == 1
-    assert facts.items_by_state[ProblemState.OPEN] == 6
-    assert facts.overdue == 6  # A's and C's open items were due 2026-05-01
+    assert facts.items_by_state[ProblemState.OPEN] == 7
+    assert facts.overdue == 7  # the open items from the approval were due 2026-05-01
     assert facts.units_with_items == 3
     assert facts.rereviews == 1  # A waits for its re-review; vetoed C gets none
     assert (facts.draws, facts.drawn_units, facts.spot_visits) == (1, 2, 1)
@@ -229,9 +229,9 @@ def test_work_summary_figures_equal_the_counts_created(docs):
         "“不达标”等次2个",
         "1个单位实行一票否决",
         "2个单位评为先进单位",
-        "3个单位共列入问题清单8项。其中，已整改销号1项，整改中1项，待报整改措施6项",
-        "整改销号率12.5%",
-        "截至2026年5月20日，逾期未完成6项",
+        "3个单位共列入问题清单9项。其中，已整改销号1项，整改中1项，待报整改措施7项",
+        "整改销号率11.1%",
+        "截至2026年5月20日，逾期未完成7项",
         "1个单位进入复核",
         "开展“双随机”抽查1次，抽取单位2个次，完成检查1次",
         "发布通报1期（其中月度通报1期）",
