@@ -375,6 +375,13 @@ class UnitTotals(models.Model):
             models.Index(
                 fields=["campaign"], condition=Q(advanced=True), name="unit_totals_advanced"
             ),
+            # The 先进 candidates by composite: where the quota line falls, and who ties on it
+            # (`figures.unit.current_tie`), walked in the index rather than sorted per view.
+            models.Index(
+                fields=["campaign", "grade", "composite"],
+                condition=Q(veto=False),
+                name="unit_totals_candidates",
+            ),
         ]
 
     def __str__(self) -> str:

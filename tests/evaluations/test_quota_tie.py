@@ -16,7 +16,9 @@ from mofan.evaluations import approval
 from mofan.evaluations import results as res
 from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.figures.setwise import campaign_recompute
+from mofan.evaluations.figures.unit import current_tie
 from mofan.evaluations.models import ConsolidatedScore, TiePolicy, UnitResult, UnitTotals
+from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.evaluations.campaign_fixtures import World, world
 from tests.rectification.rereview_fixtures import approve, finish_review
 from tests.world import logged_in
@@ -185,3 +187,27 @@ def test_only_the_committee_admin_decides(world, who):
     )
     assert not AuditEntry.objects.filter(action="approval.quota_tie").exists()
     assert _advanced(world) == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ratio", ["0.025", "0.05", "0.075", "0.1", "0.2", "0.5"])
+def test_the_database_finds_the_same_tie_as_the_pure_rule(ratio):
+    """`figures.unit.current_tie` (a few indexed queries) equals `results.quota_tie` over every
+    candidate read into Python, on a field with many equal composites."""
+    campaign = synthetic_campaign(40, seed=5, code=f"qt{ratio}", all_reviewed=True)
+    campaign.honours_quota = Decimal(ratio)
+    campaign.grade_bands = [{"label": "优秀", "min_ratio": "0"}]  # every unit a candidate
+    campaign.save(update_fields=["honours_quota", "grade_bands"])
+    campaign_recompute(campaign=campaign)
+    rows = UnitTotals.objects.filter(campaign=campaign, composite__isnull=False, veto=False)
+    # Force ties: round every composite down to a multiple of 10.
+    for totals in rows:
+        totals.composite = (totals.composite // 10) * 10
+    UnitTotals.objects.bulk_update(list(rows), ["composite"])  # around the pipeline, on purpose
+    candidates = [
+        res.Result(unit_id=pk, name="", score=c, grade=g, rank=None, veto=False)
+        for pk, c, g in UnitTotals.objects.filter(
+            campaign=campaign, composite__isnull=False, veto=False, grade="优秀"
+        ).values_list("enrollment_id", "composite", "grade")
+    ]
+    assert current_tie(campaign) == res.quota_tie(candidates, Decimal(ratio), 40)

@@ -275,12 +275,26 @@ def _candidate_results(campaign: Campaign) -> list[res.Result]:
 
 def current_tie(campaign: Campaign, enrolled: int | None = None) -> res.Tie | None:
     """The tie across the 先进 quota line among the stored figures now (keyed by enrollment),
-    decided or not: one query over the few candidates (two without `enrolled`)."""
+    decided or not: `results.quota_tie` computed in the database, since at a province's scale
+    the candidates graded 优秀 are thousands. The quota's last place and the next one share a
+    score exactly when a tie straddles the line. A few indexed queries (one more without
+    `enrolled`)."""
     if enrolled is None:
-        candidates, enrolled = _candidates(campaign)
-    else:
-        candidates = _candidate_results(campaign)
-    return res.quota_tie(candidates, campaign.honours_quota, enrolled, ELIGIBLE)
+        enrolled = Enrollment.objects.filter(campaign=campaign).count()
+    quota = res.quota_for(enrolled, campaign.honours_quota)
+    if quota <= 0:
+        return None
+    pool = UnitTotals.objects.filter(
+        campaign=campaign, composite__isnull=False, veto=False, grade__in=ELIGIBLE
+    )
+    edge = list(
+        pool.order_by("-composite").values_list("composite", flat=True)[quota - 1 : quota + 1]
+    )
+    if len(edge) < 2 or edge[0] != edge[1] or edge[0] is None:
+        return None
+    score = edge[0]
+    tied = tuple(sorted(pool.filter(composite=score).values_list("enrollment_id", flat=True)))
+    return res.Tie(score, tied, quota - pool.filter(composite__gt=score).count())
 
 
 def tie_decision(campaign: Campaign) -> res.Decision | None:
