@@ -282,15 +282,13 @@ def current_tie(campaign: Campaign, enrolled: int | None = None) -> res.Tie | No
     if enrolled is None:
         enrolled = Enrollment.objects.filter(campaign=campaign).count()
     quota = res.quota_for(enrolled, campaign.honours_quota)
-    if quota <= 0:
-        return None
     pool = UnitTotals.objects.filter(
         campaign=campaign, composite__isnull=False, veto=False, grade__in=ELIGIBLE
     )
-    edge = list(
-        pool.order_by("-composite").values_list("composite", flat=True)[quota - 1 : quota + 1]
-    )
-    if len(edge) < 2 or edge[0] != edge[1] or edge[0] is None:
+    # Read even when the quota is 0, so that the page's query count does not depend on it.
+    first = max(quota - 1, 0)
+    edge = list(pool.order_by("-composite").values_list("composite", flat=True)[first : first + 2])
+    if quota <= 0 or len(edge) < 2 or edge[0] != edge[1] or edge[0] is None:
         return None
     score = edge[0]
     tied = tuple(sorted(pool.filter(composite=score).values_list("enrollment_id", flat=True)))
