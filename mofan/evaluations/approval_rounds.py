@@ -31,6 +31,7 @@ from mofan.evaluations.approval import check_tie_decided, results_approve
 from mofan.evaluations.figures.results import results_ranks_sync
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import ApprovalBatch, BatchState, UnitResult, UnitTotals
+from mofan.evaluations.selectors_approval import pending_round
 from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify
 
@@ -41,15 +42,6 @@ DONE = (S.APPROVED, S.INCOMPLETE)
 def _check_admin(actor: Actor, campaign: Campaign) -> None:
     if not rules.administers(actor, campaign.committee_id):
         raise PermissionDenied(_("只有本工委管理员可以准备审定。"))
-
-
-def pending_round(campaign: Campaign) -> ApprovalBatch | None:
-    """The round waiting for the leader's signature, if any (at most one)."""
-    return (
-        ApprovalBatch.objects.filter(campaign=campaign, state=BatchState.PREPARED)
-        .select_related("prepared_by")
-        .first()
-    )
 
 
 def _figures(campaign: Campaign, enrollment_ids: list[int]) -> dict[str, list[str]]:

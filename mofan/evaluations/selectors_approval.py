@@ -141,6 +141,15 @@ class ApprovalSummary:
         return self.enrolled > 0 and self.approved == self.enrolled
 
 
+def pending_round(campaign: Campaign) -> ApprovalBatch | None:
+    """The round of approval waiting for the leader's signature, if any (at most one)."""
+    return (
+        ApprovalBatch.objects.filter(campaign=campaign, state=BatchState.PREPARED)
+        .select_related("prepared_by")
+        .first()
+    )
+
+
 def approval_summary(campaign: Campaign) -> ApprovalSummary:
     """Campaign-wide counts in two queries (an index count per state, one aggregate over the
     stored figures)."""
@@ -152,11 +161,7 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         .values_list("state", "n")
     )
     stored = UnitTotals.objects.filter(campaign=campaign)
-    pending = (
-        ApprovalBatch.objects.filter(campaign=campaign, state=BatchState.PREPARED)
-        .select_related("prepared_by")
-        .first()
-    )
+    pending = pending_round(campaign)
     return ApprovalSummary(
         enrolled=sum(by_state.values()),
         states=[

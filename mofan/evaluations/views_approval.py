@@ -76,7 +76,7 @@ def approval_sign(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_staffed_by(actor), pk=pk)
     try:
-        pending = rounds.pending_round(campaign)
+        pending = ranking.pending_round(campaign)
         if pending is None:
             raise ValidationError(_("没有等待签批的审定。"))
         written = rounds.approval_sign(
@@ -104,7 +104,7 @@ def approval_action(request: HttpRequest, pk: int) -> HttpResponse:
                 _("已准备 %(n)d 个单位的审定，等待工委领导签批。") % {"n": len(batch.enrollments)},
             )
         elif action == "withdraw":
-            pending = rounds.pending_round(campaign)
+            pending = ranking.pending_round(campaign)
             if pending is None:
                 raise ValidationError(_("没有等待签批的审定。"))
             rounds.approval_withdraw(

@@ -17,10 +17,10 @@ from mofan.evaluations.approval_rounds import (
     approval_prepare,
     approval_sign,
     approval_withdraw,
-    pending_round,
 )
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import ApprovalBatch, BatchState, UnitResult, UnitTotals
+from mofan.evaluations.selectors_approval import pending_round
 from mofan.evaluations.selectors_ranking import approved_results
 from mofan.notifications.models import Notice
 from tests.evaluations.campaign_fixtures import World, world
