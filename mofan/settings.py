@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "mofan.organizations",
     "mofan.indicators",
     "mofan.evidence",
+    "mofan.activities",
     "mofan.campaigns",
     "mofan.evaluations",
     "mofan.rectification",

@@ -10,10 +10,12 @@ urlpatterns = [
     path("campaigns/", include("mofan.evaluations.urls_campaign")),
     path("reviews/", include("mofan.evaluations.urls")),
     path("evidence/", include("mofan.evaluations.urls_evidence")),
+    path("activities/", include("mofan.activities.urls")),
     path("rectification/", include("mofan.rectification.urls")),
     path("supervision/", include("mofan.supervision.urls")),
     path("notices/", include("mofan.notifications.urls")),
     path("reports/", include("mofan.reports.urls")),
+    path("choose/", include("mofan.core.urls_choosers")),
 ]
 
 handler403 = "mofan.home.views.permission_denied"

@@ -141,7 +141,7 @@ def active_campaign(
     campaign = campaign_create(
         committee=committee, name=name, year=year, version=version, actor=actor, **fields
     )
-    campaign_activate(campaign=campaign, actor=actor)
+    campaign_activate(campaign=campaign, actor=actor, past_deadline_confirmed=True)
     return campaign
 
 

@@ -3,7 +3,9 @@ account management in the navigation."""
 
 from django.utils.translation import gettext_lazy as _
 
-from mofan.accounts import rules
+from mofan.accounts import choosers, rules
+from mofan.accounts.selectors import units_for_grants
+from mofan.core.choosers import ChooserScope, register_kind, register_scope
 from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
 
 menu.register(MenuEntry(10, _("审计日志"), "audit:list", shows=rules.is_auditor))
@@ -40,4 +42,10 @@ audit_objects_register(
         "accounts.recoverycode": _("恢复码"),
         "accounts.loginthrottle": _("登录限制"),
     }
+)
+
+# Choosers (core/choosers.py): reviewers; the units a unit role may be granted for.
+register_kind(choosers.REVIEWER)
+register_scope(
+    ChooserScope(kind="unit", name="grants", queryset=lambda actor, _p: units_for_grants(actor))
 )

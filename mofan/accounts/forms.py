@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.roles import Role
+from mofan.core.choosers import ChooserField, ChooserMultipleField
 from mofan.organizations.models import Unit
 
 
@@ -88,8 +89,13 @@ class ReauthForm(forms.Form):
 
 
 class BulkFromUnitsForm(forms.Form):
-    units = forms.ModelMultipleChoiceField(
-        label=_("单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    all_units = forms.BooleanField(label=_("本工委全部在册单位"), required=False)
+    units = ChooserMultipleField(
+        kind="unit",
+        scope="administered",
+        label=_("或选择单位"),
+        queryset=Unit.objects.none(),
+        required=False,
     )
     roles = forms.MultipleChoiceField(
         label=_("为每个单位创建"),
@@ -108,6 +114,15 @@ class BulkFromUnitsForm(forms.Form):
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["units"].queryset = units  # type: ignore[attr-defined]
+        self.all_of = units
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("all_units"):
+            data["units"] = self.all_of
+        elif "units" in data and not data["units"]:
+            self.add_error("units", _("请选择单位，或勾选“本工委全部在册单位”。"))
+        return data
 
 
 class ImportForm(forms.Form):
@@ -116,7 +131,14 @@ class ImportForm(forms.Form):
 
 class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none(), required=False)
+    unit = ChooserField(
+        kind="unit",
+        scope="grants",
+        label=_("单位"),
+        queryset=Unit.objects.none(),
+        required=False,
+        help_text=_("授予单位角色时填写。"),
+    )
 
     def __init__(self, *args: Any, units: Any, roles: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -79,7 +79,20 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("验证码连续错误，账号已锁定。"))
             return redirect("accounts:login")
         error = _("验证码不正确或已使用过，请输入验证器上的最新验证码。")
-    return render(request, "accounts/login_otp.html", {"form": form, "error": error})
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "error": error,
+            "title": _("双因素认证"),
+            "heading": _("输入验证码"),
+            "intro": _(
+                "请输入手机验证器应用上显示的6位验证码；手机不在身边时，可输入一个未使用过的恢复码。"
+            ),
+            "submit": _("验证"),
+        },
+    )
 
 
 @require_POST
@@ -123,7 +136,19 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("密码连续输错，账号已锁定，请稍后重新登录。"))
             return redirect("accounts:login")
         form.add_error("password", _("密码不正确。"))
-    return render(request, "accounts/reauth.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "next": next_url,
+            "novalidate": True,
+            "title": _("确认身份"),
+            "heading": _("请再次输入密码"),
+            "intro": _("为保护账号安全，修改角色、停用账号或重置密码前需要确认您的身份。"),
+            "submit": _("确认"),
+        },
+    )
 
 
 @login_required

@@ -119,7 +119,8 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST, units=selectors.units_for_grants(actor), roles=_grantable_roles(request)
     )
     if not form.is_valid():
-        messages.error(request, _("请选择有效的角色和单位。"))
+        errors = [str(e) for field in form.errors.values() for e in field]
+        messages.error(request, " ".join([_("请选择有效的角色和单位。"), *errors]))
         return redirect("accounts_manage:detail", pk=user.pk)
     return _change_account(
         request,
@@ -207,7 +208,7 @@ def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_from_units(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     committee = _committee(request)
-    units = org_selectors.units_for(actor).filter(committee=committee)
+    units = org_selectors.active_units_administered_by(actor).filter(committee=committee)
     form = BulkFromUnitsForm(request.POST or None, units=units)
     if request.method == "POST" and form.is_valid():
         taken = {u.lower() for u in User.objects.values_list("username", flat=True)}

@@ -11,3 +11,11 @@ from django.dispatch import Signal
 #: Evaluations gives every enrollment its (blank) stored figures, so the pages that read them
 #: (approval table, ranking) never have to compute a unit from its rows.
 units_enrolled = Signal()
+
+#: The campaign's scoring settings changed or a unit left it (`administration`). Arguments:
+#: campaign. Evaluations recomputes the stored figures (composites, grades, ranks, 先进).
+campaign_changed = Signal()
+
+#: A unit's 创建领导小组 for a campaign changed (`services.leadership_add`, `leadership_remove`).
+#: Arguments: enrollment. Evaluations recomputes the figures it judges per leader.
+leadership_changed = Signal()

@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mofan.campaigns.models import LeadershipRole, TaskStatus
+from mofan.campaigns.models import Cadence, Campaign, LeadershipRole, QuotaTiePolicy, TaskStatus
+from mofan.core.choosers import ChooserMultipleField
 from mofan.indicators.models import IndicatorVersion
 from mofan.organizations.models import Unit
 
@@ -18,7 +19,12 @@ class DateInput(forms.DateInput):
 
 
 class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker, which reads and sends 2030-10-31T23:59 only."""
+
     input_type = "datetime-local"
+
+    def __init__(self, attrs: Any = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
 def _ratio_field(
@@ -43,14 +49,25 @@ class CampaignForm(forms.Form):
         label=_("指标体系（已发布版本）"), queryset=IndicatorVersion.objects.none()
     )
     all_units = forms.BooleanField(label=_("纳入本工委全部单位"), required=False, initial=True)
-    units = forms.ModelMultipleChoiceField(
+    units = ChooserMultipleField(
+        kind="unit",
+        scope="administered",
         label=_("或选择单位"),
         queryset=Unit.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+    )
+    cadence = forms.ChoiceField(
+        label=_("考评节奏"),
+        required=False,
+        choices=[("", _("按所选模板")), *Cadence.choices],
+        help_text=_("焦作方案一年一考评、三年一总评；岳阳方案常态化开展；忻州方案分阶段推进。"),
     )
     cycle_start_year = forms.IntegerField(
-        label=_("三年一总评周期起始年"), required=False, min_value=2000, max_value=2100
+        label=_("三年一总评周期起始年"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text=_("留空时按模板（如焦作方案自 2020 年起每三年一个周期）。"),
     )
     submission_deadline = forms.DateTimeField(
         label=_("自评提交截止"),
@@ -59,6 +76,13 @@ class CampaignForm(forms.Form):
         help_text=_("留空时取模板“考评验收”阶段的截止日。"),
     )
     honours_quota = _ratio_field(_("先进单位比例上限"), "0.2", required=True)
+    tie_policy = forms.ChoiceField(
+        label=_("先进名额线并列的处理"),
+        choices=QuotaTiePolicy.choices,
+        initial=QuotaTiePolicy.DECIDE,
+        required=False,
+        help_text=_("并列单位跨过先进名额线时：事先定为全部入选或全部不入选，或届时由工委决定。"),
+    )
     weight_self = forms.DecimalField(
         label=_("自评分权重"), min_value=Decimal(0), initial=0, decimal_places=2
     )
@@ -115,6 +139,12 @@ class CampaignForm(forms.Form):
     document_number = forms.CharField(
         label=_("批准文号"), max_length=100, required=False, help_text=_("如 焦直文〔2020〕140号")
     )
+    document_title = forms.CharField(
+        label=_("文件标题"),
+        max_length=200,
+        required=False,
+        help_text=_("如 市直机关创建模范机关实施方案"),
+    )
 
     def __init__(self, *args: Any, versions: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +195,134 @@ class CampaignForm(forms.Form):
             )
             if on
         ]
+
+
+class CampaignEditForm(forms.Form):
+    """The campaign's settings after creation, and one start/end pair per phase
+    (`phase_<id>_start`, `phase_<id>_end`)."""
+
+    name = forms.CharField(label=_("活动名称"), max_length=200)
+    document_title = CampaignForm.base_fields["document_title"]
+    approved_by = CampaignForm.base_fields["approved_by"]
+    document_number = CampaignForm.base_fields["document_number"]
+    cadence = forms.ChoiceField(label=_("考评节奏"), choices=Cadence.choices)
+    cycle_start_year = forms.IntegerField(
+        label=_("三年一总评周期起始年"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text=_("属于三年一总评周期时填写；留空为不参加总评。"),
+    )
+    submission_deadline = forms.DateTimeField(
+        label=_("自评提交截止"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("过此时间单位不能再提交自评（已延期的单位以延期时间为准）。"),
+    )
+    weight_self = CampaignForm.base_fields["weight_self"]
+    weight_review = CampaignForm.base_fields["weight_review"]
+    honours_quota = CampaignForm.base_fields["honours_quota"]
+    tie_policy = forms.ChoiceField(label=_("先进名额线并列的处理"), choices=QuotaTiePolicy.choices)
+
+    def __init__(self, *args: Any, campaign: Campaign, phases: Any, **kwargs: Any) -> None:
+        weights = campaign.composite_weights
+        initial = {
+            "name": campaign.name,
+            "document_title": campaign.document_title,
+            "approved_by": campaign.approved_by,
+            "document_number": campaign.document_number,
+            "cadence": campaign.cadence,
+            "cycle_start_year": campaign.cycle_start_year,
+            "submission_deadline": campaign.submission_deadline,
+            "weight_self": Decimal(str(weights.get("self", 0))),
+            "weight_review": Decimal(str(weights.get("review", 0))),
+            "honours_quota": campaign.honours_quota,
+            "tie_policy": campaign.tie_policy,
+        }
+        self.campaign = campaign
+        self.phases = list(phases)
+        for phase in self.phases:
+            initial[f"phase_{phase.pk}_start"] = phase.starts_on
+            initial[f"phase_{phase.pk}_end"] = phase.ends_on
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        for phase in self.phases:
+            help_text = phase.due_text and _("方案原文：%(t)s") % {"t": phase.due_text}
+            self.fields[f"phase_{phase.pk}_start"] = forms.DateField(
+                label=_("%(p)s 开始") % {"p": phase.name}, required=False, widget=DateInput()
+            )
+            self.fields[f"phase_{phase.pk}_end"] = forms.DateField(
+                label=_("%(p)s 截止") % {"p": phase.name},
+                required=False,
+                widget=DateInput(),
+                help_text=help_text,
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("weight_self") or 0) + (data.get("weight_review") or 0) <= 0:
+            self.add_error("weight_review", _("权重之和应大于 0。"))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        weights = {
+            k: str(v)
+            for k, v in (("self", data["weight_self"]), ("review", data["weight_review"]))
+            if v
+        }
+        fields = ("name", "document_title", "approved_by", "document_number", "cadence")
+        return {
+            **{f: data[f] for f in fields},
+            "cycle_start_year": data["cycle_start_year"],
+            "submission_deadline": self._deadline(data["submission_deadline"]),
+            "composite_weights": weights,
+            "honours_quota": data["honours_quota"],
+            "tie_policy": data["tie_policy"],
+        }
+
+    def _deadline(self, posted: Any) -> Any:
+        """The picker shows minutes only: the deadline it showed, posted back, is unchanged
+        (23:59 stays 23:59:59)."""
+        stored = self.campaign.submission_deadline
+        if (
+            posted is not None
+            and stored is not None
+            and posted == stored.replace(second=0, microsecond=0)
+        ):
+            return stored
+        return posted
+
+    def phase_dates(self) -> dict[int, tuple[Any, Any]]:
+        data = self.cleaned_data
+        return {
+            p.pk: (data.get(f"phase_{p.pk}_start"), data.get(f"phase_{p.pk}_end"))
+            for p in self.phases
+        }
+
+
+class UnitsAddForm(forms.Form):
+    units = forms.ModelMultipleChoiceField(
+        label=_("增加参评单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+
+
+class BulkExtendForm(forms.Form):
+    """Extend several units at once: the enrollments ticked in the progress table."""
+
+    enrollments = forms.ModelMultipleChoiceField(
+        label=_("延期的单位"), queryset=Unit.objects.none(), widget=forms.MultipleHiddenInput
+    )
+    until = forms.DateTimeField(label=_("延期至"), widget=DateTimeInput())
+    reason = forms.CharField(label=_("理由"), required=False)
+
+    def __init__(self, *args: Any, enrollments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrollments"].queryset = enrollments  # type: ignore[attr-defined]
 
 
 class ReasonForm(forms.Form):

@@ -41,6 +41,22 @@ class CampaignStatus(models.TextChoices):
     CLOSED = "closed", _("已结束")
 
 
+class Cadence(models.TextChoices):
+    """How the campaign runs (issue 14): the label every page and document shows."""
+
+    ANNUAL = "annual", _("一年一考评")
+    CONTINUOUS = "continuous", _("常态化开展")
+    PHASED = "phased", _("分阶段推进")
+
+
+class QuotaTiePolicy(models.TextChoices):
+    """What happens to units tied on the 先进 quota line, set in advance or decided each time."""
+
+    DECIDE = "decide", _("出现并列时由工委决定")
+    ALL = "all", _("并列单位全部入选")
+    NONE = "none", _("并列单位全部不入选")
+
+
 class Campaign(models.Model):
     committee = committee_ref("campaigns")
     name = models.CharField(_("名称"), max_length=200)
@@ -54,7 +70,9 @@ class Campaign(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
-    continuous = models.BooleanField(_("常态化（不分阶段）"), default=False)
+    cadence = models.CharField(
+        _("考评节奏"), max_length=16, choices=Cadence.choices, default=Cadence.ANNUAL
+    )
     submission_deadline = models.DateTimeField(_("自评提交截止"), null=True, blank=True)
     composite_weights = models.JSONField(_("综合得分权重"), default=default_weights)
     grade_bands = models.JSONField(_("等次划分"), default=default_bands)
@@ -77,6 +95,13 @@ class Campaign(models.Model):
     rectify_days = models.PositiveSmallIntegerField(_("整改期限（天）"), default=60)
     approved_by = models.CharField(_("批准机关"), max_length=100, blank=True)
     document_number = models.CharField(_("批准文号"), max_length=100, blank=True)
+    document_title = models.CharField(_("文件标题"), max_length=200, blank=True)
+    tie_policy = models.CharField(
+        _("先进名额线并列的处理"),
+        max_length=8,
+        choices=QuotaTiePolicy.choices,
+        default=QuotaTiePolicy.DECIDE,
+    )
     results_published = models.BooleanField(_("结果已公布"), default=False)
     ranking_published = models.BooleanField(_("排名已公布"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -88,6 +113,25 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def continuous(self) -> bool:
+        return self.cadence == Cadence.CONTINUOUS
+
+    @property
+    def cycle_end_year(self) -> int | None:
+        return self.cycle_start_year + 2 if self.cycle_start_year else None
+
+    @property
+    def cadence_label(self) -> str:
+        """一年一考评 (、三年一总评 when part of a cycle), 常态化开展 or 分阶段推进."""
+        label = str(Cadence(self.cadence).label)
+        if self.cycle_start_year and self.cadence != Cadence.CONTINUOUS:
+            label += str(_("、三年一总评（%(a)d—%(b)d年）")) % {
+                "a": self.cycle_start_year,
+                "b": self.cycle_start_year + 2,
+            }
+        return label
 
 
 class Phase(models.Model):

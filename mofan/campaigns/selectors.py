@@ -6,9 +6,11 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from mofan.campaigns.administration import EXTENDABLE
 from mofan.campaigns.models import Campaign, Enrollment, TaskStatus
 from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.indicators.models import IndicatorNode
+from mofan.organizations.models import Unit
 
 
 def scored_leaf_count(campaign: Campaign) -> int:
@@ -33,3 +35,18 @@ def progress_rows(enrollments: Any) -> list[Enrollment]:
         )
         .order_by("unit__sort_order", "pk")
     )
+
+
+def units_to_enrol(campaign: Campaign) -> Any:
+    """The committee's active units not yet in `campaign` (the choices of "增加单位")."""
+    return (
+        Unit.objects.filter(committee_id=campaign.committee_id, is_active=True)
+        .exclude(enrollments__campaign=campaign)
+        .order_by("sort_order", "pk")
+    )
+
+
+def extendable(enrollments: Any, campaign: Campaign) -> Any:
+    """Of the actor's `enrollments` (already scoped), those of `campaign` whose self-evaluation
+    is still with the unit: they may be extended or, never submitted, withdrawn."""
+    return enrollments.filter(campaign=campaign, state__in=EXTENDABLE)

@@ -10,23 +10,28 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_delete, audit_record
-from mofan.campaigns import events
+from mofan.campaigns import administration, events
 from mofan.campaigns.models import (
+    Cadence,
     Campaign,
     CampaignStatus,
     Enrollment,
     LeadershipMember,
     Phase,
+    QuotaTiePolicy,
     Task,
     TaskStatus,
 )
 from mofan.indicators.models import IndicatorVersion
+from mofan.notifications.recipients import units_people
+from mofan.notifications.services import Draft, notify_many
 from mofan.organizations.models import Committee, Unit
 
 
@@ -56,6 +61,19 @@ def phases_from_template(phases: Iterable[dict[str, Any]], year: int) -> list[Ph
     return made
 
 
+def _check_create(
+    actor: Actor | None, committee: Committee, version: IndicatorVersion, cadence: str
+) -> None:
+    if actor is not None:
+        _check_admin(actor, committee.pk)
+    if cadence and cadence not in Cadence.values:
+        raise ValidationError(_("无效的考评节奏。"))
+    if not version.is_published:
+        raise ValidationError(_("创建活动只能使用已发布的指标体系版本。"))
+    if version.system.committee_id not in (None, committee.pk):
+        raise ValidationError(_("不能使用其他工委的指标体系。"))
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -71,6 +89,9 @@ def campaign_create(
     honours_quota: Decimal | None = None,
     approved_by: str = "",
     document_number: str = "",
+    document_title: str = "",
+    cadence: str = "",
+    tie_policy: str = "",
     grade_bands: list[dict[str, Any]] | None = None,
     veto_blocks: list[str] | None = None,
     evidence_max_mb: int | None = None,
@@ -81,22 +102,21 @@ def campaign_create(
 ) -> Campaign:
     """A campaign pinned to a published version, with the template's phases, enrolling the
     given units (default: every active unit of the committee)."""
-    if actor is not None:
-        _check_admin(actor, committee.pk)
-    if not version.is_published:
-        raise ValidationError(_("创建活动只能使用已发布的指标体系版本。"))
-    if version.system.committee_id not in (None, committee.pk):
-        raise ValidationError(_("不能使用其他工委的指标体系。"))
+    _check_create(actor, committee, version, cadence)
     campaign = Campaign(
         committee=committee,
         name=name,
         year=year,
-        cycle_start_year=cycle_start_year,
+        cycle_start_year=administration.cycle_start_of(version, year)
+        if cycle_start_year is None
+        else cycle_start_year,
         indicator_version=version,
-        continuous=version.system.cadence == "continuous" or not version.system.phases,
+        cadence=cadence or administration.cadence_of(version),
         submission_deadline=submission_deadline,
         approved_by=approved_by,
         document_number=document_number,
+        document_title=document_title,
+        tie_policy=tie_policy or QuotaTiePolicy.DECIDE,
     )
     _apply_settings(
         campaign,
@@ -188,6 +208,10 @@ def _created_entry(campaign: Campaign, *, units: int, evidence_cap: int | None) 
         "units": units,
         "approved_by": campaign.approved_by,
         "document_number": campaign.document_number,
+        "document_title": campaign.document_title,
+        "cadence": campaign.cadence,
+        "cycle_start_year": campaign.cycle_start_year,
+        "tie_policy": campaign.tie_policy,
         "weights": campaign.composite_weights,
         "grade_bands": campaign.grade_bands,
         "veto_blocks": campaign.veto_blocks,
@@ -201,10 +225,17 @@ def _created_entry(campaign: Campaign, *, units: int, evidence_cap: int | None) 
 
 
 @transaction.atomic
-def campaign_activate(*, campaign: Campaign, actor: Actor) -> Campaign:
+def campaign_activate(
+    *, campaign: Campaign, actor: Actor, past_deadline_confirmed: bool = False
+) -> Campaign:
+    """Launch a draft campaign. When its submission deadline has already passed, only with
+    `past_deadline_confirmed` (the page asks first), and the entry records it."""
     _check_admin(actor, campaign.committee_id)
     if campaign.status != CampaignStatus.DRAFT:
         raise ValidationError(_("活动已启动。"))
+    past = administration.deadline_has_passed(campaign)
+    if past and not past_deadline_confirmed:
+        raise ValidationError(_("自评提交截止时间已过，启动前请确认或先修改截止时间。"))
     campaign.status = CampaignStatus.ACTIVE
     campaign.save(update_fields=["status"])
     audit_record(
@@ -213,8 +244,37 @@ def campaign_activate(*, campaign: Campaign, actor: Actor) -> Campaign:
         target=campaign,
         before={"status": CampaignStatus.DRAFT.value},
         after={"status": CampaignStatus.ACTIVE.value},
+        extra={"past_deadline_confirmed": True} if past else None,
     )
+    _tell_launched(campaign)
     return campaign
+
+
+def _tell_launched(campaign: Campaign) -> None:
+    """The campaign was launched: the admin and leader of every enrolled unit are told, linked
+    to their unit's page for it (in a fixed number of queries per thousand units)."""
+    enrollments = list(Enrollment.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
+    people = units_people(unit_id for _pk, unit_id in enrollments)
+    deadline = campaign.submission_deadline
+    body = (
+        _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。自评提交截止：%(t)s。")
+        % {"t": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}
+        if deadline
+        else _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。")
+    )
+    notify_many(
+        kind="campaign.launched",
+        drafts=(
+            Draft(
+                recipients=people.get(unit_id, []),
+                title=_("创建活动“%(c)s”已启动") % {"c": campaign.name},
+                body=body,
+                url=reverse("campaigns:enrollment", args=[pk]),
+                key=f"campaign:{campaign.pk}:launched",
+            )
+            for pk, unit_id in enrollments
+        ),
+    )
 
 
 def _check_unit_admin(actor: Actor, enrollment: Enrollment) -> None:
@@ -237,6 +297,7 @@ def leadership_add(
         target=member,
         after={"role": role, "name": name, "post": post, "enrollment": enrollment.pk},
     )
+    events.leadership_changed.send(sender=LeadershipMember, enrollment=enrollment)
     return member
 
 
@@ -249,6 +310,7 @@ def leadership_remove(*, member: LeadershipMember, actor: Actor) -> None:
         actor=actor.user,
         before={"role": member.role, "name": member.name, "post": member.post},
     )
+    events.leadership_changed.send(sender=LeadershipMember, enrollment=member.enrollment)
 
 
 @transaction.atomic

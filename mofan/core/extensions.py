@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from django.utils.functional import Promise
@@ -107,6 +108,33 @@ home_panels: Registry[HomePanel] = Registry("home_panels")
 
 def panels_at(place: str) -> list[HomePanel]:
     return sorted((p for p in home_panels if p.place == place), key=lambda p: p.order)
+
+
+# --- the home page's work queue: what the actor must do, by when -------------------------------
+@dataclass(frozen=True)
+class WorkItem:
+    """One line of an actor's work queue: what to do (`label`, an imperative), how many
+    (`count`), by when (`due`, a date or None), where (`url`, a path on this site) and an
+    optional `detail` (the campaign or unit it concerns)."""
+
+    label: str
+    count: int
+    url: str
+    due: date | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WorkSource:
+    """An app's contribution to the work queue: `items(actor=, today=)` returns the actor's
+    `WorkItem`s (an empty list when the actor has nothing to do there), in a number of queries
+    that does not grow with the number of units."""
+
+    order: int
+    items: Callable[..., list[WorkItem]]
+
+
+work_sources: Registry[WorkSource] = Registry("work_sources")
 
 
 # --- daily reminders (manage.py send_reminders) -----------------------------------------------

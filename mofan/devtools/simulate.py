@@ -347,7 +347,36 @@ def close_the_loop(
     gets measures, is worked, reported done and verified (销号); each re-review that opens is
     scored by its group's leader (the unit did better after rectifying), submitted and approved
     by the committee, replacing the failing result."""
-    items = list(ProblemItem.objects.filter(campaign=campaign).order_by("pk"))
+    # A unit still failing after its 复核 gets another round (rectification.auto.next_round):
+    # worked the same way, until none is left (a few rounds at most).
+    for _round in range(5):
+        if not _rectify_round(
+            campaign=campaign,
+            admin=admin,
+            liaison=liaison,
+            people=people,
+            committee=committee,
+            rng=rng,
+        ):
+            break
+
+
+def _rectify_round(
+    *,
+    campaign: Campaign,
+    admin: Actor,
+    liaison: Actor,
+    people: dict[int, User],
+    committee: Committee,
+    rng: random.Random,
+) -> bool:
+    """One round: every unclosed item worked to 销号, every re-review that opens scored,
+    submitted and approved. False when there was nothing left to do."""
+    items = list(
+        ProblemItem.objects.filter(campaign=campaign)
+        .exclude(state=ProblemState.CLOSED)
+        .order_by("pk")
+    )
     steps: tuple[tuple[str, Actor, dict[str, str]], ...] = (
         ("submit_measures", liaison, {"measures": "对照问题逐项制定整改措施，明确责任人和时限。"}),
         ("accept_measures", admin, {}),
@@ -371,6 +400,8 @@ def close_the_loop(
         .select_related("enrollment")
         .order_by("pk")
     )
+    if not items and not opened.exists():
+        return False
     for rereview in opened:
         assignment = rereviews.assignment_of(rereview)
         if assignment is None:
@@ -393,6 +424,7 @@ def close_the_loop(
             rereviews.rereview_transition(
                 rereview=rereview, to=ReReviewState.APPROVED, actor=admin, reason="同意复核结果"
             )
+    return True
 
 
 def summary(campaign: Campaign) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record, audit_record_many
-from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.evaluations import events
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
+from mofan.evaluations import events, notices
 from mofan.evaluations.figures.results import (
     RESULT_FIELDS,
     result_unfreeze,
@@ -159,6 +159,8 @@ def quota_tie_decide(
 def check_tie_decided(campaign: Campaign) -> None:
     """Refuses approval while units tie across the quota line undecided: nothing is dropped
     silently."""
+    if campaign.tie_policy != QuotaTiePolicy.DECIDE:
+        return  # settled in advance by the campaign's policy
     tie = current_tie(campaign)
     if tie is not None and admitted_for(tie, tie_decision(campaign)) is None:
         raise ValidationError(
@@ -294,6 +296,7 @@ def campaign_publish(*, campaign: Campaign, actor: Actor, ranking: bool = False)
         after={"results_published": True, "ranking_published": ranking},
         extra={"ranking": ranking},
     )
+    notices.tell_results_published(campaign)
     return campaign
 
 

@@ -5,16 +5,25 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.extensions import (
     MenuEntry,
     NoticeKind,
+    ReminderJob,
+    WorkSource,
     audit_actions_register,
     audit_objects_register,
     menu,
     notice_kinds,
+    reminders,
+    work_sources,
 )
+from mofan.core.params import parse_id
 from mofan.evaluations.models import EvidenceLink
+from mofan.evaluations.reminders import send_evaluation_reminders
+from mofan.evaluations.review_groups import campaign_reviewers
 from mofan.evaluations.selectors import evidence_reviewed_by
+from mofan.evaluations.work import evaluation_work
 from mofan.evidence import selectors, usage
 
 
@@ -26,6 +35,22 @@ menu.register(MenuEntry(40, _("创建活动"), "campaigns:list", shows=_campaign
 menu.register(MenuEntry(70, _("评审任务"), "reviews:mine", shows=rules.is_reviewer))
 notice_kinds.register(NoticeKind("approval.", _("综合审定"), owner="evaluations"))
 notice_kinds.register(NoticeKind("enrollment.submit_on_behalf", _("自评提交"), owner="evaluations"))
+for kind, label in {
+    "enrollment.submitted": _("自评提交"),
+    "enrollment.received": _("自评提交"),
+    "enrollment.returned": _("退回修改"),
+    "enrollment.extended": _("延期"),
+    "enrollment.due7": _("填报截止提醒"),
+    "enrollment.due1": _("填报截止提醒"),
+    "enrollment.": _("单位自评"),
+    "review.": _("评审"),
+    "review.due7": _("评审截止提醒"),
+    "review.due1": _("评审截止提醒"),
+    "results.": _("结果公布"),
+}.items():
+    notice_kinds.register(NoticeKind(kind, label, owner="evaluations"))
+reminders.register(ReminderJob(20, "evaluation-deadlines", send_evaluation_reminders))
+work_sources.register(WorkSource(10, evaluation_work))
 
 # The evidence store: a file in use is not deleted (and who else may open one).
 usage.register(
@@ -47,6 +72,8 @@ audit_actions_register(
         "enrollment.extend": _("延长填报期限"),
         "enrollment.": _("单位创建进度"),
         "self_score.save": _("保存自评评分"),
+        "ledger_figures.refresh": _("重新取数"),
+        "ledger_figures.": _("台账取数"),
         "review_score.save": _("保存评审评分"),
         "review.submit": _("提交评审意见"),
         "review.consolidate": _("汇总评审意见"),
@@ -75,6 +102,7 @@ audit_actions_register(
 audit_objects_register(
     {
         "evaluations.evidencelink": _("佐证材料关联"),
+        "evaluations.ledgerfigures": _("台账取数"),
         "evaluations.approvalbatch": _("一轮审定"),
         "evaluations.quotatiedecision": _("并列决定"),
         "evaluations.selfscore": _("自评评分"),
@@ -93,3 +121,11 @@ audit_objects_register(
         "evaluations.unittotals": _("单位得分"),
     }
 )
+
+
+def _campaign_reviewers(actor: Any, params: Any) -> Any:
+    return campaign_reviewers(actor, parse_id(params.get("campaign")))
+
+
+# The chooser of the review-group form: the reviewers of the campaign's committee.
+register_scope(ChooserScope(kind="reviewer", name="campaign", queryset=_campaign_reviewers))

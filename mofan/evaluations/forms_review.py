@@ -8,23 +8,29 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from mofan.accounts.models import User
+from mofan.core.choosers import ChooserField, ChooserMultipleField
 from mofan.evaluations.models import VetoSource
 
 
 class GroupForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("评审组名称"), max_length=50)
-    leader = forms.ModelChoiceField(label=gettext_lazy("组长"), queryset=User.objects.none())
-    reviewers = forms.ModelMultipleChoiceField(
+    leader = ChooserField(
+        kind="reviewer", scope="campaign", label=gettext_lazy("组长"), queryset=User.objects.none()
+    )
+    reviewers = ChooserMultipleField(
+        kind="reviewer",
+        scope="campaign",
         label=gettext_lazy("成员"),
         queryset=User.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, pool: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pool: Any, campaign: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = pool  # type: ignore[attr-defined]
+        self.fields["leader"].with_params(campaign=campaign.pk)  # type: ignore[attr-defined]
         self.fields["reviewers"].queryset = pool  # type: ignore[attr-defined]
+        self.fields["reviewers"].with_params(campaign=campaign.pk)  # type: ignore[attr-defined]
 
 
 class DrawForm(forms.Form):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from mofan.core.params import parse_id
+from mofan.evaluations.score_write import score_fields
 from mofan.indicators.methods import labels_of
 
 
@@ -155,3 +156,54 @@ def input_fields(
     if kind == "veto":
         return _veto_fields(value, prefix)
     return []
+
+
+def raw_leaf_input(
+    method: Mapping[str, Any], data: Mapping[str, Any], prefix: str = ""
+) -> dict[str, Any]:
+    """What the person typed, unchecked, in the shape `input_fields` shows: the row refused
+    for a bad input keeps every value (issue 14: a validation error never clears a form)."""
+    kind = method.get("type")
+
+    def get(key: str) -> str:
+        return str(data.get(field_name(prefix, key), "")).strip()
+
+    if kind == "grade":
+        return {"band": get("band"), "value": get("value")}
+    if kind == "deduction":
+        rules = method.get("rules", [])
+        return {"incidents": {r["key"]: get(f"incident_{r['key']}") for r in rules}}
+    if kind == "qualitative":
+        return {"level": get("level")}
+    if kind == "veto":
+        return {"vetoed": get("vetoed") in ("1", "on", "true"), "reason": get("reason")}
+    return {"value": get("value")}
+
+
+def mark_error(
+    method: Mapping[str, Any], fields: list[dict[str, Any]], raw: Mapping[str, Any], message: str
+) -> str:
+    """Mark the control a refused input concerns (`error` on its field) and return the message
+    naming it: “得分”：得分应在 0 到 5 之间。"""
+    if not fields:
+        return message
+    chosen = fields[0]
+    if method.get("type") == "grade" and raw.get("band") in labels_of(method):
+        chosen = fields[1]  # the band is fine: the score within it is not
+    for f in fields:
+        if str(f["label"]).split("（")[0] in message and f["type"] != "checkbox":
+            chosen = f
+    chosen["error"] = True
+    label = str(chosen["label"])
+    if label.split("（")[0] in message:
+        return message
+    return _("“%(f)s”：%(m)s") % {"f": label, "m": message}
+
+
+def checked_leaf_input(node: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The leaf's input from the form, refused (ValidationError) when it does not fit the
+    leaf's method: checked before any rule of the step, so that a refusal of the input can be
+    told from a refusal of the save."""
+    value = parse_leaf_input(node.method, data)
+    score_fields(node, value)
+    return value

@@ -460,3 +460,33 @@ class ApprovalBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}#{self.pk} {self.get_state_display()}"
+
+
+class LedgerFigures(models.Model):
+    """What the activity ledger says about one enrolled unit's indicators (取数, issue 15): for
+    every leaf whose `rules` name activity kinds, the figure computed from the unit's records by
+    `evaluations.ledger_figures` (the value, whether it is met, how many organisations or people
+    were judged and passed, the period, the records behind it and who fell short).
+
+    One row per enrollment with the figures as one JSON map (node id → list of figures, one per
+    rule), like `UnitTotals`: computing a 20,000-unit campaign writes 20,000 rows, not one per
+    leaf. Refreshed in the transaction of every ledger write (`activities.events`), when units
+    enrol, and on request (重新取数)."""
+
+    enrollment = models.OneToOneField(
+        "campaigns.Enrollment", on_delete=models.CASCADE, related_name="ledger_figures"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="ledger_figures"
+    )
+    figures = models.JSONField(default=dict)  # str(node id) -> [figure, ...]
+    computed_leaves = models.PositiveIntegerField(default=0)  # leaves with a value (减负 report)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign"], name="ledger_figures_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.computed_leaves}"

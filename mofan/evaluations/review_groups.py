@@ -3,11 +3,13 @@ random reviewers, reproducible from the recorded seed)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
@@ -16,7 +18,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations import draws
+from mofan.evaluations import draws, notices
 from mofan.evaluations.models import Assignment, Draw, ReviewerSeat, ReviewGroup
 
 
@@ -34,16 +36,30 @@ def home_units(user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
     return {uid: frozenset(units) for uid, units in found.items()}
 
 
+def reviewers_of_committee(committee_id: int) -> QuerySet[User]:
+    """The active accounts holding the 评审组成员 role in the committee."""
+    return User.objects.filter(
+        pk__in=RoleAssignment.objects.filter(role=Role.REVIEWER, committee_id=committee_id).values(
+            "user_id"
+        ),
+        is_active=True,
+    ).order_by("username")
+
+
 def reviewer_pool(campaign: Campaign) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            role_assignments__role=Role.REVIEWER,
-            role_assignments__committee_id=campaign.committee_id,
-        )
-        .distinct()
-        .order_by("username")
-    )
+    return list(reviewers_of_committee(campaign.committee_id))
+
+
+def campaign_reviewers(actor: Actor, campaign_id: int | None) -> QuerySet[User]:
+    """The pool of a campaign the actor may form review groups for (committee admin)."""
+    if campaign_id is None:
+        return User.objects.none()
+    campaign = Campaign.objects.filter(
+        pk=campaign_id, committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
+    ).first()
+    if campaign is None:
+        return User.objects.none()
+    return reviewers_of_committee(campaign.committee_id)
 
 
 def _check_admin(actor: Actor, campaign: Campaign) -> None:
@@ -71,6 +87,7 @@ def review_group_create(
         target=group,
         after={"name": name, "leader": leader.pk, "reviewers": sorted(members)},
     )
+    notices.tell_seated([group])
     return group
 
 
@@ -93,11 +110,13 @@ def review_groups_draw(
     except draws.DrawError as exc:
         raise ValidationError(str(exc)) from exc
     users = {u.pk: u for u in pool}
+    made = []
     for index, ids in enumerate(picked, start=1):
         group = ReviewGroup.objects.create(
             campaign=campaign, name=_("第%(n)d评审组") % {"n": index}, leader=users[ids[0]]
         )
         ReviewerSeat.objects.bulk_create(ReviewerSeat(group=group, reviewer_id=uid) for uid in ids)
+        made.append(group)
     draw = Draw.objects.create(
         campaign=campaign,
         purpose="reviewers",
@@ -108,6 +127,7 @@ def review_groups_draw(
         created_by=actor.user,
     )
     audit_record(action="review_group.draw", actor=actor.user, target=draw, after=draw.result)
+    notices.tell_seated(made)
     return draw
 
 
@@ -190,6 +210,7 @@ def assignment_draw(*, campaign: Campaign, method: str, seed: str | None, actor:
         target=draw,
         after={"method": method, "seed": seed, "units": len(mapping)},
     )
+    notices.tell_assigned(campaign, Counter(mapping.values()))
     return draw
 
 

@@ -20,7 +20,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, QuerySet
 from django.utils.functional import cached_property
 
-from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
 from mofan.core.sorting import Sorting, Term, rank
 from mofan.evaluations.figures.unit import current_tie
 from mofan.evaluations.models import ApprovalBatch, BatchState, QuotaTieDecision, UnitTotals
@@ -70,6 +70,16 @@ class QuotaTie:
     quota: int
     units: list[tuple[int, str]]  # (enrollment id, unit name), in the committee's order
     decision: QuotaTieDecision | None  # the committee's decision on this very tie
+    policy: str = QuotaTiePolicy.DECIDE  # the campaign's rule for ties set in advance
+
+    @property
+    def settled_by_policy(self) -> bool:
+        """No decision about this tie, but the campaign's rule settles it."""
+        return self.decision is None and self.policy != QuotaTiePolicy.DECIDE
+
+    @property
+    def policy_label(self) -> str:
+        return str(QuotaTiePolicy(self.policy).label)
 
     @property
     def admitted_names(self) -> list[str]:
@@ -97,6 +107,7 @@ def quota_tie_of(campaign: Campaign, enrolled: int) -> QuotaTie | None:
         quota=quota_for(enrolled, campaign.honours_quota),
         units=units,
         decision=decision,
+        policy=campaign.tie_policy,
     )
 
 
@@ -134,7 +145,7 @@ class ApprovalSummary:
     @property
     def tie_pending(self) -> bool:
         """A tie across the quota line waits for the committee: approval waits for it."""
-        return self.tie is not None and self.tie.decision is None
+        return self.tie is not None and self.tie.decision is None and not self.tie.settled_by_policy
 
     @property
     def all_approved(self) -> bool:

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
+from mofan.campaigns import administration
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.evaluations import notices
 from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import (
     Assignment,
@@ -140,6 +142,10 @@ def enrollment_transition(
     )
     if on_behalf:
         _tell_unit_on_behalf(enrollment, reason)
+    if name == "submit":
+        notices.tell_submitted(enrollment, on_behalf=on_behalf)
+    elif name == "return":
+        notices.tell_returned(enrollment, reason)
     return enrollment
 
 
@@ -163,24 +169,19 @@ def _tell_unit_on_behalf(enrollment: Enrollment, reason: str) -> None:
     )
 
 
-@transaction.atomic
 def enrollment_extend(
     *, enrollment: Enrollment, until: Any, actor: Actor, reason: str = ""
 ) -> Enrollment:
-    """A unit-specific deadline extension (audited)."""
-    if not rules.administers(actor, enrollment.campaign.committee_id):
-        raise PermissionDenied(_("只有工委管理员可以延期。"))
-    before = enrollment.extended_until.isoformat() if enrollment.extended_until else None
-    enrollment.extended_until = until
-    enrollment.save(update_fields=["extended_until"])
-    audit_record(
-        action="enrollment.extend",
-        actor=actor.user,
-        target=enrollment,
-        before={"extended_until": before},
-        after={"extended_until": until.isoformat()},
-        extra={"reason": reason} if reason else None,
+    """A unit-specific deadline extension: the campaign's (bulk) extension for one unit,
+    audited, the unit told."""
+    administration.enrollments_extend(
+        campaign=enrollment.campaign,
+        enrollments=[enrollment],
+        until=until,
+        actor=actor,
+        reason=reason,
     )
+    enrollment.refresh_from_db()
     return enrollment
 
 
@@ -378,7 +379,16 @@ def review_submit(*, assignment: Assignment, actor: Actor) -> ReviewSubmission:
     )
     if created:
         audit_record(action="review.submit", actor=actor.user, target=assignment)
+        if assignment.enrollment.state == S.SUBMITTED and _all_submitted(assignment):
+            notices.tell_consolidation_needed(assignment)
     return submission
+
+
+def _all_submitted(assignment: Assignment) -> bool:
+    done = set(
+        ReviewSubmission.objects.filter(assignment=assignment).values_list("reviewer_id", flat=True)
+    )
+    return set(reviewers_of(assignment)) <= done
 
 
 def may_see_other_reviewers(assignment: Assignment, actor: Actor) -> bool:

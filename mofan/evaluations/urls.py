@@ -1,11 +1,20 @@
 from django.urls import path
 
-from mofan.evaluations import views_approval, views_groups, views_review, views_trace, views_unit
+from mofan.evaluations import (
+    ledger_views,
+    views_approval,
+    views_groups,
+    views_review,
+    views_trace,
+    views_unit,
+)
 
 app_name = "reviews"
 urlpatterns = [
     path("self/<int:pk>/", views_unit.self_evaluation, name="self"),
     path("self/<int:pk>/<int:node_pk>/", views_unit.self_score_save, name="self_save"),
+    path("self/<int:pk>/ledger/<int:node_pk>/", ledger_views.ledger_figure, name="ledger_figure"),
+    path("self/<int:pk>/ledger/refresh/", ledger_views.ledger_refresh, name="ledger_refresh"),
     path("mine/", views_review.my_assignments, name="mine"),
     path("assignments/<int:pk>/", views_review.scoring, name="scoring"),
     path("assignments/<int:pk>/score/<int:node_pk>/", views_review.score_save, name="score_save"),

@@ -1,13 +1,19 @@
 from django.urls import path
 
 from mofan.evaluations import views_campaign as views
+from mofan.evaluations import views_campaign_admin as admin
 
 app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("new/", views.campaign_create, name="create"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
-    path("<int:pk>/activate/", views.campaign_activate, name="activate"),
+    path("<int:pk>/activate/", admin.campaign_activate, name="activate"),
+    path("<int:pk>/edit/", admin.campaign_edit, name="edit"),
+    path("<int:pk>/units/", admin.campaign_units_add, name="units_add"),
+    path("<int:pk>/extend/", admin.campaign_extend, name="extend_many"),
+    path("<int:pk>/delete/", admin.campaign_delete, name="delete"),
+    path("enrollments/<int:pk>/withdraw/", admin.enrollment_withdraw, name="withdraw"),
     path("cycle/<int:start_year>/", views.cycle, name="cycle"),
     path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
     path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),

@@ -25,6 +25,7 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.campaigns import selectors, services
+from mofan.campaigns.administration import EXTENDABLE
 from mofan.campaigns.forms import (
     CampaignForm,
     ExtendForm,
@@ -33,7 +34,13 @@ from mofan.campaigns.forms import (
     TaskForm,
     TaskStatusForm,
 )
-from mofan.campaigns.models import Campaign, EnrollmentState, LeadershipMember, Task
+from mofan.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    EnrollmentState,
+    LeadershipMember,
+    Task,
+)
 from mofan.core.refusals import flash_write, refusal_text
 from mofan.evaluations import approval
 from mofan.evaluations import selectors as scope
@@ -91,6 +98,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 honours_quota=data["honours_quota"],
                 approved_by=data["approved_by"],
                 document_number=data["document_number"],
+                document_title=data["document_title"],
+                cadence=data["cadence"],
+                tie_policy=data["tie_policy"],
                 grade_bands=form.grade_bands(),
                 veto_blocks=form.veto_blocks(),
                 evidence_max_mb=data["evidence_max_mb"],
@@ -115,6 +125,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     rows = selectors.progress_rows(scope.enrollments_for(actor).filter(campaign=campaign))
+    is_admin = rules.administers(actor, campaign.committee_id)
     states = Counter(row.state for row in rows)
     return render(
         request,
@@ -129,23 +140,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for state, label in EnrollmentState.choices
                 if state != EnrollmentState.INCOMPLETE or states.get(state)
             ],
-            "is_admin": rules.administers(actor, campaign.committee_id),
+            "is_admin": is_admin,
+            "can_extend": is_admin and campaign.status != CampaignStatus.CLOSED,
+            "any_extendable": any(row.state in EXTENDABLE for row in rows),
             "reason_form": ReasonForm(),
             "extend_form": ExtendForm(),
         },
     )
-
-
-@require_POST
-@role_required(Role.COMMITTEE_ADMIN)
-def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(scope.campaigns_managed_by(actor_of(request)), pk=pk)
-    flash_write(
-        request,
-        lambda: services.campaign_activate(campaign=campaign, actor=actor_of(request)),
-        _("活动已启动，各单位可以开始填报。"),
-    )
-    return redirect("campaigns:detail", pk=pk)
 
 
 def _on_enrollment(
@@ -167,16 +168,27 @@ def _on_enrollment(
     return redirect("campaigns:detail", pk=enrollment.campaign_id)
 
 
+def _moves_to(state: str) -> Any:
+    """The action of `_on_enrollment` that moves the enrollment to `state`, with the reason."""
+
+    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
+        evaluation.enrollment_transition(
+            enrollment=enrollment, to=state, actor=actor, reason=data["reason"]
+        )
+
+    return act
+
+
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
-        evaluation.enrollment_transition(
-            enrollment=enrollment, to=EnrollmentState.RETURNED, actor=actor, reason=data["reason"]
-        )
-
     return _on_enrollment(
-        request, pk, ReasonForm, act, _("已退回%(u)s的自评。"), _("退回须写明理由。")
+        request,
+        pk,
+        ReasonForm,
+        _moves_to(EnrollmentState.RETURNED),
+        _("已退回%(u)s的自评。"),
+        _("退回须写明理由。"),
     )
 
 
@@ -185,14 +197,13 @@ def enrollment_return(request: HttpRequest, pk: int) -> HttpResponse:
 def enrollment_submit_for(request: HttpRequest, pk: int) -> HttpResponse:
     """The committee submits a unit's self-evaluation on its behalf (a written reason, audited,
     the unit told): the same transition as the unit leader's, never a second path."""
-
-    def act(enrollment: Any, actor: Any, data: dict[str, Any]) -> None:
-        evaluation.enrollment_transition(
-            enrollment=enrollment, to=EnrollmentState.SUBMITTED, actor=actor, reason=data["reason"]
-        )
-
     return _on_enrollment(
-        request, pk, ReasonForm, act, _("已代%(u)s提交自评。"), _("代为提交须写明理由。")
+        request,
+        pk,
+        ReasonForm,
+        _moves_to(EnrollmentState.SUBMITTED),
+        _("已代%(u)s提交自评。"),
+        _("代为提交须写明理由。"),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
-from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.refusals import flash_write, refusal_text
@@ -31,9 +32,9 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
         scope.campaigns_staffed_by(actor),
         pk=pk,
     )
-    pool = User.objects.filter(pk__in=[u.pk for u in review_groups.reviewer_pool(campaign)])
+    pool = review_groups.reviewers_of_committee(campaign.committee_id)
     is_admin = rules.administers(actor, campaign.committee_id)
-    group_form = GroupForm(request.POST or None, pool=pool)
+    group_form = GroupForm(request.POST or None, pool=pool, campaign=campaign)
     if request.method == "POST" and is_admin and group_form.is_valid():
         try:
             review_groups.review_group_create(
@@ -69,40 +70,46 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _draw(
+    request: HttpRequest, pk: int, form_class: Any, run: Any, done: Any, invalid: str = ""
+) -> HttpResponse:
+    """A recorded draw for a campaign the actor manages, from a posted form: `run(campaign,
+    data, actor)` makes it (audited), `done(draw)` says what came out; back to the groups."""
+    actor = actor_of(request)
+    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        flash_write(request, lambda: run(campaign, form.cleaned_data, actor), done)
+    elif invalid:
+        messages.error(request, invalid)
+    return redirect("reviews:groups", pk=pk)
+
+
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def draw(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
-    form = DrawForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        flash_write(
-            request,
-            lambda: review_groups.assignment_draw(
-                campaign=campaign, method=data["method"], seed=data["seed"] or None, actor=actor
-            ),
-            lambda made: (
-                _("已分配 %(n)d 个单位，随机种子 %(s)s。") % {"n": len(made.result), "s": made.seed}
-            ),
-        )
-    return redirect("reviews:groups", pk=pk)
+    return _draw(
+        request,
+        pk,
+        DrawForm,
+        lambda campaign, data, actor: review_groups.assignment_draw(
+            campaign=campaign, method=data["method"], seed=data["seed"] or None, actor=actor
+        ),
+        lambda made: (
+            _("已分配 %(n)d 个单位，随机种子 %(s)s。") % {"n": len(made.result), "s": made.seed}
+        ),
+    )
 
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
     """双随机: reviewers drawn at random from the pool into groups (first of each leads)."""
-    actor = actor_of(request)
-    campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
-    form = ReviewerDrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请填写组数和每组人数。"))
-        return redirect("reviews:groups", pk=pk)
-    data = form.cleaned_data
-    flash_write(
+    return _draw(
         request,
-        lambda: review_groups.review_groups_draw(
+        pk,
+        ReviewerDrawForm,
+        lambda campaign, data, actor: review_groups.review_groups_draw(
             campaign=campaign,
             groups=data["groups"],
             per_group=data["per_group"],
@@ -110,5 +117,5 @@ def draw_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor,
         ),
         lambda made: _("已随机抽取评审员，随机种子 %(s)s。") % {"s": made.seed},
+        invalid=_("请填写组数和每组人数。"),
     )
-    return redirect("reviews:groups", pk=pk)

@@ -15,6 +15,8 @@ from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF
 from mofan.core.extensions import sections_of
 from mofan.evaluations import selectors as scope
+from mofan.evaluations.ledger_figures import figures_of
+from mofan.evaluations.ledger_views import present
 from mofan.evaluations.models import (
     ConsolidatedScore,
     ReviewScore,
@@ -54,6 +56,7 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("reviewer__username")
     ):
         reviews[score.node_id].append(score)
+    figures = figures_of(enrollment)
     rows = [
         {
             "node": node,
@@ -61,6 +64,7 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
             "self": own.get(node.pk),
             "reviews": reviews.get(node.pk, []),
             "merged": merged.get(node.pk),
+            "ledger": [present(f) for f in figures.get(node.pk, [])],
         }
         for node in nodes
     ]

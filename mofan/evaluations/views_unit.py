@@ -1,4 +1,6 @@
-"""The unit's self-evaluation page: one row per leaf, each saved on its own (htmx)."""
+"""The unit's self-evaluation page: one row per leaf, each saved on its own (htmx), with the
+contents panel by indicator type, the running self score, the deadline and the submit step
+always in view, and the "只看未填" filter (issue 14, point 6)."""
 
 from __future__ import annotations
 
@@ -15,16 +17,21 @@ from django.urls import reverse
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.campaigns.models import Enrollment
-from mofan.campaigns.selectors import scored_leaf_count
 from mofan.core.concurrency import StaleWrite
 from mofan.core.params import parse_id
+from mofan.core.refusals import refusal_text
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import services
 from mofan.evaluations.evidence_views import node_rows
-from mofan.evaluations.inputs import input_fields, parse_leaf_input
-from mofan.evaluations.models import SelfScore
+from mofan.evaluations.inputs import checked_leaf_input, input_fields, mark_error, raw_leaf_input
+from mofan.evaluations.ledger_figures import OVERRIDE, may_refresh
+from mofan.evaluations.ledger_views import LeafLedger, with_override
+from mofan.evaluations.models import SelfScore, UnitTotals
 from mofan.evaluations.submission import submission_status
+from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, running
 from mofan.indicators.models import IndicatorNode
+
+Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the narrative, the version
 
 
 def _row(
@@ -33,74 +40,166 @@ def _row(
     evidence: dict[str, Any],
     editable: bool,
     error: str = "",
+    typed: Typed | None = None,
+    *,
+    ledger: LeafLedger,
 ) -> dict[str, Any]:
+    """One leaf as the page shows it; `typed`: what the person typed into a refused form,
+    shown again as typed, with the control at fault marked and named in `error`. A leaf not
+    yet scored shows what the activity ledger suggests (取数), prefilled."""
+    saved = typed[0] if typed else (score.input if score else None)
+    shown = ledger.for_row(node, saved)
+    value = saved if saved is not None else shown["suggested"]
+    fields = input_fields(node.method, node.points, value)
+    if typed and error:
+        error = mark_error(node.method, fields, typed[0], error)
+    optional = node.method_type in services.OPTIONAL_IN_SELF
+    row_editable = editable and node.method_type != "veto"
     return {
         "node": node,
         "heading": False,
         "depth": node.code.count("."),
         "score": score,
-        "fields": input_fields(node.method, node.points, score.input if score else None),
+        "fields": fields,
+        "narrative": typed[1] if typed else (score.narrative if score else ""),
+        "version": typed[2] if typed else (score.version if score else ""),
         "evidence": evidence,
-        "editable": editable and node.method_type != "veto",
-        "optional": node.method_type in services.OPTIONAL_IN_SELF,
+        "ledger": shown,
+        "editable": row_editable,
+        "optional": optional,
         "error": error,
+        "pending": bool(error) or (score is None and not optional),
+        "collapsed": row_editable and score is not None and not error,
     }
 
 
-def _rows(enrollment: Enrollment, actor: Any, editable: bool) -> list[dict[str, Any]]:
-    """Every leaf with the unit's input and linked evidence, in a fixed number of queries."""
-    nodes = list(
+def _nodes(enrollment: Enrollment) -> list[IndicatorNode]:
+    return list(
         IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id).order_by(
             "order"
         )
     )
+
+
+def _running(enrollment: Enrollment, nodes: list[IndicatorNode], filled: set[int]) -> Running:
+    """The panel: completion from the saved rows, the scores from the unit's stored figures
+    (refreshed in the transaction of every save)."""
+    try:
+        totals: UnitTotals | None = enrollment.totals  # read with the enrollment on the page
+    except UnitTotals.DoesNotExist:
+        totals = None
+    return running(
+        nodes,
+        filled,
+        required=lambda n: n.method_type not in services.OPTIONAL_IN_SELF,
+        type_scores=totals.self_nodes if totals else {},
+        score=totals.self_total if totals else None,
+        levels=totals.self_level_counts if totals else None,
+    )
+
+
+def _page(
+    request: HttpRequest,
+    enrollment: Enrollment,
+    actor: Any,
+    refused: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The whole page, in a fixed number of queries whatever the number of leaves;
+    `refused`: the row of a form refused without JavaScript, shown in place as typed."""
+    editable = (
+        rules.is_unit_admin_of(actor, enrollment.unit_id)
+        and enrollment.state in services.EDITABLE_STATES
+    )
+    nodes = _nodes(enrollment)
     parents = {n.parent_id for n in nodes if n.parent_id}
     scores = {s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment)}
     leaves = [n for n in nodes if n.pk not in parents]
     evidence = {r["node"].pk: r for r in node_rows(enrollment, actor, leaves, can_edit=editable)}
+    ledger = LeafLedger(enrollment)
     rows: list[dict[str, Any]] = []
     for node in nodes:
         if node.pk in parents:
             rows.append({"node": node, "heading": True, "depth": node.code.count(".")})
+        elif refused and refused["node"].pk == node.pk:
+            rows.append(refused)
         else:
-            rows.append(_row(node, scores.get(node.pk), evidence[node.pk], editable))
-    return rows
+            rows.append(_row(node, scores.get(node.pk), evidence[node.pk], editable, ledger=ledger))
+    filtered = request.GET.get(UNFILLED) == "1"
+    board = _running(enrollment, nodes, set(scores))
+    return render(
+        request,
+        "evaluations/self_evaluation.html",
+        {
+            "enrollment": enrollment,
+            "rows": only_unfilled(rows) if filtered else rows,
+            "filtered": filtered,
+            "refused": refused,
+            "page_url": reverse("reviews:self", args=[enrollment.pk]),
+            "running": board,
+            "done": board.filled,
+            "total": board.total,
+            "editable": editable,
+            "cap": enrollment.campaign.evidence_cap_per_indicator,
+            "next": reverse("reviews:self", args=[enrollment.pk]),
+            "status": submission_status(enrollment, actor),
+            "ledger_computed_at": ledger.computed_at,
+            "may_refresh": may_refresh(actor, enrollment),
+        },
+    )
 
 
 @login_required
 def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_of_own_units(actor).select_related("campaign", "unit"),
+        scope.enrollments_of_own_units(actor).select_related("campaign", "unit", "totals"),
         pk=pk,
     )
-    editable = (
-        rules.is_unit_admin_of(actor, enrollment.unit_id)
-        and enrollment.state in services.EDITABLE_STATES
-    )
-    rows = _rows(enrollment, actor, editable)
-    leaves = [r for r in rows if not r["heading"] and not r["optional"]]
-    return render(
+    return _page(request, enrollment, actor)
+
+
+def _htmx_answer(
+    request: HttpRequest, enrollment: Enrollment, actor: Any, row: dict[str, Any]
+) -> HttpResponse:
+    """The saved (or refused) row, and out of band the panel, the bar and the submission
+    block, which follow every save."""
+    page = reverse("reviews:self", args=[enrollment.pk])
+    response = render(
         request,
-        "evaluations/self_evaluation.html",
+        "evaluations/self_evaluation.html#leaf-row",
         {
+            "row": row,
             "enrollment": enrollment,
-            "rows": rows,
-            "done": sum(1 for r in leaves if r["score"]),
-            "total": len(leaves),
-            "editable": editable,
+            "editable": True,
             "cap": enrollment.campaign.evidence_cap_per_indicator,
-            "next": request.path,
-            "status": submission_status(enrollment, actor),
+            "next": page,
+            "just_saved": True,
         },
     )
+    enrollment.refresh_from_db()  # the save may have moved it to 填报中
+    nodes = _nodes(enrollment)
+    filled = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
+    board = _running(enrollment, nodes, filled)
+    context = {
+        "status": submission_status(enrollment, actor),
+        "enrollment": enrollment,
+        "oob": True,
+        "running": board,
+        "done": board.filled,
+        "total": board.total,
+    }
+    for part in ("_self_panel", "_self_bar", "_submission_status"):
+        response.content += render_to_string(
+            f"evaluations/{part}.html", context, request=request
+        ).encode()
+    return response
 
 
 @login_required
 def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_filled_by(actor).select_related("campaign"), pk=pk
+        scope.enrollments_filled_by(actor).select_related("campaign", "unit"), pk=pk
     )
     node = get_object_or_404(
         IndicatorNode, pk=node_pk, version_id=enrollment.campaign.indicator_version_id
@@ -109,53 +208,50 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
     if request.method != "POST":
         return redirect(page)
     error = ""
+    typed: Typed | None = None
     score: SelfScore | None = None
+    raw_version = request.POST.get("version", "")
+    narrative = request.POST.get("narrative", "").strip()[:2000]
     try:
-        raw_version = request.POST.get("version", "")
-        score = services.self_score_save(
-            enrollment=enrollment,
-            node=node,
-            value=parse_leaf_input(node.method, request.POST),
-            narrative=request.POST.get("narrative", "").strip()[:2000],
-            expected_version=parse_id(raw_version),
-            actor=actor,
+        value = with_override(
+            node, enrollment, checked_leaf_input(node, request.POST), request.POST
         )
-    except StaleWrite as exc:
+    except ValidationError as exc:  # a bad input: keep every value as typed
         error = " ".join(exc.messages)
-        score = exc.current if isinstance(exc.current, SelfScore) else score
-    except (ValidationError, PermissionDenied) as exc:
-        error = " ".join(getattr(exc, "messages", [str(exc)]))
-    if error and score is None:  # refused: the row shows what is stored
+        raw = raw_leaf_input(node.method, request.POST)
+        typed = ({**raw, OVERRIDE: request.POST.get(OVERRIDE, "")}, narrative, raw_version)
+    else:
+        try:
+            score = services.self_score_save(
+                enrollment=enrollment,
+                node=node,
+                value=value,
+                narrative=narrative,
+                expected_version=parse_id(raw_version),
+                actor=actor,
+            )
+        except StaleWrite as exc:  # someone else saved first: show what is stored now
+            error = " ".join(exc.messages)
+            score = exc.current if isinstance(exc.current, SelfScore) else score
+        except (ValidationError, PermissionDenied) as exc:
+            error = refusal_text(exc)
+    if error and score is None:
         score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
     if request.htmx:  # type: ignore[attr-defined]
         evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
-        response = render(
-            request,
-            "evaluations/self_evaluation.html#leaf-row",
-            {
-                "row": _row(node, score, evidence, editable=True, error=error),
-                "enrollment": enrollment,
-                "editable": True,
-                "cap": enrollment.campaign.evidence_cap_per_indicator,
-                "next": page,
-            },
+        row = _row(
+            node, score, evidence, True, error=error, typed=typed, ledger=LeafLedger(enrollment)
         )
-        # the submission block at the top follows the save (what still blocks, out of band)
-        enrollment.refresh_from_db()  # the save may have moved it to 填报中
-        context = {
-            "status": submission_status(enrollment, actor),
-            "enrollment": enrollment,
-            "oob": True,
-            "done": SelfScore.objects.filter(enrollment=enrollment)
-            .exclude(node__method__type__in=services.OPTIONAL_IN_SELF)
-            .count(),
-            "total": scored_leaf_count(enrollment.campaign),
-        }
-        for part in ("_self_progress", "_submission_status"):
-            response.content += render_to_string(
-                f"evaluations/{part}.html", context, request=request
-            ).encode()
-        return response
+        return _htmx_answer(request, enrollment, actor, row)
+    if error and typed:  # without JavaScript: the page again, this row as typed
+        enrollment.refresh_from_db()
+        evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
+        row = _row(
+            node, score, evidence, True, error=error, typed=typed, ledger=LeafLedger(enrollment)
+        )
+        return _page(request, enrollment, actor, refused=row)
     if error:
         messages.error(request, f"{node.code}：{error}")
+    if request.POST.get(UNFILLED) == "1":  # back to the filtered list, the saved row gone
+        return redirect(f"{page}?{UNFILLED}=1")
     return redirect(f"{page}#leaf-{node.code}")

@@ -63,12 +63,14 @@ def unit_overview(actor: Actor) -> list[dict[str, Any]]:
         (panel, panel.context(actor=actor, unit_ids=unit_ids, today=today) or {})
         for panel in panels_at("unit")
     ]
+    due: dict[int, list[Any]] = {pk: [] for pk in unit_ids}
+    for party_org in org.elections_due(actor, today=today).filter(unit_id__in=unit_ids):
+        due[party_org.unit_id].append(party_org)
     for unit in units:
-        due = org.elections_due(actor, today=today).filter(unit=unit)
         result.append(
             {
                 "unit": unit,
-                "elections_due": list(due),
+                "elections_due": due[unit.pk],
                 "roles": actor.unit_roles[unit.pk],
                 "reads_work": rules.reads_unit(actor, unit.pk),
                 "panels": [

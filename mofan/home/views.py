@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_denied
 from mofan.home import selectors
+from mofan.home.work import work_queue
 
 
 @login_required
@@ -22,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_reviewer": actor.has(Role.REVIEWER),
         "is_member": actor.has(Role.MEMBER),
         "role_labels": [Role(r).label for r in sorted(actor.roles)],
+        "queue": work_queue(actor, timezone.localdate()),
     }
     if actor.has(Role.AUDITOR):
         context["audit"] = selectors.auditor_overview(actor)

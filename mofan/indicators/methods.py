@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 CENT = Decimal("0.01")
 DEFAULT_LEVELS = ("达标", "基本达标", "未达标")
@@ -81,9 +82,8 @@ def labels_of(method: Mapping[str, Any]) -> list[str]:
 def _grade_problems(
     method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
 ) -> list[str]:
+    assert points is not None  # NEEDS_POINTS
     problems = []
-    if points is None:
-        return [_("等次评分需要分值。")]
     bands = method.get("bands") or []
     if not bands:
         problems.append(_("等次评分至少需要一个等次。"))
@@ -112,8 +112,7 @@ def _grade_problems(
 def _deduction_problems(
     method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
 ) -> list[str]:
-    if points is None:
-        return [_("扣分评分需要分值。")]
+    assert points is not None  # NEEDS_POINTS
     problems = []
     items = method.get("rules") or []
     if not items:
@@ -168,8 +167,7 @@ def _quantitative_problems(
 def _manual_problems(
     method: Mapping[str, Any], points: Decimal | None, rules: Sequence[Any]
 ) -> list[str]:
-    if points is None:
-        return [_("人工评分需要分值。")]
+    assert points is not None  # NEEDS_POINTS
     step = dec(method.get("step", "0.5"))
     maximum = dec(method.get("max", points))
     problems = []
@@ -222,6 +220,13 @@ def _rollup_problems(
     return []
 
 
+# The methods that score within the node's points, and the refusal when it has none.
+NEEDS_POINTS = {
+    "grade": gettext_lazy("等次评分需要分值。"),
+    "deduction": gettext_lazy("扣分评分需要分值。"),
+    "manual": gettext_lazy("人工评分需要分值。"),
+}
+
 PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any], Decimal | None, Sequence[Any]], list[str]]] = {
     "rollup": _rollup_problems,
     "grade": _grade_problems,
@@ -241,6 +246,8 @@ def param_problems(
     check = PARAM_CHECKS.get(str(kind))
     if check is None:
         return [_("未知的评分方法“%(t)s”。") % {"t": kind}]
+    if points is None and kind in NEEDS_POINTS:
+        return [str(NEEDS_POINTS[str(kind)])]
     try:
         return check(method, points, rules)
     except (ScoringInputError, TypeError, ValueError, KeyError, AttributeError, IndexError):

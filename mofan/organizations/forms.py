@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mofan.core.choosers import ChooserField, ChooserMultipleField
 from mofan.organizations.models import Member, PartyOrganization, Unit
 
 
@@ -37,6 +38,22 @@ class UnitForm(forms.ModelForm):
 
 
 class PartyOrgForm(forms.ModelForm):
+    secretary = ChooserField(
+        kind="person",
+        scope="roster",
+        queryset=Member.objects.none(),
+        required=False,
+        label=_("书记"),
+        help_text=_("从本单位成员名册中选择。"),
+    )
+    committee_members = ChooserMultipleField(
+        kind="person",
+        scope="roster",
+        queryset=Member.objects.none(),
+        required=False,
+        label=_("委员"),
+    )
+
     class Meta:
         model = PartyOrganization
         fields = [
@@ -53,7 +70,6 @@ class PartyOrgForm(forms.ModelForm):
         widgets = {
             "elected_on": DateInput(),
             "election_due_on": DateInput(),
-            "committee_members": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
@@ -64,7 +80,9 @@ class PartyOrgForm(forms.ModelForm):
         members = Member.objects.filter(unit=unit).order_by("name")
         self.fields["parent"].queryset = parents  # type: ignore[attr-defined]
         self.fields["secretary"].queryset = members  # type: ignore[attr-defined]
+        self.fields["secretary"].with_params(unit=unit.pk)  # type: ignore[attr-defined]
         self.fields["committee_members"].queryset = members  # type: ignore[attr-defined]
+        self.fields["committee_members"].with_params(unit=unit.pk)  # type: ignore[attr-defined]
         self.instance.unit = unit
 
 
@@ -78,3 +96,22 @@ class MemberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["party_org"].queryset = PartyOrganization.objects.filter(unit=unit)  # type: ignore[attr-defined]
         self.instance.unit = unit
+
+
+class MemberAccountForm(forms.Form):
+    """Which 党员 account of the unit is this member (only the unit's accounts not linked to
+    another member are offered, so a tampered id fails validation)."""
+
+    account = forms.ModelChoiceField(
+        label=_("党员账号"),
+        queryset=Member.objects.none(),
+        empty_label=None,
+        help_text=_("关联后，该党员登录即可在“我的活动”中记录本人的志愿服务、学习培训等。"),
+    )
+
+    def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        self.fields["account"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda user: f"{user.full_name}（{user.username}）"
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor, staff_or_unit_readable
+from mofan.accounts.models import User
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.core.trees import in_tree_order
 from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
@@ -40,6 +41,13 @@ def units_administered_by(actor: Actor) -> QuerySet[Unit]:
 def units_read_by(actor: Actor) -> QuerySet[Unit]:
     """The units where the actor is 单位联络员 or 单位领导 (sees the unit's own work)."""
     return units_for(actor).filter(pk__in=actor.units_with(*UNIT_READERS))
+
+
+def active_units_administered_by(actor: Actor) -> QuerySet[Unit]:
+    """The units on roll of the committees where the actor is 工委管理员."""
+    return Unit.objects.filter(
+        committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN), is_active=True
+    ).order_by("sort_order", "pk")
 
 
 def units_editable_by(actor: Actor) -> QuerySet[Unit]:
@@ -101,6 +109,39 @@ def members_for(actor: Actor) -> QuerySet[Member]:
 
 def members_editable_by(actor: Actor) -> QuerySet[Member]:
     return Member.objects.filter(unit__in=units_whose_roster_editable_by(actor))
+
+
+def units_whose_accounts_linkable_by(actor: Actor) -> QuerySet[Unit]:
+    """Units whose members the actor may link to their 党员 accounts: the committee admin's
+    units and the unit's own 联络员 and 单位领导."""
+    committees = actor.committees_with(Role.COMMITTEE_ADMIN)
+    units = actor.units_with(*UNIT_READERS)
+    if not committees and not units:
+        return Unit.objects.none()
+    return Unit.objects.filter(Q(committee_id__in=committees) | Q(pk__in=units))
+
+
+def members_linkable_by(actor: Actor) -> QuerySet[Member]:
+    """Members whose account link the actor may set or remove."""
+    return Member.objects.filter(unit__in=units_whose_accounts_linkable_by(actor))
+
+
+def member_accounts_of(unit_id: int) -> QuerySet[User]:
+    """The unit's active 党员 accounts (those a member of the unit may be linked to)."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role=Role.MEMBER,
+            role_assignments__unit_id=unit_id,
+        )
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def accounts_linkable_to(member: Member) -> QuerySet[User]:
+    """The unit's 党员 accounts `member` may be linked to: those linked to no member yet."""
+    return member_accounts_of(member.unit_id).filter(member__isnull=True)
 
 
 def elections_due(actor: Actor, *, today: object = None) -> QuerySet[PartyOrganization]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
+from mofan.accounts.models import User
 from mofan.audit.services import audit_delete, audit_record
+from mofan.organizations import events
 from mofan.organizations.models import (
     ALLOWED_PARENT_KINDS,
     Member,
@@ -18,6 +20,7 @@ from mofan.organizations.models import (
     PartyOrgKind,
     Unit,
 )
+from mofan.organizations.selectors import member_accounts_of, members_linkable_by
 
 
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
@@ -171,10 +174,85 @@ def member_save(*, member: Member, actor: Actor) -> Member:
     _clean_save_audited(
         member, fields=MEMBER_FIELDS, actions=("member.create", "member.update"), actor=actor
     )
+    events.roster_changed.send(sender=Member, unit_ids={member.unit_id})
     return member
 
 
 @transaction.atomic
 def member_delete(*, member: Member, actor: Actor) -> None:
     PartyOrganization.objects.filter(secretary=member).update(secretary=None)
+    unit_id = member.unit_id
     _delete_audited(member, fields=MEMBER_FIELDS, action="member.delete", actor=actor)
+    events.roster_changed.send(sender=Member, unit_ids={unit_id})
+
+
+# --- a member's own account (党员账号): the link that lets a member record their own work -----
+
+
+def _linked_account(member: Member) -> User | None:
+    return User.objects.select_for_update().filter(member_id=member.pk).first()
+
+
+def _account_label(user: User | None) -> str | None:
+    return None if user is None else f"{user.username}（{user.full_name}）"
+
+
+def _locked_linkable(member: Member, actor: Actor) -> Member:
+    """The member, locked, when the actor may link it (the unit's 联络员 or 单位领导, or the
+    committee admin); PermissionDenied otherwise."""
+    locked = (
+        members_linkable_by(actor).select_for_update().filter(pk=member.pk).order_by("pk").first()
+    )
+    if locked is None:
+        raise PermissionDenied(_("只有本单位联络员、单位领导或工委管理员可以关联党员账号。"))
+    return locked
+
+
+@transaction.atomic
+def member_account_link(*, member: Member, account: User, actor: Actor) -> Member:
+    """Link the roster row to the 党员 account of the same unit that is this person (an account
+    is linked to at most one member, a member to at most one account: a member linked before is
+    relinked, and the change audited with both)."""
+    member = _locked_linkable(member, actor)
+    account = User.objects.select_for_update().get(pk=account.pk)
+    if not member_accounts_of(member.unit_id).filter(pk=account.pk).exists():
+        raise ValidationError(_("只能关联本单位在用的党员账号。"))
+    if account.member_id not in (None, member.pk):
+        other = Member.objects.filter(pk=account.member_id).values_list("name", flat=True).first()
+        raise ValidationError(
+            _("该账号已关联成员“%(name)s”，请先在该成员处解除关联。") % {"name": other or ""}
+        )
+    before = _linked_account(member)
+    if before is not None and before.pk == account.pk:
+        return member
+    if before is not None:
+        User.objects.filter(pk=before.pk).update(member=None)
+    User.objects.filter(pk=account.pk).update(member=member)
+    audit_record(
+        action="member.account_link",
+        actor=actor.user,
+        target=member,
+        committee_id=member.unit.committee_id,
+        before={"account": _account_label(before)},
+        after={"account": _account_label(account), "account_id": account.pk},
+    )
+    return member
+
+
+@transaction.atomic
+def member_account_unlink(*, member: Member, actor: Actor) -> Member:
+    """Remove the link between the roster row and its account (the account stays)."""
+    member = _locked_linkable(member, actor)
+    before = _linked_account(member)
+    if before is None:
+        raise ValidationError(_("该成员没有关联账号。"))
+    User.objects.filter(pk=before.pk).update(member=None)
+    audit_record(
+        action="member.account_unlink",
+        actor=actor.user,
+        target=member,
+        committee_id=member.unit.committee_id,
+        before={"account": _account_label(before), "account_id": before.pk},
+        after={"account": None},
+    )
+    return member

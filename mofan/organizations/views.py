@@ -17,11 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts.access import Actor
+from mofan.accounts.models import User
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
 from mofan.core.extensions import sections_of
+from mofan.core.refusals import refusal_text
+from mofan.core.search import contains_any, search_text
 from mofan.organizations import selectors, services
-from mofan.organizations.forms import MemberForm, PartyOrgForm, UnitForm
+from mofan.organizations.forms import MemberAccountForm, MemberForm, PartyOrgForm, UnitForm
 from mofan.organizations.models import Member, PartyOrganization, Unit, UnitCategory
 from mofan.organizations.validators import looks_like_phone
 
@@ -55,6 +58,23 @@ def _saved(request: HttpRequest, form: Any, save: Callable[[], T], success: str)
     return saved
 
 
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], T],
+    success: str,
+    done: Callable[[T], HttpResponse],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """An edit page: on a valid POST, `save` (audited), say `success` and respond `done(saved)`;
+    otherwise (a GET, an invalid form, a refusal) `template` with the form and `context`."""
+    saved = _saved(request, form, save, success)
+    if saved is not None:
+        return done(saved)
+    return render(request, template, {"form": form, **context})
+
+
 def _in_roster(
     actor: Actor, editable: QuerySet[RosterObject], unit_pk: int | None, pk: int | None
 ) -> tuple[Unit, RosterObject | None]:
@@ -80,13 +100,9 @@ ORG_ROLES = (
 def unit_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     units = selectors.unit_list(actor)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     if query:
-        units = units.filter(
-            Q(name__icontains=query)
-            | Q(short_name__icontains=query)
-            | Q(credit_code__icontains=query)
-        )
+        units = units.filter(contains_any(query, "name", "short_name", "credit_code"))
     category = request.GET.get("category", "")
     if category in UnitCategory.values:
         units = units.filter(category=category)
@@ -142,15 +158,15 @@ def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     else:
         unit = get_object_or_404(selectors.units_editable_by(actor), pk=pk)
     form = UnitForm(request.POST or None, instance=unit)
-    saved = _saved(
+    return _form_page(
         request,
         form,
         lambda: services.unit_save(unit=form.instance, actor=actor),
         _("单位信息已保存。"),
+        lambda saved: redirect("organizations:unit_detail", pk=saved.pk),
+        "organizations/unit_form.html",
+        {"unit": unit},
     )
-    if saved is not None:
-        return redirect("organizations:unit_detail", pk=saved.pk)
-    return render(request, "organizations/unit_form.html", {"form": form, "unit": unit})
 
 
 @login_required
@@ -178,7 +194,7 @@ def party_org_edit(
     actor = request.actor  # type: ignore[attr-defined]
     unit, org = _in_roster(actor, selectors.party_orgs_editable_by(actor), unit_pk, pk)
     form = PartyOrgForm(request.POST or None, instance=org, unit=unit)
-    saved = _saved(
+    return _form_page(
         request,
         form,
         lambda: services.party_org_save(
@@ -187,11 +203,9 @@ def party_org_edit(
             actor=actor,
         ),
         _("党组织信息已保存。"),
-    )
-    if saved is not None:
-        return redirect("organizations:party_org_detail", pk=saved.pk)
-    return render(
-        request, "organizations/party_org_form.html", {"form": form, "unit": unit, "org": org}
+        lambda saved: redirect("organizations:party_org_detail", pk=saved.pk),
+        "organizations/party_org_form.html",
+        {"unit": unit, "org": org},
     )
 
 
@@ -214,10 +228,10 @@ def party_org_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     unit = get_object_or_404(selectors.units_whose_roster_visible_to(actor), pk=unit_pk)
-    members = selectors.members_for(actor).filter(unit=unit)
-    query = request.GET.get("q", "").strip()
+    members = selectors.members_for(actor).filter(unit=unit).select_related("account")
+    query = search_text(request)
     if query:
-        found = Q(name__icontains=query) | Q(post__icontains=query)
+        found = contains_any(query, "name", "post")
         if looks_like_phone(query):
             # Phones are encrypted: a full number is found through its blind index.
             found |= Q(phone_digest=Member.phone_digest_of(query))
@@ -230,6 +244,9 @@ def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
             "members": members,
             "query": query,
             "can_edit": selectors.units_whose_roster_editable_by(actor).filter(pk=unit_pk).exists(),
+            "can_link": selectors.units_whose_accounts_linkable_by(actor)
+            .filter(pk=unit_pk)
+            .exists(),
         },
     )
 
@@ -241,16 +258,56 @@ def member_edit(
     actor = request.actor  # type: ignore[attr-defined]
     unit, member = _in_roster(actor, selectors.members_editable_by(actor), unit_pk, pk)
     form = MemberForm(request.POST or None, instance=member, unit=unit)
-    saved = _saved(
+    return _form_page(
         request,
         form,
         lambda: services.member_save(member=form.save(commit=False), actor=actor),
         _("成员信息已保存。"),
+        lambda _member: redirect("organizations:member_list", unit_pk=unit.pk),
+        "organizations/member_form.html",
+        {
+            "unit": unit,
+            "member": member,
+            "account": _account_of(member),
+            "can_link": member is not None
+            and selectors.members_linkable_by(actor).filter(pk=member.pk).exists(),
+        },
     )
-    if saved is not None:
-        return redirect("organizations:member_list", unit_pk=unit.pk)
+
+
+def _account_of(member: Member | None) -> Any:
+    """The account linked to `member`, if any."""
+    if member is None:
+        return None
+    return User.objects.filter(member_id=member.pk).first()
+
+
+@login_required
+def member_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a member to the unit's 党员 account that is this person, or remove the link."""
+    actor = request.actor  # type: ignore[attr-defined]
+    member = get_object_or_404(
+        selectors.members_linkable_by(actor).select_related("unit", "party_org"), pk=pk
+    )
+    form = MemberAccountForm(request.POST or None, accounts=selectors.accounts_linkable_to(member))
+    if request.method == "POST":
+        try:
+            if "unlink" in request.POST:
+                services.member_account_unlink(member=member, actor=actor)
+                messages.success(request, _("已解除关联。"))
+                return redirect("organizations:member_account", pk=pk)
+            if form.is_valid():
+                account = form.cleaned_data["account"]
+                services.member_account_link(member=member, account=account, actor=actor)
+                messages.success(request, _("已关联账号：%(u)s") % {"u": account.username})
+                return redirect("organizations:member_account", pk=pk)
+        except ValidationError as exc:
+            form.add_error(None, refusal_text(exc))
     return render(
-        request, "organizations/member_form.html", {"form": form, "unit": unit, "member": member}
+        request,
+        "organizations/member_account.html",
+        {"member": member, "unit": member.unit, "form": form, "account": _account_of(member)},
+        status=400 if form.errors else 200,
     )
 
 

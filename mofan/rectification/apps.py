@@ -8,8 +8,12 @@ class RectificationConfig(AppConfig):
 
     def ready(self) -> None:
         from mofan.evaluations import events
+        from mofan.rectification import events as own_events
         from mofan.rectification import receivers
 
         events.results_approved.connect(
             receivers.on_results_approved, dispatch_uid="rectification.results_approved"
+        )
+        own_events.rereview_decided.connect(
+            receivers.on_rereview_decided, dispatch_uid="rectification.rereview_decided"
         )

@@ -8,18 +8,17 @@ Documented choices
 * Which units and items: every approved unit gets one item per review finding of its
   assignment marked "列为问题" (with the finding's indicator, if any; issue 14: a reviewer's
   problem on a passing unit is not dropped); a unit whose approved grade is in
-  `campaign.rectify_grades` (default 不达标) also gets one per its `campaign.rectify_lowest`
-  lowest-scoring leaves by ratio (`lowest_leaves`), and a re-review. Both kinds are put on the
-  list by the system (`actor=None`) with source `result` (考评不达标) — the only source the
-  system may use — and told apart by their origin: ("evaluations.finding", finding id) and
+  `campaign.rectify_grades` (default 不达标) also gets one per leaf below its pass mark
+  (`leaves.py`: the campaign's 达标 line times the leaf's points; the worst level of a
+  qualitative leaf), and a re-review. Both kinds are put on the list by the system
+  (`actor=None`) with source `result` (考评不达标) — the only source the system may use — and
+  told apart by their origin: ("evaluations.finding", finding id) and
   ("evaluations.unitresult", result id) with the leaf. Deadline: today + `rectify_days`.
-* Ratio of a leaf (`leaf_ratio`): consolidated score ÷ the leaf's points for scored methods
-  (grade, deduction, quantitative, manual); for a qualitative leaf the level's place in its
-  labels, best = 1, worst = 0 (达标 1, 基本达标 ½, 未达标 0). Bonus and veto leaves, leaves
-  without points and leaves without a consolidated score have no ratio and are never listed.
-  Leaves at full marks (ratio ≥ 1) are skipped; ties go to the earlier leaf in the tree.
+* A unit still failing after its 复核 (approved with a failing result, or rejected) gets a new
+  round (`next_round`): the leaves still below their pass mark on the scores the round left, with
+  origin ("rectification.rereview", the new re-review), and a waiting re-review of them.
 * Idempotent: an origin (with its leaf) makes one item only, so reopening and re-approving adds
-  nothing already listed (new lowest leaves after a changed score are added).
+  nothing already listed (new failing leaves after a changed score are added).
 * Re-review: a waiting re-review (复核) of the nodes of the unit's automatic items (veto leaves
   excepted) is created with the result as `before`. A vetoed unit gets its items but no
   re-review: a veto (纪检监察/巡察/审计 or a veto indicator) is not fixed by re-scoring, and the
@@ -30,24 +29,22 @@ Documented choices
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.campaigns.models import Campaign, Enrollment
-from mofan.evaluations.models import ConsolidatedScore, Finding, UnitResult
-from mofan.indicators.methods import SCORED_TYPES, fmt, labels_of
-from mofan.indicators.selectors import published_leaves
+from mofan.evaluations.models import Finding, UnitResult
+from mofan.rectification.leaves import leaves_to_rectify
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewState
 from mofan.rectification.rereview import (
     AUTO_ORIGINS,
     AUTO_SOURCE,
     FINDING_ORIGIN,
     NOT_RESCORED,
+    REREVIEW_ORIGIN,
     RESULT_ORIGIN,
     UNDECIDED,
     rereview_create,
@@ -56,78 +53,6 @@ from mofan.rectification.rereview import (
     rereview_transition,
 )
 from mofan.rectification.services import problem_item_create
-
-# --- pure -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LeafMark:
-    """One leaf of a unit: its place in the tree and its score ratio (None: not comparable)."""
-
-    node_id: int
-    position: int
-    ratio: Decimal | None
-
-
-def leaf_ratio(
-    method: Mapping[str, Any], points: Decimal | None, score: Decimal | None, level: str | None
-) -> Decimal | None:
-    """How much of a leaf the unit earned, 0..1 (see the module's notes); None when the leaf
-    has no such measure."""
-    kind = method.get("type")
-    if kind == "qualitative":
-        labels = labels_of(method)
-        if not level or level not in labels or len(labels) < 2:
-            return None
-        return Decimal(len(labels) - 1 - labels.index(level)) / Decimal(len(labels) - 1)
-    if kind in SCORED_TYPES:
-        if score is None or points is None or points <= 0:
-            return None
-        return score / points
-    return None
-
-
-def lowest_leaves(marks: Sequence[LeafMark], count: int) -> list[LeafMark]:
-    """The `count` leaves with the lowest ratio below full marks, lowest first, ties in tree
-    order. Leaves without a ratio, and at or above full marks, are never chosen."""
-    below = [m for m in marks if m.ratio is not None and m.ratio < 1]
-    return sorted(below, key=lambda m: (m.ratio, m.position, m.node_id))[: max(count, 0)]
-
-
-# --- the hook ---------------------------------------------------------------------------------
-
-
-def _lowest_items(
-    *, campaign: Campaign, enrollment: Enrollment, result: UnitResult
-) -> list[tuple[Any, str]]:
-    """(leaf, description) for the unit's lowest-scoring leaves."""
-    leaves = published_leaves(campaign.indicator_version)
-    merged = {c.node_id: c for c in ConsolidatedScore.objects.filter(enrollment=enrollment)}
-    marks = []
-    for position, node in enumerate(leaves):
-        row = merged.get(node.pk)
-        ratio = leaf_ratio(node.method, node.points, row.score, row.level) if row else None
-        marks.append(LeafMark(node_id=node.pk, position=position, ratio=ratio))
-    by_id = {node.pk: node for node in leaves}
-    chosen = []
-    for mark in lowest_leaves(marks, campaign.rectify_lowest):
-        node = by_id[mark.node_id]
-        row = merged[node.pk]
-        if row.score is not None and node.points is not None:
-            text = _("%(code)s %(title)s：评审得分 %(score)s 分（满分 %(points)s 分）。") % {
-                "code": node.code,
-                "title": node.title,
-                "score": fmt(row.score),
-                "points": fmt(node.points),
-            }
-        else:
-            text = _("%(code)s %(title)s：评审评价为“%(level)s”。") % {
-                "code": node.code,
-                "title": node.title,
-                "level": row.level,
-            }
-        chosen.append((node, text))
-    return chosen
 
 
 def problem_list_for(
@@ -170,16 +95,15 @@ def problem_list_for(
                 origin=(FINDING_ORIGIN, finding.pk),
             )
         )
-    lowest = (
-        _lowest_items(campaign=campaign, enrollment=enrollment, result=result) if failing else []
-    )
-    for node, text in lowest:
+    chosen = leaves_to_rectify(campaign, enrollment) if failing else []
+    for node, text in chosen:
         if (RESULT_ORIGIN, result.pk, node.pk) in listed:
             continue
         made.append(
             problem_item_create(
                 **common,
-                description=_("考评等次为“%(grade)s”，得分较低的指标：") % {"grade": result.grade}
+                description=_("考评等次为“%(grade)s”，未达到合格线的指标：")
+                % {"grade": result.grade}
                 + text,
                 required_measures=node.criteria,
                 node=node,
@@ -220,9 +144,9 @@ def results_approved(
             "unit", "campaign__indicator_version__system"
         )
     }
-    latest: dict[int, ReReview] = {}
+    rounds: dict[int, list[ReReview]] = {}
     for rereview in ReReview.objects.filter(enrollment_id__in=ids).order_by("pk"):
-        latest[rereview.enrollment_id] = rereview
+        rounds.setdefault(rereview.enrollment_id, []).append(rereview)
     grades = set(campaign.rectify_grades or [])
     # Passing units are looked at only when a reviewer listed a problem (one query for all).
     with_findings = set(
@@ -244,29 +168,85 @@ def results_approved(
                     failing=failing,
                 )
             )
-        existing = latest.get(enrollment.pk)
-        if existing is None:
-            if failing and not result.veto:
-                rereview_create(
-                    enrollment=enrollment,
-                    result=result,
-                    node_ids=rescored_nodes(campaign, enrollment.unit_id),
-                )
-        elif existing.state == ReReviewState.APPROVED:
-            rereview_reapply(rereview=existing)
-        elif existing.state in UNDECIDED:
-            if failing and not result.veto:
-                rereview_refresh(
-                    rereview=existing,
-                    result=result,
-                    node_ids=rescored_nodes(campaign, enrollment.unit_id),
-                )
-            else:
-                rereview_transition(
-                    rereview=existing,
-                    to=ReReviewState.REJECTED,
-                    actor=None,
-                    system=True,
-                    reason=_("重新审定后该单位已不属于需整改复核的情形，复核撤销。"),
-                )
+        _follow_rereviews(
+            campaign=campaign,
+            enrollment=enrollment,
+            result=result,
+            rounds=rounds.get(enrollment.pk, []),
+            grades=grades,
+        )
     return made
+
+
+def _follow_rereviews(
+    *,
+    campaign: Campaign,
+    enrollment: Enrollment,
+    result: UnitResult,
+    rounds: Sequence[ReReview],
+    grades: set[str],
+) -> None:
+    """A newly approved result and the unit's re-reviews: the first one for a failing unit; an
+    approved one applied again on the new scores; an undecided one following the new result
+    (withdrawn when the unit no longer fails)."""
+    if not rounds:
+        if result.grade in grades and not result.veto:
+            rereview_create(
+                enrollment=enrollment,
+                result=result,
+                node_ids=rescored_nodes(campaign, enrollment.unit_id),
+            )
+        return
+    approved = [r for r in rounds if r.state == ReReviewState.APPROVED]
+    if approved:
+        result = rereview_reapply(rereview=approved[-1])
+    latest = rounds[-1]
+    if latest.state not in UNDECIDED:
+        return
+    if result.grade in grades and not result.veto:
+        nodes = rescored_nodes(campaign, enrollment.unit_id) if latest.round == 1 else []
+        rereview_refresh(rereview=latest, result=result, node_ids=nodes)
+    else:
+        rereview_transition(
+            rereview=latest,
+            to=ReReviewState.REJECTED,
+            actor=None,
+            system=True,
+            reason=_("重新审定后该单位已不属于需整改复核的情形，复核撤销。"),
+        )
+
+
+def next_round(*, rereview: ReReview, today: datetime.date | None = None) -> ReReview | None:
+    """After the committee approved or rejected a re-review: if the unit's result still fails,
+    a new round — its leaves still below their pass mark on its list again (origin: the new
+    re-review) and a waiting re-review of them. Nothing when the unit now passes or is vetoed."""
+    enrollment = Enrollment.objects.select_related(
+        "unit", "campaign__indicator_version__system"
+    ).get(pk=rereview.enrollment_id)
+    campaign = enrollment.campaign
+    result = UnitResult.objects.get(enrollment=enrollment)
+    if result.grade not in set(campaign.rectify_grades or []) or result.veto:
+        return None
+    chosen = leaves_to_rectify(campaign, enrollment)
+    nodes = [node.pk for node, _text in chosen if node.method.get("type") not in NOT_RESCORED]
+    following = rereview_create(
+        enrollment=enrollment, result=result, node_ids=nodes, round=rereview.round + 1
+    )
+    if following is None:
+        return None
+    deadline = (today or timezone.localdate()) + datetime.timedelta(days=campaign.rectify_days)
+    for node, text in chosen:
+        problem_item_create(
+            unit=enrollment.unit,
+            source=AUTO_SOURCE,
+            deadline=deadline,
+            actor=None,
+            campaign=campaign,
+            description=_("第 %(n)d 轮复核后考评等次仍为“%(grade)s”，未达到合格线的指标：")
+            % {"n": rereview.round, "grade": result.grade}
+            + text,
+            required_measures=node.criteria,
+            node=node,
+            origin=(REREVIEW_ORIGIN, following.pk),
+        )
+    return following

@@ -7,12 +7,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.extensions import (
     HomePanel,
     MenuEntry,
     NoticeKind,
     PageSection,
     ReminderJob,
+    WorkSource,
     audit_actions_register,
     audit_objects_register,
     home_panels,
@@ -20,16 +22,19 @@ from mofan.core.extensions import (
     notice_kinds,
     page_sections,
     reminders,
+    work_sources,
 )
 from mofan.evidence import usage
 from mofan.rectification.models import ProblemItem
 from mofan.rectification.reminders import send_problem_reminders
 from mofan.rectification.selectors import (
     committee_item_counts,
+    listable_units,
     open_items_of_units,
     rereview_trace,
 )
 from mofan.rectification.services import ACTION_LABELS
+from mofan.rectification.work import rectification_work
 
 menu.register(
     MenuEntry(50, _("问题整改"), "rectification:item_board", shows=rules.is_committee_staff)
@@ -63,6 +68,7 @@ def _unit_problems(*, actor: Any, unit_ids: list[int], today: Any, **_page: Any)
 home_panels.register(
     HomePanel("committee", 10, "rectification/home/committee_problems.html", _committee_counts)
 )
+work_sources.register(WorkSource(20, rectification_work))
 home_panels.register(HomePanel("unit", 10, "rectification/home/unit_problems.html", _unit_problems))
 
 # The evidence store: a file in use is not deleted (and who else may open one).
@@ -86,6 +92,8 @@ audit_actions_register(
         "rereview.approve": _("批准复核结果"),
         "rereview.reject": _("驳回复核"),
         "rereview.withdraw": _("撤回复核"),
+        "rereview.close": _("结束整改（不再复核）"),
+        "problem.bulk_from_findings": _("评审发现批量列入问题清单"),
         "rereview.": _("复核"),
         "result.rereview": _("按复核更新结果"),
         "result.rereview_reapply": _("重新应用复核结果"),
@@ -97,4 +105,9 @@ audit_objects_register(
         "rectification.problemevent": _("整改记录"),
         "rectification.rereviewscore": _("复核评分"),
     }
+)
+
+# The chooser of the committee's new-item form searches the units it accepts.
+register_scope(
+    ChooserScope(kind="unit", name="listable", queryset=lambda actor, _p: listable_units(actor))
 )

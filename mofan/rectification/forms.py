@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
+from mofan.core.choosers import ChooserField
 from mofan.evidence import checks as store
 from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
@@ -105,7 +106,9 @@ class _ItemFields(forms.Form):
 class CommitteeItemForm(_ItemFields):
     """A committee's own item (上级点): any unit of its committee."""
 
-    unit = forms.ModelChoiceField(label=_("单位"), queryset=Unit.objects.none())
+    unit = ChooserField(
+        kind="unit", scope="listable", label=_("单位"), queryset=Unit.objects.none()
+    )
     source = forms.ChoiceField(
         label=_("来源"), choices=[(s.value, s.label) for s in COMMITTEE_SOURCES]
     )

@@ -127,6 +127,7 @@ class ReReviewState(models.TextChoices):
     SUBMITTED = "submitted", _("复核已提交")
     APPROVED = "approved", _("已批准（替换原结果）")
     REJECTED = "rejected", _("未批准（保留原结果）")
+    CLOSED = "closed", _("已结束整改（工委决定）")
 
 
 class ReReview(models.Model):
@@ -138,6 +139,7 @@ class ReReview(models.Model):
     state = models.CharField(
         _("状态"), max_length=12, choices=ReReviewState.choices, default=ReReviewState.WAITING
     )
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)
     node_ids = models.JSONField(default=list)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)

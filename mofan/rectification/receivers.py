@@ -8,7 +8,8 @@ from typing import Any
 
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import UnitResult
-from mofan.rectification.auto import results_approved
+from mofan.rectification.auto import next_round, results_approved
+from mofan.rectification.models import ReReview
 
 
 def on_results_approved(
@@ -21,3 +22,8 @@ def on_results_approved(
 ) -> int:
     """Approved results: the problem list and re-review of each failing unit (`auto`)."""
     return results_approved(campaign=campaign, results=results, today=today)
+
+
+def on_rereview_decided(sender: Any, *, rereview: ReReview, **kwargs: Any) -> None:
+    """A re-review approved or rejected: a new round when the unit still fails (`auto`)."""
+    next_round(rereview=rereview)

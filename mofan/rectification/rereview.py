@@ -7,6 +7,13 @@ Life of a re-review (one state-transition function, `rereview_transition`):
     SUBMITTED ──(committee admin approves: `after` replaces the unit's result)──▶ APPROVED
     SUBMITTED ──(committee admin rejects with a reason: the result stays)──▶ REJECTED
     WAITING / OPEN / SUBMITTED ──(system: the re-approved result no longer fails)──▶ REJECTED
+    WAITING / OPEN ──(committee admin ends rectification with a reason; rounds 2+)──▶ CLOSED
+
+Rounds: rectification ends only when the unit passes. When the committee approves a re-review
+whose result still fails, or rejects one (the failing result stays), the unit gets a new round
+(`round` + 1): its leaves still below their pass mark go onto its list again and a new waiting
+re-review follows them (`auto.next_round`, on `events.rereview_decided`). The committee may end a
+later round instead, with a recorded reason (`close`).
 
 Documented choices
 ------------------
@@ -32,7 +39,6 @@ Documented choices
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,14 +56,13 @@ from mofan.audit.services import audit_record
 from mofan.campaigns.models import EnrollmentState
 from mofan.core.sorting import rank
 from mofan.evaluations.figures.results import result_replace
-from mofan.evaluations.figures.unit import unit_figures_with
-from mofan.evaluations.models import Assignment, ConsolidatedScore, UnitResult
+from mofan.evaluations.models import Assignment, UnitResult
 from mofan.evaluations.score_write import ScoreRow, score_row_save, shown
 from mofan.evaluations.services import reviewer_check
-from mofan.indicators.methods import LeafScore
 from mofan.indicators.models import IndicatorNode
 from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify
+from mofan.rectification import events
 from mofan.rectification.models import (
     ProblemItem,
     ProblemSource,
@@ -65,6 +70,11 @@ from mofan.rectification.models import (
     ReReview,
     ReReviewScore,
     ReReviewState,
+)
+from mofan.rectification.rereview_figures import (
+    consolidated_values,
+    rereview_outcome,
+    result_snapshot,
 )
 
 R = ReReviewState
@@ -74,7 +84,8 @@ R = ReReviewState
 AUTO_SOURCE = ProblemSource.RESULT
 FINDING_ORIGIN = "evaluations.finding"
 RESULT_ORIGIN = "evaluations.unitresult"
-AUTO_ORIGINS = (FINDING_ORIGIN, RESULT_ORIGIN)
+REREVIEW_ORIGIN = "rectification.rereview"  # the items of a second or later round
+AUTO_ORIGINS = (FINDING_ORIGIN, RESULT_ORIGIN, REREVIEW_ORIGIN)
 NOT_RESCORED = ("veto",)  # scoring methods a re-review never re-scores
 
 # (from, to): (name, who may do it)
@@ -82,6 +93,8 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     (R.OPEN, R.SUBMITTED): ("submit", "group_leader"),
     (R.SUBMITTED, R.APPROVED): ("approve", "committee_admin"),
     (R.SUBMITTED, R.REJECTED): ("reject", "committee_admin"),
+    (R.WAITING, R.CLOSED): ("close", "committee_admin"),
+    (R.OPEN, R.CLOSED): ("close", "committee_admin"),
 }
 # Transitions the system makes on its own (`system=True`), never offered on a page.
 SYSTEM_TRANSITIONS: dict[tuple[str, str], str] = {
@@ -132,14 +145,15 @@ def rereviews_for(actor: Actor) -> QuerySet[ReReview]:
 
 
 def tied_items(rereview: ReReview) -> QuerySet[ProblemItem]:
-    """The unit's automatic items of the campaign: the re-review waits until all are closed."""
+    """The automatic items the re-review waits for until all are closed: the first round's are
+    the unit's items made at approval, a later round's those made for it."""
     enrollment = rereview.enrollment
-    return ProblemItem.objects.filter(
-        campaign_id=enrollment.campaign_id,
-        unit_id=enrollment.unit_id,
-        source=AUTO_SOURCE,
-        origin_type__in=AUTO_ORIGINS,
+    items = ProblemItem.objects.filter(
+        campaign_id=enrollment.campaign_id, unit_id=enrollment.unit_id, source=AUTO_SOURCE
     )
+    if rereview.round > 1:
+        return items.filter(origin_type=REREVIEW_ORIGIN, origin_id=rereview.pk)
+    return items.filter(origin_type__in=(FINDING_ORIGIN, RESULT_ORIGIN))
 
 
 def assignment_of(rereview: ReReview) -> Assignment | None:
@@ -182,53 +196,13 @@ def may_decide(rereview: ReReview, actor: Actor) -> bool:
     )
 
 
-# --- snapshots ----------------------------------------------------------------------------------
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def result_snapshot(result: UnitResult) -> dict[str, Any]:
-    """What a re-review may replace, and what stays (rank, advanced), as plain JSON."""
-    return {
-        "composite": _text(result.composite),
-        "review_total": _text(result.review_total),
-        "type_scores": dict(result.type_scores),
-        "level_counts": dict(result.level_counts),
-        "grade": result.grade,
-        "rank": result.rank,
-        "advanced": result.advanced,
-        "veto": result.veto,
-    }
-
-
-def consolidated_values(enrollment_id: int, node_ids: list[int]) -> dict[str, str]:
-    """The consolidated (original) score of each node, as shown."""
-    return {
-        str(c.node_id): shown(c)
-        for c in ConsolidatedScore.objects.filter(enrollment_id=enrollment_id, node_id__in=node_ids)
-    }
-
-
-def rereview_outcome(rereview: ReReview) -> dict[str, Any]:
-    """The unit's result with the re-review's scores in place of the consolidated scores of its
-    nodes: the same pure results code as approval, for this unit alone."""
-    scores = list(ReReviewScore.objects.filter(rereview=rereview))
-    replace = {
-        s.node_id: LeafScore(score=s.score, level=s.level or None)
-        for s in scores
-        if s.node_id in rereview.node_ids
-    }
-    figures = unit_figures_with(rereview.enrollment, replace)
-    return {
-        "composite": _text(figures.composite),
-        "review_total": _text(figures.review_total),
-        "type_scores": figures.type_scores,
-        "level_counts": figures.level_counts,
-        "grade": figures.grade,
-        "nodes": {str(s.node_id): shown(s) for s in scores if s.node_id in rereview.node_ids},
-    }
+def may_close(rereview: ReReview, actor: Actor) -> bool:
+    """A later round (2+) not yet submitted may be ended by the committee admin."""
+    return (
+        rereview.round > 1
+        and rereview.state in (R.WAITING, R.OPEN)
+        and rereview.enrollment.campaign.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
+    )
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -239,14 +213,18 @@ def _url(rereview: ReReview) -> str:
 
 
 @transaction.atomic
-def rereview_create(*, enrollment: Any, result: UnitResult, node_ids: list[int]) -> ReReview | None:
+def rereview_create(
+    *, enrollment: Any, result: UnitResult, node_ids: list[int], round: int = 1
+) -> ReReview | None:
     """A waiting re-review of `node_ids` for a failing unit (the system; called by auto.py in
-    the approval's transaction). Nothing to re-score, nothing made."""
+    the approval's transaction, or for a later round after a failing 复核). Nothing to re-score,
+    nothing made."""
     if not node_ids:
         return None
     node_ids = sorted(set(node_ids))
     rereview = ReReview.objects.create(
         enrollment=enrollment,
+        round=round,
         node_ids=node_ids,
         before={
             **result_snapshot(result),
@@ -258,7 +236,12 @@ def rereview_create(*, enrollment: Any, result: UnitResult, node_ids: list[int])
         actor_name="system",
         target=rereview,
         committee_id=enrollment.campaign.committee_id,
-        after={"state": rereview.state, "nodes": node_ids, "grade": result.grade},
+        after={
+            "state": rereview.state,
+            "nodes": node_ids,
+            "grade": result.grade,
+            "round": rereview.round,
+        },
     )
     return rereview
 
@@ -337,6 +320,11 @@ def _preconditions(rereview: ReReview, name: str, reason: str) -> dict[str, Any]
         changes["before"] = {**rereview.before, **result_snapshot(result)}
     elif name in ("reject", "withdraw") and not reason.strip():
         raise ValidationError(_("请写明不予批准的理由。"))
+    elif name == "close":
+        if rereview.round < 2:
+            raise ValidationError(_("第一轮整改复核不能由工委直接结束。"))
+        if not reason.strip():
+            raise ValidationError(_("请写明结束整改的理由。"))
     return changes
 
 
@@ -364,7 +352,7 @@ def rereview_transition(
     name, _who = _check_transition(rereview, to, actor, system)
     enrollment = rereview.enrollment
     changes = _preconditions(rereview, name, reason)
-    if name in ("approve", "reject", "withdraw"):
+    if name in ("approve", "reject", "withdraw", "close"):
         changes.update(
             reason=reason.strip(),
             decided_by=actor.user if actor is not None else None,
@@ -400,6 +388,9 @@ def rereview_transition(
         extra={"reason": rereview.reason} if rereview.reason else None,
     )
     _notify(rereview, name)
+    if name in ("approve", "reject"):
+        # Still failing? A new round (auto.next_round), in this transaction.
+        events.rereview_decided.send(sender=ReReview, rereview=rereview, actor=actor)
     return rereview
 
 
@@ -434,6 +425,7 @@ def _notify(rereview: ReReview, name: str) -> None:
             "approve": _("复核结果已批准：%(u)s"),
             "reject": _("复核结果未予批准：%(u)s"),
             "withdraw": _("复核已撤销：%(u)s"),
+            "close": _("工委决定结束整改：%(u)s"),
         }
         notify(
             recipients=[*unit_people(enrollment.unit_id), *leader],

@@ -19,6 +19,7 @@ from mofan.accounts.access import Actor, staff_or_unit_readable
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
 from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import Finding
+from mofan.organizations.models import Unit
 from mofan.rectification.models import OPEN_STATES, ProblemItem, ProblemState, ReReview
 
 FINDING_ORIGIN = "evaluations.finding"
@@ -32,6 +33,13 @@ SORTS: dict[str, tuple[str, ...]] = {
     "state": ("state_rank", "deadline", "pk"),
 }
 STATE_ORDER = [state.value for state in ProblemState]
+
+
+def listable_units(actor: Actor) -> QuerySet[Unit]:
+    """The units the committee admin may put a problem item on: its committees' units on roll."""
+    return Unit.objects.filter(
+        committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN), is_active=True
+    ).order_by("sort_order", "pk")
 
 
 def problem_items_for(actor: Actor) -> QuerySet[ProblemItem]:

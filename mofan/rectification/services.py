@@ -5,7 +5,7 @@ puts an item on a unit's list."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -497,3 +497,43 @@ def problem_item_from_finding(
         node=finding.node,
         origin=(FINDING_ORIGIN, finding.pk),
     )
+
+
+@transaction.atomic
+def problem_items_from_findings(
+    *, findings: Iterable[Finding], today: date, actor: Actor
+) -> list[ProblemItem]:
+    """The board's bulk action: every given finding (marked 列为问题, not listed yet) onto its
+    unit's list at once, each with its campaign's rectification period and general severity.
+    All or nothing; one summary audit entry besides each item's."""
+    findings = list(findings)
+    if not findings:
+        raise ValidationError(_("没有待列入的评审发现。"))
+    made = []
+    for finding in findings:
+        days = finding.assignment.enrollment.campaign.rectify_days
+        made.append(
+            problem_item_from_finding(
+                finding=finding,
+                deadline=today + timedelta(days=days),
+                severity="general",
+                required_measures="",
+                actor=actor,
+            )
+        )
+    committees = {item.committee_id for item in made}
+    for committee_id in sorted(committees):
+        audit_record(
+            action="problem.bulk_from_findings",
+            actor=actor.user,
+            committee_id=committee_id,
+            after={
+                "items": [item.pk for item in made if item.committee_id == committee_id],
+                "findings": [
+                    f.pk
+                    for f, item in zip(findings, made, strict=True)
+                    if item.committee_id == committee_id
+                ],
+            },
+        )
+    return made

@@ -9,4 +9,5 @@ urlpatterns = [
     path("rereviews/<int:pk>/submit/", views_rereview.rereview_submit, name="rereview_submit"),
     path("rereviews/<int:pk>/approve/", views_rereview.rereview_approve, name="rereview_approve"),
     path("rereviews/<int:pk>/reject/", views_rereview.rereview_reject, name="rereview_reject"),
+    path("rereviews/<int:pk>/close/", views_rereview.rereview_close, name="rereview_close"),
 ]

@@ -108,6 +108,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "worst_units": selectors.units_most_overdue(scope, today=today),
             "is_admin": is_admin,
             "findings": _findings_page(request, actor, today) if is_admin else None,
+            "campaigns": campaigns,
         }
     )
     return render(request, "rectification/board.html", context)
@@ -211,7 +212,7 @@ def committee_new(request: HttpRequest) -> HttpResponse:
     form = CommitteeItemForm(
         request.POST or None,
         initial={"deadline": timezone.localdate() + timedelta(days=DEFAULT_DAYS)},
-        units=units_for(actor).filter(committee_id__in=committees, is_active=True),
+        units=selectors.listable_units(actor),
         campaigns=Campaign.objects.filter(committee_id__in=committees).order_by("-year", "-pk"),
     )
     return _create_page(
@@ -271,6 +272,30 @@ def from_finding(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("rectification:item_board")
     messages.success(request, _("评审发现已列入问题清单，并已通知该单位。"))
     return redirect("rectification:item_detail", pk=item.pk)
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+@require_POST
+def from_findings(request: HttpRequest) -> HttpResponse:
+    """The board's bulk action: every finding waiting to be listed (of one campaign when the
+    form names it) onto its unit's list, with the campaign's period."""
+    actor = actor_of(request)
+    findings = selectors.findings_to_list(actor)
+    campaign_id = request.POST.get("campaign", "")
+    if campaign_id.isascii() and campaign_id.isdigit() and len(campaign_id) <= 9:
+        findings = findings.filter(assignment__enrollment__campaign_id=int(campaign_id))
+    try:
+        made = services.problem_items_from_findings(
+            findings=findings, today=timezone.localdate(), actor=actor
+        )
+    except ValidationError as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(
+            request,
+            _("已将 %(n)d 条评审发现列入问题清单，并已通知相关单位。") % {"n": len(made)},
+        )
+    return redirect(reverse("rectification:item_board") + "#findings")
 
 
 # --- one item --------------------------------------------------------------------------------

@@ -132,6 +132,7 @@ def rereview_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_score": can_score,
             "can_submit": rr.may_submit(rereview, assignment, actor),
             "can_decide": rr.may_decide(rereview, actor),
+            "can_close": rr.may_close(rereview, actor),
         },
     )
 
@@ -198,3 +199,9 @@ def rereview_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rereview_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, ReReviewState.REJECTED, _("已不予批准，保留原考评结果。"))
+
+
+@require_POST
+@login_required
+def rereview_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, ReReviewState.CLOSED, _("已结束该单位的整改，理由已记录。"))

@@ -155,6 +155,17 @@ def job_submit(
     return job
 
 
+def audit_facts(job: ExportJob, **more: Any) -> dict[str, Any]:
+    """What the audit entries of a job (its export, each download) say about it."""
+    return {
+        "exporter": job.exporter,
+        "format": job.format,
+        "campaign": job.campaign_id,
+        "unit": job.unit_id,
+        **more,
+    }
+
+
 @transaction.atomic
 def _job_create(*, export: Export, fmt: str, actor: Actor, backend: str) -> ExportJob:
     active = ExportJob.objects.filter(user_id=actor.user.pk, state__in=ACTIVE_STATES).count()
@@ -178,15 +189,12 @@ def _job_create(*, export: Export, fmt: str, actor: Actor, backend: str) -> Expo
         actor=actor.user,
         target=job,
         committee_id=campaign.committee_id,
-        after={
-            "exporter": export.identifier,
-            "format": fmt,
-            "campaign": campaign.pk,
-            "campaign_name": campaign.name,
-            "unit": unit.pk if unit else None,
-            "unit_name": unit.name if unit else "",
-            "backend": backend,
-        },
+        after=audit_facts(
+            job,
+            campaign_name=campaign.name,
+            unit_name=unit.name if unit else "",
+            backend=backend,
+        ),
     )
     if backend == THREAD:
         transaction.on_commit(partial(_dispatch_to_thread, job.pk))

@@ -243,13 +243,7 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             target=job,
             committee_id=job.committee_id,
-            extra={
-                "exporter": job.exporter,
-                "format": job.format,
-                "campaign": job.campaign_id,
-                "unit": job.unit_id,
-                "size": job.size,
-            },
+            extra=jobs.audit_facts(job, size=job.size),
         )
     except BaseException:
         handle.close()

@@ -7,27 +7,35 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.extensions import (
     HomePanel,
     MenuEntry,
     NoticeKind,
     PageSection,
+    WorkSource,
     audit_actions_register,
     audit_objects_register,
     home_panels,
     menu,
     notice_kinds,
     page_sections,
+    work_sources,
 )
+from mofan.core.params import parse_id as param_id
 from mofan.evidence import usage
 from mofan.organizations.models import PartyOrganization, Unit
 from mofan.supervision.models import ProgressReport
 from mofan.supervision.selectors_ledger import (
     active_yellow_card,
     active_yellow_cards_of_unit,
+    cardable_party_orgs,
     committee_supervision_counts,
     home_warnings,
+    ledger_units_for,
 )
+from mofan.supervision.selectors_spotcheck import visitable_units
+from mofan.supervision.work import supervision_work
 
 
 def _bulletins(actor: Any) -> bool:
@@ -118,6 +126,8 @@ audit_actions_register(
         "bulletin.create": _("起草通报"),
         "bulletin.update": _("修改通报"),
         "bulletin.publish": _("发布通报"),
+        "bulletin.withdraw": _("撤回通报"),
+        "spotcheck.visit_correct": _("更正抽查记录"),
         "bulletin.": _("通报"),
     }
 )
@@ -127,3 +137,21 @@ audit_objects_register(
         "supervision.spotcheckvisit": _("抽查检查记录"),
     }
 )
+
+# The choosers of the ledger, 约谈 and yellow-card forms search exactly what the forms accept.
+register_scope(
+    ChooserScope(kind="unit", name="ledger", queryset=lambda actor, _p: ledger_units_for(actor))
+)
+register_scope(
+    ChooserScope(
+        kind="unit",
+        name="visit",
+        queryset=lambda actor, params: visitable_units(actor, param_id(params.get("draw"))),
+    )
+)
+register_scope(
+    ChooserScope(
+        kind="party_org", name="cardable", queryset=lambda actor, _p: cardable_party_orgs(actor)
+    )
+)
+work_sources.register(WorkSource(30, supervision_work))

@@ -104,3 +104,12 @@ class BulletinEditForm(forms.ModelForm):
 
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class WithdrawForm(VersionForm):
+    reason = forms.CharField(
+        label=_("撤回理由"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("将显示在通报页面上，并写入撤回通知。"),
+    )

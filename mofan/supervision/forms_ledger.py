@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
+from mofan.core.choosers import ChooserField
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import PartyOrganization, Unit
 from mofan.supervision.common import problem_lines
@@ -20,7 +21,9 @@ from mofan.supervision.selectors_ledger import BoardFilters
 
 
 class LedgerItemForm(ScopedForm):
-    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
+    unit = ChooserField(
+        kind="unit", scope="ledger", label=_("责任单位"), queryset=Unit.objects.none()
+    )
     task = forms.CharField(label=_("督办事项"), widget=forms.Textarea(attrs={"rows": 3}))
     leader_in_charge = forms.CharField(label=_("分管领导"), max_length=50)
     deadline = forms.DateField(label=_("完成时限"), widget=DateInput())
@@ -134,7 +137,9 @@ class BoardFilterForm(forms.Form):
 
 
 class InterviewForm(ScopedForm):
-    unit = forms.ModelChoiceField(label=_("被约谈单位"), queryset=Unit.objects.none())
+    unit = ChooserField(
+        kind="unit", scope="ledger", label=_("被约谈单位"), queryset=Unit.objects.none()
+    )
     ledger_item = forms.ModelChoiceField(
         label=_("关联督办事项（可选）"),
         queryset=LedgerItem.objects.none(),
@@ -177,9 +182,12 @@ class InterviewForm(ScopedForm):
 
 
 class YellowCardForm(ScopedForm):
-    party_org = forms.ModelChoiceField(
+    party_org = ChooserField(
+        kind="party_org",
+        scope="cardable",
         label=_("党组织"),
         queryset=PartyOrganization.objects.none(),
+        help_text=_("输入党组织或所在单位名称查找；已挂黄牌未摘牌的党组织不在可选范围内。"),
     )
     reasons = forms.CharField(
         label=_("认定软弱涣散的理由"), widget=forms.Textarea(attrs={"rows": 4})
@@ -202,9 +210,6 @@ class YellowCardForm(ScopedForm):
         kwargs.setdefault("initial", {}).setdefault("issued_on", timezone.localdate())
         super().__init__(*args, **kwargs)
         self.limit(party_org=orgs)
-        self.fields["party_org"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda org: f"{org.unit.short_name or org.unit.name} · {org.name}"
-        )
 
     def problem_list(self) -> list[str]:
         return problem_lines(self.cleaned_data.get("problems", ""))

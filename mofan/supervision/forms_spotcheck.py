@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
+from mofan.core.choosers import ChooserField
+from mofan.organizations.models import Unit
 from mofan.supervision.forms_common import DateInput, ScopedForm
 from mofan.supervision.models import VisitMode
 from mofan.supervision.spotcheck.drawing import MAX_EXCLUDE_MONTHS
@@ -52,7 +54,9 @@ class SpotCheckDrawForm(ScopedForm):
 
 
 class SpotCheckVisitForm(forms.Form):
-    unit = forms.TypedChoiceField(label=_("被检查单位"), coerce=int, choices=[])
+    unit = ChooserField(
+        kind="unit", scope="visit", label=_("被检查单位"), queryset=Unit.objects.none()
+    )
     mode = forms.ChoiceField(label=_("检查方式"), choices=VisitMode.choices)
     visited_on = forms.DateField(label=_("检查日期"), widget=DateInput())
     findings = forms.CharField(label=_("检查情况"), widget=forms.Textarea(attrs={"rows": 5}))
@@ -66,6 +70,31 @@ class SpotCheckVisitForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: QuerySet[Unit], draw: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = units  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["unit"].with_params(draw=draw.pk)  # type: ignore[attr-defined]
+        self.fields["unit"].help_text = _("本次抽查中尚未记录检查情况的单位。")
+
+
+class VisitCorrectionForm(forms.Form):
+    visited_on = forms.DateField(label=_("检查日期"), widget=DateInput())
+    findings = forms.CharField(label=_("检查情况"), widget=forms.Textarea(attrs={"rows": 6}))
+    reason = forms.CharField(
+        label=_("更正理由"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("更正前后的内容和理由记入审计日志，检查记录上标明已更正；单位将收到通知。"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    @classmethod
+    def for_visit(cls, visit: Any, data: Any = None) -> VisitCorrectionForm:
+        return cls(
+            data,
+            initial={
+                "visited_on": visit.visited_on,
+                "findings": visit.findings,
+                "version": visit.version,
+            },
+        )

@@ -189,6 +189,13 @@ class SpotCheckVisit(models.Model):
     findings = models.TextField(_("检查情况"))
     recorded_by = user_ref()
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # A recorded visit may be corrected (findings, date) with a reason; the audit trail keeps
+    # every before/after, the record shows the last correction.
+    corrected_at = models.DateTimeField(_("更正时间"), null=True, blank=True)
+    corrected_by = user_ref(optional=True)
+    correction_reason = models.CharField(_("更正理由"), max_length=500, blank=True)
+    corrections = models.PositiveIntegerField(_("更正次数"), default=0)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-visited_on", "-pk"]
@@ -208,6 +215,7 @@ class BulletinKind(models.TextChoices):
 class BulletinState(models.TextChoices):
     DRAFT = "draft", _("草稿")
     PUBLISHED = "published", _("已发布")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class Bulletin(models.Model):
@@ -230,6 +238,9 @@ class Bulletin(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = user_ref(optional=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = user_ref(optional=True)
+    withdrawal_reason = models.CharField(_("撤回理由"), max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -71,7 +71,10 @@ def bulletins_for(actor: Actor) -> QuerySet[Bulletin]:
     scope = Q(committee_id__in=staff_committees)
     if units:
         unit_committees = Unit.objects.filter(pk__in=units).values("committee_id")
-        scope |= Q(committee_id__in=unit_committees, state=BulletinState.PUBLISHED)
+        scope |= Q(
+            committee_id__in=unit_committees,
+            state__in=[BulletinState.PUBLISHED, BulletinState.WITHDRAWN],
+        )
     return Bulletin.objects.filter(scope)
 
 

@@ -120,6 +120,18 @@ def draws_recordable_by(actor: Actor) -> QuerySet[SpotCheckDraw]:
     return SpotCheckDraw.objects.filter(Q(committee_id__in=admin) | Q(pk__in=ids))
 
 
+def visitable_units(actor: Actor, draw_id: int | None) -> QuerySet[Unit]:
+    """The units of a draw whose visit the actor may record and that are not yet visited."""
+    draw = draws_recordable_by(actor).filter(pk=draw_id).first() if draw_id else None
+    if draw is None:
+        return Unit.objects.none()
+    return (
+        Unit.objects.filter(pk__in=draw.result.get("units", []))
+        .exclude(pk__in=draw.visits.values("unit_id"))
+        .order_by("sort_order", "pk")
+    )
+
+
 def draws_visible_to(actor: Actor) -> QuerySet[SpotCheckDraw]:
     """Every draw the actor may open: in full (staff, own inspectors) or its published result."""
     staff = actor.committees_with(*COMMITTEE_STAFF)

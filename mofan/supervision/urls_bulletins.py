@@ -9,4 +9,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/", views_bulletins.bulletin_detail, name="bulletin_detail"),
     path("bulletins/<int:pk>/edit/", views_bulletins.bulletin_edit, name="bulletin_edit"),
     path("bulletins/<int:pk>/publish/", views_bulletins.bulletin_publish, name="bulletin_publish"),
+    path(
+        "bulletins/<int:pk>/withdraw/", views_bulletins.bulletin_withdraw, name="bulletin_withdraw"
+    ),
 ]

@@ -13,4 +13,9 @@ urlpatterns = [
         views.spotcheck_visit_detail,
         name="spotcheck_visit_detail",
     ),
+    path(
+        "spotchecks/visits/<int:pk>/correct/",
+        views.spotcheck_visit_correct,
+        name="spotcheck_visit_correct",
+    ),
 ]

@@ -31,6 +31,7 @@ from mofan.supervision.forms_bulletins import (
     FindingFilterForm,
     MonthlyForm,
     VersionForm,
+    WithdrawForm,
 )
 from mofan.supervision.models import BulletinKind, BulletinState
 from mofan.supervision.selectors_bulletins import (
@@ -199,7 +200,9 @@ def bulletin_monthly(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*READERS)
-def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def bulletin_detail(
+    request: HttpRequest, pk: int, withdraw_form: WithdrawForm | None = None
+) -> HttpResponse:
     actor = actor_of(request)
     bulletin = get_object_or_404(
         bulletins_for(actor).select_related("committee", "campaign", "created_by", "published_by"),
@@ -208,9 +211,8 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_staff = bulletin.committee_id in actor.committees_with(
         Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER
     )
-    can_manage = bulletin.state == BulletinState.DRAFT and rules.administers(
-        actor, bulletin.committee_id
-    )
+    administers = rules.administers(actor, bulletin.committee_id)
+    can_manage = bulletin.state == BulletinState.DRAFT and administers
     sources = (
         [
             (SOURCE_LABELS.get(k, k), len(v))
@@ -230,6 +232,8 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "sources": sources,
             "publish_form": VersionForm(initial={"version": bulletin.version}),
+            "can_withdraw": bulletin.state == BulletinState.PUBLISHED and administers,
+            "withdraw_form": withdraw_form or WithdrawForm(initial={"version": bulletin.version}),
         },
     )
 
@@ -299,3 +303,28 @@ def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("通报已发布，各单位联络员和领导已收到通知。"))
     return redirect("supervision:bulletin_detail", pk=bulletin.pk)
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+@require_POST
+def bulletin_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    bulletin = get_object_or_404(bulletins_managed_by(actor), pk=pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.bulletin_transition(
+                bulletin=bulletin,
+                to=BulletinState.WITHDRAWN,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                actor=actor,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _messages(exc))
+        else:
+            messages.success(request, _("通报已撤回，收到发布通知的人员已收到撤回通知。"))
+            return redirect("supervision:bulletin_detail", pk=bulletin.pk)
+    response = bulletin_detail(request, pk, withdraw_form=form)
+    response.status_code = 400
+    return response

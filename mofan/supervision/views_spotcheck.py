@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,7 +28,12 @@ from mofan.rectification.models import ProblemItem
 from mofan.rectification.selectors import problem_items_for
 from mofan.supervision import selectors_spotcheck as scope
 from mofan.supervision import spotcheck
-from mofan.supervision.forms_spotcheck import STRATIFY_LABELS, SpotCheckDrawForm, SpotCheckVisitForm
+from mofan.supervision.forms_spotcheck import (
+    STRATIFY_LABELS,
+    SpotCheckDrawForm,
+    SpotCheckVisitForm,
+    VisitCorrectionForm,
+)
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 from mofan.supervision.views_common import attempt, sorted_page
 
@@ -216,25 +222,22 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the visit to one unit of the draw (chosen in the form; `?unit=` preselects it)."""
     actor = actor_of(request)
     draw = get_object_or_404(scope.draws_recordable_by(actor).select_related("campaign"), pk=pk)
-    done = set(draw.visits.values_list("unit_id", flat=True))
-    open_ids = [u for u in draw.result.get("units", []) if u not in done]
-    names = Unit.objects.in_bulk(open_ids)
-    choices = [(u, names[u].name) for u in open_ids if u in names]
+    units = scope.visitable_units(actor, draw.pk)
     initial: dict[str, Any] = {
         "mode": draw.inputs.get("mode", VisitMode.ANNOUNCED),
         "visited_on": timezone.localdate(),
     }
     wanted = parse_id(request.GET.get("unit"))
-    if wanted is not None and wanted in open_ids:
-        initial["unit"] = wanted
-    form = SpotCheckVisitForm(request.POST or None, units=choices, initial=initial)
+    if wanted is not None:
+        initial["unit"] = wanted  # shown only when it is one of `units`
+    form = SpotCheckVisitForm(request.POST or None, units=units, draw=draw, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         recorded = attempt(
             form,
             lambda: spotcheck.spot_check_visit_record(
                 draw=draw,
-                unit=names[data["unit"]],
+                unit=data["unit"],
                 mode=data["mode"],
                 visited_on=data["visited_on"],
                 findings=data["findings"],
@@ -255,7 +258,7 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "supervision/spotcheck_visit_form.html",
-        {"draw": draw, "form": form, "nodes": nodes, "all_done": not choices},
+        {"draw": draw, "form": form, "nodes": nodes, "all_done": not units.exists()},
     )
 
 
@@ -263,7 +266,9 @@ def spotcheck_visit(request: HttpRequest, pk: int) -> HttpResponse:
 def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     visit = get_object_or_404(
-        scope.visits_visible_to(actor).select_related("unit", "draw__campaign", "recorded_by"),
+        scope.visits_visible_to(actor).select_related(
+            "unit", "draw__campaign", "recorded_by", "corrected_by"
+        ),
         pk=pk,
     )
     items = list(
@@ -282,5 +287,37 @@ def spotcheck_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visit": visit,
             "items": [(item, item.pk in linkable) for item in items],
             "draw_visible": draw_visible,
+            "can_correct": spotcheck.may_record_visit(actor, visit.draw),
         },
+    )
+
+
+@role_required(Role.COMMITTEE_ADMIN, Role.REVIEWER)
+def spotcheck_visit_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a recorded visit's date and findings, with a reason."""
+    actor = actor_of(request)
+    visit = get_object_or_404(
+        scope.visits_visible_to(actor).select_related("unit", "draw__campaign"), pk=pk
+    )
+    if not spotcheck.may_record_visit(actor, visit.draw):
+        raise PermissionDenied(_("只有本次抽取的检查人员或工委管理员可以更正检查记录。"))
+    form = VisitCorrectionForm.for_visit(visit, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved = attempt(
+            form,
+            lambda: spotcheck.spot_check_visit_correct(
+                visit=visit,
+                visited_on=data["visited_on"],
+                findings=data["findings"],
+                reason=data["reason"],
+                expected_version=data["version"],
+                actor=actor,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("检查记录已更正，单位已收到通知。"))
+            return redirect("supervision:spotcheck_visit_detail", pk=visit.pk)
+    return render(
+        request, "supervision/spotcheck_visit_correct.html", {"visit": visit, "form": form}
     )

@@ -381,7 +381,10 @@ def test_bulk_creation_only_for_units_of_the_committee(people):
     client = logged_in(p.admin_x)
     url = reverse("accounts_manage:bulk_units")
     page = client.get(url).content.decode()
-    assert "丙单位" not in page and "甲单位" in page
+    assert "丙单位" not in page and "甲单位" not in page  # the units are searched, not listed
+    search = reverse("choosers:choose", args=["unit"])
+    listed = client.get(search, {"scope": "administered", "q": "单位"}).content.decode()
+    assert "丙单位" not in listed and "甲单位" in listed
     count = User.objects.count()
     response = client.post(url, {"units": [p.unit_y.pk], "roles": [Role.UNIT_ADMIN]})
     assert response.status_code == 200

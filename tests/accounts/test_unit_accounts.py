@@ -37,6 +37,33 @@ def test_bulk_creation_by_default_makes_a_liaison_and_a_leader_per_unit(committe
         assert held == sorted([Role.UNIT_ADMIN, Role.UNIT_LEADER]), unit
 
 
+def test_bulk_creation_for_every_unit_on_roll_or_the_units_typed(committee, unit_a, unit_b):
+    from tests.factories import CommitteeFactory, UnitFactory
+
+    gone = UnitFactory(committee=committee, name="已撤销单位", is_active=False)
+    UnitFactory(committee=CommitteeFactory(), name="外委单位")
+    admin = persona("committee_admin", committee=committee, unit_a=unit_a, username="gw")
+    client = logged_in(admin)
+    url = reverse("accounts_manage:bulk_units")
+    page = client.post(url, {"roles": [Role.UNIT_ADMIN]}).content.decode()
+    assert "请选择单位" in page
+    response = client.post(url, {"units_text": "乙单位", "roles": [Role.UNIT_ADMIN]})
+    assert response.status_code == 302
+    assert set(
+        User.objects.filter(role_assignments__unit__isnull=False).values_list(
+            "role_assignments__unit_id", flat=True
+        )
+    ) == {unit_b.pk}
+    response = client.post(url, {"all_units": "on", "roles": [Role.UNIT_LEADER]})
+    assert response.status_code == 302
+    leaders = User.objects.filter(role_assignments__role=Role.UNIT_LEADER)
+    assert set(leaders.values_list("role_assignments__unit_id", flat=True)) == {
+        unit_a.pk,
+        unit_b.pk,
+    }  # not the closed unit, not another committee's
+    assert not User.objects.filter(role_assignments__unit=gone).exists()
+
+
 def test_the_committee_admin_corrects_a_bulk_made_name_audited(committee, unit_a):
     admin = persona("committee_admin", committee=committee, unit_a=unit_a, username="gw")
     leader = persona("unit_leader", unit_a=unit_a, username="jia_leader", full_name="甲单位领导")

@@ -142,6 +142,7 @@ def _kwargs(name: str, pattern: URLPattern, w: SimpleNamespace) -> dict[str, int
         "assignment_pk": RoleAssignment.objects.filter(unit=w.unit).values_list("pk", flat=True)[0],
         "node_pk": 1,
         "start_year": 2020,
+        "kind": "unit",  # the chooser's search (core.choosers)
     }
     if name.startswith("organizations:unit"):
         values["pk"] = w.unit.pk

@@ -201,6 +201,9 @@ def test_four_roles_walk_the_evaluation_from_self_evaluation_to_the_published_re
     total = len(leaves)
     expect(unit_page.locator("main")).to_contain_text(f"已填 {total} / {total} 项")
     for code in linked_codes:
+        # a filled row is folded to one line saying how many files it has (issue 14.6)
+        expect(leaf(unit_page, code).locator(".leaf-fold > summary")).to_contain_text("佐证 1 份")
+        leaf(unit_page, code).locator(".leaf-fold > summary").click()
         expect(leaf(unit_page, code).get_by_role("link", name=PDF_NAME)).to_be_visible()
     screenshot(unit_page, "self-evaluation")
 

@@ -103,8 +103,14 @@ def test_committee_admin_creates_accounts_for_three_units_and_downloads_password
     screenshot(page, "committee-admin-home")
 
     page.goto(f"{live_server.url}/manage/accounts/bulk/units/")
+    # Units are picked through the chooser: typed, then the one match taken.
+    chooser = page.locator("#id_units_options [data-chooser-pick]")
+    field = page.locator("[data-chooser-input]")
     for name in ["甲单位", "乙单位", "丙单位"]:
-        page.locator("#unit-boxes").get_by_label(name, exact=True).check()
+        field.press_sequentially(name)
+        expect(chooser).to_have_count(1)
+        chooser.first.click()
+    expect(page.locator("[data-chooser-chosen] input:checked")).to_have_count(3)
     page.get_by_label("单位联络员", exact=True).check()
     page.get_by_label("单位领导", exact=True).uncheck()
     page.get_by_role("button", name="创建账号").click()

@@ -105,7 +105,7 @@ class Route:
     def fill(self, values: Mapping[str, object]) -> str:
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
-            return self.converters[name].to_url(values[name])
+            return str(self.converters[name].to_url(values[name]))
 
         return "/" + re.sub(r"<(?:\w+:)?(\w+)>", one, self.route)
 

@@ -56,6 +56,8 @@ from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import RoleAssignment, User
+from mofan.activities.models import ActivityKind
+from mofan.activities.services import RecordInput, activity_record_create
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.params import parse_id
 from mofan.core.redirects import safe_next
@@ -67,6 +69,7 @@ from mofan.indicators.models import IndicatorNode
 from mofan.indicators.services import version_clone
 from mofan.notifications.services import notify
 from mofan.organizations.models import Member, Unit
+from mofan.organizations.services import member_account_link
 from mofan.rectification.services import problem_item_transition
 from mofan.reports.models import ExportJob
 from mofan.supervision import ledger as ledger_services
@@ -267,6 +270,30 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         download_name="结果.xlsx",
     )
     finding = scene.finding_a
+    activity = activity_record_create(
+        data=RecordInput(
+            party_org=party_org,
+            kind=ActivityKind.objects.get(committee=None, code="branch-committee"),
+            held_on=today,
+            topic="支委会",
+            present=[member.pk],
+        ),
+        actor=actor_for(users["owner"]),
+    )
+    own_kind = ActivityKind.objects.create(committee=committee, code="fuzz", name="测试类型")
+    # 我的活动: the member persona is linked to its roster row and has a record of its own
+    member_account_link(member=member, account=users["a_member"], actor=actor_for(users["owner"]))
+    users["a_member"].refresh_from_db()
+    own_record = activity_record_create(
+        data=RecordInput(
+            party_org=party_org,
+            kind=ActivityKind.objects.get(committee=None, code="volunteer"),
+            held_on=today,
+            topic="志愿服务",
+            present=[member.pk],
+        ),
+        actor=actor_for(users["a_member"]),
+    )
 
     ids = Ids(
         {
@@ -304,6 +331,10 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             "spotchecks": [draw.pk],
             "visits": [visit.pk],
             "bulletins": [scene.draft.pk, scene.published.pk],
+            "activities": [activity.pk],
+            "mine": [own_record.pk, activity.pk],
+            "kind": ["unit", "party_org", "person", "reviewer"],  # the chooser's kinds
+            "kinds": [own_kind.pk],
             # notices, exports, reports
             "notices": notices,
             "jobs": [job.pk],

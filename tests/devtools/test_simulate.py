@@ -10,10 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from mofan.audit.services import audit_verify
+from mofan.campaigns.models import Campaign
 from mofan.evaluations.models import ConsolidatedScore, Draw, Finding, ReviewScore, UnitResult
 from mofan.evaluations.review_groups import draw_verify
 from mofan.indicators.builtin import SLUGS
-from mofan.rectification.auto import leaf_ratio
+from mofan.rectification.leaves import LeafMark, leaf_fails, leaf_ratio, leaves_to_list, pass_ratio
 from mofan.rectification.models import ProblemItem, ReReview
 
 pytestmark = pytest.mark.django_db
@@ -64,44 +65,55 @@ def test_every_template_runs_end_to_end(template):
 
 
 def assert_problem_lists(summary: dict) -> None:
-    """`problems` is the number of items the run put on problem lists: for every unit graded
-    不达标 at approval, its findings listed as problems and its (at most five) lowest leaves
-    below full marks; a re-review for each failing unit without a veto. The run then closes the
-    loop: every item verified, every re-review approved and its result in place of the
-    original (which the re-review keeps)."""
+    """`problems` is the number of items the run put on problem lists: every unit's findings
+    listed as problems; for every unit graded 不达标 at approval, each leaf below its pass mark
+    (or, when none is, its at most five lowest leaves below full marks); and for a unit still
+    failing after its 复核, the items of its next round. A re-review for each failing unit
+    without a veto, and one per later round. The run then closes the loop: every item verified,
+    every re-review approved and the last one's result in place of the original (which the
+    re-review keeps)."""
     campaign_id = summary["campaign_id"]
-    assert summary["problems"] == ProblemItem.objects.filter(campaign_id=campaign_id).count()
+    campaign = Campaign.objects.get(pk=campaign_id)
+    items = ProblemItem.objects.filter(campaign_id=campaign_id)
+    assert summary["problems"] == items.count()
     rereviews = ReReview.objects.filter(enrollment__campaign_id=campaign_id)
+    first_rounds = rereviews.filter(round=1)
     results = UnitResult.objects.filter(enrollment__campaign_id=campaign_id)
     # Failing at approval: still 不达标 now (vetoed: no re-review), or re-reviewed since.
     failing = results.filter(grade="不达标") | results.filter(
-        enrollment__in=rereviews.values("enrollment")
+        enrollment__in=first_rounds.values("enrollment")
     )
-    # Every unit's problem findings (issue 14: a passing unit's too), and a failing unit's
-    # lowest leaves (at most five).
     findings = Finding.objects.filter(
         assignment__enrollment__campaign_id=campaign_id, is_problem=True
     ).count()
-    expected = findings
+    assert items.filter(origin_type="evaluations.finding").count() == findings
+    line = pass_ratio(campaign.grade_bands)
+    expected = 0
     for result in failing.select_related("enrollment"):
-        below = sum(
-            1
-            for c in ConsolidatedScore.objects.filter(enrollment=result.enrollment).select_related(
-                "node"
-            )
-            if (ratio := leaf_ratio(c.node.method, c.node.points, c.score, c.level)) is not None
-            and ratio < 1
-        )
-        expected += min(5, below)
-    assert summary["problems"] == expected
+        marks = []
+        consolidated = ConsolidatedScore.objects.filter(enrollment=result.enrollment)
+        for position, c in enumerate(consolidated.select_related("node").order_by("node__order")):
+            ratio = leaf_ratio(c.node.method, c.node.points, c.score, c.level)
+            fails = leaf_fails(c.node.method, ratio, line)
+            marks.append(LeafMark(c.node_id, position, ratio, fails))
+        expected += len(leaves_to_list(marks, 5))
+    assert items.filter(origin_type="evaluations.unitresult").count() == expected
+    later = rereviews.filter(round__gt=1)
+    assert set(
+        items.filter(origin_type="rectification.rereview").values_list("origin_id", flat=True)
+    ) == set(later.values_list("pk", flat=True))
     assert (summary["problems"] > 0) == (failing.exists() or findings > 0)
-    assert summary["rereviews"] == failing.filter(veto=False).count() == rereviews.count()
+    assert first_rounds.count() == failing.filter(veto=False).count()
+    assert summary["rereviews"] == rereviews.count()
     assert all(r.before.get("grade") == "不达标" for r in rereviews)
-    # The loop closed: every item verified, every re-review approved, its result in place.
+    # The loop closed: every item verified, every re-review approved, the last one in place.
     assert summary["problems_closed"] == summary["problems"]
     assert summary["rereviews_approved"] == summary["rereviews"]
-    for rereview in rereviews.select_related("enrollment__result"):
+    last: dict[int, ReReview] = {}
+    for rereview in rereviews.select_related("enrollment__result").order_by("pk"):
         assert rereview.state == "approved"
+        last[rereview.enrollment_id] = rereview
+    for rereview in last.values():
         assert rereview.enrollment.result.grade == rereview.after["grade"]
         assert rereview.enrollment.result.composite == Decimal(rereview.after["composite"])
 

@@ -43,6 +43,7 @@ from mofan.evaluations.models import (
     Draw,
     EvidenceLink,
     Finding,
+    LedgerFigures,
     QuotaTieDecision,
     ReviewerSeat,
     ReviewGroup,
@@ -84,15 +85,18 @@ PERSONAS = (
 )
 
 
-def small_version(slug: str = "mofan-iss4-test") -> IndicatorVersion:
-    """A published built-in system: 1 政治建设 (1.1, 1.2), 2 清廉建设 (2.1, 2.2 veto)."""
+def small_version(
+    slug: str = "mofan-iss4-test", methods: dict[str, dict[str, Any]] | None = None
+) -> IndicatorVersion:
+    """A published built-in system: 1 政治建设 (1.1, 1.2), 2 清廉建设 (2.1, 2.2 veto). The three
+    scored leaves are scored by hand unless `methods` gives a leaf another method."""
 
     def leaf(code: str, title: str, parent: str, order: int) -> NodeData:
         return NodeData(
             code=code,
             title=title,
             points=Decimal(10),
-            method=dict(MANUAL),
+            method=dict((methods or {}).get(code, MANUAL)),
             parent=parent,
             order=order,
         )
@@ -406,6 +410,7 @@ SNAPSHOT_MODELS = (
     UnitResult,
     ApprovalBatch,
     QuotaTieDecision,
+    LedgerFigures,
 )
 
 

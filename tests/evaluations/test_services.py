@@ -413,7 +413,7 @@ def test_the_scoring_page_saves_one_row_through_htmx(world: World) -> None:
     )
     row = first.content.decode()
     assert first.status_code == 200
-    assert row.lstrip().startswith('<article class="leaf"') and "<html" not in row
+    assert row.lstrip().startswith('<article class="leaf ') and "<html" not in row
     assert f'id="leaf-{node.code}"' in row and f'hx-post="{action}"' in row
     assert "我的评分：9" in row and 'value="现场核实"' in row
     assert f'name="version" value="{version + 1}"' in row

@@ -29,6 +29,7 @@ from mofan.evaluations.approval_rounds import approval_prepare
 from mofan.evaluations.models import (
     Assignment,
     Finding,
+    LedgerFigures,
     ReviewGroup,
     ReviewScore,
     ReviewSubmission,
@@ -36,6 +37,8 @@ from mofan.evaluations.models import (
     UnitResult,
     Visit,
 )
+from mofan.indicators.models import IndicatorNode
+from mofan.organizations.models import Unit
 from tests.evaluations.campaign_fixtures import (
     PERSONAS,
     S,
@@ -48,6 +51,7 @@ from tests.evaluations.campaign_fixtures import (
     world,
 )
 from tests.evaluations.evidence_fixtures import make_pdf
+from tests.factories import UnitFactory
 from tests.world import PASSWORD, logged_in
 
 __all__ = ["world"]
@@ -95,6 +99,10 @@ def _in_progress(w: World) -> None:
     set_state(w.ea, S.IN_PROGRESS)
 
 
+def _never_submitted(w: World) -> None:
+    Enrollment.objects.filter(pk=w.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+
+
 def _draft(w: World) -> None:
     Campaign.objects.filter(pk=w.campaign.pk).update(status=CampaignStatus.DRAFT)
 
@@ -107,6 +115,14 @@ def _all_submitted(w: World) -> None:
     _leader_scored(w)
     for name in ("assigned", "leader"):
         ReviewSubmission.objects.create(assignment=w.assignment_a, reviewer=w.user(name))
+
+
+def _ledger_rule(w: World) -> None:
+    """Leaf 1.1 computed from the ledger (each member's volunteer service), nothing stored yet:
+    a refresh writes the unit's figures."""
+    rule = {"key": "v", "kinds": ["volunteer"], "measure": "count", "threshold": 2}
+    IndicatorNode.objects.filter(pk=w.node("1.1").pk).update(rules=[{**rule, "subject": "member"}])
+    LedgerFigures.objects.all().delete()
 
 
 def _all_reviewed(w: World) -> None:
@@ -172,6 +188,25 @@ def _campaign_data(w: World, persona: str) -> dict[str, Any]:
     }
 
 
+def _edit_data(w: World, persona: str) -> dict[str, Any]:
+    return {
+        "name": "改名后的活动",
+        "cadence": "annual",
+        "honours_quota": "0.2",
+        "weight_self": "0",
+        "weight_review": "1",
+        "tie_policy": "decide",
+    }
+
+
+def _new_unit(w: World) -> None:
+    UnitFactory(committee=w.campaign.committee, name="丁单位", short_name="丁")
+
+
+def _units_data(w: World, persona: str) -> dict[str, Any]:
+    return {"units": [Unit.objects.get(committee=w.campaign.committee, name="丁单位").pk]}
+
+
 def _plan_data(w: World, persona: str) -> dict[str, Any]:
     return {"plan": SimpleUploadedFile("实施方案.pdf", make_pdf(), "application/pdf")}
 
@@ -227,6 +262,39 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("campaigns:detail", _campaign, ("GET",), get_ok=STAFF),
     Spec("campaigns:activate", _campaign, ("POST",), post_ok=ADMINS, prepare=_draft),
+    Spec(
+        "campaigns:edit",
+        _campaign,
+        ("GET", "POST"),
+        get_ok=ADMINS,
+        post_ok=ADMINS,
+        data=_edit_data,
+    ),
+    Spec(
+        "campaigns:units_add",
+        _campaign,
+        ("POST",),
+        post_ok=ADMINS,
+        data=_units_data,
+        prepare=_new_unit,
+    ),
+    Spec(
+        "campaigns:extend_many",
+        _campaign,
+        ("POST",),
+        post_ok=ADMINS,
+        data=lambda w, p: {"enrollments": [w.ea.pk], "until": "2030-01-01T10:00", "reason": "x"},
+        prepare=_in_progress,
+    ),
+    Spec("campaigns:delete", _campaign, ("POST",), post_ok=ADMINS, prepare=_draft),
+    Spec(
+        "campaigns:withdraw",
+        _ea,
+        ("POST",),
+        post_ok=ADMINS,
+        data=_const({"reason": "机构改革，该单位撤并"}),
+        prepare=_never_submitted,
+    ),
     Spec(
         "campaigns:cycle",
         lambda w: [w.campaign.year],
@@ -311,6 +379,21 @@ SPECS: tuple[Spec, ...] = (
         post_ok=frozenset({"owner"}),
         data=_self_save_data,
         prepare=_in_progress,
+    ),
+    # --- reviews: the figures computed from the activity ledger (取数) ---
+    Spec(
+        "reviews:ledger_figure",
+        lambda w: [w.ea.pk, w.node("1.1").pk],
+        ("GET",),
+        get_ok=UNIT_A | REVIEWERS_OF_A | STAFF,
+        prepare=_ledger_rule,
+    ),
+    Spec(
+        "reviews:ledger_refresh",
+        _ea,
+        ("POST",),
+        post_ok=UNIT_A | STAFF,
+        prepare=_ledger_rule,
     ),
     # --- reviews: reviewers ---
     Spec(

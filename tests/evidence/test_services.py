@@ -216,6 +216,7 @@ def test_every_app_that_uses_files_is_registered_in_order():
         "campaigns.enrollment.plan",
         "rectification.problemitem.evidence",
         "supervision.progressreport.evidence",
+        "activities.activityrecord.evidence",
     ]
 
 

@@ -9,7 +9,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from mofan.organizations.services import member_account_link
 from tests.evaluations.campaign_fixtures import build_world
+from tests.factories import MemberFactory
 from tests.world import logged_in, persona
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +51,23 @@ def test_no_link_on_anyones_home_answers_403(who):
     links = links_on(client.get(reverse("home:home")).content.decode())
     assert links
     assert [url for url in links if client.get(url).status_code == 403] == []
+
+
+def test_the_members_home_leads_to_their_own_records_once_linked():
+    """Issue 15: no "随后开放" any more. An unlinked member is told who links the account; a
+    linked one gets 记录一项活动 and 我的活动, and both open."""
+    w = build_world()
+    member = persona("member", unit_a=w.unit_a)
+    client = logged_in(member)
+    body = client.get(reverse("home:home")).content.decode()
+    assert "随后开放" not in body
+    assert "尚未与本单位党员名册关联" in body
+    assert reverse("activities:mine_new") not in body
+
+    row = MemberFactory(unit=w.unit_a, name="李红")
+    member_account_link(member=row, account=member, actor=w.actor("owner"))
+    body = client.get(reverse("home:home")).content.decode()
+    assert "尚未与本单位党员名册关联" not in body
+    for url in (reverse("activities:mine_new"), reverse("activities:mine")):
+        assert f'href="{url}"' in body
+        assert client.get(url).status_code == 200

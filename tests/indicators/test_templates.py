@@ -168,8 +168,9 @@ def test_jiaozuo_annex_2_three_qualitative_types_of_16_4_4_points(loaded):
     assert all(n.points is None for r in roots for n, _d in walk([r]))
     assert version.system.scoring == "qualitative"
     assert version.system.cadence == "一年一安排、一年一考评、三年一总评"
-    vetoes = [n for r in roots for n in leaves(r) if n.method["type"] == "veto"]
-    assert [v.code for v in vetoes] == ["3.5"]  # 征求纪检监察、巡察、审计意见
+    # 征求纪检监察、巡察、审计意见 is not in annex 2: it is an approval input (VetoInput, recorded
+    # at 综合审定), never a leaf a reviewer scores (issue 14 point 9)
+    assert not [n for r in roots for n in leaves(r) if n.method["type"] == "veto"]
 
 
 def test_bureau_six_areas_of_three_or_four_items(loaded):
@@ -233,9 +234,9 @@ def test_each_template_carries_its_seeds_rules(loaded, slug):
         ("jiaozuo-2020", "1.2.1", "leadership_contact_point", "count", 2, "year", "leader"),
         ("jiaozuo-2020", "1.2.1", "party_group_study", "count", 1, "quarter", "party_group"),
         ("jiaozuo-2020", "1.2.3", "life_participation_report", "count", 1, "half_year", "unit"),
-        ("jiaozuo-2020", "1.2.4", "cadre_training_coverage", "ratio", 1, "five_years", "cadre"),
+        ("jiaozuo-2020", "1.2.4", "cadre_training_coverage", "count", 1, "five_years", "cadre"),
         ("yueqing-2020", "1.2.2", "branch_collective_study", "count", 12, "year", "branch"),
-        ("yueqing-2020", "2.1.2", "sihua_branch_compliance", "ratio", 1, "year", "unit"),
+        ("yueqing-2020", "2.1.2", "sihua_branch_compliance", "count", 1, "year", "branch"),
         ("yueyang-2020", "1.5", "political_theory_share", "ratio", 0.7, "year", "cadre"),
         ("yueyang-2020", "2.1", "leader_research_article", "count", 1, "year", "leader"),
     ],

@@ -21,12 +21,15 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
+from mofan.accounts.models import User
+from mofan.accounts.roles import Role
 from mofan.organizations import selectors, services
 from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind, Unit
 from tests.factories import (
     CommitteeFactory,
     MemberFactory,
     PartyOrgFactory,
+    make_user,
 )
 from tests.world import logged_in
 from tests.world import persona as make_persona
@@ -77,8 +80,11 @@ def _build_unit(unit: Unit, prefix: str, phone_base: int) -> SimpleNamespace:
     branch.secretary = secretary
     branch.save()
     branch.committee_members.set([secretary])
+    # a 党员 account of the unit, not yet linked to its member
+    account = make_user(Role.MEMBER, unit=unit, username=f"acct{phone_base}")
     return SimpleNamespace(
         unit=unit,
+        account=account,
         top=top,
         branch=branch,
         group=group,
@@ -173,6 +179,7 @@ SEES_B = {"outsider", "committee_admin", "committee_leader"}
 ROSTER_A = {"owner", "leader", "committee_admin", "committee_leader"}
 ROSTER_B = {"outsider", "committee_admin", "committee_leader"}
 WRITES_A = {"owner", "committee_admin"}
+LINKS_A = {"owner", "leader", "committee_admin"}  # link members to their 党员 accounts
 LOGGED_IN = set(PERSONAS) - {"anonymous"}
 # Roles that work with organisation data at all; the others get 403 on the lists.
 ORG_ROLES = SEES_A | SEES_B | {"foreign_admin"}
@@ -287,7 +294,8 @@ CASES: dict[str, Case] = {
         effect=lambda w: PartyOrganization.objects.filter(
             unit=w.a.unit, name="新建的甲第二党支部", parent=w.a.top
         ).exists(),
-        shows=lambda w, p: [w.a.top.name, w.a.secretary.name, w.a.plain.name],
+        # members are picked through the chooser (core.choosers), not listed on the page
+        shows=lambda w, p: [w.a.top.name],
         a_page=True,
     ),
     "party_org_detail": Case(
@@ -303,7 +311,7 @@ CASES: dict[str, Case] = {
         post=scoped(WRITES_A, 302),
         payload=lambda w: _org_payload(w, "改名后的甲党支部"),
         effect=lambda w: PartyOrganization.objects.get(pk=w.a.branch.pk).name == "改名后的甲党支部",
-        shows=lambda w, p: [w.a.branch.name, w.a.plain.name],
+        shows=lambda w, p: [w.a.branch.name],
         a_page=True,
     ),
     "party_org_delete": Case(
@@ -336,6 +344,15 @@ CASES: dict[str, Case] = {
         payload=lambda w: _member_payload(w, "改名后的甲党员"),
         effect=lambda w: Member.objects.get(pk=w.a.plain.pk).name == "改名后的甲党员",
         shows=lambda w, p: [w.a.plain.name, w.a.plain.phone],
+        a_page=True,
+    ),
+    "member_account": Case(
+        kwargs=lambda w: {"pk": w.a.plain.pk},
+        get=scoped(LINKS_A, 200),
+        post=scoped(LINKS_A, 302),
+        payload=lambda w: {"account": w.a.account.pk},
+        effect=lambda w: User.objects.filter(pk=w.a.account.pk, member=w.a.plain).exists(),
+        shows=lambda w, p: [w.a.plain.name, w.a.account.username],
         a_page=True,
     ),
     "member_delete": Case(

@@ -5,8 +5,9 @@ and one veto leaf (2.2); full marks 30, 不达标 below 18.
 
 * A (甲, group 1: `leader` + `assigned`): consolidated 1.1 = 2, 1.2 = 5, 2.1 = 10 → 17, 不达标.
   Findings: "台账不全" on 2.1 (a problem), "学习记录缺失" without an indicator (a problem),
-  "亮点：品牌建设" (not a problem). Expected items: the two problem findings, and the lowest
-  leaves 1.1 (0.2) and 1.2 (0.5); 2.1 is at full marks and 2.2 is a veto leaf.
+  "亮点：品牌建设" (not a problem). Expected items: the two problem findings, and the leaves
+  below their pass mark (the 达标 line, 0.6) 1.1 (0.2) and 1.2 (0.5); 2.1 is at full marks and
+  2.2 is a veto leaf.
 * B (乙, group 2: `unassigned`): 9 + 9 + 9 = 27, 优秀; a problem finding that must not list.
 * C (丙, group 2): 5 + 5 + 5 = 15, 不达标, vetoed by 纪检监察: items, no re-review.
 """
@@ -103,4 +104,4 @@ def close_all(world: World, unit_name: str = "A") -> ReReview:
     admin = world.actor("committee_admin")
     for item in ProblemItem.objects.filter(unit_id=enrollment.unit_id).order_by("pk"):
         close_item(item, admin)
-    return ReReview.objects.get(enrollment=enrollment)
+    return ReReview.objects.get(enrollment=enrollment, round=1)

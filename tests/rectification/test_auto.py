@@ -1,5 +1,6 @@
 """Automatic problem lists (issue 5 point 2): made by the approval, from a unit's problem
-findings (any approved unit, issue 14) and a failing unit's lowest-scoring leaves; a vetoed unit
+findings (any approved unit, issue 14) and a failing unit's leaves below their pass mark
+(issue 14 point 7); a vetoed unit
 gets items but no re-review; re-approval adds nothing twice; the campaign form sets the rules."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mofan.evaluations import approval
 from mofan.evaluations.models import ConsolidatedScore, Finding, UnitResult
 from mofan.indicators.models import IndicatorVersion
 from mofan.notifications.models import Notice
-from mofan.rectification.auto import LeafMark, leaf_ratio, lowest_leaves
+from mofan.rectification.leaves import LeafMark, leaf_ratio, lowest_leaves
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewState
 from tests.evaluations.campaign_fixtures import world
 from tests.rectification.rereview_fixtures import TODAY, approve, finish_review
@@ -88,13 +89,31 @@ def test_a_failing_unit_gets_its_findings_and_lowest_leaves_and_a_passing_unit_i
     assert entry.data["extra"]["problems"] == ProblemItem.objects.count()
 
 
-def test_rectify_lowest_sets_how_many_leaves_are_listed(world):
+def test_every_leaf_below_the_pass_mark_is_listed_whatever_rectify_lowest_says(world):
     finish_review(world)
     Campaign.objects.filter(pk=world.campaign.pk).update(rectify_lowest=1, rectify_days=30)
     approve(world)
-    lowest = [i for i in items_of(world.ea) if i.origin_type == "evaluations.unitresult"]
-    assert [i.node.code for i in lowest] == ["1.1"]
-    assert lowest[0].deadline == TODAY + datetime.timedelta(days=30)
+    listed = [i for i in items_of(world.ea) if i.origin_type == "evaluations.unitresult"]
+    # 1.1 = 2/10 and 1.2 = 5/10 are below the 达标 line (0.6); 2.1 = 10/10 is not
+    assert [i.node.code for i in listed] == ["1.1", "1.2"]
+    assert {i.deadline for i in listed} == {TODAY + datetime.timedelta(days=30)}
+    assert "未达到合格线" in listed[0].description
+
+
+def test_the_pass_mark_follows_the_campaigns_pass_line(world):
+    finish_review(world)
+    bands = [
+        {"label": "优秀", "min_ratio": 0.9},
+        {"label": "良好", "min_ratio": 0.8},
+        {"label": "达标", "min_ratio": 0.4},
+        {"label": "不达标", "min_ratio": 0},
+    ]
+    Campaign.objects.filter(pk=world.campaign.pk).update(
+        grade_bands=bands, rectify_grades=["不达标", "达标"]
+    )
+    approve(world)
+    listed = [i for i in items_of(world.ea) if i.origin_type == "evaluations.unitresult"]
+    assert [i.node.code for i in listed] == ["1.1"]  # 1.2 = 0.5 is above a 0.4 line
 
 
 def test_a_vetoed_failing_unit_gets_items_but_no_rereview(world):
@@ -111,7 +130,8 @@ def test_rectify_grades_chooses_the_failing_grades(world):
     finish_review(world)
     Campaign.objects.filter(pk=world.campaign.pk).update(rectify_grades=["优秀"])
     approve(world)
-    # A now passes: only its reviewers' problems; C passes and has none.
+    # A now passes: only its reviewers' problems; C passes and has none. B "fails" with every
+    # leaf at 0.9, none below its pass mark: its lowest leaves (rectify_lowest) stand in.
     assert [i.origin_type for i in items_of(world.ea)] == ["evaluations.finding"] * 2
     assert items_of(world.ec) == []
     items = items_of(world.eb)

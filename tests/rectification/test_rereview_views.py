@@ -57,7 +57,7 @@ def state() -> list[Any]:
 
 
 def rereview_a(world) -> ReReview:
-    return ReReview.objects.get(enrollment=world.ea)
+    return ReReview.objects.get(enrollment=world.ea, round=1)
 
 
 def test_the_list_shows_each_persona_only_its_own(opened):

@@ -211,6 +211,28 @@ CASES: dict[str, list[Case]] = {
             changed=lambda k, p: ProblemItem.objects.filter(origin_id=k.finding_a.pk).exists(),
         ),
     ],
+    "items_from_findings": [
+        Case(
+            "get",
+            lambda k: reverse("rectification:items_from_findings"),
+            {"committee_admin": 405, "other_admin": 405, "anonymous": 302},
+            403,
+            {},
+        ),
+        Case(
+            "post",
+            lambda k: reverse("rectification:items_from_findings"),
+            {"committee_admin": 302, "other_admin": 302, "anonymous": 302},
+            403,
+            {},
+            # the committee's admin lists A's finding; the other committee's admin answers the
+            # same page, and it lists nothing of this committee
+            changed=lambda k, p: (
+                ProblemItem.objects.filter(origin_id=k.finding_a.pk).exists()
+                != (p == "other_admin")
+            ),
+        ),
+    ],
     "unit_items": [
         Case(
             "get",

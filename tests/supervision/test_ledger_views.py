@@ -338,11 +338,17 @@ def test_get_on_post_only_pages_is_405(scene):
 
 
 def test_the_create_forms_offer_only_the_own_committees_units_and_orgs(scene):
+    """The forms list no unit themselves; their choosers search the scopes the forms accept."""
     _w, _objects, clients = scene
+    units_url = reverse("choosers:choose", args=["unit"]) + "?scope=ledger"
     page = clients["other_admin"].get(reverse("supervision:ledger_create")).content.decode()
-    assert "丙单位" in page and "甲单位" not in page and "乙单位" not in page
+    assert "丙单位" not in page and units_url.replace("&", "&amp;") in page
+    listed = clients["other_admin"].get(units_url).content.decode()
+    assert "丙单位" in listed and "甲单位" not in listed and "乙单位" not in listed
+    orgs_url = reverse("choosers:choose", args=["party_org"]) + "?scope=cardable"
     page = clients["committee_admin"].get(reverse("supervision:yellow_card_create"))
-    body = page.content.decode()
+    assert orgs_url in page.content.decode()
+    body = clients["committee_admin"].get(orgs_url).content.decode()
     assert "甲单位另一支部" in body and "甲党支部标记" not in body  # already carded
     assert "丙党支部标记" not in body
 

@@ -419,7 +419,18 @@ def test_visit_owner_records_and_the_problems_reach_the_list(s):
     body = page.content.decode()
     assert page.status_code == 200
     assert s.unit(s.unvisited_unit).name in body
-    assert f'<option value="{s.visited_unit}"' not in body  # already visited
+    # the unit chooser offers the draw's units not yet visited, to those who may record them
+    search = {"scope": "visit", "draw": s.hidden.pk, "q": ""}
+    listed = client.get(reverse("choosers:choose", args=["unit"]), search).content.decode()
+    drawn = [s.unit(pk).name for pk in s.hidden.result["units"]]
+    assert [name for name in drawn if name in listed] == [
+        s.unit(pk).name for pk in s.hidden.result["units"] if pk != s.visited_unit
+    ]
+    for user in (s.bystander, s.w.users["other_admin"], s.w.users["committee_leader"]):
+        found = (
+            logged_in(user).get(reverse("choosers:choose", args=["unit"]), search).content.decode()
+        )
+        assert not any(name in found for name in drawn)
     assert f'value="{timezone.localdate().isoformat()}"' in body
     response = client.post(url, visit_post(s.unvisited_unit))
     visit = SpotCheckVisit.objects.get(draw=s.hidden, unit_id=s.unvisited_unit)

@@ -55,7 +55,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
 from mofan.evaluations import results as res
 from mofan.evaluations.models import (
     ConsolidatedScore,
@@ -93,6 +93,7 @@ class Context:
     quota: Decimal
     qualitative: bool
     advanced_blocked_by_veto: bool
+    tie_policy: str = QuotaTiePolicy.DECIDE  # a tie on the quota line settled in advance or not
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def context_for(campaign: Campaign) -> Context:
         quota=campaign.honours_quota,
         qualitative=campaign.indicator_version.system.scoring == "qualitative" or tree.top is None,
         advanced_blocked_by_veto="advanced" in campaign.veto_blocks,
+        tie_policy=campaign.tie_policy,
     )
 
 
@@ -255,6 +257,9 @@ def _advanced(
 ) -> list[int]:
     tie = res.quota_tie(candidates, ctx.quota, enrolled, ELIGIBLE)
     admitted = res.admitted_for(tie, decision)
+    if admitted is None and tie is not None and ctx.tie_policy != QuotaTiePolicy.DECIDE:
+        # No decision about this very tie: the campaign's policy settles it.
+        admitted = set(tie.tied) if ctx.tie_policy == QuotaTiePolicy.ALL else set()
     return res.select_advanced(candidates, ctx.quota, enrolled, ELIGIBLE, admitted=admitted)
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
@@ -399,6 +399,18 @@ def outcomes(campaign: Campaign) -> list[UnitOutcome]:
         "enrollment__unit__sort_order",
     )
     return [UnitOutcome(*row) for row in rows]
+
+
+class ResultsDocument(OfficialDocument):
+    """A document of the campaign's approved results (the results bulletin, the naming notice):
+    staff always, the units once the results are published; refused before any approval."""
+
+    not_approved: ClassVar[Any]  # the refusal before approval (a lazy translation)
+
+    def check(self) -> None:
+        require_published_or_staff(self.actor, self.campaign)
+        if not outcomes(self.campaign):
+            raise ValidationError(self.not_approved)
 
 
 def grade_order(campaign: Campaign, found: Iterable[str] = ()) -> list[str]:

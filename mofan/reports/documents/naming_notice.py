@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from mofan.core.exports.base import Column, Doc, Paragraph
 from mofan.core.exports.registry import register
 from mofan.reports.documents.common import (
-    OfficialDocument,
+    ResultsDocument,
     UnitOutcome,
     cited_basis,
     consulted,
@@ -27,19 +27,17 @@ from mofan.reports.documents.common import (
     numbered_table,
     outcomes,
     quoted,
-    require_published_or_staff,
 )
 
 
 @register
-class NamingNotice(OfficialDocument):
+class NamingNotice(ResultsDocument):
     identifier: ClassVar[str] = "naming_notice"
     label: ClassVar[str] = gettext_lazy("先进单位命名通知")  # type: ignore[assignment]
+    not_approved = gettext_lazy("考评结果尚未审定，不能生成命名通知。")
 
     def check(self) -> None:
-        require_published_or_staff(self.actor, self.campaign)
-        if not outcomes(self.campaign):
-            raise ValidationError(_("考评结果尚未审定，不能生成命名通知。"))
+        super().check()
         if not self.advanced():
             raise ValidationError(_("本次考评没有评出先进单位。"))
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import ClassVar
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mofan.core.exports.base import Block, Column, Doc, Heading, Paragraph, Table
 from mofan.core.exports.registry import register
 from mofan.reports.documents.common import (
-    OfficialDocument,
+    ResultsDocument,
     UnitOutcome,
     cited_basis,
     consulted,
@@ -33,20 +32,15 @@ from mofan.reports.documents.common import (
     join_names,
     outcomes,
     quoted,
-    require_published_or_staff,
     veto_consequence,
 )
 
 
 @register
-class ResultsBulletin(OfficialDocument):
+class ResultsBulletin(ResultsDocument):
     identifier: ClassVar[str] = "results_bulletin"
     label: ClassVar[str] = gettext_lazy("考评结果通报")  # type: ignore[assignment]
-
-    def check(self) -> None:
-        require_published_or_staff(self.actor, self.campaign)
-        if not outcomes(self.campaign):
-            raise ValidationError(_("考评结果尚未审定，不能生成通报。"))
+    not_approved = gettext_lazy("考评结果尚未审定，不能生成通报。")
 
     def title(self) -> str:
         return _("关于%(event)s考评结果的通报") % {"event": event_name(self.campaign)}

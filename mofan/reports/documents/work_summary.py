@@ -73,6 +73,7 @@ class PhaseFact:
 class SummaryFacts:
     enrolled: int = 0
     continuous: bool = False
+    cadence_label: str = ""  # 一年一考评、三年一总评（…）, 常态化开展, 分阶段推进
     phases: list[PhaseFact] = field(default_factory=list)
     submitted: int = 0  # self-evaluation submitted (submitted, reviewed or approved)
     not_started: int = 0
@@ -144,7 +145,7 @@ class WorkSummary(OfficialDocument):
 
     def facts(self) -> SummaryFacts:
         campaign = self.campaign
-        facts = SummaryFacts(continuous=campaign.continuous)
+        facts = SummaryFacts(continuous=campaign.continuous, cadence_label=campaign.cadence_label)
         states = Counter(
             dict(
                 campaign.enrollments.order_by()
@@ -264,8 +265,10 @@ class WorkSummary(OfficialDocument):
 
     def _phases(self, f: SummaryFacts) -> str:
         text = _("本次创建活动共有%(n)d个单位参加。") % {"n": f.enrolled}
-        if f.continuous or not f.phases:
+        if f.continuous:
             return text + _("创建工作常态化开展，不分阶段。")
+        if not f.phases:
+            return text + _("创建工作实行%(c)s。") % {"c": f.cadence_label}
         parts = []
         for phase in f.phases:
             if phase.starts_on and phase.ends_on:

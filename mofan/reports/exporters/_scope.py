@@ -72,12 +72,13 @@ class CampaignTable(DatedExport, Exporter):
             raise PermissionDenied(_("无权导出该创建活动的“%(r)s”。") % {"r": self.label})
         self.check_unit()
 
-    def check_unit(self) -> None:
+    def check_unit(self, also: set[int] | None = None) -> None:
+        """With `unit`: one of the committee's (staff), of the actor's own units, or of `also`."""
         if self.unit is None:
             return
         if self.is_staff and self.unit.committee_id == self.campaign.committee_id:
             return
-        if self.unit.pk in self.own_units:
+        if self.unit.pk in self.own_units or self.unit.pk in (also or set()):
             return
         raise PermissionDenied(_("无权导出该单位的数据。"))
 
@@ -89,3 +90,8 @@ class CampaignTable(DatedExport, Exporter):
         if self.is_staff:
             return None
         return self.own_units
+
+    def of_units(self, qs: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        """`qs` (rows with a `unit`) limited to `unit_ids()`."""
+        units = self.unit_ids()
+        return qs if units is None else qs.filter(unit_id__in=units)

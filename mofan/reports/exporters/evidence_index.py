@@ -50,13 +50,7 @@ class EvidenceIndexExporter(CampaignTable):
     def check(self) -> None:
         if not (self.is_staff or self.own_units or self.reviewed_units):
             raise PermissionDenied(_("无权导出该创建活动的佐证材料索引。"))
-        if self.unit is None:
-            return
-        if self.is_staff and self.unit.committee_id == self.campaign.committee_id:
-            return
-        if self.unit.pk in self.own_units or self.unit.pk in self.reviewed_units:
-            return
-        raise PermissionDenied(_("无权导出该单位的数据。"))
+        self.check_unit(also=self.reviewed_units)
 
     def links(self) -> QuerySet[EvidenceLink]:
         qs = EvidenceLink.objects.filter(

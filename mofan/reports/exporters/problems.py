@@ -15,6 +15,7 @@ campaign-less items are on its pages). The overdue flag is computed for `today`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -38,7 +39,10 @@ def _labels(choices: Any) -> dict[Any, str]:
 
 
 class _CampaignItems(CampaignTable):
-    """Rows of a model with `committee`, `campaign` and `unit`, read through a selector."""
+    """Rows of a model with `committee`, `campaign` and `unit`, read through a selector: each row
+    starts with the item's unit and campaign, then what `item_row` makes of `item_fields`."""
+
+    item_fields: tuple[str, ...] = ()
 
     def check(self) -> None:
         self.check_reader()
@@ -46,28 +50,37 @@ class _CampaignItems(CampaignTable):
     def scoped(self) -> QuerySet[Any]:
         raise NotImplementedError
 
+    def item_columns(self) -> list[Column]:
+        raise NotImplementedError
+
+    def item_row(self, item: dict[str, Any]) -> list[Any]:
+        raise NotImplementedError
+
     def items(self) -> QuerySet[Any]:
         belongs = Q(campaign=self.campaign)
         if self.is_staff:
             belongs |= Q(campaign__isnull=True, committee_id=self.campaign.committee_id)
-        qs = self.scoped().filter(belongs)
-        units = self.unit_ids()
-        if units is not None:
-            qs = qs.filter(unit_id__in=units)
-        return qs
+        return self.of_units(self.scoped().filter(belongs))
 
     def count(self) -> int:
         return int(self.items().count())
 
-    def item_values(self, *fields: str) -> Iterator[dict[str, Any]]:
-        """The items' unit and campaign names and `fields`, by unit (in the committee's order)
-        and deadline, a page per query."""
+    def columns(self) -> list[Column]:
+        return [
+            Column(_("单位"), "text", 14),
+            Column(_("所属活动"), "text", 12),
+            *self.item_columns(),
+        ]
+
+    def rows(self) -> Iterator[Sequence[Any]]:
+        """By unit (in the committee's order) and deadline, a page per query."""
         qs = (
             self.items()
             .order_by("unit__sort_order", "unit_id", "deadline", "pk")
-            .values("unit__name", "campaign__name", *fields)
+            .values("unit__name", "campaign__name", *self.item_fields)
         )
-        return paged(qs)
+        for item in paged(qs):
+            yield [item["unit__name"], item["campaign__name"] or NO_CAMPAIGN, *self.item_row(item)]
 
 
 @register
@@ -75,14 +88,24 @@ class ProblemListExporter(_CampaignItems):
     identifier = "problem_list"
     label = gettext_lazy("问题清单")  # type: ignore[assignment]
     formats = ("xlsx", "csv")
+    item_fields = (
+        "source",
+        "node__code",
+        "node__title",
+        "description",
+        "severity",
+        "responsible_person",
+        "deadline",
+        "state",
+        "created_at",
+        "closed_at",
+    )
 
     def scoped(self) -> QuerySet[ProblemItem]:
         return problem_items_for(self.actor)
 
-    def columns(self) -> list[Column]:
+    def item_columns(self) -> list[Column]:
         return [
-            Column(_("单位"), "text", 14),
-            Column(_("所属活动"), "text", 12),
             Column(_("来源"), "text", 8),
             Column(_("对应指标"), "text", 12),
             Column(_("问题描述"), "text", 30),
@@ -95,39 +118,26 @@ class ProblemListExporter(_CampaignItems):
             Column(_("销号日期"), "date", 6),
         ]
 
-    def rows(self) -> Iterator[Sequence[Any]]:
-        sources = _labels(ProblemSource)
-        severities = _labels(ProblemSeverity)
-        states = _labels(ProblemState)
-        values = self.item_values(
-            "source",
-            "node__code",
-            "node__title",
-            "description",
-            "severity",
-            "responsible_person",
-            "deadline",
-            "state",
-            "created_at",
-            "closed_at",
-        )
-        for item in values:
-            node = " ".join(p for p in (item["node__code"], item["node__title"]) if p)
-            overdue = item["state"] in OPEN_STATES and item["deadline"] < self.today
-            yield [
-                item["unit__name"],
-                item["campaign__name"] or NO_CAMPAIGN,
-                sources.get(item["source"], item["source"]),
-                node,
-                item["description"],
-                severities.get(item["severity"], item["severity"]),
-                item["responsible_person"],
-                item["deadline"],
-                states.get(item["state"], item["state"]),
-                _("是") if overdue else _("否"),
-                local_date(item["created_at"]),
-                local_date(item["closed_at"]),
-            ]
+    @cached_property
+    def labels(self) -> tuple[dict[Any, str], dict[Any, str], dict[Any, str]]:
+        return _labels(ProblemSource), _labels(ProblemSeverity), _labels(ProblemState)
+
+    def item_row(self, item: dict[str, Any]) -> list[Any]:
+        sources, severities, states = self.labels
+        node = " ".join(p for p in (item["node__code"], item["node__title"]) if p)
+        overdue = item["state"] in OPEN_STATES and item["deadline"] < self.today
+        return [
+            sources.get(item["source"], item["source"]),
+            node,
+            item["description"],
+            severities.get(item["severity"], item["severity"]),
+            item["responsible_person"],
+            item["deadline"],
+            states.get(item["state"], item["state"]),
+            _("是") if overdue else _("否"),
+            local_date(item["created_at"]),
+            local_date(item["closed_at"]),
+        ]
 
 
 @register
@@ -135,14 +145,22 @@ class SupervisionLedgerExporter(_CampaignItems):
     identifier = "supervision_ledger"
     label = gettext_lazy("督办台账")  # type: ignore[assignment]
     formats = ("xlsx", "csv")
+    item_fields = (
+        "task",
+        "leader_in_charge",
+        "deadline",
+        "cadence",
+        "state",
+        "escalation",
+        "last_report_at",
+        "closed_at",
+    )
 
     def scoped(self) -> QuerySet[LedgerItem]:
         return ledger_items_for(self.actor)
 
-    def columns(self) -> list[Column]:
+    def item_columns(self) -> list[Column]:
         return [
-            Column(_("单位"), "text", 14),
-            Column(_("所属活动"), "text", 12),
             Column(_("督办事项"), "text", 30),
             Column(_("分管领导"), "text", 6),
             Column(_("完成时限"), "date", 6),
@@ -154,32 +172,21 @@ class SupervisionLedgerExporter(_CampaignItems):
             Column(_("办结日期"), "date", 6),
         ]
 
-    def rows(self) -> Iterator[Sequence[Any]]:
-        cadences = _labels(Cadence)
-        states = _labels(LedgerState)
-        levels = _labels(Escalation)
-        values = self.item_values(
-            "task",
-            "leader_in_charge",
-            "deadline",
-            "cadence",
-            "state",
-            "escalation",
-            "last_report_at",
-            "closed_at",
-        )
-        for item in values:
-            overdue = item["state"] == LedgerState.OPEN and item["deadline"] < self.today
-            yield [
-                item["unit__name"],
-                item["campaign__name"] or NO_CAMPAIGN,
-                item["task"],
-                item["leader_in_charge"],
-                item["deadline"],
-                cadences.get(item["cadence"], item["cadence"]),
-                states.get(item["state"], item["state"]),
-                levels.get(item["escalation"], str(item["escalation"])),
-                _("是") if overdue else _("否"),
-                local_date(item["last_report_at"]),
-                local_date(item["closed_at"]),
-            ]
+    @cached_property
+    def labels(self) -> tuple[dict[Any, str], dict[Any, str], dict[Any, str]]:
+        return _labels(Cadence), _labels(LedgerState), _labels(Escalation)
+
+    def item_row(self, item: dict[str, Any]) -> list[Any]:
+        cadences, states, levels = self.labels
+        overdue = item["state"] == LedgerState.OPEN and item["deadline"] < self.today
+        return [
+            item["task"],
+            item["leader_in_charge"],
+            item["deadline"],
+            cadences.get(item["cadence"], item["cadence"]),
+            states.get(item["state"], item["state"]),
+            levels.get(item["escalation"], str(item["escalation"])),
+            _("是") if overdue else _("否"),
+            local_date(item["last_report_at"]),
+            local_date(item["closed_at"]),
+        ]

@@ -83,11 +83,7 @@ class RankingExporter(CampaignTable):
         ]
 
     def _enrollments(self) -> Any:
-        qs = Enrollment.objects.filter(campaign=self.campaign)
-        units = self.unit_ids()
-        if units is not None:
-            qs = qs.filter(unit_id__in=units)
-        return qs
+        return self.of_units(Enrollment.objects.filter(campaign=self.campaign))
 
     def count(self) -> int:
         return int(self._enrollments().count())

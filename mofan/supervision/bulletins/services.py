@@ -1,7 +1,7 @@
 """The writes of bulletins: `bulletin_create_draft`, `bulletin_monthly_draft` (周督查月通报,
 seed 001), `bulletin_update` (optimistic `version`) and the one state transition
-`bulletin_transition` (publish), each audited; publishing tells the admins and leaders of the
-committee's units."""
+`bulletin_transition` (publish; withdraw with a reason), each audited; publishing tells the
+admins and leaders of the committee's units, withdrawing tells the same people again."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.core.concurrency import StaleWrite
-from mofan.notifications.recipients import unit_people
+from mofan.notifications.recipients import notified_of, unit_people
 from mofan.notifications.services import notify
 from mofan.organizations.models import Committee, Unit
 from mofan.supervision.bulletins.compose import compose_bulletin, compose_monthly, month_bounds
@@ -144,9 +144,14 @@ def bulletin_monthly_draft(
     start, end = month_bounds(year, month)
     if start > today:
         raise ValidationError(_("尚未开始的月份不能生成月度通报。"))
-    if Bulletin.objects.filter(
-        committee=committee, kind=BulletinKind.MONTHLY, period_start=start, campaign=campaign
-    ).exists():
+    # a withdrawn monthly bulletin may be reissued: only a draft or published one stands
+    if (
+        Bulletin.objects.filter(
+            committee=committee, kind=BulletinKind.MONTHLY, period_start=start, campaign=campaign
+        )
+        .exclude(state=BulletinState.WITHDRAWN)
+        .exists()
+    ):
         raise ValidationError(
             _("%(y)d年%(m)d月的月度通报已经生成，请在通报列表中打开编辑。")
             % {"y": year, "m": month}
@@ -254,7 +259,13 @@ def bulletin_update(
 # (from, to): (name, who may do it)
 TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
     (BulletinState.DRAFT, BulletinState.PUBLISHED): ("publish", Role.COMMITTEE_ADMIN),
+    (BulletinState.PUBLISHED, BulletinState.WITHDRAWN): ("withdraw", Role.COMMITTEE_ADMIN),
 }
+REFUSALS = {
+    "publish": _("只有本工委管理员可以发布通报。"),
+    "withdraw": _("只有本工委管理员可以撤回通报。"),
+}
+REASON_MAX = 500
 
 
 def _unit_recipients(committee_id: int) -> Iterable[Any]:
@@ -265,6 +276,17 @@ def _unit_recipients(committee_id: int) -> Iterable[Any]:
     return itertools.chain.from_iterable(unit_people(pk) for pk in unit_ids)
 
 
+def _changes(to: str, reason: str, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    if to == BulletinState.PUBLISHED:
+        return {"published_at": now, "published_by": actor.user}
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写撤回理由。"))
+    if len(reason) > REASON_MAX:
+        raise ValidationError(_("撤回理由不超过%(n)d字。") % {"n": REASON_MAX})
+    return {"withdrawn_at": now, "withdrawn_by": actor.user, "withdrawal_reason": reason}
+
+
 @transaction.atomic
 def bulletin_transition(
     *,
@@ -272,51 +294,68 @@ def bulletin_transition(
     to: str,
     expected_version: int,
     actor: Actor,
+    reason: str = "",
     now: dt.datetime | None = None,
 ) -> Bulletin:
-    """The one state change of a bulletin: publish a draft (committee admin). Published, it is
-    read-only and visible to the committee's units, whose admins and leaders are told."""
+    """The one state change of a bulletin: publish a draft, or withdraw a published bulletin
+    with a reason (committee admin). Published, it is read-only and visible to the committee's
+    units, whose admins and leaders are told; withdrawn, it stays visible marked 已撤回 with the
+    reason, and the people told of the publication are told of the withdrawal."""
     current = Bulletin.objects.get(pk=bulletin.pk)
     rule = TRANSITIONS.get((current.state, to))
     if rule is None:
         raise ValidationError(_("通报当前状态不允许此操作。"))
     name, role = rule
     if current.committee_id not in actor.committees_with(role):
-        raise PermissionDenied(_("只有本工委管理员可以发布通报。"))
+        raise PermissionDenied(REFUSALS[name])
     if expected_version != current.version:
         raise _stale(current)
-    now = now or timezone.now()
+    changes = _changes(to, reason, actor, now or timezone.now())
     if not update_if_current(
-        Bulletin,
-        current.pk,
-        version=expected_version,
-        in_state=current.state,
-        state=to,
-        published_at=now,
-        published_by=actor.user,
+        Bulletin, current.pk, version=expected_version, in_state=current.state, state=to, **changes
     ):
         raise _stale(Bulletin.objects.get(pk=current.pk))
     saved = Bulletin.objects.get(pk=current.pk)
+    after: dict[str, Any] = {
+        "state": saved.state,
+        "version": saved.version,
+        "title": saved.title,
+        "document_number": saved.document_number,
+    }
+    if to == BulletinState.WITHDRAWN:
+        after["reason"] = saved.withdrawal_reason
     audit_record(
         action=f"bulletin.{name}",
         actor=actor.user,
         target=saved,
         committee_id=saved.committee_id,
         before={"state": current.state, "version": current.version},
-        after={
-            "state": saved.state,
-            "version": saved.version,
-            "title": saved.title,
-            "document_number": saved.document_number,
-        },
+        after=after,
     )
-    label = f"{saved.document_number} {saved.title}".strip()
-    notify(
-        recipients=_unit_recipients(saved.committee_id),
-        kind="bulletin.published",
-        title=_("工委发布通报：%(t)s") % {"t": saved.title[:60]},
-        body=_("%(label)s 已发布，请认真阅读并对照落实。") % {"label": label},
-        url=reverse("supervision:bulletin_detail", args=[saved.pk]),
-        key=f"bulletin:{saved.pk}:published",
-    )
+    _tell(saved)
     return saved
+
+
+def _tell(saved: Bulletin) -> None:
+    label = f"{saved.document_number} {saved.title}".strip()
+    url = reverse("supervision:bulletin_detail", args=[saved.pk])
+    published_key = f"bulletin:{saved.pk}:published"
+    if saved.state == BulletinState.PUBLISHED:
+        notify(
+            recipients=_unit_recipients(saved.committee_id),
+            kind="bulletin.published",
+            title=_("工委发布通报：%(t)s") % {"t": saved.title[:60]},
+            body=_("%(label)s 已发布，请认真阅读并对照落实。") % {"label": label},
+            url=url,
+            key=published_key,
+        )
+        return
+    notify(
+        recipients=notified_of(published_key),
+        kind="bulletin.withdrawn",
+        title=_("工委撤回通报：%(t)s") % {"t": saved.title[:60]},
+        body=_("%(label)s 已撤回。撤回理由：%(reason)s")
+        % {"label": label, "reason": saved.withdrawal_reason},
+        url=url,
+        key=f"bulletin:{saved.pk}:withdrawn",
+    )

@@ -59,7 +59,9 @@ Who sees what (the selectors in `selectors_spotcheck` implement exactly this)
 Problems found on a visit become problem-list items (source 随机抽查, origin the visit). One line of
 the visit form is one problem, optionally prefixed by an indicator code and a colon
 ("1.2：记录不全"); lines naming the same indicator (or none) become one item with numbered
-points, since an origin gives at most one item per indicator.
+points, since an origin gives at most one item per indicator. Whoever may record a visit may
+correct its date and findings afterwards, with a reason (`spot_check_visit_correct`, audited
+before/after; the record shows the last correction and how many there were).
 """
 
 from mofan.supervision.spotcheck.derivation import (
@@ -74,7 +76,12 @@ from mofan.supervision.spotcheck.drawing import (
     UNRATED,
     spot_check_draw_record,
 )
-from mofan.supervision.spotcheck.visits import ORIGIN, spot_check_visit_record
+from mofan.supervision.spotcheck.visits import (
+    ORIGIN,
+    may_record_visit,
+    spot_check_visit_correct,
+    spot_check_visit_record,
+)
 
 __all__ = [
     "ALGORITHM",
@@ -82,9 +89,11 @@ __all__ = [
     "ORIGIN",
     "UNRATED",
     "derive",
+    "may_record_visit",
     "months_before",
     "spot_check_draw_record",
     "spot_check_verify",
+    "spot_check_visit_correct",
     "spot_check_visit_record",
     "stratum_label",
 ]

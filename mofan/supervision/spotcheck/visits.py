@@ -1,5 +1,5 @@
 """Recording the visit to a drawn unit: its findings, and the problems found as problem-list
-items of the unit (source 随机抽查, origin the visit)."""
+items of the unit (source 随机抽查, origin the visit); correcting a recorded visit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
@@ -24,7 +26,7 @@ from mofan.notifications.services import notify
 from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
-from mofan.supervision.common import problem_lines, today_or
+from mofan.supervision.common import problem_lines, today_or, update_if_current
 from mofan.supervision.models import SpotCheckDraw, SpotCheckVisit, VisitMode
 
 ORIGIN = "supervision.spotcheckvisit"
@@ -204,3 +206,81 @@ def _visit_problem_items(
         )
         for node, text in _items_by_node(parsed)
     ]
+
+
+CORRECTION_REASON_MAX = 500
+
+
+def _visit_fields(visit: SpotCheckVisit) -> dict[str, str]:
+    return {"visited_on": visit.visited_on.isoformat(), "findings": visit.findings}
+
+
+@transaction.atomic
+def spot_check_visit_correct(
+    *,
+    visit: SpotCheckVisit,
+    visited_on: datetime.date,
+    findings: str,
+    reason: str,
+    expected_version: int,
+    actor: Actor,
+    today: datetime.date | None = None,
+) -> SpotCheckVisit:
+    """Correct a recorded visit's date and findings, with a reason (whoever may record the
+    visit: the committee admin or an inspector of the draw). The problems already listed stay
+    on the unit's problem list, where they have their own life; the audit entry keeps the record
+    before and after, the record shows it was corrected, and the unit's admin and leader are
+    told."""
+    current = SpotCheckVisit.objects.select_related("draw", "unit").get(pk=visit.pk)
+    draw = current.draw
+    _check_visit(
+        draw=draw,
+        unit=current.unit,
+        mode=current.mode,
+        visited_on=visited_on,
+        findings=findings,
+        actor=actor,
+        today=today_or(today),
+    )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写更正理由。"))
+    if len(reason) > CORRECTION_REASON_MAX:
+        raise ValidationError(_("更正理由不超过%(n)d字。") % {"n": CORRECTION_REASON_MAX})
+    stale = _("该检查记录已被他人更正，您的操作未生效。请查看最新记录后再操作。")
+    if expected_version != current.version:
+        raise ValidationError(stale)
+    before = _visit_fields(current)
+    after = {"visited_on": visited_on.isoformat(), "findings": findings.strip()}
+    if before == after:
+        raise ValidationError(_("检查日期和检查情况均未改动，无需更正。"))
+    if not update_if_current(
+        SpotCheckVisit,
+        current.pk,
+        version=expected_version,
+        visited_on=visited_on,
+        findings=after["findings"],
+        corrected_at=timezone.now(),
+        corrected_by=actor.user,
+        correction_reason=reason,
+        corrections=F("corrections") + 1,
+    ):
+        raise ValidationError(stale)
+    saved = SpotCheckVisit.objects.get(pk=current.pk)
+    audit_record(
+        action="spotcheck.visit_correct",
+        actor=actor.user,
+        target=saved,
+        committee_id=draw.committee_id,
+        before=before,
+        after={**after, "reason": reason, "corrections": saved.corrections},
+    )
+    notify(
+        recipients=unit_people(saved.unit_id),
+        kind="spotcheck.visit_correct",
+        title=_("随机抽查检查记录已更正：%(t)s") % {"t": str(draw)},
+        body=_("更正理由：%(r)s") % {"r": reason},
+        url=reverse("supervision:spotcheck_visit_detail", args=[saved.pk]),
+        key=f"spotcheck:visit:{saved.pk}:corrected:{saved.corrections}",
+    )
+    return saved

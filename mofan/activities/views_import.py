@@ -1,0 +1,82 @@
+"""Importing a term's records from xlsx: the template to fill (with the unit's own
+organisations and the kinds), and the upload page — checked like every upload, validated whole,
+shown row by row before ("只校验") or instead of importing, imported all or nothing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mofan.accounts.access import Actor, actor_of
+from mofan.activities import importing, selectors, services
+from mofan.core.refusals import refusal_text
+from mofan.core.uploads import UploadRejected, check_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Excel 文件（.xlsx）"))
+
+
+def _writer(request: HttpRequest) -> Actor:
+    actor = actor_of(request)
+    if not selectors.writes_ledger(actor):
+        raise PermissionDenied
+    return actor
+
+
+@login_required
+def import_records(request: HttpRequest) -> HttpResponse:
+    """Upload a filled template: "只校验" shows the rows that would be recorded (or every
+    problem); "校验并导入" records them when there is no problem at all."""
+    actor = _writer(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    dry_run = request.POST.get("action") == "check"
+    if request.method == "POST" and form.is_valid():
+        try:
+            checked = check_xlsx(
+                form.cleaned_data["file"], max_mb=settings.MOFAN_IMPORT_MAX_MB, actor=actor
+            )
+        except UploadRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            today = timezone.localdate()
+            report = importing.parse_records_sheet(checked.content, actor=actor, today=today)
+            if report.ok and not dry_run:
+                try:
+                    records = services.activity_records_import(
+                        rows=[row.data for row in report.rows],
+                        source=checked.name,
+                        actor=actor,
+                        today=today,
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    report.fault(0, "—", refusal_text(exc))
+                else:
+                    messages.success(request, _("已导入 %(n)d 条活动记录。") % {"n": len(records)})
+                    return redirect("activities:ledger")
+    refused = request.method == "POST" and (report is None or not report.ok)
+    return render(
+        request,
+        "activities/import.html",
+        {"form": form, "report": report, "dry_run": dry_run, "max_rows": importing.MAX_ROWS},
+        status=400 if refused else 200,
+    )
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    actor = _writer(request)
+    response = HttpResponse(importing.template_workbook(actor), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''activity-records-template.xlsx"
+    return response

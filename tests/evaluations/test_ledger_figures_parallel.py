@@ -1,0 +1,53 @@
+"""Records of one unit saved at the same moment on PostgreSQL (transactional test, one
+connection per thread): each save refreshes the unit's stored figures in its own transaction.
+None of them fails on the unit's one `LedgerFigures` row (an upsert, not delete-then-insert,
+which lets two transactions both insert the row), and the figure ends up naming every record
+(the refresh locks the unit, so the last to commit has seen the others' records; without the
+lock it stored only its own snapshot — measured: 2 of 6 records)."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from mofan.activities.builtin_kinds import load_builtin_kinds
+from mofan.activities.models import ActivityKind, ActivityRecord
+from mofan.indicators.builtin import load_templates
+from tests.evaluations.test_ledger_figures import World
+
+PARALLEL = 6
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's test database is in memory with a shared cache, whose table locks ignore "
+    "the busy timeout; on SQLite every writer is serialised by IMMEDIATE transactions anyway",
+)
+@pytest.mark.django_db(transaction=True)
+def test_records_saved_at_once_all_reach_the_figure(audit_triggers_lifted) -> None:
+    load_builtin_kinds(ActivityKind)  # a transactional test empties what migrations loaded
+    load_templates()
+    w = World()
+    barrier = threading.Barrier(PARALLEL)
+    names = ["王一", "王二", "王三"]
+
+    def save(n: int) -> str:
+        try:
+            barrier.wait(timeout=60)
+            w.volunteer(names[n % 3], datetime.date(2026, 3, 1) + datetime.timedelta(days=n))
+            return "ok"
+        except Exception as exc:  # reported below with its type: the point of the test
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        outcomes = list(pool.map(save, range(PARALLEL)))
+    assert outcomes == ["ok"] * PARALLEL
+    figure = w.figure()
+    assert sorted(figure["records"]) == sorted(ActivityRecord.objects.values_list("pk", flat=True))
+    assert (figure["judged"], figure["passed"]) == (3, 3)
