@@ -314,6 +314,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             # campaigns and evaluations
             "campaigns": [w.campaign.pk, second.pk, third.pk],
             "dashboard": [w.campaign.pk],
+            "burden": [w.campaign.pk, second.pk],
             "start_year": [2024],
             "enrollments": [w.ea.pk, ea3.pk, ea2.pk],
             "self": [ea3.pk, w.ea.pk],

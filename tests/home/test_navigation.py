@@ -35,11 +35,12 @@ UNIT = [
     "问题清单",
     "督办事项",
     "通报",
+    "减负统计",
     "我的导出",
 ]
 EXPECTED = {
-    Role.COMMITTEE_ADMIN: [*STAFF, "我的导出", "账号管理"],
-    Role.COMMITTEE_LEADER: [*STAFF, "我的导出"],
+    Role.COMMITTEE_ADMIN: [*STAFF, "减负统计", "我的导出", "账号管理"],
+    Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "我的导出"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
     Role.REVIEWER: ["首页", "评审任务", "我的抽查"],

@@ -1,6 +1,6 @@
 """The table exporters (xlsx and CSV; the score sheet also docx and PDF). Importing this package
 registers them (`registry.autodiscover`)."""
 
-from mofan.reports.exporters import evidence_index, problems, ranking, score_sheet
+from mofan.reports.exporters import burden, evidence_index, problems, ranking, score_sheet
 
-__all__ = ["evidence_index", "problems", "ranking", "score_sheet"]
+__all__ = ["burden", "evidence_index", "problems", "ranking", "score_sheet"]
