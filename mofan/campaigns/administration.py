@@ -37,7 +37,7 @@ from mofan.campaigns.models import (
 )
 from mofan.indicators.models import IndicatorVersion
 from mofan.notifications.recipients import units_people
-from mofan.notifications.services import notify
+from mofan.notifications.services import Draft, notify, notify_many
 from mofan.organizations.models import Unit
 
 S = EnrollmentState
@@ -290,6 +290,8 @@ def enrollments_add(*, campaign: Campaign, units: Iterable[Unit], actor: Actor) 
         raise ValidationError(_("以下单位已参加本活动：%(u)s") % {"u": "、".join(already)})
     Enrollment.objects.bulk_create(Enrollment(campaign=campaign, unit=u) for u in chosen.values())
     events.units_enrolled.send(sender=Campaign, campaign=campaign)
+    if campaign.status == CampaignStatus.ACTIVE:
+        tell_launched(campaign, unit_ids=list(chosen))
     audit_record(
         action="campaign.units.add",
         actor=actor.user,
@@ -297,6 +299,37 @@ def enrollments_add(*, campaign: Campaign, units: Iterable[Unit], actor: Actor) 
         after={"units": [{"id": u.pk, "name": u.name} for u in chosen.values()]},
     )
     return len(chosen)
+
+
+def tell_launched(campaign: Campaign, unit_ids: Iterable[int] | None = None) -> None:
+    """The campaign was launched: the admin and leader of every enrolled unit are told, linked
+    to their unit's page for it (in a fixed number of queries per thousand units). With
+    `unit_ids`, only those units: the ones added to a campaign already running."""
+    enrolled = Enrollment.objects.filter(campaign=campaign)
+    if unit_ids is not None:
+        enrolled = enrolled.filter(unit_id__in=list(unit_ids))
+    enrollments = list(enrolled.values_list("pk", "unit_id"))
+    people = units_people(unit_id for _pk, unit_id in enrollments)
+    deadline = campaign.submission_deadline
+    body = (
+        _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。自评提交截止：%(t)s。")
+        % {"t": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}
+        if deadline
+        else _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。")
+    )
+    notify_many(
+        kind="campaign.launched",
+        drafts=(
+            Draft(
+                recipients=people.get(unit_id, []),
+                title=_("创建活动“%(c)s”已启动") % {"c": campaign.name},
+                body=body,
+                url=reverse("campaigns:enrollment", args=[pk]),
+                key=f"campaign:{campaign.pk}:launched",
+            )
+            for pk, unit_id in enrollments
+        ),
+    )
 
 
 @transaction.atomic

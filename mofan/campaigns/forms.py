@@ -115,12 +115,15 @@ class CampaignForm(forms.Form):
         help_text=_("审定后，这些等次的单位自动列入问题清单；全部销号后由原评审组复核。"),
     )
     rectify_lowest = forms.IntegerField(
-        label=_("自动列入问题清单的最低分指标数"),
+        label=_("无单项低于及格线时列入的最低分指标数"),
         min_value=0,
         max_value=50,
         initial=5,
         required=False,
-        help_text=_("除评审组列为问题的发现外，再列入得分率最低的若干项指标（满分项不列）。"),
+        help_text=_(
+            "审定后，需整改单位低于及格线（达标线）的每项指标都列入问题清单，评审组列为问题的"
+            "发现也一并列入；若没有任何单项低于及格线，则列入得分率最低的这几项指标（满分项不列）。"
+        ),
     )
     rectify_days = forms.IntegerField(
         label=_("整改期限（天）"), min_value=1, max_value=365, initial=60, required=False
@@ -302,13 +305,18 @@ class CampaignEditForm(forms.Form):
 
 
 class UnitsAddForm(forms.Form):
-    units = forms.ModelMultipleChoiceField(
-        label=_("增加参评单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    """Units to enrol in a running campaign, searched as you type among the committee's active
+    units not yet in it (the chooser scope `unit/to_enrol`, keyed by the campaign)."""
+
+    units = ChooserMultipleField(
+        kind="unit", scope="to_enrol", label=_("增加参评单位"), queryset=Unit.objects.none()
     )
 
-    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, campaign_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+        field = self.fields["units"]
+        field.queryset = units  # type: ignore[attr-defined]
+        field.with_params(campaign=campaign_id)  # type: ignore[attr-defined]
 
 
 class BulkExtendForm(forms.Form):

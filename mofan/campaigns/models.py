@@ -177,6 +177,7 @@ class Enrollment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = user_ref(optional=True)
     returned_reason = models.TextField(_("退回原因"), blank=True)
+    on_behalf_reason = models.TextField(_("代为提交理由"), blank=True)
     plan = reference(
         "evidence.Evidence", on_delete=models.SET_NULL, optional=True, verbose_name=_("实施方案")
     )

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,8 +29,6 @@ from mofan.campaigns.models import (
     TaskStatus,
 )
 from mofan.indicators.models import IndicatorVersion
-from mofan.notifications.recipients import units_people
-from mofan.notifications.services import Draft, notify_many
 from mofan.organizations.models import Committee, Unit
 
 
@@ -246,35 +243,8 @@ def campaign_activate(
         after={"status": CampaignStatus.ACTIVE.value},
         extra={"past_deadline_confirmed": True} if past else None,
     )
-    _tell_launched(campaign)
+    administration.tell_launched(campaign)
     return campaign
-
-
-def _tell_launched(campaign: Campaign) -> None:
-    """The campaign was launched: the admin and leader of every enrolled unit are told, linked
-    to their unit's page for it (in a fixed number of queries per thousand units)."""
-    enrollments = list(Enrollment.objects.filter(campaign=campaign).values_list("pk", "unit_id"))
-    people = units_people(unit_id for _pk, unit_id in enrollments)
-    deadline = campaign.submission_deadline
-    body = (
-        _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。自评提交截止：%(t)s。")
-        % {"t": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}
-        if deadline
-        else _("请制定实施方案、成立领导小组、分解任务，按时完成自评填报。")
-    )
-    notify_many(
-        kind="campaign.launched",
-        drafts=(
-            Draft(
-                recipients=people.get(unit_id, []),
-                title=_("创建活动“%(c)s”已启动") % {"c": campaign.name},
-                body=body,
-                url=reverse("campaigns:enrollment", args=[pk]),
-                key=f"campaign:{campaign.pk}:launched",
-            )
-            for pk, unit_id in enrollments
-        ),
-    )
 
 
 def _check_unit_admin(actor: Actor, enrollment: Enrollment) -> None:

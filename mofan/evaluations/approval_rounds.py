@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
+from mofan.accounts.totp import has_confirmed_device, totp_verify
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations.approval import check_tie_decided, results_approve
@@ -94,24 +95,38 @@ def approval_prepare(*, campaign: Campaign, actor: Actor) -> ApprovalBatch:
     return batch
 
 
-def _check_signer(actor: Actor, batch: ApprovalBatch, password: str) -> None:
+def _check_signer(actor: Actor, batch: ApprovalBatch, password: str, code: str) -> str:
+    """The leader re-authenticates: the password, and the dynamic code (or a recovery code)
+    as well when the leader has two-factor authentication. Returns how."""
     if not rules.signs_off(actor, batch.campaign.committee_id):
         raise PermissionDenied(_("只有本工委领导可以签批审定。"))
     if batch.state != BatchState.PREPARED:
         raise ValidationError(_("这一轮审定已签批或已撤回。"))
     if not password or not actor.user.check_password(password):
         raise ValidationError(_("密码不正确，未签批。"))
+    if not has_confirmed_device(actor.user):
+        return "password"
+    if not code.strip():
+        raise ValidationError(_("您已开启双因素认证，请同时输入动态验证码。"))
+    if not totp_verify(user=actor.user, code=code.strip()):
+        raise ValidationError(_("动态验证码不正确，未签批。"))
+    return "password+totp"
 
 
 @transaction.atomic
 def approval_sign(
-    *, batch: ApprovalBatch, actor: Actor, password: str, today: datetime.date | None = None
+    *,
+    batch: ApprovalBatch,
+    actor: Actor,
+    password: str,
+    code: str = "",
+    today: datetime.date | None = None,
 ) -> list[UnitResult]:
     """The leader signs off a prepared round, confirming with their password: the round's
     units are approved on exactly the figures prepared."""
     batch = ApprovalBatch.objects.select_for_update().select_related("campaign").get(pk=batch.pk)
     campaign = batch.campaign
-    _check_signer(actor, batch, password)
+    how = _check_signer(actor, batch, password, code)
     campaign_recompute(campaign=campaign)
     check_tie_decided(campaign)
     still = set(
@@ -139,7 +154,7 @@ def approval_sign(
         committee_id=campaign.committee_id,
         before={"state": BatchState.PREPARED.value},
         after={"state": batch.state, "units": len(batch.enrollments)},
-        extra={"prepared_by": batch.prepared_by_id, "reauthenticated": True},
+        extra={"prepared_by": batch.prepared_by_id, "reauthenticated": how},
     )
     notify(
         recipients=committee_people(campaign.committee_id),

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.campaigns.selectors import units_to_enrol
 from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.extensions import (
     MenuEntry,
@@ -22,9 +23,10 @@ from mofan.core.params import parse_id
 from mofan.evaluations.models import EvidenceLink
 from mofan.evaluations.reminders import send_evaluation_reminders
 from mofan.evaluations.review_groups import campaign_reviewers
-from mofan.evaluations.selectors import evidence_reviewed_by
+from mofan.evaluations.selectors import campaigns_managed_by, evidence_reviewed_by
 from mofan.evaluations.work import evaluation_work
 from mofan.evidence import selectors, usage
+from mofan.organizations.models import Unit
 
 
 def _campaigns(actor: Any) -> bool:
@@ -129,3 +131,13 @@ def _campaign_reviewers(actor: Any, params: Any) -> Any:
 
 # The chooser of the review-group form: the reviewers of the campaign's committee.
 register_scope(ChooserScope(kind="reviewer", name="campaign", queryset=_campaign_reviewers))
+
+
+def _units_to_enrol(actor: Any, params: Any) -> Any:
+    pk = parse_id(params.get("campaign"))
+    campaign = None if pk is None else campaigns_managed_by(actor).filter(pk=pk).first()
+    return Unit.objects.none() if campaign is None else units_to_enrol(campaign)
+
+
+# The chooser of "增加参评单位": the committee's active units not yet in the campaign.
+register_scope(ChooserScope(kind="unit", name="to_enrol", queryset=_units_to_enrol))

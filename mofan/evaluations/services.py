@@ -123,7 +123,8 @@ def enrollment_transition(
     if name == "submit":
         enrollment.submitted_at = timezone.now()
         enrollment.submitted_by = actor.user
-        enrollment.save(update_fields=["submitted_at", "submitted_by"])
+        enrollment.on_behalf_reason = reason.strip() if on_behalf else ""
+        enrollment.save(update_fields=["submitted_at", "submitted_by", "on_behalf_reason"])
     if name == "return":
         enrollment.returned_reason = reason
         enrollment.save(update_fields=["returned_reason"])

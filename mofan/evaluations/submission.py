@@ -36,6 +36,7 @@ class SubmissionStatus:
     submitted_at: datetime | None = None
     submitted_by: str = ""
     submitted_on_behalf: bool = False  # by the committee, not by one of the unit's leaders
+    on_behalf_reason: str = ""  # the committee's reason for submitting on the unit's behalf
 
 
 def _deadline(enrollment: Enrollment) -> datetime | None:
@@ -80,6 +81,7 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
                 unit_id=enrollment.unit_id, role=Role.UNIT_LEADER
             ).exists()
         )
+        status.on_behalf_reason = enrollment.on_behalf_reason
         return status
     blockers = [_state_blocker(enrollment)] if enrollment.state != S.IN_PROGRESS else []
     status.unfilled, status.need_evidence = submission_gaps(enrollment)

@@ -15,6 +15,7 @@ from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
+from mofan.accounts.totp import has_confirmed_device
 from mofan.core.refusals import refusal_text
 from mofan.core.sorting import column_sort
 from mofan.evaluations import approval
@@ -63,6 +64,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         "max_points": summary.max_points,
         "is_admin": is_admin,
         "is_leader": is_leader,
+        "needs_code": is_leader and has_confirmed_device(request.user),  # type: ignore[arg-type]
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "evaluations/approval.html#approval-rows", context)
@@ -80,7 +82,10 @@ def approval_sign(request: HttpRequest, pk: int) -> HttpResponse:
         if pending is None:
             raise ValidationError(_("没有等待签批的审定。"))
         written = rounds.approval_sign(
-            batch=pending, actor=actor, password=request.POST.get("password", "")
+            batch=pending,
+            actor=actor,
+            password=request.POST.get("password", ""),
+            code=request.POST.get("code", ""),
         )
         messages.success(
             request, _("已签批，%(n)d 个单位的结果已审定并冻结。") % {"n": len(written)}

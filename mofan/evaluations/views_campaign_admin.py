@@ -55,7 +55,9 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "form": form,
-            "units_form": UnitsAddForm(units=selectors.units_to_enrol(campaign)),
+            "units_form": UnitsAddForm(
+                units=selectors.units_to_enrol(campaign), campaign_id=campaign.pk
+            ),
         },
     )
 
@@ -65,7 +67,9 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_units_add(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_managed_by(actor), pk=pk)
-    form = UnitsAddForm(request.POST, units=selectors.units_to_enrol(campaign))
+    form = UnitsAddForm(
+        request.POST, units=selectors.units_to_enrol(campaign), campaign_id=campaign.pk
+    )
     if form.is_valid():
         flash_write(
             request,

@@ -1,9 +1,16 @@
 """What reports contributes to the registries (core/extensions.py)."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
+from mofan.core.params import parse_id
+from mofan.evaluations.selectors import campaigns_for
+from mofan.organizations.models import Unit
+from mofan.reports.exporters._scope import export_units
 
 menu.register(MenuEntry(78, _("减负统计"), "reports:burden", shows=rules.exports_anything))
 menu.register(MenuEntry(80, _("我的导出"), "reports:my_exports", shows=rules.exports_anything))
@@ -19,3 +26,13 @@ audit_objects_register(
         "reports.exportjob": _("导出任务"),
     }
 )
+
+
+def _export_units(actor: Any, params: Any) -> Any:
+    """The chooser of per-unit exports: the campaign's units the actor may see."""
+    pk = parse_id(params.get("campaign"))
+    campaign = None if pk is None else campaigns_for(actor).filter(pk=pk).first()
+    return Unit.objects.none() if campaign is None else export_units(actor, campaign)
+
+
+register_scope(ChooserScope(kind="unit", name="export", queryset=_export_units))

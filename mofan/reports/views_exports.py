@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.forms import BoundField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,10 +30,11 @@ from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.core.exports import registry
 from mofan.core.exports.base import Export
-from mofan.evaluations.selectors import campaigns_for, enrollments_for
+from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
 from mofan.reports import jobs, jobs_files
-from mofan.reports.forms import FORMAT_LABELS, UNIT_SELECT_LIMIT, ExportStartForm
+from mofan.reports.exporters._scope import export_units
+from mofan.reports.forms import FORMAT_LABELS, ExportStartForm
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.render import CONTENT_TYPES
 
@@ -83,9 +85,7 @@ def _display_key(offer: Offer) -> tuple[int, str]:
 
 
 def _units(actor: Actor, campaign: Campaign) -> QuerySet[Unit]:
-    """The units of the campaign whose data the actor may see: the chooser of per-unit exports."""
-    visible = enrollments_for(actor).filter(campaign=campaign).values("unit_id")
-    return Unit.objects.filter(pk__in=visible).order_by("sort_order", "pk")
+    return export_units(actor, campaign)
 
 
 def _offers(actor: Actor, campaign: Campaign, units: QuerySet[Unit]) -> dict[str, Offer]:
@@ -143,7 +143,6 @@ def exports(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _start(request, actor, campaign, units, offers)
     jobs_files.job_expire(user=request.user)
-    unit_count = units.count() if any(o.per_unit for o in offers.values()) else 0
     recent = (
         jobs.jobs_for(actor)
         .filter(campaign=campaign)
@@ -155,13 +154,29 @@ def exports(request: HttpRequest, pk: int) -> HttpResponse:
         "reports/exports.html",
         {
             "campaign": campaign,
-            "offers": sorted(offers.values(), key=_display_key),
-            "units": units if unit_count <= UNIT_SELECT_LIMIT else None,
-            "unit_count": unit_count,
+            "offers": [
+                (offer, _unit_field(offers, units, campaign, offer))
+                for offer in sorted(offers.values(), key=_display_key)
+            ],
             "recent": _with_labels(recent),
             "retention_hours": settings.MOFAN_EXPORT_RETENTION_HOURS,
         },
     )
+
+
+def _unit_field(
+    offers: dict[str, Offer], units: QuerySet[Unit], campaign: Campaign, offer: Offer
+) -> BoundField | None:
+    """The unit chooser of a per-unit offer (ids of its own, one chooser per offer)."""
+    if not offer.per_unit:
+        return None
+    form = ExportStartForm(
+        offers=offers,
+        units=units,
+        campaign_id=campaign.pk,
+        auto_id=f"unit-{offer.identifier}-%s",
+    )
+    return form["unit"]
 
 
 def _start(
@@ -171,9 +186,10 @@ def _start(
     units: QuerySet[Unit],
     offers: dict[str, Offer],
 ) -> HttpResponse:
-    form = ExportStartForm(request.POST, offers=offers, units=units)
+    form = ExportStartForm(request.POST, offers=offers, units=units, campaign_id=campaign.pk)
     if not form.is_valid():
-        for error in form.non_field_errors() or [_("请求无效，请重试。")]:
+        errors = [*form.non_field_errors(), *form.errors.get("unit", [])]
+        for error in errors or [_("请求无效，请重试。")]:
             messages.error(request, str(error))
         return redirect("reports:exports", pk=campaign.pk)
     offer: Offer = form.cleaned_data["offer"]

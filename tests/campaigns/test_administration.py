@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.campaigns import administration
 from mofan.campaigns.models import (
@@ -27,7 +28,7 @@ from mofan.evaluations.models import ConsolidatedScore, UnitTotals
 from mofan.notifications.models import Notice
 from mofan.organizations.models import Unit
 from tests.evaluations.campaign_fixtures import S, World, set_state, world
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, make_user
 from tests.rectification.rereview_fixtures import approve, finish_review
 from tests.world import logged_in
 
@@ -269,6 +270,38 @@ def test_units_are_added_from_the_committee_only(world):
         administration.enrollments_add(
             campaign=world.campaign, units=[world.unit_b], actor=_admin(world)
         )
+
+
+def test_units_to_add_are_searched_not_listed_and_the_new_units_are_told(world):
+    """At 20,000 units the form cannot list every unit: the chooser searches the committee's
+    active units not yet in the campaign (scope `unit/to_enrol`); a name typed without
+    JavaScript is resolved in the same scope. The added unit's people get the launch notice."""
+    new = UnitFactory(committee=world.committee, name="丁单位", short_name="丁")
+    liaison = make_user(Role.UNIT_ADMIN, unit=new, full_name="丁联络员")
+    UnitFactory(committee=world.other_committee, name="丁外单位", short_name="丁外")
+    admin = logged_in(world.user("committee_admin"))
+    edit = admin.get(reverse("campaigns:edit", args=[world.campaign.pk])).content.decode()
+    assert "scope=to_enrol" in edit and "丁单位" not in edit  # searched, not listed
+    found = admin.get(
+        reverse("choosers:choose", args=["unit"]),
+        {"q": "单位", "scope": "to_enrol", "campaign": world.campaign.pk},
+    ).content.decode()
+    assert "丁单位" in found
+    assert "甲单位" not in found and "丁外单位" not in found  # enrolled, other committee
+    outsider = logged_in(world.user("outsider")).get(
+        reverse("choosers:choose", args=["unit"]),
+        {"q": "单位", "scope": "to_enrol", "campaign": world.campaign.pk},
+    )
+    assert "丁单位" not in outsider.content.decode()
+    before = Notice.objects.filter(kind="campaign.launched").count()
+    url = reverse("campaigns:units_add", args=[world.campaign.pk])
+    admin.post(url, {"units_text": "丁单位"})
+    assert Enrollment.objects.filter(campaign=world.campaign, unit=new).exists()
+    told = Notice.objects.filter(kind="campaign.launched")
+    assert told.count() == before + 1
+    assert told.get(recipient=liaison).url.endswith(
+        f"/{Enrollment.objects.get(campaign=world.campaign, unit=new).pk}/"
+    )
 
 
 def test_withdraw_is_refused_once_the_unit_has_submitted(world):

@@ -4,11 +4,16 @@ shows both, and the committee can close the approval with the remaining units �
 
 from __future__ import annotations
 
+import time
+
+import pyotp
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.roles import Role
+from mofan.accounts.totp import totp_begin, totp_confirm
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.evaluations import approval
@@ -26,7 +31,7 @@ from mofan.notifications.models import Notice
 from tests.evaluations.campaign_fixtures import World, world
 from tests.factories import make_user
 from tests.rectification.rereview_fixtures import finish_review
-from tests.world import PASSWORD
+from tests.world import PASSWORD, logged_in
 
 __all__ = ["world"]
 
@@ -73,12 +78,38 @@ def test_the_admin_prepares_the_ready_units_and_the_leader_signs_them_off(world)
     prepared = AuditEntry.objects.get(action="approval.prepare")
     signed = AuditEntry.objects.get(action="approval.sign")
     assert prepared.actor_id == admin.user.pk and signed.actor_id == leader.user.pk
-    assert signed.data["extra"] == {"prepared_by": admin.user.pk, "reauthenticated": True}
+    assert signed.data["extra"] == {"prepared_by": admin.user.pk, "reauthenticated": "password"}
     assert Notice.objects.filter(kind="approval.signed", recipient=admin.user).exists()
     assert ApprovalBatch.objects.get(pk=batch.pk).state == BatchState.SIGNED
     # Publishing waits for C.
     with pytest.raises(ValidationError, match="未审定"):
         approval.campaign_publish(campaign=world.campaign, actor=admin)
+
+
+def test_a_leader_with_two_factor_signs_with_password_and_code(world):
+    """Sign-off is a re-authentication: with a confirmed TOTP device, the password alone is
+    refused, a wrong code is refused, and a fresh code signs (audited as such)."""
+    _c_still_in_review(world)
+    leader = world.actor("committee_leader")
+    device = totp_begin(user=leader.user)
+    recovery = totp_confirm(user=leader.user, code=pyotp.TOTP(device.secret).now())
+    assert recovery
+    batch = approval_prepare(campaign=world.campaign, actor=world.actor("committee_admin"))
+    with pytest.raises(ValidationError, match="动态验证码"):
+        approval_sign(batch=batch, actor=leader, password=PASSWORD)
+    with pytest.raises(ValidationError, match="动态验证码不正确"):
+        approval_sign(batch=batch, actor=leader, password=PASSWORD, code="000000")
+    assert not UnitResult.objects.filter(campaign=world.campaign).exists()
+    # the page asks for the code (the login's own second step takes a recovery code)
+    client = logged_in(world.user("committee_leader"))  # the password step
+    assert client.post("/accounts/login/otp/", {"code": recovery[0]}).status_code == 302
+    page = client.get(reverse("reviews:approval", args=[world.campaign.pk])).content.decode()
+    assert 'name="code"' in page
+    fresh = pyotp.TOTP(device.secret).at(time.time() + 30)
+    approval_sign(batch=batch, actor=leader, password=PASSWORD, code=fresh)
+    signed = AuditEntry.objects.get(action="approval.sign")
+    assert signed.data["extra"]["reauthenticated"] == "password+totp"
+    assert _states(world)["甲单位"] == S.APPROVED
 
 
 def test_a_second_round_follows_and_ranks_follow_the_whole_field(world):

@@ -17,8 +17,9 @@ from mofan.core.exports.base import Heading, Paragraph, Table
 from mofan.evaluations import approval
 from mofan.evaluations.approval_rounds import approval_close, approval_prepare, approval_sign
 from mofan.evaluations.figures.setwise import campaign_recompute
-from mofan.evaluations.models import SelfScore, UnitTotals
+from mofan.evaluations.models import SelfScore, UnitResult, UnitTotals
 from mofan.reports import dashboard as dash
+from mofan.reports.documents.naming_notice import NamingNotice
 from mofan.reports.documents.results_bulletin import ResultsBulletin
 from mofan.reports.exporters.ranking import RankingExporter
 from tests.evaluations import reference
@@ -116,6 +117,12 @@ def test_after_a_round_and_the_close_every_output_holds_only_the_decided_units()
     only, ranked among themselves; the others are named nowhere as graded."""
     campaign = _campaign()
     Enrollment.objects.filter(campaign=campaign, state=S.APPROVED).update(state=S.REVIEWED)
+    # 优秀 from 60 %, so that the approved units include 先进 for the naming notice
+    campaign.grade_bands = [
+        {"label": "优秀", "min_ratio": 0.6},
+        {"label": "不达标", "min_ratio": 0},
+    ]
+    campaign.save(update_fields=["grade_bands"])
     campaign_recompute(campaign=campaign)
     admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
     leader = actor_for(make_user(Role.COMMITTEE_LEADER, committee=campaign.committee))
@@ -154,3 +161,15 @@ def test_after_a_round_and_the_close_every_output_holds_only_the_decided_units()
     assert sorted(row[0] for row in ranked) == list(range(1, len(approved) + 1))
     assert {row[1] for row in rows if row[-1] == "未完成"} == others
     assert all(row[0] is None for row in rows if row[-1] == "未完成")
+    # the naming notice: exactly the approved results marked 先进, none of the others
+    advanced = set(
+        UnitResult.objects.filter(enrollment__campaign=campaign, advanced=True).values_list(
+            "enrollment__unit__name", flat=True
+        )
+    )
+    assert advanced and advanced <= approved
+    notice = NamingNotice(campaign=campaign, actor=admin, today=timezone.localdate()).build()
+    (named,) = [b for b in notice.blocks if isinstance(b, Table)]
+    assert {row[1] for row in named.rows} == advanced
+    notice_text = "".join(b.text for b in notice.blocks if isinstance(b, Paragraph | Heading))
+    assert not any(name in notice_text for name in others)

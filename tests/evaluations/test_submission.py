@@ -190,7 +190,8 @@ def test_the_committee_submits_on_behalf_with_a_reason(open_world: World) -> Non
         Notice.objects.filter(recipient=w.user("owner")).exclude(kind="campaign.launched").get()
     )
     assert REASON in notice.body and "2024年度模范机关创建" in notice.title
-    assert "由工委（" in _self_page(w, "owner")
+    page = _self_page(w, "owner")
+    assert "由工委（" in page and f"代为提交理由：{REASON}" in page  # on the page, not only told
     assert notice.kind_label == "自评提交"
 
 

@@ -154,16 +154,29 @@ def test_a_bad_choice_is_refused_with_a_message(world, tables):
     assert not ExportJob.objects.exists()
 
 
-def test_the_unit_chooser_holds_only_the_units_one_sees(world, tables):
-    unit_page = logged_in(world.unit_admin).get(exports_url(world)).content.decode()
-    chooser = unit_page.split('id="unit-test_jobs_per_unit"')[1].split("</select>")[0]
-    assert "甲单位" in chooser and "乙单位" not in chooser
-    admin_page = logged_in(world.admin).get(exports_url(world)).content.decode()
-    chooser = admin_page.split('id="unit-test_jobs_per_unit"')[1].split("</select>")[0]
-    assert "甲单位" in chooser and "乙单位" in chooser
+def _chooser(client, world, q: str = "单位") -> str:
+    response = client.get(
+        reverse("choosers:choose", args=["unit"]),
+        {"q": q, "scope": "export", "campaign": world.campaign.pk},
+    )
+    assert response.status_code == 200
+    return response.content.decode()
 
-    client = logged_in(world.unit_admin)
-    client.post(
+
+def test_the_unit_chooser_searches_only_the_units_one_sees(world, tables):
+    """Per-unit exports pick the unit by searching (scope `unit/export`), never from a list of
+    every unit; the search and the posted choice hold only the units the actor sees."""
+    unit_client = logged_in(world.unit_admin)
+    unit_page = unit_client.get(exports_url(world)).content.decode()
+    chooser = unit_page.split('id="export-test_jobs_per_unit"')[1].split("</article>")[0]
+    assert "scope=export" in chooser and "<select" not in chooser
+    assert "乙单位" not in unit_page
+    found = _chooser(unit_client, world)
+    assert "甲单位" in found and "乙单位" not in found
+    admin_found = _chooser(logged_in(world.admin), world)
+    assert "甲单位" in admin_found and "乙单位" in admin_found
+
+    unit_client.post(
         exports_url(world),
         {"exporter": PerUnitTable.identifier, "format": "csv", "unit": world.unit_a.pk},
     )
@@ -173,22 +186,27 @@ def test_the_unit_chooser_holds_only_the_units_one_sees(world, tables):
     assert AuditEntry.objects.get(action="report.export").data["after"]["unit"] == world.unit_a.pk
 
 
-def test_a_long_unit_list_becomes_a_name_field(world, tables, monkeypatch):
-    monkeypatch.setattr("mofan.reports.views_exports.UNIT_SELECT_LIMIT", 1)
+def test_a_unit_typed_by_name_is_found_within_the_scope(world, tables):
+    """Without JavaScript the name typed decides, resolved among the units one sees."""
     client = logged_in(world.admin)
-    page = client.get(exports_url(world)).content.decode()
-    assert 'name="unit_name"' in page and 'name="unit"' not in page
     client.post(
         exports_url(world),
-        {"exporter": PerUnitTable.identifier, "format": "csv", "unit_name": "乙"},
+        {"exporter": PerUnitTable.identifier, "format": "csv", "unit_text": "乙单位"},
     )
     assert ExportJob.objects.get().unit == world.unit_b
     wrong = client.post(
         exports_url(world),
-        {"exporter": PerUnitTable.identifier, "format": "csv", "unit_name": "丙单位"},
+        {"exporter": PerUnitTable.identifier, "format": "csv", "unit_text": "丙单位"},
         follow=True,
     )
-    assert "没有找到单位「丙单位」" in wrong.content.decode()
+    assert "没有找到“丙单位”" in wrong.content.decode()
+    outsider = logged_in(world.unit_admin).post(
+        exports_url(world),
+        {"exporter": PerUnitTable.identifier, "format": "csv", "unit_text": "乙单位"},
+        follow=True,
+    )
+    assert "message-error" in outsider.content.decode()
+    assert ExportJob.objects.count() == 1
 
 
 def test_a_job_is_seen_and_downloaded_only_by_its_owner(world, tables):

@@ -27,6 +27,7 @@ IDENTIFIERS = {
     "problem_list",
     "supervision_ledger",
     "evidence_index",
+    "burden",
     "results_bulletin",
     "naming_notice",
     "rectification_notice",

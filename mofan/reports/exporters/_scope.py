@@ -21,9 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts import rules
+from mofan.accounts.access import Actor
 from mofan.accounts.roles import UNIT_READERS
-from mofan.campaigns.models import Enrollment
+from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.exports.base import DatedExport, Exporter
+from mofan.evaluations.selectors import enrollments_for
+from mofan.organizations.models import Unit
 
 PAGE = 500  # rows read per query
 
@@ -42,6 +45,12 @@ def paged(qs: QuerySet[Any, Any], size: int = PAGE) -> Iterator[Any]:
 
 def local_date(value: datetime.datetime | None) -> datetime.date | None:
     return timezone.localtime(value).date() if value is not None else None
+
+
+def export_units(actor: Actor, campaign: Campaign) -> QuerySet[Unit]:
+    """The units of the campaign whose data the actor may see: what per-unit exports offer."""
+    visible = enrollments_for(actor).filter(campaign=campaign).values("unit_id")
+    return Unit.objects.filter(pk__in=visible).order_by("sort_order", "pk")
 
 
 class CampaignTable(DatedExport, Exporter):
