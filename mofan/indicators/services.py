@@ -93,6 +93,7 @@ def system_import(
     actor: Actor | None,
     publish: bool = False,
     slug: str | None = None,
+    note: str = "",
 ) -> IndicatorVersion:
     """Create the system (or a new version of it) from a checked document."""
     problems = validate_tree(doc.roots)
@@ -113,7 +114,7 @@ def system_import(
                 setattr(system, key, value)
             system.save()
         number = (system.versions.aggregate(m=Max("number"))["m"] or 0) + 1
-    version = IndicatorVersion.objects.create(system=system, number=number)
+    version = IndicatorVersion.objects.create(system=system, number=number, note=note)
     count = _create_nodes(version, doc.roots)
     if publish:
         version.status = VersionStatus.PUBLISHED

@@ -80,6 +80,28 @@ def test_load_templates_is_idempotent(db):
     ) == counts
 
 
+def test_an_upgraded_template_is_published_as_a_new_version(db):
+    """A database loaded from an older shipped file (here: 焦作 as it was, with leaf 3.5 among
+    the scored leaves) gets a new published version on the next load; the old version, which
+    campaigns may use, is left as it was; a further load changes nothing."""
+    call_command("load_templates", stdout=io.StringIO())
+    jiaozuo = IndicatorSystem.objects.get(slug="jiaozuo-2020", committee=None)
+    old = jiaozuo.versions.get()
+    IndicatorVersion.objects.filter(pk=old.pk).update(note="")  # loaded before fingerprints
+    old_nodes = set(old.nodes.values_list("pk", flat=True))
+    out = io.StringIO()
+    call_command("load_templates", stdout=out)
+    assert out.getvalue().count("模板已更新，已发布新版本") == 1
+    assert out.getvalue().count("已存在，未改动") == 4
+    newest = jiaozuo.versions.order_by("-number").first()
+    assert newest.number == 2 and newest.status == VersionStatus.PUBLISHED
+    assert newest.note.startswith("内置模板（")
+    assert set(old.nodes.values_list("pk", flat=True)) == old_nodes  # untouched
+    again = io.StringIO()
+    call_command("load_templates", stdout=again)
+    assert again.getvalue().count("已存在，未改动") == 5
+
+
 def test_templates_are_published_version_one(loaded):
     assert set(loaded) == set(SLUGS)
     for version in loaded.values():
