@@ -1,7 +1,8 @@
 """The notices of the evaluation workflow, written by the transition functions inside their
 transaction (`notifications.services.notify`): submission received (to the committee's admins,
-and a confirmation to the unit), return for revision, extension granted, a reviewer seated in a
-review group, units assigned to a group, consolidation needed and results published.
+and a confirmation to the unit), return for revision, a reviewer seated in a review group, units
+assigned to a group, consolidation needed and results published. (An extension granted is told
+by `campaigns.administration`, which grants it.)
 
 Each says what happened and links to where the work is; none asks anyone to check in, take
 photos or report daily. Recipients are read in a fixed number of queries, whatever the number
@@ -63,19 +64,6 @@ def tell_returned(enrollment: Enrollment, reason: str) -> None:
         kind="enrollment.returned",
         title=_("“%(c)s”的自评被退回修改") % {"c": enrollment.campaign.name},
         body=_("退回原因：%(r)s。请修改后由单位领导重新提交。") % {"r": reason},
-        url=_enrollment_url(enrollment),
-    )
-
-
-def tell_extended(enrollment: Enrollment, until: datetime, reason: str) -> None:
-    body = _("本单位的自评提交期限延长至 %(t)s。") % {"t": _when(until)}
-    if reason:
-        body += _("理由：%(r)s") % {"r": reason}
-    notify(
-        recipients=unit_people(enrollment.unit_id),
-        kind="enrollment.extended",
-        title=_("“%(c)s”的提交期限已延长") % {"c": enrollment.campaign.name},
-        body=body,
         url=_enrollment_url(enrollment),
     )
 

@@ -88,6 +88,19 @@ def _inspected_ids(actor: Actor) -> set[int]:
     return {f.pk for f in draw_facts(committees) if actor.user.pk in f.inspectors}
 
 
+def visits_due_of_inspector(actor: Actor) -> list[DrawFacts]:
+    """The draws naming the actor as an inspector (while a reviewer of that committee) with a
+    drawn unit whose visit is not recorded yet: the inspector's work (`draws_inspected_by`,
+    narrowed). `len(units) - visits` is what is left: a draw's visits are each of a drawn unit,
+    at most one per unit. Two queries (`draw_facts`), whatever the number of draws."""
+    committees = actor.committees_with(Role.REVIEWER)
+    return [
+        f
+        for f in draw_facts(committees)
+        if actor.user.pk in f.inspectors and f.visits < len(f.units)
+    ]
+
+
 def draws_managed_by(actor: Actor) -> QuerySet[SpotCheckDraw]:
     """Draws the actor may make and record visits for as the committee admin."""
     return SpotCheckDraw.objects.filter(

@@ -21,9 +21,9 @@ from django.utils import timezone
 from mofan.accounts.models import RoleAssignment
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentState, Phase
-from mofan.evaluations.models import ApprovalBatch, ReviewSubmission
-from mofan.rectification.models import ProblemItem
-from mofan.supervision.models import Escalation, LedgerItem
+from mofan.evaluations.models import ApprovalBatch, Finding, ReviewSubmission
+from mofan.rectification.models import ProblemItem, ReReview, ReReviewScore
+from mofan.supervision.models import Escalation, LedgerItem, SpotCheckDraw
 from tests.evaluations.campaign_fixtures import (
     World,
     build_world,
@@ -206,16 +206,28 @@ def test_the_queue_is_the_first_thing_on_the_page(dated):
     assert main.index("督促单位提交自评") < main.index("工委概况")
 
 
+# The lines whose counts must grow with the units (not query counts: read apart).
+GROWING = {
+    "committee_admin": ("审定复核结果", "将评审发现的问题列入问题清单"),
+    "leader": ("复核评分", "提交复核结果", "实地抽查"),
+    "assigned": ("复核评分", "实地抽查"),
+}
+
+
 def count_home_queries(units: int) -> dict[str, int]:
     """The home page's queries for each persona with `units` more units in the campaign, each
     with an admin, a submitted enrollment, an assignment to group 1, an open problem item, an
-    escalated ledger item and a party organisation due for election."""
+    escalated ledger item, a party organisation due for election, a finding marked 列为问题, an
+    open re-review (half of them fully scored), a submitted one, and a spot-check draw of the
+    unit naming group 1's reviewers as inspectors."""
 
     def work() -> dict[str, int]:
         world = build_world()
         owner = world.user("owner")
+        inspectors = sorted([world.user("leader").pk, world.user("assigned").pk])
+        nodes = [world.node("1.1"), world.node("1.2")]
         extra = [UnitFactory(committee=world.committee) for _ in range(units)]
-        for unit in extra:
+        for i, unit in enumerate(extra):
             make_user(Role.UNIT_ADMIN, unit=unit)
             problem(unit, days(5))
             PartyOrgFactory(unit=unit, election_due_on=days(30))
@@ -223,22 +235,44 @@ def count_home_queries(units: int) -> dict[str, int]:
             enrollment = Enrollment.objects.create(
                 campaign=world.campaign, unit=unit, state=S.SUBMITTED
             )
-            world.group1.assignments.create(enrollment=enrollment)
+            assignment = world.group1.assignments.create(enrollment=enrollment)
             # the owner also administers every extra unit (a liaison of several units)
             RoleAssignment.objects.create(
                 user=owner, role=Role.UNIT_ADMIN, committee=world.committee, unit=unit
             )
+            Finding.objects.create(
+                assignment=assignment, text="台账不全", is_problem=True, created_by=owner
+            )
+            node_ids = [n.pk for n in nodes]
+            opened = ReReview.objects.create(enrollment=enrollment, node_ids=node_ids, state="open")
+            for node in nodes[: 2 if i % 2 else 1]:
+                ReReviewScore.objects.create(
+                    rereview=opened, node=node, score=8, scored_by=world.user("assigned")
+                )
+            ReReview.objects.create(
+                enrollment=enrollment, node_ids=node_ids, state="submitted", round=2
+            )
+            SpotCheckDraw.objects.create(
+                committee=world.committee,
+                campaign=world.campaign,
+                seed=str(i),
+                inputs={"mode": "announced"},
+                result={"units": [unit.pk], "inspectors": inspectors},
+            )
         counts = {}
-        for name in ("committee_admin", "committee_leader", "leader", "owner"):
+        for name in ("committee_admin", "committee_leader", "leader", "assigned", "owner"):
             client = logged_in(world.user(name))
             client.get(reverse("home:home"))
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(reverse("home:home"))
             assert response.status_code == 200
             counts[name] = len(captured)
+            lines = response.context["queue"]
             if name == "owner":  # the larger size really shows more: one line per unit
-                lines = response.context["queue"]
                 counts["owner's lines (not a query count)"] = -len(lines)
+            for label in GROWING.get(name, ()):
+                shown = [line.item.count for line in lines if line.item.label == label]
+                counts[f"{name}: {label} (not a query count)"] = sum(shown)
         return counts
 
     return in_savepoint(work)
@@ -248,4 +282,8 @@ def test_the_home_pages_query_counts_do_not_grow_with_the_units():
     small, large = count_home_queries(2), count_home_queries(12)
     lines = "owner's lines (not a query count)"
     assert small.pop(lines) > large.pop(lines)  # more units, more lines in the owner's queue
+    for name, labels in GROWING.items():  # and more re-reviews, findings and draws counted
+        for label in labels:
+            key = f"{name}: {label} (not a query count)"
+            assert 0 < small.pop(key) < large.pop(key), key
     assert small == large
