@@ -114,6 +114,14 @@ def test_naming_notice_names_exactly_the_advanced_units(docs):
     decision = _texts(doc)[0]
     assert "决定命名乙单位等2个单位为“2024年度创建模范机关先进单位”" in decision
     assert NUMBER in decision
+    # the campaign's cadence, as every page labels it (issue 14 point 2)
+    assert f"按照{docs.campaign.cadence_label}的安排" in decision
+    Campaign.objects.filter(pk=docs.campaign.pk).update(cadence="continuous")
+    docs.campaign.refresh_from_db()
+    again = NamingNotice(campaign=docs.campaign, actor=admin, today=DOC_DAY).build()
+    assert "按照常态化开展的安排" in _texts(again)[0]
+    bulletin = ResultsBulletin(campaign=docs.campaign, actor=admin, today=DOC_DAY).build()
+    assert "按照常态化开展的安排" in _texts(bulletin)[0]
     assert doc.title == "关于命名2024年度创建模范机关先进单位的通知"
     # The same list in the Word file.
     document = open_docx(rendered(export, "docx"))

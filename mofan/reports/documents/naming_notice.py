@@ -60,10 +60,12 @@ class NamingNotice(ResultsDocument):
             else _("经单位自评、评审组实地考评，")
         )
         decision = _(
-            "%(basis)s，我委组织开展了%(event)s考评。%(steps)s%(committee)s综合审定，"
+            "%(basis)s，我委按照%(cadence)s的安排，组织开展了%(event)s考评。"
+            "%(steps)s%(committee)s综合审定，"
             "决定命名%(first)s%(others)s为%(honour)s。"
         ) % {
             "basis": cited_basis(campaign),
+            "cadence": campaign.cadence_label,
             "event": event_name(campaign),
             "steps": steps,
             "committee": self.committee_name,

@@ -74,11 +74,13 @@ class ResultsBulletin(ResultsDocument):
         departments = consulted(self.campaign)
         heard = _("在征求%(d)s部门意见的基础上，") % {"d": departments} if departments else ""
         return _(
-            "%(basis)s，我委组织开展了%(event)s考评工作。按照单位自评、评审组实地考评、"
+            "%(basis)s，我委按照%(cadence)s的安排，组织开展了%(event)s考评工作。"
+            "按照单位自评、评审组实地考评、"
             "综合审定的程序，%(heard)s经%(committee)s综合审定，考评工作已经完成。"
             "现将考评结果通报如下。"
         ) % {
             "basis": cited_basis(self.campaign),
+            "cadence": self.campaign.cadence_label,
             "event": event_name(self.campaign),
             "heard": heard,
             "committee": self.committee_name,
