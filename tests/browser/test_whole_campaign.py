@@ -375,6 +375,7 @@ def test_a_whole_campaign_from_launch_to_a_second_round_of_rectification(
         expect(group_card).to_contain_text(f"{unit}单位")
     expect(admin.locator("main")).to_contain_text("还有 0 个单位未分配")
     expect(admin.locator("main table tr", has_text="whole-campaign")).to_contain_text("一致")
+    screenshot(admin, "whole-campaign-draw")
     assert Draw.objects.get(campaign=campaign).seed == "whole-campaign"
     assignments = {
         a.enrollment.unit.short_name: a
@@ -476,17 +477,27 @@ def test_a_whole_campaign_from_launch_to_a_second_round_of_rectification(
     committee_leader.locator("#sign").click()
     expect_message(committee_leader, "已签批，11 个单位的结果已审定并冻结。")
 
-    # At sign-off: the committee admin is told; 癸 is still to score and consolidate; the
-    # results are not published, so 甲 is told nothing of them.
+    # At sign-off: the committee admin is told; 癸 is still to score and consolidate. 甲's
+    # result is approved (审定), which is when its automatic problem list is made (the campaign
+    # form says so: "审定后……自动列入问题清单"), so 甲 has the items to work on and is told of
+    # them; it is not told of any result, which is not published yet.
     home(committee_leader, base, {})
+    home(admin, base, {})
     notice_titles(admin, base, f"{name}：11 个单位的综合审定已签批", exact=False)
     home(reviewer, base, {"评审打分": 1})
     home(group_page, base, {"评审打分": 1})
     notice_titles(reviewer, base, assigned, "您被编入“第一评审组”")
     notice_titles(committee_leader, base, prepared_11)
+    items = list(ProblemItem.objects.filter(unit=world["units"]["甲"]).order_by("pk"))
+    assert [i.node.code for i in items] == ["1.1", "1.2"]
+    deadline = items[0].deadline
+    new_items = (
+        "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.2",
+        "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.1",
+    )
     for page in (liaison, leader):
-        notice_titles(page, base, received, dates, launched, exact=False)
-        expect(page.locator("ul.notice-list")).not_to_contain_text("结果已公布")
+        home(page, base, {"报送整改措施": (2, day(deadline))})
+        notice_titles(page, base, *new_items, received, dates, launched)
 
     # 癸 finishes its review; the second batch.
     review_through_services(world, campaign, assignments, ["癸"])
@@ -520,27 +531,24 @@ def test_a_whole_campaign_from_launch_to_a_second_round_of_rectification(
         False,
     )
 
-    # --- At publication: 甲's automatic list, the leaves below their pass mark. ---------------
-    items = list(ProblemItem.objects.filter(unit=world["units"]["甲"]).order_by("pk"))
-    assert [i.node.code for i in items] == ["1.1", "1.2"]
-    deadline = items[0].deadline
+    # --- At publication: 甲 is told; its automatic list stands (the leaves below their pass mark).
     published = f"“{name}”结果已公布"
     for page in (liaison, leader):
-        notice_titles(
-            page,
-            base,
-            published,
-            "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.2",
-            "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.1",
-            received,
-            dates,
-            launched,
-        )
+        notice_titles(page, base, published, *new_items, received, dates, launched)
+        if page is liaison:
+            screenshot(page, "whole-campaign-liaison-notices")
         home(page, base, {"报送整改措施": (2, day(deadline))})
     for page in (reviewer, group_page, committee_leader, admin):
         home(page, base, {})
     notice_titles(reviewer, base, assigned, "您被编入“第一评审组”")
     notice_titles(committee_leader, base, f"{name}：1 个单位的综合审定待您签批", prepared_11)
+    notice_titles(
+        admin,
+        base,
+        f"{name}：1 个单位的综合审定已签批",
+        f"{name}：11 个单位的综合审定已签批",
+        exact=False,
+    )
     liaison.goto(f"{base}/")
     queue(liaison).get_by_role("link", name="报送整改措施").click()
     for code in ("1.1", "1.2"):
@@ -569,6 +577,7 @@ def test_a_whole_campaign_from_launch_to_a_second_round_of_rectification(
         expect(admin.locator("#item-report")).to_contain_text("已完成整改")
         item_step(admin, "verify", "验收销号", "整改到位", "验收意见（可选）")
         expect(admin.locator("#item-state")).to_have_text("已销号")
+    screenshot(admin, "whole-campaign-item-closed")
     for item in items:
         item.refresh_from_db()
         assert item.state == ProblemState.CLOSED
