@@ -102,9 +102,8 @@ def problem_list_for(
         made.append(
             problem_item_create(
                 **common,
-                description=_("考评等次为“%(grade)s”，未达到合格线的指标：")
-                % {"grade": result.grade}
-                + text,
+                # no grade here: the list is made at approval, the grade is told at publication
+                description=_("考评未达到合格线的指标：") + text,
                 required_measures=node.criteria,
                 node=node,
                 origin=(RESULT_ORIGIN, result.pk),

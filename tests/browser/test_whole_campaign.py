@@ -492,8 +492,8 @@ def test_a_whole_campaign_from_launch_to_a_second_round_of_rectification(
     assert [i.node.code for i in items] == ["1.1", "1.2"]
     deadline = items[0].deadline
     new_items = (
-        "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.2",
-        "新的问题清单项：考评等次为“不达标”，未达到合格线的指标：1.1",
+        "新的问题清单项：考评未达到合格线的指标：1.2",
+        "新的问题清单项：考评未达到合格线的指标：1.1",
     )
     for page in (liaison, leader):
         home(page, base, {"报送整改措施": (2, day(deadline))})

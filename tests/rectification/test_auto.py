@@ -60,6 +60,12 @@ def test_a_failing_unit_gets_its_findings_and_lowest_leaves_and_a_passing_unit_i
     assert all(i.created_by is None for i in items)
     assert "台账不全" in items[0].description and "学习记录缺失" in items[1].description
     assert "1.1" in items[2].description and "2" in items[2].description
+    # the list is made at approval, before publication: neither the items nor the notices
+    # tell the unit its grade (the results are told when published)
+    assert not world.campaign.results_published
+    told = Notice.objects.filter(recipient=world.user("owner"), kind="problem.new")
+    for text in [i.description for i in items] + [f"{n.title}{n.body}" for n in told]:
+        assert "不达标" not in text and "等次" not in text
     # the passing unit: the problem a reviewer listed, and nothing else (issue 14)
     (b_item,) = items_of(world.eb)
     assert b_item.origin_type == "evaluations.finding" and "乙的小问题" in b_item.description
