@@ -466,6 +466,9 @@ def enrollments_extend(
     )
     if not rows or len(rows) != len(set(ids)):
         raise ValidationError(_("请选择本活动的参评单位。"))
+    gone = [e.unit.name for e in rows if e.state == S.WITHDRAWN]
+    if gone:
+        raise ValidationError(_("以下单位已退出本活动，无需延期：%(u)s") % {"u": "、".join(gone)})
     late = [e.unit.name for e in rows if e.state not in EXTENDABLE]
     if late:
         raise ValidationError(_("以下单位已提交自评，无需延期：%(u)s") % {"u": "、".join(late)})

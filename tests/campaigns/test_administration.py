@@ -319,6 +319,9 @@ def test_withdraw_is_refused_once_the_unit_has_submitted(world):
 
 def test_withdraw_before_submission_needs_a_reason_and_is_audited(world):
     Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    scores = world.ea.self_scores.count()
+    tasks = world.ea.tasks.count()
+    assert scores and tasks
     with pytest.raises(ValidationError, match="理由"):
         administration.enrollment_withdraw(enrollment=world.ea, reason=" ", actor=_admin(world))
     with pytest.raises(PermissionDenied):
@@ -327,13 +330,102 @@ def test_withdraw_before_submission_needs_a_reason_and_is_audited(world):
         )
     admin = logged_in(world.user("committee_admin"))
     admin.post(reverse("campaigns:withdraw", args=[world.ea.pk]), {"reason": "机构改革，撤并"})
-    assert not Enrollment.objects.filter(pk=world.ea.pk).exists()
+    # A state, not a deletion: the enrollment and what the unit entered stay, with the reason.
+    withdrawn = Enrollment.objects.get(pk=world.ea.pk)
+    assert withdrawn.state == S.WITHDRAWN
+    assert withdrawn.withdrawn_reason == "机构改革，撤并"
+    assert withdrawn.withdrawn_at is not None
+    assert withdrawn.self_scores.count() == scores and withdrawn.tasks.count() == tasks
     entry = AuditEntry.objects.get(action="campaign.units.withdraw")
     assert entry.object_id == str(world.ea.pk)
-    assert entry.data["before"]["unit_name"] == "甲单位"
-    assert entry.data["before"]["state"] == S.IN_PROGRESS
-    assert entry.data["extra"] == {"reason": "机构改革，撤并"}
+    assert entry.data["before"] == {"state": S.IN_PROGRESS}
+    assert entry.data["after"]["state"] == S.WITHDRAWN
+    assert entry.data["extra"]["reason"] == "机构改革，撤并"
+    assert entry.data["extra"]["unit_name"] == "甲单位"
+    assert entry.data["extra"]["self_scores"] == scores
     assert _notified(world, "campaign.withdraw") == UNIT_A_PEOPLE
+    # Once withdrawn: not again, and neither extendable nor withdrawable on the campaign page.
+    with pytest.raises(ValidationError, match="已退出"):
+        administration.enrollment_withdraw(enrollment=world.ea, reason="再次", actor=_admin(world))
+    page = admin.get(reverse("campaigns:detail", args=[world.campaign.pk])).content.decode()
+    assert "机构改革，撤并" in page and "已退出" in page
+    assert reverse("campaigns:withdraw", args=[world.ea.pk]) not in page
+    assert reverse("campaigns:extend", args=[world.ea.pk]) not in page
+    assert f'name="enrollments" value="{world.ea.pk}"' not in page
+    assert reverse("campaigns:readmit", args=[world.ea.pk]) in page
+    with pytest.raises(ValidationError, match="已退出"):
+        administration.enrollments_extend(
+            campaign=world.campaign,
+            enrollments=[withdrawn],
+            until=timezone.now() + datetime.timedelta(days=3),
+            actor=_admin(world),
+        )
+
+
+def test_a_withdrawn_unit_is_read_only_for_the_unit(world):
+    from mofan.campaigns import services as campaign_services
+    from mofan.evaluations import services as evaluation
+    from mofan.evaluations.models import SelfScore
+
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    withdrawn = Enrollment.objects.get(pk=world.ea.pk)
+    owner, leader = world.actor("owner"), world.actor("colleague")
+    node = SelfScore.objects.filter(enrollment=withdrawn).select_related("node").first().node
+    with pytest.raises(ValidationError, match="已退出"):
+        evaluation.self_score_save(
+            enrollment=withdrawn,
+            node=node,
+            value={"score": "5"},
+            narrative="",
+            expected_version=None,
+            actor=owner,
+        )
+    with pytest.raises(ValidationError, match="已退出"):
+        campaign_services.task_add(
+            enrollment=withdrawn,
+            title="新任务",
+            person="甲",
+            deadline=datetime.date(2030, 1, 1),
+            actor=owner,
+        )
+    with pytest.raises(ValidationError):
+        evaluation.enrollment_transition(enrollment=withdrawn, to=S.SUBMITTED, actor=leader)
+    assert Enrollment.objects.get(pk=world.ea.pk).state == S.WITHDRAWN
+    # The unit's pages say so and offer no submit button.
+    for name in ("owner", "colleague"):
+        client = logged_in(world.user(name))
+        home = client.get(reverse("campaigns:enrollment", args=[world.ea.pk])).content.decode()
+        assert 'id="withdrawn-notice"' in home and "撤并" in home
+        assert 'id="submit-self"' not in home
+        own = client.get(reverse("reviews:self", args=[world.ea.pk]))
+        assert own.status_code == 200
+        assert 'id="submit-self-bar"' not in own.content.decode()
+    assert (
+        logged_in(world.user("colleague"))
+        .post(reverse("campaigns:submit", args=[world.ea.pk]))
+        .status_code
+        == 302
+    )
+    assert Enrollment.objects.get(pk=world.ea.pk).state == S.WITHDRAWN
+
+
+def test_a_withdrawn_unit_may_be_readmitted(world):
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    with pytest.raises(PermissionDenied):
+        administration.enrollment_readmit(enrollment=world.ea, actor=world.actor("owner"))
+    with pytest.raises(ValidationError, match="未退出"):
+        administration.enrollment_readmit(enrollment=world.eb, actor=_admin(world))
+    admin = logged_in(world.user("committee_admin"))
+    admin.post(reverse("campaigns:readmit", args=[world.ea.pk]))
+    back = Enrollment.objects.get(pk=world.ea.pk)
+    assert back.state == S.NOT_STARTED and back.withdrawn_reason == ""
+    entry = AuditEntry.objects.get(action="campaign.units.readmit")
+    assert entry.data["before"]["state"] == S.WITHDRAWN
+    assert entry.data["before"]["withdrawn_reason"] == "撤并"
+    assert entry.data["after"] == {"state": S.NOT_STARTED}
+    assert _notified(world, "campaign.readmit") == UNIT_A_PEOPLE
 
 
 def test_bulk_extension_for_the_selected_units(world):
