@@ -27,7 +27,7 @@ from mofan.campaigns.services import campaign_activate
 from mofan.evaluations.models import ConsolidatedScore, UnitTotals
 from mofan.notifications.models import Notice
 from mofan.organizations.models import Unit
-from tests.evaluations.campaign_fixtures import S, World, set_state, world
+from tests.evaluations.campaign_fixtures import S, World, in_savepoint, set_state, world
 from tests.factories import UnitFactory, make_user
 from tests.rectification.rereview_fixtures import approve, finish_review
 from tests.world import logged_in
@@ -632,3 +632,49 @@ def test_the_edit_page_keeps_a_deadline_it_shows_to_the_minute(world):
     assert Campaign.objects.get(pk=world.campaign.pk).submission_deadline == before
     assert not AuditEntry.objects.filter(action="campaign.update").exists()
     assert not Notice.objects.filter(kind="campaign.dates").exists()
+
+
+def test_a_withdrawn_unit_gets_no_work_and_no_reminders(world):
+    from mofan.evaluations.reminders import send_evaluation_reminders
+    from mofan.evaluations.work import evaluation_work
+
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    Campaign.objects.filter(pk=world.campaign.pk).update(
+        submission_deadline=timezone.now() + datetime.timedelta(days=7)
+    )
+    url = reverse("campaigns:enrollment", args=[world.ea.pk])
+    today = timezone.localdate()
+    names = {user.pk: name for name, user in world.users.items()}
+
+    def work(persona: str) -> list[str]:
+        return [item.url for item in evaluation_work(actor=world.actor(persona), today=today)]
+
+    def reminded() -> set[str]:
+        send_evaluation_reminders(today=today)
+        return {
+            names.get(pk, "")
+            for pk in Notice.objects.filter(kind__startswith="enrollment.due").values_list(
+                "recipient", flat=True
+            )
+        }
+
+    assert url in work("owner") and url in work("colleague")
+    assert in_savepoint(reminded) >= UNIT_A_PEOPLE  # the unit would be reminded
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    assert url not in work("owner") and url not in work("colleague")
+    assert not reminded() & UNIT_A_PEOPLE
+
+
+def test_the_review_draw_skips_a_withdrawn_unit(world):
+    from mofan.evaluations.review_groups import assignment_draw
+
+    def drawn() -> list[int]:
+        draw = assignment_draw(campaign=world.campaign, method="balanced", seed="w", actor=admin)
+        return list(draw.inputs["units"])
+
+    admin = _admin(world)
+    assert in_savepoint(drawn) == [world.unit_c.pk]  # 丙 is the one unit not yet assigned
+    administration.enrollment_withdraw(enrollment=world.ec, reason="撤并", actor=admin)
+    with pytest.raises(ValidationError, match="都已分配"):
+        assignment_draw(campaign=world.campaign, method="balanced", seed="w", actor=admin)
+    assert not Enrollment.objects.filter(pk=world.ec.pk, assignment__isnull=False).exists()
