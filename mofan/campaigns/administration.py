@@ -1,5 +1,6 @@
 """Campaign administration after creation (issue 14 point 2): the committee admin edits a
-campaign's settings and phase dates, adds units or withdraws one before it submits, extends the
+campaign's settings and phase dates, adds units or withdraws one before it submits (kept as
+已退出, and may take it back), extends the
 deadline for several units at once and deletes a campaign still in draft.
 
 Every write checks the committee admin, runs in one transaction and audits the changed fields
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -216,7 +217,7 @@ def _tell_dates_changed(
     if campaign.status == CampaignStatus.DRAFT:
         return
     if phases:
-        units = campaign.enrollments.values_list("unit_id", flat=True)
+        units = campaign.enrollments.exclude(state=S.WITHDRAWN).values_list("unit_id", flat=True)
     elif "submission_deadline" in new:
         deadline = campaign.submission_deadline
         units = campaign.enrollments.filter(state__in=EXTENDABLE).values_list("unit_id", flat=True)
@@ -305,7 +306,7 @@ def tell_launched(campaign: Campaign, unit_ids: Iterable[int] | None = None) -> 
     """The campaign was launched: the admin and leader of every enrolled unit are told, linked
     to their unit's page for it (in a fixed number of queries per thousand units). With
     `unit_ids`, only those units: the ones added to a campaign already running."""
-    enrolled = Enrollment.objects.filter(campaign=campaign)
+    enrolled = Enrollment.objects.filter(campaign=campaign).exclude(state=S.WITHDRAWN)
     if unit_ids is not None:
         enrolled = enrolled.filter(unit_id__in=list(unit_ids))
     enrollments = list(enrolled.values_list("pk", "unit_id"))
@@ -333,11 +334,14 @@ def tell_launched(campaign: Campaign, unit_ids: Iterable[int] | None = None) -> 
 
 
 @transaction.atomic
-def enrollment_withdraw(*, enrollment: Enrollment, reason: str, actor: Actor) -> None:
-    """A unit leaves the campaign before it has ever submitted (退出), with a written reason:
-    the enrollment and what the unit entered for it (self scores, evidence links, plan, group,
-    tasks) go; its files stay in its evidence store. Audited with what was there; the unit is
-    told."""
+def enrollment_withdraw(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enrollment:
+    """A unit leaves the campaign before it has ever submitted (退出), with a written reason.
+    The enrollment is kept, in the state 已退出 (WITHDRAWN), with what the unit entered for it
+    (self scores, evidence links, plan, group, tasks), read-only from now on; the reason and
+    the time are recorded. A withdrawn unit is outside the field: no composite, grade, rank or
+    先进, not in the quota's base, never waited for by approval or publication. Audited with
+    the state before and after; the unit is told; the stored figures follow
+    (`events.campaign_changed`)."""
     enrollment = (
         Enrollment.objects.select_for_update()
         .select_related("campaign", "unit")
@@ -346,44 +350,97 @@ def enrollment_withdraw(*, enrollment: Enrollment, reason: str, actor: Actor) ->
     campaign = enrollment.campaign
     _check_admin(actor, campaign)
     _check_open(campaign)
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationError(_("退出须写明理由。"))
+    if enrollment.state == S.WITHDRAWN:
+        raise ValidationError(_("%(u)s已退出本活动。") % {"u": enrollment.unit.name})
     if enrollment.state not in BEFORE_SUBMISSION or enrollment.submitted_at is not None:
         raise ValidationError(_("%(u)s已提交过自评，不能退出。") % {"u": enrollment.unit.name})
     unit = enrollment.unit
-    before = {
-        "campaign": campaign.pk,
-        "unit": unit.pk,
-        "unit_name": unit.name,
-        "state": enrollment.state,
-        "self_scores": enrollment.self_scores.count(),
-        "evidence_links": enrollment.evidence_links.count(),
-        "tasks": enrollment.tasks.count(),
-    }
-    pk = enrollment.pk
-    try:
-        with transaction.atomic():
-            enrollment.delete()
-    except ProtectedError as exc:
-        raise ValidationError(_("该单位已有关联记录，不能退出。")) from exc
+    before = {"state": enrollment.state}
+    now = timezone.now()
+    updated = Enrollment.objects.filter(
+        pk=enrollment.pk, state=enrollment.state, version=enrollment.version
+    ).update(
+        state=S.WITHDRAWN,
+        withdrawn_reason=reason,
+        withdrawn_at=now,
+        extended_until=None,
+        version=F("version") + 1,
+    )
+    if updated != 1:  # pragma: no cover - the row is locked above
+        raise ValidationError(_("该单位的状态已变化，请刷新后重试。"))
+    enrollment.refresh_from_db()
     audit_record(
         action="campaign.units.withdraw",
         actor=actor.user,
-        object_type=Enrollment._meta.label_lower,
-        object_id=pk,
+        target=enrollment,
         committee_id=campaign.committee_id,
         before=before,
-        after={"state": "withdrawn"},
-        extra={"reason": reason.strip()},
+        after={"state": S.WITHDRAWN.value, "withdrawn_at": _shown(now)},
+        extra={
+            "reason": reason,
+            "unit": unit.pk,
+            "unit_name": unit.name,
+            "self_scores": enrollment.self_scores.count(),
+            "evidence_links": enrollment.evidence_links.count(),
+            "tasks": enrollment.tasks.count(),
+        },
     )
     events.campaign_changed.send(sender=Campaign, campaign=campaign)
     _notify_units(
         campaign,
         [unit.pk],
         title=_("本单位已退出“%(c)s”") % {"c": campaign.name},
-        body=_("理由：%(r)s") % {"r": reason.strip()},
+        body=_("理由：%(r)s") % {"r": reason},
         kind="campaign.withdraw",
     )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_readmit(*, enrollment: Enrollment, actor: Actor) -> Enrollment:
+    """Take a withdrawn unit back (恢复参评): 已退出 → 未开始, with what it had entered still
+    there (its first save moves it on to 填报中 as usual). The withdrawal's reason and time stay
+    on record in the audit trail and are cleared on the enrollment. Audited; the unit is told."""
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .select_related("campaign", "unit")
+        .get(pk=enrollment.pk)
+    )
+    campaign = enrollment.campaign
+    _check_admin(actor, campaign)
+    _check_open(campaign)
+    if enrollment.state != S.WITHDRAWN:
+        raise ValidationError(_("%(u)s未退出本活动。") % {"u": enrollment.unit.name})
+    before = {
+        "state": enrollment.state,
+        "withdrawn_reason": enrollment.withdrawn_reason,
+        "withdrawn_at": _shown(enrollment.withdrawn_at),
+    }
+    Enrollment.objects.filter(pk=enrollment.pk, state=S.WITHDRAWN).update(
+        state=S.NOT_STARTED, withdrawn_reason="", withdrawn_at=None, version=F("version") + 1
+    )
+    enrollment.refresh_from_db()
+    audit_record(
+        action="campaign.units.readmit",
+        actor=actor.user,
+        target=enrollment,
+        committee_id=campaign.committee_id,
+        before=before,
+        after={"state": S.NOT_STARTED.value},
+        extra={"unit": enrollment.unit_id, "unit_name": enrollment.unit.name},
+    )
+    events.campaign_changed.send(sender=Campaign, campaign=campaign)
+    _notify_units(
+        campaign,
+        [enrollment.unit_id],
+        title=_("本单位已恢复参加“%(c)s”") % {"c": campaign.name},
+        body=_("请继续完成自评填报。"),
+        kind="campaign.readmit",
+    )
+    return enrollment
 
 
 @transaction.atomic
@@ -409,6 +466,9 @@ def enrollments_extend(
     )
     if not rows or len(rows) != len(set(ids)):
         raise ValidationError(_("请选择本活动的参评单位。"))
+    gone = [e.unit.name for e in rows if e.state == S.WITHDRAWN]
+    if gone:
+        raise ValidationError(_("以下单位已退出本活动，无需延期：%(u)s") % {"u": "、".join(gone)})
     late = [e.unit.name for e in rows if e.state not in EXTENDABLE]
     if late:
         raise ValidationError(_("以下单位已提交自评，无需延期：%(u)s") % {"u": "、".join(late)})

@@ -26,6 +26,7 @@ audit_actions_register(
         "campaign.delete": _("删除创建活动"),
         "campaign.units.add": _("增加参评单位"),
         "campaign.units.withdraw": _("参评单位退出"),
+        "campaign.units.readmit": _("退出单位恢复参评"),
         "campaign.leadership.add": _("添加领导小组成员"),
         "campaign.leadership.remove": _("移除领导小组成员"),
         "campaign.plan.set": _("设置工作计划"),
@@ -49,3 +50,4 @@ notice_kinds.register(NoticeKind("campaign.launched", _("活动启动"), owner="
 # or when a unit is withdrawn.
 notice_kinds.register(NoticeKind("campaign.dates", _("时间安排调整"), owner="campaigns"))
 notice_kinds.register(NoticeKind("campaign.withdraw", _("退出创建活动"), owner="campaigns"))
+notice_kinds.register(NoticeKind("campaign.readmit", _("恢复参加创建活动"), owner="campaigns"))

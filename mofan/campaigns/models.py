@@ -160,6 +160,10 @@ class EnrollmentState(models.TextChoices):
     REVIEWED = "reviewed", _("已评审")
     APPROVED = "approved", _("已审定")
     INCOMPLETE = "incomplete", _("未完成")  # the committee closed approval without this unit
+    # The unit left the campaign before it ever submitted (`administration.enrollment_withdraw`):
+    # kept with what it entered, read-only, and outside the field (no composite, grade, rank
+    # or 先进, not in the quota's base, not counted as taking part, never waited for).
+    WITHDRAWN = "withdrawn", _("已退出")
 
 
 class Enrollment(models.Model):
@@ -178,6 +182,8 @@ class Enrollment(models.Model):
     submitted_by = user_ref(optional=True)
     returned_reason = models.TextField(_("退回原因"), blank=True)
     on_behalf_reason = models.TextField(_("代为提交理由"), blank=True)
+    withdrawn_reason = models.TextField(_("退出理由"), blank=True)
+    withdrawn_at = models.DateTimeField(_("退出时间"), null=True, blank=True)
     plan = reference(
         "evidence.Evidence", on_delete=models.SET_NULL, optional=True, verbose_name=_("实施方案")
     )

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from mofan.campaigns.administration import EXTENDABLE
-from mofan.campaigns.models import Campaign, Enrollment, TaskStatus
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, TaskStatus
 from mofan.indicators.methods import OPTIONAL_IN_SELF
 from mofan.indicators.models import IndicatorNode
 from mofan.organizations.models import Unit
+
+
+def taking_part(campaign: Campaign | int) -> QuerySet[Enrollment]:
+    """The campaign's enrollments but the withdrawn ones (已退出): the units that take part,
+    the base of the 先进 quota and of "共有N个单位参加". A withdrawn unit left before it ever
+    submitted, so it is outside the field."""
+    return Enrollment.objects.filter(campaign=campaign).exclude(state=EnrollmentState.WITHDRAWN)
 
 
 def scored_leaf_count(campaign: Campaign) -> int:

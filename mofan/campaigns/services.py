@@ -22,6 +22,7 @@ from mofan.campaigns.models import (
     Campaign,
     CampaignStatus,
     Enrollment,
+    EnrollmentState,
     LeadershipMember,
     Phase,
     QuotaTiePolicy,
@@ -250,6 +251,8 @@ def campaign_activate(
 def _check_unit_admin(actor: Actor, enrollment: Enrollment) -> None:
     if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报。"))
+    if enrollment.state == EnrollmentState.WITHDRAWN:
+        raise ValidationError(_("本单位已退出本活动，不能再修改。"))
 
 
 @transaction.atomic

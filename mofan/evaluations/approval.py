@@ -18,6 +18,7 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record, audit_record_many
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
+from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import events, notices
 from mofan.evaluations.figures.results import (
     RESULT_FIELDS,
@@ -48,6 +49,8 @@ def veto_input_record(
     _check_admin(actor, enrollment.campaign)
     if enrollment.state == S.APPROVED:
         raise ValidationError(_("结果已审定；如需修改请先重新打开。"))
+    if enrollment.state == S.WITHDRAWN:
+        raise ValidationError(_("该单位已退出本活动，不参加审定。"))
     if vetoed and not opinion.strip():
         raise ValidationError(_("否决须写明意见。"))
     existing = VetoInput.objects.filter(enrollment=enrollment, source=source).first()
@@ -74,9 +77,7 @@ def _shown(values: Mapping[str, Any]) -> dict[str, str]:
 
 def _check_all_reviewed(campaign: Campaign) -> None:
     """Refuses approval while some unit is not reviewed, naming the first five."""
-    pending = Enrollment.objects.filter(campaign=campaign).exclude(
-        state__in=(S.REVIEWED, S.APPROVED)
-    )
+    pending = taking_part(campaign).exclude(state__in=(S.REVIEWED, S.APPROVED))
     waiting = pending.count()
     if waiting:
         names = list(
@@ -276,7 +277,7 @@ def campaign_publish(*, campaign: Campaign, actor: Actor, ranking: bool = False)
     """Each unit then sees its own final score, grade, per-type scores and rank band; the full
     ranking only when `ranking`."""
     _check_admin(actor, campaign)
-    units = Enrollment.objects.filter(campaign=campaign)
+    units = taking_part(campaign)  # a withdrawn unit (已退出) is never waited for
     if units.exclude(state__in=(S.APPROVED, S.INCOMPLETE)).exists():
         raise ValidationError(_("还有单位的结果未审定，不能公布。"))
     if not units.filter(state=S.APPROVED).exists():

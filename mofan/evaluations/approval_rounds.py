@@ -37,7 +37,8 @@ from mofan.notifications.recipients import committee_people, unit_people
 from mofan.notifications.services import notify
 
 S = EnrollmentState
-DONE = (S.APPROVED, S.INCOMPLETE)
+# Decided: approved, closed as 未完成, or withdrawn (已退出, never waited for nor closed).
+DONE = (S.APPROVED, S.INCOMPLETE, S.WITHDRAWN)
 
 
 def _check_admin(actor: Actor, campaign: Campaign) -> None:

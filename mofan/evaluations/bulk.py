@@ -19,9 +19,9 @@ from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import Assignment, ReviewScore, SelfScore
 from mofan.evaluations.score_write import clean_input, score_fields, shown
 from mofan.evaluations.services import (
-    EDITABLE_STATES,
     assignment_open_for_scoring,
     enrollment_transition,
+    locked_check,
 )
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from mofan.indicators.selectors import published_leaves
@@ -78,8 +78,7 @@ def self_scores_bulk_save(
     )
     if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
-    if enrollment.state not in EDITABLE_STATES:
-        raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
+    locked_check(enrollment)
     nodes = _leaves(enrollment.campaign.indicator_version, set(values))
     existing = {
         s.node_id: s for s in SelfScore.objects.filter(enrollment=enrollment, node_id__in=values)

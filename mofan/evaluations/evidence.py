@@ -40,6 +40,8 @@ def _locked_enrollment(enrollment: Enrollment) -> Enrollment:
         .select_related("campaign")
         .get(pk=enrollment.pk)
     )
+    if current.state == EnrollmentState.WITHDRAWN:
+        raise ValidationError(_("本单位已退出本活动，佐证材料的关联不能再修改。"))
     if current.state in LOCKED_STATES:
         raise ValidationError(
             _("自评已提交（%(state)s），佐证材料的关联已锁定；如需修改，请联系工委退回。")

@@ -18,6 +18,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import draws, notices
 from mofan.evaluations.models import Assignment, Draw, ReviewerSeat, ReviewGroup
 
@@ -146,9 +147,8 @@ def _group_specs(campaign: Campaign) -> list[draws.GroupSpec]:
 def _inputs_for(campaign: Campaign, method: str) -> dict[str, Any]:
     specs = _group_specs(campaign)
     unit_ids = sorted(
-        Enrollment.objects.filter(campaign=campaign, assignment__isnull=True).values_list(
-            "unit_id", flat=True
-        )
+        # A withdrawn unit (已退出) is never reviewed: left out of the draw.
+        taking_part(campaign).filter(assignment__isnull=True).values_list("unit_id", flat=True)
     )
     return {
         "method": method,

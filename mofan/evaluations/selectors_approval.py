@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, QuerySet
+from django.db.models import Case, Count, F, QuerySet, Value, When
 from django.utils.functional import cached_property
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
@@ -113,7 +113,7 @@ def quota_tie_of(campaign: Campaign, enrolled: int) -> QuotaTie | None:
 
 @dataclass(frozen=True)
 class ApprovalSummary:
-    enrolled: int
+    enrolled: int  # taking part: every enrolled unit but the withdrawn ones
     states: list[StateCount]
     reviewed: int  # reviewed or approved
     approved: int
@@ -124,6 +124,7 @@ class ApprovalSummary:
     tie: QuotaTie | None = None
     ready: int = 0  # reviewed, not approved yet
     incomplete: int = 0  # closed as 未完成
+    withdrawn: int = 0  # 已退出: listed apart, not in `enrolled` (the units taking part)
     pending_round: ApprovalBatch | None = None  # prepared, waiting for the leader
     round_units: list[str] = field(default_factory=list)  # its units' names (the first 20)
 
@@ -173,8 +174,10 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
     )
     stored = UnitTotals.objects.filter(campaign=campaign)
     pending = pending_round(campaign)
+    withdrawn = by_state.get(S.WITHDRAWN.value, 0)
+    taking_part = sum(by_state.values()) - withdrawn
     return ApprovalSummary(
-        enrolled=sum(by_state.values()),
+        enrolled=taking_part,
         states=[
             StateCount(state.value, str(state.label), by_state[state.value])
             for state in EnrollmentState
@@ -186,9 +189,10 @@ def approval_summary(campaign: Campaign) -> ApprovalSummary:
         advanced=stored.filter(advanced=True).count(),
         stored=stored.count(),
         max_points=max_points(nodes_of(campaign.indicator_version)),
-        tie=quota_tie_of(campaign, sum(by_state.values())),
+        tie=quota_tie_of(campaign, taking_part),
         ready=by_state.get(S.REVIEWED.value, 0),
         incomplete=by_state.get(S.INCOMPLETE.value, 0),
+        withdrawn=withdrawn,
         pending_round=pending,
         round_units=_names(pending.enrollments[:20]) if pending else [],
     )
@@ -239,16 +243,20 @@ def approval_rows(
 def pending_rows(
     campaign: Campaign, *, summary: ApprovalSummary, search: str = "", page: str | int | None = None
 ) -> Page:
-    """One page of the units listed apart: not reviewed yet (未开始, 填报中, 已提交, 已退回), so
-    neither scored nor ranked; in the committee's order of units."""
+    """One page of the units listed apart: without a decided result (未开始, 填报中, 已提交,
+    已退回, 未完成) or withdrawn (已退出), so neither scored nor ranked; in the committee's order
+    of units, the withdrawn ones last."""
     search = search.strip()
     stored: QuerySet[UnitTotals] = stored_figures(campaign).exclude(enrollment__state__in=REVIEWED)
     if search:
         stored = stored.filter(enrollment__unit__name__icontains=search)
     ordered = stored.order_by(
-        "enrollment__unit__sort_order", "enrollment__unit__name", "enrollment_id"
+        Case(When(enrollment__state=S.WITHDRAWN, then=Value(1)), default=Value(0)),
+        "enrollment__unit__sort_order",
+        "enrollment__unit__name",
+        "enrollment_id",
     )
-    waiting = summary.enrolled - summary.reviewed
+    waiting = summary.enrolled + summary.withdrawn - summary.reviewed
     paginator = Paginator(ordered, PER_PAGE) if search else _Counted(ordered, waiting)
     return _rows_of(paginator.get_page(page))
 

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, F, QuerySet, When
+from django.db.models import Case, F, QuerySet, Value, When
 
-from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
 from mofan.evaluations.models import UnitResult, UnitTotals, VetoInput
 from mofan.evaluations.scoring import Totals
@@ -107,8 +107,8 @@ def ranking_rows(
     approved_only: bool = False,
 ) -> Iterator[UnitRow]:
     """Every unit's row in rank order (the shown rank: the frozen one where frozen; unranked
-    last; ties in the committee's order of units): one ordered query read in chunks of `CHUNK`
-    rows, each chunk's veto sources in one more."""
+    last, the withdrawn ones (已退出) after them; ties in the committee's order of units): one
+    ordered query read in chunks of `CHUNK` rows, each chunk's veto sources in one more."""
     stored = stored_figures(campaign, unit_ids=unit_ids).annotate(
         shown_rank=Case(
             When(enrollment__result__frozen=True, then=F("enrollment__result__rank")),
@@ -118,7 +118,10 @@ def ranking_rows(
     if approved_only:
         stored = stored.filter(enrollment__result__frozen=True)
     ordered = stored.order_by(
-        F("shown_rank").asc(nulls_last=True), "enrollment__unit__sort_order", "enrollment_id"
+        F("shown_rank").asc(nulls_last=True),
+        Case(When(enrollment__state=EnrollmentState.WITHDRAWN, then=Value(1)), default=Value(0)),
+        "enrollment__unit__sort_order",
+        "enrollment_id",
     )
     batch: list[UnitTotals] = []
     for totals in ordered.iterator(chunk_size=CHUNK):  # one query, read in chunks

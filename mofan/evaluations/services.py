@@ -86,6 +86,14 @@ def deadline_passed(enrollment: Enrollment) -> bool:
     return deadline is not None and timezone.now() > deadline
 
 
+def locked_check(enrollment: Enrollment) -> None:
+    """Refuses a write to the self-evaluation unless it is with the unit (the reason given)."""
+    if enrollment.state == S.WITHDRAWN:
+        raise ValidationError(_("本单位已退出本活动，自评不能再修改。"))
+    if enrollment.state not in EDITABLE_STATES:
+        raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
+
+
 @transaction.atomic
 def enrollment_transition(
     *, enrollment: Enrollment, to: str, actor: Actor, reason: str = ""
@@ -247,8 +255,7 @@ def self_score_save(
     )
     if not rules.is_unit_admin_of(actor, enrollment.unit_id):
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
-    if enrollment.state not in EDITABLE_STATES:
-        raise ValidationError(_("自评已提交并锁定；如需修改请联系工委退回。"))
+    locked_check(enrollment)
     _leaf_of(enrollment, node)
     record = score_row_save(
         row=ScoreRow(

@@ -23,7 +23,7 @@ S = EnrollmentState
 class SubmissionStatus:
     state: str
     state_label: str
-    submitted: bool  # no longer with the unit (submitted, in review, approved)
+    submitted: bool  # no longer with the unit (submitted, in review, approved), not withdrawn
     deadline: datetime | None
     deadline_passed: bool
     blockers: list[str] = field(default_factory=list)
@@ -52,6 +52,8 @@ def _state_blocker(enrollment: Enrollment) -> str:
         return _("尚未开始填报：联络员保存第一项自评后即可继续。")
     if enrollment.state == S.RETURNED:
         return _("自评已被工委退回，修改并保存任一项后可重新提交。")
+    if enrollment.state == S.WITHDRAWN:
+        return _("本单位已退出本活动，不能再填报或提交。")
     return ""
 
 
@@ -65,7 +67,7 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
     status = SubmissionStatus(
         state=enrollment.state,
         state_label=str(S(enrollment.state).label),
-        submitted=enrollment.state not in (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED),
+        submitted=enrollment.state not in (S.NOT_STARTED, S.IN_PROGRESS, S.RETURNED, S.WITHDRAWN),
         deadline=_deadline(enrollment),
         deadline_passed=deadline_passed(enrollment),
         leaders=[u.full_name or u.username for u in leaders.order_by("full_name")],
@@ -84,6 +86,9 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
         status.on_behalf_reason = enrollment.on_behalf_reason
         return status
     blockers = [_state_blocker(enrollment)] if enrollment.state != S.IN_PROGRESS else []
+    if enrollment.state == S.WITHDRAWN:
+        status.blockers, status.blocked = blockers, True
+        return status
     status.unfilled, status.need_evidence = submission_gaps(enrollment)
     if status.deadline_passed:
         blockers.append(_("已过提交截止时间；如需延期请联系工委。"))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/extend/", admin.campaign_extend, name="extend_many"),
     path("<int:pk>/delete/", admin.campaign_delete, name="delete"),
     path("enrollments/<int:pk>/withdraw/", admin.enrollment_withdraw, name="withdraw"),
+    path("enrollments/<int:pk>/readmit/", admin.enrollment_readmit, name="readmit"),
     path("cycle/<int:start_year>/", views.cycle, name="cycle"),
     path("enrollments/<int:pk>/", views.enrollment_home, name="enrollment"),
     path("enrollments/<int:pk>/submit/", views.enrollment_submit, name="submit"),

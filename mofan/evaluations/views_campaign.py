@@ -52,6 +52,9 @@ from mofan.indicators.models import IndicatorVersion, VersionStatus
 from mofan.organizations.models import Unit
 from mofan.organizations.selectors import committees_administered_by, committees_staffed_by
 
+# States counted on the campaign page only when some unit is in them.
+OPTIONAL_STATES = (EnrollmentState.INCOMPLETE, EnrollmentState.WITHDRAWN)
+
 
 @role_required(Role.COMMITTEE_ADMIN, Role.COMMITTEE_LEADER, Role.UNIT_ADMIN, Role.UNIT_LEADER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -138,7 +141,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "states": [
                 (state, label, states.get(state, 0))
                 for state, label in EnrollmentState.choices
-                if state != EnrollmentState.INCOMPLETE or states.get(state)
+                if state not in OPTIONAL_STATES or states.get(state)
             ],
             "is_admin": is_admin,
             "can_extend": is_admin and campaign.status != CampaignStatus.CLOSED,
@@ -251,7 +254,7 @@ def enrollment_home(request: HttpRequest, pk: int) -> HttpResponse:
             "task_form": TaskForm(),
             "status_form": TaskStatusForm(),
             "result": result,
-            "rank_band": approval.rank_band(result.rank, campaign.enrollments.count())
+            "rank_band": approval.rank_band(result.rank, selectors.taking_part(campaign).count())
             if result
             else "",
             "type_scores": _type_scores(campaign, result),

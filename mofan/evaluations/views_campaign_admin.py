@@ -106,6 +106,22 @@ def enrollment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
+def enrollment_readmit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a withdrawn unit back (已退出 → 未开始)."""
+    actor = actor_of(request)
+    enrollment = get_object_or_404(
+        scope.enrollments_administered_by(actor).select_related("unit"), pk=pk
+    )
+    flash_write(
+        request,
+        lambda: administration.enrollment_readmit(enrollment=enrollment, actor=actor),
+        _("%(u)s已恢复参加本活动。") % {"u": enrollment.unit.name},
+    )
+    return redirect("campaigns:detail", pk=enrollment.campaign_id)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
 def campaign_extend(request: HttpRequest, pk: int) -> HttpResponse:
     """Extend the deadline of the units ticked in the progress table, all at once."""
     actor = actor_of(request)

@@ -15,6 +15,7 @@ from mofan.accounts import rules
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
+from mofan.campaigns.selectors import taking_part
 from mofan.core.refusals import flash_write, refusal_text
 from mofan.evaluations import review_groups
 from mofan.evaluations import selectors as scope
@@ -64,7 +65,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
                 (d, review_groups.draw_verify(d) if d.purpose == "assignment" else None)
                 for d in draws
             ],
-            "unassigned": campaign.enrollments.filter(assignment__isnull=True).count(),
+            "unassigned": taking_part(campaign).filter(assignment__isnull=True).count(),
             "is_admin": is_admin,
         },
     )

@@ -61,7 +61,8 @@ def _admin_items(actor: Actor) -> list[WorkItem]:
             reviewed=Count("enrollments", filter=Q(enrollments__state=S.REVIEWED)),
             pending=Count(
                 "enrollments",
-                filter=~Q(enrollments__state__in=(S.APPROVED, S.INCOMPLETE)),
+                # Decided ones and the withdrawn (已退出, never waited for) are not pending.
+                filter=~Q(enrollments__state__in=(S.APPROVED, S.INCOMPLETE, S.WITHDRAWN)),
             ),
             approved=Count("enrollments", filter=Q(enrollments__state=S.APPROVED)),
         )

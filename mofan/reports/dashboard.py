@@ -33,6 +33,7 @@ from mofan.accounts import rules
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import selectors as scope
 from mofan.evaluations.approval import rank_band
 from mofan.evaluations.figures.summary import (
@@ -82,15 +83,20 @@ class Tally:
 
 def progress_counts(rows: Iterable[tuple[str, int]]) -> list[Tally]:
     """Units per enrollment state, every state of the workflow in order (0 where none); 未完成
-    (units left when the committee closed the approval) only when there are some."""
+    (units left when the committee closed the approval) and 已退出 (units withdrawn before they
+    submitted) only when there are some."""
     counts: dict[str, int] = {}
     for state, n in rows:
         counts[state] = counts.get(state, 0) + n
     return [
         Tally(s.value, str(s.label), counts.get(s.value, 0))
         for s in EnrollmentState
-        if s != EnrollmentState.INCOMPLETE or counts.get(s.value)
+        if s not in OPTIONAL_STATES or counts.get(s.value)
     ]
+
+
+# States shown only when some unit is in them.
+OPTIONAL_STATES = (EnrollmentState.INCOMPLETE, EnrollmentState.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,13 @@ class Figures:
 
     @property
     def enrolled(self) -> int:
-        return sum(c.count for c in self.progress)
+        """The units taking part: a withdrawn unit (已退出) left before it ever submitted, so it
+        did not take part ("共有N个单位参加" does not count it); it is shown as its own state."""
+        return sum(c.count for c in self.progress if c.key != EnrollmentState.WITHDRAWN)
+
+    @property
+    def withdrawn(self) -> int:
+        return sum(c.count for c in self.progress if c.key == EnrollmentState.WITHDRAWN)
 
     @property
     def approved(self) -> int:
@@ -283,7 +295,12 @@ class Figures:
         return sum(
             c.count
             for c in self.progress
-            if c.key not in (EnrollmentState.NOT_STARTED, EnrollmentState.IN_PROGRESS)
+            if c.key
+            not in (
+                EnrollmentState.NOT_STARTED,
+                EnrollmentState.IN_PROGRESS,
+                EnrollmentState.WITHDRAWN,
+            )
         )
 
 
@@ -462,8 +479,8 @@ def unit_figures(enrollment: Enrollment, actor: Actor, *, today: datetime.date) 
             for code, title, points in roots
         ]
         if result is not None:
-            # As on the unit's campaign page: its quarter of all enrolled units.
-            band = rank_band(result.rank, campaign.enrollments.count())
+            # As on the unit's campaign page: its quarter of the units taking part.
+            band = rank_band(result.rank, taking_part(campaign).count())
             weak = weakest(_final_leaves(enrollment))
     years = _years(enrollment, actor, result)
     items = problem_items_for(actor).filter(unit_id=enrollment.unit_id)

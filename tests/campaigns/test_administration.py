@@ -27,7 +27,7 @@ from mofan.campaigns.services import campaign_activate
 from mofan.evaluations.models import ConsolidatedScore, UnitTotals
 from mofan.notifications.models import Notice
 from mofan.organizations.models import Unit
-from tests.evaluations.campaign_fixtures import S, World, set_state, world
+from tests.evaluations.campaign_fixtures import S, World, in_savepoint, set_state, world
 from tests.factories import UnitFactory, make_user
 from tests.rectification.rereview_fixtures import approve, finish_review
 from tests.world import logged_in
@@ -319,6 +319,9 @@ def test_withdraw_is_refused_once_the_unit_has_submitted(world):
 
 def test_withdraw_before_submission_needs_a_reason_and_is_audited(world):
     Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    scores = world.ea.self_scores.count()
+    tasks = world.ea.tasks.count()
+    assert scores and tasks
     with pytest.raises(ValidationError, match="理由"):
         administration.enrollment_withdraw(enrollment=world.ea, reason=" ", actor=_admin(world))
     with pytest.raises(PermissionDenied):
@@ -327,13 +330,102 @@ def test_withdraw_before_submission_needs_a_reason_and_is_audited(world):
         )
     admin = logged_in(world.user("committee_admin"))
     admin.post(reverse("campaigns:withdraw", args=[world.ea.pk]), {"reason": "机构改革，撤并"})
-    assert not Enrollment.objects.filter(pk=world.ea.pk).exists()
+    # A state, not a deletion: the enrollment and what the unit entered stay, with the reason.
+    withdrawn = Enrollment.objects.get(pk=world.ea.pk)
+    assert withdrawn.state == S.WITHDRAWN
+    assert withdrawn.withdrawn_reason == "机构改革，撤并"
+    assert withdrawn.withdrawn_at is not None
+    assert withdrawn.self_scores.count() == scores and withdrawn.tasks.count() == tasks
     entry = AuditEntry.objects.get(action="campaign.units.withdraw")
     assert entry.object_id == str(world.ea.pk)
-    assert entry.data["before"]["unit_name"] == "甲单位"
-    assert entry.data["before"]["state"] == S.IN_PROGRESS
-    assert entry.data["extra"] == {"reason": "机构改革，撤并"}
+    assert entry.data["before"] == {"state": S.IN_PROGRESS}
+    assert entry.data["after"]["state"] == S.WITHDRAWN
+    assert entry.data["extra"]["reason"] == "机构改革，撤并"
+    assert entry.data["extra"]["unit_name"] == "甲单位"
+    assert entry.data["extra"]["self_scores"] == scores
     assert _notified(world, "campaign.withdraw") == UNIT_A_PEOPLE
+    # Once withdrawn: not again, and neither extendable nor withdrawable on the campaign page.
+    with pytest.raises(ValidationError, match="已退出"):
+        administration.enrollment_withdraw(enrollment=world.ea, reason="再次", actor=_admin(world))
+    page = admin.get(reverse("campaigns:detail", args=[world.campaign.pk])).content.decode()
+    assert "机构改革，撤并" in page and "已退出" in page
+    assert reverse("campaigns:withdraw", args=[world.ea.pk]) not in page
+    assert reverse("campaigns:extend", args=[world.ea.pk]) not in page
+    assert f'name="enrollments" value="{world.ea.pk}"' not in page
+    assert reverse("campaigns:readmit", args=[world.ea.pk]) in page
+    with pytest.raises(ValidationError, match="已退出"):
+        administration.enrollments_extend(
+            campaign=world.campaign,
+            enrollments=[withdrawn],
+            until=timezone.now() + datetime.timedelta(days=3),
+            actor=_admin(world),
+        )
+
+
+def test_a_withdrawn_unit_is_read_only_for_the_unit(world):
+    from mofan.campaigns import services as campaign_services
+    from mofan.evaluations import services as evaluation
+    from mofan.evaluations.models import SelfScore
+
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    withdrawn = Enrollment.objects.get(pk=world.ea.pk)
+    owner, leader = world.actor("owner"), world.actor("colleague")
+    node = SelfScore.objects.filter(enrollment=withdrawn).select_related("node").first().node
+    with pytest.raises(ValidationError, match="已退出"):
+        evaluation.self_score_save(
+            enrollment=withdrawn,
+            node=node,
+            value={"score": "5"},
+            narrative="",
+            expected_version=None,
+            actor=owner,
+        )
+    with pytest.raises(ValidationError, match="已退出"):
+        campaign_services.task_add(
+            enrollment=withdrawn,
+            title="新任务",
+            person="甲",
+            deadline=datetime.date(2030, 1, 1),
+            actor=owner,
+        )
+    with pytest.raises(ValidationError):
+        evaluation.enrollment_transition(enrollment=withdrawn, to=S.SUBMITTED, actor=leader)
+    assert Enrollment.objects.get(pk=world.ea.pk).state == S.WITHDRAWN
+    # The unit's pages say so and offer no submit button.
+    for name in ("owner", "colleague"):
+        client = logged_in(world.user(name))
+        home = client.get(reverse("campaigns:enrollment", args=[world.ea.pk])).content.decode()
+        assert 'id="withdrawn-notice"' in home and "撤并" in home
+        assert 'id="submit-self"' not in home
+        own = client.get(reverse("reviews:self", args=[world.ea.pk]))
+        assert own.status_code == 200
+        assert 'id="submit-self-bar"' not in own.content.decode()
+    assert (
+        logged_in(world.user("colleague"))
+        .post(reverse("campaigns:submit", args=[world.ea.pk]))
+        .status_code
+        == 302
+    )
+    assert Enrollment.objects.get(pk=world.ea.pk).state == S.WITHDRAWN
+
+
+def test_a_withdrawn_unit_may_be_readmitted(world):
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    with pytest.raises(PermissionDenied):
+        administration.enrollment_readmit(enrollment=world.ea, actor=world.actor("owner"))
+    with pytest.raises(ValidationError, match="未退出"):
+        administration.enrollment_readmit(enrollment=world.eb, actor=_admin(world))
+    admin = logged_in(world.user("committee_admin"))
+    admin.post(reverse("campaigns:readmit", args=[world.ea.pk]))
+    back = Enrollment.objects.get(pk=world.ea.pk)
+    assert back.state == S.NOT_STARTED and back.withdrawn_reason == ""
+    entry = AuditEntry.objects.get(action="campaign.units.readmit")
+    assert entry.data["before"]["state"] == S.WITHDRAWN
+    assert entry.data["before"]["withdrawn_reason"] == "撤并"
+    assert entry.data["after"] == {"state": S.NOT_STARTED}
+    assert _notified(world, "campaign.readmit") == UNIT_A_PEOPLE
 
 
 def test_bulk_extension_for_the_selected_units(world):
@@ -540,3 +632,49 @@ def test_the_edit_page_keeps_a_deadline_it_shows_to_the_minute(world):
     assert Campaign.objects.get(pk=world.campaign.pk).submission_deadline == before
     assert not AuditEntry.objects.filter(action="campaign.update").exists()
     assert not Notice.objects.filter(kind="campaign.dates").exists()
+
+
+def test_a_withdrawn_unit_gets_no_work_and_no_reminders(world):
+    from mofan.evaluations.reminders import send_evaluation_reminders
+    from mofan.evaluations.work import evaluation_work
+
+    Enrollment.objects.filter(pk=world.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
+    Campaign.objects.filter(pk=world.campaign.pk).update(
+        submission_deadline=timezone.now() + datetime.timedelta(days=7)
+    )
+    url = reverse("campaigns:enrollment", args=[world.ea.pk])
+    today = timezone.localdate()
+    names = {user.pk: name for name, user in world.users.items()}
+
+    def work(persona: str) -> list[str]:
+        return [item.url for item in evaluation_work(actor=world.actor(persona), today=today)]
+
+    def reminded() -> set[str]:
+        send_evaluation_reminders(today=today)
+        return {
+            names.get(pk, "")
+            for pk in Notice.objects.filter(kind__startswith="enrollment.due").values_list(
+                "recipient", flat=True
+            )
+        }
+
+    assert url in work("owner") and url in work("colleague")
+    assert in_savepoint(reminded) >= UNIT_A_PEOPLE  # the unit would be reminded
+    administration.enrollment_withdraw(enrollment=world.ea, reason="撤并", actor=_admin(world))
+    assert url not in work("owner") and url not in work("colleague")
+    assert not reminded() & UNIT_A_PEOPLE
+
+
+def test_the_review_draw_skips_a_withdrawn_unit(world):
+    from mofan.evaluations.review_groups import assignment_draw
+
+    def drawn() -> list[int]:
+        draw = assignment_draw(campaign=world.campaign, method="balanced", seed="w", actor=admin)
+        return list(draw.inputs["units"])
+
+    admin = _admin(world)
+    assert in_savepoint(drawn) == [world.unit_c.pk]  # 丙 is the one unit not yet assigned
+    administration.enrollment_withdraw(enrollment=world.ec, reason="撤并", actor=admin)
+    with pytest.raises(ValidationError, match="都已分配"):
+        assignment_draw(campaign=world.campaign, method="balanced", seed="w", actor=admin)
+    assert not Enrollment.objects.filter(pk=world.ec.pk, assignment__isnull=False).exists()

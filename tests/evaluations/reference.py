@@ -104,7 +104,8 @@ def campaign_rows(campaign: Campaign) -> tuple[list[UnitRow], Decimal | None]:
         for e in enrollments
     ]
     top = max_points(roots)
-    _compute(campaign, rows, top, enrolled=len(rows))
+    # A withdrawn unit (已退出) is not in the quota's base.
+    _compute(campaign, rows, top, enrolled=sum(r.enrollment.state != S.WITHDRAWN for r in rows))
     return rows, top
 
 

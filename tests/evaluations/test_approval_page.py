@@ -27,7 +27,7 @@ from tests.world import logged_in
 pytestmark = pytest.mark.django_db
 
 ROW = re.compile(r'<tr data-unit="([^"]+)">')
-PENDING = re.compile(r'<tr data-pending="([^"]+)">')
+PENDING = re.compile(r'<tr data-pending="([^"]+)"[^>]*>')
 
 
 def _campaign(units: int, *, all_reviewed: bool = False, code: str = "pg") -> Campaign:

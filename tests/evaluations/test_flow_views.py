@@ -93,7 +93,7 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
     r = client.get(f"/reviews/campaigns/{c.pk}/approval/")
     assert r.status_code == 200
     # unit_b never submitted: the admin prepares the ready unit, the leader signs it off.
-    assert "尚未完成评审的单位" in r.content.decode()
+    assert "尚无审定结果的单位" in r.content.decode()
     r = client.post(
         f"/reviews/campaigns/{c.pk}/approval/action/", {"action": "prepare"}, follow=True
     )

@@ -103,6 +103,12 @@ def _never_submitted(w: World) -> None:
     Enrollment.objects.filter(pk=w.ea.pk).update(state=S.IN_PROGRESS, submitted_at=None)
 
 
+def _withdrawn(w: World) -> None:
+    Enrollment.objects.filter(pk=w.ea.pk).update(
+        state=S.WITHDRAWN, submitted_at=None, withdrawn_reason="机构撤并"
+    )
+
+
 def _draft(w: World) -> None:
     Campaign.objects.filter(pk=w.campaign.pk).update(status=CampaignStatus.DRAFT)
 
@@ -295,6 +301,7 @@ SPECS: tuple[Spec, ...] = (
         data=_const({"reason": "机构改革，该单位撤并"}),
         prepare=_never_submitted,
     ),
+    Spec("campaigns:readmit", _ea, ("POST",), post_ok=ADMINS, prepare=_withdrawn),
     Spec(
         "campaigns:cycle",
         lambda w: [w.campaign.year],

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from mofan.accounts.models import User
-from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations.figures.summary import result_summary_apply, share_of
 from mofan.evaluations.models import UnitResult, UnitTotals
 
@@ -65,7 +65,10 @@ def results_freeze(
     new: list[UnitResult] = []
     changed: list[UnitResult] = []
     frozen = {"frozen": True, "approved_at": now, "approved_by": approved_by}
-    chosen = UnitTotals.objects.filter(campaign=campaign)
+    # A withdrawn unit (已退出) never has a result.
+    chosen = UnitTotals.objects.filter(campaign=campaign).exclude(
+        enrollment__state=EnrollmentState.WITHDRAWN
+    )
     if enrollment_ids is not None:
         chosen = chosen.filter(enrollment_id__in=enrollment_ids)
     totals = chosen.select_related("enrollment__unit").order_by(

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
 from mofan.evaluations.figures.unit import (
     BATCH,
@@ -305,6 +305,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     ranks = campaign_ranks(
         ctx,
         [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()],
+        enrolled=sum(1 for _pk, state in enrollments if state != EnrollmentState.WITHDRAWN),
         decision=tie_decision(campaign),
     )
     table = UnitTotals._meta.db_table

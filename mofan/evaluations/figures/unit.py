@@ -56,6 +56,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
+from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import results as res
 from mofan.evaluations.models import (
     ConsolidatedScore,
@@ -265,8 +266,8 @@ def _advanced(
 
 def _candidates(campaign: Campaign) -> tuple[list[res.Result], int]:
     """The units that could be 先进 (a composite, no veto, graded 优秀), keyed by enrollment,
-    and the number enrolled: the quota's base."""
-    return _candidate_results(campaign), Enrollment.objects.filter(campaign=campaign).count()
+    and the number taking part (enrolled, not withdrawn): the quota's base."""
+    return _candidate_results(campaign), taking_part(campaign).count()
 
 
 def _candidate_results(campaign: Campaign) -> list[res.Result]:
@@ -285,7 +286,7 @@ def current_tie(campaign: Campaign, enrolled: int | None = None) -> res.Tie | No
     score exactly when a tie straddles the line. A few indexed queries (one more without
     `enrolled`)."""
     if enrolled is None:
-        enrolled = Enrollment.objects.filter(campaign=campaign).count()
+        enrolled = taking_part(campaign).count()
     quota = res.quota_for(enrolled, campaign.honours_quota)
     pool = UnitTotals.objects.filter(
         campaign=campaign, composite__isnull=False, veto=False, grade__in=ELIGIBLE

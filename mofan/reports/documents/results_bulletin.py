@@ -20,6 +20,7 @@ from typing import ClassVar
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mofan.campaigns.selectors import taking_part
 from mofan.core.exports.base import Block, Column, Doc, Heading, Paragraph, Table
 from mofan.core.exports.registry import register
 from mofan.reports.documents.common import (
@@ -54,7 +55,7 @@ class ResultsBulletin(ResultsDocument):
         for result in results:
             by_grade[result.grade].append(result)
         vetoed = [r for r in results if r.veto]
-        enrolled = campaign.enrollments.count()
+        enrolled = taking_part(campaign).count()  # a withdrawn unit (已退出) did not take part
 
         blocks: list[Block] = [
             Paragraph(self._opening()),

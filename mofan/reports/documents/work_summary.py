@@ -71,7 +71,8 @@ class PhaseFact:
 
 @dataclass
 class SummaryFacts:
-    enrolled: int = 0
+    enrolled: int = 0  # taking part: the withdrawn units are not counted
+    withdrawn: int = 0  # 已退出 before they submitted
     continuous: bool = False
     cadence_label: str = ""  # 一年一考评、三年一总评（…）, 常态化开展, 分阶段推进
     phases: list[PhaseFact] = field(default_factory=list)
@@ -154,7 +155,9 @@ class WorkSummary(OfficialDocument):
                 .values_list("state", "n")
             )
         )
-        facts.enrolled = sum(states.values())
+        # A withdrawn unit (已退出) left before it ever submitted: it did not take part.
+        facts.withdrawn = states[EnrollmentState.WITHDRAWN]
+        facts.enrolled = sum(states.values()) - facts.withdrawn
         facts.submitted = sum(states[s] for s in SUBMITTED_STATES)
         facts.not_started = states[EnrollmentState.NOT_STARTED]
         facts.phases = [
@@ -164,6 +167,7 @@ class WorkSummary(OfficialDocument):
         facts.self_scores = (
             SelfScore.objects.filter(enrollment__campaign=campaign, node__children__isnull=True)
             .exclude(node__method__type__in=OPTIONAL_IN_SELF)
+            .exclude(enrollment__state=EnrollmentState.WITHDRAWN)
             .count()
         )
         groups = ReviewGroup.objects.filter(campaign=campaign)
@@ -265,6 +269,8 @@ class WorkSummary(OfficialDocument):
 
     def _phases(self, f: SummaryFacts) -> str:
         text = _("本次创建活动共有%(n)d个单位参加。") % {"n": f.enrolled}
+        if f.withdrawn:
+            text += _("另有%(n)d个单位在提交自评前退出。") % {"n": f.withdrawn}
         if f.continuous:
             return text + _("创建工作常态化开展，不分阶段。")
         if not f.phases:

@@ -8,7 +8,8 @@ Who sees what (mirroring the approval page and the unit's result page):
   approved yet (before approval, or reopened) shows its stored figures, what approval would
   freeze now, marked 未审定（测算）: the rows of `evaluations.selectors_ranking`, as on the
   approval page. A unit without a consolidated review score is neither scored nor ranked: it
-  comes last, with its state (未开始, 填报中, 已提交, 已退回) and no rank, composite or grade;
+  comes last, with its state (未开始, 填报中, 已提交, 已退回, 未完成) and no rank, composite or
+  grade; a withdrawn unit (已退出) after those, likewise;
 * a unit's admin or leader: only its own row, and only once the results are published; its rank
   is the rank band (前 25% …) unless the ranking itself was published, like its result page;
 * reviewers and everybody else: nothing (PermissionDenied).
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mofan.campaigns.models import Enrollment, EnrollmentState
+from mofan.campaigns.selectors import taking_part
 from mofan.core.exports.base import Column
 from mofan.core.exports.registry import register
 from mofan.evaluations import approval
@@ -38,7 +40,7 @@ REVIEWED = (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
 
 def _state(frozen: bool, reviewed: bool, enrollment: Enrollment) -> str:
     """已审定; 未审定（测算） for a reviewed unit's provisional figures; else the unit's state
-    (未开始, 填报中, 已提交, 已退回): such a unit is neither scored nor ranked."""
+    (未开始, 填报中, 已提交, 已退回, 未完成, 已退出): such a unit is neither scored nor ranked."""
     if frozen:
         return _("已审定")
     if reviewed:
@@ -92,7 +94,7 @@ class RankingExporter(CampaignTable):
         """The ranking selector's rows: staff every unit (frozen or provisional), a unit only
         its approved results."""
         shown_rank = self.is_staff or self.campaign.ranking_published
-        enrolled = 0 if shown_rank else self.campaign.enrollments.count()
+        enrolled = 0 if shown_rank else taking_part(self.campaign).count()
         for row in ranking_rows(
             self.campaign, unit_ids=self.unit_ids(), approved_only=not self.is_staff
         ):

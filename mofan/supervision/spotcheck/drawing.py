@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor
 from mofan.accounts.models import User
 from mofan.audit.services import audit_record
-from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import draws
 from mofan.evaluations.review_groups import home_units, reviewer_pool
 from mofan.notifications.recipients import unit_people
@@ -68,6 +68,7 @@ def gather_inputs(
     """Everything the draw depends on, read from the database once."""
     rows = (
         Enrollment.objects.filter(campaign=campaign, unit__is_active=True)
+        .exclude(state=EnrollmentState.WITHDRAWN)  # a withdrawn unit did not take part
         .order_by("unit_id")
         .values_list("unit_id", "unit__category", "result__grade")
     )
