@@ -35,7 +35,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF
-from mofan.campaigns.models import Campaign, Enrollment
+from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations.models import EvidenceLink, LedgerFigures
 from mofan.indicators.models import IndicatorNode
 from mofan.reports import dashboard as dash
@@ -104,8 +104,9 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 def burden_enrollments(actor: Actor) -> QuerySet[Enrollment]:
     """Enrollments whose burden the actor may read: as the dashboard's unit view (own units'
-    for their admin or leader, every unit of the committee's campaigns for its staff)."""
-    return dash.unit_view_enrollments(actor)
+    for their admin or leader, every unit of the committee's campaigns for its staff), less
+    the units that withdrew (已退出) before submitting: they took no part."""
+    return dash.unit_view_enrollments(actor).exclude(state=EnrollmentState.WITHDRAWN)
 
 
 def burden_campaigns(actor: Actor) -> QuerySet[Campaign]:

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mofan.campaigns.models import Enrollment
+from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.evaluations.models import LedgerFigures
 from mofan.reports import burden
 from mofan.reports.exporters.burden import BurdenExporter
@@ -84,6 +84,18 @@ def test_figures_per_unit(world: World) -> None:
     )
     assert (c.asked, c.computed, c.files, c.links) == (4, 0, 0, 0)
     assert c.reused_percent is None
+
+
+def test_a_withdrawn_unit_is_not_counted(world: World) -> None:
+    """A unit that withdrew (已退出) before submitting took no part: it is in no sum or row."""
+    Enrollment.objects.filter(pk=world.ec.pk).update(state=EnrollmentState.WITHDRAWN)
+    admin = world.actor("committee_admin")
+    scoped = burden.burden_enrollments(admin).filter(campaign=world.campaign)
+    assert world.ec.pk not in set(scoped.values_list("pk", flat=True))
+    summed = burden.campaign_burden([world.campaign], scoped)[world.campaign.pk]
+    assert (summed.units, summed.asked) == (2, 8)
+    rows = list(BurdenExporter(campaign=world.campaign, actor=admin).rows())
+    assert [row[0] for row in rows] == ["甲单位", "乙单位", "合计（2 个单位）"]
 
 
 def test_campaign_sum_equals_the_units(world: World) -> None:
