@@ -119,3 +119,52 @@ def nominate(p: HonourProgramme, unit: Unit, user: User, **candidate: Any) -> No
     return writes.nomination_create(
         programme=p, unit=unit, statement="事迹突出", actor=actor_for(user), **candidate
     )
+
+
+def fuzz_objects(
+    committee: Committee, unit: Unit, admin: User, owner: User, objector: User
+) -> dict[str, list[int]]:
+    """One programme in each state with a nomination of `unit` (by its 联络员 `owner`), an
+    objection pending on the 公示 list: ids for the fuzz sweep (tests/core/test_fuzz_inputs.py)."""
+    actor = actor_for(admin)
+
+    def run(name: str, steps: int) -> tuple[HonourProgramme, Nomination | None]:
+        p = services.programme_create(
+            committee=committee,
+            values={"name": name, "kind": "person", "year": 2026, "quota_value": 1},
+            actor=actor,
+        )
+        if not steps:
+            return p, None
+        p = services.programme_transition(programme=p, action="open", actor=actor)
+        member = MemberFactory(unit=unit, name=f"{name}候选人")
+        n = nominate(p, unit, owner, member=member)
+        if steps > 1:
+            p = services.programme_transition(programme=p, action="review", actor=actor)
+        if steps > 2:
+            writes.nomination_review(nomination=n, score=Decimal(90), note="", actor=actor)
+            p = services.programme_transition(programme=p, action="publish", actor=actor)
+        if steps > 3:
+            p.publicity_end = p.publicity_start
+            p.save()
+            p = services.programme_transition(
+                programme=p,
+                action="name",
+                actor=actor,
+                document_number="工委〔2026〕1号",
+                today=p.publicity_end,
+            )
+        return p, n
+
+    draft, _none = run("草稿评选", 0)
+    nominating, n1 = run("推荐中评选", 1)
+    reviewing, n2 = run("评审中评选", 2)
+    public, n3 = run("公示中评选", 3)
+    named, n4 = run("已命名评选", 4)
+    assert n1 and n2 and n3 and n4
+    objection = writes.objection_lodge(nomination=n3, text="异议", actor=actor_for(objector))
+    return {
+        "programmes": [nominating.pk, reviewing.pk, public.pk, named.pk, draft.pk],
+        "nominations": [n2.pk, n3.pk, n4.pk, n1.pk],
+        "objections": [objection.pk],
+    }
