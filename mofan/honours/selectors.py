@@ -23,6 +23,8 @@ from mofan.organizations.models import Unit
 
 PUBLIC_STATES = (ProgrammeState.PUBLICITY, ProgrammeState.NAMED)
 SHOWN_NOMINATIONS = (NominationState.SELECTED, NominationState.NAMED, NominationState.REVOKED)
+# the roles that open any honours page (the pages scope further); others are refused (403)
+READERS = (*COMMITTEE_STAFF, *UNIT_ROLES)
 
 
 def unit_committees(actor: Actor, roles: tuple[str, ...]) -> set[int]:

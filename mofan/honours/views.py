@@ -6,7 +6,6 @@ Every programme is fetched through a scoped selector, so anything outside the ac
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from mofan.honours import selectors, services
 from mofan.honours.forms import ProgrammeForm, TieForm, TransitionForm
 from mofan.honours.models import HonourProgramme, ProgrammeState
 from mofan.honours.nominations import tie_decide as decide
+from mofan.honours.selectors import READERS
 from mofan.organizations.models import Committee
 from mofan.supervision.views_common import attempt
 
@@ -34,7 +34,7 @@ def _admin_committee(request: HttpRequest) -> Committee:
     return committee
 
 
-@login_required
+@role_required(*READERS)
 def programme_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     shown = selectors.programmes_for(actor) | selectors.publicity_programmes_for(actor)
@@ -93,7 +93,7 @@ def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _programme_form(request, programme)
 
 
-@login_required
+@role_required(*READERS)
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     programme = get_object_or_404(selectors.programmes_for(actor), pk=pk)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from mofan.honours.forms import (
     VetoForm,
 )
 from mofan.honours.models import HonourKind, NominationState, ProgrammeState
+from mofan.honours.selectors import READERS
 from mofan.supervision.views_common import attempt
 
 
@@ -79,7 +79,7 @@ def nomination_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@role_required(*READERS)
 def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     nomination = get_object_or_404(selectors.nominations_for(actor), pk=pk)
@@ -192,7 +192,7 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("honours:nomination_detail", objection.nomination_id)
 
 
-@login_required
+@role_required(*READERS)
 def publicity(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     programme = get_object_or_404(selectors.publicity_programmes_for(actor), pk=pk)
@@ -214,7 +214,7 @@ def publicity(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required(*READERS)
 def objection_lodge(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     nomination = get_object_or_404(selectors.public_nominations_for(actor), pk=pk)

@@ -112,31 +112,31 @@ def test_every_page_shows_each_persona_only_its_own():
     expect(
         clients,
         "/honours/",
-        {"anonymous": login},
+        {"anonymous": login, "reviewer": 403},
         shows=[("优秀党务工作者评选", ("unit_admin", "committee_admin", "outsider"))],
         hides=[
             ("草稿评选项目", unit_people),
-            ("外工委评选项目", (*unit_people, "committee_admin", "reviewer")),
-            ("优秀共产党员评选", ("other_admin", "reviewer")),
-            ("优秀党务工作者评选", ("member", "other_admin", "reviewer")),
+            ("外工委评选项目", (*unit_people, "committee_admin")),
+            ("优秀共产党员评选", ("other_admin",)),
+            ("优秀党务工作者评选", ("member", "other_admin")),
         ],
     )
     expect(
         clients,
         f"/honours/programmes/{s['nominating'].pk}/",
-        {"anonymous": login, "member": 404, "other_admin": 404, "reviewer": 404},
+        {"anonymous": login, "member": 404, "other_admin": 404, "reviewer": 403},
         shows=[("甲党员", ("unit_admin", "unit_leader", "committee_admin"))],
         hides=[("甲党员", ("outsider",))],
     )
     expect(
         clients,
         f"/honours/programmes/{s['draft'].pk}/",
-        {p: 404 for p in (*unit_people, "other_admin", "reviewer")} | {"anonymous": login},
+        {p: 404 for p in (*unit_people, "other_admin")} | {"reviewer": 403, "anonymous": login},
     )
     expect(
         clients,
         f"/honours/programmes/{s['other'].pk}/",
-        {p: 404 for p in PERSONAS if p != "other_admin"} | {"anonymous": login},
+        {p: 404 for p in PERSONAS if p != "other_admin"} | {"reviewer": 403, "anonymous": login},
     )
     forbidden = {p: 403 for p in (*unit_people, "reviewer")} | {"anonymous": login}
     expect(clients, "/honours/programmes/new/", forbidden)
@@ -153,33 +153,36 @@ def test_every_page_shows_each_persona_only_its_own():
         expect(
             clients,
             f"/honours/nominations/{s[key].pk}/",
-            {p: 404 for p in ("outsider", "member", "other_admin", "reviewer")}
+            {p: 404 for p in ("outsider", "member", "other_admin")}
+            | {"reviewer": 403}
             | {"anonymous": login},
             shows=[(s[key].candidate_name, ("unit_admin", "unit_leader", "committee_admin"))],
         )
     expect(
         clients,
         f"/honours/nominations/{s['pub_a'].pk}/",
-        {p: 404 for p in ("outsider", "member", "other_admin", "reviewer")} | {"anonymous": login},
+        {p: 404 for p in ("outsider", "member", "other_admin")}
+        | {"reviewer": 403}
+        | {"anonymous": login},
         shows=[("评审意见机密", ("committee_admin",)), ("巡察函机密", ("committee_admin",))],
         hides=[("评审意见机密", ("unit_admin", "unit_leader")), ("巡察函机密", ("unit_admin",))],
     )
     expect(
         clients,
         f"/honours/nominations/{s['nom_x'].pk}/",
-        {p: 404 for p in PERSONAS if p != "other_admin"} | {"anonymous": login},
+        {p: 404 for p in PERSONAS if p != "other_admin"} | {"reviewer": 403, "anonymous": login},
     )
     expect(
         clients,
         f"/honours/programmes/{s['public'].pk}/publicity/",
-        {"other_admin": 404, "reviewer": 404, "anonymous": login},
+        {"other_admin": 404, "reviewer": 403, "anonymous": login},
         shows=[("甲书记", unit_people), ("提出异议", unit_people)],
         hides=[("评审意见机密", unit_people), ("提出异议", ("committee_admin",))],
     )
     expect(
         clients,
         f"/honours/programmes/{s['nominating'].pk}/publicity/",
-        {p: 404 for p in PERSONAS} | {"anonymous": login},
+        {p: 404 for p in PERSONAS} | {"reviewer": 403, "anonymous": login},
     )
 
 
@@ -218,7 +221,7 @@ def test_every_write_refuses_all_but_the_committee_admin():
     # objections: people of the committee's units, on the 公示 list only
     url = f"/honours/nominations/{pub.pk}/object/"
     codes = post_all(clients, url, {"text": "有异议"})
-    assert codes["other_admin"] == 404 and codes["reviewer"] == 404 and codes["anonymous"] == 302
+    assert codes["other_admin"] == 404 and codes["reviewer"] == 403 and codes["anonymous"] == 302
     assert Objection.objects.filter(nomination=pub).count() == 4  # unit A's three and B's admin
     assert (
         clients["unit_admin"]
