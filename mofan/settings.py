@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "mofan.evaluations",
     "mofan.rectification",
     "mofan.supervision",
+    "mofan.honours",
     "mofan.notifications",
     "mofan.reports",
     "mofan.home",

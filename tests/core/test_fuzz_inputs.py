@@ -98,6 +98,7 @@ from tests.core.fuzz_sweep import (
 from tests.evaluations.campaign_fixtures import standard_groups
 from tests.evaluations.evidence_fixtures import make_pdf
 from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory, UnitFactory
+from tests.honours.world import fuzz_objects as honours_objects
 from tests.rectification.rereview_fixtures import approve, close_all, finish_review
 from tests.supervision.bulletin_fixtures import build_scene, ledger, problem
 from tests.world import active_campaign
@@ -295,8 +296,10 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         actor=actor_for(users["a_member"]),
     )
 
+    honours = honours_objects(committee, w.unit_a, admin_user, users["owner"], users["a_member"])
     ids = Ids(
         {
+            **honours,  # programmes, nominations, objections
             # accounts
             "accounts": [users["owner"].pk, admin_user.pk],
             "assignment_pk": list(

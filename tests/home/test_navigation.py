@@ -24,6 +24,7 @@ STAFF = [
     "督办台账",
     "随机抽查",
     "通报",
+    "评先评优",
 ]
 UNIT = [
     "首页",
@@ -35,6 +36,7 @@ UNIT = [
     "问题清单",
     "督办事项",
     "通报",
+    "评先评优",
     "减负统计",
     "我的导出",
 ]
@@ -46,7 +48,7 @@ EXPECTED = {
     Role.REVIEWER: ["首页", "评审任务", "我的抽查"],
     Role.UNIT_ADMIN: UNIT,
     Role.UNIT_LEADER: UNIT,
-    Role.MEMBER: ["首页", "本单位", "通报"],
+    Role.MEMBER: ["首页", "本单位", "通报", "评先评优"],
 }
 
 
@@ -66,7 +68,7 @@ def test_each_persona_sees_its_links_in_order(role, committee, unit_a):
 def test_the_menu_is_filled_by_the_apps_at_start_up():
     owners = {entry.url_name.split(":")[0] for entry in menu}
     assert {"home", "audit", "organizations", "indicators", "campaigns", "rectification"} <= owners
-    assert {"supervision", "reviews", "reports", "accounts_manage"} <= owners
+    assert {"supervision", "reviews", "reports", "accounts_manage", "honours"} <= owners
 
 
 def test_an_account_without_roles_sees_only_the_home_link(committee):

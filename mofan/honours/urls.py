@@ -1,0 +1,25 @@
+"""Honour programmes, nominations, 公示 and objections, under /honours/."""
+
+from django.urls import path
+
+from mofan.honours import views, views_nominations
+
+app_name = "honours"
+urlpatterns = [
+    path("", views.programme_list, name="programme_list"),
+    path("programmes/new/", views.programme_create, name="programme_create"),
+    path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
+    path("programmes/<int:pk>/edit/", views.programme_edit, name="programme_edit"),
+    path(
+        "programmes/<int:pk>/transition/", views.programme_transition, name="programme_transition"
+    ),
+    path("programmes/<int:pk>/tie/", views.tie_decide, name="tie_decide"),
+    path("programmes/<int:pk>/nominate/", views_nominations.nomination_create, name="nominate"),
+    path("programmes/<int:pk>/publicity/", views_nominations.publicity, name="publicity"),
+    path("nominations/<int:pk>/", views_nominations.nomination_detail, name="nomination_detail"),
+    path("nominations/<int:pk>/review/", views_nominations.nomination_review, name="review"),
+    path("nominations/<int:pk>/veto/", views_nominations.veto_create, name="veto"),
+    path("nominations/<int:pk>/revoke/", views_nominations.honour_revoke, name="revoke"),
+    path("nominations/<int:pk>/object/", views_nominations.objection_lodge, name="object"),
+    path("objections/<int:pk>/resolve/", views_nominations.objection_resolve, name="resolve"),
+]
