@@ -192,8 +192,8 @@ def _plan(p: _Planner, unit: _Unit, position: int, short: Shortfalls) -> None:
             p.add(unit, branch, code, count, mine)
         if not (index == len(unit.branches) - 1 and position in short.sihua):
             p.add(unit, branch, "sihua-check", 1, ())
-    for group, branch in unit.groups:
-        p.add(unit, group, "group-meeting", 6, by_org.get(branch) or roll)
+    for group, parent in unit.groups:
+        p.add(unit, group, "group-meeting", 6, by_org.get(parent) or roll)
     head = unit.top or unit.branches[0]
     leaders = roll[:LEADERS]
     p.add(unit, head, "first-topic", 12, roll)
@@ -245,7 +245,7 @@ def fill_ledger(
     people = []
     for record, rows in zip(records, planner.people, strict=True):
         for row in rows:
-            row.record_id = record.pk
+            row.record_id = int(record.pk)
             people.append(row)
     Participation.objects.bulk_create(people, batch_size=5000)
     counts = {"records": len(records), "participations": len(people)}

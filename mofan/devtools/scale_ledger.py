@@ -238,8 +238,9 @@ def ledger(
             if len(step) == 3:
                 people = [(step[2][0], step[2][1], True, "")]
             elif step[0] == "party-congress":
+                absent = {j for j in range(len(members)) if (i + j) % 10 == 9}
                 people = [
-                    (pk, name, j % 10 != 9, "" if j % 10 != 9 else ABSENCE_REASONS[j % 5])
+                    (pk, name, j not in absent, ABSENCE_REASONS[j % 5] if j in absent else "")
                     for j, (pk, name) in enumerate(members)
                 ]
             days += w.record(committee.pk, unit_id, org, step[0], count, people)
