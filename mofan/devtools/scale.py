@@ -27,7 +27,13 @@ rows of 20,000 units skip the model layer (`scale_bulk.Table`: values prepared o
 value by the fields' own `get_db_prep_save`, then `executemany` on SQLite, COPY on PostgreSQL), a
 few transactions in all.
 
-Here the orchestration; the organisations in `scale_organizations`, the score sheets in
+The activity ledger (issue 15 point 5): about a hundred records a unit for the campaign's year
+(`scale_ledger`, plain rows like the scores, one audit entry), then the figures the template's
+rules compute from it (`ledger_figures_refresh`, the set-wise function of `manage.py
+ledger_figures`), before the self-evaluations.
+
+Here the orchestration; the organisations in `scale_organizations`, the ledger in
+`scale_ledger`, the score sheets in
 `scale_scores`, the results and the committee's check in `scale_results`, the bulk writing in
 `scale_bulk`.
 
