@@ -47,7 +47,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 MEASURES = ("count", "per_person", "hours_ratio")
 PERIODS = ("year", "half", "quarter", "five_years")
@@ -74,8 +74,9 @@ class Rule:
             raise ValueError("a rule needs kinds and a positive threshold")
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    """A record as the rules read it (a tuple: hundreds of thousands are made per refresh)."""
+
     pk: int
     kind: str
     org_id: int
