@@ -134,6 +134,8 @@ def periods(start: datetime.date, end: datetime.date, period: str) -> list[Perio
 
 def owed(threshold: Decimal, person: Person, period: Period) -> int:
     """What a person owes in a period: the threshold, pro-rated to the days on the roll."""
+    if person.joined is None and person.left is None:  # on the roll the whole period
+        return int(threshold.quantize(Decimal(1), ROUND_HALF_UP))
     first = max(period.start, person.joined or period.start)
     last = min(period.end, person.left or period.end)
     if last < first:
@@ -192,8 +194,12 @@ def _per_person(
     rule: Rule, chosen: list[Record], spans: list[Period], people: Sequence[Person]
 ) -> Outcome:
     outcome = Outcome(value=None, met=False)
+    by_person: dict[int, list[Record]] = {}
+    for r in chosen:  # in date order, so each person's list is too
+        for pk in r.people:
+            by_person.setdefault(pk, []).append(r)
     for person in people:
-        mine = [r for r in chosen if person.pk in r.people]
+        mine = by_person.get(person.pk, [])
         duties = [(span, owed(rule.threshold, person, span)) for span in spans]
         duties = [(span, need) for span, need in duties if need > 0]
         if not duties:

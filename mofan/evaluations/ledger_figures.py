@@ -131,24 +131,23 @@ def _read(
     people: dict[int, set[int]] = defaultdict(set)
     if person_kinds:
         person_kind_ids = [k for k, c in kind_codes.items() if c in person_kinds]
-        for record_id, member_id in Participation.objects.filter(
-            record__unit_id__in=units,
+        present = Participation.objects.filter(
+            record__party_org_id__in=_orgs(units),
             record__kind_id__in=person_kind_ids,
             record__held_on__gte=span[0],
             record__held_on__lte=span[1],
             present=True,
             member__isnull=False,
-        ).values_list("record_id", "member_id"):
+        ).order_by()
+        for record_id, member_id in _raw(present.values_list("record_id", "member_id")):
             people[record_id].add(member_id)
     records: dict[int, list[Record]] = defaultdict(list)
     hours_too = any(r.rule.measure == "hours_ratio" for r in rules)
     columns = ["pk", "unit_id", "party_org_id", "kind_id", "day"]
-    # Through the units' organisations: the (organisation, kind, date) index then reads only
-    # the records of the rules' kinds (a record's organisation is always of its unit). The
-    # date as text: SQLite's driver would parse every value, here each distinct day once.
+    # The date as text: SQLite's driver would parse every value, here each distinct day once.
     found = (
         ActivityRecord.objects.filter(
-            party_org_id__in=PartyOrganization.objects.filter(unit_id__in=units).values("pk"),
+            party_org_id__in=_orgs(units),
             kind_id__in=list(kind_codes),
             **in_span,
         )
@@ -177,8 +176,11 @@ def _read(
     subjects = {r.rule.subject for r in rules}
     chunk = _Chunk(records, defaultdict(list), defaultdict(dict), {}, defaultdict(list), {})
     if subjects & {"member", *LEADERS}:
-        for pk, unit_id, name, status in Member.objects.filter(unit_id__in=units).values_list(
-            "pk", "unit_id", "name", "political_status"
+        # Sorted here, not by the query (which SQLite then ran over the whole roll's primary
+        # key): first on the roll first.
+        roll = Member.objects.filter(unit_id__in=units).order_by()
+        for pk, unit_id, name, status in sorted(
+            _raw(roll.values_list("pk", "unit_id", "name", "political_status"))
         ):
             chunk.names[pk] = name
             chunk.roster[unit_id].setdefault(name, pk)
@@ -194,6 +196,13 @@ def _read(
     if "branch" in subjects:
         chunk.branches = _branches(units)
     return chunk
+
+
+def _orgs(units: Sequence[int]) -> QuerySet[Any]:
+    """The units' organisations, as a subquery: records are read through the (organisation,
+    kind, date) index, which finds only the rules' kinds (a record's organisation is always one
+    of its unit's)."""
+    return PartyOrganization.objects.filter(unit_id__in=units).values("pk")
 
 
 def _raw(rows: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
