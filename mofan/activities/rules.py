@@ -47,7 +47,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 MEASURES = ("count", "per_person", "hours_ratio")
 PERIODS = ("year", "half", "quarter", "five_years")
@@ -74,8 +74,9 @@ class Rule:
             raise ValueError("a rule needs kinds and a positive threshold")
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    """A record as the rules read it (a tuple: hundreds of thousands are made per refresh)."""
+
     pk: int
     kind: str
     org_id: int
@@ -133,6 +134,8 @@ def periods(start: datetime.date, end: datetime.date, period: str) -> list[Perio
 
 def owed(threshold: Decimal, person: Person, period: Period) -> int:
     """What a person owes in a period: the threshold, pro-rated to the days on the roll."""
+    if person.joined is None and person.left is None:  # on the roll the whole period
+        return int(threshold.quantize(Decimal(1), ROUND_HALF_UP))
     first = max(period.start, person.joined or period.start)
     last = min(period.end, person.left or period.end)
     if last < first:
@@ -191,8 +194,12 @@ def _per_person(
     rule: Rule, chosen: list[Record], spans: list[Period], people: Sequence[Person]
 ) -> Outcome:
     outcome = Outcome(value=None, met=False)
+    by_person: dict[int, list[Record]] = {}
+    for r in chosen:  # in date order, so each person's list is too
+        for pk in r.people:
+            by_person.setdefault(pk, []).append(r)
     for person in people:
-        mine = [r for r in chosen if person.pk in r.people]
+        mine = by_person.get(person.pk, [])
         duties = [(span, owed(rule.threshold, person, span)) for span in spans]
         duties = [(span, need) for span, need in duties if need > 0]
         if not duties:

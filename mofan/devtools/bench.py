@@ -47,6 +47,8 @@ PAGE_GROWTH = 1.5  # a page at the large size may take at most this multiple of 
 RECOMPUTE_BUDGET_MS = 5000.0
 XLSX_BUDGET_MS = 15000.0
 XLSX_BUDGET_MB = 400.0
+LEDGER_RULES_BUDGET_MS = 10000.0  # every ledger rule of every unit (issue 15 point 6)
+LEDGER_RULES_BUDGET_MB = 400.0
 FLOOR = "floor (trivial view)"
 PAGES = (
     "login page",
@@ -59,8 +61,11 @@ PAGES = (
     "score sheet page (trace)",
     "unit view",
     "problem-list board",
+    "ledger page (one organisation)",
+    "meeting entry form (branch roll)",
+    "phone entry page (own record)",
 )
-ITEMS = ("recompute", "ranking xlsx", "score sheet docx")
+ITEMS = ("recompute", "ranking xlsx", "score sheet docx", "ledger rules")
 
 
 def floor_view(request: HttpRequest) -> HttpResponse:
@@ -153,6 +158,10 @@ class Personas:
     unit_id: int
     assignment_id: int
     pages: int
+    member: Any = None  # a 党员 of that unit linked to their roster row
+    org_id: int = 0  # that unit's (first) party branch
+    meeting_kind: int = 0  # 集体学习
+    person_kind: int = 0  # 志愿服务
 
 
 def personas(campaign_id: int) -> Personas:
@@ -193,7 +202,9 @@ def personas(campaign_id: int) -> Personas:
             committee=campaign.committee,
             unit_id=enrollment.unit_id,
         )
+    ledger = _ledger_persona(campaign, enrollment.unit_id)
     return Personas(
+        **ledger,
         campaign_id=campaign.pk,
         committee_id=campaign.committee_id,
         admin=admin.user,
@@ -204,6 +215,38 @@ def personas(campaign_id: int) -> Personas:
         assignment_id=assignment.pk,
         pages=max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE),
     )
+
+
+def _ledger_persona(campaign: Any, unit_id: int) -> dict[str, Any]:
+    """The activity ledger's side of the unit in the middle: its branch, the kinds entered on
+    the pages and a 党员 account linked to its first member (made here if missing)."""
+    from mofan.accounts.models import RoleAssignment, User
+    from mofan.accounts.roles import Role
+    from mofan.activities.models import ActivityKind
+    from mofan.organizations.models import Member, PartyOrganization, PartyOrgKind
+
+    kinds = dict(ActivityKind.objects.filter(committee__isnull=True).values_list("code", "pk"))
+    org = PartyOrganization.objects.filter(unit_id=unit_id, kind=PartyOrgKind.BRANCH).first()
+    username = f"bench-member-{campaign.pk}"
+    member = User.objects.filter(username=username).first()
+    roll = Member.objects.filter(unit_id=unit_id, party_org__isnull=False).order_by("pk").first()
+    if member is None and roll is not None:
+        member = User.objects.create(
+            username=username,
+            full_name=roll.name,
+            committee=campaign.committee,
+            must_change_password=False,
+            member=roll,
+        )
+        RoleAssignment.objects.create(
+            user=member, role=Role.MEMBER, committee=campaign.committee, unit_id=unit_id
+        )
+    return {
+        "member": member,
+        "org_id": org.pk if org else 0,
+        "meeting_kind": kinds.get("collective-study", 0),
+        "person_kind": kinds.get("volunteer", 0),
+    }
 
 
 def page_plan(p: Personas) -> list[tuple[str, Any, str]]:
@@ -226,6 +269,13 @@ def page_plan(p: Personas) -> list[tuple[str, Any, str]]:
         ("score sheet page (trace)", p.admin, f"/reviews/enrollments/{e}/trace/"),
         ("unit view", p.admin, f"/reports/unit/{e}/"),
         ("problem-list board", p.admin, "/rectification/board/"),
+        ("ledger page (one organisation)", p.unit_admin, f"/activities/?org={p.org_id}"),
+        (
+            "meeting entry form (branch roll)",
+            p.unit_admin,
+            f"/activities/new/?org={p.org_id}&kind={p.meeting_kind}",
+        ),
+        ("phone entry page (own record)", p.member, f"/activities/mine/new/?kind={p.person_kind}"),
     ]
 
 
@@ -300,6 +350,13 @@ def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], obj
             return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
 
         return "full recompute (recompute_results)", recompute
+    if item == "ledger rules":
+        from mofan.evaluations.ledger_figures import ledger_figures_refresh
+
+        def rules() -> object:  # what `manage.py ledger_figures --campaign ID` runs
+            return ledger_figures_refresh(campaign=campaign)
+
+        return f"ledger rules ({units} units)", rules
     actor = system_actor(campaign.committee_id)
     if item == "ranking xlsx":
         export = registry.get("ranking")(campaign=campaign, actor=actor)
@@ -344,6 +401,9 @@ def budget(row: dict[str, Any], small: dict[str, float]) -> tuple[float | None, 
     if name.startswith("ranking xlsx"):
         ok = ms <= XLSX_BUDGET_MS and row["peak_rss_mb"] <= XLSX_BUDGET_MB
         return XLSX_BUDGET_MS, ok
+    if name.startswith("ledger rules"):
+        ok = ms <= LEDGER_RULES_BUDGET_MS and row["peak_rss_mb"] <= LEDGER_RULES_BUDGET_MB
+        return LEDGER_RULES_BUDGET_MS, ok
     return None, True  # for reference only: the floor, the score sheet docx
 
 

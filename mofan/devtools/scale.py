@@ -27,7 +27,13 @@ rows of 20,000 units skip the model layer (`scale_bulk.Table`: values prepared o
 value by the fields' own `get_db_prep_save`, then `executemany` on SQLite, COPY on PostgreSQL), a
 few transactions in all.
 
-Here the orchestration; the organisations in `scale_organizations`, the score sheets in
+The activity ledger (issue 15 point 5): about a hundred records a unit for the campaign's year
+(`scale_ledger`, plain rows like the scores, one audit entry), then the figures the template's
+rules compute from it (`ledger_figures_refresh`, the set-wise function of `manage.py
+ledger_figures`), before the self-evaluations.
+
+Here the orchestration; the organisations in `scale_organizations`, the ledger in
+`scale_ledger`, the score sheets in
 `scale_scores`, the results and the committee's check in `scale_results`, the bulk writing in
 `scale_bulk`.
 
@@ -54,6 +60,7 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign
 from mofan.devtools.scale_bulk import Timer
+from mofan.devtools.scale_ledger import PER_UNIT, ledger
 from mofan.devtools.scale_organizations import organizations
 from mofan.devtools.scale_results import approve, committee_checks
 from mofan.devtools.scale_scores import Sheets, audit_sheets, scores
@@ -65,6 +72,7 @@ from mofan.devtools.simulate import (
     open_campaign,
     synthetic_staff,
 )
+from mofan.evaluations.ledger_figures import ledger_figures_refresh
 from mofan.evaluations.models import UnitResult
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorVersion
@@ -83,9 +91,11 @@ def seed_scale(
     seed: int = 1,
     today: datetime.date | None = None,
     progress: Callable[[str], None] | None = None,
+    ledger_records: int | None = None,
 ) -> dict[str, Any]:
-    """Build the committee, its units and a fully scored, approved campaign; return a summary
-    with the row counts and the seconds spent in each phase."""
+    """Build the committee, its units, their activity ledger (`ledger_records`, by default
+    PER_UNIT a unit) and a fully scored, approved campaign with the figures computed from the
+    ledger; return a summary with the row counts and the seconds spent in each phase."""
     say = progress or (lambda _m: None)
     timer = Timer()
     rng = random.Random(seed)
@@ -98,7 +108,20 @@ def seed_scale(
         admin_user, liaison, reviewers = synthetic_staff(committee)
         started = timer.add("setup", started)
         say("单位、党组织和成员……")
-        _unit_ids, members = organizations(committee, units, members_per_unit, rng, timer)
+        unit_ids, members = organizations(committee, units, members_per_unit, rng, timer)
+        started = time.perf_counter()
+    started = timer.add("commit", started)
+    say("活动台账……")
+    with transaction.atomic():
+        ledger_counts = ledger(
+            committee=committee,
+            unit_ids=unit_ids,
+            records=PER_UNIT * units if ledger_records is None else ledger_records,
+            year=version.system.year,
+            author_id=liaison.pk,
+            rng=random.Random(seed),
+            timer=timer,
+        )
         started = time.perf_counter()
     started = timer.add("commit", started)
     say("创建活动、评审组和分配……")
@@ -106,7 +129,10 @@ def seed_scale(
     campaign = _campaign(
         committee, version, admin, reviewers, template=template, units=units, seed=seed
     )
-    timer.add("campaign", started)
+    started = timer.add("campaign", started)
+    say("台账取数……")
+    ledger_figures_refresh(campaign=campaign)
+    started = timer.add("ledger_figures", started)
     say("自评、评审评分和汇总……")
     with transaction.atomic():
         sheets = scores(campaign=campaign, leaves=leaves, liaison=liaison, rng=rng, timer=timer)
@@ -136,6 +162,7 @@ def seed_scale(
         "party_orgs": units,
         "members": members,
         "leaves": len(leaves),
+        **ledger_counts,
         **_sheet_counts(sheets),
         **_result_counts(results, problems, checks),
         "digests": {

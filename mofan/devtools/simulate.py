@@ -19,7 +19,9 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_create
+from mofan.devtools.ledger_fill import Shortfalls, fill_ledger, give_rolls, leadership_from_roll
 from mofan.evaluations import approval, bulk, review_groups, services
+from mofan.evaluations.ledger_figures import figures_of, ledger_figures_refresh, suggestion
 from mofan.evaluations.models import Assignment, UnitResult
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.methods import labels_of
@@ -153,12 +155,16 @@ def fill_self(
     actor: Actor,
     upto: int | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """The unit's self-evaluation of every leaf (or the first `upto`), through the service."""
+    """The unit's self-evaluation of every leaf (or the first `upto`), through the service. A
+    leaf whose rule is computed from the activity ledger takes the input the figures suggest
+    (as the page prefills it), the others a synthetic one."""
     values: dict[int, dict[str, Any]] = {}
+    figures = figures_of(enrollment)
     for node in leaves[:upto] if upto is not None else leaves:
         if node.method_type in services.OPTIONAL_IN_SELF:
             continue
-        values[node.pk] = synthetic_value(node, quality, rng)
+        suggested = suggestion(node.method or {}, node.points, figures.get(node.pk, []))
+        values[node.pk] = dict(suggested) if suggested else synthetic_value(node, quality, rng)
     if values:
         bulk.self_scores_bulk_save(enrollment=enrollment, values=values, actor=actor)
     return values
@@ -264,6 +270,7 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         )
         made = list(Unit.objects.filter(committee=committee).order_by("sort_order"))
         admin_user, unit_user, reviewers = synthetic_staff(committee)
+        ledger = simulated_ledger(committee, made, version.system.year, unit_user, seed)
     admin = actor_of(admin_user, committee, Role.COMMITTEE_ADMIN)
     # One liaison account stands for every unit's admin and leader (a simulation shortcut; the
     # services check the same unit roles as for real accounts).
@@ -277,6 +284,8 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         issuer="模拟",
         number=f"模拟〔{seed}〕1号",
     )
+    leadership_from_roll(campaign)
+    ledger_figures_refresh(campaign=campaign)
     leaves = published_leaves(version)
     unit_values, quality = _self_evaluate_all(
         campaign=campaign, leaves=leaves, liaison=liaison, rng=rng
@@ -305,7 +314,34 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
     close_the_loop(
         campaign=campaign, admin=admin, liaison=liaison, people=people, committee=committee, rng=rng
     )
-    return summary(campaign)
+    return {**summary(campaign), **ledger}
+
+
+def simulated_ledger(
+    committee: Committee, units: list[Unit], year: int, author: User, seed: int
+) -> dict[str, int]:
+    """A branch and a roll for each unit, and a year of ledger records (`ledger_fill`), some
+    units short of a rule: their computed figures then differ."""
+    rng = random.Random(seed)
+    give_rolls(units, rng)
+    count = len(units)
+    short = Shortfalls(
+        study=frozenset(range(1, count, 4)),
+        sihua=frozenset(range(2, count, 6)),
+        visits=frozenset(range(0, count, 5)),
+        reports=frozenset(range(3, count, 7)),
+        training=frozenset(range(2, count, 5)),
+    )
+    made = fill_ledger(
+        committee=committee,
+        unit_ids=[u.pk for u in units],
+        year=year,
+        rng=rng,
+        author=author,
+        shortfalls=short,
+        action="simulate.ledger",
+    )
+    return {"ledger_records": made["records"], "participations": made["participations"]}
 
 
 def _self_evaluate_all(

@@ -52,6 +52,7 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     assert any(n.startswith("full recompute") for n in names)
     assert f"ranking xlsx ({units} rows)" in names
     assert "score sheet docx" in names
+    assert f"ledger rules ({units} units)" in names
     # pages that read the database do so (the counts are real), the floor does not
     by_name = {r["name"]: r for r in rows}
     assert by_name[bench.FLOOR]["queries"] == 0
@@ -122,6 +123,12 @@ def test_job_budgets():
     assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=399), {}) == (15000.0, True)
     assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=401), {})[1] is False
     assert bench.budget(row("ranking xlsx (20000 rows)", 16000, rss=100), {})[1] is False
+    # every ledger rule of every unit (issue 15 point 6): 10 s and 400 MB
+    assert bench.budget(row("ledger rules (20000 units)", 9999, rss=399), {}) == (10000.0, True)
+    assert bench.budget(row("ledger rules (20000 units)", 10001, rss=100), {})[1] is False
+    assert bench.budget(row("ledger rules (20000 units)", 5000, rss=401), {})[1] is False
+    # the ledger's pages are pages: 300 ms and the growth rule
+    assert bench.budget(row("phone entry page (own record)", 299), {}) == (300.0, True)
     # for reference only
     assert bench.budget(row(bench.FLOOR, 1), {}) == (None, True)
     assert bench.budget(row("score sheet docx", 99999), {}) == (None, True)

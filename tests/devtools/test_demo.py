@@ -4,12 +4,15 @@ tests/core/test_deploy_check.py)."""
 
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
@@ -125,3 +128,49 @@ def test_demo_accounts_printed(capsys):
     User.objects.filter(username="gw_auditor").update(is_active=False)
     call_command("demo_accounts")
     assert "gw_auditor" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_demo_ledger_gives_figures_that_differ_and_a_short_unit_below_the_rule():
+    """Issue 15 point 5: a year of records for every unit, the figures computed from them for
+    both demo campaigns, and the units deliberately short of a rule show it."""
+    from mofan.activities.models import ActivityRecord, Participation
+    from mofan.campaigns.models import Campaign
+    from mofan.devtools.demo.ledger import SHORT_STUDY_UNIT, YEAR
+    from mofan.evaluations.ledger_views import LeafLedger
+    from mofan.evaluations.models import LedgerFigures
+
+    call_command("load_demo")
+    units = list(Unit.objects.order_by("sort_order"))
+    assert all(
+        ActivityRecord.objects.filter(unit=u, held_on__year=YEAR).count() > 100 for u in units
+    )
+    # Roster meetings list the organisation's people; one-person records their person.
+    assert Participation.objects.filter(present=False).exclude(absence_reason="").exists()
+    assert not Participation.objects.exclude(member__unit=F("record__unit")).exists()
+    for campaign in Campaign.objects.all():
+        rows = LedgerFigures.objects.filter(campaign=campaign)
+        assert rows.count() == campaign.enrollments.count()
+        values = {
+            json.dumps([f["value"] for fs in row.figures.values() for f in fs]) for row in rows
+        }
+        assert len(values) >= 2, campaign.name  # figures differ between units
+    finished = Campaign.objects.get(indicator_version__system__slug="yueqing-2020")
+    short = LedgerFigures.objects.get(campaign=finished, enrollment__unit=units[SHORT_STUDY_UNIT])
+    figure = next(
+        f for fs in short.figures.values() for f in fs if f["key"] == "branch_collective_study"
+    )
+    assert not figure["met"] and Decimal(figure["value"]) < 1
+    assert figure["short"][0][2:] == [9, 12]  # its first branch held 9 of 12
+    full = LedgerFigures.objects.get(campaign=finished, enrollment__unit=units[0])
+    assert all(f["met"] for fs in full.figures.values() for f in fs)
+    # The self-evaluation took the suggested input of the short leaf.
+    enrollment = short.enrollment
+    ledger = LeafLedger(enrollment)
+    node_id = next(int(k) for k, fs in short.figures.items() if fs[0]["key"] == figure["key"])
+    from mofan.evaluations.models import SelfScore
+    from mofan.indicators.models import IndicatorNode
+
+    node = IndicatorNode.objects.get(pk=node_id)
+    saved = SelfScore.objects.get(enrollment=enrollment, node=node).input
+    assert {k: saved.get(k) for k in ledger.suggested(node)} == ledger.suggested(node)

@@ -339,3 +339,45 @@ def test_members_phones_are_encrypted_and_found_by_their_blind_index():
     assert stored.startswith("sm4gcm:1:") and "13000010000" not in stored
     assert digest == Member.phone_digest_of("13000010000")
     assert list(Member.objects.filter(phone_digest=digest)) == [members[0]]
+
+
+def test_the_ledger_has_the_records_asked_for_and_its_figures_are_computed():
+    """Issue 15 point 5: `--ledger-records` records in all (100 a unit by default), spread over
+    the units, dated in the campaign's year, with compact participations from each unit's own
+    roll; one audit entry; the figures computed for every unit, some short of a rule."""
+    from django.db.models import Count, F
+
+    from mofan.activities.models import ActivityRecord, Participation
+    from mofan.evaluations.models import LedgerFigures
+
+    before = AuditEntry.objects.count()
+    summary = seed_scale(units=12, members_per_unit=4, seed=2, ledger_records=1000, today=TODAY)
+    committee_id, campaign = (
+        summary["committee_id"],
+        Campaign.objects.get(pk=summary["campaign_id"]),
+    )
+    records = ActivityRecord.objects.filter(committee_id=committee_id)
+    assert summary["ledger_records"] == records.count() == 1000
+    per_unit = sorted(records.values("unit").annotate(n=Count("pk")).values_list("n", flat=True))
+    assert per_unit == [83] * 8 + [84] * 4  # 1000 = 12 × 83 + 4
+    assert not records.exclude(held_on__year=campaign.year).exists()
+    people = Participation.objects.filter(record__committee_id=committee_id)
+    assert summary["participations"] == people.count() > 0
+    assert not people.exclude(member__unit=F("record__unit")).exists()
+    assert not people.exclude(name=F("member__name")).exists()
+    assert people.filter(present=False).exclude(absence_reason="").exists()
+    assert set(people.values_list("record__kind__attendance", flat=True)) == {"roster", "person"}
+    # Ids were assigned by the seed: the next record written the ordinary way still gets one.
+    record = records.first()
+    record.pk = None
+    record.save()
+    assert record.pk > max(records.exclude(pk=record.pk).values_list("pk", flat=True))
+    entry = AuditEntry.objects.get(action="scale.seed.ledger", id__gt=before)
+    assert entry.data["extra"]["ledger_records"] == 1000
+    figures = LedgerFigures.objects.filter(campaign=campaign)
+    assert figures.count() == 12
+    values = {str([f["value"] for fs in r.figures.values() for f in fs]) for r in figures}
+    assert len(values) >= 2  # unit 3 held 9 集体学习, unit 7 no “四化”验收
+    assert audit_verify().ok
+    default = seed_scale(units=2, members_per_unit=2, seed=3, today=TODAY)
+    assert default["ledger_records"] == 200

@@ -125,3 +125,36 @@ def test_same_seed_same_summary_apart_from_the_campaign_id():
     assert first == second
     assert first["top"][0]["rank"] == 1
     assert set(first) >= {"units", "states", "grades", "top", "advanced", "problems"}
+
+
+def test_the_simulation_fills_the_ledger_and_self_evaluates_ruled_leaves_from_its_figures():
+    """Issue 15 point 5: the simulated units get a roll and a year of ledger records, some short
+    of a rule; a leaf with a ledger rule is self-evaluated with the input its figures suggest,
+    not a random one."""
+    from mofan.activities.models import ActivityRecord
+    from mofan.evaluations.ledger_figures import figures_of, suggestion
+    from mofan.evaluations.models import LedgerFigures, SelfScore
+    from mofan.indicators.models import IndicatorNode
+
+    summary = simulate("yueqing-2020", units=8, seed=3)
+    campaign = Campaign.objects.get(pk=summary["campaign_id"])
+    assert (
+        summary["ledger_records"]
+        == ActivityRecord.objects.filter(committee=campaign.committee).count()
+    )
+    assert summary["ledger_records"] > 8 * 100 and summary["participations"] > 0
+    rows = LedgerFigures.objects.filter(campaign=campaign).select_related("enrollment")
+    assert rows.count() == 8
+    values = {str([f["value"] for fs in r.figures.values() for f in fs]) for r in rows}
+    assert len(values) >= 2  # some units fall short, so the figures differ
+    checked = 0
+    for row in rows:
+        figures = figures_of(row.enrollment)
+        for node in IndicatorNode.objects.filter(pk__in=figures):
+            suggested = suggestion(node.method, node.points, figures[node.pk])
+            if suggested is None:
+                continue
+            saved = SelfScore.objects.get(enrollment=row.enrollment, node=node).input
+            assert {k: saved.get(k) for k in suggested} == suggested
+            checked += 1
+    assert checked >= 8

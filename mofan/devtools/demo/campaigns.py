@@ -16,6 +16,7 @@ from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.campaigns.services import campaign_activate, campaign_create
+from mofan.devtools.demo.ledger import demo_figures
 from mofan.devtools.demo.supervision import load_demo_supervision
 from mofan.devtools.simulate import (
     actor_of,
@@ -114,6 +115,7 @@ def _open(cast: _Cast, template: str, name: str, **extra: Any) -> Campaign:
         **extra,
     )
     campaign_activate(campaign=campaign, actor=cast.admin)
+    demo_figures(campaign)  # before the self-evaluations, which take the suggested inputs
     return campaign
 
 

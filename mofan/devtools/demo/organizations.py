@@ -20,6 +20,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.devtools.demo.campaigns import load_demo_campaigns
+from mofan.devtools.demo.ledger import load_demo_ledger
 from mofan.organizations.models import (
     Committee,
     Member,
@@ -139,6 +140,7 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
         _members(unit, index, top, branches)
     for account in DEMO_ACCOUNTS:
         _account(committee, units, account)
+    load_demo_ledger(committee, units)
     audit_record(
         action="demo.load",
         actor_name="load_demo",
