@@ -61,6 +61,7 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
 
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
     assert_rectification_demo(finished)
+    assert_honours_demo()
 
 
 def assert_rectification_demo(finished) -> None:
@@ -91,6 +92,56 @@ def assert_rectification_demo(finished) -> None:
     assert SpotCheckDraw.objects.count() == 1 and SpotCheckVisit.objects.count() == 1
     assert set(Bulletin.objects.values_list("state", flat=True)) == {"draft", "published"}
     assert Notice.objects.filter(recipient__username="unit001_admin").exists()
+
+
+def assert_honours_demo() -> None:
+    """Issue 16 point 6: last year's 七一 selections completed through the real services (the
+    vetoed candidate not named, one honour revoked), this year's taking nominations, unit001's
+    among them and units that have not nominated yet."""
+    from mofan.audit.models import AuditEntry
+    from mofan.devtools.demo.honours import LAST_YEAR, THIS_YEAR
+    from mofan.honours.models import HonourProgramme, Nomination, VetoInput
+
+    own = Unit.objects.get(role_assignments__user__username="unit001_admin")
+    named = HonourProgramme.objects.filter(year=LAST_YEAR, state="named")
+    assert named.count() == 2
+    for programme in named:
+        assert programme.document_number and programme.named_on
+        assert programme.publicity_end and programme.publicity_end <= programme.named_on
+        assert programme.nominations.filter(state="named").exists()
+        assert programme.nominations.filter(state="not_selected").exists()
+    vetoed = Nomination.objects.get(vetoes__vetoes=True)
+    assert vetoed.programme.state == "named" and vetoed.state == "not_selected"
+    assert vetoed.score == max(vetoed.programme.nominations.values_list("score", flat=True))
+    assert not VetoInput.objects.filter(vetoes=True, nomination__state="named").exists()
+    revoked = Nomination.objects.get(state="revoked")
+    assert revoked.revoke_reason and revoked.revoke_document and revoked.programme in named
+    assert revoked.objections.count() == 0
+    assert Nomination.objects.filter(objections__upheld=False, state="named").count() == 1
+    nominating = HonourProgramme.objects.filter(year=THIS_YEAR, state="nominating")
+    assert nominating.count() == 2
+    person = nominating.get(kind="person")
+    assert person.nominations.filter(unit=own, nominated_by__username="unit001_admin").count() == 1
+    assert person.nominations.count() < person.per_unit_limit * Unit.objects.count()
+    assert not nominating.get(kind="party_org").nominations.filter(unit=own).exists()
+    assert set(
+        Nomination.objects.filter(programme__in=nominating).values_list("state", flat=True)
+    ) == {"nominated"}
+    # Every step went through the services: the trail has each kind of write.
+    actions = set(
+        AuditEntry.objects.filter(action__startswith="honour.").values_list("action", flat=True)
+    )
+    assert {
+        "honour.programme.open",
+        "honour.programme.publish",
+        "honour.programme.name",
+        "honour.nominate",
+        "honour.review",
+        "honour.veto",
+        "honour.objection.lodge",
+        "honour.objection.resolve",
+        "honour.revoke",
+    } <= actions
 
 
 @pytest.mark.django_db

@@ -20,6 +20,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.devtools.demo.campaigns import load_demo_campaigns
+from mofan.devtools.demo.honours import load_demo_honours
 from mofan.devtools.demo.ledger import load_demo_ledger
 from mofan.organizations.models import (
     Committee,
@@ -154,6 +155,7 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
     )
     if campaigns:
         load_demo_campaigns(committee)
+        load_demo_honours(committee)
     return committee
 
 

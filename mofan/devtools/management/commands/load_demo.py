@@ -18,7 +18,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-campaigns",
             action="store_true",
-            help="organisations and accounts only, without the two demo campaigns",
+            help=(
+                "organisations and accounts only, without the two demo campaigns and their "
+                "supervision and honours data"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
