@@ -51,7 +51,7 @@ def org_facts(programme: HonourProgramme, org: PartyOrganization) -> Facts:
     has_card = org.secretary_id is not None and org.elected_on is not None
     records = ActivityRecord.objects.filter(party_org=org, held_on__year=programme.year).count()
     facts = Facts(
-        name=f"{org.unit.name}{org.name}",
+        name=org_full_name(org),
         record={
             _("组织类型"): org.get_kind_display(),
             _("书记"): org.secretary.name if org.secretary_id else "—",
@@ -69,6 +69,12 @@ def org_facts(programme: HonourProgramme, org: PartyOrganization) -> Facts:
         exclude_yellow_card=programme.exclude_yellow_card,
     )
     return facts
+
+
+def org_full_name(org: PartyOrganization) -> str:
+    """The organisation with its unit in front (市委办公室第一党支部), unless its name already
+    starts with the unit's name."""
+    return org.name if org.name.startswith(org.unit.name) else f"{org.unit.name}{org.name}"
 
 
 def person_facts(programme: HonourProgramme, member: Member, unit: Unit) -> Facts:

@@ -112,3 +112,15 @@ def test_an_organisation_needs_its_file_card_and_no_yellow_card(card, yellow, ne
 def test_a_person_must_be_on_the_roster_with_the_post(on_roster, post, required):
     refused = rules.person_refusals(on_roster=on_roster, post=post, required_post=required)
     assert (not refused) == (on_roster and required in post)
+
+
+def test_an_organisations_full_name_does_not_repeat_its_unit():
+    from mofan.honours.records import org_full_name
+    from mofan.organizations.models import PartyOrganization, Unit
+
+    unit = Unit(name="市委办公室")
+    assert org_full_name(PartyOrganization(name="第一党支部", unit=unit)) == "市委办公室第一党支部"
+    assert (
+        org_full_name(PartyOrganization(name="市委办公室第三党支部", unit=unit))
+        == "市委办公室第三党支部"
+    )
