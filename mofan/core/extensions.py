@@ -65,7 +65,12 @@ menu: Registry[MenuEntry] = Registry("menu")
 class PageSection:
     """A block of a page owned by a lower app, filled by a higher one: `page` names the page
     (e.g. "evaluations.trace"), `context(**page_context)` returns what `template` needs, or None
-    to leave the section out."""
+    to leave the section out.
+
+    A page shows its "notes" (page "organizations.unit", "organizations.party_org") under its
+    title, and its sections (the same name with ".end": "organizations.unit.end",
+    "organizations.party_org.end", "organizations.member.end", the roster member's page) at
+    its foot."""
 
     page: str
     order: int

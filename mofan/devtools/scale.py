@@ -112,18 +112,11 @@ def seed_scale(
         started = time.perf_counter()
     started = timer.add("commit", started)
     say("活动台账……")
-    with transaction.atomic():
-        ledger_counts = ledger(
-            committee=committee,
-            unit_ids=unit_ids,
-            records=PER_UNIT * units if ledger_records is None else ledger_records,
-            year=version.system.year,
-            author_id=liaison.pk,
-            rng=random.Random(seed),
-            timer=timer,
-        )
-        started = time.perf_counter()
-    started = timer.add("commit", started)
+    records = PER_UNIT * units if ledger_records is None else ledger_records
+    ledger_counts, written = _ledger_phase(
+        committee, unit_ids, records, version, liaison, seed, timer
+    )
+    started = timer.add("commit", written)  # from the last row written to the commit's end
     say("创建活动、评审组和分配……")
     admin = actor_of(admin_user, committee, Role.COMMITTEE_ADMIN)
     campaign = _campaign(
@@ -153,6 +146,65 @@ def seed_scale(
     started = timer.add("committee_checks", started)
     _analyze()
     timer.add("analyze", started)
+    return _summary(
+        committee=committee,
+        campaign=campaign,
+        template=template,
+        seed=seed,
+        units=units,
+        members=members,
+        leaves=leaves,
+        counts={
+            **ledger_counts,
+            **_sheet_counts(sheets),
+            **_result_counts(results, problems, checks),
+        },
+        sheets=sheets,
+        timer=timer,
+        began=began,
+    )
+
+
+def _ledger_phase(
+    committee: Committee,
+    unit_ids: list[int],
+    records: int,
+    version: IndicatorVersion,
+    liaison: User,
+    seed: int,
+    timer: Timer,
+) -> tuple[dict[str, int], float]:
+    """The units' activity ledger, in a transaction of its own; also when its rows were
+    written (the commit's time is measured from there)."""
+    with transaction.atomic():
+        counts = ledger(
+            committee=committee,
+            unit_ids=unit_ids,
+            records=records,
+            year=version.system.year,
+            author_id=liaison.pk,
+            rng=random.Random(seed),
+            timer=timer,
+        )
+        written = time.perf_counter()
+    return counts, written
+
+
+def _summary(
+    *,
+    committee: Committee,
+    campaign: Any,
+    template: str,
+    seed: int,
+    units: int,
+    members: int,
+    leaves: Any,
+    counts: dict[str, Any],
+    sheets: Any,
+    timer: Timer,
+    began: float,
+) -> dict[str, Any]:
+    """What `seed_scale` returns: the row counts, the digests and the seconds of each phase."""
     return {
         "committee_id": committee.pk,
         "campaign_id": campaign.pk,
@@ -162,9 +214,7 @@ def seed_scale(
         "party_orgs": units,
         "members": members,
         "leaves": len(leaves),
-        **ledger_counts,
-        **_sheet_counts(sheets),
-        **_result_counts(results, problems, checks),
+        **counts,
         "digests": {
             "self_scores": sheets.self_digest.hexdigest,
             "review_scores": sheets.review_digest.hexdigest,

@@ -1,4 +1,5 @@
 """What honours contributes to the registries (core/extensions.py): its page in the navigation,
+the histories of honours at the foot of the unit, party-organisation and roster-member pages,
 the labels of its audit entries and its kinds of notices."""
 
 from typing import Any
@@ -9,11 +10,16 @@ from mofan.accounts import rules
 from mofan.core.extensions import (
     MenuEntry,
     NoticeKind,
+    PageSection,
     audit_actions_register,
     audit_objects_register,
     menu,
     notice_kinds,
+    page_sections,
 )
+from mofan.honours.models import Nomination
+from mofan.honours.selectors import honours_readable_by
+from mofan.organizations.models import Member, PartyOrganization, Unit
 
 
 def _reads_honours(actor: Any) -> bool:
@@ -21,6 +27,43 @@ def _reads_honours(actor: Any) -> bool:
 
 
 menu.register(MenuEntry(65, _("评先评优"), "honours:programme_list", shows=_reads_honours))
+
+# --- histories: a subject's honours over the years, newest first, on its page ----------------
+HISTORY = "honours/sections/history.html"
+
+
+def _history(actor: Any, honours: list[Nomination], *, subject: bool) -> dict[str, Any] | None:
+    """The section's context (None without honours): the reason of a revocation only for the
+    committee's staff and the nominating unit's admin and leader."""
+    if not honours:
+        return None
+    reasons = {
+        n.pk
+        for n in honours
+        if rules.is_staff_of(actor, n.programme.committee_id) or rules.reads_unit(actor, n.unit_id)
+    }
+    return {"honours": honours, "show_subject": subject, "reasons_shown": reasons}
+
+
+def _unit_history(*, actor: Any, unit: Unit, **_page: Any) -> dict[str, Any] | None:
+    """Every honour the unit put forward and was named: itself, its organisations, its people."""
+    return _history(actor, list(honours_readable_by(actor).filter(unit=unit)), subject=True)
+
+
+def _org_history(*, actor: Any, org: PartyOrganization, **_page: Any) -> dict[str, Any] | None:
+    return _history(actor, list(honours_readable_by(actor).filter(party_org=org)), subject=False)
+
+
+def _member_history(*, actor: Any, member: Member, **_page: Any) -> dict[str, Any] | None:
+    return _history(actor, list(honours_readable_by(actor).filter(member=member)), subject=False)
+
+
+for page, context in (
+    ("organizations.unit.end", _unit_history),
+    ("organizations.party_org.end", _org_history),
+    ("organizations.member.end", _member_history),
+):
+    page_sections.register(PageSection(page, 50, HISTORY, context))
 
 notice_kinds.register(NoticeKind("honour.", _("评先评优"), owner="honours"))
 
@@ -40,6 +83,7 @@ audit_actions_register(
         "honour.objection.lodge": _("提出公示异议"),
         "honour.objection.resolve": _("处理公示异议"),
         "honour.revoke": _("撤销荣誉"),
+        "honour.register": _("导出荣誉命名登记册"),
         "honour.": _("评先评优"),
     }
 )

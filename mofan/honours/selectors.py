@@ -107,3 +107,53 @@ def nominating_units(actor: Actor, programme: HonourProgramme) -> QuerySet[Unit]
     return Unit.objects.filter(
         pk__in=actor.units_with(Role.UNIT_ADMIN), committee_id=programme.committee_id
     ).filter(is_active=True)
+
+
+# --- histories and the register: the honours named (and those since revoked) -----------------
+HONOURED = (NominationState.NAMED, NominationState.REVOKED)
+
+
+def honours_readable_by(actor: Actor) -> QuerySet[Nomination]:
+    """Named honours (and revoked ones) the actor reads in a history: those of the named
+    programmes whose list the actor reads (committee staff, anyone holding a unit role in a
+    unit of the committee), newest first."""
+    return (
+        Nomination.objects.filter(
+            programme__in=publicity_programmes_for(actor),
+            programme__state=ProgrammeState.NAMED,
+            state__in=HONOURED,
+        )
+        .select_related("programme", "unit")
+        .order_by("-programme__year", "-programme__named_on", "-programme_id", "pk")
+    )
+
+
+def register_committees(actor: Actor) -> set[int]:
+    """Committees whose register the actor exports: as staff all of it, as a unit's 联络员 or
+    单位领导 the rows of its own units (`register_for`)."""
+    return set(actor.committees_with(*COMMITTEE_STAFF)) | unit_committees(actor, UNIT_READERS)
+
+
+def register_years(committee_ids: set[int]) -> list[int]:
+    """The years in which the committees named honours, newest first."""
+    years = HonourProgramme.objects.filter(
+        committee_id__in=committee_ids, state=ProgrammeState.NAMED
+    ).values_list("year", flat=True)
+    return sorted(set(years), reverse=True)
+
+
+def register_for(actor: Actor, committee_id: int, year: int) -> QuerySet[Nomination]:
+    """The honours register of a committee and a year: every honour named (and revoked) that
+    the actor reads, i.e. the committee's as staff, its own units' as a unit's admin or
+    leader, in programme and unit order."""
+    return (
+        nominations_for(actor)
+        .filter(
+            programme__committee_id=committee_id,
+            programme__year=year,
+            programme__state=ProgrammeState.NAMED,
+            state__in=HONOURED,
+        )
+        .select_related("member", "party_org")
+        .order_by("programme__name", "programme_id", "unit__sort_order", "unit_id", "pk")
+    )

@@ -7,6 +7,7 @@ from mofan.honours import views, views_nominations
 app_name = "honours"
 urlpatterns = [
     path("", views.programme_list, name="programme_list"),
+    path("register/", views.register, name="register"),
     path("programmes/new/", views.programme_create, name="programme_create"),
     path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
     path("programmes/<int:pk>/edit/", views.programme_edit, name="programme_edit"),

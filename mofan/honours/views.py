@@ -6,8 +6,11 @@ Every programme is fetched through a scoped selector, so anything outside the ac
 
 from __future__ import annotations
 
+import io
+from typing import cast
+
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,12 +18,14 @@ from django.views.decorators.http import require_POST
 from mofan.accounts import rules as access
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
-from mofan.accounts.roles import Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write
 from mofan.honours import selectors, services
 from mofan.honours.forms import ProgrammeForm, TieForm, TransitionForm
 from mofan.honours.models import HonourProgramme, ProgrammeState
 from mofan.honours.nominations import tie_decide as decide
+from mofan.honours.register import register_export
 from mofan.honours.selectors import READERS
 from mofan.organizations.models import Committee
 from mofan.supervision.views_common import attempt
@@ -38,6 +43,7 @@ def _admin_committee(request: HttpRequest) -> Committee:
 def programme_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     shown = selectors.programmes_for(actor) | selectors.publicity_programmes_for(actor)
+    committee_ids = selectors.register_committees(actor)
     return render(
         request,
         "honours/programme_list.html",
@@ -45,8 +51,27 @@ def programme_list(request: HttpRequest) -> HttpResponse:
             "programmes": shown.distinct().order_by("-year", "-pk"),
             "can_create": access.is_committee_admin(actor),
             "is_staff": actor.is_committee_staff,
+            "register_committees": Committee.objects.filter(pk__in=committee_ids).order_by("pk"),
+            "register_years": selectors.register_years(committee_ids),
         },
     )
+
+
+@role_required(*COMMITTEE_STAFF, *UNIT_READERS)
+def register(request: HttpRequest) -> HttpResponse:
+    """The honours register of a committee and a year as xlsx: the whole committee's for its
+    staff, the actor's own units' rows for a unit's 联络员 or 单位领导; another committee is a
+    404."""
+    actor = actor_of(request)
+    committee_ids = selectors.register_committees(actor)
+    committee_id = parse_id(request.GET.get("committee")) or min(committee_ids, default=None)
+    year = parse_id(request.GET.get("year"))
+    if committee_id not in committee_ids or year is None or not 1900 < year < 3000:
+        raise Http404
+    committee = get_object_or_404(Committee, pk=committee_id)
+    title, content = register_export(actor=actor, committee=committee, year=year)
+    response = FileResponse(io.BytesIO(content), as_attachment=True, filename=f"{title}.xlsx")
+    return cast(HttpResponse, response)
 
 
 def _programme_form(request: HttpRequest, programme: HonourProgramme | None) -> HttpResponse:

@@ -145,6 +145,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .exists(),
             "can_see_roster": selectors.units_whose_roster_visible_to(actor).filter(pk=pk).exists(),
             "notes": notes,
+            "sections": sections_of("organizations.unit.end", actor=actor, unit=unit),
         },
     )
 
@@ -183,6 +184,7 @@ def party_org_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "committee_members": org.committee_members.all(),
             "children": org.children.all(),
             "notes": sections_of("organizations.party_org", actor=actor, org=org),
+            "sections": sections_of("organizations.party_org.end", actor=actor, org=org),
         },
     )
 
@@ -271,6 +273,9 @@ def member_edit(
             "account": _account_of(member),
             "can_link": member is not None
             and selectors.members_linkable_by(actor).filter(pk=member.pk).exists(),
+            "sections": []
+            if member is None
+            else sections_of("organizations.member.end", actor=actor, member=member),
         },
     )
 
