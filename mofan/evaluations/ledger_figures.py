@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, models, transaction
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
@@ -208,7 +208,10 @@ def _orgs(units: Sequence[int]) -> QuerySet[Any]:
 def _raw(rows: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
     """A values_list query's rows as the database driver gives them: without Django's converter
     of each value (at 20,000 units the records' dates alone took a second to convert)."""
-    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    try:
+        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    except EmptyResultSet:  # a filter on an empty list (no kinds, no units): no rows
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(5000):

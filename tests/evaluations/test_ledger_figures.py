@@ -262,3 +262,17 @@ def test_the_command_computes_the_figures_again(w: World) -> None:
     assert w.figure()["judged"] == 3
     with pytest.raises(CommandError):
         call_command("ledger_figures", campaign=999999, stdout=io.StringIO())
+
+
+def test_no_activity_kinds_at_all_gives_figures_without_records(w: World) -> None:
+    """A database without the built-in kinds (a live-server test flushes the migrations' data):
+    the refresh must not fail on its empty filters (it did, with EmptyResultSet, when the
+    records were read past Django's query layer); the figures judge nobody as met."""
+    from mofan.activities.models import ActivityKind, ActivityRecord
+    from mofan.evaluations.ledger_figures import ledger_figures_refresh
+
+    ActivityRecord.objects.all().delete()
+    ActivityKind.objects.all().delete()
+    ledger_figures_refresh(campaign=w.campaign)
+    figure = w.figure()
+    assert figure["passed"] == 0 and figure["met"] is False
