@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from mofan.campaigns.models import Campaign
 from mofan.core.choosers import ChooserField
 from mofan.honours.models import HonourKind, HonourProgramme, VetoSource
+from mofan.honours.services import FIELDS as PROGRAMME_FIELDS
 from mofan.organizations.choosers import roster_people
 from mofan.organizations.models import PartyOrganization, Unit
 
@@ -17,21 +18,7 @@ from mofan.organizations.models import PartyOrganization, Unit
 class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = HonourProgramme
-        fields = [
-            "name",
-            "kind",
-            "year",
-            "quota_kind",
-            "quota_value",
-            "per_unit_limit",
-            "campaign",
-            "eligible_grades",
-            "require_file_card",
-            "exclude_yellow_card",
-            "required_post",
-            "materials",
-            "publicity_days",
-        ]
+        fields = list(PROGRAMME_FIELDS)
         widgets = {"materials": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, committee_id: int, **kwargs: Any) -> None:

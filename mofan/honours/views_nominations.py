@@ -4,8 +4,10 @@ objection channel. Objects come through scoped selectors (a 404 outside the scop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -118,60 +120,66 @@ def _refused(request: HttpRequest, form: Any) -> None:
     messages.error(request, "；".join(errors) or _("填写有误。"))
 
 
-@require_POST
-@role_required(Role.COMMITTEE_ADMIN)
-def nomination_review(request: HttpRequest, pk: int) -> HttpResponse:
+def _nomination_write(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    write: Callable[[Any, Any, dict[str, Any]], Any],
+    done: str,
+) -> HttpResponse:
+    """A committee admin's write on a nomination from its page: the form checked, the write
+    flashed (refusals as messages), back to the nomination."""
     actor = actor_of(request)
     nomination = _managed(request, pk)
-    form = ReviewForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        flash_write(
-            request,
-            lambda: writes.nomination_review(
-                nomination=nomination, score=data["score"], note=data["note"], actor=actor
-            ),
-            _("评分已保存。"),
-        )
+        flash_write(request, lambda: write(nomination, actor, data), done)
     else:
         _refused(request, form)
     return redirect("honours:nomination_detail", nomination.pk)
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def nomination_review(request: HttpRequest, pk: int) -> HttpResponse:
+    return _nomination_write(
+        request,
+        pk,
+        ReviewForm,
+        lambda nomination, actor, data: writes.nomination_review(
+            nomination=nomination, score=data["score"], note=data["note"], actor=actor
+        ),
+        _("评分已保存。"),
+    )
 
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def veto_create(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    nomination = _managed(request, pk)
-    form = VetoForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        flash_write(
-            request,
-            lambda: writes.veto_record(nomination=nomination, actor=actor, **data),
-            _("征求意见已记录。"),
-        )
-    else:
-        _refused(request, form)
-    return redirect("honours:nomination_detail", nomination.pk)
+    return _nomination_write(
+        request,
+        pk,
+        VetoForm,
+        lambda nomination, actor, data: writes.veto_record(
+            nomination=nomination, actor=actor, **data
+        ),
+        _("征求意见已记录。"),
+    )
 
 
 @require_POST
 @role_required(Role.COMMITTEE_ADMIN)
 def honour_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = actor_of(request)
-    nomination = _managed(request, pk)
-    form = RevokeForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        flash_write(
-            request,
-            lambda: writes.honour_revoke(nomination=nomination, actor=actor, **data),
-            _("荣誉已撤销。"),
-        )
-    else:
-        _refused(request, form)
-    return redirect("honours:nomination_detail", nomination.pk)
+    return _nomination_write(
+        request,
+        pk,
+        RevokeForm,
+        lambda nomination, actor, data: writes.honour_revoke(
+            nomination=nomination, actor=actor, **data
+        ),
+        _("荣誉已撤销。"),
+    )
 
 
 @require_POST
