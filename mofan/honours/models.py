@@ -74,7 +74,12 @@ class HonourProgramme(models.Model):
         verbose_name_plural = _("评选项目")
 
     def __str__(self) -> str:
-        return f"{self.year} {self.name}"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """The name with its year in front, unless the name already says the year."""
+        return self.name if str(self.year) in self.name else f"{self.year}年度{self.name}"
 
     def grades(self) -> list[str]:
         text = self.eligible_grades.replace("，", ",")
