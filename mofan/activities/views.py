@@ -22,6 +22,7 @@ from mofan.accounts.access import Actor, actor_of
 from mofan.activities import selectors, services
 from mofan.activities.forms import KindForm, RecordForm, StartForm
 from mofan.activities.models import ActivityKind, ActivityRecord, Attendance
+from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write, refusal_text
 from mofan.organizations.models import Committee, PartyOrganization
 
@@ -42,12 +43,6 @@ def _writer(request: HttpRequest) -> Actor:
     return actor
 
 
-def _int(raw: Any) -> int | None:
-    """A small positive integer from a query or form value; None for anything else."""
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-
-
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     """The records the actor may see, newest first, filtered by kind, organisation and year
@@ -55,7 +50,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     actor = _reader(request)
     rows = selectors.records_for(actor).select_related("unit", "party_org", "kind")
     kinds = selectors.kinds_of_actor(actor)
-    kind, org, year = (_int(request.GET.get(k)) for k in ("kind", "org", "year"))
+    kind, org, year = (parse_id(request.GET.get(k)) for k in ("kind", "org", "year"))
+    if year is not None and not 1 <= year <= 9999:
+        year = None  # a date's year; beyond it the ORM's year bounds fail
     search = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     if kind:
         rows = rows.filter(kind_id=kind)
@@ -130,9 +127,11 @@ def record_new(request: HttpRequest) -> HttpResponse:
     actor = _writer(request)
     orgs = selectors.orgs_writable_by(actor)
     source = request.POST if request.method == "POST" else request.GET
-    org = orgs.filter(pk=_int(source.get("org")) or 0).first()
+    org = orgs.filter(pk=parse_id(source.get("org")) or 0).first()
     kind = (
-        selectors.kinds_for(org.unit.committee_id).filter(pk=_int(source.get("kind")) or 0).first()
+        selectors.kinds_for(org.unit.committee_id)
+        .filter(pk=parse_id(source.get("kind")) or 0)
+        .first()
         if org
         else None
     )
@@ -244,7 +243,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.activity_record_update(
                 record=record,
                 data=_input(org, kind, form.cleaned_data, present, absent),
-                expected_version=_int(request.POST.get("version")) or 0,
+                expected_version=parse_id(request.POST.get("version")) or 0,
                 actor=actor,
             )
         except ValidationError as exc:

@@ -26,6 +26,7 @@ from mofan.accounts.roles import Role
 from mofan.activities import selectors, services
 from mofan.activities.forms import OwnRecordForm
 from mofan.activities.models import ActivityKind, ActivityRecord, Attendance
+from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write, refusal_text
 from mofan.organizations.models import Member
 
@@ -42,11 +43,6 @@ def _member(request: HttpRequest) -> Member | HttpResponse:
     if member is None:
         return render(request, "activities/mine_unlinked.html")
     return member
-
-
-def _int(raw: Any) -> int | None:
-    text = str(raw or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 @login_required
@@ -76,7 +72,7 @@ def mine_new(request: HttpRequest) -> HttpResponse:
         return member
     kinds = selectors.person_kinds_for(member)
     source = request.POST if request.method == "POST" else request.GET
-    kind = kinds.filter(pk=_int(source.get("kind")) or 0).first()
+    kind = kinds.filter(pk=parse_id(source.get("kind")) or 0).first()
     if member.party_org is None or kind is None:
         return render(request, "activities/mine_kinds.html", {"member": member, "kinds": kinds})
     if request.method != "POST":
@@ -186,7 +182,7 @@ def mine_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.activity_record_update(
                 record=record,
                 data=data,
-                expected_version=_int(request.POST.get("version")) or 0,
+                expected_version=parse_id(request.POST.get("version")) or 0,
                 actor=actor_of(request),
             )
         except (ValidationError, PermissionDenied) as exc:

@@ -439,3 +439,14 @@ def test_a_member_who_leaves_the_roll_stays_on_the_records_by_name(w):
     ]
     body = w.client("owner").get(reverse("activities:detail", args=[record.pk])).content.decode()
     assert "王三（出差）" in body
+
+
+def test_a_year_out_of_range_filters_nothing_instead_of_failing(w):
+    """?year=99999 used to reach the ORM, whose date bounds fail (a 500); a year outside
+    1–9999 (or not a number) is no filter, like any other malformed value."""
+    record_a(w)
+    client = w.client("owner")
+    url = reverse("activities:ledger")
+    for year in ("99999", "0", "２０２０", "-1", "1_000"):
+        response = client.get(url, {"year": year})
+        assert response.status_code == 200, year
