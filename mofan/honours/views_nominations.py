@@ -48,25 +48,34 @@ def nomination_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = NominationForm(request.POST or None, programme=programme, unit=unit, actor=actor)
     facts = records.facts_of(programme, unit) if programme.kind == HonourKind.UNIT else None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "preview" in request.POST:
+        # 查看记录数据 before the statement is written: only the candidate needs to be valid, and
+        # the form comes back unbound (no "required" errors) with what was typed.
+        form.is_valid()
+        picked = {k: form.cleaned_data.get(k) for k in ("party_org", "member")}
+        if any(picked.values()):
+            facts = records.facts_of(programme, unit, **picked)
+        form = NominationForm(
+            initial=request.POST.dict(), programme=programme, unit=unit, actor=actor
+        )
+    elif request.method == "POST" and form.is_valid():
         candidate: dict[str, Any] = {
             "party_org": form.cleaned_data.get("party_org"),
             "member": form.cleaned_data.get("member"),
         }
         facts = records.facts_of(programme, unit, **candidate)
-        if "preview" not in request.POST:
-            done = attempt(
-                form,
-                lambda: writes.nomination_create(
-                    programme=programme,
-                    unit=unit,
-                    statement=form.cleaned_data["statement"],
-                    actor=actor,
-                    **candidate,
-                ),
-            )
-            if done is not None:
-                return redirect("honours:nomination_detail", done.pk)
+        done = attempt(
+            form,
+            lambda: writes.nomination_create(
+                programme=programme,
+                unit=unit,
+                statement=form.cleaned_data["statement"],
+                actor=actor,
+                **candidate,
+            ),
+        )
+        if done is not None:
+            return redirect("honours:nomination_detail", done.pk)
     return render(
         request,
         "honours/nomination_form.html",

@@ -265,6 +265,16 @@ def test_the_committee_runs_a_selection_through_the_pages():
         {"party_org": w.carded_org.pk, "statement": "事迹", "preview": "1"},
     )
     assert "黄牌警示期间" in preview.content.decode()
+    # the records can be looked at before the statement is written: no error, nothing lost
+    early = owner.post(
+        f"/honours/programmes/{p.pk}/nominate/?unit={w.unit_a.pk}",
+        {"party_org": w.org_a.pk, "statement": "", "preview": "1"},
+    )
+    text = early.content.decode()
+    assert early.status_code == 200 and "符合参评条件" in text
+    assert "这个字段是必填项" not in text and "errorlist" not in text
+    assert f'value="{w.org_a.pk}" selected' in text
+    assert not Nomination.objects.filter(programme=p).exists()
     done = owner.post(
         f"/honours/programmes/{p.pk}/nominate/?unit={w.unit_a.pk}",
         {"party_org": w.org_a.pk, "statement": "事迹突出"},
