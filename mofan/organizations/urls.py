@@ -14,6 +14,7 @@ urlpatterns = [
     path("orgs/<int:pk>/delete/", views.party_org_delete, name="party_org_delete"),
     path("units/<int:unit_pk>/members/", views.member_list, name="member_list"),
     path("units/<int:unit_pk>/members/new/", views.member_edit, name="member_create"),
+    path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
     path("members/<int:pk>/account/", views.member_account, name="member_account"),
     path("members/<int:pk>/delete/", views.member_delete, name="member_delete"),

@@ -254,6 +254,25 @@ def member_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
 
 
 @login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A roster member's page, read-only: the roster data and what other apps add at its foot
+    (honours, 述职评议 over the years), for whoever may read the unit's roster."""
+    actor = request.actor  # type: ignore[attr-defined]
+    member = get_object_or_404(selectors.members_for(actor), pk=pk)
+    return render(
+        request,
+        "organizations/member_detail.html",
+        {
+            "member": member,
+            "unit": member.unit,
+            "account": _account_of(member),
+            "can_edit": selectors.members_editable_by(actor).filter(pk=pk).exists(),
+            "sections": sections_of("organizations.member.end", actor=actor, member=member),
+        },
+    )
+
+
+@login_required
 def member_edit(
     request: HttpRequest, unit_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:

@@ -129,6 +129,12 @@ def test_histories_show_each_subject_its_own_honours_newest_first():
     assert status == 200 and "往年优秀党员" in body and "已撤销" in body
     assert "今年优秀党员" not in body
     assert page(w.users["other_admin"], f"/org/members/{w.member_a.pk}/edit/")[0] == 404
+    # the read-only page of the person shows the same history to those who may read the roster
+    for who in ("committee_admin", "committee_leader", "unit_leader"):
+        status, body = page(w.users[who], f"/org/members/{w.member_a.pk}/")
+        assert status == 200 and "往年优秀党员" in body and "已撤销" in body, who
+    for who in ("outsider", "other_admin"):
+        assert page(w.users[who], f"/org/members/{w.member_a.pk}/")[0] == 404, who
 
 
 def test_history_queries_do_not_grow_with_the_honours():
@@ -138,6 +144,7 @@ def test_history_queries_do_not_grow_with_the_honours():
         f"/org/units/{w.unit_a.pk}/",
         f"/org/orgs/{w.org_a.pk}/",
         f"/org/members/{w.member_a.pk}/edit/",
+        f"/org/members/{w.member_a.pk}/",
     ]
 
     def counts() -> list[int]:

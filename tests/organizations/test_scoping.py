@@ -337,6 +337,13 @@ CASES: dict[str, Case] = {
         shows=lambda w, p: [w.a.branch.name],
         a_page=True,
     ),
+    "member_detail": Case(
+        kwargs=lambda w: {"pk": w.a.plain.pk},
+        get=scoped(ROSTER_A, 200),
+        post=scoped(ROSTER_A, 200),
+        shows=lambda w, p: [w.a.plain.name, w.a.plain.phone, w.a.branch.name],
+        a_page=True,
+    ),
     "member_edit": Case(
         kwargs=lambda w: {"pk": w.a.plain.pk},
         get=scoped(WRITES_A, 200),
