@@ -81,6 +81,7 @@ audit_actions_register(
         "honour.veto": _("记录征求意见（纪检监察/巡察/审计）"),
         "honour.tie_decide": _("确定同分入选人选"),
         "honour.objection.lodge": _("提出公示异议"),
+        "honour.objection.record": _("记录来电来信等反映的公示异议"),
         "honour.objection.resolve": _("处理公示异议"),
         "honour.revoke": _("撤销荣誉"),
         "honour.register": _("导出荣誉命名登记册"),

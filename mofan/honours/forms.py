@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.campaigns.models import Campaign
 from mofan.core.choosers import ChooserField
-from mofan.honours.models import HonourKind, HonourProgramme, VetoSource
+from mofan.honours.models import HonourKind, HonourProgramme, ObjectionChannel, VetoSource
 from mofan.honours.services import FIELDS as PROGRAMME_FIELDS
 from mofan.organizations.choosers import roster_people
 from mofan.organizations.models import PartyOrganization, Unit
@@ -114,3 +114,16 @@ class ResolveForm(forms.Form):
 class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("撤销原因"), widget=forms.Textarea(attrs={"rows": 2}))
     document = forms.CharField(label=_("撤销文件（文号）"), max_length=100)
+
+
+class RecordedObjectionForm(forms.Form):
+    """An objection the committee received outside the platform during 公示."""
+
+    channel = forms.ChoiceField(
+        label=_("反映方式"),
+        choices=[c for c in ObjectionChannel.choices if c[0] != ObjectionChannel.PLATFORM],
+    )
+    source_name = forms.CharField(
+        label=_("反映人"), required=False, max_length=100, help_text=_("匿名反映的可不填")
+    )
+    text = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 3}))

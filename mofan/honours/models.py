@@ -54,6 +54,11 @@ class HonourProgramme(models.Model):
     )
     materials = models.TextField(_("申报材料要求"), blank=True)
     publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=5)
+    publicity_contact = models.TextField(
+        _("异议受理方式"),
+        blank=True,
+        help_text=_("公示期间受理异议的电话、地址或邮箱，显示在公开的公示页上"),
+    )
     state = models.CharField(
         _("状态"), max_length=20, choices=ProgrammeState.choices, default=ProgrammeState.DRAFT
     )
@@ -153,11 +158,28 @@ class VetoInput(models.Model):
         return f"{self.get_source_display()} {self.nomination_id}"
 
 
+class ObjectionChannel(models.TextChoices):
+    PLATFORM = "platform", _("平台提交")
+    PHONE = "phone", _("来电")
+    LETTER = "letter", _("来信")
+    VISIT = "visit", _("来访")
+    EMAIL = "email", _("电子邮件")
+
+
 class Objection(models.Model):
-    """An objection to a candidate on the 公示 list, and the committee's resolution of it."""
+    """An objection to a candidate on the 公示 list, and the committee's resolution of it:
+    lodged on the platform by a unit's account, or received by phone, letter, visit or e-mail
+    and recorded by the committee (`lodged_by` is then the clerk who recorded it)."""
 
     nomination = reference(Nomination, "objections", on_delete=models.CASCADE)
     text = models.TextField(_("异议内容"))
+    channel = models.CharField(
+        _("反映方式"),
+        max_length=10,
+        choices=ObjectionChannel.choices,
+        default=ObjectionChannel.PLATFORM,
+    )
+    source_name = models.CharField(_("反映人"), max_length=100, blank=True)
     lodged_by = user_ref()
     lodged_at = models.DateTimeField(auto_now_add=True)
     upheld = models.BooleanField(_("异议成立"), null=True)

@@ -2,7 +2,8 @@
 quota, prefilled from the records), the committee reviews it (`nomination_review`), records the
 replies of 纪检监察/巡察/审计 (`veto_record`), decides a tie across the quota line
 (`tie_decide`), people of the committee's units object during 公示 (`objection_lodge`), the
-committee resolves each objection (`objection_resolve`) and may revoke a named honour
+committee records an objection received by phone, letter, visit or e-mail (`objection_record`),
+resolves each objection (`objection_resolve`) and may revoke a named honour
 (`honour_revoke`). Each is audited in its own transaction."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mofan.honours.models import (
     Nomination,
     NominationState,
     Objection,
+    ObjectionChannel,
     ProgrammeState,
     VetoInput,
     VetoSource,
@@ -178,6 +180,17 @@ def tie_decide(*, programme: HonourProgramme, chosen: Collection[int], actor: Ac
     )
 
 
+def _in_publicity(nomination: Nomination, today: dt.date) -> None:
+    programme = nomination.programme
+    if (
+        programme.state != ProgrammeState.PUBLICITY
+        or nomination.state != NominationState.SELECTED
+        or programme.publicity_end is None
+        or today > programme.publicity_end
+    ):
+        raise ValidationError(_("不在公示期内，不能提出异议。"))
+
+
 @transaction.atomic
 def objection_lodge(
     *, nomination: Nomination, text: str, actor: Actor, today: dt.date | None = None
@@ -188,14 +201,7 @@ def objection_lodge(
     programme = nomination.programme
     if programme.committee_id not in unit_committees(actor, tuple(UNIT_ROLES)):
         raise PermissionDenied(_("只有本工委所属单位的人员可以提出异议。"))
-    today = today or timezone.localdate()
-    if (
-        programme.state != ProgrammeState.PUBLICITY
-        or nomination.state != NominationState.SELECTED
-        or programme.publicity_end is None
-        or today > programme.publicity_end
-    ):
-        raise ValidationError(_("不在公示期内，不能提出异议。"))
+    _in_publicity(nomination, today or timezone.localdate())
     if not text.strip():
         raise ValidationError(_("请填写异议内容。"))
     objection = Objection.objects.create(
@@ -213,6 +219,44 @@ def objection_lodge(
         kind="honour.objection",
         title=_("%(name)s公示收到异议") % {"name": programme.name},
         url=reverse("honours:nomination_detail", args=[nomination.pk]),
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_record(
+    *,
+    nomination: Nomination,
+    channel: str,
+    source_name: str,
+    text: str,
+    actor: Actor,
+    today: dt.date | None = None,
+) -> Objection:
+    """The committee records an objection received during 公示 outside the platform (by phone,
+    letter, visit or e-mail, as the public 公示 page invites), with who raised it when known; it
+    is then resolved like any other before the programme can be named."""
+    nomination = Nomination.objects.select_related("programme").get(pk=nomination.pk)
+    programme = nomination.programme
+    require_admin(actor, programme.committee_id)
+    _in_publicity(nomination, today or timezone.localdate())
+    if channel not in ObjectionChannel.values or channel == ObjectionChannel.PLATFORM:
+        raise ValidationError(_("请选择反映方式（来电、来信、来访或电子邮件）。"))
+    if not text.strip():
+        raise ValidationError(_("请填写异议内容。"))
+    objection = Objection.objects.create(
+        nomination=nomination,
+        text=text.strip(),
+        channel=channel,
+        source_name=source_name.strip(),
+        lodged_by=actor.user,
+    )
+    audit_record(
+        action="honour.objection.record",
+        actor=actor.user,
+        target=objection,
+        committee_id=programme.committee_id,
+        after={"nomination": nomination.pk, "channel": channel},
     )
     return objection
 

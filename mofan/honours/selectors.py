@@ -58,6 +58,12 @@ def publicity_programmes_for(actor: Actor) -> QuerySet[HonourProgramme]:
     return HonourProgramme.objects.filter(committee_id__in=committees, state__in=PUBLIC_STATES)
 
 
+def public_programmes() -> QuerySet[HonourProgramme]:
+    """Programmes whose 公示 (or, once named, 命名) list anyone may read without an account:
+    the list is public by nature; nothing else of the programme is shown with it."""
+    return HonourProgramme.objects.filter(state__in=PUBLIC_STATES).select_related("committee")
+
+
 def nominations_for(actor: Actor) -> QuerySet[Nomination]:
     """Nominations the actor reads: its committees' as staff, its own units' as a unit's admin
     or leader (of programmes it may read)."""

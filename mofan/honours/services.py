@@ -44,6 +44,7 @@ FIELDS = (
     "required_post",
     "materials",
     "publicity_days",
+    "publicity_contact",
 )
 
 

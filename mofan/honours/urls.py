@@ -22,5 +22,11 @@ urlpatterns = [
     path("nominations/<int:pk>/veto/", views_nominations.veto_create, name="veto"),
     path("nominations/<int:pk>/revoke/", views_nominations.honour_revoke, name="revoke"),
     path("nominations/<int:pk>/object/", views_nominations.objection_lodge, name="object"),
+    path(
+        "nominations/<int:pk>/objections/new/",
+        views_nominations.objection_record,
+        name="objection_record",
+    ),
+    path("public/<int:pk>/", views_nominations.public_publicity, name="public_publicity"),
     path("objections/<int:pk>/resolve/", views_nominations.objection_resolve, name="resolve"),
 ]

@@ -25,6 +25,7 @@ from mofan.honours import records, selectors, services
 from mofan.honours.forms import (
     NominationForm,
     ObjectionForm,
+    RecordedObjectionForm,
     ResolveForm,
     ReviewForm,
     RevokeForm,
@@ -112,6 +113,11 @@ def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "veto_form": VetoForm() if reviewing else None,
         "resolve_form": ResolveForm()
         if manages and programme.state == ProgrammeState.PUBLICITY
+        else None,
+        "record_form": RecordedObjectionForm()
+        if manages
+        and programme.state == ProgrammeState.PUBLICITY
+        and nomination.state == NominationState.SELECTED
         else None,
         "revoke_form": RevokeForm()
         if manages and nomination.state == NominationState.NAMED
@@ -227,6 +233,38 @@ def publicity(request: HttpRequest, pk: int) -> HttpResponse:
             "form": ObjectionForm() if can_object else None,
             "mine": selectors.own_objections(actor, programme).select_related("nomination"),
         },
+    )
+
+
+@require_POST
+@role_required(Role.COMMITTEE_ADMIN)
+def objection_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee records an objection received by phone, letter, visit or e-mail."""
+    actor = actor_of(request)
+    nomination = get_object_or_404(selectors.nominations_managed_by(actor), pk=pk)
+    form = RecordedObjectionForm(request.POST)
+    if form.is_valid():
+        flash_write(
+            request,
+            lambda: writes.objection_record(
+                nomination=nomination, actor=actor, **form.cleaned_data
+            ),
+            _("异议已记录，请核实后处理。"),
+        )
+    else:
+        _refused(request, form)
+    return redirect("honours:nomination_detail", nomination.pk)
+
+
+def public_publicity(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 公示 list as the public sees it, without an account: the candidates, their units,
+    the period and how to raise an objection (the committee's contact); once named, the named
+    and any since revoked. No record data, statement, score or veto is shown."""
+    programme = get_object_or_404(selectors.public_programmes(), pk=pk)
+    return render(
+        request,
+        "honours/public_publicity.html",
+        {"programme": programme, "rows": selectors.publicity_list(programme)},
     )
 
 

@@ -186,6 +186,44 @@ def test_an_upheld_objection_keeps_the_candidate_from_being_named(w):
     assert n.state == NominationState.NOT_SELECTED
 
 
+def test_an_objection_received_by_letter_is_recorded_and_must_be_resolved(w):
+    admin = w.actor("committee_admin")
+    p = programme(w, quota_value=5, publicity_days=1)
+    open_programme(p, w.users["committee_admin"])
+    n = nominate(p, w.unit_a, w.users["unit_admin"], member=w.member_a)
+    services.programme_transition(programme=p, action="review", actor=admin)
+    writes.nomination_review(nomination=n, score=Decimal(80), note="", actor=admin)
+    with pytest.raises(ValidationError, match="不在公示期内"):
+        writes.objection_record(
+            nomination=n, channel="phone", source_name="", text="x", actor=admin, today=TODAY
+        )
+    services.programme_transition(programme=p, action="publish", actor=admin, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        writes.objection_record(
+            nomination=n, channel="phone", source_name="", text="x", actor=w.actor("unit_admin")
+        )
+    with pytest.raises(ValidationError, match="反映方式"):
+        writes.objection_record(
+            nomination=n, channel="platform", source_name="", text="x", actor=admin, today=TODAY
+        )
+    o = writes.objection_record(
+        nomination=n, channel="letter", source_name="", text="匿名来信", actor=admin, today=TODAY
+    )
+    assert (o.channel, o.source_name, o.lodged_by) == ("letter", "", w.users["committee_admin"])
+    assert actions(o) == ["honour.objection.record"]
+    later = TODAY + dt.timedelta(days=1)
+    with pytest.raises(ValidationError, match="异议未处理"):
+        services.programme_transition(
+            programme=p, action="name", actor=admin, document_number="文号", today=later
+        )
+    writes.objection_resolve(objection=o, upheld=False, resolution="不属实", actor=admin)
+    services.programme_transition(
+        programme=p, action="name", actor=admin, document_number="文号", today=later
+    )
+    n.refresh_from_db()
+    assert n.state == NominationState.NAMED
+
+
 def test_only_the_committee_admin_runs_a_programme(w):
     p = programme(w)
     for name in ("committee_leader", "unit_admin", "other_admin", "reviewer"):

@@ -184,6 +184,23 @@ def test_every_page_shows_each_persona_only_its_own():
         f"/honours/programmes/{s['nominating'].pk}/publicity/",
         {p: 404 for p in PERSONAS} | {"reviewer": 403, "anonymous": login},
     )
+    # the public 公示 page: anyone, no account; the list and nothing behind it
+    everyone = tuple(PERSONAS)
+    expect(
+        clients,
+        f"/honours/public/{s['public'].pk}/",
+        {},
+        shows=[("甲书记", everyone), ("甲单位", everyone), ("公示期为", everyone)],
+        hides=[
+            ("评审意见机密", everyone),
+            ("巡察函机密", everyone),
+            ("事迹突出", everyone),
+            ("88", everyone),
+            ("提出异议", everyone),
+        ],
+    )
+    for key in ("draft", "nominating", "other"):
+        expect(clients, f"/honours/public/{s[key].pk}/", {p: 404 for p in PERSONAS})
 
 
 def post_all(clients, url, data):
@@ -229,6 +246,21 @@ def test_every_write_refuses_all_but_the_committee_admin():
         .status_code
         == 404
     )
+    # an objection received by phone or letter: recorded by the committee admin only
+    url = f"/honours/nominations/{pub.pk}/objections/new/"
+    data = {"channel": "letter", "source_name": "王某", "text": "来信反映的问题"}
+    codes = post_all(others, url, data)
+    assert codes == {
+        **{p: 403 for p in ("unit_admin", "unit_leader", "outsider", "member", "reviewer")},
+        "other_admin": 404,
+        "anonymous": 302,
+    }
+    assert not Objection.objects.filter(channel="letter").exists()
+    assert clients["committee_admin"].post(url, data).status_code == 302
+    recorded = Objection.objects.get(channel="letter")
+    assert (recorded.source_name, recorded.text) == ("王某", "来信反映的问题")
+    detail = clients["committee_admin"].get(f"/honours/nominations/{pub.pk}/").content.decode()
+    assert "来信，王某" in detail
     objection = Objection.objects.filter(nomination=pub).first()
     codes = post_all(
         others, f"/honours/objections/{objection.pk}/resolve/", {"upheld": "0", "resolution": "x"}

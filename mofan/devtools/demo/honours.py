@@ -118,7 +118,14 @@ def load_demo_honours(committee: Committee) -> list[HonourProgramme]:
 def _create(cast: _Cast, year: int, name: str, **values: Any) -> HonourProgramme:
     programme = services.programme_create(
         committee=cast.committee,
-        values={"name": f"{year}年度{name}", "year": year, "publicity_days": 5, **values},
+        values={
+            "name": f"{year}年度{name}",
+            "year": year,
+            "publicity_days": 5,
+            "publicity_contact": "工委组织部，电话 0391-0000000（工作日 8:30—17:30），"
+            "地址：市委大院3号楼302室",
+            **values,
+        },
         actor=cast.admin,
     )
     return services.programme_transition(programme=programme, action="open", actor=cast.admin)
