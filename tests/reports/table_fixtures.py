@@ -391,7 +391,7 @@ def xlsx_rows(export: Any) -> list[list[Any]]:
     """The workbook's rows as values, the header first (checks the export first)."""
     export.check()
     sheet = xlsx_sheet(render_bytes(export, "xlsx"))
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    return [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]  # under the title
 
 
 def csv_rows(export: Any) -> list[list[str]]:

@@ -51,9 +51,10 @@ def test_a_ranking_exported_by_the_system_is_read_back_and_audited(tmp_path):
     assert files(tmp_path) == ["排名.xlsx"]
     sheet = load_workbook(target).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0][:3] == ["名次", "单位", "政治建设"]
-    assert [r[:2] for r in rows[1:]] == [[1, "甲单位"], [2, "乙单位"], [3, "丙单位"]]
-    assert sheet.freeze_panes == "A2"
+    assert rows[0][0] == f"{world.campaign.name} 考评结果排名表"
+    assert rows[1][:3] == ["名次", "单位", "政治建设"]
+    assert [r[:2] for r in rows[2:]] == [[1, "甲单位"], [2, "乙单位"], [3, "丙单位"]]
+    assert sheet.freeze_panes == "A3"
     entry = AuditEntry.objects.filter(action="report.export").get()
     assert (entry.actor_id, entry.actor_name, entry.result) == (None, "system", "success")
     assert entry.committee_id == world.committee.pk

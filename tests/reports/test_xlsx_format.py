@@ -1,6 +1,7 @@
-"""The xlsx renderer: formula neutralisation, numbers as numbers, dates as dates, the frozen
-bold header, column widths, progress, constant memory; and the neutralisation end to end through
-real exporters."""
+"""The xlsx renderer: formula neutralisation (a quote-prefixed string cell, no visible
+apostrophe), numbers as numbers with the documents' two decimals, dates as dates, the title row,
+the frozen bold header, column widths, print setup, progress, constant memory; and the
+neutralisation end to end through real exporters."""
 
 from __future__ import annotations
 
@@ -38,19 +39,23 @@ def _sheet_xml(data: bytes) -> str:
         return archive.read("xl/worksheets/sheet1.xml").decode()
 
 
-def test_text_that_looks_like_a_formula_is_a_string_with_an_apostrophe():
+def test_text_that_looks_like_a_formula_is_a_quote_prefixed_string_without_an_apostrophe():
     table = Table([Column("名称"), Column("说明")], [[text, "普通文本"] for text in INJECTIONS])
     data = render_bytes(table, "xlsx")
     sheet = xlsx_sheet(data)
-    values = [row[0] for row in sheet.iter_rows(min_row=2)]
-    assert [c.value for c in values] == ["'" + text for text in INJECTIONS]
+    values = [row[0] for row in sheet.iter_rows(min_row=3)]
+    assert [c.value for c in values] == INJECTIONS  # shown as typed
     assert {c.data_type for c in values} == {"s"}
+    assert all(c.quotePrefix for c in values)  # kept text even when the cell is edited
+    assert not any(c.quotePrefix for c in sheet["B"][2:])
     assert "<f>" not in _sheet_xml(data)  # no formula anywhere in the file
 
 
 def test_a_control_character_cannot_uncover_a_formula():
     sheet = xlsx_sheet(render_bytes(Table([Column("名称")], [["\x01=1+1"], ["a\x02b"]]), "xlsx"))
-    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["'=1+1", "ab"]
+    first, second = (row[0] for row in sheet.iter_rows(min_row=3))
+    assert (first.value, first.data_type, first.quotePrefix) == ("=1+1", "s", True)
+    assert (second.value, second.quotePrefix) == ("ab", False)
 
 
 def test_numbers_stay_numbers():
@@ -64,16 +69,19 @@ def test_numbers_stay_numbers():
         [-2.5, 0, False],
     ]
     sheet = xlsx_sheet(render_bytes(Table(columns, rows), "xlsx"))
-    got = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows(min_row=2)]
+    got = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows(min_row=3)]
     assert got == [
-        [(-2, "n"), (3, "n"), ("'-2", "s")],
+        [(-2, "n"), (3, "n"), ("-2", "s")],
         [(8.5, "n"), (1, "n"), ("8.5", "s")],
         [(17, "n"), (None, "n"), (None, "n")],
         [("达标", "s"), ("前 25%", "s"), (None, "n")],
-        [("'+SUM(A1)", "s"), (-3, "n"), ("x", "s")],
+        [("+SUM(A1)", "s"), (-3, "n"), ("x", "s")],
         [(-2.5, "n"), (0, "n"), ("否", "s")],
     ]
-    assert isinstance(sheet["A2"].value, int)
+    assert isinstance(sheet["A3"].value, int)
+    # scores print with two decimals, as in the documents (97.50, not 97.5); counts without
+    assert {sheet[f"A{n}"].number_format for n in (3, 4, 5, 8)} == {"0.00"}
+    assert {sheet[f"B{n}"].number_format for n in (3, 4, 7, 8)} == {"0"}
 
 
 def test_percentages_and_dates_keep_their_types_and_formats():
@@ -81,7 +89,7 @@ def test_percentages_and_dates_keep_their_types_and_formats():
     columns = [Column("比例", "percent"), Column("日期", "date"), Column("时间", "date")]
     rows = [[Decimal("0.855"), datetime.date(2026, 3, 2), moment]]
     sheet = xlsx_sheet(render_bytes(Table(columns, rows), "xlsx"))
-    ratio, day, when = sheet[2]
+    ratio, day, when = sheet[3]
     assert (ratio.value, ratio.number_format) == (0.855, "0.0%")
     assert (day.value, day.number_format) == (datetime.datetime(2026, 3, 2), "yyyy-mm-dd")
     assert when.value == timezone.localtime(moment).replace(tzinfo=None)
@@ -96,17 +104,30 @@ def test_the_header_is_bold_and_frozen_and_columns_are_sized():
         Column("一个很长很长的表头名称", "number", 3),
     ]
     rows = [["甲单位", "很" * 40, "ab", 1]]
-    sheet = xlsx_sheet(render_bytes(Table(columns, rows), "xlsx"))
-    assert sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[1]] == [c.header for c in columns]
-    assert all(c.font.b for c in sheet[1])
-    assert not sheet["A2"].font.b
+    sheet = xlsx_sheet(render_bytes(Table(columns, rows, title="排名表"), "xlsx"))
+    assert (sheet["A1"].value, sheet["A1"].font.b, sheet["A1"].font.sz) == ("排名表", True, 14)
+    assert sheet.freeze_panes == "A3"
+    assert [c.value for c in sheet[2]] == [c.header for c in columns]
+    assert all(c.font.b for c in sheet[2])
+    assert not sheet["A3"].font.b
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
     assert widths["A"] == 20  # 10 Chinese characters
     assert widths["B"] == MAX_WIDTH  # 40 wide characters = 80 columns, capped
     assert widths["C"] == 9  # the header "SHA-256" (7) and a margin
     assert widths["D"] == 24  # 11 Chinese characters of header and a margin
-    assert sheet.print_title_rows == "$1:$1"
+    assert sheet.print_title_rows == "$2:$2"
+    setup = sheet.page_setup
+    assert (setup.paperSize, setup.fitToWidth, setup.fitToHeight) == (9, 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert setup.orientation == "landscape"  # 20 + 60 + 9 + 24 = 113 columns > PORTRAIT_WIDTH
+
+
+def test_a_wide_table_prints_in_landscape_a_narrow_one_in_portrait():
+    columns = [Column(f"第{n}列", "number", 6) for n in range(14)]
+    sheet = xlsx_sheet(render_bytes(Table(columns, [[1] * 14]), "xlsx"))
+    assert sheet.page_setup.orientation == "landscape"  # the ranking's 14 columns
+    narrow = xlsx_sheet(render_bytes(Table(columns[:5], [[1] * 5]), "xlsx"))
+    assert narrow.page_setup.orientation == "portrait"
 
 
 def test_display_width_counts_cjk_twice():
@@ -161,7 +182,7 @@ def test_memory_stays_flat_at_20000_rows(tmp_path):
     assert large < 5 * 1024 * 1024, large
     book = load_workbook(tmp_path / "large.xlsx", read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert len(rows) == 20_001
+    assert len(rows) == 20_002  # the title, the header and the rows
     assert rows[-1] == ("第19999个单位的名称", 4999.75, datetime.datetime(2026, 1, 1))
 
 
@@ -174,9 +195,10 @@ def test_a_unit_named_like_a_formula_is_neutralised_in_the_ranking():
     Unit.objects.filter(pk=world.unit_b.pk).update(name="=1+1")
     export = RankingExporter(campaign=world.campaign, actor=world.actor("committee_admin"))
     sheet = xlsx_sheet(render_bytes(export, "xlsx"))
-    name = sheet["B3"]
-    assert (name.value, name.data_type) == ("'=1+1", "s")
-    assert (sheet["G3"].value, sheet["G3"].data_type) == (24, "n")
+    name = sheet["B4"]
+    assert (name.value, name.data_type, name.quotePrefix) == ("=1+1", "s", True)
+    assert (sheet["G4"].value, sheet["G4"].data_type) == (24, "n")
+    assert sheet["A1"].value == f"{world.campaign.name} {export.title()}"
 
 
 @pytest.mark.django_db
@@ -188,5 +210,5 @@ def test_problem_descriptions_are_neutralised():
         campaign=world.campaign, actor=world.actor("committee_admin"), today=TODAY
     )
     sheet = xlsx_sheet(render_bytes(export, "xlsx"))
-    described = [(c.value, c.data_type) for c in sheet["E"][1:]]
-    assert sorted(described) == [("'+SUM(A1)", "s"), ("'-2", "s"), ("'@cmd", "s")]
+    described = [(c.value, c.data_type, c.quotePrefix) for c in sheet["E"][2:]]
+    assert sorted(described) == [("+SUM(A1)", "s", True), ("-2", "s", True), ("@cmd", "s", True)]

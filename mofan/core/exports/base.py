@@ -61,6 +61,11 @@ class Export:
     def title(self) -> str:
         return str(self.label)
 
+    def heading(self) -> str:
+        """The title printed above a table: the campaign's name and the title."""
+        name = getattr(self.campaign, "name", "")
+        return f"{name} {self.title()}" if name else self.title()
+
     def filename(self, fmt: str) -> str:
         parts = [self.campaign.name, str(self.label)]
         if self.unit is not None:
