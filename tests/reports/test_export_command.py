@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from mofan.audit.models import AuditEntry
 from mofan.core.exports import registry
+from mofan.evaluations.models import UnitResult, UnitTotals
 from mofan.reports.exporters.ranking import RankingExporter
 from mofan.reports.management.commands.export import Command
 from tests.factories import UnitFactory
@@ -271,3 +272,30 @@ def test_a_failure_while_rendering_leaves_no_partial_file(tmp_path, monkeypatch)
     assert files(tmp_path) == ["ranking.csv"]
     assert target.read_text() == "the previous export"
     assert not AuditEntry.objects.filter(action="report.export").exists()
+
+
+def test_a_document_refused_while_it_is_built_is_one_chinese_line_with_status_1(tmp_path, capsys):
+    """The naming notice of a campaign without advanced units is refused by the document itself
+    (ValidationError in build()): one line, exit status 1, no traceback, no file."""
+    world = approved_world()
+    UnitResult.objects.filter(campaign=world.campaign).update(advanced=False)
+    UnitTotals.objects.filter(enrollment__campaign=world.campaign).update(advanced=False)
+    argv = [
+        "manage.py",
+        "export",
+        str(world.campaign.pk),
+        "naming_notice",
+        "--format",
+        "docx",
+        "-o",
+        str(tmp_path / "x.docx"),
+    ]
+    with pytest.raises(SystemExit) as caught:
+        Command().run_from_argv(argv)
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.strip()] == [
+        "CommandError: 本次考评没有评出先进单位。"
+    ]
+    assert files(tmp_path) == []

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -34,6 +34,11 @@ from mofan.core.exports.base import Export, Exporter
 from mofan.organizations.models import Unit
 from mofan.reports.actors import audit_identity, system_actor
 from mofan.reports.render import UnsupportedFormat, render
+
+
+def _one_line(exc: ValidationError) -> str:
+    """A document's refusal (raised while it is checked or built) as one line of Chinese."""
+    return "；".join(str(message) for message in exc.messages)
 
 
 def _id(raw: str | None, what: str) -> int | None:
@@ -119,6 +124,8 @@ class Command(BaseCommand):
             raise CommandError(f"无权导出：{exc}") from None
         except LookupError as exc:
             raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(_one_line(exc)) from None
         rows = self._write(export, fmt, target)
         size = f"{rows} 行" if isinstance(export, Exporter) else f"{target.stat().st_size} 字节"
         self.stdout.write(f"已导出“{export.title()}”（{fmt}，{size}）到 {target}")
@@ -166,6 +173,8 @@ class Command(BaseCommand):
                     render(export, fmt, stream, progress)
                 except UnsupportedFormat as exc:
                     raise CommandError(f"“{export.label}”不支持 {fmt} 格式。") from exc
+                except ValidationError as exc:
+                    raise CommandError(_one_line(exc)) from None
                 except ModuleNotFoundError as exc:
                     if exc.name != f"mofan.reports.render.{fmt}_format":
                         raise
