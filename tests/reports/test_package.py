@@ -8,6 +8,7 @@ each test (restored afterwards), with stub renderers (tests/reports/jobs_fixture
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from mofan.reports.package import UpperReport
 from mofan.reports.render import render
 from tests.reports.jobs_fixtures import (
     PARTS,
+    EvidenceIndex,
     NamingNotice,
     export_dir,
     register,
@@ -66,9 +68,10 @@ def test_the_package_holds_the_four_parts_each_the_registered_exports_output(wor
     assert job.download_name == "2026年模范机关创建-上报材料包.zip"
     assert (job.done, job.total) == (400, 400)
     with zipfile.ZipFile(jobs_files.path_of(job.stored_name)) as archive:
-        assert archive.namelist() == NAMES
+        assert archive.namelist() == [*NAMES, "材料清单.csv"]
         assert all(info.flag_bits & 0x800 for info in archive.infolist())  # UTF-8 names
         members = {name: archive.read(name) for name in NAMES}
+        listed = archive.read("材料清单.csv")
     actor = world.actor("admin")
     for name, cls, fmt in zip(NAMES, PARTS, ("docx", "xlsx", "docx", "xlsx"), strict=True):
         own = io.BytesIO()
@@ -78,6 +81,26 @@ def test_the_package_holds_the_four_parts_each_the_registered_exports_output(wor
         b"STUB docx naming_notice 2026\xe5\xb9\xb4"  # "2026年..."
     )
     assert members["4-佐证材料索引.xlsx"].decode().splitlines()[-1] == "3,第3行"
+    # the manifest: each file with its size and SHA-256, as sha256sum would print them
+    assert listed.startswith(b"\xef\xbb\xbf")
+    lines = listed.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "序号,文件名,大小（字节）,SHA-256,说明"
+    expected = [
+        f"{n},{name},{len(members[name])},{hashlib.sha256(members[name]).hexdigest()},"
+        for n, name in enumerate(NAMES, start=1)
+    ]
+    assert lines[1:] == [*expected, ""]
+
+
+def test_a_table_without_rows_is_left_out_and_the_manifest_says_so(world, parts, monkeypatch):
+    monkeypatch.setattr(EvidenceIndex, "size", 0)  # nothing uploaded
+    job = submit(world)
+    assert job.state == JobState.DONE, job.error
+    with zipfile.ZipFile(jobs_files.path_of(job.stored_name)) as archive:
+        assert archive.namelist() == [*NAMES[:3], "材料清单.csv"]
+        lines = archive.read("材料清单.csv").decode("utf-8-sig").split("\r\n")
+    assert lines[-2] == ",4-佐证材料索引.xlsx,,,无数据，未附"
+    assert len(lines) == 1 + 3 + 1 + 1
 
 
 def test_a_missing_part_is_a_clear_error_and_no_job(world, parts, monkeypatch):
