@@ -266,3 +266,36 @@ def test_a_document_without_issuer_has_neither_header_nor_rule():
     for paragraph in document.paragraphs:
         assert paragraph._p.pPr is None or paragraph._p.pPr.find(qn("w:pBdr")) is None
     assert docx_redhead.issuer_size("中共焦作市委市直机关工作委员会文件", Mm(156).pt)[1] >= 60
+
+
+def test_the_file_properties_are_ours_with_nothing_left_from_the_template():
+    import io
+    import zipfile
+
+    from mofan.reports.render.docx_format import write_doc
+
+    stream = io.BytesIO()
+    write_doc(Doc(title="关于测试的通知", signature="中共测试市委市直机关工委"), stream)
+    with zipfile.ZipFile(stream) as archive:
+        names = archive.namelist()
+        app = archive.read("docProps/app.xml").decode()
+        rels = (
+            archive.read("_rels/.rels").decode()
+            + archive.read("word/_rels/document.xml.rels").decode()
+        )
+    assert not [n for n in names if "thumbnail" in n or n.startswith("customXml")]
+    assert "thumbnail" not in rels and "customXml" not in rels
+    assert "Macintosh" not in app and "<Application>mofan</Application>" in app
+    assert "<Company>中共测试市委市直机关工委</Company>" in app
+    stream.seek(0)
+    from docx import Document as open_docx
+
+    props = open_docx(stream).core_properties
+    assert (props.title, props.author, props.last_modified_by) == (
+        "关于测试的通知",
+        "中共测试市委市直机关工委",
+        "中共测试市委市直机关工委",
+    )
+    assert props.comments == "" and props.revision == 1
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert props.created.date() == today and props.modified.date() == today  # not 2013

@@ -63,7 +63,7 @@ from mofan.reports.render.docx_blocks import (
     text_paragraph,
     title_paragraph,
 )
-from mofan.reports.render.docx_page import new_official_document
+from mofan.reports.render.docx_page import new_official_document, set_properties
 from mofan.reports.render.docx_redhead import imprint, red_head
 from mofan.reports.render.docx_table import add_table, table_block
 from mofan.reports.render.page import SHEET_PT, addressee_line
@@ -73,10 +73,7 @@ from mofan.reports.render.table_text import Sheet, landscape_for, render_export
 def build_doc(doc: Doc) -> DocxDocument:
     """The python-docx document of an official document."""
     document, width = new_official_document()
-    props = document.core_properties
-    props.title = doc.title
-    props.author = doc.signature
-    props.language = "zh-CN"
+    set_properties(document, title=doc.title, author=doc.signature)
     if doc.issuer or doc.number:
         red_head(document, doc, width)
         blank_lines(document, 2)
@@ -111,8 +108,7 @@ def build_sheet(sheet: Sheet) -> DocxDocument:
     """A table on its own (e.g. the score sheet): title, subtitle, the table; landscape when
     the columns need more than a portrait text block holds."""
     document, width = new_official_document(landscape=landscape_for(sheet.columns))
-    document.core_properties.title = sheet.title
-    document.core_properties.language = "zh-CN"
+    set_properties(document, title=sheet.title, author=sheet.author)
     title_paragraph(document, sheet.title, width)
     if sheet.subtitle:
         text_paragraph(

@@ -4,6 +4,9 @@ footers (see `docx_format` for the clauses)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from xml.sax.saxutils import escape
+
 from docx import Document as new_document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
@@ -162,3 +165,47 @@ def new_official_document(*, landscape: bool = False) -> tuple[DocxDocument, int
     for paragraph in list(body.iterchildren(qn("w:p"))):
         body.remove(paragraph)  # the template's empty first paragraph
     return document, width
+
+
+# --- the file's properties: ours, nothing left from python-docx's template ---------------------
+
+_TEMPLATE_LEFTOVERS = (
+    "/relationships/metadata/thumbnail",  # a picture of the template's blank page
+    "/relationships/customXml",  # the template's bibliography sources
+)
+APP_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<Application>mofan</Application><DocSecurity>0</DocSecurity>"
+    "<Company>{company}</Company></Properties>"
+)
+
+
+def set_properties(document: DocxDocument, *, title: str, author: str) -> None:
+    """The core and application properties of a generated document: the title, the committee as
+    author and company, created and modified now, revision 1; the template's creator
+    ("python-docx"), its 2013 dates, its description, its "Microsoft Macintosh Word" application
+    entry, its thumbnail and its custom XML parts are gone."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    props = document.core_properties
+    props.title = title
+    props.author = author
+    props.last_modified_by = author
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+    props.category = ""
+    props.language = "zh-CN"
+    props.revision = 1
+    props.created = now
+    props.modified = now
+    package = document.part.package
+    for owner in (package, document.part):
+        for rid, rel in list(owner.rels.items()):
+            if rel.reltype.endswith(_TEMPLATE_LEFTOVERS):
+                del owner.rels[rid]
+    for rel in package.rels.values():
+        if rel.reltype.endswith("/extended-properties"):
+            company = escape(author)
+            rel.target_part._blob = APP_XML.format(company=company).encode()

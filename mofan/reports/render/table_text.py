@@ -99,6 +99,7 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
     total: int = 0
     progress: Progress | None = None
+    author: str = ""  # the committee, for the file's properties
 
 
 def render_export(
@@ -127,6 +128,7 @@ def render_export(
             rows=export.rows(),
             total=total,
             progress=progress,
+            author=getattr(getattr(export.campaign, "committee", None), "name", ""),
         )
         write_sheet(sheet, stream)
         return
