@@ -189,6 +189,31 @@ def test_rectification_notice_lists_exactly_that_units_items(docs):
     assert B_ITEM not in "".join(p.text for p in document.paragraphs)
 
 
+def test_rectification_notice_only_for_a_unit_with_open_items(docs):
+    """No 整改通知书 to a unit with nothing to rectify: none on its list (丁), or all closed."""
+    admin = docs.actor("committee_admin")
+    nothing = RectificationNotice(campaign=docs.campaign, actor=admin, unit=docs.unit("D"))
+    with pytest.raises(ValidationError, match="没有需要整改的问题"):
+        nothing.check()
+    with pytest.raises(ValidationError, match="没有需要整改的问题"):
+        nothing.build()
+    unit = docs.unit("A")
+    ProblemItem.objects.filter(unit=unit).update(state=ProblemState.CLOSED)
+    with pytest.raises(ValidationError, match="没有需要整改的问题"):
+        RectificationNotice(campaign=docs.campaign, actor=admin, unit=unit).check()
+
+
+def test_rectification_notice_has_no_zero_lines(docs):
+    unit = docs.unit("A")
+    ProblemItem.objects.filter(unit=unit, state=ProblemState.CLOSED).delete()
+    doc = RectificationNotice(
+        campaign=docs.campaign, actor=docs.actor("committee_admin"), unit=unit, today=DOC_DAY
+    ).build()
+    text = "".join(_texts(doc))
+    assert "共有3项问题列入问题清单，均需整改" in text
+    assert "0项" not in text and "已整改销号的问题" not in text
+
+
 def test_rectification_notice_names_no_grade_before_publication(docs):
     Campaign.objects.filter(pk=docs.campaign.pk).update(results_published=False)
     doc = RectificationNotice(

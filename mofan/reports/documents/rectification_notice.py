@@ -4,7 +4,9 @@ The items are the unit's problem items of this campaign and those on its list wi
 campaign (a committee check, a 约谈, a yellow card), read through the rectification pages'
 selector (`rectification.selectors.problem_items_for`): items not yet closed with their
 deadline, the required measures and where they stand, then the items already closed (销号).
-The unit's grade is mentioned only once the results are published.
+The unit's grade is mentioned only once the results are published. A notice is issued only to
+a unit with items still to rectify (none on its list, or all closed: refused in `check()`), and
+it has no "0项" lines.
 
 Who: the committee's staff for any unit of the committee; a unit's admin or leader for its own
 unit only (another unit's notice is refused).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +44,8 @@ class RectificationNotice(OfficialDocument):
 
     def check(self) -> None:
         require_unit_reader_or_staff(self.actor, self.campaign, self.unit)
+        if not self.items().filter(state__in=OPEN_STATES).exists():
+            raise ValidationError(_("该单位没有需要整改的问题，无需发整改通知书。"))
 
     def title(self) -> str:
         return _("%(event)s问题整改通知书") % {"event": event_name(self.campaign)}
@@ -65,9 +70,7 @@ class RectificationNotice(OfficialDocument):
         blocks: list[Block] = [
             Paragraph(self._opening(len(items), len(unclosed), len(closed))),
             Heading(_("需要整改的问题（%(n)d项）") % {"n": len(unclosed)}),
-            self._unclosed_table(unclosed)
-            if unclosed
-            else Paragraph(_("你单位问题清单中的问题已全部整改销号。")),
+            self._unclosed_table(unclosed),
         ]
         if closed:
             blocks.append(Heading(_("已整改销号的问题（%(n)d项）") % {"n": len(closed)}))
@@ -81,8 +84,7 @@ class RectificationNotice(OfficialDocument):
                 )
             )
         )
-        if unclosed:
-            blocks.append(Paragraph(self._deadlines(unclosed)))
+        blocks.append(Paragraph(self._deadlines(unclosed)))
         return self.issued(addressee=unit.name, blocks=blocks)
 
     @staticmethod
@@ -90,10 +92,12 @@ class RectificationNotice(OfficialDocument):
         """The items still to rectify: what, from where, the measures, deadline and state."""
         return numbered_table(
             [
-                Column(_("问题描述"), "text", 10),
+                # widths in 小四 characters of the 36.9 a row holds: the description gets the
+                # room; a date such as 2026年12月31日 needs 7
+                Column(_("问题描述"), "text", 12),
                 Column(_("来源"), "text", 4),
-                Column(_("整改要求"), "text", 7),
-                Column(_("整改时限"), "date", 8),
+                Column(_("整改要求"), "text", 6),
+                Column(_("整改时限"), "date", 7),
                 Column(_("状态"), "text", 4),
             ],
             [
@@ -143,8 +147,16 @@ class RectificationNotice(OfficialDocument):
             ).first()
             if result is not None and result.grade in (campaign.rectify_grades or []):
                 text += _("你单位考评等次为%(grade)s，") % {"grade": quoted(result.grade)}
-        text += _(
-            "你单位共有%(total)d项问题列入问题清单，其中需要整改%(unclosed)d项、"
-            "已整改销号%(closed)d项。现将问题清单通知如下，请认真抓好整改。"
-        ) % {"total": total, "unclosed": unclosed, "closed": closed}
-        return text
+                text += _("共有%(total)d项问题列入问题清单，") % {"total": total}
+            else:
+                text += _("你单位共有%(total)d项问题列入问题清单，") % {"total": total}
+        else:
+            text += _("你单位共有%(total)d项问题列入问题清单，") % {"total": total}
+        if closed:
+            text += _("其中需要整改%(unclosed)d项、已整改销号%(closed)d项。") % {
+                "unclosed": unclosed,
+                "closed": closed,
+            }
+        else:
+            text += _("均需整改。")
+        return text + _("现将问题清单通知如下，请认真抓好整改。")
