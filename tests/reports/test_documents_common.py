@@ -13,6 +13,7 @@ from mofan.reports import fonts
 from mofan.reports.documents.common import (
     cn_date,
     cn_number,
+    event_name,
     issued_number,
     normalise_number,
     number_prefix,
@@ -112,3 +113,18 @@ def test_fallbacks_resolve_to_an_installed_face():
     for role in fonts.FACES:
         assert fonts.resolve(role) in fonts.installed_families()
     assert fonts.font_files("Noto Serif CJK SC")
+
+
+@pytest.mark.parametrize(
+    ("name", "event"),
+    [
+        ("2020年度模范机关创建考评", "2020年度模范机关创建"),
+        ("2020年度模范机关创建考评工作", "2020年度模范机关创建"),
+        ("2020年度模范机关创建考评（乐清方案示例）", "2020年度模范机关创建（乐清方案示例）"),
+        ("2021年模范机关创建（第二批）", "2021年模范机关创建（第二批）"),
+        ("模范机关创建", "模范机关创建"),
+    ],
+)
+def test_event_name_drops_a_trailing_kaoping_even_before_a_bracketed_note(name, event):
+    """So that "开展了…考评" never reads "…考评（乐清方案示例）考评"."""
+    assert event_name(Campaign(name=name)) == event

@@ -278,12 +278,17 @@ def join_names(names: Iterable[str]) -> str:
 
 
 def event_name(campaign: Campaign) -> str:
-    """The campaign's name as the subject of 考评: without a trailing 考评/考评工作."""
+    """The campaign's name as the subject of 考评: without a trailing 考评/考评工作, also when a
+    bracketed note follows it (…考评（乐清方案示例） → …（乐清方案示例）)."""
     name = campaign.name.strip()
+    note = ""
+    if name.endswith("）") and "（" in name:
+        cut = name.rindex("（")
+        name, note = name[:cut], name[cut:]
     for tail in ("考评工作", "考评"):
         if name.endswith(tail):
-            return name[: -len(tail)]
-    return name
+            return name[: -len(tail)] + note
+    return name + note
 
 
 # --- who may have a document -------------------------------------------------------------------
