@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.exports import registry
 from mofan.core.exports.base import Heading, Paragraph, Table
-from mofan.evaluations.models import UnitResult, VetoInput
+from mofan.evaluations.models import UnitResult, VetoInput, Visit
 from mofan.rectification.models import ProblemItem, ProblemState
 from mofan.reports.documents.naming_notice import NamingNotice
 from mofan.reports.documents.rectification_notice import RectificationNotice
@@ -273,6 +273,19 @@ def test_work_summary_figures_equal_the_counts_created(docs):
     ):
         assert sentence in text, sentence
     assert not any(isinstance(b, Table) for b in doc.blocks)  # plain paragraphs to edit
+    assert "请结合实际补充" not in text  # no placeholder in a document that may be sent
+
+
+def test_work_summary_has_no_zero_lines(docs):
+    """A grade no unit got (良好, 达标 of the default bands) and visits never recorded are left
+    out, not counted as 0."""
+    campaign = docs.campaign
+    Visit.objects.filter(assignment__group__campaign=campaign).delete()
+    export = WorkSummary(campaign=campaign, actor=docs.actor("committee_leader"), today=DOC_DAY)
+    text = "\n".join(_texts(export.build()))
+    assert "0次" not in text and "0个" not in text, text
+    assert "“优秀”等次2个" in text and "“良好”" not in text
+    assert "对4个单位进行实地考评。" in text
 
 
 def test_documents_read_a_fixed_number_of_queries(docs):

@@ -307,14 +307,11 @@ class WorkSummary(OfficialDocument):
         if not f.groups:
             return _("尚未组建评审组。")
         text = _(
-            "抽调%(people)d名评审人员组成%(groups)d个评审组，对%(assigned)d个单位进行实地考评，"
-            "开展实地考评%(visits)d次。"
-        ) % {
-            "people": f.reviewers,
-            "groups": f.groups,
-            "assigned": f.assigned,
-            "visits": f.visits,
-        }
+            "抽调%(people)d名评审人员组成%(groups)d个评审组，对%(assigned)d个单位进行实地考评"
+        ) % {"people": f.reviewers, "groups": f.groups, "assigned": f.assigned}
+        if f.visits:
+            text += _("，开展实地考评%(visits)d次") % {"visits": f.visits}
+        text += "。"
         if f.findings:
             text += _("评审组记录发现的问题和亮点%(n)d条，其中列为问题%(p)d条。") % {
                 "n": f.findings,
@@ -328,7 +325,7 @@ class WorkSummary(OfficialDocument):
         counts = "，".join(
             _("%(grade)s等次%(n)d个") % {"grade": quoted(g), "n": f.grades.get(g, 0)}
             for g in f.grade_labels
-            if g
+            if g and f.grades.get(g)
         )
         text = _("经综合审定，%(n)d个单位评定了等次：%(counts)s。") % {
             "n": f.approved,
@@ -407,5 +404,6 @@ class WorkSummary(OfficialDocument):
             found.append(
                 _("%(n)d项问题超过整改时限仍未完成，整改进度有待加快。") % {"n": f.overdue}
             )
-        found.append(_("（请结合实际补充。）"))
+        if not found:
+            found.append(_("从平台记录看，本次创建活动未发现需要专门说明的问题。"))
         return found
