@@ -128,3 +128,20 @@ def test_fallbacks_resolve_to_an_installed_face():
 def test_event_name_drops_a_trailing_kaoping_even_before_a_bracketed_note(name, event):
     """So that "开展了…考评" never reads "…考评（乐清方案示例）考评"."""
     assert event_name(Campaign(name=name)) == event
+
+
+def test_the_campaign_document_is_cited_title_first_then_its_number():
+    from mofan.reports.documents.common import cited_basis
+
+    campaign = Campaign(
+        approved_by="市委市直机关工委",
+        document_title="《关于开展创建模范机关活动的通知》",
+        document_number="焦直文[2020]140号",
+    )
+    assert cited_basis(campaign) == (
+        "根据市委市直机关工委《关于开展创建模范机关活动的通知》（焦直文〔2020〕140号）要求"
+    )
+    campaign.document_number = ""
+    assert cited_basis(campaign) == "根据市委市直机关工委《关于开展创建模范机关活动的通知》要求"
+    campaign.document_title, campaign.document_number = "", "焦直文〔2020〕140号"
+    assert cited_basis(campaign) == "根据市委市直机关工委焦直文〔2020〕140号文件要求"

@@ -147,7 +147,7 @@ def test_no_document_says_departments_were_consulted_unless_their_opinions_were_
     inputs.delete()
     text = openings()
     assert "征求" not in text and "纪检" not in text
-    assert "经单位自评、评审组实地考评，" in text
+    assert "经单位自评、评审组实地考评和我委综合审定，" in text
 
 
 def test_naming_notice_without_advanced_units_is_refused(docs):

@@ -110,6 +110,7 @@ def _open(cast: _Cast, template: str, name: str, **extra: Any) -> Campaign:
         version=builtin_version(template),
         actor=cast.admin,
         approved_by="市委市直机关工委",
+        document_title="关于在市直机关开展创建模范机关活动的通知",
         document_number="焦直文〔2020〕140号",
         submission_deadline=next_year_end,
         **extra,

@@ -220,8 +220,14 @@ def issued_number(campaign: Campaign, day: datetime.date) -> str:
 
 
 def cited_basis(campaign: Campaign) -> str:
-    """How the body cites the campaign's own document: "根据…焦直文〔2020〕140号文件要求"."""
+    """How the body cites the campaign's own document, the title first and the number after
+    it in round brackets, as 公文 cite a document: "根据市委市直机关工委《关于…的通知》
+    （焦直文〔2020〕140号）要求"; with only a number, "根据…焦直文〔2020〕140号文件要求"."""
     number = normalise_number(campaign.document_number)
+    title = (campaign.document_title or "").strip().strip("《》")
+    if title:
+        cited = _("根据%(by)s《%(title)s》") % {"by": campaign.approved_by, "title": title}
+        return cited + (_("（%(number)s）要求") % {"number": number} if number else _("要求"))
     if number:
         return _("根据%(by)s%(number)s文件要求") % {"by": campaign.approved_by, "number": number}
     return _("根据工作安排")

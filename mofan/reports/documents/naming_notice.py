@@ -55,20 +55,18 @@ class NamingNotice(ResultsDocument):
         first = units[0].name
         departments = consulted(campaign)
         steps = (
-            _("经单位自评、评审组实地考评，征求%(d)s部门意见，") % {"d": departments}
+            _("经单位自评、评审组实地考评、征求%(d)s部门意见和我委综合审定，") % {"d": departments}
             if departments
-            else _("经单位自评、评审组实地考评，")
+            else _("经单位自评、评审组实地考评和我委综合审定，")
         )
         decision = _(
             "%(basis)s，我委按照%(cadence)s的安排，组织开展了%(event)s考评。"
-            "%(steps)s%(committee)s综合审定，"
-            "决定命名%(first)s%(others)s为%(honour)s。"
+            "%(steps)s决定命名%(first)s%(others)s为%(honour)s。"
         ) % {
             "basis": cited_basis(campaign),
             "cadence": campaign.cadence_label,
             "event": event_name(campaign),
             "steps": steps,
-            "committee": self.committee_name,
             "first": first,
             "others": (_("等%(n)d个单位") % {"n": len(units)}) if len(units) > 1 else "",
             "honour": quoted(honour),

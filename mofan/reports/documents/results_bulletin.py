@@ -77,14 +77,13 @@ class ResultsBulletin(ResultsDocument):
         return _(
             "%(basis)s，我委按照%(cadence)s的安排，组织开展了%(event)s考评工作。"
             "按照单位自评、评审组实地考评、"
-            "综合审定的程序，%(heard)s经%(committee)s综合审定，考评工作已经完成。"
+            "综合审定的程序，%(heard)s经我委综合审定，考评工作已经完成。"
             "现将考评结果通报如下。"
         ) % {
             "basis": cited_basis(self.campaign),
             "cadence": self.campaign.cadence_label,
             "event": event_name(self.campaign),
             "heard": heard,
-            "committee": self.committee_name,
         }
 
     def _grade_sections(
