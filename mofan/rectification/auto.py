@@ -29,6 +29,7 @@ Documented choices
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,7 +91,7 @@ def problem_list_for(
         made.append(
             problem_item_create(
                 **common,
-                description=_("评审发现：%(text)s") % {"text": finding.text},
+                description=finding_description(finding.text),
                 node=finding.node,
                 origin=(FINDING_ORIGIN, finding.pk),
             )
@@ -249,3 +250,15 @@ def next_round(*, rereview: ReReview, today: datetime.date | None = None) -> ReR
             origin=(REREVIEW_ORIGIN, following.pk),
         )
     return following
+
+
+_LABEL = re.compile(r"^\s*(?:评审|实地考评|考评|现场|检查)?发现(?:的)?(?:问题)?[：:]\s*")
+
+
+def finding_description(text: str) -> str:
+    """A review finding as a problem item's text, labelled once: 评审发现：… (a label the
+    reviewer already typed, such as 实地考评发现：, is not repeated)."""
+    body = text.strip()
+    while match := _LABEL.match(body):
+        body = body[match.end() :]
+    return _("评审发现：%(text)s") % {"text": body}

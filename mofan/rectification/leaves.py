@@ -121,17 +121,23 @@ def current_scores(enrollment: Enrollment, *, before_rereview: int | None = None
     return scores
 
 
+_TRAILING = "；;。.，,：:、 \u3000"
+
+
 def leaf_text(node: IndicatorNode, score: Any) -> str:
+    """The problem text of a leaf below its pass mark; the title's own closing punctuation
+    (坚决做到“两个维护”；) is dropped before the colon."""
+    title = node.title.rstrip(_TRAILING)
     if score.score is not None and node.points is not None:
         return _("%(code)s %(title)s：得分 %(score)s 分（满分 %(points)s 分）。") % {
             "code": node.code,
-            "title": node.title,
+            "title": title,
             "score": fmt(score.score),
             "points": fmt(node.points),
         }
     return _("%(code)s %(title)s：评价为“%(level)s”。") % {
         "code": node.code,
-        "title": node.title,
+        "title": title,
         "level": score.level,
     }
 

@@ -266,3 +266,32 @@ def test_campaign_form_sets_the_rectification_rules(login, committee, unit_a, co
     )
     client.post("/campaigns/new/", {**form, "name": "不整改", "rectify_below": "none"})
     assert Campaign.objects.get(name="不整改").rectify_grades == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "listed"),
+    [
+        ("台账不全", "评审发现：台账不全"),
+        ("实地考评发现：台账不全", "评审发现：台账不全"),
+        ("评审发现：台账不全", "评审发现：台账不全"),
+        ("发现问题：台账不全", "评审发现：台账不全"),
+        ("  检查发现: 台账不全", "评审发现：台账不全"),
+        ("发现台账不全", "评审发现：发现台账不全"),
+    ],
+)
+def test_a_finding_is_labelled_once(typed, listed):
+    from mofan.rectification.auto import finding_description
+
+    assert finding_description(typed) == listed
+
+
+def test_a_leaf_title_keeps_no_closing_punctuation_before_the_colon():
+    from types import SimpleNamespace
+
+    from mofan.rectification.leaves import leaf_text
+
+    node = SimpleNamespace(code="1.1", title="坚决做到“两个维护”；", points=Decimal(10))
+    text = leaf_text(node, SimpleNamespace(score=Decimal(4), level=None))
+    assert text == "1.1 坚决做到“两个维护”：得分 4 分（满分 10 分）。"
+    level = leaf_text(node, SimpleNamespace(score=None, level="差"))
+    assert level == "1.1 坚决做到“两个维护”：评价为“差”。"
