@@ -11,6 +11,7 @@ import pytest
 from mofan.campaigns.models import Enrollment, EnrollmentState
 from mofan.core.exports.registry import get
 from mofan.evaluations.models import UnitResult
+from mofan.indicators.models import IndicatorNode
 from mofan.reports.exporters.evidence_index import EvidenceIndexExporter
 from mofan.reports.exporters.problems import ProblemListExporter, SupervisionLedgerExporter
 from mofan.reports.exporters.ranking import RankingExporter
@@ -153,6 +154,28 @@ def test_score_sheet_of_a_vetoed_unit_without_self_scores():
     assert rows[2] == ["1.1", "理论学习", "10", "打分", "", "", "5", ""]
     assert rows[-2] == ["", "合计", "30", "", "", "", "15", ""]
     assert rows[-1] == ["", "综合得分", "", "", "", "", "15", "等次：不达标；一票否决"]
+
+
+def test_score_sheet_of_a_qualitative_system_has_no_points_column_and_no_total_row():
+    world = approved_world()
+    IndicatorNode.objects.filter(version_id=world.campaign.indicator_version_id).update(points=None)
+    export = ScoreSheetExporter(
+        campaign=world.campaign, actor=world.actor("committee_admin"), unit=world.unit_a
+    )
+    rows = xlsx_rows(export)
+    assert rows[0] == [
+        "指标编码",
+        "指标名称",
+        "评分方法",
+        "自评",
+        "组长王",
+        "评审员张",
+        "最终得分",
+        "评语",
+    ]
+    assert all(len(row) == 8 for row in rows)
+    assert "合计" not in [row[1] for row in rows]
+    assert rows[-1][1] == "综合得分"
 
 
 def test_score_sheet_for_the_unit_itself_has_no_reviewer_columns():

@@ -143,23 +143,41 @@ class ScoreSheetExporter(CampaignTable):
             for pk, name in zip(ordered, names, strict=True)
         ]
 
+    @cached_property
+    def has_points(self) -> bool:
+        """Whether the indicator system gives points (a qualitative one, graded by levels, has
+        no 分值 column and no 合计 row)."""
+        return IndicatorNode.objects.filter(
+            version_id=self.campaign.indicator_version_id, points__isnull=False
+        ).exists()
+
     def columns(self) -> list[Column]:
-        return [
+        columns = [
             Column(_("指标编码"), "text", 5),
             Column(_("指标名称"), "text", 24),
             Column(_("分值"), "number", 6),
-            Column(_("评分方法"), "text", 4),
+            Column(_("评分方法"), "text", 6),
             Column(_("自评"), "number", 6),
             *(Column(header, "number", 6) for _pk, header in self.reviewers),
             Column(_("最终得分"), "number", 6),
             Column(_("评语"), "text", 20),
         ]
+        return columns if self.has_points else columns[:2] + columns[3:]
 
     def count(self) -> int:
         nodes = IndicatorNode.objects.filter(version_id=self.campaign.indicator_version_id)
         return int(nodes.count()) + 2
 
     def rows(self) -> Iterator[Sequence[Any]]:
+        if self.has_points:
+            yield from self._rows()
+            return
+        for row in self._rows():
+            if row[1] == _("合计"):
+                continue  # nothing to add up without points
+            yield [*row[:2], *row[3:]]
+
+    def _rows(self) -> Iterator[Sequence[Any]]:
         enrollment = self.enrollment
         if enrollment is None:
             return
