@@ -75,6 +75,23 @@ def test_titles_break_between_words_and_never_inside_a_number():
     assert split_title("短标题", width) == ["短标题"]
 
 
+@pytest.mark.parametrize(
+    ("title", "kept"),
+    [
+        ("2020年度模范机关创建考评（乐清方案示例）问题整改通知书", "（乐清方案示例）"),
+        ("关于印发2020年度模范机关创建（yueqing-2020）考评结果的通报", "yueqing-2020"),
+        (
+            "关于转发《市直机关创建模范机关评选办法》有关事项的补充通知",
+            "《市直机关创建模范机关评选办法》",
+        ),
+    ],
+)
+def test_titles_never_break_inside_a_bracketed_name_or_a_latin_word(title, kept):
+    lines = split_title(title, 19.1)
+    assert "".join(lines) == title and len(lines) >= 2
+    assert any(kept in line for line in lines), lines
+
+
 def test_signature_and_date_offsets_follow_the_standard():
     # The date starts two characters right of the signature's first character…
     sig, date = "中共焦作市委市直机关工作委员会", "2020年10月15日"

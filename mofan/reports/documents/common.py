@@ -151,6 +151,25 @@ _WORDS = [
 ]
 
 
+_OPENING = "（(《〈「【〔“"
+_CLOSING = "）)》〉」】〕”"
+
+
+def _latin(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char in "-_./")
+
+
+def _inside_brackets(text: str, cut: int) -> bool:
+    """Whether `cut` falls between an opening bracket or quote and its closing one."""
+    depth = 0
+    for char in text[:cut]:
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING and depth:
+            depth -= 1
+    return depth > 0
+
+
 def _cut_penalty(text: str, cut: int) -> float:
     """How bad it is to end a title line at `cut` (0: after a closing word)."""
     before, after = text[cut - 1], text[cut]
@@ -158,6 +177,10 @@ def _cut_penalty(text: str, cut: int) -> float:
         return 100
     if before.isdigit() and (after.isdigit() or after in "年月日号"):
         return 100
+    if _latin(before) and _latin(after):
+        return 100  # inside a Latin word or code: yueqing-2020
+    if _inside_brackets(text, cut):
+        return 50  # inside a bracketed name: （乐清方案示例）, 《…》
     if any(
         text[start : start + len(w)] == w
         for w in _WORDS
