@@ -104,6 +104,16 @@ def test_signature_and_date_offsets_follow_the_standard():
     assert (width_em("某委") + right_sig) - (width_em(date) + right_date) == 2
 
 
+def test_a_sealed_signature_is_centred_on_the_date_four_characters_from_the_right():
+    sig, date = "中共焦作市委市直机关工作委员会", "2020年10月15日"
+    right_sig, right_date = signature_indents(sig, date, sealed=True)
+    assert right_date == 4
+    assert right_sig == 0  # 15 characters cannot centre on a 6-character date: flush right
+    short = "某工委"
+    right_sig, right_date = signature_indents(short, date, sealed=True)
+    assert right_sig + width_em(short) / 2 == pytest.approx(right_date + width_em(date) / 2)
+
+
 def test_28_characters_of_3hao_fit_the_156mm_line():
     assert condensing(8845, 28, 16) == -5  # 0.25 pt
     assert condensing(20 * 16 * 28, 28, 16) == 0

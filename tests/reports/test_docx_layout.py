@@ -148,13 +148,16 @@ def test_addressee_signature_arabic_date_and_imprint(bulletin):
     assert not re.search("[〇零一二三四五六七八九十]", date.text)
     for paragraph in (signature, date):
         assert paragraph.alignment == WD_ALIGN_PARAGRAPH.RIGHT
-    sig_right, date_right = signature_indents(committee, date.text)
+    # A red-head document is sealed (7.3.5.1): the date four characters from the right, the
+    # signature centred on it, two lines of room for the seal above.
+    sig_right, date_right = signature_indents(committee, date.text, sealed=True)
+    assert date_right == 4
     assert signature._p.pPr.find(qn("w:ind")).get(qn("w:rightChars")) == str(round(sig_right * 100))
     assert date._p.pPr.find(qn("w:ind")).get(qn("w:rightChars")) == str(round(date_right * 100))
-    # The date starts two characters right of the signature (7.3.5.2).
-    start_sig = -sig_right - width_em(committee)
-    start_date = -date_right - width_em(date.text)
-    assert start_date - start_sig == pytest.approx(2)
+    centre_sig = sig_right + width_em(committee) / 2
+    centre_date = date_right + width_em(date.text) / 2
+    assert centre_sig == pytest.approx(centre_date)
+    assert signature.paragraph_format.space_before == Pt(2 * LINE_PITCH_TWIPS / 20)
 
     printed = paragraph_with(document, f"{committee}办公室")
     assert printed.text.endswith("2026年5月20日印发")

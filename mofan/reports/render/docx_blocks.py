@@ -75,7 +75,8 @@ def heading_paragraph(document: DocxDocument, heading: Heading, label: str) -> D
 
 def signature_paragraphs(document: DocxDocument, doc: Doc) -> None:
     date = cn_date(doc.date) if doc.date else ""
-    sig_right, date_right = signature_indents(doc.signature, date)
+    sealed = bool(doc.issuer)  # issued under the red head: stamped
+    sig_right, date_right = signature_indents(doc.signature, date, sealed=sealed)
     # 7.3.5: the signature never stands alone on a page: the text's last line goes with it.
     # One line above it is space before (a blank paragraph would break the keep-with-next
     # chain in LibreOffice).
@@ -89,7 +90,8 @@ def signature_paragraphs(document: DocxDocument, doc: Doc) -> None:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         exact_lines(paragraph, LINE_PT)
         if first:
-            paragraph.paragraph_format.space_before = Pt(LINE_PT)
+            # room for the seal, whose top stays within a line of the text (7.3.5.1)
+            paragraph.paragraph_format.space_before = Pt(LINE_PT * (2 if sealed else 1))
             first = False
         indent_chars(paragraph, right=right)
         paragraph.paragraph_format.keep_with_next = text == doc.signature

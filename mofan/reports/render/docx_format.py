@@ -25,6 +25,8 @@ The layout (clause numbers of the standard):
   ending with a full-width colon. 7.3.3 正文 3号 仿宋, each paragraph indented two characters;
   headings 一、 黑体, （一） 楷体, 1. 仿宋 (bold here).
 * 7.3.4 附件说明 one line below the text, two characters in: 附件：1.… with later names aligned.
+* 7.3.5.1 (sealed: every document under the red head): the date four characters from the
+  right, the signature centred on the date above it, two lines of room for the seal above.
 * 7.3.5.2 (no seal): the signature one line below the text, two characters from the right; the
   date (Arabic numerals) on the next line starting two characters right of the signature's
   first character, or, when the date is the longer, two characters from the right with the

@@ -61,9 +61,16 @@ def addressee_line(addressee: str) -> str:
     return addressee.rstrip("：:") + "：" if addressee else ""
 
 
-def signature_indents(signature: str, date: str) -> tuple[float, float]:
-    """Right indents (in characters) of the signature and the date, GB/T 9704-2012 7.3.5.2."""
+def signature_indents(signature: str, date: str, *, sealed: bool = False) -> tuple[float, float]:
+    """Right indents (in characters) of the signature and the date.
+
+    Sealed (GB/T 9704-2012 7.3.5.1, a document issued under the red head and stamped): the date
+    four characters from the right, the signature centred on the date above it (flush right
+    when it is too long for that). Unsealed (7.3.5.2): the signature two characters from the
+    right, the date starting two characters right of the signature's first character."""
     sig_em, date_em = width_em(signature), width_em(date)
+    if sealed:
+        return max(0.0, 4 + (date_em - sig_em) / 2), 4.0
     if not signature:
         return 0.0, 2.0
     if date_em <= sig_em - 2:

@@ -108,7 +108,7 @@ def document_html(doc: Doc) -> str:
     width_pt = TEXT_WIDTH_TWIPS / 20
     size = pdf_issuer_size(doc.issuer, width_pt) if doc.issuer else 0.0
     date = cn_date(doc.date) if doc.date else ""
-    sig_right, date_right = signature_indents(doc.signature, date)
+    sig_right, date_right = signature_indents(doc.signature, date, sealed=bool(doc.issuer))
     blocks: list[dict[str, Any]] = []
     for block, label in numbered(doc.blocks):
         if isinstance(block, Heading):
@@ -133,6 +133,8 @@ def document_html(doc: Doc) -> str:
         "attachments": attachment_lines(doc.attachments),
         "date": date,
         "sig_right_em": sig_right,
+        # room for the seal above a sealed signature (7.3.5.1), one line otherwise
+        "signature_lines": 2 if doc.issuer else 1,
         "date_right_em": date_right,
         "cc": cc_line(doc.cc),
         "printed": printed_line(doc.date),
