@@ -105,8 +105,11 @@ def test_the_decision_lists_exactly_the_named(w):
     text = docx_text(rendered(document, "docx"))
     assert "关于命名2026年度“优秀共产党员”的决定" in text
     assert "评优〔2026〕7号" in text
-    assert "经各单位推荐、我委评审，征求纪检监察部门意见，并经公示" in text
-    assert "决定命名甲党员等2名同志为2026年度“优秀共产党员”" in text
+    assert (
+        "为表彰先进、树立典型，我委组织开展了2026年度“优秀共产党员”评选工作。"
+        "经各单位推荐、我委评审，征求纪检监察部门意见，并经公示，"
+        "决定命名甲党员等2名同志为2026年度“优秀共产党员”。"
+    ) in text
     assert "甲单位：甲党员" in text and "乙单位：乙党员" in text
     for absent in ("甲书记", "甲三", "甲四", "外"):
         assert absent not in text, absent
@@ -142,7 +145,8 @@ def test_a_unit_programme_lists_its_units_in_a_table(w):
     rows = [row for table in docx_tables(document) for row in table]
     assert [r[1] for r in rows[1:]] == ["甲单位"]  # the header, then exactly the named
     text = squash("".join(par.text for par in document.paragraphs))
-    assert "经各单位推荐、我委评审，并经公示" in text  # nobody consulted: not said
+    assert "经各单位推荐、我委评审，并经公示，决定命名甲单位为" in text  # nobody consulted
+    assert "希望受到命名的单位珍惜荣誉" in text
 
 
 def test_not_before_naming_nor_with_everyone_revoked(w):
@@ -231,3 +235,29 @@ def test_the_programme_page_offers_it_to_the_staff_only(w):
         page = response.content.decode()
         assert response.status_code == 200 and "甲党员" in page, name
         assert f"/reports/programmes/{p.pk}/document/" not in page, name
+
+
+def test_the_decision_of_a_campaign_results_programme():
+    """先进单位 (issue 16 point 1) named through the programme: the body cites the campaign's
+    考评 results and the department consulted on the campaign's units (C vetoed by 纪检监察);
+    the list is its named units."""
+    from tests.reports.doc_fixtures import build_doc_world
+
+    dw = build_doc_world(publish=False)
+    admin = dw.actor("committee_admin")
+    p = HonourProgramme.objects.get(campaign=dw.campaign)
+    services.programme_transition(programme=p, action="publish", actor=admin, today=TODAY)
+    services.programme_transition(
+        programme=p, action="name", actor=admin, document_number="焦直文〔2026〕9号", today=NAMED_ON
+    )
+    p.refresh_from_db()
+    document = open_docx(rendered(HonoursNamingDecision(programme=p, actor=admin), "docx"))
+    text = squash("".join(par.text for par in document.paragraphs))
+    assert "关于命名2024年度“创建模范机关先进单位”的决定" in text
+    assert (
+        "为表彰先进、树立典型，根据“2024年度模范机关创建”考评结果，经我委审定，"
+        "征求纪检监察部门意见，并经公示，"
+        "决定命名乙单位等2个单位为2024年度“创建模范机关先进单位”。"
+    ) in text
+    rows = [row for table in docx_tables(document) for row in table]
+    assert [r[1] for r in rows[1:]] == ["乙单位", "丁单位"]

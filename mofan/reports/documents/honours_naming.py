@@ -13,7 +13,8 @@ Documented choices
   the campaign documents.
 * The body says how they were chosen: nominated by the units and reviewed by the committee (a
   先进单位 programme: the campaign's 考评 results, reviewed), the departments actually consulted
-  (those whose replies were recorded; none recorded, none named) and the 公示.
+  (those whose replies were recorded on the candidates, or for a 先进单位 programme on the
+  campaign's units; none recorded, none named) and the 公示.
 * The list: a numbered table of units for a unit programme; for party organisations and people,
   one line per nominating unit in the committee's order (甲单位：张三、李四).
 * Who: the staff (工委管理员, 工委领导) of the programme's committee, once it is named.
@@ -32,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from mofan.accounts import rules
 from mofan.core.exports.base import Block, Column, Doc, Paragraph, ProgrammeDocument
 from mofan.core.exports.registry import register
+from mofan.evaluations.models import VetoInput as CampaignVeto
 from mofan.honours.models import (
     HonourKind,
     HonourProgramme,
@@ -64,8 +66,15 @@ def candidate_label(nomination: Nomination) -> str:
 
 
 def consulted(programme: HonourProgramme) -> str:
-    """The departments consulted, in the order 纪检监察、巡察、审计 ("" when none replied)."""
+    """The departments consulted, in the order 纪检监察、巡察、审计 ("" when none replied): on
+    the programme's candidates, and for a 先进单位 programme also on the campaign's units."""
     recorded = consulted_sources(programme)
+    if programme.source == ProgrammeSource.CAMPAIGN_RESULTS and programme.campaign_id:
+        recorded |= set(
+            CampaignVeto.objects.filter(enrollment__campaign_id=programme.campaign_id).values_list(
+                "source", flat=True
+            )
+        )
     return "、".join(str(s.label) for s in VetoSource if s.value in recorded)
 
 
@@ -98,7 +107,7 @@ class HonoursNamingDecision(ProgrammeDocument):
     def committee_name(self) -> str:
         return str(self.programme.committee.name)
 
-    def how(self) -> str:
+    def how(self, honour: str) -> str:
         """How they were chosen, up to the 公示."""
         programme = self.programme
         if programme.source == ProgrammeSource.CAMPAIGN_RESULTS and programme.campaign_id:
@@ -106,7 +115,9 @@ class HonoursNamingDecision(ProgrammeDocument):
                 "campaign": quoted(programme.campaign.name)
             }
         else:
-            steps = _("经各单位推荐、我委评审")
+            steps = _("我委组织开展了%(honour)s评选工作。经各单位推荐、我委评审") % {
+                "honour": honour
+            }
         departments = consulted(programme)
         if departments:
             steps += _("，征求%(d)s部门意见") % {"d": departments}
@@ -162,10 +173,11 @@ class HonoursNamingDecision(ProgrammeDocument):
             "year": programme.year,
             "honour": quoted(honour_of(programme)),
         }
-        decision = _(
-            "为表彰先进、树立典型，我委组织开展了%(honour)s评选工作。%(how)s，"
-            "决定命名%(whom)s为%(honour)s。"
-        ) % {"honour": honour, "how": self.how(), "whom": self.whom(named)}
+        decision = _("为表彰先进、树立典型，%(how)s，决定命名%(whom)s为%(honour)s。") % {
+            "honour": honour,
+            "how": self.how(honour),
+            "whom": self.whom(named),
+        }
         if programme.kind == HonourKind.PERSON:
             hope = _(
                 "希望受到命名的同志珍惜荣誉、戒骄戒躁，继续发挥先锋模范作用。广大党员干部要以先进为"
@@ -173,9 +185,9 @@ class HonoursNamingDecision(ProgrammeDocument):
             )
         else:
             hope = _(
-                "希望受到命名的单位和党组织珍惜荣誉、再接再厉，充分发挥示范引领作用。各单位、各级"
+                "希望受到命名的%(who)s珍惜荣誉、再接再厉，充分发挥示范引领作用。各单位、各级"
                 "党组织要以先进为榜样，比学赶超、争创一流，推动机关党建工作高质量发展。"
-            )
+            ) % {"who": _("党组织") if programme.kind == HonourKind.PARTY_ORG else _("单位")}
         return Doc(
             title=self.title(),
             issuer=_("%(name)s文件") % {"name": self.committee_name},
