@@ -12,12 +12,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mofan.audit.models import AuditEntry
+from mofan.campaigns.models import Enrollment
 from mofan.evaluations import approval
 from mofan.evaluations.models import UnitResult
 from mofan.honours import nominations as writes
 from mofan.honours import selectors, services
+from mofan.honours.campaign_results import campaign_programme_sync
 from mofan.honours.models import (
     HonourProgramme,
     Nomination,
@@ -25,8 +29,12 @@ from mofan.honours.models import (
     ProgrammeSource,
     ProgrammeState,
 )
+from tests.evaluations.campaign_fixtures import small_version
+from tests.factories import UnitFactory
+from tests.honours.world import build_world
 from tests.rectification.rereview_fixtures import approve
 from tests.reports.doc_fixtures import DocWorld, build_doc_world
+from tests.world import active_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +177,45 @@ def test_a_change_during_publicity_restarts_it(dw):
     assert p.publicity_end == later + dt.timedelta(days=p.publicity_days)
     assert states(p) == {"乙": NominationState.SELECTED, "丁": NominationState.NOT_SELECTED}
     assert Nomination.objects.filter(programme=p).count() == 2
+
+
+def _sync_queries(w, campaign, units: int) -> tuple[int, int]:
+    """Queries of the first sync (creating) and of a second one after every score changed
+    (updating), for a campaign with `units` advanced units (results written as plain rows)."""
+    for i in range(units):
+        unit = UnitFactory(committee=w.committee, name=f"单位{campaign.pk}-{i}")
+        enrollment = Enrollment.objects.create(campaign=campaign, unit=unit)
+        UnitResult.objects.create(
+            enrollment=enrollment,
+            campaign=campaign,
+            grade="优秀",
+            composite=Decimal(90),
+            advanced=True,
+            frozen=True,
+        )
+    actor = w.actor("committee_admin")
+    with CaptureQueriesContext(connection) as first:
+        campaign_programme_sync(campaign=campaign, actor=actor)
+    UnitResult.objects.filter(campaign=campaign).update(composite=Decimal(91))
+    with CaptureQueriesContext(connection) as second:
+        campaign_programme_sync(campaign=campaign, actor=actor)
+    assert Nomination.objects.filter(programme__campaign=campaign, score=91).count() == units
+    return len(first), len(second)
+
+
+def test_the_sync_queries_do_not_grow_with_the_units():
+
+    w = build_world()
+    version = small_version()
+    campaigns = [
+        active_campaign(
+            committee=w.committee,
+            version=version,
+            admin=w.users["committee_admin"],
+            name=f"第{i}期创建",
+            year=2020 + i,
+        )
+        for i in (1, 2)
+    ]
+    # the world's units A and B are enrolled in both and have no result: not advanced
+    assert _sync_queries(w, campaigns[0], 3) == _sync_queries(w, campaigns[1], 12)
