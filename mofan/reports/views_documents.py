@@ -38,12 +38,12 @@ def programme_document(request: HttpRequest, pk: int) -> HttpResponse:
     fmt = request.GET.get("format", "")
     programme = get_object_or_404(programmes_for(actor).select_related("committee"), pk=pk)
     try:
-        cls = registry.get(identifier, scope="programme")
+        cls = cast(type[ProgrammeDocument], registry.get(identifier, scope="programme"))
     except LookupError:
         raise Http404 from None
     if fmt not in cls.formats:
         raise Http404
-    document = cast(ProgrammeDocument, cls(programme=programme, actor=actor))  # type: ignore[call-arg]
+    document = cls(programme=programme, actor=actor)
     try:
         document.check()  # PermissionDenied: 403
     except ValidationError as exc:
