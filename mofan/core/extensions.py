@@ -70,7 +70,8 @@ class PageSection:
     A page shows its "notes" (page "organizations.unit", "organizations.party_org") under its
     title, and its sections (the same name with ".end": "organizations.unit.end",
     "organizations.party_org.end", "organizations.member.end", the roster member's page) at
-    its foot."""
+    its foot. The honour programme's page ("honours.programme") shows its sections under its
+    particulars (reports: the naming decision's downloads)."""
 
     page: str
     order: int

@@ -185,7 +185,8 @@ def campaign_approve(
 
     In the same transaction, the newly frozen results are announced (`events.results_approved`);
     rectification receives them: a unit graded in `campaign.rectify_grades` gets its problem
-    list and a waiting re-review; `today` dates the items' deadlines."""
+    list and a waiting re-review; `today` dates the items' deadlines. Honours receives them too:
+    the campaign's 先进单位 become the candidates of its honour programme."""
     _check_admin(actor, campaign)
     _check_all_reviewed(campaign)
     campaign_recompute(campaign=campaign)  # every unit's figures, from its stored scores
@@ -226,7 +227,11 @@ def results_approve(
     result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
     problems = events.count_made(
         events.results_approved.send(
-            sender=UnitResult, campaign=campaign, results=[r for r, _b, _m in fresh], today=today
+            sender=UnitResult,
+            campaign=campaign,
+            results=[r for r, _b, _m in fresh],
+            actor=signer,
+            today=today,
         )
     )
     audit_record(

@@ -2,7 +2,8 @@
 
 Receivers run synchronously inside the sender's transaction: what they write commits or rolls
 back with the sender's write, and a receiver that raises aborts it. Each app above connects its
-receivers in its `AppConfig.ready` (rectification: `rectification/receivers.py`).
+receivers in its `AppConfig.ready` (rectification: `rectification/receivers.py`; honours:
+`honours/receivers.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 from django.dispatch import Signal
 
 #: A campaign's results were approved and frozen (`approval.campaign_approve`).
-#: Arguments: campaign, results (the newly frozen UnitResult rows), today. A receiver returns
+#: Arguments: campaign, results (the newly frozen UnitResult rows), actor (who approved or
+#: signed: the receivers' writes are audited in that name), today. A receiver returns
 #: the number of records it made, which the approval's audit entry reports as "problems".
 results_approved = Signal()
 

@@ -76,6 +76,8 @@ audit_actions_register(
         "honour.programme.publish": _("发布评选公示"),
         "honour.programme.name": _("评选命名"),
         "honour.programme.close": _("终止评选"),
+        "honour.programme.sync": _("按考评审定结果更新先进单位评选"),
+        "honour.campaign_candidate": _("先进单位列入或移出拟命名名单"),
         "honour.nominate": _("推荐评选对象"),
         "honour.review": _("评选评分"),
         "honour.veto": _("记录征求意见（纪检监察/巡察/审计）"),

@@ -29,6 +29,11 @@ class ProgrammeState(models.TextChoices):
     CLOSED = "closed", _("已终止")
 
 
+class ProgrammeSource(models.TextChoices):
+    NOMINATIONS = "nominations", _("单位推荐")
+    CAMPAIGN_RESULTS = "campaign_results", _("创建活动考评审定的先进单位")
+
+
 class HonourProgramme(models.Model):
     """One selection of one year: who may be put forward (eligibility from data), how many may be
     named (quota) and how many each unit may put forward."""
@@ -59,6 +64,14 @@ class HonourProgramme(models.Model):
         blank=True,
         help_text=_("公示期间受理异议的电话、地址或邮箱，显示在公开的公示页上"),
     )
+    # where the candidates come from: units' nominations, or a campaign's approved advanced
+    # units (先进单位, `campaign_results.campaign_programme_sync`; no nomination step)
+    source = models.CharField(
+        _("候选来源"),
+        max_length=20,
+        choices=ProgrammeSource.choices,
+        default=ProgrammeSource.NOMINATIONS,
+    )
     state = models.CharField(
         _("状态"), max_length=20, choices=ProgrammeState.choices, default=ProgrammeState.DRAFT
     )
@@ -75,6 +88,13 @@ class HonourProgramme(models.Model):
 
     class Meta:
         ordering = ["-year", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=models.Q(source="campaign_results"),
+                name="honour_one_programme_per_campaign_results",
+            )
+        ]
         verbose_name = _("评选项目")
         verbose_name_plural = _("评选项目")
 

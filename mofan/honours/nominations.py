@@ -29,6 +29,7 @@ from mofan.honours.models import (
     NominationState,
     Objection,
     ObjectionChannel,
+    ProgrammeSource,
     ProgrammeState,
     VetoInput,
     VetoSource,
@@ -60,6 +61,8 @@ def nomination_create(
     programme = HonourProgramme.objects.select_for_update().get(pk=programme.pk)
     if not access.is_unit_admin_of(actor, unit.pk) or unit.committee_id != programme.committee_id:
         raise PermissionDenied(_("只有本单位联络员可以推荐。"))
+    if programme.source == ProgrammeSource.CAMPAIGN_RESULTS:
+        raise ValidationError(_("该评选的候选单位来自创建活动考评审定的先进单位，不接受推荐。"))
     if programme.state != ProgrammeState.NOMINATING:
         raise ValidationError(_("该评选当前不接受推荐。"))
     if nominations_left(programme, unit) <= 0:

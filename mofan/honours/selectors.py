@@ -18,6 +18,7 @@ from mofan.honours.models import (
     NominationState,
     Objection,
     ProgrammeState,
+    VetoInput,
 )
 from mofan.organizations.models import Unit
 
@@ -162,4 +163,22 @@ def register_for(actor: Actor, committee_id: int, year: int) -> QuerySet[Nominat
         )
         .select_related("member", "party_org")
         .order_by("programme__name", "programme_id", "unit__sort_order", "unit_id", "pk")
+    )
+
+
+# --- the naming decision (reports.documents.honours_naming) ------------------------------------
+def named_now(programme: HonourProgramme) -> QuerySet[Nomination]:
+    """The honours of a programme as they stand: its nominations in state 已命名 (neither those
+    left out at 公示 or by a veto, nor those since revoked), in the committee's order of units."""
+    return (
+        programme.nominations.filter(state=NominationState.NAMED)
+        .select_related("unit", "party_org", "member")
+        .order_by("unit__sort_order", "unit_id", "pk")
+    )
+
+
+def consulted_sources(programme: HonourProgramme) -> set[str]:
+    """The departments (`VetoSource` values) whose replies were recorded on the programme."""
+    return set(
+        VetoInput.objects.filter(nomination__programme=programme).values_list("source", flat=True)
     )

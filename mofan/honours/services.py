@@ -151,9 +151,10 @@ def _publish(programme: HonourProgramme, today: dt.date) -> dict[str, Any]:
     if selection.tied:
         raise ValidationError(_("名额线上有同分的推荐对象，请先确定入选人选。"))
     programme.nominations.filter(pk__in=selection.named).update(state=NominationState.SELECTED)
-    programme.nominations.filter(state=NominationState.NOMINATED).update(
-        state=NominationState.NOT_SELECTED
-    )
+    # the rest (a 先进单位 programme's candidates start 拟命名: a vetoed one leaves the list here)
+    programme.nominations.filter(
+        state__in=(NominationState.NOMINATED, NominationState.SELECTED)
+    ).exclude(pk__in=selection.named).update(state=NominationState.NOT_SELECTED)
     programme.publicity_start = today
     programme.publicity_end = today + dt.timedelta(days=programme.publicity_days)
     return {"selected": list(selection.named), "vetoed": list(selection.vetoed)}

@@ -19,6 +19,7 @@ from mofan.accounts import rules as access
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
+from mofan.core.extensions import sections_of
 from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write
 from mofan.honours import selectors, services
@@ -135,6 +136,8 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "manages": manages,
         "units": [],
+        # what higher apps add (reports: the naming notice of a named programme)
+        "sections": sections_of("honours.programme", actor=actor, programme=programme),
     }
     if programme.state == ProgrammeState.NOMINATING:
         context["units"] = [

@@ -6,9 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
 from mofan.core.choosers import ChooserScope, register_scope
-from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
+from mofan.core.exports import registry
+from mofan.core.extensions import (
+    MenuEntry,
+    PageSection,
+    audit_actions_register,
+    audit_objects_register,
+    menu,
+    page_sections,
+)
 from mofan.core.params import parse_id
 from mofan.evaluations.selectors import campaigns_for
+from mofan.honours.models import ProgrammeState
 from mofan.organizations.models import Unit
 from mofan.reports.exporters._scope import export_units
 
@@ -19,6 +28,7 @@ audit_actions_register(
     {
         "report.export": _("导出报表"),
         "report.download": _("下载报表"),
+        "report.programme_document": _("下载评选公文"),
     }
 )
 audit_objects_register(
@@ -36,3 +46,24 @@ def _export_units(actor: Any, params: Any) -> Any:
 
 
 register_scope(ChooserScope(kind="unit", name="export", queryset=_export_units))
+
+
+def _programme_documents(*, actor: Any, programme: Any, **_page: Any) -> dict[str, Any] | None:
+    """The documents of a named honour programme (the naming decision) on its page, for the
+    staff of its committee only (`views_documents.programme_document`)."""
+    if programme.state != ProgrammeState.NAMED:
+        return None
+    if not rules.is_staff_of(actor, programme.committee_id):
+        return None
+    documents = [
+        (cls.identifier, str(cls.label), list(cls.formats))
+        for cls in registry.all_exports("programme")
+    ]
+    return {"programme": programme, "documents": documents} if documents else None
+
+
+page_sections.register(
+    PageSection(
+        "honours.programme", 10, "reports/sections/programme_documents.html", _programme_documents
+    )
+)

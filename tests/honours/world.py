@@ -167,4 +167,5 @@ def fuzz_objects(
         "programmes": [nominating.pk, reviewing.pk, public.pk, named.pk, draft.pk],
         "nominations": [n2.pk, n3.pk, n4.pk, n1.pk],
         "objections": [objection.pk],
+        "public": [public.pk, named.pk, draft.pk],  # the public 公示 page (a draft: 404)
     }

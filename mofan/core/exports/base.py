@@ -27,6 +27,7 @@ from django.utils import timezone
 Campaign = Any
 Actor = Any
 Unit = Any
+Programme = Any  # honours.HonourProgramme
 
 ColumnKind = Literal["text", "number", "integer", "date", "percent"]
 Progress = Callable[[int, int], None]  # (done, total)
@@ -46,6 +47,9 @@ class Export:
     label: ClassVar[str]  # Chinese, shown in menus and `export --list`
     formats: ClassVar[tuple[str, ...]]
     per_unit: ClassVar[bool] = False  # needs a unit (`--unit`)
+    # What it is built for: "campaign" (constructed with the campaign; offered on the campaign's
+    # export page and by `manage.py export`) or "programme" (`ProgrammeDocument`).
+    scope: ClassVar[str] = "campaign"
     # Runs in the background from the web page when the campaign has more units than this.
     background_above_units: ClassVar[int] = 200
 
@@ -146,3 +150,23 @@ class Document(Export):
 
     def build(self) -> Doc:
         raise NotImplementedError
+
+
+class ProgrammeDocument(Document):
+    """An official document of one honour programme rather than of a campaign (the naming
+    decision of a named programme): constructed with the programme and the actor, dated
+    `today`; rendered synchronously by `reports.views_documents` (it is a page or two), not
+    through the campaign's export jobs."""
+
+    scope: ClassVar[str] = "programme"
+    formats: ClassVar[tuple[str, ...]] = ("docx", "pdf")
+
+    def __init__(
+        self, *, programme: Programme, actor: Actor, today: datetime.date | None = None
+    ) -> None:
+        super().__init__(campaign=programme.campaign, actor=actor)
+        self.programme = programme
+        self.today = today or timezone.localdate()
+
+    def filename(self, fmt: str) -> str:
+        return f"{self.title()}.{fmt}"

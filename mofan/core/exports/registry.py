@@ -23,15 +23,18 @@ def register(cls: E) -> E:
     return cls
 
 
-def get(identifier: str) -> type[Export]:
-    try:
-        return _REGISTRY[identifier]
-    except KeyError:
-        raise LookupError(identifier) from None
+def get(identifier: str, *, scope: str = "campaign") -> type[Export]:
+    """The export of that identifier built for `scope` (LookupError for any other)."""
+    cls = _REGISTRY.get(identifier)
+    if cls is None or cls.scope != scope:
+        raise LookupError(identifier)
+    return cls
 
 
-def all_exports() -> list[type[Export]]:
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+def all_exports(scope: str = "campaign") -> list[type[Export]]:
+    """The registered exports built for `scope`: a campaign's (its export page, `manage.py
+    export`) by default, or a programme's documents."""
+    return [_REGISTRY[k] for k in sorted(_REGISTRY) if _REGISTRY[k].scope == scope]
 
 
 def autodiscover(*modules: str) -> None:

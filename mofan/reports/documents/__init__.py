@@ -1,7 +1,8 @@
-"""Official documents (公文) of a campaign, in the GB/T 9704-2012 layout: importing the package
-registers them (`mofan.core.exports.registry`)."""
+"""Official documents (公文) of a campaign (and `honours_naming`, of an honour programme), in the
+GB/T 9704-2012 layout: importing the package registers them (`mofan.core.exports.registry`)."""
 
 from mofan.reports.documents import (  # noqa: F401
+    honours_naming,
     naming_notice,
     rectification_notice,
     results_bulletin,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('honours', '0001_initial'),
+        ('honours', '0002_programme_source'),
     ]
 
     operations = [
