@@ -27,6 +27,7 @@ def _reads_honours(actor: Any) -> bool:
 
 
 menu.register(MenuEntry(65, _("评先评优"), "honours:programme_list", shows=_reads_honours))
+menu.register(MenuEntry(72, _("专家评审"), "honours:panel_list", shows=rules.is_reviewer))
 
 # --- histories: a subject's honours over the years, newest first, on its page ----------------
 HISTORY = "honours/sections/history.html"
@@ -84,6 +85,9 @@ audit_actions_register(
         "honour.objection.resolve": _("处理公示异议"),
         "honour.revoke": _("撤销荣誉"),
         "honour.register": _("导出荣誉命名登记册"),
+        "honour.panel.draw": _("抽取评选专家评审组"),
+        "honour.panel.score": _("专家评分"),
+        "honour.panel.close": _("结束专家评分"),
         "honour.": _("评先评优"),
     }
 )
@@ -92,5 +96,6 @@ audit_objects_register(
         "honours.honourprogramme": _("评选项目"),
         "honours.nomination": _("评选推荐"),
         "honours.objection": _("公示异议"),
+        "honours.expertpanel": _("专家评审组"),
     }
 )

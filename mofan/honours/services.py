@@ -19,6 +19,7 @@ from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.honours import rules
 from mofan.honours.models import (
+    ExpertPanel,
     HonourKind,
     HonourProgramme,
     Nomination,
@@ -144,6 +145,8 @@ def _tell_units(programme: HonourProgramme, title: str, url: str) -> None:
 
 
 def _publish(programme: HonourProgramme, today: dt.date) -> dict[str, Any]:
+    if ExpertPanel.objects.filter(programme=programme, state="scoring").exists():
+        raise ValidationError(_("专家评审组尚未结束评分，不能公示。"))
     selection = selection_of(programme)
     if selection.unscored:
         raise ValidationError(_("还有推荐对象未评分，不能公示。"))
