@@ -58,6 +58,11 @@ def panels_managed_by(actor: Actor) -> QuerySet[ExpertPanel]:
     ).select_related("programme")
 
 
+def has_panel(programme: HonourProgramme) -> bool:
+    """Whether the programme is scored by an expert panel (the committee then does not score)."""
+    return ExpertPanel.objects.filter(programme=programme).exists()
+
+
 def panel_section(actor: Actor, programme: HonourProgramme) -> dict[str, Any] | None:
     """The panel block of a programme's page for the committee's staff (None for others)."""
     if programme.committee_id not in actor.committees_with(*COMMITTEE_STAFF):

@@ -275,3 +275,15 @@ def test_the_scoring_page_queries_do_not_grow_with_the_candidates():
         assert response.content.decode().count('<article id="c') == n
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_with_a_panel_the_nomination_page_offers_no_committee_score():
+    pw = build_panel_world(reviewers=0)
+    to_review(pw)
+    admin = logged_in(pw.w.users["committee_admin"])
+    url = f"/honours/nominations/{pw.nom_b.pk}/"
+    assert "保存评分" in admin.get(url).content.decode()
+    panel.panel_draw(
+        programme=pw.programme, size=1, blind=True, actor=pw.w.actor("committee_admin")
+    )
+    assert "保存评分" not in admin.get(url).content.decode()
