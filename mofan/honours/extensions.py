@@ -1,6 +1,7 @@
 """What honours contributes to the registries (core/extensions.py): its page in the navigation,
 the histories of honours at the foot of the unit, party-organisation and roster-member pages,
-the labels of its audit entries and its kinds of notices."""
+the labels of its audit entries, its kinds of notices, and the expert panel's menu entry and
+work-queue line (an expert's candidates left to score)."""
 
 from typing import Any
 
@@ -11,13 +12,16 @@ from mofan.core.extensions import (
     MenuEntry,
     NoticeKind,
     PageSection,
+    WorkSource,
     audit_actions_register,
     audit_objects_register,
     menu,
     notice_kinds,
     page_sections,
+    work_sources,
 )
 from mofan.honours.models import Nomination
+from mofan.honours.panel_selectors import expert_work
 from mofan.honours.selectors import honours_readable_by
 from mofan.organizations.models import Member, PartyOrganization, Unit
 
@@ -65,6 +69,8 @@ for page, context in (
     ("organizations.member.end", _member_history),
 ):
     page_sections.register(PageSection(page, 50, HISTORY, context))
+
+work_sources.register(WorkSource(40, expert_work))  # an expert's candidates left to score
 
 notice_kinds.register(NoticeKind("honour.", _("评先评优"), owner="honours"))
 

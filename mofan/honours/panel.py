@@ -86,8 +86,17 @@ def panel_draw(
     if ExpertPanel.objects.filter(programme=programme).exists():
         raise ValidationError(_("本评选已抽取专家评审组。"))
     pool = list(reviewers_of_committee(programme.committee_id))
-    homes = home_units([u.pk for u in pool])
+    if size < 1:
+        raise ValidationError(_("请至少抽取1名专家。"))
+    if size > len(pool):
+        raise ValidationError(
+            _("评审专家不足：需要抽取%(n)d名，本工委评审专家库只有%(m)d名。")
+            % {"n": size, "m": len(pool)}
+        )
     seed = (seed or "").strip() or draws.make_seed()
+    if len(seed) > 64:
+        raise ValidationError(_("随机种子不超过64个字符。"))
+    homes = home_units([u.pk for u in pool])
     candidates = [draws.Candidate(id=u.pk, home_unit_id=None) for u in pool]
     try:
         picked = draws.pick_reviewers(reviewers=candidates, groups=1, per_group=size, seed=seed)
@@ -98,7 +107,7 @@ def panel_draw(
         programme=programme,
         size=size,
         blind=blind,
-        seed=seed[:64],
+        seed=seed,
         pool={str(u.pk): sorted(homes[u.pk]) for u in pool},
         drawn=drawn,
         drawn_by=actor.user,

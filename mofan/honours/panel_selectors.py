@@ -16,16 +16,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
+from mofan.core.extensions import WorkItem
 from mofan.honours import panel_rules
 from mofan.honours.models import (
     ExpertPanel,
     HonourKind,
     HonourProgramme,
+    Nomination,
+    NominationState,
     PanelScore,
     PanelSeat,
     PanelState,
@@ -145,3 +149,43 @@ def scoring_cards(seat: PanelSeat) -> list[Card]:
     if panel.blind:
         cards.sort(key=lambda c: (len(c.label), c.label))
     return cards
+
+
+def expert_work(*, actor: Actor, today: Any) -> list[WorkItem]:
+    """The expert's work queue (home page): per panel open for scoring, the candidates the
+    expert has still to score (their own units' left out), in three queries."""
+    if not actor.has(Role.REVIEWER):
+        return []
+    seats = list(
+        seats_for(actor).filter(
+            panel__state=PanelState.SCORING, panel__programme__state=ProgrammeState.REVIEWING
+        )
+    )
+    if not seats:
+        return []
+    programmes = {s.panel.programme_id for s in seats}
+    by_unit: dict[int, list[int]] = {}
+    for programme_id, unit_id in Nomination.objects.filter(
+        programme_id__in=programmes, state=NominationState.NOMINATED
+    ).values_list("programme_id", "unit_id"):
+        by_unit.setdefault(programme_id, []).append(unit_id)
+    given = dict(
+        PanelScore.objects.filter(seat__in=seats, nomination__state=NominationState.NOMINATED)
+        .values("seat_id")
+        .annotate(n=Count("pk"))
+        .values_list("seat_id", "n")
+    )
+    items = []
+    for seat in seats:
+        units = by_unit.get(seat.panel.programme_id, [])
+        left = sum(1 for u in units if u not in seat.home_units) - given.get(seat.pk, 0)
+        if left > 0:
+            items.append(
+                WorkItem(
+                    _("为评选推荐对象评分"),
+                    left,
+                    reverse("honours:panel_scoring", args=[seat.panel_id]),
+                    detail=seat.panel.programme.title,
+                )
+            )
+    return items

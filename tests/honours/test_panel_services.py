@@ -18,7 +18,7 @@ from mofan.honours.models import ExpertPanel, PanelScore, PanelState
 from mofan.notifications.models import Notice
 from tests.factories import make_user
 from tests.honours.panel_world import build_panel_world, draw_all, to_review
-from tests.honours.world import programme
+from tests.honours.world import TODAY, programme
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +66,12 @@ def test_a_draw_is_refused_outside_its_states_beyond_the_pool_and_for_others():
     draft = programme(pw.w, name="草稿")
     with pytest.raises(ValidationError, match="推荐中或评审中"):
         panel.panel_draw(programme=draft, size=1, blind=True, actor=admin)
-    with pytest.raises(ValidationError, match="评审人员不足"):
+    with pytest.raises(ValidationError, match="评审专家不足：需要抽取4名，本工委评审专家库只有3名"):
         panel.panel_draw(programme=pw.programme, size=4, blind=True, actor=admin)
+    with pytest.raises(ValidationError, match="至少抽取1名"):
+        panel.panel_draw(programme=pw.programme, size=0, blind=True, actor=admin)
+    with pytest.raises(ValidationError, match="64"):
+        panel.panel_draw(programme=pw.programme, size=1, blind=True, seed="x" * 65, actor=admin)
     for name in ("other_admin", "committee_leader", "reviewer", "unit_admin"):
         with pytest.raises(PermissionDenied):
             panel.panel_draw(programme=pw.programme, size=1, blind=True, actor=pw.w.actor(name))
@@ -188,3 +192,27 @@ def test_without_a_panel_the_committee_scores_as_before():
     writes.nomination_review(nomination=pw.nom_a, score=Decimal(70), note="", actor=admin)
     pw.nom_a.refresh_from_db()
     assert pw.nom_a.score == Decimal(70)
+
+
+def test_the_work_queue_counts_what_each_expert_has_left_to_score():
+    pw = build_panel_world(reviewers=0)  # the reviewer and the conflicted one (unit A)
+    expert_panel = draw_all(pw)
+    reviewer = pw.w.users["reviewer"]
+    outsider = make_user("reviewer", committee=pw.w.committee)
+
+    def left(user):
+        return [
+            (i.count, i.url) for i in panel_selectors.expert_work(actor=pw.actor(user), today=TODAY)
+        ]
+
+    assert left(reviewer) == []  # still taking nominations
+    to_review(pw)
+    url = f"/honours/panels/{expert_panel.pk}/"
+    assert left(reviewer) == [(2, url)]
+    assert left(pw.conflicted) == [(1, url)]  # unit A's candidate is not theirs to score
+    assert left(outsider) == []
+    score(pw, reviewer, pw.nom_a, 80)
+    score(pw, reviewer, pw.nom_a, 81)  # a change is no second score
+    assert left(reviewer) == [(1, url)]
+    score(pw, reviewer, pw.nom_b, 80)
+    assert left(reviewer) == []

@@ -287,3 +287,12 @@ def test_with_a_panel_the_nomination_page_offers_no_committee_score():
         programme=pw.programme, size=1, blind=True, actor=pw.w.actor("committee_admin")
     )
     assert "保存评分" not in admin.get(url).content.decode()
+
+
+def test_the_expert_home_page_lists_the_candidates_left_to_score():
+    pw, expert_panel, _other, clients, _users, _colleague = scene()
+    home = clients["expert"].get("/").content.decode()
+    assert "为评选推荐对象评分" in home and f"/honours/panels/{expert_panel.pk}/" in home
+    assert pw.programme.title in home
+    for name in ("free_reviewer", "other_expert", "unit_admin"):
+        assert f"/honours/panels/{expert_panel.pk}/" not in clients[name].get("/").content.decode()
