@@ -25,6 +25,7 @@ from mofan.honours.models import (
     Nomination,
     NominationState,
     Objection,
+    PanelState,
     ProgrammeState,
 )
 from mofan.notifications.recipients import units_people
@@ -145,7 +146,7 @@ def _tell_units(programme: HonourProgramme, title: str, url: str) -> None:
 
 
 def _publish(programme: HonourProgramme, today: dt.date) -> dict[str, Any]:
-    if ExpertPanel.objects.filter(programme=programme, state="scoring").exists():
+    if ExpertPanel.objects.filter(programme=programme, state=PanelState.SCORING).exists():
         raise ValidationError(_("专家评审组尚未结束评分，不能公示。"))
     selection = selection_of(programme)
     if selection.unscored:
