@@ -1,6 +1,7 @@
 """What honours contributes to the registries (core/extensions.py): its page in the navigation,
 the histories of honours at the foot of the unit, party-organisation and roster-member pages,
-the labels of its audit entries and its kinds of notices."""
+the labels of its audit entries, its kinds of notices, and the expert panel's menu entry and
+work-queue line (an expert's candidates left to score)."""
 
 from typing import Any
 
@@ -11,13 +12,16 @@ from mofan.core.extensions import (
     MenuEntry,
     NoticeKind,
     PageSection,
+    WorkSource,
     audit_actions_register,
     audit_objects_register,
     menu,
     notice_kinds,
     page_sections,
+    work_sources,
 )
 from mofan.honours.models import Nomination
+from mofan.honours.panel_selectors import expert_work
 from mofan.honours.selectors import honours_readable_by
 from mofan.organizations.models import Member, PartyOrganization, Unit
 
@@ -27,6 +31,7 @@ def _reads_honours(actor: Any) -> bool:
 
 
 menu.register(MenuEntry(65, _("评先评优"), "honours:programme_list", shows=_reads_honours))
+menu.register(MenuEntry(72, _("专家评审"), "honours:panel_list", shows=rules.is_reviewer))
 
 # --- histories: a subject's honours over the years, newest first, on its page ----------------
 HISTORY = "honours/sections/history.html"
@@ -65,6 +70,8 @@ for page, context in (
 ):
     page_sections.register(PageSection(page, 50, HISTORY, context))
 
+work_sources.register(WorkSource(40, expert_work))  # an expert's candidates left to score
+
 notice_kinds.register(NoticeKind("honour.", _("评先评优"), owner="honours"))
 
 audit_actions_register(
@@ -87,6 +94,9 @@ audit_actions_register(
         "honour.objection.resolve": _("处理公示异议"),
         "honour.revoke": _("撤销荣誉"),
         "honour.register": _("导出荣誉命名登记册"),
+        "honour.panel.draw": _("抽取评选专家评审组"),
+        "honour.panel.score": _("专家评分"),
+        "honour.panel.close": _("结束专家评分"),
         "honour.": _("评先评优"),
     }
 )
@@ -95,5 +105,6 @@ audit_objects_register(
         "honours.honourprogramme": _("评选项目"),
         "honours.nomination": _("评选推荐"),
         "honours.objection": _("公示异议"),
+        "honours.expertpanel": _("专家评审组"),
     }
 )

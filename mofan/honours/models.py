@@ -214,3 +214,84 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"异议 {self.nomination_id}"
+
+
+# --- the expert panel (专家评审组): drawn from the committee's reviewers, scoring blind --------
+
+
+class PanelState(models.TextChoices):
+    SCORING = "scoring", _("评分中")
+    CLOSED = "closed", _("评分已结束")
+
+
+class ExpertPanel(models.Model):
+    """A programme's expert panel, drawn at random from the committee's reviewers (评审组成员)
+    with a recorded seed: `pool` is the pool as drawn from (id → home units), `drawn` the ids
+    drawn, so anyone holding them can repeat the draw (`evaluations.draws.pick_reviewers`).
+    `blind`: the nominating unit's name is hidden from the experts (a unit programme's
+    candidates are shown as 候选对象 A, B, ...)."""
+
+    programme = models.OneToOneField(
+        HonourProgramme, on_delete=models.CASCADE, related_name="panel"
+    )
+    size = models.PositiveSmallIntegerField(_("专家人数"))
+    blind = models.BooleanField(_("盲评"), default=True)
+    seed = models.CharField(_("随机种子"), max_length=64)
+    pool = models.JSONField(_("专家库"), default=dict)
+    drawn = models.JSONField(_("抽取结果"), default=list)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=PanelState.choices, default=PanelState.SCORING
+    )
+    drawn_by = user_ref()
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    closed_by = user_ref(optional=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专家评审组")
+        verbose_name_plural = _("专家评审组")
+
+    def __str__(self) -> str:
+        return f"专家评审组 {self.programme_id}"
+
+
+class PanelSeat(models.Model):
+    """An expert drawn onto a panel; `home_units` are the expert's units at the draw: the
+    expert does not see or score candidates nominated by them (回避)."""
+
+    panel = reference(ExpertPanel, "seats", on_delete=models.CASCADE)
+    expert = user_ref("panel_seats")
+    home_units = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["panel", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "expert"], name="honours_panel_seat_once")
+        ]
+        verbose_name = _("评审专家")
+        verbose_name_plural = _("评审专家")
+
+    def __str__(self) -> str:
+        return f"{self.panel_id}:{self.expert_id}"
+
+
+class PanelScore(models.Model):
+    """One expert's score (0–100) and note on one candidate; changed in place until the
+    committee closes the panel's scoring."""
+
+    seat = reference(PanelSeat, "scores", on_delete=models.CASCADE)
+    nomination = reference(Nomination, "panel_scores", on_delete=models.CASCADE)
+    score = models.DecimalField(_("评分"), max_digits=5, decimal_places=2)
+    note = models.TextField(_("评语"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "nomination"], name="honours_panel_score_once")
+        ]
+        verbose_name = _("专家评分")
+        verbose_name_plural = _("专家评分")
+
+    def __str__(self) -> str:
+        return f"{self.seat_id}:{self.nomination_id}"

@@ -24,6 +24,7 @@ from mofan.accounts.roles import UNIT_ROLES
 from mofan.audit.services import audit_record
 from mofan.honours import records
 from mofan.honours.models import (
+    ExpertPanel,
     HonourProgramme,
     Nomination,
     NominationState,
@@ -97,14 +98,17 @@ def nomination_create(
 
 @transaction.atomic
 def nomination_review(
-    *, nomination: Nomination, score: Decimal, note: str, actor: Actor
+    *, nomination: Nomination, score: Decimal, note: str, actor: Actor, by_panel: bool = False
 ) -> Nomination:
-    """The committee's score (0–100) and note on one nomination, during review."""
+    """The committee's score (0–100) and note on one nomination, during review; with an expert
+    panel, only the panel's aggregate (`panel.panel_close`, `by_panel`)."""
     nomination = (
         Nomination.objects.select_for_update().select_related("programme").get(pk=nomination.pk)
     )
     require_admin(actor, nomination.programme.committee_id)
     _reviewing(nomination)
+    if not by_panel and ExpertPanel.objects.filter(programme_id=nomination.programme_id).exists():
+        raise ValidationError(_("本评选由专家评审组评分，评审得分取专家评分的汇总分。"))
     if not Decimal(0) <= score <= Decimal(100):
         raise ValidationError(_("评审得分须在0至100之间。"))
     before = {"score": str(nomination.score) if nomination.score is not None else None}

@@ -19,11 +19,13 @@ from mofan.accounts.access import Actor
 from mofan.audit.services import audit_record
 from mofan.honours import rules
 from mofan.honours.models import (
+    ExpertPanel,
     HonourKind,
     HonourProgramme,
     Nomination,
     NominationState,
     Objection,
+    PanelState,
     ProgrammeState,
 )
 from mofan.notifications.recipients import units_people
@@ -145,6 +147,8 @@ def _tell_units(programme: HonourProgramme, title: str, url: str) -> None:
 
 
 def _publish(programme: HonourProgramme, today: dt.date) -> dict[str, Any]:
+    if ExpertPanel.objects.filter(programme=programme, state=PanelState.SCORING).exists():
+        raise ValidationError(_("专家评审组尚未结束评分，不能公示。"))
     selection = selection_of(programme)
     if selection.unscored:
         raise ValidationError(_("还有推荐对象未评分，不能公示。"))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mofan.honours import views, views_nominations
+from mofan.honours import views, views_nominations, views_panel
 
 app_name = "honours"
 urlpatterns = [
@@ -29,4 +29,9 @@ urlpatterns = [
     ),
     path("public/<int:pk>/", views_nominations.public_publicity, name="public_publicity"),
     path("objections/<int:pk>/resolve/", views_nominations.objection_resolve, name="resolve"),
+    # the expert panel (views_panel.py)
+    path("programmes/<int:pk>/panel/draw/", views_panel.panel_draw, name="panel_draw"),
+    path("programmes/<int:pk>/panel/close/", views_panel.panel_close, name="panel_close"),
+    path("panels/", views_panel.panel_list, name="panel_list"),
+    path("panels/<int:pk>/", views_panel.panel_scoring, name="panel_scoring"),
 ]

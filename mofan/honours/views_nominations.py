@@ -21,7 +21,7 @@ from mofan.accounts.roles import UNIT_ROLES, Role
 from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write
 from mofan.honours import nominations as writes
-from mofan.honours import records, selectors, services
+from mofan.honours import panel_selectors, records, selectors, services
 from mofan.honours.forms import (
     NominationForm,
     ObjectionForm,
@@ -108,7 +108,7 @@ def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "review_form": ReviewForm(
             initial={"score": nomination.score, "note": nomination.review_note}
         )
-        if reviewing
+        if reviewing and not panel_selectors.has_panel(programme)  # else the panel scores
         else None,
         "veto_form": VetoForm() if reviewing else None,
         "resolve_form": ResolveForm()

@@ -299,7 +299,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     honours = honours_objects(committee, w.unit_a, admin_user, users["owner"], users["a_member"])
     ids = Ids(
         {
-            **honours,  # programmes, nominations, objections
+            **honours,  # programmes, nominations, objections, panels
             # accounts
             "accounts": [users["owner"].pk, admin_user.pk],
             "assignment_pk": list(

@@ -45,7 +45,7 @@ EXPECTED = {
     Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "我的导出"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
-    Role.REVIEWER: ["首页", "评审任务", "我的抽查"],
+    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审"],
     Role.UNIT_ADMIN: UNIT,
     Role.UNIT_LEADER: UNIT,
     Role.MEMBER: ["首页", "本单位", "通报", "评先评优"],

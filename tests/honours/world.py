@@ -16,6 +16,7 @@ from mofan.evaluations.models import UnitResult
 from mofan.honours import nominations as writes
 from mofan.honours import services
 from mofan.honours.models import HonourProgramme, Nomination
+from mofan.honours.panel import panel_draw
 from mofan.organizations.models import Committee, Member, PartyOrganization, Unit
 from mofan.supervision.ledger import yellow_card_issue
 from tests.evaluations.campaign_fixtures import small_version
@@ -125,7 +126,8 @@ def fuzz_objects(
     committee: Committee, unit: Unit, admin: User, owner: User, objector: User
 ) -> dict[str, list[int]]:
     """One programme in each state with a nomination of `unit` (by its 联络员 `owner`), an
-    objection pending on the 公示 list: ids for the fuzz sweep (tests/core/test_fuzz_inputs.py)."""
+    objection pending on the 公示 list, an expert panel drawn (the committee needs a reviewer):
+    ids for the fuzz sweep (tests/core/test_fuzz_inputs.py)."""
     actor = actor_for(admin)
 
     def run(name: str, steps: int) -> tuple[HonourProgramme, Nomination | None]:
@@ -163,7 +165,10 @@ def fuzz_objects(
     named, n4 = run("已命名评选", 4)
     assert n1 and n2 and n3 and n4
     objection = writes.objection_lodge(nomination=n3, text="异议", actor=actor_for(objector))
+    # an expert panel of one of the committee's reviewers on the programme under review
+    expert_panel = panel_draw(programme=reviewing, size=1, blind=True, seed="fuzz", actor=actor)
     return {
+        "panels": [expert_panel.pk],
         "programmes": [nominating.pk, reviewing.pk, public.pk, named.pk, draft.pk],
         "nominations": [n2.pk, n3.pk, n4.pk, n1.pk],
         "objections": [objection.pk],
