@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "mofan.indicators",
     "mofan.evidence",
     "mofan.activities",
+    "mofan.appraisals",
     "mofan.campaigns",
     "mofan.evaluations",
     "mofan.rectification",

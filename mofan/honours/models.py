@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mofan.appraisals.models import Level
 from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
 
 
@@ -56,6 +57,13 @@ class HonourProgramme(models.Model):
     exclude_yellow_card = models.BooleanField(_("黄牌警示的组织不得参评"), default=True)
     required_post = models.CharField(
         _("职务要求"), max_length=50, blank=True, help_text=_("留空不限；填写时职务须包含该文字")
+    )
+    appraisal_level = models.CharField(
+        _("述职评议结果须达到"),
+        max_length=20,
+        choices=Level.choices,
+        blank=True,
+        help_text=_("仅对个人评选；留空不要求。按本年度述职评议结果，本年度尚无结果时按上一年度。"),
     )
     materials = models.TextField(_("申报材料要求"), blank=True)
     publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=5)

@@ -10,6 +10,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from mofan.activities.models import ActivityRecord, Participation
+from mofan.appraisals.models import Level
+from mofan.appraisals.selectors import results_of
 from mofan.evaluations.selectors_ranking import approved_results
 from mofan.honours import rules
 from mofan.honours.models import HonourKind, HonourProgramme
@@ -77,7 +79,18 @@ def org_full_name(org: PartyOrganization) -> str:
     return org.name if org.name.startswith(org.unit.name) else f"{org.unit.name}{org.name}"
 
 
+def appraisal_result(member: Member, year: int) -> tuple[int, str] | None:
+    """The person's 述职评议 result used for a programme of `year`: that year's, or, while the
+    year has none (its round not closed yet), the year before's; (year, level) or None."""
+    for candidate in (year, year - 1):
+        level = results_of([member.pk], candidate).get(member.pk)
+        if level:
+            return candidate, level
+    return None
+
+
 def person_facts(programme: HonourProgramme, member: Member, unit: Unit) -> Facts:
+    appraisal = appraisal_result(member, programme.year) if programme.appraisal_level else None
     attended = Participation.objects.filter(
         member=member, present=True, record__held_on__year=programme.year
     ).count()
@@ -92,10 +105,16 @@ def person_facts(programme: HonourProgramme, member: Member, unit: Unit) -> Fact
             _("本年度参加活动"): attended,
         },
     )
+    if programme.appraisal_level:
+        facts.record[_("述职评议结果")] = (
+            f"{Level(appraisal[1]).label}（{appraisal[0]}）" if appraisal else "—"
+        )
     facts.refusals = rules.person_refusals(
         on_roster=member.unit_id == unit.pk,
         post=member.post,
         required_post=programme.required_post,
+        appraisal_level=appraisal[1] if appraisal else None,
+        required_appraisal=programme.appraisal_level,
     )
     return facts
 

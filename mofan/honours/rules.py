@@ -11,6 +11,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from mofan.appraisals import rules as appraisal_rules
+from mofan.appraisals.models import Level
+
 
 # --- eligibility --------------------------------------------------------------------------------
 def unit_refusals(grade: str | None, allowed: Collection[str]) -> list[str]:
@@ -38,14 +41,31 @@ def org_refusals(
     return reasons
 
 
-def person_refusals(*, on_roster: bool, post: str, required_post: str) -> list[str]:
-    """Why a person may not be put forward: not on the unit's roster, or the post lacks the
-    required text."""
+def person_refusals(
+    *,
+    on_roster: bool,
+    post: str,
+    required_post: str,
+    appraisal_level: str | None = None,
+    required_appraisal: str = "",
+) -> list[str]:
+    """Why a person may not be put forward: not on the unit's roster, the post lacks the
+    required text, or the person's 述职评议 result (`appraisal_level`, None without one) is
+    below the required level (`required_appraisal`, "" for none; `appraisals.rules.meets`)."""
     reasons = []
     if not on_roster:
         reasons.append(_("该人员不在本单位成员名册中。"))
     if required_post and required_post not in post:
         reasons.append(_("该人员职务不含“%(post)s”。") % {"post": required_post})
+    if not appraisal_rules.meets(appraisal_level, required_appraisal):
+        wanted = Level(required_appraisal).label
+        if appraisal_level is None:
+            reasons.append(_("该人员没有述职评议结果（须达到“%(level)s”）。") % {"level": wanted})
+        else:
+            reasons.append(
+                _("该人员述职评议结果为“%(got)s”，未达到“%(level)s”。")
+                % {"got": Level(appraisal_level).label, "level": wanted}
+            )
     return reasons
 
 

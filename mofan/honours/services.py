@@ -44,6 +44,7 @@ FIELDS = (
     "require_file_card",
     "exclude_yellow_card",
     "required_post",
+    "appraisal_level",
     "materials",
     "publicity_days",
     "publicity_contact",
@@ -67,6 +68,8 @@ def check(programme: HonourProgramme) -> None:
         raise ValidationError(_("所依据的创建活动不属于本工委。"))
     if programme.kind == HonourKind.UNIT and programme.grades() and not programme.campaign_id:
         raise ValidationError(_("按审定等次评选单位时，请选择所依据的创建活动。"))
+    if programme.appraisal_level and programme.kind != HonourKind.PERSON:
+        raise ValidationError(_("述职评议结果要求只适用于个人评选。"))
     if programme.quota_kind == "share" and not 1 <= programme.quota_value <= 100:
         raise ValidationError(_("名额比例须在1%%至100%%之间。"))
     if programme.quota_value < 1 or programme.per_unit_limit < 1:

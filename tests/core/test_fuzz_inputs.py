@@ -75,6 +75,7 @@ from mofan.reports.models import ExportJob
 from mofan.supervision import ledger as ledger_services
 from mofan.supervision.models import SpotCheckVisit, VisitMode
 from mofan.supervision.spotcheck import spot_check_draw_record, spot_check_visit_record
+from tests.appraisals.world import fuzz_objects as appraisal_objects
 from tests.core.fuzz_sweep import (
     BIG,
     HOSTILE_IDS,
@@ -297,9 +298,11 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     )
 
     honours = honours_objects(committee, w.unit_a, admin_user, users["owner"], users["a_member"])
+    appraisals = appraisal_objects(committee, w.unit_a, admin_user, users["owner"], users["leader"])
     ids = Ids(
         {
             **honours,  # programmes, nominations, objections, panels
+            **appraisals,  # rounds, secretaries
             # accounts
             "accounts": [users["owner"].pk, admin_user.pk],
             "assignment_pk": list(

@@ -62,6 +62,7 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
     assert_rectification_demo(finished)
     assert_honours_demo()
+    assert_appraisals_demo()
 
 
 def assert_rectification_demo(finished) -> None:
@@ -92,6 +93,29 @@ def assert_rectification_demo(finished) -> None:
     assert SpotCheckDraw.objects.count() == 1 and SpotCheckVisit.objects.count() == 1
     assert set(Bulletin.objects.values_list("state", flat=True)) == {"draft", "published"}
     assert Notice.objects.filter(recipient__username="unit001_admin").exists()
+
+
+def assert_appraisals_demo() -> None:
+    """Issue 16 point 4: last year's 述职评议 closed with every unit's result frozen, this
+    year's rating with unit001's secretary submitted and rated, some units not yet."""
+    from mofan.appraisals.models import Appraisal, AppraisalRound, Rating
+    from mofan.devtools.demo.appraisals import LAST_YEAR, THIS_YEAR
+
+    own = Unit.objects.get(role_assignments__user__username="unit001_admin")
+    last = AppraisalRound.objects.get(year=LAST_YEAR)
+    assert last.state == "closed"
+    assert last.appraisals.count() == 70
+    assert set(last.appraisals.values_list("state", flat=True)) == {"rated"}
+    levels = set(last.appraisals.values_list("result_level", flat=True))
+    assert {"good", "fairly_good"} <= levels and len(levels) >= 3
+    assert set(last.appraisals.values_list("way", flat=True)) == {"on_site", "written"}
+    current = AppraisalRound.objects.get(year=THIS_YEAR)
+    assert current.state == "rating"
+    mine = Appraisal.objects.get(round=current, unit=own)
+    assert mine.state == "submitted" and mine.submitted_by.username == "unit001_admin"
+    assert Rating.objects.filter(appraisal=mine, rater__username="reviewer1").exists()
+    states = set(current.appraisals.values_list("state", flat=True))
+    assert {"pending", "returned", "submitted"} <= states
 
 
 def assert_honours_demo() -> None:

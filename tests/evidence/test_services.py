@@ -217,6 +217,7 @@ def test_every_app_that_uses_files_is_registered_in_order():
         "rectification.problemitem.evidence",
         "supervision.progressreport.evidence",
         "activities.activityrecord.evidence",
+        "appraisals.appraisal.evidence",
     ]
 
 

@@ -25,6 +25,7 @@ STAFF = [
     "随机抽查",
     "通报",
     "评先评优",
+    "述职评议",
 ]
 UNIT = [
     "首页",
@@ -37,6 +38,7 @@ UNIT = [
     "督办事项",
     "通报",
     "评先评优",
+    "述职评议",
     "减负统计",
     "我的导出",
 ]
@@ -45,7 +47,7 @@ EXPECTED = {
     Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "我的导出"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
-    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审"],
+    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议"],
     Role.UNIT_ADMIN: UNIT,
     Role.UNIT_LEADER: UNIT,
     Role.MEMBER: ["首页", "本单位", "通报", "评先评优"],

@@ -124,3 +124,38 @@ def test_an_organisations_full_name_does_not_repeat_its_unit():
         org_full_name(PartyOrganization(name="市委办公室第三党支部", unit=unit))
         == "市委办公室第三党支部"
     )
+
+
+@given(
+    st.booleans(),
+    st.one_of(st.none(), st.sampled_from(["good", "fairly_good", "average", "poor"])),
+    st.sampled_from(["", "good", "fairly_good", "average", "poor"]),
+)
+def test_a_person_needs_the_required_appraisal_result(on_roster, level, required):
+    from mofan.appraisals.rules import LEVELS
+
+    refused = rules.person_refusals(
+        on_roster=on_roster,
+        post="",
+        required_post="",
+        appraisal_level=level,
+        required_appraisal=required,
+    )
+    meets = not required or (level is not None and LEVELS.index(level) <= LEVELS.index(required))
+    assert (not refused) == (on_roster and meets)
+    assert any("述职评议" in r for r in refused) == (not meets)
+
+
+def test_appraisal_refusals_say_what_was_found():
+    [missing] = rules.person_refusals(
+        on_roster=True, post="", required_post="", appraisal_level=None, required_appraisal="good"
+    )
+    assert "没有述职评议结果" in missing and "好" in missing
+    [low] = rules.person_refusals(
+        on_roster=True,
+        post="",
+        required_post="",
+        appraisal_level="average",
+        required_appraisal="fairly_good",
+    )
+    assert "一般" in low and "较好" in low

@@ -19,6 +19,7 @@ from django.utils import timezone
 from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
+from mofan.devtools.demo.appraisals import load_demo_appraisals
 from mofan.devtools.demo.campaigns import load_demo_campaigns
 from mofan.devtools.demo.honours import load_demo_honours
 from mofan.devtools.demo.ledger import load_demo_ledger
@@ -156,6 +157,7 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
     if campaigns:
         load_demo_campaigns(committee)
         load_demo_honours(committee)
+        load_demo_appraisals(committee)
     return committee
 
 
