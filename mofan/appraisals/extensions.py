@@ -62,10 +62,11 @@ usage.register(
 
 def _panel_reads_reports(actor: Actor) -> Q | None:
     """A panel member opens the files linked to the submitted reports of a round they rate."""
-    if not actor.user.is_authenticated:
+    # the system's own actor (manage.py export without --user) has no saved account
+    if not actor.user.is_authenticated or actor.user.pk is None:
         return None
     return Q(
-        appraisal_reports__round__panel=actor.user,
+        appraisal_reports__round__panel=actor.user.pk,
         appraisal_reports__round__state=RoundState.RATING,
     )
 
