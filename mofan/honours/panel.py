@@ -36,6 +36,7 @@ from mofan.honours.models import (
     PanelScore,
     PanelSeat,
     PanelState,
+    ProgrammeSource,
     ProgrammeState,
 )
 from mofan.honours.nominations import nomination_review
@@ -81,6 +82,8 @@ def panel_draw(
     The drawn experts are told."""
     programme = HonourProgramme.objects.select_for_update().get(pk=programme.pk)
     require_admin(actor, programme.committee_id)
+    if programme.source == ProgrammeSource.CAMPAIGN_RESULTS:
+        raise ValidationError(_("先进单位由创建活动的考评结果确定，不抽取专家评审。"))
     if programme.state not in DRAW_STATES:
         raise ValidationError(_("只有推荐中或评审中的评选可以抽取专家。"))
     if ExpertPanel.objects.filter(programme=programme).exists():

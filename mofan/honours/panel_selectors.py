@@ -33,6 +33,7 @@ from mofan.honours.models import (
     PanelScore,
     PanelSeat,
     PanelState,
+    ProgrammeSource,
     ProgrammeState,
 )
 from mofan.honours.panel import DRAW_STATES, candidates_of, recused, tallies
@@ -71,6 +72,8 @@ def panel_section(actor: Actor, programme: HonourProgramme) -> dict[str, Any] | 
     """The panel block of a programme's page for the committee's staff (None for others)."""
     if programme.committee_id not in actor.committees_with(*COMMITTEE_STAFF):
         return None
+    if programme.source == ProgrammeSource.CAMPAIGN_RESULTS:
+        return None  # the campaign's results chose the candidates: nothing for experts to score
     manages = programme.committee_id in actor.committees_with(Role.COMMITTEE_ADMIN)
     panel = ExpertPanel.objects.filter(programme=programme).first()
     if panel is None:

@@ -14,7 +14,14 @@ from mofan.audit.models import AuditEntry
 from mofan.evaluations import draws
 from mofan.honours import nominations as writes
 from mofan.honours import panel, panel_selectors, services
-from mofan.honours.models import ExpertPanel, PanelScore, PanelState
+from mofan.honours.models import (
+    ExpertPanel,
+    HonourProgramme,
+    PanelScore,
+    PanelState,
+    ProgrammeSource,
+    ProgrammeState,
+)
 from mofan.notifications.models import Notice
 from tests.factories import make_user
 from tests.honours.panel_world import build_panel_world, draw_all, to_review
@@ -75,6 +82,14 @@ def test_a_draw_is_refused_outside_its_states_beyond_the_pool_and_for_others():
     for name in ("other_admin", "committee_leader", "reviewer", "unit_admin"):
         with pytest.raises(PermissionDenied):
             panel.panel_draw(programme=pw.programme, size=1, blind=True, actor=pw.w.actor(name))
+    results = programme(pw.w, name="先进单位", kind="unit")
+    HonourProgramme.objects.filter(pk=results.pk).update(
+        source=ProgrammeSource.CAMPAIGN_RESULTS, state=ProgrammeState.REVIEWING
+    )
+    results.refresh_from_db()
+    with pytest.raises(ValidationError, match="考评结果确定"):
+        panel.panel_draw(programme=results, size=1, blind=True, actor=admin)
+    assert panel_selectors.panel_section(admin, results) is None  # no panel block offered
     panel.panel_draw(programme=pw.programme, size=2, blind=False, actor=admin)
     with pytest.raises(ValidationError, match="已抽取"):
         panel.panel_draw(programme=pw.programme, size=1, blind=True, actor=admin)
