@@ -178,3 +178,41 @@ def test_no_pdf_of_boxes_without_chinese_fonts(monkeypatch):
     monkeypatch.setattr(fonts, "installed_families", lambda: frozenset({"DejaVu Sans"}))
     with pytest.raises(pdf_format.MissingFonts, match="fonts-noto-cjk"):
         _pdf(Doc(title="测试", blocks=[Paragraph("正文")]))
+
+
+def _imprint_position(data: bytes) -> tuple[int, int, float]:
+    """(pages, page of the 印发 line, its distance in mm above the paper's bottom edge)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    found = (0, 0.0)
+    for number in range(len(pdf)):
+        text = pdf[number].get_textpage()
+        for index in range(text.count_chars()):
+            if text.get_text_range(index, 2) == "印发":
+                found = (number + 1, text.get_charbox(index)[1] * 25.4 / 72)
+    return len(pdf), found[0], found[1]
+
+
+@pytest.mark.parametrize("paragraphs", [3, 30, 60])
+def test_the_imprint_is_at_the_foot_of_the_last_page_which_is_even(paragraphs):
+    """GB/T 9704 7.4: the 版记 at the foot of the last page, an even one (a blank page is
+    added under it when the text ends on an odd page)."""
+    from mofan.reports.render.pdf_format import write_document
+
+    doc = Doc(
+        title="关于测试版记位置的通知",
+        issuer="中共测试市委市直机关工作委员会文件",
+        number="测直文〔2026〕1号",
+        blocks=[Paragraph("创建模范机关是新时代机关党建的重要抓手。" * 3)] * paragraphs,
+        signature="中共测试市委市直机关工作委员会",
+        date=datetime.date(2026, 5, 20),
+        cc="市委办公室",
+        printer="中共测试市委市直机关工作委员会办公室",
+    )
+    stream = io.BytesIO()
+    write_document(doc, stream)
+    pages, page, above_bottom = _imprint_position(stream.getvalue())
+    assert pages % 2 == 0 and page == pages, (pages, page)
+    # the bottom margin is 35 mm, and the last 版记 line is the lowest line of the 版心
+    assert 35 <= above_bottom <= 35 + 12, above_bottom

@@ -103,8 +103,10 @@ def pdf_issuer_size(text: str, width_pt: float) -> float:
     return min(ISSUER_MAX_PT, int(width_pt * 0.96 / max(width_em(text), 1) * 2) / 2)
 
 
-def document_html(doc: Doc) -> str:
-    """The HTML of an official document, laid out like the .docx."""
+def document_html(doc: Doc, *, imprint_on_next_page: bool = False) -> str:
+    """The HTML of an official document, laid out like the .docx. The 版记 is a footnote, so it
+    sits at the foot of the page it falls on; `imprint_on_next_page` moves it to the foot of a
+    page of its own (see `write_document`)."""
     width_pt = TEXT_WIDTH_TWIPS / 20
     size = pdf_issuer_size(doc.issuer, width_pt) if doc.issuer else 0.0
     date = cn_date(doc.date) if doc.date else ""
@@ -139,6 +141,7 @@ def document_html(doc: Doc) -> str:
         "cc": cc_line(doc.cc),
         "printed": printed_line(doc.date),
         "table_pt": TABLE_PT,
+        "imprint_on_next_page": imprint_on_next_page,
     }
     return render_to_string("reports/pdf/document.html", context)
 
@@ -195,7 +198,26 @@ def require_fonts() -> None:
 
 
 def write_document(doc: Doc, stream: BinaryIO) -> None:
-    write_pdf(document_html(doc), stream)
+    """GB/T 9704 7.4: the 版记 at the foot of the last page, which is an even page. Laid out
+    once; when the document has a 版记 and ends on an odd page, laid out again with the 版记 on
+    a page of its own (the even page after), so a printed booklet ends on a 封四."""
+    html = document_html(doc)
+    if not (doc.cc or doc.printer):
+        write_pdf(html, stream)
+        return
+    first = render_pdf(html)
+    if len(first.pages) % 2:
+        first = render_pdf(document_html(doc, imprint_on_next_page=True))
+    first.write_pdf(stream)
+
+
+def render_pdf(html: str) -> Any:
+    """The laid-out WeasyPrint document (its `pages` counted before writing)."""
+    from weasyprint import HTML  # imported late: it loads Pango
+
+    require_fonts()
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    return HTML(string=html, base_url=None).render()
 
 
 def write_pdf(html: str, stream: BinaryIO) -> None:
