@@ -66,7 +66,9 @@ XIAOBIAOSONG = _face(
 )
 FANGSONG = _face("仿宋_GB2312", "仿宋", "FangSong", "STFangsong", "华文仿宋")
 HEITI = _face("黑体", "SimHei", "STHeiti", "华文黑体", sans=True)
-KAITI = _face("楷体_GB2312", "楷体", "KaiTi", "STKaiti", "华文楷体")
+# AR PL KaitiM GB (Debian fonts-arphic-gkai00mp, installed by scripts/system_deps.sh) is a free
+# 楷体 of the GB2312 set: a PDF gets a real 楷体 for its （一） headings where the server has it.
+KAITI = _face("楷体_GB2312", "楷体", "KaiTi", "STKaiti", "华文楷体", "AR PL KaitiM GB")
 SONGTI = _face("宋体", "SimSun", "NSimSun", "华文宋体")
 
 FACES: dict[str, Face] = {

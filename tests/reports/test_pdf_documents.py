@@ -55,7 +55,8 @@ def _assert_embedded_cjk_without_boxes(data: bytes) -> None:
     assert runs
     for run in runs:
         assert run.embedded, run.font
-        assert "CJK" in run.font, run.font  # Noto Serif/Sans CJK SC, subset-embedded
+        # Noto Serif/Sans CJK SC, or Arphic's 楷体 for （一） headings; subset-embedded
+        assert "CJK" in run.font or "KaitiM-GB" in run.font, run.font
         assert re.match(r"^[A-Z]{6}\+", run.font), run.font  # a subset
     assert uncovered(runs) == {}
 
@@ -216,3 +217,18 @@ def test_the_imprint_is_at_the_foot_of_the_last_page_which_is_even(paragraphs):
     assert pages % 2 == 0 and page == pages, (pages, page)
     # the bottom margin is 35 mm, and the last 版记 line is the lowest line of the 版心
     assert 35 <= above_bottom <= 35 + 12, above_bottom
+
+
+def test_second_level_headings_are_set_in_a_kaiti_face(docs):
+    """GB/T 9704: （一） headings in 楷体. The Arphic KaitiM GB face that `make test` installs
+    (scripts/system_deps.sh) is embedded for them; the body stays in the Song-like Noto face."""
+    data = rendered(
+        registry.get("results_bulletin")(
+            campaign=docs.campaign, actor=docs.actor("committee_admin"), today=DOC_DAY
+        ),
+        "pdf",
+    )
+    runs = pdf_runs(data)
+    headings = [r for r in runs if r.text.startswith("（一）")]
+    assert headings and all("KaitiM-GB" in r.font for r in headings), headings
+    assert any("Noto-Serif-CJK" in r.font.replace(" ", "-") for r in runs)
