@@ -181,10 +181,18 @@ def _is_open(enrollment: Enrollment) -> bool:
 
 
 def node_rows(
-    enrollment: Enrollment, actor: Actor, nodes: list[IndicatorNode], *, can_edit: bool
+    enrollment: Enrollment,
+    actor: Actor,
+    nodes: list[IndicatorNode],
+    *,
+    can_edit: bool,
+    choices_for: frozenset[int] = frozenset(),
 ) -> list[dict[str, Any]]:
     """What the node partial shows for each of the given leaves of one enrollment, in two
-    queries whatever the number of nodes: the links, and the unit's files to choose from."""
+    queries whatever the number of nodes and files: the links, and how many files the unit has.
+    The files to choose from are listed only for the leaves in `choices_for` (one leaf the
+    user asked to link, `choose`), so a page of 53 leaves does not carry 53 copies of a
+    200-file list."""
     by_node: dict[int, list[EvidenceLink]] = {node.pk: [] for node in nodes}
     links = (
         EvidenceLink.objects.filter(enrollment=enrollment, node_id__in=list(by_node))
@@ -193,25 +201,31 @@ def node_rows(
     )
     for item in links:
         by_node[item.node_id].append(item)
+    unit_files = evidence_managed_by(actor).filter(unit_id=enrollment.unit_id)
     files: list[Evidence] = []
-    if can_edit:
+    file_count = 0
+    if can_edit and choices_for:
         files = list(
-            evidence_managed_by(actor)
-            .filter(unit_id=enrollment.unit_id)
-            .only("id", "original_name", "kind", "size")
-            .order_by("-uploaded_at", "-id")
+            unit_files.only("id", "original_name", "kind", "size").order_by("-uploaded_at", "-id")
         )
+        file_count = len(files)
+    elif can_edit:
+        file_count = unit_files.count()
     cap = enrollment.campaign.evidence_cap_per_indicator
     rows = []
     for node in nodes:
         linked = by_node[node.pk]
         linked_ids = {item.evidence_id for item in linked}
+        full = cap is not None and len(linked) >= cap
         rows.append(
             {
                 "node": node,
                 "links": linked,
-                "choices": [f for f in files if f.pk not in linked_ids],
-                "full": cap is not None and len(linked) >= cap,
+                "choices": [f for f in files if f.pk not in linked_ids]
+                if node.pk in choices_for
+                else None,
+                "can_pick": can_edit and not full and file_count > len(linked),
+                "full": full,
                 "error": "",
             }
         )
@@ -223,7 +237,9 @@ def _node_response(
 ) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         can_edit = _is_open(enrollment)
-        row = node_rows(enrollment, actor, [node], can_edit=can_edit)[0]
+        row = node_rows(
+            enrollment, actor, [node], can_edit=can_edit, choices_for=frozenset({node.pk})
+        )[0]
         row["error"] = error
         return render(
             request,
@@ -270,6 +286,37 @@ def link(request: HttpRequest) -> HttpResponse:
         error = " ".join(exc.messages)
     enrollment.refresh_from_db(fields=["state"])
     return _node_response(request, actor, enrollment, node, error)
+
+
+@require_GET
+@login_required
+def choose(request: HttpRequest) -> HttpResponse:
+    """The unit's files to link to one leaf, asked for when the user wants to link one: in
+    place with htmx, else as a small page of its own."""
+    actor = actor_of(request)
+    enrollment = get_object_or_404(
+        enrollments_filled_by(actor).select_related("campaign", "unit"),
+        pk=_int(request.GET.get("enrollment")),
+    )
+    node = get_object_or_404(
+        IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id),
+        pk=_int(request.GET.get("node")),
+    )
+    can_edit = _is_open(enrollment)
+    row = node_rows(enrollment, actor, [node], can_edit=can_edit, choices_for=frozenset({node.pk}))[
+        0
+    ]
+    default = reverse("evidence:enrollment", args=[enrollment.pk])
+    context = {
+        "row": row,
+        "enrollment": enrollment,
+        "can_edit": can_edit,
+        "cap": enrollment.campaign.evidence_cap_per_indicator,
+        "next": safe_next(request, request.GET.get("next"), default),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, NODE_PARTIAL, context)
+    return render(request, "evaluations/evidence/choose.html", context)
 
 
 @require_POST

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.library, name="library"),
     path("upload/", views.upload, name="upload"),
     *evidence_urls.urlpatterns,
+    path("choose/", views.choose, name="choose"),
     path("link/", views.link, name="link"),
     path("unlink/", views.unlink, name="unlink"),
     path("enrollments/<int:pk>/", views.enrollment_evidence, name="enrollment"),

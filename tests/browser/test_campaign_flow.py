@@ -184,6 +184,8 @@ def test_four_roles_walk_the_evaluation_from_self_evaluation_to_the_published_re
     expect(unit_page.locator("#self-progress")).to_have_attribute("value", "0")
     for code in linked_codes:
         evidence = leaf(unit_page, code).locator(".node-evidence")
+        evidence.get_by_role("link", name="关联佐证材料…").click()  # the files, asked for
+        evidence = leaf(unit_page, code).locator(".node-evidence")
         evidence.get_by_label("选择要关联的佐证材料").select_option(label=PDF_NAME)
         evidence.get_by_role("button", name="关联").click()
         expect(evidence.get_by_role("link", name=PDF_NAME)).to_be_visible()

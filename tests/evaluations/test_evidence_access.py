@@ -388,9 +388,58 @@ def test_enrollment_page_shows_every_leaf_and_what_is_linked(world, files):
         [n for n in world.version.nodes.all() if not n.children.exists()]
     )
     assert "自评报告.pdf" in html and "现场照片.png" in html
-    assert "工作总结.docx" in html  # offered in the selects
+    # the unlinked file is offered when a leaf asks for the files, not in every leaf
+    assert "工作总结.docx" not in html and "关联佐证材料…" in html
     assert "还有 1 项须附佐证的指标尚未关联材料" in html
     assert "须附佐证，尚未关联" in html
+    leaf = world.node("1.1.3")
+    url = f"/evidence/choose/?enrollment={world.enrollment_a.pk}&node={leaf.pk}"
+    partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "工作总结.docx" in partial and "<html" not in partial
+    page = client.get(url).content.decode()  # without JavaScript: a page of its own
+    assert "工作总结.docx" in page and "<html" in page and leaf.title in page
+
+
+def test_choosing_files_is_for_the_units_admin_only(world, files):
+    """The files of unit A to link: its 联络员 only; another unit's admin, a reviewer and an
+    anonymous visitor get nothing of them."""
+    leaf = world.node("1.1.3")
+    url = f"/evidence/choose/?enrollment={world.enrollment_a.pk}&node={leaf.pk}"
+    assert "工作总结.docx" in logged_in(world.admin_a).get(url).content.decode()
+    for user in (world.admin_b, world.reviewer):
+        response = logged_in(user).get(url)
+        assert response.status_code == 404 and "工作总结.docx" not in response.content.decode()
+    assert logged_in(None).get(url).status_code == 302
+
+
+def test_the_self_evaluation_page_does_not_grow_with_the_units_files(world, files, media):
+    """53 leaves × 200 files used to put every file into every leaf: now the page carries the
+    files of no leaf, and its queries are the same with 3 files or 40."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(world.admin_a)
+    url = f"/reviews/self/{world.enrollment_a.pk}/"
+    client.get(url)
+
+    def measure() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url).content.decode()
+        return len(captured), body.count("<option")
+
+    few = measure()
+    for n in range(37):
+        Evidence.objects.create(
+            unit=world.unit_a,
+            original_name=f"文件{n}.pdf",
+            stored_name=f"x{n}.pdf",
+            kind="pdf",
+            size=10,
+            sha256=f"{n:064d}",
+            uploaded_by=world.admin_a,
+        )
+    many = measure()
+    assert few == many, (few, many)
 
 
 def test_delete_view_removes_only_unlinked_files(
