@@ -1,5 +1,8 @@
-"""An `Exporter` as an xlsx workbook: one sheet, written in openpyxl's write-only mode (rows go
-straight to a temporary file, so memory stays flat at 20,000 rows and more).
+"""An `Exporter` as an xlsx workbook: one sheet, written with XlsxWriter in constant-memory mode
+(each row goes to a temporary file as it is written, so memory stays flat at 20,000 rows and
+more). XlsxWriter rather than openpyxl's write-only mode: measured on a 20,000 × 14 ranking it
+writes the same workbook in about a third of the time (docs/performance.md); openpyxl stays the
+reader of uploaded workbooks.
 
 * row 1 is the table's heading (the campaign and the title, bold, larger); row 2 the header,
   bold, frozen (panes at A3) and repeated on every printed page;
@@ -19,15 +22,14 @@ straight to a temporary file, so memory stays flat at 20,000 rows and more).
 
 from __future__ import annotations
 
+import datetime
 import re
 from itertools import chain, islice
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from mofan.core.exports.base import Column, Export, Progress
 from mofan.reports import cells
@@ -67,70 +69,77 @@ def _clean(text: str) -> str:
     return text[:MAX_TEXT]
 
 
-def _value(ws: WriteOnlyWorksheet, c: cells.Cell, column_kind: str) -> Any:
-    """What to append for one cell: the plain value where openpyxl's default is right, a styled
-    WriteOnlyCell where a format or the data type must be set."""
+class _Formats:
+    """The cell formats of one workbook, made once."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.header = book.add_format({"bold": True})
+        self.quoted = book.add_format({"quote_prefix": True})
+        self.by_kind: dict[str, Format] = {
+            "number": book.add_format({"num_format": NUMBER_FORMAT}),
+            "integer": book.add_format({"num_format": INTEGER_FORMAT}),
+            "percent": book.add_format({"num_format": PERCENT_FORMAT}),
+            "date": book.add_format({"num_format": DATE_FORMAT}),
+            "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
+        }
+
+
+def _write(ws: Worksheet, row: int, col: int, c: cells.Cell, kind: str, f: _Formats) -> None:
+    """One cell, always through the typed writer: never `write()`, which would turn text
+    starting with = into a formula and text looking like a URL into a link."""
     if c.kind == "empty":
-        return None
+        return
     if c.kind == "number":
-        if column_kind not in ("number", "integer"):
-            return c.value
-        out = WriteOnlyCell(ws, value=c.value)
-        out.number_format = NUMBER_FORMAT if column_kind == "number" else INTEGER_FORMAT
-        return out
-    if c.kind == "text":
+        ws.write_number(row, col, c.value, f.by_kind.get(kind))
+    elif c.kind == "text":
         text = _clean(c.value)
         if text.startswith("'") and cells.is_formula_like(text[1:]):
-            out = WriteOnlyCell(ws, value=text[1:])
-            out.data_type = "s"
-            out.quotePrefix = True
-            return out
-        return text
-    out = WriteOnlyCell(ws, value=c.value)
-    out.number_format = {
-        "percent": PERCENT_FORMAT,
-        "date": DATE_FORMAT,
-        "datetime": DATETIME_FORMAT,
-    }[c.kind]
-    return out
+            ws.write_string(row, col, text[1:], f.quoted)
+        else:
+            ws.write_string(row, col, text)
+    elif c.kind == "percent":
+        ws.write_number(row, col, c.value, f.by_kind["percent"])
+    else:
+        value = c.value
+        if c.kind == "date" and not isinstance(value, datetime.datetime):
+            value = datetime.datetime.combine(value, datetime.time())
+        ws.write_datetime(row, col, value, f.by_kind[c.kind])
 
 
-def _print_setup(ws: WriteOnlyWorksheet, widths: list[float]) -> None:
-    ws.page_setup.paperSize = A4
-    ws.page_setup.orientation = "landscape" if sum(widths) > PORTRAIT_WIDTH else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+def _print_setup(ws: Worksheet, widths: list[float]) -> None:
+    ws.set_paper(A4)
+    if sum(widths) > PORTRAIT_WIDTH:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)  # one page wide, as many down as the rows need
+    ws.center_horizontally()
 
 
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     table, columns, kinds, total = cells.table_of(export)
 
-    workbook = Workbook(write_only=True)
-    title = table.title()
-    ws = workbook.create_sheet(title=sheet_title(title))
+    book = xlsxwriter.Workbook(
+        stream, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False}
+    )
+    formats = _Formats(book)
+    ws = book.add_worksheet(sheet_title(table.title()))
     rows = (cells.row_cells(values, kinds) for values in table.rows())
     sample = list(islice(rows, SAMPLE_ROWS))
     widths = column_widths(columns, sample)
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "2:2"
+    for index, width in enumerate(widths):
+        ws.set_column(index, index, width)
+    ws.freeze_panes(2, 0)
+    ws.repeat_rows(1)  # the header (row 2) on every printed page
     _print_setup(ws, widths)
 
-    heading = WriteOnlyCell(ws, value=_clean(cells.text_cell(table.heading()).text))
-    heading.data_type = "s"
-    heading.font = Font(bold=True, size=14)
-    ws.append([heading])
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        head = WriteOnlyCell(ws, value=_clean(cells.text_cell(column.header).text))
-        head.data_type = "s"
-        head.font = bold
-        header.append(head)
-    ws.append(header)
+    ws.write_string(0, 0, _clean(cells.text_cell(table.heading()).text), formats.title)
+    for col, column in enumerate(columns):
+        ws.write_string(1, col, _clean(cells.text_cell(column.header).text), formats.header)
+    line = 2
     for row in cells.with_progress(chain(sample, rows), total, progress):
-        ws.append([_value(ws, c, kind) for c, kind in zip(row, kinds, strict=True)])
-    workbook.save(stream)
+        for col, (c, kind) in enumerate(zip(row, kinds, strict=True)):
+            _write(ws, line, col, c, kind, formats)
+        line += 1
+    book.close()
