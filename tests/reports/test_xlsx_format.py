@@ -217,3 +217,12 @@ def test_problem_descriptions_are_neutralised():
     sheet = xlsx_sheet(render_bytes(export, "xlsx"))
     described = [(c.value, c.data_type, c.quotePrefix) for c in sheet["E"][2:]]
     assert sorted(described) == [("+SUM(A1)", "s", True), ("-2", "s", True), ("@cmd", "s", True)]
+
+
+def test_text_looking_like_a_link_or_a_number_stays_plain_text():
+    table = Table([Column("说明")], [["http://example.com/x"], ["00123"], ["1e5"]])
+    data = render_bytes(table, "xlsx")
+    sheet = xlsx_sheet(data)
+    assert [c.value for c in sheet["A"][2:]] == ["http://example.com/x", "00123", "1e5"]
+    assert {c.data_type for c in sheet["A"][2:]} == {"s"}
+    assert "hyperlink" not in _sheet_xml(data)
