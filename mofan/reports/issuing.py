@@ -50,7 +50,6 @@ from mofan.reports.render import docx_format, pdf_format
 logger = logging.getLogger(__name__)
 
 EDITABLE = ("heading", "paragraph")
-FORMATS = ("docx", "pdf")
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(?:docx|pdf)$")
 PLACEHOLDER = re.compile(r"[（(]\s*请")
 PREFIX_MAX = 20
@@ -146,8 +145,10 @@ def merged_blocks(content: dict[str, Any], tables: list[Table]) -> list[Block]:
 
 
 def draftable(cls: type[Any]) -> bool:
-    """A campaign's official document that prints as docx and PDF can be drafted and issued."""
-    return issubclass(cls, OfficialDocument) and all(f in cls.formats for f in FORMATS)
+    """A campaign's official document (a red-head `OfficialDocument`) can be drafted and issued;
+    the issued version is rendered as docx and PDF from its `Doc`, whatever formats the export
+    page offers (the work summary is offered as docx only, a draft to edit in Word)."""
+    return issubclass(cls, OfficialDocument)
 
 
 def document_for(
@@ -398,6 +399,52 @@ def _issue(
     )
     if locked.version != version:
         raise StaleWrite(_("这份草稿刚被他人修改，请核对后再印发。"), locked)
+    doc, serial = _final_doc(locked, date, actor)
+    files = _rendered(doc)
+    staged.update(_stage(files))
+    previous = IssuedDocument.objects.filter(draft=locked).aggregate(n=Max("version"))["n"]
+    issued = IssuedDocument.objects.create(
+        draft=locked,
+        committee_id=locked.committee_id,
+        campaign_id=locked.campaign_id,
+        unit_id=locked.unit_id,
+        document=locked.document,
+        title=doc.title[:200],
+        version=(previous or 0) + 1,
+        number=doc.number,
+        year=date.year,
+        serial=serial,
+        issued_on=date,
+        content=frozen_json(doc),
+        docx_name=staged["docx"][0],
+        docx_sha256=hashlib.sha256(files["docx"]).hexdigest(),
+        docx_size=len(files["docx"]),
+        pdf_name=staged["pdf"][0],
+        pdf_sha256=hashlib.sha256(files["pdf"]).hexdigest(),
+        pdf_size=len(files["pdf"]),
+        issued_by=actor.user,
+    )
+    audit_record(
+        action="report.document.issue",
+        actor=actor.user,
+        target=issued,
+        committee_id=locked.committee_id,
+        extra={
+            "draft": locked.pk,
+            "document": locked.document,
+            "number": doc.number,
+            "date": date.isoformat(),
+            "version": issued.version,
+            "docx_sha256": issued.docx_sha256,
+            "pdf_sha256": issued.pdf_sha256,
+        },
+    )
+    return issued
+
+
+def _final_doc(locked: DocumentDraft, date: datetime.date, actor: Actor) -> tuple[Doc, int]:
+    """The document to issue: the draft's texts, the tables and the head read again from the
+    data as of `date`, and the next number (taken last: anything refused before takes none)."""
     problems = draft_problems(locked.content)
     if problems:
         raise ValidationError(problems)
@@ -424,46 +471,7 @@ def _issue(
         cc=built.cc,
         printer=built.printer,
     )
-    files = _rendered(doc)
-    staged.update(_stage(files))
-    previous = IssuedDocument.objects.filter(draft=locked).aggregate(n=Max("version"))["n"]
-    issued = IssuedDocument.objects.create(
-        draft=locked,
-        committee_id=locked.committee_id,
-        campaign_id=locked.campaign_id,
-        unit_id=locked.unit_id,
-        document=locked.document,
-        title=doc.title[:200],
-        version=(previous or 0) + 1,
-        number=number,
-        year=date.year,
-        serial=serial,
-        issued_on=date,
-        content=frozen_json(doc),
-        docx_name=staged["docx"][0],
-        docx_sha256=hashlib.sha256(files["docx"]).hexdigest(),
-        docx_size=len(files["docx"]),
-        pdf_name=staged["pdf"][0],
-        pdf_sha256=hashlib.sha256(files["pdf"]).hexdigest(),
-        pdf_size=len(files["pdf"]),
-        issued_by=actor.user,
-    )
-    audit_record(
-        action="report.document.issue",
-        actor=actor.user,
-        target=issued,
-        committee_id=locked.committee_id,
-        extra={
-            "draft": locked.pk,
-            "document": locked.document,
-            "number": number,
-            "date": date.isoformat(),
-            "version": issued.version,
-            "docx_sha256": issued.docx_sha256,
-            "pdf_sha256": issued.pdf_sha256,
-        },
-    )
-    return issued
+    return doc, serial
 
 
 def issued_file(issued: IssuedDocument, fmt: str) -> bytes:

@@ -257,3 +257,29 @@ def test_a_committee_without_a_prefix_is_asked_for_one(world):
     with transaction.atomic():
         assert issuing.number_next(committee=committee, year=2026)[0] == "焦直〔2026〕1号"
     assert AuditEntry.objects.filter(action="report.register.update").count() == 1
+
+
+def test_the_work_summary_offered_as_docx_is_issued_as_docx_and_pdf(
+    world, issued_dir, django_capture_on_commit_callbacks
+):
+    admin = world.actor("committee_admin")
+    draft = issuing.draft_create(
+        identifier="work_summary", campaign=world.campaign, unit=None, actor=admin
+    )
+    issued = _issue(world, draft, django_capture_on_commit_callbacks)
+    assert (issued_dir / issued.pdf_name).read_bytes().startswith(b"%PDF")
+    assert (issued_dir / issued.docx_name).read_bytes().startswith(b"PK")
+
+
+def test_only_official_documents_with_the_right_unit_are_drafted(world):
+    admin = world.actor("committee_admin")
+    for identifier, unit in (
+        ("rectification_notice", None),  # a per-unit document needs its unit
+        ("results_bulletin", world.unit("A")),
+        ("ranking", None),  # a table, not an official document
+        ("no_such_document", None),
+    ):
+        with pytest.raises(LookupError):
+            issuing.draft_create(
+                identifier=identifier, campaign=world.campaign, unit=unit, actor=admin
+            )
