@@ -323,8 +323,9 @@ def draft_update(
 
 
 def issued_dir() -> Path:
-    """Where issued documents are kept: apart from the export files (which expire)."""
-    directory = Path(settings.MOFAN_EXPORT_DIR) / "issued"
+    """Where issued documents are kept: `MEDIA_ROOT/issued/`, with the other records the backup
+    archives (not with the export files, which expire); never served directly."""
+    directory = Path(settings.MEDIA_ROOT) / "issued"
     directory.mkdir(mode=0o750, parents=True, exist_ok=True)
     return directory
 
@@ -351,8 +352,15 @@ def _stage(files: dict[str, bytes]) -> dict[str, tuple[str, Path]]:
     for fmt, data in files.items():
         name = f"{uuid.uuid4().hex}.{fmt}"
         temp = directory / f".{name}.part"
-        temp.write_bytes(data)
         staged[fmt] = (name, temp)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     return staged
 
 

@@ -20,8 +20,9 @@ ISSUE_DAY = datetime.date(2026, 5, 25)
 
 @pytest.fixture
 def issued_dir(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.MOFAN_EXPORT_DIR = str(tmp_path / "exports")
-    return tmp_path / "exports" / "issued"
+    return tmp_path / "media" / "issued"
 
 
 @pytest.fixture

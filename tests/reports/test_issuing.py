@@ -167,6 +167,7 @@ def test_issuing_freezes_numbers_stores_and_audits(
     extra = entry.data["extra"]
     assert extra["number"] == issued.number and extra["pdf_sha256"] == issued.pdf_sha256
     assert issuing.issued_file(issued, "pdf") == pdf
+    assert oct(issued_dir.joinpath(issued.pdf_name).stat().st_mode & 0o777) == "0o640"
 
 
 def test_reissuing_makes_a_new_version_with_a_new_number(
