@@ -2,7 +2,8 @@
 (issue 18 point 1).
 
 * A draft (`draft_create`) is a registered campaign document (`OfficialDocument`: results
-  bulletin, naming notice, rectification notice, work summary) built from the data and stored
+  bulletin, naming notice, rectification notice, work summary) or an honour programme's
+  (`ProgrammeDocument`: the naming decision) built from the data and stored
   as JSON (`doc_to_json`): its title and each heading and paragraph are text the committee's
   staff edit (`draft_update`, version-checked: two clerks never overwrite each other); its
   tables are stored only as references ("bound"): they are not editable and are read again from
@@ -41,7 +42,16 @@ from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.core.concurrency import StaleWrite
 from mofan.core.exports import registry
-from mofan.core.exports.base import Block, Doc, Heading, Paragraph, Table
+from mofan.core.exports.base import (
+    Block,
+    Doc,
+    Document,
+    Heading,
+    Paragraph,
+    ProgrammeDocument,
+    Table,
+)
+from mofan.honours.models import HonourProgramme
 from mofan.organizations.models import Committee, Unit
 from mofan.reports.documents.common import OfficialDocument, normalise_number, number_prefix
 from mofan.reports.models import DocumentDraft, DocumentRegister, DocumentSerial, IssuedDocument
@@ -145,24 +155,31 @@ def merged_blocks(content: dict[str, Any], tables: list[Table]) -> list[Block]:
 
 
 def draftable(cls: type[Any]) -> bool:
-    """A campaign's official document (a red-head `OfficialDocument`) can be drafted and issued;
-    the issued version is rendered as docx and PDF from its `Doc`, whatever formats the export
-    page offers (the work summary is offered as docx only, a draft to edit in Word)."""
-    return issubclass(cls, OfficialDocument)
+    """A campaign's official document (a red-head `OfficialDocument`) or an honour programme's
+    document can be drafted and issued; the issued version is rendered as docx and PDF from its
+    `Doc`, whatever formats the export page offers (the work summary is offered as docx only, a
+    draft to edit in Word)."""
+    return issubclass(cls, OfficialDocument | ProgrammeDocument)
 
 
 def document_for(
     *,
     identifier: str,
-    campaign: Campaign,
+    campaign: Campaign | None,
     unit: Unit | None,
     actor: Actor,
+    programme: HonourProgramme | None = None,
     today: datetime.date | None = None,
-) -> OfficialDocument:
+) -> Document:
     """The registered document (LookupError for an unknown or undraftable one, or a unit given
-    to a campaign-wide one and the reverse)."""
+    to a campaign-wide one and the reverse): a programme's when `programme` is given."""
+    if programme is not None:
+        cls = registry.get(identifier, scope="programme")
+        if not issubclass(cls, ProgrammeDocument) or unit is not None:
+            raise LookupError(identifier)
+        return cls(programme=programme, actor=actor, today=today)
     cls = registry.get(identifier)
-    if not draftable(cls) or cls.per_unit != (unit is not None):
+    if campaign is None or not draftable(cls) or cls.per_unit != (unit is not None):
         raise LookupError(identifier)
     document_cls = cast(type[OfficialDocument], cls)
     return document_cls(campaign=campaign, actor=actor, unit=unit, today=today)
@@ -254,17 +271,33 @@ def number_next(*, committee: Committee, year: int) -> tuple[str, int]:
 
 @transaction.atomic
 def draft_create(
-    *, identifier: str, campaign: Campaign, unit: Unit | None, actor: Actor
+    *,
+    identifier: str,
+    campaign: Campaign | None,
+    unit: Unit | None,
+    actor: Actor,
+    programme: HonourProgramme | None = None,
 ) -> DocumentDraft:
     """A draft of the document built from the data now (the document's own `check()` first:
-    PermissionDenied or a Chinese ValidationError)."""
-    _require_staff(actor, campaign.committee_id)
-    document = document_for(identifier=identifier, campaign=campaign, unit=unit, actor=actor)
+    PermissionDenied or a Chinese ValidationError): a campaign's, or with `programme` an
+    honour programme's."""
+    if programme is not None:
+        campaign = programme.campaign
+        committee_id = programme.committee_id
+    elif campaign is not None:
+        committee_id = campaign.committee_id
+    else:
+        raise LookupError(identifier)
+    _require_staff(actor, committee_id)
+    document = document_for(
+        identifier=identifier, campaign=campaign, unit=unit, actor=actor, programme=programme
+    )
     document.check()
     doc = document.build()
     draft = DocumentDraft.objects.create(
-        committee_id=campaign.committee_id,
+        committee_id=committee_id,
         campaign=campaign,
+        programme=programme,
         unit=unit,
         document=identifier,
         title=doc.title[:200],
@@ -275,8 +308,12 @@ def draft_create(
         action="report.draft.create",
         actor=actor.user,
         target=draft,
-        committee_id=campaign.committee_id,
-        extra={"document": identifier, "unit": unit.pk if unit else None},
+        committee_id=committee_id,
+        extra={
+            "document": identifier,
+            "unit": unit.pk if unit else None,
+            "programme": programme.pk if programme else None,
+        },
     )
     return draft
 
@@ -402,7 +439,7 @@ def _issue(
     _require_staff(actor, draft.committee_id)
     locked = (
         DocumentDraft.objects.select_for_update(of=("self",))
-        .select_related("campaign__committee", "unit", "committee")
+        .select_related("campaign__committee", "programme__committee", "unit", "committee")
         .get(pk=draft.pk)
     )
     if locked.version != version:
@@ -415,6 +452,7 @@ def _issue(
         draft=locked,
         committee_id=locked.committee_id,
         campaign_id=locked.campaign_id,
+        programme_id=locked.programme_id,
         unit_id=locked.unit_id,
         document=locked.document,
         title=doc.title[:200],
@@ -461,6 +499,7 @@ def _final_doc(locked: DocumentDraft, date: datetime.date, actor: Actor) -> tupl
         campaign=locked.campaign,
         unit=locked.unit,
         actor=actor,
+        programme=locked.programme,
         today=date,
     )
     document.check()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.core.references import campaign_ref, committee_ref, unit_ref, user_ref
+from mofan.core.references import campaign_ref, committee_ref, reference, unit_ref, user_ref
 
 
 class JobState(models.TextChoices):
@@ -95,7 +95,10 @@ class DocumentDraft(models.Model):
     (stored as references, rebuilt when the draft is issued)."""
 
     committee = committee_ref(on_delete=models.CASCADE)
-    campaign = campaign_ref(on_delete=models.CASCADE)
+    # A campaign's document (`unit` for a per-unit one) or an honour programme's (`programme`;
+    # its campaign, when it has one, is kept too).
+    campaign = campaign_ref(on_delete=models.CASCADE, optional=True)
+    programme = reference("honours.HonourProgramme", on_delete=models.CASCADE, optional=True)
     unit = unit_ref(on_delete=models.CASCADE, optional=True)
     document = models.CharField(_("公文"), max_length=40)
     title = models.CharField(_("标题"), max_length=200)
@@ -118,7 +121,8 @@ class IssuedDocument(models.Model):
 
     draft = models.ForeignKey(DocumentDraft, on_delete=models.PROTECT, related_name="issues")
     committee = committee_ref(on_delete=models.PROTECT)
-    campaign = campaign_ref(on_delete=models.PROTECT)
+    campaign = campaign_ref(on_delete=models.PROTECT, optional=True)
+    programme = reference("honours.HonourProgramme", on_delete=models.PROTECT, optional=True)
     unit = unit_ref(on_delete=models.PROTECT, optional=True)
     document = models.CharField(_("公文"), max_length=40)
     title = models.CharField(_("标题"), max_length=200)

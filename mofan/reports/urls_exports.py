@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern] = [
         name="programme_document",
     ),
     path("campaigns/<int:pk>/drafts/new/", views_issuing.draft_create, name="draft_create"),
+    path(
+        "programmes/<int:pk>/drafts/new/",
+        views_issuing.programme_draft_create,
+        name="programme_draft_create",
+    ),
     path("drafts/", views_issuing.draft_list, name="drafts"),
     path("drafts/<int:pk>/", views_issuing.draft_detail, name="draft"),
     path("drafts/<int:pk>/issue/", views_issuing.draft_issue, name="draft_issue"),

@@ -29,6 +29,7 @@ from mofan.audit.services import audit_record
 from mofan.core.concurrency import StaleWrite
 from mofan.core.exports.base import Block, Heading, Paragraph
 from mofan.evaluations.selectors import campaigns_for
+from mofan.honours.selectors import programmes_for
 from mofan.organizations.models import Committee
 from mofan.reports import issuing
 from mofan.reports.documents.common import numbered
@@ -80,10 +81,38 @@ def draft_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(*COMMITTEE_STAFF)
+@require_POST
+def programme_draft_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 起草 button of a named programme's documents (`?name=<identifier>`)."""
+    actor = actor_of(request)
+    programme = get_object_or_404(programmes_for(actor).select_related("campaign"), pk=pk)
+    try:
+        draft = issuing.draft_create(
+            identifier=request.GET.get("name", ""),
+            campaign=None,
+            unit=None,
+            actor=actor,
+            programme=programme,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("honours:programme_detail", programme.pk)
+    except (LookupError, ObjectDoesNotExist):
+        raise Http404 from None
+    messages.success(request, _("草稿已生成，可以逐段修改后印发。"))
+    return redirect("reports:draft", pk=draft.pk)
+
+
+@role_required(*COMMITTEE_STAFF)
 @require_GET
 def draft_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    drafts = drafts_for(actor).select_related("campaign", "unit").order_by("-updated_at", "-pk")
+    drafts = (
+        drafts_for(actor)
+        .select_related("campaign", "programme", "unit")
+        .order_by("-updated_at", "-pk")
+    )
     page = Paginator(drafts, 30).get_page(request.GET.get("page"))
     committees = Committee.objects.filter(pk__in=actor.committees_with(*COMMITTEE_STAFF))
     registers = [
@@ -145,7 +174,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The draft as it will print, its texts to edit (POST saves them) and the issue form."""
     actor = actor_of(request)
     draft = get_object_or_404(
-        drafts_for(actor).select_related("campaign__committee", "unit"), pk=pk
+        drafts_for(actor).select_related("committee", "campaign", "programme", "unit"), pk=pk
     )
     blocks = list(draft.content.get("blocks", []))
     form = DraftEditForm(
@@ -194,8 +223,8 @@ def _draft_page(
         "addressee": content.get("addressee", ""),
         "blocks": preview_blocks(list(content.get("blocks", []))),
         "problems": issuing.draft_problems(content),
-        "issuer": _("%(name)s文件") % {"name": draft.campaign.committee.name},
-        "signature": draft.campaign.committee.name,
+        "issuer": _("%(name)s文件") % {"name": draft.committee.name},
+        "signature": draft.committee.name,
         "issues": draft.issues.order_by("-version"),
     }
     return render(request, "reports/issuing/draft.html", context)
@@ -206,7 +235,7 @@ def _draft_page(
 def draft_issue(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     draft = get_object_or_404(
-        drafts_for(actor).select_related("campaign__committee", "unit"), pk=pk
+        drafts_for(actor).select_related("committee", "campaign", "programme", "unit"), pk=pk
     )
     issue_form = IssueForm(request.POST, auto_id="issue-%s")
     if issue_form.is_valid():
@@ -241,7 +270,7 @@ def issued_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     rows = (
         issued_for(actor)
-        .select_related("campaign", "unit")
+        .select_related("campaign", "programme", "unit")
         .order_by("-issued_on", "-year", "-serial", "-pk")
     )
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
