@@ -1,7 +1,11 @@
 """Background export jobs: what was asked, by whom, how far it got, and the file it produced
-(kept for a set time, served only to the person who asked)."""
+(kept for a set time, served only to the person who asked). And the official documents
+drafted, numbered and issued (`issuing.py`): the committee's register, drafts, issued
+versions."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -152,3 +156,9 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Written once: an issued version is never changed (re-issuing makes a new one)."""
+        if not self._state.adding:
+            raise ValueError("an issued document is never changed")
+        super().save(*args, **kwargs)

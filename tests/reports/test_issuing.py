@@ -190,6 +190,9 @@ def test_reissuing_makes_a_new_version_with_a_new_number(
     assert (first_again.number, first_again.docx_sha256) == (first.number, first.docx_sha256)
     assert (issued_dir / first.docx_name).read_bytes() == before
     assert "更正后的正文。" not in str(first_again.content)
+    first_again.number = "焦直文〔2026〕9号"
+    with pytest.raises(ValueError):  # an issued version is never changed
+        first_again.save()
     assert AuditEntry.objects.filter(action="report.document.issue").count() == 2
 
 
