@@ -22,6 +22,15 @@ from mofan.organizations.models import Unit
 from mofan.reports.exporters._scope import export_units
 
 menu.register(MenuEntry(78, _("减负统计"), "reports:burden", shows=rules.exports_anything))
+menu.register(MenuEntry(79, _("公文草稿"), "reports:drafts", shows=rules.is_committee_staff))
+menu.register(
+    MenuEntry(
+        79,
+        _("已印发公文"),
+        "reports:issued",
+        shows=lambda actor: rules.is_committee_staff(actor) or rules.reads_unit_work(actor),
+    )
+)
 menu.register(MenuEntry(80, _("我的导出"), "reports:my_exports", shows=rules.exports_anything))
 
 audit_actions_register(
@@ -29,11 +38,19 @@ audit_actions_register(
         "report.export": _("导出报表"),
         "report.download": _("下载报表"),
         "report.programme_document": _("下载评选公文"),
+        "report.draft.create": _("起草公文"),
+        "report.draft.update": _("修改公文草稿"),
+        "report.register.update": _("设置机关代字"),
+        "report.document.issue": _("印发公文"),
+        "report.document.download": _("下载已印发公文"),
     }
 )
 audit_objects_register(
     {
         "reports.exportjob": _("导出任务"),
+        "reports.documentdraft": _("公文草稿"),
+        "reports.documentregister": _("发文登记"),
+        "reports.issueddocument": _("已印发公文"),
     }
 )
 

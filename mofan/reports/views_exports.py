@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
@@ -32,7 +33,7 @@ from mofan.core.exports import registry
 from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports import jobs, jobs_files
+from mofan.reports import issuing, jobs, jobs_files
 from mofan.reports.exporters._scope import export_units
 from mofan.reports.forms import FORMAT_LABELS, ExportStartForm
 from mofan.reports.models import ExportJob, JobState
@@ -60,6 +61,7 @@ class Offer:
     per_unit: bool
     background: bool
     unavailable: str = ""
+    draftable: bool = False  # an official document the committee's staff may draft and issue
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -88,12 +90,13 @@ def _units(actor: Actor, campaign: Campaign) -> QuerySet[Unit]:
     return export_units(actor, campaign)
 
 
-def _offers(actor: Actor, campaign: Campaign, units: QuerySet[Unit]) -> dict[str, Offer]:
+def offers_for(actor: Actor, campaign: Campaign, units: QuerySet[Unit]) -> dict[str, Offer]:
     """The registered exports the actor may run here (each export's own check() decides)."""
     first_unit: Unit | None = None
     if any(cls.per_unit for cls in registry.all_exports()):
         first_unit = units.first()
     size = jobs.unit_count(campaign)
+    staff = rules.is_campaign_staff(actor, campaign)
     offers: dict[str, Offer] = {}
     for cls in registry.all_exports():
         unit = first_unit if cls.per_unit else None
@@ -113,6 +116,7 @@ def _offers(actor: Actor, campaign: Campaign, units: QuerySet[Unit]) -> dict[str
             per_unit=cls.per_unit,
             background=_in_background(cls, size),
             unavailable=unavailable,
+            draftable=staff and issuing.draftable(cls),
             buttons=[(fmt, str(FORMAT_LABELS.get(fmt, fmt))) for fmt in cls.formats],
         )
     return offers
@@ -139,7 +143,7 @@ def exports(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     campaign = get_object_or_404(campaigns_for(actor).select_related("committee"), pk=pk)
     units = _units(actor, campaign)
-    offers = _offers(actor, campaign, units)
+    offers = offers_for(actor, campaign, units)
     if request.method == "POST":
         return _start(request, actor, campaign, units, offers)
     jobs_files.job_expire(user=request.user)

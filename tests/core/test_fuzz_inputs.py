@@ -101,6 +101,7 @@ from tests.evaluations.evidence_fixtures import make_pdf
 from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory, UnitFactory
 from tests.honours.world import fuzz_objects as honours_objects
 from tests.rectification.rereview_fixtures import approve, close_all, finish_review
+from tests.reports.issuing_fixtures import issuing_objects
 from tests.supervision.bulletin_fixtures import build_scene, ledger, problem
 from tests.world import active_campaign
 from tests.world import persona as make_persona
@@ -271,6 +272,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         format="xlsx",
         download_name="结果.xlsx",
     )
+    draft, issued = issuing_objects(committee, w.campaign, w.unit_a, admin_user)
     finding = scene.finding_a
     activity = activity_record_create(
         data=RecordInput(
@@ -345,6 +347,9 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             # notices, exports, reports
             "notices": notices,
             "jobs": [job.pk],
+            "drafts": [draft.pk],
+            "issued": [issued.pk],
+            "registers": [committee.pk],
             "unit": [w.unit_a.pk],
         }
     )

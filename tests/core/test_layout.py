@@ -64,6 +64,7 @@ AUDITED_OUTSIDE_ATOMIC = {
     "evaluations/score_write.py:score_row_save",  # called by the atomic self/review/re-review saves
     "reports/views_exports.py:job_download",  # a view: the download's audit entry is its only write
     "reports/views_documents.py:programme_document",  # the same: its audit entry is its only write
+    "reports/views_issuing.py:issued_download",  # the same: its audit entry is its only write
 }
 
 

@@ -9,8 +9,9 @@ Documented choices
 * Document number (发文字号) of a generated document: the prefix (机关代字) of the campaign's own
   number (e.g. 焦直文 from 焦直文〔2020〕140号), the year of the document's date in 六角括号, and
   the serial left blank for the office to fill in when it registers the document
-  (焦直文〔2026〕　　号): the platform does not keep the committee's register of outgoing
-  documents. The campaign's number itself is cited in the body ("根据…焦直文〔2020〕140号文件要求").
+  (焦直文〔2026〕　　号) on the export page's documents. A document drafted and issued through
+  `reports.issuing` gets its serial from the committee's register instead. The campaign's
+  number itself is cited in the body ("根据…焦直文〔2020〕140号文件要求").
   Brackets typed as [ ] ( ) ［ ］ 【 】 are normalised to 〔 〕 as the standard requires.
 * Dates are written with Arabic numerals and no leading zeros: 2020年12月31日.
 * Headings are numbered by the renderers in the order they occur: level 1 一、 二、…, level 2
