@@ -1,8 +1,8 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from mofan.surveys import views_public
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mofan.home.urls")),
     path("accounts/", include("mofan.accounts.urls")),
     path("manage/accounts/", include("mofan.accounts.urls_manage")),
