@@ -109,7 +109,7 @@ def build_world() -> SurveysWorld:
     return SurveysWorld(committee, unit_a, unit_b, campaign, q, survey, users, other_survey)
 
 
-def fuzz_objects(committee: Committee, admin: User) -> dict[str, list[int]]:
+def fuzz_objects(committee: Committee, admin: User) -> dict[str, list[Any]]:
     """A survey of the committee's campaign with a response and a free text: ids for the fuzz
     sweep (tests/core/test_fuzz_inputs.py)."""
     from mofan.surveys.models import Answer, Question
@@ -127,6 +127,7 @@ def fuzz_objects(committee: Committee, admin: User) -> dict[str, list[int]]:
         data=form_data(survey, text="建议"),
         today=timezone.localdate(),
     )
+    [token] = services.tokens_issue(survey_unit=su, count=1, actor=actor_for(admin))
     draft = services.questionnaire_create(
         committee=committee, template="public", actor=actor_for(admin)
     )
@@ -136,7 +137,9 @@ def fuzz_objects(committee: Committee, admin: User) -> dict[str, list[int]]:
         "questions": list(
             Question.objects.filter(section__questionnaire=draft).values_list("pk", flat=True)[:1]
         ),
-        "survey_units": [su.pk],
+        "survey-units": [su.pk],
+        "s": [token.key],  # a respondent's one-time link
+        "q": [su.code],  # a unit's open link
         "answers": list(
             Answer.objects.filter(response__survey=survey)
             .exclude(text="")
