@@ -61,7 +61,7 @@ def _builder(
     editable = q.state == QuestionnaireState.DRAFT and rules.administers(actor, q.committee_id)
     for form in (section_form, question_form):
         if form is not None and not error and not editable:  # the form itself is not shown
-            error = "；".join(form.non_field_errors())
+            error = "；".join(str(e) for e in form.non_field_errors())
     return render(
         request,
         "surveys/questionnaire_detail.html",
