@@ -34,6 +34,7 @@ class Opened:
     unit_id: int
     unit_name: str
     token: str | None
+    used: bool = False
 
 
 class Refused(Exception):
@@ -46,7 +47,7 @@ def opened_by_token(key: str) -> Opened | None:
     if found is None:
         return None
     su = found.survey_unit
-    return Opened(su.survey, su.unit_id, su.unit.name, key)
+    return Opened(su.survey, su.unit_id, su.unit.name, key, found.used)
 
 
 def opened_by_code(code: str) -> Opened | None:

@@ -62,7 +62,8 @@ def _respond(request: HttpRequest, opened: Opened | None) -> HttpResponse:
     if not responses.is_open(opened.survey, today):
         return render(request, "surveys/closed.html", {"survey": opened.survey})
     if request.method != "POST":
-        return _form(request, opened)
+        used = _("此链接已使用过，每个链接只能填写一次。") if opened.used else ""
+        return _form(request, opened, refusal=used)
     if responses.rate_exceeded(getattr(request, "client_ip", None), today):
         refusal = _("提交过于频繁，请稍后再试。")
         return _form(request, opened, refusal=refusal)
