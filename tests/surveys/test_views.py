@@ -10,13 +10,17 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from mofan.rectification.models import ProblemItem, ProblemSource
-from mofan.surveys.models import Answer, Question, Questionnaire, Token
+from mofan.surveys.models import Answer, Question, Questionnaire, SurveyUnit, Token
+from mofan.surveys.responses import opened_by_code, response_submit
 from mofan.surveys.services import tokens_issue
-from tests.surveys.world import SurveysWorld, answer, build_world
+from tests.factories import UnitFactory
+from tests.surveys.world import SurveysWorld, answer, build_world, form_data
 from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +42,6 @@ def scene() -> SurveysWorld:
     w = build_world()
     answer(w, w.unit_a, text="甲单位机密意见", n=5)
     answer(w, w.unit_b, level="一般", text="乙单位机密意见", n=5)
-    from mofan.surveys.models import SurveyUnit
-    from mofan.surveys.responses import opened_by_code, response_submit
-    from tests.surveys.world import form_data
 
     su = SurveyUnit.objects.get(survey=w.other_survey)
     opened = opened_by_code(su.code)
@@ -222,3 +223,30 @@ def test_poster_pdf() -> None:
         == 403
     )
     tokens_issue(survey_unit=su, count=1, actor=w.actor("committee_admin"))
+
+
+def test_survey_page_queries_do_not_grow_with_units() -> None:
+
+    w = build_world()
+    answer(w, w.unit_a, text="意见", n=1)
+    c = logged_in(w.users["committee_admin"])
+    url = f"/surveys/{w.survey.pk}/"
+    c.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(url).status_code == 200
+    for i in range(10):
+        unit = UnitFactory(committee=w.committee, name=f"新增单位{i}")
+        SurveyUnit.objects.create(survey=w.survey, unit=unit, code=f"extra{i}")
+
+        opened = opened_by_code(f"extra{i}")
+        assert opened is not None
+        response_submit(
+            opened=opened,
+            version=str(w.survey.version),
+            data=form_data(w.survey, text=f"意见{i}"),
+            today=dt.date.today(),
+        )
+    with CaptureQueriesContext(connection) as many:
+        body = c.get(url).content.decode()
+    assert "新增单位9" in body and "意见9" in body
+    assert len(many) == len(few)
