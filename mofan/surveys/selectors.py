@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -58,6 +59,19 @@ class UnitFigures:
     texts_shown: bool
 
 
+def _given(survey: Survey, unit_ids: Collection[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """The choice and scale answers of the units, counted: unit → [(question, value, count)]."""
+    given: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    for unit_id, question, option, scale, n in (
+        Answer.objects.filter(response__survey=survey, response__unit_id__in=unit_ids, text="")
+        .values("response__unit_id", "question", "option", "scale")
+        .annotate(n=Count("pk"))
+        .values_list("response__unit_id", "question", "option", "scale", "n")
+    ):
+        given[unit_id].append((question, option if scale is None else str(scale), n))
+    return given
+
+
 def unit_figures(actor: Actor, survey: Survey) -> list[UnitFigures]:
     """Per unit the actor reads: responses and satisfaction share, in three queries."""
     rows = list(units_shown(actor, survey).order_by("unit__name", "pk"))
@@ -68,14 +82,7 @@ def unit_figures(actor: Actor, survey: Survey) -> list[UnitFigures]:
         .annotate(n=Count("pk"))
         .values_list("unit_id", "n")
     )
-    given: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
-    for unit_id, question, option, scale, n in (
-        Answer.objects.filter(response__survey=survey, response__unit_id__in=ids, text="")
-        .values("response__unit_id", "question", "option", "scale")
-        .annotate(n=Count("pk"))
-        .values_list("response__unit_id", "question", "option", "scale", "n")
-    ):
-        given[unit_id].append((question, option if scale is None else str(scale), n))
+    given = _given(survey, ids)
     staff = survey.committee_id in actor.committees_with(*COMMITTEE_STAFF)
     return [
         UnitFigures(
@@ -105,3 +112,16 @@ def answers_managed_by(actor: Actor) -> QuerySet[Answer]:
     return Answer.objects.filter(
         response__survey__committee_id__in=actor.committees_with(Role.COMMITTEE_ADMIN)
     ).exclude(text="")
+
+
+def campaign_shares(campaign_id: int, unit_ids: Collection[int]) -> dict[int, Decimal]:
+    """The satisfaction share of each unit in the campaign's latest survey (by end date): the
+    source of the composite's survey slot (registered in `extensions.py` with
+    `evaluations.external`). Not scoped: the scoring reads it for every unit, as it reads the
+    scores; units without a scored answer are left out. Two queries."""
+    survey = Survey.objects.filter(campaign_id=campaign_id).order_by("-ends_on", "-pk").first()
+    if survey is None:
+        return {}
+    given = _given(survey, unit_ids)
+    shares = {unit_id: satisfaction(survey.frozen, rows) for unit_id, rows in given.items()}
+    return {unit_id: share for unit_id, share in shares.items() if share is not None}
