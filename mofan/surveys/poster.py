@@ -13,6 +13,8 @@ import qrcode.image.svg
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 
+from mofan.core.xlsx import keep_text
+
 
 def qr_data_uri(url: str) -> str:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20)
@@ -52,6 +54,7 @@ def links_xlsx(*, title: str, unit_name: str, urls: Sequence[tuple[str, bool]]) 
     for number, (url, used) in enumerate(urls, start=1):
         sheet.append([number, url, "已使用" if used else "未使用"])
     sheet.column_dimensions["B"].width = 80
+    keep_text(sheet)  # a title typed as "=..." stays text
     stream = io.BytesIO()
     book.save(stream)
     return stream.getvalue()

@@ -250,3 +250,15 @@ def test_survey_page_queries_do_not_grow_with_units() -> None:
         body = c.get(url).content.decode()
     assert "新增单位9" in body and "意见9" in body
     assert len(many) == len(few)
+
+
+def test_links_sheet_keeps_a_formula_like_title_as_text() -> None:
+    w = build_world()
+    w.survey.title = '=HYPERLINK("http://evil.example","点我")'
+    w.survey.save()
+    su = w.su(w.unit_a)
+    tokens_issue(survey_unit=su, count=2, actor=w.actor("committee_admin"))
+    page = logged_in(w.users["committee_admin"]).get(f"/surveys/survey-units/{su.pk}/links.xlsx")
+    sheet = load_workbook(io.BytesIO(page.content)).active
+    assert sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix
+    assert [row[2] for row in sheet.iter_rows(min_row=3, values_only=True)] == ["未使用"] * 2
