@@ -77,3 +77,19 @@ class TokensForm(forms.Form):
 
 class ProblemForm(forms.Form):
     deadline = forms.DateField(label=_("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class QuestionEditForm(forms.Form):
+    text = QuestionForm.base_fields["text"]
+    options = QuestionForm.base_fields["options"]
+    satisfied = QuestionForm.base_fields["satisfied"]
+    required = QuestionForm.base_fields["required"]
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "text": data["text"],
+            "options": _lines(data["options"]),
+            "satisfied": _lines(data["satisfied"]),
+            "required": data["required"],
+        }

@@ -99,20 +99,10 @@ def section_add(*, questionnaire: Questionnaire, title: str, actor: Actor) -> Se
     return section
 
 
-@transaction.atomic
-def question_add(
-    *,
-    section: Section,
-    kind: str,
-    text: str,
-    options: list[str],
-    satisfied: list[str],
-    required: bool,
-    actor: Actor,
-) -> Question:
-    """A question at the end of its section. Choice questions need two options or more; the
-    satisfied options must be among them (a scale's are among 1–5)."""
-    q = _draft(section.questionnaire, actor)
+def _checked(
+    kind: str, text: str, options: list[str], satisfied: list[str]
+) -> tuple[str, list[str], list[str]]:
+    """A question's text, options and satisfied options, cleaned; refused when invalid."""
     if kind not in QuestionKind.values:
         raise ValidationError(_("题型无效。"))
     text = text.strip()
@@ -127,16 +117,55 @@ def question_add(
         raise ValidationError(_("每个选项不能超过100个字。"))
     if any(o not in allowed for o in satisfied):
         raise ValidationError(_("计为满意的选项必须是本题的选项（量表为1到5）。"))
+    return text, options if kind in ("single", "multiple") else [], satisfied
+
+
+@transaction.atomic
+def question_add(
+    *,
+    section: Section,
+    kind: str,
+    text: str,
+    options: list[str],
+    satisfied: list[str],
+    required: bool,
+    actor: Actor,
+) -> Question:
+    """A question at the end of its section. Choice questions need two options or more; the
+    satisfied options must be among them (a scale's are among 1–5)."""
+    q = _draft(section.questionnaire, actor)
+    text, options, satisfied = _checked(kind, text, options, satisfied)
     question = Question.objects.create(
         section=section,
         kind=kind,
         text=text,
-        options=options if kind in ("single", "multiple") else [],
+        options=options,
         satisfied=satisfied,
         required=required,
         order=section.questions.count(),
     )
     _edited(q, "survey.questionnaire.edit", actor, {"question": text, "kind": kind})
+    return question
+
+
+@transaction.atomic
+def question_update(
+    *,
+    question: Question,
+    text: str,
+    options: list[str],
+    satisfied: list[str],
+    required: bool,
+    actor: Actor,
+) -> Question:
+    """Change a draft's question (its kind stays; delete and add to change it)."""
+    q = _draft(question.section.questionnaire, actor)
+    before = {"text": question.text, "options": question.options, "required": question.required}
+    text, options, satisfied = _checked(question.kind, text, options, satisfied)
+    question.text, question.options, question.satisfied = text, options, satisfied
+    question.required = required
+    question.save(update_fields=["text", "options", "satisfied", "required"])
+    _edited(q, "survey.questionnaire.edit", actor, {"before": before, "question": text})
     return question
 
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("questionnaires/<int:pk>/sections/", views.section_add, name="section_add"),
     path("questionnaires/<int:pk>/questions/", views.question_add, name="question_add"),
     path("questionnaires/<int:pk>/publish/", views.questionnaire_publish, name="publish"),
+    path("questions/<int:pk>/edit/", views.question_edit, name="question_edit"),
     path("questions/<int:pk>/delete/", views.question_delete, name="question_delete"),
 ]

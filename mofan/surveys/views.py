@@ -16,7 +16,7 @@ from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.refusals import refusal_text
 from mofan.organizations.models import Committee
 from mofan.surveys import selectors, services
-from mofan.surveys.forms import QuestionForm, SectionForm, TemplateForm
+from mofan.surveys.forms import QuestionEditForm, QuestionForm, SectionForm, TemplateForm
 from mofan.surveys.models import Question, Questionnaire, QuestionnaireState
 
 
@@ -119,6 +119,46 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, refusal_text(exc))
     return _builder(request, q, question_form=form)
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft's question: its text, options, satisfied options and required flag."""
+    actor = actor_of(request)
+    question = get_object_or_404(
+        Question.objects.select_related("section__questionnaire"),
+        pk=pk,
+        section__questionnaire__in=selectors.questionnaires_for(actor),
+    )
+    q = question.section.questionnaire
+    if not rules.administers(actor, q.committee_id):
+        raise PermissionDenied
+    initial = {
+        "text": question.text,
+        "options": "\n".join(question.options),
+        "satisfied": "\n".join(question.satisfied),
+        "required": question.required,
+    }
+    form = QuestionEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_update(question=question, **form.values(), actor=actor)
+            return redirect("surveys:questionnaire_detail", q.pk)
+        except ValidationError as exc:
+            form.add_error(None, refusal_text(exc))
+    return render(
+        request,
+        "form_page.html",
+        {
+            "title": q.title,
+            "heading": _("修改题目"),
+            "intro": _("题型：%(kind)s。改题型请删除后重新添加。")
+            % {"kind": question.get_kind_display()},
+            "form": form,
+            "submit": _("保存"),
+            "novalidate": True,
+        },
+    )
 
 
 @require_POST

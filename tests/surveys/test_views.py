@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from mofan.rectification.models import ProblemItem, ProblemSource
+from mofan.surveys import services
 from mofan.surveys.models import Answer, Question, Questionnaire, SurveyUnit, Token
 from mofan.surveys.responses import opened_by_code, response_submit
 from mofan.surveys.services import tokens_issue
@@ -124,6 +125,11 @@ def test_writes_per_persona(who: str) -> None:
     text = Answer.objects.filter(response__unit=w.unit_a).exclude(text="").first()
     assert text is not None
     allowed = who == "committee_admin"
+    draft = services.questionnaire_create(
+        committee=w.committee, template="public", actor=w.actor("committee_admin")
+    )
+    question = Question.objects.filter(section__questionnaire=draft).first()
+    assert question is not None
     deadline = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     responses = [
         c.post(f"/surveys/survey-units/{su.pk}/tokens/", {"count": "3"}),
@@ -131,10 +137,12 @@ def test_writes_per_persona(who: str) -> None:
         c.post(f"/surveys/answers/{text.pk}/problem/", {"deadline": deadline}),
         c.post("/surveys/questionnaires/", {"template": "public"}),
         c.get("/surveys/open/"),
+        c.post(f"/surveys/questions/{question.pk}/edit/", {"text": "篡改", "options": "甲\n乙"}),
     ]
     codes = [r.status_code for r in responses]
     if allowed:
-        assert codes == [302, 200, 302, 302, 200]
+        assert codes == [302, 200, 302, 302, 200, 302]
+        assert Question.objects.filter(text="篡改").count() == 1
         assert Token.objects.filter(survey_unit=su).count() == 3
         item = ProblemItem.objects.get(unit=w.unit_a)
         assert item.source == ProblemSource.SURVEY and item.description == "甲单位机密意见"
@@ -142,14 +150,15 @@ def test_writes_per_persona(who: str) -> None:
         rows = list(book.active.iter_rows(values_only=True))
         assert len(rows) == 2 + 3 and "/s/" in rows[2][1]
     else:
-        assert all(code in (302, 403, 404) for code in codes[:3]), codes
+        assert all(code in (302, 403, 404) for code in codes[:3] + codes[5:]), codes
+        assert not Question.objects.filter(text="篡改").exists()
         # another committee's admin works in its own committee only
         own = [302, 200] if who == "other_admin" else None
-        assert own is None or codes[3:] == own
-        assert who == "other_admin" or all(code in (302, 403) for code in codes[3:]), codes
+        assert own is None or codes[3:5] == own
+        assert who == "other_admin" or all(code in (302, 403) for code in codes[3:5]), codes
         assert not Token.objects.exists()
         assert not ProblemItem.objects.filter(source=ProblemSource.SURVEY).exists()
-        assert Questionnaire.objects.filter(committee=w.committee).count() == 1
+        assert Questionnaire.objects.filter(committee=w.committee).count() == 2
 
 
 def test_builder_flow_and_refusals() -> None:
@@ -182,9 +191,25 @@ def test_builder_flow_and_refusals() -> None:
     assert c.post(f"/surveys/questionnaires/{q.pk}/sections/", {"title": "补充"}).status_code == 302
     first = Question.objects.filter(section=section).first()
     assert first is not None
+    edit = f"/surveys/questions/{first.pk}/edit/"
+    assert "您对本单位的服务态度是否满意？" in c.get(edit).content.decode()
+    kept = c.post(edit, {"text": "改过的题目", "options": "好\n坏", "satisfied": "很好"})
+    assert "计为满意的选项必须是本题的选项" in kept.content.decode()
+    assert "改过的题目" in kept.content.decode()
+    assert (
+        c.post(edit, {"text": "改过的题目", "options": "好\n坏", "satisfied": "好"}).status_code
+        == 302
+    )
+    first.refresh_from_db()
+    assert (first.text, first.options, first.satisfied, first.required) == (
+        "改过的题目",
+        ["好", "坏"],
+        ["好"],
+        False,
+    )
     assert c.post(f"/surveys/questions/{first.pk}/delete/").status_code == 302
     q.refresh_from_db()
-    assert q.version == 4
+    assert q.version == 5
     assert c.post(f"/surveys/questionnaires/{q.pk}/publish/").status_code == 302
     refused = c.post(f"/surveys/questionnaires/{q.pk}/sections/", {"title": "迟到"})
     assert "问卷已发布，不能再修改。" in refused.content.decode()
