@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "mofan.rectification",
     "mofan.supervision",
     "mofan.honours",
+    "mofan.surveys",
     "mofan.notifications",
     "mofan.reports",
     "mofan.home",
@@ -167,6 +168,10 @@ MOFAN_PASSWORD_MAX_AGE_DAYS = env_int("MOFAN_PASSWORD_MAX_AGE_DAYS", 90)
 MOFAN_INACTIVE_DISABLE_DAYS = env_int("MOFAN_INACTIVE_DISABLE_DAYS", 90)
 MOFAN_LOCKOUT_THRESHOLD = env_int("MOFAN_LOCKOUT_THRESHOLD", 5)
 MOFAN_LOCKOUT_MINUTES = env_int("MOFAN_LOCKOUT_MINUTES", 30)
+# 满意度测评: a unit reads its free-text answers only from this many responses on; a client
+# address may submit this many responses per 10 minutes (counted in the cache only)
+MOFAN_SURVEY_MIN_RESPONSES = env_int("MOFAN_SURVEY_MIN_RESPONSES", 5)
+MOFAN_SURVEY_RATE_LIMIT = env_int("MOFAN_SURVEY_RATE_LIMIT", 20)
 MOFAN_SESSION_IDLE_MINUTES = env_int("MOFAN_SESSION_IDLE_MINUTES", 30)
 MOFAN_SESSION_ABSOLUTE_HOURS = env_int("MOFAN_SESSION_ABSOLUTE_HOURS", 12)
 MOFAN_REAUTH_MINUTES = env_int("MOFAN_REAUTH_MINUTES", 5)

@@ -1,6 +1,8 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+from mofan.surveys import views_public
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("mofan.home.urls")),
     path("accounts/", include("mofan.accounts.urls")),
     path("manage/accounts/", include("mofan.accounts.urls_manage")),
@@ -14,6 +16,11 @@ urlpatterns = [
     path("rectification/", include("mofan.rectification.urls")),
     path("supervision/", include("mofan.supervision.urls")),
     path("honours/", include("mofan.honours.urls")),
+    path("surveys/", include("mofan.surveys.urls")),
+    # a respondent's short public links (no account): one-time and a unit's open QR link
+    path("s/<str:token>/", views_public.respond_token, name="survey_token"),
+    path("q/<str:code>/", views_public.respond_code, name="survey_code"),
+    path("s-thanks/", views_public.thanks, name="survey_thanks"),
     path("appraisals/", include("mofan.appraisals.urls")),
     path("notices/", include("mofan.notifications.urls")),
     path("reports/", include("mofan.reports.urls")),

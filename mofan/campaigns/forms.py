@@ -89,6 +89,14 @@ class CampaignForm(forms.Form):
     weight_review = forms.DecimalField(
         label=_("评审分权重"), min_value=Decimal(0), initial=1, decimal_places=2
     )
+    weight_survey = forms.DecimalField(
+        label=_("满意度测评权重"),
+        min_value=Decimal(0),
+        initial=0,
+        decimal_places=2,
+        required=False,
+        help_text=_("满意率按指标体系总分折算后计入；单位没有测评答卷时不计入该项。"),
+    )
     band_excellent = _ratio_field(_("优秀：得分率不低于"), "0.9")
     band_good = _ratio_field(_("良好：得分率不低于"), "0.8")
     band_pass = _ratio_field(
@@ -224,6 +232,7 @@ class CampaignEditForm(forms.Form):
     )
     weight_self = CampaignForm.base_fields["weight_self"]
     weight_review = CampaignForm.base_fields["weight_review"]
+    weight_survey = CampaignForm.base_fields["weight_survey"]
     honours_quota = CampaignForm.base_fields["honours_quota"]
     tie_policy = forms.ChoiceField(label=_("先进名额线并列的处理"), choices=QuotaTiePolicy.choices)
 
@@ -239,6 +248,7 @@ class CampaignEditForm(forms.Form):
             "submission_deadline": campaign.submission_deadline,
             "weight_self": Decimal(str(weights.get("self", 0))),
             "weight_review": Decimal(str(weights.get("review", 0))),
+            "weight_survey": Decimal(str(weights.get("survey", 0))),
             "honours_quota": campaign.honours_quota,
             "tie_policy": campaign.tie_policy,
         }
@@ -271,7 +281,11 @@ class CampaignEditForm(forms.Form):
         data = self.cleaned_data
         weights = {
             k: str(v)
-            for k, v in (("self", data["weight_self"]), ("review", data["weight_review"]))
+            for k, v in (
+                ("self", data["weight_self"]),
+                ("review", data["weight_review"]),
+                ("survey", data.get("weight_survey")),
+            )
             if v
         }
         fields = ("name", "document_title", "approved_by", "document_number", "cadence")

@@ -85,7 +85,13 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         weights = {
-            k: v for k, v in (("self", data["weight_self"]), ("review", data["weight_review"])) if v
+            k: v
+            for k, v in (
+                ("self", data["weight_self"]),
+                ("review", data["weight_review"]),
+                ("survey", data.get("weight_survey")),
+            )
+            if v
         }
         try:
             campaign = services.campaign_create(

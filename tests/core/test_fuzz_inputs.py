@@ -103,6 +103,7 @@ from tests.honours.world import fuzz_objects as honours_objects
 from tests.rectification.rereview_fixtures import approve, close_all, finish_review
 from tests.reports.issuing_fixtures import issuing_objects
 from tests.supervision.bulletin_fixtures import build_scene, ledger, problem
+from tests.surveys.world import fuzz_objects as survey_objects
 from tests.world import active_campaign
 from tests.world import persona as make_persona
 
@@ -301,8 +302,10 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
 
     honours = honours_objects(committee, w.unit_a, admin_user, users["owner"], users["a_member"])
     appraisals = appraisal_objects(committee, w.unit_a, admin_user, users["owner"], users["leader"])
+    surveys = survey_objects(committee, admin_user)
     ids = Ids(
         {
+            **surveys,  # surveys, questionnaires, questions, survey-units, answers, s, q
             **honours,  # programmes, nominations, objections, panels
             **appraisals,  # rounds, secretaries
             # accounts

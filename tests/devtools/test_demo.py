@@ -62,6 +62,7 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
     assert_rectification_demo(finished)
     assert_honours_demo()
+    assert_survey_demo()
     assert_appraisals_demo()
 
 
@@ -116,6 +117,20 @@ def assert_appraisals_demo() -> None:
     assert Rating.objects.filter(appraisal=mine, rater__username="reviewer1").exists()
     states = set(current.appraisals.values_list("state", flat=True))
     assert {"pending", "returned", "submitted"} <= states
+
+
+def assert_survey_demo() -> None:
+    """One open survey with a few hundred responses across the units, figures for most."""
+    from mofan.accounts.access import actor_for
+    from mofan.accounts.models import User
+    from mofan.surveys.models import Response, Survey
+    from mofan.surveys.selectors import unit_figures
+
+    survey = Survey.objects.get()
+    assert 200 <= Response.objects.filter(survey=survey).count() <= 700
+    assert Response.objects.filter(survey=survey).values("unit").distinct().count() > 40
+    figures = unit_figures(actor_for(User.objects.get(username="gw_admin")), survey)
+    assert sum(f.share is not None for f in figures) > 40
 
 
 def assert_honours_demo() -> None:

@@ -25,6 +25,7 @@ STAFF = [
     "随机抽查",
     "通报",
     "评先评优",
+    "满意度测评",
     "述职评议",
 ]
 UNIT = [
@@ -38,6 +39,7 @@ UNIT = [
     "督办事项",
     "通报",
     "评先评优",
+    "满意度测评",
     "述职评议",
     "减负统计",
     "我的导出",
@@ -71,6 +73,7 @@ def test_the_menu_is_filled_by_the_apps_at_start_up():
     owners = {entry.url_name.split(":")[0] for entry in menu}
     assert {"home", "audit", "organizations", "indicators", "campaigns", "rectification"} <= owners
     assert {"supervision", "reviews", "reports", "accounts_manage", "honours"} <= owners
+    assert "surveys" in owners
 
 
 def test_an_account_without_roles_sees_only_the_home_link(committee):

@@ -23,6 +23,7 @@ from mofan.devtools.demo.appraisals import load_demo_appraisals
 from mofan.devtools.demo.campaigns import load_demo_campaigns
 from mofan.devtools.demo.honours import load_demo_honours
 from mofan.devtools.demo.ledger import load_demo_ledger
+from mofan.devtools.demo.surveys import load_demo_survey
 from mofan.organizations.models import (
     Committee,
     Member,
@@ -158,6 +159,7 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
         load_demo_campaigns(committee)
         load_demo_honours(committee)
         load_demo_appraisals(committee)
+        load_demo_survey(committee)
     return committee
 
 

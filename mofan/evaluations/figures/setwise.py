@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.evaluations import external
 from mofan.evaluations import results as res
 from mofan.evaluations.figures.unit import (
     BATCH,
@@ -277,8 +278,19 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     campaign = Campaign.objects.select_related("indicator_version__system").get(pk=campaign.pk)
     ctx = context_for(campaign)
     compiled = Compiled(ctx)
-    enrollments = list(
-        Enrollment.objects.filter(campaign=campaign).order_by("pk").values_list("pk", "state")
+    rows = list(
+        Enrollment.objects.filter(campaign=campaign)
+        .order_by("pk")
+        .values_list("pk", "state", "unit_id")
+    )
+    enrollments = [(pk, state) for pk, state, _unit in rows]
+    unit_of = {pk: unit_id for pk, _state, unit_id in rows}
+    survey = external.points(
+        "survey",
+        campaign_id=campaign.pk,
+        unit_ids=list(unit_of.values()),
+        weights=ctx.weights,
+        top=ctx.top,
     )
     own = _read(compiled, SelfScore._meta.db_table, campaign.pk)
     final = _read(compiled, ConsolidatedScore._meta.db_table, campaign.pk)
@@ -301,6 +313,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
             vetoed_by_input=pk in vetoed,
             reviewed=state in REVIEWED_STATES,
             memo=memo,
+            survey=survey.get(unit_of[pk]),
         )
     ranks = campaign_ranks(
         ctx,

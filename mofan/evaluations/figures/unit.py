@@ -57,6 +57,7 @@ from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
 from mofan.campaigns.selectors import taking_part
+from mofan.evaluations import external
 from mofan.evaluations import results as res
 from mofan.evaluations.models import (
     ConsolidatedScore,
@@ -219,11 +220,18 @@ def unit_figures(
     reviewed_scores: Mapping[str, LeafScore],
     vetoed_by_input: bool,
     reviewed: bool,
+    survey: Decimal | None = None,
 ) -> Figures:
     """One unit's figures from its leaf scores (by node code), exactly as approval computes
-    them (`approval._unit_score` and `_compute`), but its rank and advanced flag."""
+    them (`approval._unit_score` and `_compute`), but its rank and advanced flag; `survey` is
+    its figure of the survey slot (`external.py`) on the scores' scale."""
     return figures_from_rollups(
-        ctx, _kind(ctx, own), _kind(ctx, reviewed_scores), vetoed_by_input, reviewed
+        ctx,
+        _kind(ctx, own),
+        _kind(ctx, reviewed_scores),
+        vetoed_by_input,
+        reviewed,
+        survey=survey,
     )
 
 
@@ -344,6 +352,17 @@ def _leaf_rows(model: Any, **filters: Any) -> dict[int, LeafScore]:
     }
 
 
+def _survey_points(ctx: Context, enrollment: Enrollment) -> Decimal | None:
+    """The unit's figure of the survey slot (`external.py`), when the campaign weighs it."""
+    return external.points(
+        "survey",
+        campaign_id=enrollment.campaign_id,
+        unit_ids=[enrollment.unit_id],
+        weights=ctx.weights,
+        top=ctx.top,
+    ).get(enrollment.unit_id)
+
+
 def unit_figures_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) -> Figures:
     """One unit's figures as approval would freeze them, with the consolidated scores of some
     leaves (`replace`, by node id) replaced, e.g. by a re-review (复核): the same pure step as
@@ -365,6 +384,7 @@ def unit_figures_with(enrollment: Enrollment, replace: Mapping[int, LeafScore]) 
         reviewed_scores=reviewed,
         vetoed_by_input=VetoInput.objects.filter(enrollment=enrollment, vetoed=True).exists(),
         reviewed=True,
+        survey=_survey_points(ctx, enrollment),
     )
 
 
@@ -396,6 +416,7 @@ def unit_refresh(*, enrollment: Enrollment | int, loaded: bool = False) -> UnitT
         reviewed_scores=reviewed,
         vetoed_by_input=VetoInput.objects.filter(enrollment=enrollment, vetoed=True).exists(),
         reviewed=enrollment.state in REVIEWED_STATES,
+        survey=_survey_points(ctx, enrollment),
     )
     values = stored_values(figures)
     if stored is None:
@@ -453,6 +474,7 @@ def figures_from_rollups(
     vetoed_by_input: bool,
     reviewed: bool,
     memo: dict[Any, res.Result] | None = None,
+    survey: Decimal | None = None,
 ) -> Figures:
     """The one pure step from a unit's two rolled-up kinds (self, final) to its figures, for one
     unit (`unit_figures`) and set-wise (`recompute`) alike; `memo` keeps the results of the grading
@@ -461,10 +483,11 @@ def figures_from_rollups(
     r_total, r_nodes, r_types, r_counts, r_veto, r_complete = final
     veto = r_veto or vetoed_by_input
     own_key = s_total if "self" in ctx.weights else None  # the self score counts only if weighted
-    key = (own_key, r_total, veto, tuple(sorted(r_counts.items())) if reviewed else None)
+    counts_key = tuple(sorted(r_counts.items())) if reviewed else None
+    key = (own_key, r_total, veto, counts_key, survey)
     result = memo.get(key) if memo is not None else None
     if result is None:
-        result = _grade(ctx, s_total, r_total, r_counts, veto, reviewed)
+        result = _grade(ctx, s_total, r_total, r_counts, veto, reviewed, survey)
         if memo is not None:
             memo[key] = result
     return Figures(
@@ -490,6 +513,7 @@ def _grade(
     r_counts: dict[str, int],
     veto: bool,
     reviewed: bool,
+    survey: Decimal | None = None,
 ) -> res.Result:
     """A unit is scored, graded, ranked and eligible for honours only once it has a consolidated
     review score (issue 14): before that its self score never stands in as its composite."""
@@ -502,6 +526,7 @@ def _grade(
                 name="",
                 self_score=s_total,
                 review_score=r_total,
+                survey=survey,
                 veto=veto,
                 max_points=ctx.top,
                 level_counts=r_counts,
