@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "mofan.rectification",
     "mofan.supervision",
     "mofan.honours",
+    "mofan.cases",
     "mofan.notifications",
     "mofan.reports",
     "mofan.home",

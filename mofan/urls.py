@@ -14,6 +14,7 @@ urlpatterns = [
     path("rectification/", include("mofan.rectification.urls")),
     path("supervision/", include("mofan.supervision.urls")),
     path("honours/", include("mofan.honours.urls")),
+    path("cases/", include("mofan.cases.urls")),
     path("appraisals/", include("mofan.appraisals.urls")),
     path("notices/", include("mofan.notifications.urls")),
     path("reports/", include("mofan.reports.urls")),

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern] = [
         views_documents.programme_document,
         name="programme_document",
     ),
+    path("case-calls/<int:pk>/document/", views_documents.call_document, name="call_document"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
 ]

@@ -25,6 +25,7 @@ STAFF = [
     "随机抽查",
     "通报",
     "评先评优",
+    "品牌案例",
     "述职评议",
 ]
 UNIT = [
@@ -38,6 +39,7 @@ UNIT = [
     "督办事项",
     "通报",
     "评先评优",
+    "品牌案例",
     "述职评议",
     "减负统计",
     "我的导出",
@@ -47,10 +49,10 @@ EXPECTED = {
     Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "我的导出"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
-    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议"],
+    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议", "案例评审"],
     Role.UNIT_ADMIN: UNIT,
     Role.UNIT_LEADER: UNIT,
-    Role.MEMBER: ["首页", "本单位", "通报", "评先评优"],
+    Role.MEMBER: ["首页", "本单位", "通报", "评先评优", "优秀案例"],
 }
 
 
