@@ -191,3 +191,29 @@ def build_scene(*, scored: bool = False, published: bool = False) -> Scene:
     )
     other_case = submitted(other_call, w.other_unit, w.users["other_unit_admin"], "外案例")
     return Scene(w, call, case_a, case_b, draft_a, other_call, other_case)
+
+
+def fuzz_objects(committee: Committee, unit: Unit, admin: User, owner: User) -> dict[str, Any]:
+    """A call in each state (a draft, collecting with `unit`'s draft case, under review with its
+    submitted case and every reviewer of the committee drawn, closed): ids for the fuzz sweep
+    (tests/core/test_fuzz_inputs.py)."""
+    from mofan.evaluations.review_groups import reviewers_of_committee
+
+    draft = new_call(committee, admin, title="草稿征集")
+    collecting = step(new_call(committee, admin, title="征集中征集"), "open", admin)
+    draft_case = services.case_save(
+        call=collecting, unit=unit, data=case_input("草稿案例"), actor=actor_for(owner)
+    )
+    reviewing = step(new_call(committee, admin, title="评审中征集"), "open", admin)
+    case = submitted(reviewing, unit, owner, "已报送案例")
+    reviewing = step(reviewing, "review", admin)
+    size = reviewers_of_committee(committee.pk).count()
+    panel.panel_draw(call=reviewing, size=size, seed="fuzz", actor=actor_for(admin))
+    closed = step(new_call(committee, admin, title="终止征集"), "close", admin, reason="调整")
+    calls = [collecting.pk, reviewing.pk, draft.pk, closed.pk]
+    return {
+        "calls": calls,
+        "case-calls": [reviewing.pk, collecting.pk],
+        "cases": [draft_case.pk, case.pk],
+        "score": [case.pk],
+    }
