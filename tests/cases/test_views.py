@@ -217,3 +217,64 @@ def test_the_package_holds_the_docx_and_the_pdf():
         assert sorted(n.rsplit(".", 1)[1] for n in names) == ["docx", "pdf"]
         pdf = next(n for n in names if n.endswith(".pdf"))
         assert archive.read(pdf).startswith(b"%PDF")
+
+
+def test_the_committee_creates_a_call_and_bad_criteria_lose_nothing():
+    from tests.cases.world import build_world
+
+    w = build_world()
+    client = logged_in(w.users["committee_admin"])
+    data = {
+        "title": "2027年度品牌案例征集",
+        "year": 2027,
+        "deadline": "2027-06-30",
+        "per_unit_limit": 1,
+        "criteria_text": "特色鲜明:30\n成效显著",
+        "quota": 3,
+        "notes": "说明文字",
+    }
+    response = client.post("/cases/calls/new/", data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "第2行" in body and "说明文字" in body
+    assert calls_of(w) == 0
+    data["criteria_text"] = "特色鲜明:60\n成效显著：40"
+    response = client.post("/cases/calls/new/", data)
+    assert response.status_code == 302
+    from mofan.cases.models import CaseCall
+
+    call = CaseCall.objects.get(title="2027年度品牌案例征集")
+    assert call.criteria == [
+        {"name": "特色鲜明", "points": 60},
+        {"name": "成效显著", "points": 40},
+    ]
+    assert logged_in(w.users["unit_admin"]).get("/cases/calls/new/").status_code == 403
+
+
+def calls_of(w) -> int:
+    from mofan.cases.models import CaseCall
+
+    return CaseCall.objects.filter(committee=w.committee).count()
+
+
+def test_the_owner_writes_a_case_through_the_page():
+    from tests.cases.world import build_world, new_call
+
+    w = build_world()
+    admin = w.users["committee_admin"]
+    call = step(new_call(w.committee, admin), "open", admin)
+    owner = logged_in(w.users["unit_admin"])
+    url = f"/cases/calls/{call.pk}/cases/new/"
+    assert logged_in(w.users["unit_leader"]).get(url).status_code == 403
+    assert logged_in(w.users["other_unit_admin"]).get(url).status_code == 404
+    response = owner.post(
+        url, {"title": "甲案例", "brand": "甲品牌", "summary": "摘要", "body": "正文", "tags": ""}
+    )
+    assert response.status_code == 302
+    from mofan.cases.models import Case
+
+    case = Case.objects.get(call=call)
+    assert case.unit == w.unit_a and case.state == "draft"
+    assert owner.post(f"/cases/cases/{case.pk}/submit/").status_code == 302
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    assert owner.get(f"/cases/cases/{case.pk}/edit/").status_code == 404

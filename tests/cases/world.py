@@ -42,11 +42,12 @@ class CasesWorld:
         return actor_for(self.users[name])
 
 
-def build_world(*, reviewers: int = 3) -> CasesWorld:
-    committee = CommitteeFactory(name="案例工委", code="cases")
+def build_world(*, reviewers: int = 3, tag: str = "") -> CasesWorld:
+    """`tag` tells a second world in the same test apart."""
+    committee = CommitteeFactory(name=f"案例工委{tag}", code=f"cases{tag}")
     unit_a = UnitFactory(committee=committee, name="甲单位", short_name="甲")
     unit_b = UnitFactory(committee=committee, name="乙单位", short_name="乙")
-    other = CommitteeFactory(name="外工委", code="other-cases")
+    other = CommitteeFactory(name=f"外工委{tag}", code=f"other-cases{tag}")
     other_unit = UnitFactory(committee=other, name="外单位", short_name="外")
     users = {
         name: persona(name, committee=committee, unit_a=unit_a, unit_b=unit_b, other=other)
@@ -61,12 +62,12 @@ def build_world(*, reviewers: int = 3) -> CasesWorld:
             "other_admin",
         )
     }
-    conflicted = make_user(Role.REVIEWER, committee=committee, username="conflicted")
+    conflicted = make_user(Role.REVIEWER, committee=committee, username=f"conflicted{tag}")
     RoleAssignment.objects.create(
         user=conflicted, role=Role.UNIT_LEADER, committee=committee, unit=unit_a
     )
     extra = [
-        make_user(Role.REVIEWER, committee=committee, username=f"caseexpert{i}")
+        make_user(Role.REVIEWER, committee=committee, username=f"caseexpert{i}{tag}")
         for i in range(reviewers)
     ]
     users["other_unit_admin"] = make_user(Role.UNIT_ADMIN, unit=other_unit)
