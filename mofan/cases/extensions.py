@@ -49,7 +49,7 @@ page_sections.register(
 
 notice_kinds.register(NoticeKind("case.", _("品牌案例"), owner="cases"))
 
-usage.register(Case.evidence, message=_("该文件已作为品牌案例的附件，不能删除。"), order=60)
+usage.register(Case.evidence, message=_("该文件已作为品牌案例的附件，不能删除。"), order=70)
 
 audit_actions_register(
     {

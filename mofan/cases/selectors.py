@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from mofan.accounts.access import Actor
-from mofan.accounts.roles import COMMITTEE_ROLES, COMMITTEE_STAFF, UNIT_READERS, UNIT_ROLES, Role
+from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, UNIT_ROLES, Role
 from mofan.cases.models import CallState, Case, CaseCall, CaseState
 from mofan.organizations.models import Unit
 
@@ -26,9 +26,16 @@ def unit_committees(actor: Actor, roles: tuple[str, ...]) -> set[int]:
     return set(Unit.objects.filter(pk__in=ids).values_list("committee_id", flat=True))
 
 
+# who reads a committee's published 优秀案例: its staff and reviewers, and its units' people
+# (not the separated duties: the security admin and the auditor read no domain data)
+EXCELLENT_READERS = (*COMMITTEE_STAFF, Role.REVIEWER, *UNIT_ROLES)
+
+
 def member_committees(actor: Actor) -> set[int]:
-    """Every committee the actor holds a role in (committee-wide or in one of its units)."""
-    return actor.committees_with(*COMMITTEE_ROLES) | unit_committees(actor, tuple(UNIT_ROLES))
+    """The committees whose 优秀案例 the actor reads: as staff or reviewer of the committee,
+    or holding a role in one of its units."""
+    staff = actor.committees_with(*COMMITTEE_STAFF, Role.REVIEWER)
+    return staff | unit_committees(actor, tuple(UNIT_ROLES))
 
 
 def calls_for(actor: Actor) -> QuerySet[CaseCall]:

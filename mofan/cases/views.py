@@ -9,7 +9,6 @@ Every call is fetched through a scoped selector, so anything outside the actor's
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -220,7 +219,7 @@ def tie_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("cases:call_detail", call.pk)
 
 
-@login_required
+@role_required(*selectors.EXCELLENT_READERS)
 def excellent_list(request: HttpRequest) -> HttpResponse:
     """The published 优秀案例 of the actor's committees, for everyone holding a role in them."""
     actor = actor_of(request)

@@ -4,7 +4,6 @@ another expert's score)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -101,7 +100,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_form(request, case.call, case.unit, case)
 
 
-@login_required
+@role_required(*selectors.EXCELLENT_READERS)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A case in full: the unit's own (drafts too), the committee staff's (submitted), and a
     published 优秀案例 for everyone of the committee. Attachments only as far as the actor may
