@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "mofan.supervision",
     "mofan.honours",
     "mofan.surveys",
+    "mofan.cases",
     "mofan.notifications",
     "mofan.reports",
     "mofan.home",

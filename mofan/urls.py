@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("s/<str:token>/", views_public.respond_token, name="survey_token"),
     path("q/<str:code>/", views_public.respond_code, name="survey_code"),
     path("s-thanks/", views_public.thanks, name="survey_thanks"),
+    path("cases/", include("mofan.cases.urls")),
     path("appraisals/", include("mofan.appraisals.urls")),
     path("notices/", include("mofan.notifications.urls")),
     path("reports/", include("mofan.reports.urls")),

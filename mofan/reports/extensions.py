@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts import rules
+from mofan.cases.models import CallState
 from mofan.core.choosers import ChooserScope, register_scope
 from mofan.core.exports import registry
 from mofan.core.extensions import (
@@ -43,6 +44,7 @@ audit_actions_register(
         "report.register.update": _("设置机关代字"),
         "report.document.issue": _("印发公文"),
         "report.document.download": _("下载已印发公文"),
+        "report.case_call_document": _("下载优秀案例汇编"),
     }
 )
 audit_objects_register(
@@ -79,6 +81,21 @@ def _programme_documents(*, actor: Any, programme: Any, **_page: Any) -> dict[st
     return {"programme": programme, "documents": documents} if documents else None
 
 
+def _call_documents(*, actor: Any, call: Any, **_page: Any) -> dict[str, Any] | None:
+    """The documents of a call whose 优秀案例 are published (the compilation, also as a zip
+    of its docx and PDF) on its page, for the staff of its committee only."""
+    if call.state != CallState.SELECTED or not rules.is_staff_of(actor, call.committee_id):
+        return None
+    documents = [
+        (cls.identifier, str(cls.label), [*cls.formats, "zip"])
+        for cls in registry.all_exports("case_call")
+    ]
+    return {"call": call, "documents": documents} if documents else None
+
+
+page_sections.register(
+    PageSection("cases.call", 10, "reports/sections/call_documents.html", _call_documents)
+)
 page_sections.register(
     PageSection(
         "honours.programme", 10, "reports/sections/programme_documents.html", _programme_documents

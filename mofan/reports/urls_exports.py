@@ -31,6 +31,7 @@ urlpatterns: list[URLPattern] = [
         name="issued_docx",
     ),
     path("issued/<int:pk>/pdf/", views_issuing.issued_download, {"fmt": "pdf"}, name="issued_pdf"),
+    path("case-calls/<int:pk>/document/", views_documents.call_document, name="call_document"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
 ]

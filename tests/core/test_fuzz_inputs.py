@@ -76,6 +76,7 @@ from mofan.supervision import ledger as ledger_services
 from mofan.supervision.models import SpotCheckVisit, VisitMode
 from mofan.supervision.spotcheck import spot_check_draw_record, spot_check_visit_record
 from tests.appraisals.world import fuzz_objects as appraisal_objects
+from tests.cases.world import fuzz_objects as cases_objects
 from tests.core.fuzz_sweep import (
     BIG,
     HOSTILE_IDS,
@@ -303,11 +304,13 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
     honours = honours_objects(committee, w.unit_a, admin_user, users["owner"], users["a_member"])
     appraisals = appraisal_objects(committee, w.unit_a, admin_user, users["owner"], users["leader"])
     surveys = survey_objects(committee, admin_user)
+    cases = cases_objects(committee, w.unit_a, admin_user, users["owner"])
     ids = Ids(
         {
             **surveys,  # surveys, questionnaires, questions, survey-units, answers, s, q
             **honours,  # programmes, nominations, objections, panels
             **appraisals,  # rounds, secretaries
+            **cases,  # calls for brand cases, cases, the expert's scoring
             # accounts
             "accounts": [users["owner"].pk, admin_user.pk],
             "assignment_pk": list(

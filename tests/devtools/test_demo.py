@@ -64,6 +64,23 @@ def test_load_demo_reproduces_annex_1_and_every_role(capsys):
     assert_honours_demo()
     assert_survey_demo()
     assert_appraisals_demo()
+    assert_cases_demo()
+
+
+def assert_cases_demo() -> None:
+    """Issue 17 point 6: one call with twelve cases, scored by the drawn experts (recorded,
+    reproducible), ranked, and the quota of 优秀案例 published."""
+    from mofan.cases.models import Case, CaseCall, CaseScore
+    from mofan.cases.panel import redraw
+
+    call = CaseCall.objects.get()
+    assert call.state == "selected" and call.published_on
+    assert call.cases.filter(state="submitted").count() == 12
+    assert redraw(call.panel) == call.panel.drawn and len(call.panel.drawn) >= 2
+    assert CaseScore.objects.filter(case__call=call).count() >= 24
+    excellent = list(Case.objects.filter(call=call, excellent=True).order_by("rank"))
+    assert len(excellent) == call.quota == 4
+    assert [c.rank for c in excellent] == [1, 2, 3, 4]
 
 
 def assert_rectification_demo(finished) -> None:

@@ -218,6 +218,7 @@ def test_every_app_that_uses_files_is_registered_in_order():
         "supervision.progressreport.evidence",
         "activities.activityrecord.evidence",
         "appraisals.appraisal.evidence",
+        "cases.case.evidence",
     ]
 
 

@@ -28,6 +28,7 @@ Campaign = Any
 Actor = Any
 Unit = Any
 Programme = Any  # honours.HonourProgramme
+Call = Any  # cases.CaseCall
 
 ColumnKind = Literal["text", "number", "integer", "date", "percent"]
 Progress = Callable[[int, int], None]  # (done, total)
@@ -48,7 +49,8 @@ class Export:
     formats: ClassVar[tuple[str, ...]]
     per_unit: ClassVar[bool] = False  # needs a unit (`--unit`)
     # What it is built for: "campaign" (constructed with the campaign; offered on the campaign's
-    # export page and by `manage.py export`) or "programme" (`ProgrammeDocument`).
+    # export page and by `manage.py export`), "programme" (`ProgrammeDocument`) or "case_call"
+    # (`CallDocument`).
     scope: ClassVar[str] = "campaign"
     # Runs in the background from the web page when the campaign has more units than this.
     background_above_units: ClassVar[int] = 200
@@ -166,6 +168,23 @@ class ProgrammeDocument(Document):
     ) -> None:
         super().__init__(campaign=programme.campaign, actor=actor)
         self.programme = programme
+        self.today = today or timezone.localdate()
+
+    def filename(self, fmt: str) -> str:
+        return f"{self.title()}.{fmt}"
+
+
+class CallDocument(Document):
+    """An official document of one call for brand cases (the compilation of its 优秀案例):
+    constructed with the call and the actor, dated `today`; rendered synchronously by
+    `reports.views_documents`, like `ProgrammeDocument`. A call belongs to no campaign."""
+
+    scope: ClassVar[str] = "case_call"
+    formats: ClassVar[tuple[str, ...]] = ("docx", "pdf")
+
+    def __init__(self, *, call: Call, actor: Actor, today: datetime.date | None = None) -> None:
+        super().__init__(campaign=None, actor=actor)
+        self.call = call
         self.today = today or timezone.localdate()
 
     def filename(self, fmt: str) -> str:

@@ -21,6 +21,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
 from mofan.devtools.demo.appraisals import load_demo_appraisals
 from mofan.devtools.demo.campaigns import load_demo_campaigns
+from mofan.devtools.demo.cases import load_demo_cases
 from mofan.devtools.demo.honours import load_demo_honours
 from mofan.devtools.demo.ledger import load_demo_ledger
 from mofan.devtools.demo.surveys import load_demo_survey
@@ -160,6 +161,7 @@ def load_demo(*, campaigns: bool = True) -> Committee | None:
         load_demo_honours(committee)
         load_demo_appraisals(committee)
         load_demo_survey(committee)
+        load_demo_cases(committee)
     return committee
 
 
