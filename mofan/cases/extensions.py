@@ -32,7 +32,7 @@ def _member_only(actor: Any) -> bool:
     return rules.is_unit_person(actor) and not rules.reads_unit_work(actor)
 
 
-menu.register(MenuEntry(66, _("品牌案例"), "cases:call_list", shows=_reads_calls))
+menu.register(MenuEntry(68, _("品牌案例"), "cases:call_list", shows=_reads_calls))
 menu.register(MenuEntry(66, _("优秀案例"), "cases:excellent", shows=_member_only))
 menu.register(MenuEntry(74, _("案例评审"), "cases:scoring_list", shows=rules.is_reviewer))
 

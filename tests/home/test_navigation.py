@@ -44,11 +44,12 @@ UNIT = [
     "品牌案例",
     "述职评议",
     "减负统计",
+    "已印发公文",
     "我的导出",
 ]
 EXPECTED = {
-    Role.COMMITTEE_ADMIN: [*STAFF, "减负统计", "我的导出", "账号管理"],
-    Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "我的导出"],
+    Role.COMMITTEE_ADMIN: [*STAFF, "减负统计", "公文草稿", "已印发公文", "我的导出", "账号管理"],
+    Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "公文草稿", "已印发公文", "我的导出"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
     Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议", "案例评审"],
