@@ -21,6 +21,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what one test counted there (the survey's
+    per-address rate limit, the login lockout's counters) does not leak into the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _audit_anchor_in_tmp(settings, tmp_path):
     """`verify_audit` keeps its anchor in a file: one per test, never the repository's var/."""
     settings.MOFAN_AUDIT_ANCHOR_FILE = tmp_path / "audit.anchor"

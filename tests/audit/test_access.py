@@ -118,7 +118,7 @@ def _walk(
             ns = entry.namespace or namespace
             yield from _walk(entry.url_patterns, ns, prefix + str(entry.pattern))
         elif entry.name:
-            yield f"{namespace}:{entry.name}", entry
+            yield f"{namespace}:{entry.name}" if namespace else entry.name, entry
 
 
 # Self-service pages of one's own account, and the audit pages: the auditor may open them.
@@ -131,6 +131,7 @@ AUDITOR_MAY_OPEN = {
     "audit:verify",
     "notifications:list",
     "notifications:mark_all_read",
+    "survey_thanks",  # the respondents' thank-you page: public, and shows no data
 }
 SELF_SERVICE = "accounts:"
 
@@ -143,6 +144,9 @@ def _kwargs(name: str, pattern: URLPattern, w: SimpleNamespace) -> dict[str, int
         "node_pk": 1,
         "start_year": 2020,
         "kind": "unit",  # the chooser's search (core.choosers)
+        # a survey respondent's links (surveys): public pages; links that do not exist are 404s
+        "token": "no-such-token",
+        "code": "no-such-code",
     }
     if name.startswith("organizations:unit"):
         values["pk"] = w.unit.pk
