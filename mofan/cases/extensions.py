@@ -73,5 +73,7 @@ audit_objects_register(
         "cases.casecall": _("案例征集"),
         "cases.case": _("品牌案例"),
         "cases.casepanel": _("案例评审专家组"),
+        "cases.caseseat": _("案例评审专家"),
+        "cases.casescore": _("案例专家评分"),
     }
 )

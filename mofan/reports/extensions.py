@@ -36,6 +36,7 @@ menu.register(MenuEntry(80, _("我的导出"), "reports:my_exports", shows=rules
 
 audit_actions_register(
     {
+        "report.": _("报表与公文"),
         "report.export": _("导出报表"),
         "report.download": _("下载报表"),
         "report.programme_document": _("下载评选公文"),
@@ -53,6 +54,7 @@ audit_objects_register(
         "reports.documentdraft": _("公文草稿"),
         "reports.documentregister": _("发文登记"),
         "reports.issueddocument": _("已印发公文"),
+        "reports.documentserial": _("发文序号"),
     }
 )
 

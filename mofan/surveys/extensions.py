@@ -34,5 +34,11 @@ audit_objects_register(
     {
         "surveys.questionnaire": _("测评问卷"),
         "surveys.survey": _("满意度测评"),
+        "surveys.section": _("问卷部分"),
+        "surveys.question": _("问卷题目"),
+        "surveys.surveyunit": _("测评单位"),
+        "surveys.token": _("一次性答卷链接"),
+        "surveys.response": _("答卷"),
+        "surveys.answer": _("答卷答案"),
     }
 )
