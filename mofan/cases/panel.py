@@ -26,8 +26,8 @@ from mofan.audit.services import audit_record
 from mofan.cases import rules
 from mofan.cases.models import CallState, Case, CaseCall, CasePanel, CaseScore, CaseSeat, CaseState
 from mofan.cases.services import in_review, require_admin, selection_of
-from mofan.evaluations import draws
-from mofan.evaluations.review_groups import home_units, reviewers_of_committee
+from mofan.evaluations import expert_draws
+from mofan.evaluations.expert_draws import draw_experts
 from mofan.notifications.services import notify
 
 DRAW_STATES = (CallState.COLLECTING, CallState.REVIEWING)
@@ -48,29 +48,13 @@ def panel_draw(*, call: CaseCall, size: int, actor: Actor, seed: str | None = No
         raise ValidationError(_("只有征集中或评审中的征集可以抽取专家。"))
     if CasePanel.objects.filter(call=call).exists():
         raise ValidationError(_("本征集已抽取评审专家。"))
-    pool = list(reviewers_of_committee(call.committee_id))
-    if size < 1:
-        raise ValidationError(_("请至少抽取1名专家。"))
-    if size > len(pool):
-        raise ValidationError(
-            _("评审专家不足：需要抽取%(n)d名，本工委评审专家库只有%(m)d名。")
-            % {"n": size, "m": len(pool)}
-        )
-    seed = (seed or "").strip() or draws.make_seed()
-    if len(seed) > 64:
-        raise ValidationError(_("随机种子不超过64个字符。"))
-    homes = home_units([u.pk for u in pool])
-    candidates = [draws.Candidate(id=u.pk, home_unit_id=None) for u in pool]
-    try:
-        picked = draws.pick_reviewers(reviewers=candidates, groups=1, per_group=size, seed=seed)
-    except draws.DrawError as exc:
-        raise ValidationError(str(exc)) from exc
-    drawn = sorted(picked[0])
+    draw = draw_experts(committee_id=call.committee_id, size=size, seed=seed)
+    pool, homes, drawn, seed = draw.pool, draw.homes, draw.drawn, draw.seed
     panel = CasePanel.objects.create(
         call=call,
         size=size,
         seed=seed,
-        pool={str(u.pk): sorted(homes[u.pk]) for u in pool},
+        pool=draw.pool_record(),
         drawn=drawn,
         drawn_by=actor.user,
     )
@@ -90,7 +74,7 @@ def panel_draw(*, call: CaseCall, size: int, actor: Actor, seed: str | None = No
         },
     )
     notify(
-        recipients=[u for u in pool if u.pk in set(drawn)],
+        recipients=draw.experts(),
         kind="case.panel",
         title=_("您已被抽取为%(title)s评审专家") % {"title": call.title},
         url=reverse("cases:scoring", args=[call.pk]),
@@ -100,9 +84,7 @@ def panel_draw(*, call: CaseCall, size: int, actor: Actor, seed: str | None = No
 
 def redraw(panel: CasePanel) -> list[int]:
     """The draw repeated from its record (pool and seed): equals `panel.drawn`."""
-    pool = [draws.Candidate(id=int(uid), home_unit_id=None) for uid in panel.pool]
-    picked = draws.pick_reviewers(reviewers=pool, groups=1, per_group=panel.size, seed=panel.seed)
-    return sorted(picked[0])
+    return expert_draws.redraw(pool=panel.pool, size=panel.size, seed=panel.seed)
 
 
 def seat_of(actor: Actor, call: CaseCall) -> CaseSeat | None:

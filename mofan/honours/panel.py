@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_record
-from mofan.evaluations import draws
-from mofan.evaluations.review_groups import home_units, reviewers_of_committee
+from mofan.evaluations import expert_draws
+from mofan.evaluations.expert_draws import draw_experts
 from mofan.honours import panel_rules
 from mofan.honours.models import (
     ExpertPanel,
@@ -88,30 +88,14 @@ def panel_draw(
         raise ValidationError(_("只有推荐中或评审中的评选可以抽取专家。"))
     if ExpertPanel.objects.filter(programme=programme).exists():
         raise ValidationError(_("本评选已抽取专家评审组。"))
-    pool = list(reviewers_of_committee(programme.committee_id))
-    if size < 1:
-        raise ValidationError(_("请至少抽取1名专家。"))
-    if size > len(pool):
-        raise ValidationError(
-            _("评审专家不足：需要抽取%(n)d名，本工委评审专家库只有%(m)d名。")
-            % {"n": size, "m": len(pool)}
-        )
-    seed = (seed or "").strip() or draws.make_seed()
-    if len(seed) > 64:
-        raise ValidationError(_("随机种子不超过64个字符。"))
-    homes = home_units([u.pk for u in pool])
-    candidates = [draws.Candidate(id=u.pk, home_unit_id=None) for u in pool]
-    try:
-        picked = draws.pick_reviewers(reviewers=candidates, groups=1, per_group=size, seed=seed)
-    except draws.DrawError as exc:
-        raise ValidationError(str(exc)) from exc
-    drawn = sorted(picked[0])
+    draw = draw_experts(committee_id=programme.committee_id, size=size, seed=seed)
+    pool, homes, drawn, seed = draw.pool, draw.homes, draw.drawn, draw.seed
     panel = ExpertPanel.objects.create(
         programme=programme,
         size=size,
         blind=blind,
         seed=seed,
-        pool={str(u.pk): sorted(homes[u.pk]) for u in pool},
+        pool=draw.pool_record(),
         drawn=drawn,
         drawn_by=actor.user,
     )
@@ -133,7 +117,7 @@ def panel_draw(
         },
     )
     notify(
-        recipients=[u for u in pool if u.pk in set(drawn)],
+        recipients=draw.experts(),
         kind="honour.panel",
         title=_("您已被抽取为%(name)s评审专家") % {"name": programme.title},
         url=reverse("honours:panel_scoring", args=[panel.pk]),
@@ -143,9 +127,7 @@ def panel_draw(
 
 def redraw(panel: ExpertPanel) -> list[int]:
     """The draw repeated from its record (pool and seed): equals `panel.drawn`."""
-    pool = [draws.Candidate(id=int(uid), home_unit_id=None) for uid in panel.pool]
-    picked = draws.pick_reviewers(reviewers=pool, groups=1, per_group=panel.size, seed=panel.seed)
-    return sorted(picked[0])
+    return expert_draws.redraw(pool=panel.pool, size=panel.size, seed=panel.seed)
 
 
 def scoring_open(panel: ExpertPanel) -> bool:
