@@ -9,7 +9,6 @@ Every call is fetched through a scoped selector, so anything outside the actor's
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -26,15 +25,12 @@ from mofan.cases.models import CallState, CaseCall, CasePanel
 from mofan.core.extensions import sections_of
 from mofan.core.refusals import flash_write
 from mofan.organizations.models import Committee
+from mofan.organizations.selectors import committee_administered_by
 from mofan.supervision.views_common import attempt
 
 
 def _admin_committee(request: HttpRequest) -> Committee:
-    ids = actor_of(request).committees_with(Role.COMMITTEE_ADMIN)
-    committee = Committee.objects.filter(pk__in=ids).order_by("pk").first()
-    if committee is None:
-        raise PermissionDenied
-    return committee
+    return committee_administered_by(actor_of(request))
 
 
 @role_required(*selectors.READERS)

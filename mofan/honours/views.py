@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from typing import cast
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,15 +28,12 @@ from mofan.honours.nominations import tie_decide as decide
 from mofan.honours.register import register_export
 from mofan.honours.selectors import READERS
 from mofan.organizations.models import Committee
+from mofan.organizations.selectors import committee_administered_by
 from mofan.supervision.views_common import attempt
 
 
 def _admin_committee(request: HttpRequest) -> Committee:
-    ids = actor_of(request).committees_with(Role.COMMITTEE_ADMIN)
-    committee = Committee.objects.filter(pk__in=ids).order_by("pk").first()
-    if committee is None:
-        raise PermissionDenied
-    return committee
+    return committee_administered_by(actor_of(request))
 
 
 @role_required(*READERS)

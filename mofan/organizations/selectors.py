@@ -6,6 +6,7 @@ committee, unit roles see their own unit, everybody else sees nothing.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor, staff_or_unit_readable
@@ -18,6 +19,15 @@ from mofan.organizations.models import Committee, Member, PartyOrganization, Uni
 def committees_administered_by(actor: Actor) -> QuerySet[Committee]:
     """The committees where the actor is 工委管理员."""
     return Committee.objects.filter(pk__in=actor.committees_with(Role.COMMITTEE_ADMIN))
+
+
+def committee_administered_by(actor: Actor) -> Committee:
+    """The (first) committee the actor administers, for pages that create something in it;
+    PermissionDenied when none."""
+    committee = committees_administered_by(actor).order_by("pk").first()
+    if committee is None:
+        raise PermissionDenied
+    return committee
 
 
 def committees_staffed_by(actor: Actor) -> QuerySet[Committee]:
