@@ -41,7 +41,8 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     assert int(tally[1]) == sum(r["ok"] for r in rows)
     assert int(tally[2]) == sum(not r["ok"] for r in rows)
     for row in rows:
-        assert set(row) == KEYS, row
+        extra = {"x_floor"} if row["name"].startswith("full recompute") else set()
+        assert set(row) == KEYS | extra, row
         assert row["db"] == db and row["units"] == units
         assert 0 < row["median_ms"] <= row["p95_ms"]
         assert isinstance(row["queries"], int) and row["peak_rss_mb"] > 10
@@ -50,11 +51,16 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     for page in bench.PAGES:
         assert page in names
     assert any(n.startswith("full recompute") for n in names)
+    assert "recompute floor (plain SQL)" in names
     assert f"ranking xlsx ({units} rows)" in names
     assert "score sheet docx" in names
     assert f"ledger rules ({units} units)" in names
     # pages that read the database do so (the counts are real), the floor does not
     by_name = {r["name"]: r for r in rows}
+    recompute = next(r for r in rows if r["name"].startswith("full recompute"))
+    floor = by_name["recompute floor (plain SQL)"]
+    assert recompute["x_floor"] == round(recompute["median_ms"] / floor["median_ms"], 2)
+    assert floor["queries"] >= 2  # the statement ran (and its table was dropped)
     assert by_name[bench.FLOOR]["queries"] == 0
     assert by_name["committee dashboard"]["queries"] > 0
     assert by_name["committee dashboard"]["budget_ms"] == bench.PAGE_BUDGET_MS
@@ -120,6 +126,12 @@ def test_page_budgets_are_300_ms_and_one_and_a_half_times_the_small_size():
 def test_job_budgets():
     assert bench.budget(row("full recompute (recompute_results)", 4999), {}) == (5000.0, True)
     assert bench.budget(row("full recompute (recompute_results)", 5001), {})[1] is False
+    # issue 20: at most twice the plain-SQL floor of the same run
+    near = {**row("full recompute (recompute_results)", 900), "x_floor": 2.0}
+    far = {**row("full recompute (recompute_results)", 900), "x_floor": 2.01}
+    assert bench.budget(near, {}) == (5000.0, True)
+    assert bench.budget(far, {}) == (5000.0, False)
+    assert bench.budget(row("recompute floor (plain SQL)", 400), {}) == (None, True)
     assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=399), {}) == (15000.0, True)
     assert bench.budget(row("ranking xlsx (20000 rows)", 14000, rss=401), {})[1] is False
     assert bench.budget(row("ranking xlsx (20000 rows)", 16000, rss=100), {})[1] is False
