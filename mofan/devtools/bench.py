@@ -66,9 +66,6 @@ PAGES = (
     "phone entry page (own record)",
 )
 ITEMS = ("recompute floor", "recompute", "ranking xlsx", "score sheet docx", "ledger rules")
-# The jobs printed as a multiple of a floor: job name prefix -> floor name (bench_floor.py).
-FLOOR_MULTIPLE = 2.0
-FLOORS = {"full recompute": "recompute floor (plain SQL)"}
 
 
 def floor_view(request: HttpRequest) -> HttpResponse:
@@ -405,6 +402,8 @@ def budget(row: dict[str, Any], small: dict[str, float]) -> tuple[float | None, 
         return limit, ms <= limit
     if name.startswith("full recompute"):
         # Issue 20: within its budget and at most FLOOR_MULTIPLE times the plain-SQL floor.
+        from mofan.devtools.bench_floor import FLOOR_MULTIPLE
+
         ok = ms <= RECOMPUTE_BUDGET_MS and row.get("x_floor", 0) <= FLOOR_MULTIPLE
         return RECOMPUTE_BUDGET_MS, ok
     if name.startswith("ranking xlsx"):
@@ -543,16 +542,6 @@ def targets(
     return found
 
 
-def floor_multiples(rows: list[dict[str, Any]]) -> None:
-    """Add `x_floor` (median / the floor's median, same database and size) to each job that has
-    a floor, so the bench prints how far the job sits above what the database alone needs."""
-    medians = {row["name"]: row["median_ms"] for row in rows}
-    for row in rows:
-        for prefix, floor in FLOORS.items():
-            if row["name"].startswith(prefix) and medians.get(floor):
-                row["x_floor"] = round(row["median_ms"] / medians[floor], 2)
-
-
 def run_suite(
     *,
     sizes: list[int],
@@ -565,6 +554,8 @@ def run_suite(
     pg_prefix: str = PG_PREFIX,
 ) -> tuple[int, int]:
     """Build or reuse the databases, measure, print the lines; return (ok, over budget)."""
+    from mofan.devtools.bench_floor import floor_multiples
+
     var.mkdir(parents=True, exist_ok=True)
     if dbs is None:
         dbs = ["sqlite"] + (["postgresql"] if pg_reachable(pg_url) else [])

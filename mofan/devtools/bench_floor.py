@@ -23,6 +23,9 @@ from mofan.evaluations.models import ConsolidatedScore, SelfScore
 from mofan.indicators.tree import NodeData, walk
 
 TABLE = "bench_recompute_floor"
+# The jobs printed as a multiple of a floor: job name prefix -> floor name.
+FLOOR_MULTIPLE = 2.0
+FLOORS = {"full recompute": "recompute floor (plain SQL)"}
 
 
 def leaf_types(campaign: Campaign) -> list[tuple[int, str, Decimal]]:
@@ -108,3 +111,13 @@ def recompute_floor(*, campaign: Campaign) -> int:
         (count,) = cursor.fetchone()
         cursor.execute(f"DROP TABLE {TABLE}")
     return int(count)
+
+
+def floor_multiples(rows: list[dict[str, Any]]) -> None:
+    """Add `x_floor` (median / the floor's median, same database and size) to each job that has
+    a floor, so the bench prints how far the job sits above what the database alone needs."""
+    medians = {row["name"]: row["median_ms"] for row in rows}
+    for row in rows:
+        for prefix, floor in FLOORS.items():
+            if row["name"].startswith(prefix) and medians.get(floor):
+                row["x_floor"] = round(row["median_ms"] / medians[floor], 2)

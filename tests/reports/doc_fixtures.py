@@ -139,7 +139,9 @@ def build_doc_world(*, publish: bool = True) -> DocWorld:
     # The problem lists: A's first item closed, its second in progress; B's own item.
     a_items = list(ProblemItem.objects.filter(unit=world.unit_a).order_by("pk"))
     ProblemItem.objects.filter(pk=a_items[0].pk).update(
-        state=ProblemState.CLOSED, closed_at=timezone.now()
+        # A fixed day, not today: the layout references hold the 销号日期 as text.
+        state=ProblemState.CLOSED,
+        closed_at=timezone.make_aware(datetime.datetime(2026, 5, 28, 10, 0)),
     )
     ProblemItem.objects.filter(pk=a_items[1].pk).update(
         state=ProblemState.IN_PROGRESS, measures="逐项补齐台账"
