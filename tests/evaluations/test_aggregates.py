@@ -337,3 +337,21 @@ def yueqing_with_half_weights() -> Any:
         if i % 2 == 0:
             root.weight = Decimal("0.5")
     return system_import(doc=doc, committee=None, actor=None, publish=True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["xinzhou-2022", "jiaozuo-2020", "bureau-2022", "yueyang-2020"])
+def test_full_recompute_equals_the_reference_roll_up_on_every_builtin_template(slug: str) -> None:
+    """The grouped read (the database sums each inner node's leaf children) against the real
+    roll-up on the other four built-in trees: their bonus items, caps, qualitative leaves and
+    depths differ from 乐清's."""
+    from mofan.indicators.builtin import builtin_document
+    from mofan.indicators.services import system_import
+
+    version = system_import(doc=builtin_document(slug), committee=None, actor=None, publish=True)
+    campaign = synthetic_campaign(18, seed=5, version=version, code=slug[:6])
+    full = from_scratch(campaign)
+    assert any(row[FIELDS.index("review_complete")] for row in full.values())
+    for enrollment in Enrollment.objects.filter(campaign=campaign):
+        aggregates.unit_refresh(enrollment=enrollment)
+    assert stored(campaign) == full
