@@ -52,8 +52,13 @@ def floor_sql(campaign: Campaign) -> tuple[str, list[Any]]:
     total, review total, the per-type review totals (as one text column, the way the recompute
     stores its JSON map), composite and rank."""
     leaves = leaf_types(campaign)
-    values = ", ".join(["(%s, %s, %s)"] * len(leaves))
-    params: list[Any] = [x for leaf in leaves for x in leaf]
+    # Each leaf's type and weight as CASE expressions over the node id: on SQLite a fifth
+    # faster than joining a VALUES table (which it reads through the node index, row by row).
+    quoted = {code: "'" + code.replace("'", "''") + "'" for _pk, code, _w in leaves}
+    type_of = " ".join(f"WHEN {int(pk)} THEN {quoted[code]}" for pk, code, _w in leaves)
+    weight_of = " ".join(f"WHEN {int(pk)} THEN {weight}" for pk, _code, weight in leaves)
+    ids = ", ".join(str(int(pk)) for pk, _code, _w in leaves)
+    params: list[Any] = []
     weights = context_for(campaign).weights
     w_self = Decimal(weights.get("self", 0))
     w_review = Decimal(weights.get("review", 0)) or Decimal(1)
@@ -66,22 +71,22 @@ def floor_sql(campaign: Campaign) -> tuple[str, list[Any]]:
     final_table = ConsolidatedScore._meta.db_table
     sql = f"""
         CREATE TEMPORARY TABLE {TABLE} AS
-        WITH leaf(node_id, type_code, weight) AS (VALUES {values}),
-        enrolled AS (
+        WITH enrolled AS (
             SELECT id FROM campaigns_enrollment WHERE campaign_id = %s
         ),
         own AS (
-            SELECT s.enrollment_id AS e, ROUND(SUM(s.score * leaf.weight), 2) AS total
-            FROM {self_table} s JOIN leaf ON leaf.node_id = s.node_id
-            JOIN enrolled ON enrolled.id = s.enrollment_id
+            SELECT s.enrollment_id AS e,
+                   ROUND(SUM(s.score * CASE s.node_id {weight_of} END), 2) AS total
+            FROM {self_table} s JOIN enrolled ON enrolled.id = s.enrollment_id
+            WHERE s.node_id IN ({ids})
             GROUP BY s.enrollment_id
         ),
         t AS (
-            SELECT c.enrollment_id AS e, leaf.type_code,
-                   ROUND(SUM(c.score * leaf.weight), 2) AS total
-            FROM {final_table} c JOIN leaf ON leaf.node_id = c.node_id
-            JOIN enrolled ON enrolled.id = c.enrollment_id
-            GROUP BY c.enrollment_id, leaf.type_code
+            SELECT c.enrollment_id AS e, CASE c.node_id {type_of} END AS type_code,
+                   ROUND(SUM(c.score * CASE c.node_id {weight_of} END), 2) AS total
+            FROM {final_table} c JOIN enrolled ON enrolled.id = c.enrollment_id
+            WHERE c.node_id IN ({ids})
+            GROUP BY c.enrollment_id, CASE c.node_id {type_of} END
         ),
         final AS (
             SELECT t.e, SUM(t.total) AS total, {concat} AS types FROM t GROUP BY t.e

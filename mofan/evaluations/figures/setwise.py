@@ -224,9 +224,10 @@ class _Unit:
 
 
 def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
-    """The campaign's leaf scores of `table` in one unordered stream of three columns straight
-    from the cursor (Django's per-row converters would cost more than the whole roll-up), then
-    the few rows that carry a veto or a level that counts."""
+    """The campaign's leaf scores of `table`: summed per inner node by PostgreSQL, or read as
+    two integers a row on SQLite, when the tree sums in integer cents; otherwise (Decimal) in one
+    unordered stream of three columns straight from the cursor (Django's per-row converters
+    would cost more than the whole roll-up). Then the few rows that carry a veto or a level."""
     enrollments = Enrollment._meta.db_table
     units: dict[int, _Unit] = {}
     converted: dict[Any, Any] = {None: None}
@@ -236,10 +237,17 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
     where = (
         f"FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s"
     )
-    if cents:
+    if cents and connection.vendor == "postgresql":
+        # PostgreSQL groups and sums faster than it hands 1 M rows to Python; SQLite's GROUP
+        # BY (a temporary B-tree) takes twice the time of the plain read below (issue 20).
         _read_grouped(compiled, table, campaign_id, units)
         _read_marks(compiled, where, campaign_id, units)
         return units
+    if cents:
+        _read_keyed(compiled, table, campaign_id, units)
+        _read_marks(compiled, where, campaign_id, units)
+        return units
+    # Decimal (a fractional weight somewhere): each leaf's score into its own slot.
     last = None
     unit = _Unit(0)
     with connection.cursor() as cursor:
@@ -261,16 +269,59 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
                     if found is None:
                         found = units[enrollment_id] = _Unit(width)
                     unit = found
+                unit.present += 1
                 value = converted.get(score, False)
                 if value is False:
-                    value = Decimal(str(score)).quantize(CENT)
-                    if cents:
-                        value = int(value.scaleb(2))
-                    converted[score] = value
+                    value = converted[score] = Decimal(str(score)).quantize(CENT)
                 unit.values[i] = value
-                unit.present += 1
     _read_marks(compiled, where, campaign_id, units)
     return units
+
+
+SHIFT = 1 << 32  # a row's key: node id * SHIFT + its score in cents + OFFSET (0: no score)
+OFFSET = 1 << 31
+
+
+def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[int, _Unit]) -> None:
+    """The integer-cents read on SQLite: two integer columns a row, the second one key for
+    (leaf, score in cents) computed by SQLite, so Python does one dictionary look-up a row to
+    find the slot the row adds to (its parent; itself for a top-level leaf) and what it adds."""
+    enrollments = Enrollment._meta.db_table
+    groups = compiled.leaf_group
+    ids = ", ".join(str(int(pk)) for pk in sorted(groups))
+    width = compiled.width
+    sql = f"""
+        SELECT s.enrollment_id,
+               s.node_id * {SHIFT} + COALESCE(CAST(ROUND(s.score * 100) AS INTEGER) + {OFFSET}, 0)
+        FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id
+        WHERE e.campaign_id = %s AND s.node_id IN ({ids})
+    """  # noqa: S608 (the table names and the integers are ours)
+    adds: dict[int, tuple[int, int | None]] = {}
+    last = None
+    unit = _Unit(0)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id])
+        while True:
+            batch = cursor.fetchmany(20000)
+            if not batch:
+                break
+            for enrollment_id, key in batch:
+                entry = adds.get(key)
+                if entry is None:
+                    here, weight, counted = groups[key // SHIFT]
+                    low = key % SHIFT
+                    entry = adds[key] = (here, (low - OFFSET) * weight if low and counted else None)
+                if enrollment_id != last:
+                    last = enrollment_id
+                    found = units.get(enrollment_id)
+                    if found is None:
+                        found = units[enrollment_id] = _Unit(width)
+                    unit = found
+                unit.present += 1
+                here, add = entry
+                if add is not None:
+                    held = unit.values[here]
+                    unit.values[here] = add if held is None else held + add
 
 
 def _read_grouped(
