@@ -105,8 +105,8 @@ class Compiled:
             for code, here, points, children in self.plan
         ]
         self.iroots = [(here, int(weight)) for here, weight in self.roots]
-        # The grouped plan (integer cents only): the database sums each inner node's leaf
-        # children per unit (`_read_grouped`), so Python adds only the inner children. A leaf
+        # The grouped plan (integer cents only): the read adds each leaf's weighted score into
+        # its parent's slot (`_read_keyed`), so the roll-up adds only the inner children. A leaf
         # maps to (group slot, weight, counted): its parent, or itself when it is a root.
         self.leaf_group: dict[int, tuple[int, int, bool]] = {}
         self.gplan: list[tuple[str, int, int | None, list[tuple[int, int]]]] = []
@@ -130,7 +130,7 @@ class Compiled:
         counts: dict[str, int],
         levels: Mapping[int, str],
     ) -> tuple[Decimal | None, dict[str, str], dict[str, str], dict[str, int], bool, bool]:
-        """The integer-cents roll-up over what `_read_grouped` leaves in `values`: each inner node's
+        """The integer-cents roll-up over what `_read_keyed` leaves in `values`: each inner node's
         slot holds the weighted sum of its counted leaf children (None when none has a score),
         each top-level leaf's slot its score."""
         nodes: dict[str, str] = {}
@@ -224,8 +224,8 @@ class _Unit:
 
 
 def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
-    """The campaign's leaf scores of `table`: summed per inner node by PostgreSQL, or read as
-    two integers a row on SQLite, when the tree sums in integer cents; otherwise (Decimal) in one
+    """The campaign's leaf scores of `table`: two integers a row when the tree sums in integer
+    cents (`_read_keyed`); otherwise (Decimal) in one
     unordered stream of three columns straight from the cursor (Django's per-row converters
     would cost more than the whole roll-up). Then the few rows that carry a veto or a level."""
     enrollments = Enrollment._meta.db_table
@@ -237,12 +237,6 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
     where = (
         f"FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s"
     )
-    if cents and connection.vendor == "postgresql":
-        # PostgreSQL groups and sums faster than it hands 1 M rows to Python; SQLite's GROUP
-        # BY (a temporary B-tree) takes twice the time of the plain read below (issue 20).
-        _read_grouped(compiled, table, campaign_id, units)
-        _read_marks(compiled, where, campaign_id, units)
-        return units
     if cents:
         _read_keyed(compiled, table, campaign_id, units)
         _read_marks(compiled, where, campaign_id, units)
@@ -283,9 +277,13 @@ OFFSET = 1 << 31
 
 
 def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[int, _Unit]) -> None:
-    """The integer-cents read on SQLite: two integer columns a row, the second one key for
-    (leaf, score in cents) computed by SQLite, so Python does one dictionary look-up a row to
-    find the slot the row adds to (its parent; itself for a top-level leaf) and what it adds."""
+    """The integer-cents read: two integer columns a row, the second one key for (leaf, score
+    in cents) computed by the database, so Python does one dictionary look-up a row to find the
+    slot the row adds to (its parent; itself for a top-level leaf) and what it adds.
+
+    Measured at 20,000 units (1.06 M rows a table), against letting the database GROUP BY
+    (unit, parent) and sum: SQLite's GROUP BY sorts in a temporary B-tree and took twice this
+    read; PostgreSQL's took 1.7-2.3 times it (issue 20)."""
     enrollments = Enrollment._meta.db_table
     groups = compiled.leaf_group
     ids = ", ".join(str(int(pk)) for pk in sorted(groups))
@@ -322,51 +320,6 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
                 if add is not None:
                     held = unit.values[here]
                     unit.values[here] = add if held is None else held + add
-
-
-def _read_grouped(
-    compiled: Compiled, table: str, campaign_id: int, units: dict[int, _Unit]
-) -> None:
-    """The integer-cents read: one GROUP BY returns, per unit and inner node, the weighted
-    sum of the node's counted leaf scores, how many of them have a score and how many rows
-    there are (a twentieth of the rows the row-wise read hands to Python)."""
-    enrollments = Enrollment._meta.db_table
-    groups = ", ".join(
-        f"({int(pk)}, {group}, {weight}, {int(counted)})"
-        for pk, (group, weight, counted) in sorted(compiled.leaf_group.items())
-    )
-    width = compiled.width
-    scored = "s.score IS NOT NULL AND g.counted = 1"
-    sql = f"""
-        WITH g(node_id, slot, weight, counted) AS (VALUES {groups})
-        SELECT s.enrollment_id, g.slot,
-               SUM(CASE WHEN {scored} THEN CAST(ROUND(s.score * 100) AS INTEGER) * g.weight
-                   ELSE 0 END),
-               SUM(CASE WHEN {scored} THEN 1 ELSE 0 END),
-               COUNT(*)
-        FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id
-        JOIN g ON g.node_id = s.node_id
-        WHERE e.campaign_id = %s
-        GROUP BY s.enrollment_id, g.slot
-    """  # noqa: S608 (the table names and the integers are ours)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id])
-        last = None
-        unit = _Unit(0)
-        while True:
-            batch = cursor.fetchmany(20000)
-            if not batch:
-                break
-            for enrollment_id, slot, total, seen, rows in batch:
-                if enrollment_id != last:
-                    last = enrollment_id
-                    found = units.get(enrollment_id)
-                    if found is None:
-                        found = units[enrollment_id] = _Unit(width)
-                    unit = found
-                if seen:
-                    unit.values[slot] = int(total)
-                unit.present += rows
 
 
 def _read_marks(compiled: Compiled, where: str, campaign_id: int, units: dict[int, _Unit]) -> None:

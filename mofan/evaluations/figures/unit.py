@@ -34,9 +34,10 @@ needs a lock against two readers re-ranking at once.
 
 Full recompute, same machine and data (1.06 M self + 1.06 M consolidated rows): 4.5–5.1 s
 (2,000 units: 0.5–0.6 s) when it read three columns per leaf row straight from the cursor.
-When every weight is whole it now lets the database sum each inner node's leaf children per
-unit in integer cents (`setwise._read_grouped`, one GROUP BY) and adds the few inner levels in
-Python (`Compiled.evaluate_grouped`); otherwise it reads every row and sums in Decimal. It
+When every weight is whole it now reads two integers a row (the leaf and its score in cents as
+one key the database computes), adds each into its parent's sum in integer cents
+(`setwise._read_keyed`) and rolls up only the inner levels (`Compiled.evaluate_grouped`);
+otherwise it reads every row and sums in Decimal. It
 grades with a memo keyed by the grading inputs, and writes with one executemany INSERT per
 1,000 units after deleting the campaign's rows. Reproduce:
 `DATABASE_URL=sqlite:////tmp/agg/db.sqlite3 python -m tests.evaluations.bench_recompute 2000`.
