@@ -222,6 +222,7 @@ def open_campaign(
     name: str,
     issuer: str,
     number: str,
+    title: str = "",
 ) -> Campaign:
     """A campaign of every unit of the committee on `version`, through the service, with no
     submission deadline (a simulation runs outside the calendar)."""
@@ -233,6 +234,7 @@ def open_campaign(
         actor=admin,
         approved_by=issuer,
         document_number=number,
+        document_title=title,
     )
     Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
     campaign.refresh_from_db()
@@ -281,8 +283,10 @@ def run(*, template: str, units: int, seed: int) -> dict[str, Any]:
         version=version,
         admin=admin,
         name=f"模拟活动（{template}）",
-        issuer="模拟",
-        number=f"模拟〔{seed}〕1号",
+        # As a committee writes them: the issuing organ, the 文号 and the 《title》 cited.
+        issuer="中共模拟市委市直机关工委",
+        number=f"模直文〔{version.system.year}〕{seed}号",
+        title=f"关于开展{version.system.year}年度模范机关创建考评的通知",
     )
     leadership_from_roll(campaign)
     ledger_figures_refresh(campaign=campaign)

@@ -174,7 +174,7 @@ class ResultsBulletin(ResultsDocument):
         counts = "，".join(
             _("%(grade)s等次%(n)d个") % {"grade": quoted(g), "n": len(by_grade.get(g, []))}
             for g in grades
-            if g
+            if g and by_grade.get(g)  # a grade nobody reached is not a line ("优秀等次0个")
         )
         text = _("本次考评共有%(enrolled)d个单位参加，%(done)d个单位完成考评。") % {
             "enrolled": enrolled,
