@@ -36,7 +36,6 @@ __all__ = ["export_dir", "stub_renderers", "world"]
 
 @pytest.fixture
 def tables(monkeypatch, stub_renderers, export_dir, settings):
-    settings.MOFAN_EXPORT_BACKEND = "worker"  # nothing runs by itself unless inline
     register(monkeypatch, CountingTable, CommitteeTable, BackgroundTable, PerUnitTable)
 
 
@@ -54,7 +53,7 @@ def finished_job(world, who="admin", identifier=CountingTable.identifier):
         fmt="csv",
         campaign=world.campaign,
         actor=world.actor(who),
-        backend="sync",
+        inline=True,
     )
     assert job.state == JobState.DONE, job.error
     return job
