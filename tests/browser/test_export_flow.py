@@ -7,9 +7,9 @@ Chinese name and the expected content.
 The export is a test-only table (tests/reports/jobs_fixtures.py) that stops at two gates the
 test opens, so the progress the page shows at each step is known without sleeping: 2 of 6 rows
 (33%), then 4 of 6 (66%), then done. It runs as a django-tasks task, taken from the database
-queue by the db worker running in a thread of the test process. Progress is stored at every
-call here (PROGRESS_SECONDS = 0); the half-second throttle itself is tested in
-tests/reports/test_jobs.py.
+queue by the db worker running in a thread of the test process (tests/browser/conftest.py).
+Progress is stored at every call here (PROGRESS_SECONDS = 0); the half-second throttle itself
+is tested in tests/reports/test_jobs.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import OperationalError, connections
 from playwright.sync_api import expect
 
 from mofan.audit.models import AuditEntry
@@ -34,7 +33,6 @@ from tests.reports.jobs_fixtures import (
     register,
     stub_renderers,
 )
-from tests.task_worker import run_queued_tasks
 from tests.world import log_in
 
 __all__ = ["export_dir", "stub_renderers"]
@@ -50,33 +48,10 @@ def gates(monkeypatch, settings, stub_renderers, export_dir):
     gates = Gates(one=threading.Event(), two=threading.Event())
     monkeypatch.setattr(GatedTable, "gates", gates)
     register(monkeypatch, GatedTable)
-    # The django-tasks database worker, in a thread of this process (so that it sees the
-    # test's stub export), polling the queue as `manage.py db_worker` does.
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    run_queued_tasks(worker_id="browser-test")
-                except OperationalError as exc:
-                    # The suite's shared-cache in-memory SQLite reports a lock at once where a
-                    # database file waits in its busy timeout: try again, as the worker does.
-                    if "locked" not in str(exc):
-                        raise
-                stop.wait(0.1)
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
     yield gates
     # Never leave the worker waiting, whatever happened in the test.
     gates.one.set()
     gates.two.set()
-    stop.set()
-    worker.join(30)
-    assert not worker.is_alive()
 
 
 def test_an_export_runs_in_the_background_and_downloads(
