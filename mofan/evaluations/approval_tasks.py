@@ -58,6 +58,10 @@ def active_run(campaign: Campaign) -> ApprovalRun | None:
     return ApprovalRun.objects.filter(campaign=campaign, state__in=ACTIVE).first()
 
 
+def latest_run(campaign: Campaign) -> ApprovalRun | None:
+    return ApprovalRun.objects.filter(campaign=campaign).order_by("-created_at", "-pk").first()
+
+
 @transaction.atomic
 def approval_sign_request(
     *, batch: ApprovalBatch, actor: Actor, password: str, code: str = ""

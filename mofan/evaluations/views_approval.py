@@ -70,6 +70,7 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         "is_leader": is_leader,
         "needs_code": is_leader and has_confirmed_device(request.user),  # type: ignore[arg-type]
         "active_run": runs.active_run(campaign),
+        "last_run": runs.latest_run(campaign),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "evaluations/approval.html#approval-rows", context)

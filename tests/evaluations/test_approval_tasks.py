@@ -112,6 +112,10 @@ def test_a_failed_run_says_why_and_is_signed_again_from_its_page(
 
     for role in roles:
         leader_user.role_assignments.create(**role)
+    approval_page = leader.get(reverse("reviews:approval", args=[world.campaign.pk]))
+    assert (
+        "上次签批后的后台审定未完成：只有本工委领导可以签批审定。" in approval_page.content.decode()
+    )
     page = leader.get(reverse("reviews:approval_run", args=[run.pk])).content.decode()
     assert "只有本工委领导可以签批审定。" in page and "重试签批" in page
     assert "hx-trigger" not in page
