@@ -1,4 +1,5 @@
-# mofan: two commands for a fresh machine. `make run` starts the platform, `make test` proves it.
+# mofan: two commands for a fresh machine. `make run` starts the platform (the server and one
+# task worker, stopped together by Ctrl-C: scripts/run_dev.py), `make test` proves it.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -24,7 +25,7 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py load_templates
 	$(PY) manage.py load_demo
 	$(PY) manage.py demo_accounts
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) scripts/run_dev.py --port $(PORT)
 
 system-deps:
 	@bash scripts/system_deps.sh

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "mofan.core",
     "mofan.audit",
     "mofan.accounts",
@@ -273,14 +275,13 @@ LOGGING = {
     },
 }
 
+# --- Background tasks (Django's Tasks framework: django-tasks + django-tasks-db) -----------
+# Tasks are rows in the database (django_tasks_db); `manage.py db_worker` runs them, on SQLite
+# and on PostgreSQL (several workers on several machines take tasks with row locks). `make run`
+# starts one worker next to the server (scripts/run_dev.py); docs/deploy.md for production.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 # --- Export jobs (issue 6, mofan/reports/jobs.py; docs in its module docstring) ----------------
-# Where a job runs: "thread" (default: a small in-process thread pool, no extra service),
-# "worker" (`manage.py export_worker` polls the database; optionally woken through Redis) or
-# "sync" (inline, in the request or command that asked; tests and the command line).
-MOFAN_EXPORT_BACKEND = (env_str("MOFAN_EXPORT_BACKEND", "thread") or "thread").strip().lower()
-if MOFAN_EXPORT_BACKEND not in {"thread", "worker", "sync"}:
-    raise ImproperlyConfigured("MOFAN_EXPORT_BACKEND must be 'thread', 'worker' or 'sync'")
-MOFAN_EXPORT_THREADS = max(1, env_int("MOFAN_EXPORT_THREADS", 2))
 # Finished files are kept this long, then deleted (`manage.py export_cleanup`, and on access).
 MOFAN_EXPORT_RETENTION_HOURS = max(1, env_int("MOFAN_EXPORT_RETENTION_HOURS", 24))
 # Outside MEDIA_ROOT: files are served only through the job's download view.
@@ -289,8 +290,6 @@ MOFAN_EXPORT_DIR = env_path("MOFAN_EXPORT_DIR", VAR_DIR / "exports")
 MOFAN_EXPORT_STALE_MINUTES = max(5, env_int("MOFAN_EXPORT_STALE_MINUTES", 60))
 # How many unfinished jobs one user may have at a time.
 MOFAN_EXPORT_MAX_ACTIVE = max(1, env_int("MOFAN_EXPORT_MAX_ACTIVE", 3))
-# Optional, worker backend only: redis://host:port/db wakes the worker at once instead of polling.
-MOFAN_EXPORT_REDIS_URL = env_str("MOFAN_EXPORT_REDIS_URL") or ""
 # --- end of export jobs --------------------------------------------------------------------------
 
 # --- Malware scanning (ClamAV's clamd; mofan/core/malware.py, docs/deploy.md) ------------------

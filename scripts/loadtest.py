@@ -930,7 +930,6 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
         MOFAN_VAR_DIR=str(tmp / "var"),
         ALLOWED_HOSTS="127.0.0.1",
         MOFAN_LOG_LEVEL="WARNING",
-        MOFAN_EXPORT_BACKEND="sync",
         PYTHONPATH=str(ROOT),
         # mofan.settings with a cheap password hasher for the throwaway accounts: the logins
         # before the measured minute are not part of the test (mofan/settings_loadtest.py)

@@ -36,7 +36,7 @@ from mofan.evaluations.services import enrollment_transition
 S = EnrollmentState
 
 
-def _check_admin(actor: Actor, campaign: Campaign) -> None:
+def check_admin(actor: Actor, campaign: Campaign) -> None:
     if not rules.administers(actor, campaign.committee_id):
         raise PermissionDenied(_("只有本工委管理员可以审定。"))
 
@@ -46,7 +46,7 @@ def veto_input_record(
     *, enrollment: Enrollment, source: str, vetoed: bool, opinion: str, actor: Actor
 ) -> VetoInput:
     """The opinion of 纪检监察 / 巡察 / 审计 on one unit (seed 001)."""
-    _check_admin(actor, enrollment.campaign)
+    check_admin(actor, enrollment.campaign)
     if enrollment.state == S.APPROVED:
         raise ValidationError(_("结果已审定；如需修改请先重新打开。"))
     if enrollment.state == S.WITHDRAWN:
@@ -75,7 +75,7 @@ def _shown(values: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")}
 
 
-def _check_all_reviewed(campaign: Campaign) -> None:
+def check_all_reviewed(campaign: Campaign) -> None:
     """Refuses approval while some unit is not reviewed, naming the first five."""
     pending = taking_part(campaign).exclude(state__in=(S.REVIEWED, S.APPROVED))
     waiting = pending.count()
@@ -111,7 +111,7 @@ def quota_tie_decide(
     """The committee decides the tie across the 先进 quota line (issue 14): all tied units
     admitted (over the quota), none (places left empty), or chosen ones within the places left,
     with a reason. The field is re-ranked at once; audited with before and after."""
-    _check_admin(actor, campaign)
+    check_admin(actor, campaign)
     tie = current_tie(campaign)
     if tie is None:
         raise ValidationError(_("目前没有跨先进名额线的并列单位，无需决定。"))
@@ -187,8 +187,8 @@ def campaign_approve(
     rectification receives them: a unit graded in `campaign.rectify_grades` gets its problem
     list and a waiting re-review; `today` dates the items' deadlines. Honours receives them too:
     the campaign's 先进单位 become the candidates of its honour programme."""
-    _check_admin(actor, campaign)
-    _check_all_reviewed(campaign)
+    check_admin(actor, campaign)
+    check_all_reviewed(campaign)
     campaign_recompute(campaign=campaign)  # every unit's figures, from its stored scores
     check_tie_decided(campaign)
     return results_approve(campaign=campaign, signer=actor, today=today)
@@ -269,7 +269,7 @@ def _approval_entries(
 @transaction.atomic
 def result_reopen(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enrollment:
     """Unfreeze one approved result so it can be changed; the reason is audited."""
-    _check_admin(actor, enrollment.campaign)
+    check_admin(actor, enrollment.campaign)
     enrollment = enrollment_transition(
         enrollment=enrollment, to=S.REVIEWED, actor=actor, reason=reason
     )
@@ -281,7 +281,7 @@ def result_reopen(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enrol
 def campaign_publish(*, campaign: Campaign, actor: Actor, ranking: bool = False) -> Campaign:
     """Each unit then sees its own final score, grade, per-type scores and rank band; the full
     ranking only when `ranking`."""
-    _check_admin(actor, campaign)
+    check_admin(actor, campaign)
     units = taking_part(campaign)  # a withdrawn unit (已退出) is never waited for
     if units.exclude(state__in=(S.APPROVED, S.INCOMPLETE)).exists():
         raise ValidationError(_("还有单位的结果未审定，不能公布。"))

@@ -96,7 +96,7 @@ def approval_prepare(*, campaign: Campaign, actor: Actor) -> ApprovalBatch:
     return batch
 
 
-def _check_signer(actor: Actor, batch: ApprovalBatch, password: str, code: str) -> str:
+def check_signer(actor: Actor, batch: ApprovalBatch, password: str, code: str) -> str:
     """The leader re-authenticates: the password, and the dynamic code (or a recovery code)
     as well when the leader has two-factor authentication. Returns how."""
     if not rules.signs_off(actor, batch.campaign.committee_id):
@@ -124,10 +124,29 @@ def approval_sign(
     today: datetime.date | None = None,
 ) -> list[UnitResult]:
     """The leader signs off a prepared round, confirming with their password: the round's
-    units are approved on exactly the figures prepared."""
+    units are approved on exactly the figures prepared. (The web page checks the password in
+    the request and leaves the rest to a background task: `approval_tasks`.)"""
+    batch = ApprovalBatch.objects.select_for_update().select_related("campaign").get(pk=batch.pk)
+    how = check_signer(actor, batch, password, code)
+    return approval_sign_confirmed(batch=batch, actor=actor, how=how, today=today)
+
+
+@transaction.atomic
+def approval_sign_confirmed(
+    *,
+    batch: ApprovalBatch,
+    actor: Actor,
+    how: str,
+    today: datetime.date | None = None,
+) -> list[UnitResult]:
+    """The signature once the leader has confirmed it (`how`: password, password+totp): checked
+    again (the leader's role, the round still prepared), then the approval itself."""
     batch = ApprovalBatch.objects.select_for_update().select_related("campaign").get(pk=batch.pk)
     campaign = batch.campaign
-    how = _check_signer(actor, batch, password, code)
+    if not rules.signs_off(actor, campaign.committee_id):
+        raise PermissionDenied(_("只有本工委领导可以签批审定。"))
+    if batch.state != BatchState.PREPARED:
+        raise ValidationError(_("这一轮审定已签批或已撤回。"))
     campaign_recompute(campaign=campaign)
     check_tie_decided(campaign)
     still = set(

@@ -490,3 +490,53 @@ class LedgerFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.computed_leaves}"
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("审定中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class RunKind(models.TextChoices):
+    SIGN = "sign", _("签批一轮审定")
+    CAMPAIGN = "campaign", _("审定全部单位")
+
+
+class ApprovalRun(models.Model):
+    """One approval run as a background task (issue 19/20): the leader's signature of a round
+    (`SIGN`, re-authenticated in the request) or the approval of the whole campaign
+    (`CAMPAIGN`), carried out by `approval_tasks.approval_task` on the task engine. What the
+    page shows: state, how many units, when it started and ended, the result or why it failed."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="approval_runs"
+    )
+    batch = models.ForeignKey(
+        ApprovalBatch, on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
+    )
+    kind = models.CharField(max_length=10, choices=RunKind.choices)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reauthenticated = models.CharField(max_length=20, blank=True)  # how the signer confirmed
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.QUEUED)
+    units = models.PositiveIntegerField(default=0)  # how many units the run approves
+    approved = models.PositiveIntegerField(default=0)  # results written, when done
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_active_approval_run_per_campaign",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.campaign_id} ({self.state})"

@@ -32,6 +32,7 @@ urlpatterns = [
         views_approval.approval_sign,
         name="approval_sign",
     ),
+    path("approval-runs/<int:pk>/", views_approval.approval_run, name="approval_run"),
     path(
         "campaigns/<int:pk>/approval/action/",
         views_approval.approval_action,

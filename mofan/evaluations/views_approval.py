@@ -7,9 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts import rules
 from mofan.accounts.access import actor_of
@@ -20,9 +22,11 @@ from mofan.core.refusals import refusal_text
 from mofan.core.sorting import column_sort
 from mofan.evaluations import approval
 from mofan.evaluations import approval_rounds as rounds
+from mofan.evaluations import approval_tasks as runs
 from mofan.evaluations import selectors as scope
 from mofan.evaluations import selectors_approval as ranking
 from mofan.evaluations.forms_review import VetoForm
+from mofan.evaluations.models import RunKind, RunState
 from mofan.evaluations.views_common import posted_id
 
 
@@ -65,6 +69,8 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
         "is_admin": is_admin,
         "is_leader": is_leader,
         "needs_code": is_leader and has_confirmed_device(request.user),  # type: ignore[arg-type]
+        "active_run": runs.active_run(campaign),
+        "last_run": runs.latest_run(campaign),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "evaluations/approval.html#approval-rows", context)
@@ -74,25 +80,67 @@ def approval_table(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COMMITTEE_LEADER)
 def approval_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """The committee leader signs off the round the admin prepared, with their password."""
+    """The committee leader signs off the round the admin prepared, with their password: checked
+    here; the approval itself runs as a background task, whose page this answers with."""
     actor = actor_of(request)
     campaign = get_object_or_404(scope.campaigns_staffed_by(actor), pk=pk)
     try:
         pending = ranking.pending_round(campaign)
         if pending is None:
             raise ValidationError(_("没有等待签批的审定。"))
-        written = rounds.approval_sign(
+        run = runs.approval_sign_request(
             batch=pending,
             actor=actor,
             password=request.POST.get("password", ""),
             code=request.POST.get("code", ""),
         )
-        messages.success(
-            request, _("已签批，%(n)d 个单位的结果已审定并冻结。") % {"n": len(written)}
-        )
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, refusal_text(exc))
-    return redirect("reviews:approval", pk=pk)
+        return redirect("reviews:approval", pk=pk)
+    messages.info(request, _("已确认签批，正在后台审定。可以离开本页，稍后回来查看。"))
+    return redirect("reviews:approval_run", pk=run.pk)
+
+
+@role_required(*COMMITTEE_STAFF)
+@require_GET
+def approval_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background approval's page: its state, polled through htmx until it ends; a failed
+    signature can be signed again from here (with the password again)."""
+    actor = actor_of(request)
+    run = get_object_or_404(
+        runs.approval_runs_for(actor).select_related("campaign", "batch", "requested_by"), pk=pk
+    )
+    retry_sign = (
+        run.state == RunState.FAILED
+        and run.kind == RunKind.SIGN
+        and rules.signs_off(actor, run.campaign.committee_id)
+        and ranking.pending_round(run.campaign) is not None
+        and runs.active_run(run.campaign) is None
+    )
+    result = ""
+    if run.state == RunState.DONE:
+        result = ngettext(
+            "已签批，%(n)d 个单位的结果已审定并冻结。",
+            "已签批，%(n)d 个单位的结果已审定并冻结。",
+            run.approved,
+        ) % {"n": run.approved}
+        if run.kind == RunKind.CAMPAIGN:
+            result = _("已审定，%(n)d 个单位的结果已冻结。") % {"n": run.approved}
+    context = {
+        "run": run,
+        "result": result,
+        "campaign": run.campaign,
+        "active": run.state in runs.ACTIVE,
+        "retry_sign": retry_sign,
+        "needs_code": retry_sign and has_confirmed_device(request.user),  # type: ignore[arg-type]
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "evaluations/approval_run.html#run-status", context)
+        if result:  # it has just ended under the watcher's eyes: back to the approval table
+            messages.success(request, result)
+            response["HX-Redirect"] = reverse("reviews:approval", args=[run.campaign_id])
+        return response
+    return render(request, "evaluations/approval_run.html", context)
 
 
 @require_POST

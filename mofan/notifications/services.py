@@ -1,6 +1,7 @@
 """Writing notices. `notify` is the one entry point: other apps call it inside their own
 transaction, so a notice exists exactly when the change it reports was committed. E-mail goes
-out after the commit, only when an SMTP host is configured and the recipient has an address.
+out after the commit, by a background task (`notice_email_task`, django-tasks), only when an
+SMTP host is configured and the recipient has an address.
 
 A notice names what happened and links to it; it never asks anyone to check in, take photos or
 report daily (形式主义 rules)."""
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -18,6 +20,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from mofan.accounts.models import User
 from mofan.core.redirects import is_site_path
@@ -73,9 +76,7 @@ def notify(
         except IntegrityError:  # the same key written concurrently: one is enough
             continue
     if created and smtp_enabled() and any(n.recipient.email for n in created):
-        ids = [n.pk for n in created]
-        # robust: a failing mail server never turns the committed request into an error page.
-        transaction.on_commit(lambda: send_notice_emails(ids), robust=True)
+        _mail_after_commit([n.pk for n in created])
     return created
 
 
@@ -126,8 +127,21 @@ def notify_many(*, kind: str, drafts: Iterable[Draft]) -> int:
                 kind=kind, key__in=keys[start : start + BATCH], emailed_at__isnull=True
             ).values_list("pk", flat=True)
         ]
-        transaction.on_commit(lambda: send_notice_emails(ids), robust=True)
+        _mail_after_commit(ids)
     return len(rows)
+
+
+def _mail_after_commit(ids: list[int]) -> None:
+    """Hand the notices to `notice_email_task` when the transaction commits: the mail server is
+    talked to by a task worker, never inside the request. Robust: a queue that cannot be written
+    never turns the committed request into an error page (`retry_notice_emails` catches up)."""
+    transaction.on_commit(partial(notice_email_task.enqueue, ids), robust=True)
+
+
+@task()
+def notice_email_task(notice_ids: list[int]) -> int:
+    """Mail the given notices (`manage.py db_worker`). How many went out."""
+    return send_notice_emails(notice_ids)
 
 
 def _one_line(text: str) -> str:

@@ -39,6 +39,7 @@ audit_actions_register(
         "report.": _("报表与公文"),
         "report.export": _("导出报表"),
         "report.download": _("下载报表"),
+        "report.cancel": _("取消导出"),
         "report.programme_document": _("下载评选公文"),
         "report.draft.create": _("起草公文"),
         "report.draft.update": _("修改公文草稿"),

@@ -1,22 +1,17 @@
-"""Background export jobs: an export is asked for (`job_submit`), produced by a worker
-(`job_run`) that reports its progress, kept for a set time and served only to the person who
-asked; then it expires and its file is deleted (`job_expire`).
+"""Background export jobs: an export is asked for (`job_submit`), produced by a task on
+Django's Tasks framework (`export_task`, run by `manage.py db_worker`) that reports its
+progress, kept for a set time and served only to the person who asked; then it expires and its
+file is deleted (`job_expire`). A queued job can be cancelled (`job_cancel`); a failed, cancelled
+or expired one asked for again (`job_retry`).
 
-Backends (setting `MOFAN_EXPORT_BACKEND`):
-
-* ``thread`` (default, no extra service): a small thread pool inside the web process, started
-  lazily at the first export. The job is handed to it when the submitting transaction commits, so
-  the worker thread sees the row; every thread closes its database connections when its job ends.
-* ``worker``: `manage.py export_worker` polls the database for queued jobs and claims them with
-  ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (several workers may run side by side) and
-  with the guarded UPDATE below on SQLite. With `MOFAN_EXPORT_REDIS_URL` set, a submission also
-  pushes the job's id to Redis so an idle worker wakes at once; the database stays the queue.
-* ``sync``: inline, in the request or command that asked (tests, the command line, and the web
-  page for small campaigns: see `Export.background_above_units`).
+`ExportJob` is the user-facing record (owner, scope, file, progress, the reason of a failure in
+Chinese); the execution is the task, enqueued when the submitting transaction commits, so the
+worker always finds the row. Small exports (`Export.background_above_units`) run inline in the
+request instead (`inline=True`): the user gets the file at once.
 
 Claiming is one guarded statement, ``UPDATE ... SET state='running' WHERE id=... AND
-state='queued'``: of two claimers exactly one updates the row (SQLite takes its write lock for the
-statement, PostgreSQL re-checks the condition after waiting for the row lock).
+state='queued'``: a cancelled job is never started, and a task run twice (a worker killed after
+taking it, the task re-enqueued by hand) does nothing the second time.
 
 Progress: the renderer calls ``progress(done, total)`` as it writes; the job stores it at most
 every `PROGRESS_SECONDS`, not for every row.
@@ -24,21 +19,19 @@ every `PROGRESS_SECONDS`, not for every row.
 Output is written to ``<name>.part`` in `MOFAN_EXPORT_DIR` (outside MEDIA_ROOT), flushed, then
 renamed to a generated name, so a crash never leaves a half file under a served name.
 
-Restart safety (`job_recover`, run by `export_cleanup` and by the worker): a job still
-``running`` whose process is gone (same host, its pid no longer alive) or that started more than
+Restart safety (`job_recover`, run by `export_cleanup` from cron): a job still ``running``
+whose process is gone (same host, its pid no longer alive) or that started more than
 `MOFAN_EXPORT_STALE_MINUTES` ago, and a job ``queued`` for longer than that, is marked failed with
-a message asking the user to export again. Jobs are not re-queued automatically: a job that
-kills its process would otherwise kill every worker in turn.
+a message asking the user to export again (the retry button). Jobs are not re-queued
+automatically: a job that kills its process would otherwise kill every worker in turn.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import os
 import re
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -48,11 +41,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import OperationalError, close_old_connections, connection, connections, transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from mofan.accounts.access import Actor, actor_for
 from mofan.audit.services import audit_record
@@ -61,15 +55,14 @@ from mofan.core.exports import registry
 from mofan.core.exports.base import Export
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
-from mofan.reports.jobs_files import job_expire, job_recover, path_of
+from mofan.reports.jobs_files import path_of
 from mofan.reports.models import ExportJob, JobState
 from mofan.reports.render import UnsupportedFormat, render
 
 logger = logging.getLogger(__name__)
 
-THREAD, WORKER, SYNC = "thread", "worker", "sync"
-BACKENDS = (THREAD, WORKER, SYNC)
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
+RETRYABLE_STATES = (JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED)
 PROGRESS_SECONDS = 0.5
 UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
@@ -127,14 +120,12 @@ def job_submit(
     campaign: Campaign,
     actor: Actor,
     unit: Unit | None = None,
-    backend: str | None = None,
+    inline: bool = False,
+    retry_of: ExportJob | None = None,
 ) -> ExportJob:
     """Ask for an export. Checks that the actor may run it (PermissionDenied otherwise; a bad
     choice is a ValidationError), records the job and the audit entry in one transaction, and
-    hands the job to the backend (the thread pool after the commit; `sync` runs it here)."""
-    backend = backend or settings.MOFAN_EXPORT_BACKEND
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown export backend {backend!r}")
+    enqueues its task when that transaction commits (`inline` runs it here instead)."""
     cls = export_class(identifier)
     if fmt not in cls.formats:
         raise ValidationError(
@@ -148,10 +139,53 @@ def job_submit(
         raise ValidationError(_("请选择单位。"))
     export = cls(campaign=campaign, actor=actor, unit=unit)
     export.check()
-    job = _job_create(export=export, fmt=fmt, actor=actor, backend=backend)
-    if backend == SYNC:
-        job_run(job.pk, worker=worker_name(SYNC))
+    job = _job_create(export=export, fmt=fmt, actor=actor, inline=inline, retry_of=retry_of)
+    if inline:
+        job_run(job.pk, worker=worker_name("inline"))
         job.refresh_from_db()
+    return job
+
+
+def job_retry(*, job: ExportJob, actor: Actor) -> ExportJob:
+    """Ask again for a failed, cancelled or expired export: a new job with the same choices,
+    checked again with the actor's current roles (the old job stays as it was)."""
+    if job.user_id != actor.user.pk:
+        raise PermissionDenied
+    if job.state not in RETRYABLE_STATES:
+        raise ValidationError(_("该导出尚未结束或已完成，无需重新生成。"))
+    if job.campaign is None:
+        raise ValidationError(_("报表所需的数据不存在或已被删除。"))
+    return job_submit(
+        identifier=job.exporter,
+        fmt=job.format,
+        campaign=job.campaign,
+        unit=job.unit,
+        actor=actor,
+        retry_of=job,
+    )
+
+
+@transaction.atomic
+def job_cancel(*, job: ExportJob, actor: Actor) -> ExportJob:
+    """Cancel a job still waiting in the queue (one that runs already is left to finish). Its
+    task, when a worker takes it, finds the job no longer queued and does nothing."""
+    if job.user_id != actor.user.pk:
+        raise PermissionDenied
+    updated = ExportJob.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+        state=JobState.CANCELLED, finished_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError(_("该导出已开始生成或已结束，不能取消。"))
+    job.refresh_from_db()
+    audit_record(
+        action="report.cancel",
+        actor=actor.user,
+        target=job,
+        committee_id=job.committee_id,
+        before={"state": JobState.QUEUED.value},
+        after={"state": job.state},
+        extra=audit_facts(job),
+    )
     return job
 
 
@@ -167,7 +201,9 @@ def audit_facts(job: ExportJob, **more: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def _job_create(*, export: Export, fmt: str, actor: Actor, backend: str) -> ExportJob:
+def _job_create(
+    *, export: Export, fmt: str, actor: Actor, inline: bool, retry_of: ExportJob | None
+) -> ExportJob:
     active = ExportJob.objects.filter(user_id=actor.user.pk, state__in=ACTIVE_STATES).count()
     limit = settings.MOFAN_EXPORT_MAX_ACTIVE
     if active >= limit:
@@ -193,99 +229,25 @@ def _job_create(*, export: Export, fmt: str, actor: Actor, backend: str) -> Expo
             job,
             campaign_name=campaign.name,
             unit_name=unit.name if unit else "",
-            backend=backend,
+            inline=inline,
+            retry_of=retry_of.pk if retry_of else None,
         ),
     )
-    if backend == THREAD:
-        transaction.on_commit(partial(_dispatch_to_thread, job.pk))
-    elif backend == WORKER:
-        transaction.on_commit(partial(_wake_worker, job.pk))
+    if not inline:
+        transaction.on_commit(partial(export_task.enqueue, job.pk))
     return job
 
 
-# --- the thread backend ----------------------------------------------------------------------
-
-_pool_lock = threading.Lock()
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pending: set[concurrent.futures.Future[None]] = set()
-
-
-def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=settings.MOFAN_EXPORT_THREADS, thread_name_prefix="mofan-export"
-            )
-        return _pool
-
-
-def _dispatch_to_thread(job_id: int) -> None:
-    future = _thread_pool().submit(_thread_main, job_id)
-    with _pool_lock:
-        _pending.add(future)
-    future.add_done_callback(_forget)
-
-
-def _forget(future: concurrent.futures.Future[None]) -> None:
-    with _pool_lock:
-        _pending.discard(future)
-
-
-def _thread_main(job_id: int) -> None:
-    try:
-        job_run(job_id, worker=worker_name(THREAD))
-    except Exception:
-        logger.exception("export job %s: the worker thread failed", job_id)
-    finally:
-        # Each thread has its own connections; do not leave them open between jobs.
-        connections.close_all()
-
-
-def wait_for_threads(timeout: float = 30.0) -> bool:
-    """Wait until the thread pool has finished every job handed to it (tests, shutdown)."""
-    with _pool_lock:
-        pending = list(_pending)
-    _done, not_done = concurrent.futures.wait(pending, timeout=timeout)
-    return not not_done
-
-
-# --- the worker backend ----------------------------------------------------------------------
+@task()
+def export_task(job_id: int) -> str:
+    """The task a worker runs (`manage.py db_worker`): produce the job's file. Its result is
+    the job's final state (`skipped` when the job was no longer queued: cancelled, or run)."""
+    job = job_run(job_id, worker=worker_name("task"))
+    return "skipped" if job is None else str(job.state)
 
 
 def worker_name(kind: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{kind}"[:100]
-
-
-def _redis() -> Any:
-    url = settings.MOFAN_EXPORT_REDIS_URL
-    if not url:
-        return None
-    from mofan.reports.jobs_redis import RedisSignal
-
-    return RedisSignal(url)
-
-
-def _wake_worker(job_id: int) -> None:
-    signal = _redis()
-    if signal is None:
-        return
-    try:
-        signal.push(job_id)
-    except OSError as exc:  # the worker polls anyway
-        logger.warning("export job %s: could not wake the worker through Redis: %s", job_id, exc)
-
-
-def worker_wait(seconds: float) -> None:
-    """Idle until a job may be waiting: Redis wakes us at once when configured."""
-    signal = _redis()
-    if signal is not None:
-        try:
-            signal.wait(seconds)
-            return
-        except OSError as exc:
-            logger.warning("export worker: Redis unavailable, polling instead: %s", exc)
-    time.sleep(seconds)
 
 
 def job_claim(job_id: int, *, worker: str, now: datetime | None = None) -> bool:
@@ -297,84 +259,6 @@ def job_claim(job_id: int, *, worker: str, now: datetime | None = None) -> bool:
         )
     )
     return updated == 1
-
-
-def job_claim_next(*, worker: str, now: datetime | None = None) -> int | None:
-    """Take the oldest queued job, if any; its id."""
-    started = now or timezone.now()
-    if connection.features.has_select_for_update_skip_locked:
-
-        def claim() -> int | None:
-            with transaction.atomic():
-                pk = (
-                    ExportJob.objects.select_for_update(skip_locked=True)
-                    .filter(state=JobState.QUEUED)
-                    .order_by("created_at", "pk")
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if pk is None:
-                    return None
-                ExportJob.objects.filter(pk=pk).update(
-                    state=JobState.RUNNING, started_at=started, worker=worker[:100], done=0, total=0
-                )
-                return pk
-
-        return _retrying(claim)
-    candidates = _retrying(
-        lambda: list(
-            ExportJob.objects.filter(state=JobState.QUEUED)
-            .order_by("created_at", "pk")
-            .values_list("pk", flat=True)[:20]
-        )
-    )
-    for pk in candidates:
-        if job_claim(pk, worker=worker, now=started):
-            return pk
-    return None
-
-
-def worker_loop(
-    *,
-    once: bool = False,
-    poll: float = 2.0,
-    name: str | None = None,
-    stop: threading.Event | None = None,
-    on_job: Callable[[ExportJob], None] | None = None,
-) -> int:
-    """The `export_worker` command: claim and run jobs until stopped (or, with `once`, until
-    none is queued). Returns how many jobs it ran."""
-    name = name or worker_name(WORKER)
-    stop = stop or threading.Event()
-    ran = 0
-    last_housekeeping = float("-inf")
-    # A long-lived process drops broken or old connections between jobs (not when called
-    # inside a transaction, as tests do).
-    tidy = not connection.in_atomic_block
-    while not stop.is_set():
-        if tidy:
-            close_old_connections()
-        if time.monotonic() - last_housekeeping >= 60:
-            job_recover()
-            job_expire()
-            last_housekeeping = time.monotonic()
-        pk = job_claim_next(worker=name)
-        if pk is not None:
-            try:
-                job = _execute(pk)
-            except Exception:  # the job stays running; job_recover fails it later
-                logger.exception("export job %s: the worker failed", pk)
-                continue
-            ran += 1
-            if on_job is not None:
-                on_job(job)
-            continue
-        if once:
-            break
-        worker_wait(poll)
-    if tidy:
-        connections.close_all()
-    return ran
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -437,7 +321,7 @@ def job_run(
     clock: Callable[[], float] = time.monotonic,
 ) -> ExportJob | None:
     """Claim the job and produce its file. None when the job was not ours to run."""
-    if not job_claim(job_id, worker=worker or worker_name(SYNC), now=now):
+    if not job_claim(job_id, worker=worker or worker_name("inline"), now=now):
         return None
     return _execute(job_id, now=now, clock=clock)
 

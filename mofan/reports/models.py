@@ -19,9 +19,12 @@ class JobState(models.TextChoices):
     DONE = "done", _("已完成")
     FAILED = "failed", _("失败")
     EXPIRED = "expired", _("已过期")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class ExportJob(models.Model):
+    """The user-facing record of an export; a task (`jobs.export_task`) produces the file."""
+
     user = user_ref("export_jobs", on_delete=models.CASCADE)
     committee = committee_ref(on_delete=models.CASCADE, optional=True)
     campaign = campaign_ref(on_delete=models.CASCADE, optional=True)

@@ -34,4 +34,6 @@ urlpatterns: list[URLPattern] = [
     path("case-calls/<int:pk>/document/", views_documents.call_document, name="call_document"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
 ]

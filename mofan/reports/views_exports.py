@@ -21,7 +21,7 @@ from django.forms import BoundField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
@@ -123,9 +123,7 @@ def offers_for(actor: Actor, campaign: Campaign, units: QuerySet[Unit]) -> dict[
 
 
 def _in_background(cls: type[Export], campaign_units: int) -> bool:
-    """Small exports run inline in the request; larger ones go to the configured backend."""
-    if settings.MOFAN_EXPORT_BACKEND == jobs.SYNC:
-        return False
+    """Small exports run inline in the request; larger ones are a task for the worker."""
     units = 1 if cls.per_unit else campaign_units
     return units > cls.background_above_units
 
@@ -204,7 +202,7 @@ def _start(
             campaign=campaign,
             unit=form.cleaned_data["unit"],
             actor=actor,
-            backend=None if offer.background else jobs.SYNC,
+            inline=not offer.background,
         )
     except ValidationError as exc:
         for message in exc.messages:
@@ -233,11 +231,43 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "label": jobs.export_label(job.exporter),
         "active": job.state in jobs.ACTIVE_STATES,
+        "retryable": job.state in jobs.RETRYABLE_STATES,
         "format_label": FORMAT_LABELS.get(job.format, job.format),
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, JOB_PARTIAL, context)
     return render(request, "reports/job.html", context)
+
+
+@role_required(*EXPORT_ROLES)
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the actor's own export while it is still queued."""
+    actor = actor_of(request)
+    job = get_object_or_404(jobs.jobs_for(actor), pk=pk)
+    try:
+        jobs.job_cancel(job=job, actor=actor)
+        messages.success(request, _("已取消该导出。"))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("reports:job", pk=job.pk)
+
+
+@role_required(*EXPORT_ROLES)
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask again for a failed, cancelled or expired export of the actor's own: a new job."""
+    actor = actor_of(request)
+    job = get_object_or_404(jobs.jobs_for(actor).select_related("campaign", "unit"), pk=pk)
+    try:
+        again = jobs.job_retry(job=job, actor=actor)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("reports:job", pk=job.pk)
+    except (LookupError, ObjectDoesNotExist):
+        raise Http404 from None
+    messages.info(request, _("已重新开始生成。"))
+    return redirect("reports:job", pk=again.pk)
 
 
 @role_required(*EXPORT_ROLES)

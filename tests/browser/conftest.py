@@ -125,6 +125,20 @@ def _audit_triggers_lifted(audit_triggers_lifted: None) -> None:
     table's triggers are lifted while this package's modules run (tests/conftest.py)."""
 
 
+@pytest.fixture(autouse=True)
+def _task_worker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What a page enqueues (an export, an approval) is run as in `make run`: the django-tasks
+    database worker polls the queue, here in a thread of the test process (tests/task_worker.py),
+    while a test with the live server runs."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from tests.task_worker import background_worker
+
+    with background_worker():
+        yield
+
+
 @dataclass
 class BrowserLog:
     """Console messages and uncaught page errors of every context a test opened."""

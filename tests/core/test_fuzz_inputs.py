@@ -62,7 +62,10 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.params import parse_id
 from mofan.core.redirects import safe_next
 from mofan.evaluations.models import (
+    ApprovalRun,
     EvidenceLink,
+    RunKind,
+    RunState,
 )
 from mofan.evidence.models import Evidence
 from mofan.indicators.models import IndicatorNode
@@ -274,6 +277,13 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         format="xlsx",
         download_name="结果.xlsx",
     )
+    run = ApprovalRun.objects.create(  # a failed background approval (its page offers a retry)
+        campaign=w.campaign,
+        kind=RunKind.CAMPAIGN,
+        requested_by=admin_user,
+        state=RunState.FAILED,
+        error="测试失败原因",
+    )
     draft, issued = issuing_objects(committee, w.campaign, w.unit_a, admin_user)
     finding = scene.finding_a
     activity = activity_record_create(
@@ -353,6 +363,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             # notices, exports, reports
             "notices": notices,
             "jobs": [job.pk],
+            "approval-runs": [run.pk],
             "drafts": [draft.pk],
             "issued": [issued.pk],
             "registers": [committee.pk],

@@ -38,6 +38,7 @@ from mofan.campaigns.models import (
 from mofan.evaluations import services
 from mofan.evaluations.models import (
     ApprovalBatch,
+    ApprovalRun,
     Assignment,
     ConsolidatedScore,
     Draw,
@@ -409,6 +410,7 @@ SNAPSHOT_MODELS = (
     VetoInput,
     UnitResult,
     ApprovalBatch,
+    ApprovalRun,
     QuotaTieDecision,
     LedgerFigures,
 )

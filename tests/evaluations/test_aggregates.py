@@ -142,6 +142,25 @@ def test_the_command_recomputes_and_never_changes_frozen_results(world: World) -
     assert UnitTotals.objects.filter(campaign=world.other_campaign).count() == 1
 
 
+def test_the_recompute_in_the_background_is_a_task_the_worker_runs(world: World) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.task_worker import run_queued_tasks
+
+    _consolidate_a(world)
+    UnitTotals.objects.all().delete()
+    out = StringIO()
+    call_command("recompute_results", "--background", campaign=world.campaign.pk, stdout=out)
+    task = DBTaskResult.objects.get()
+    assert out.getvalue().strip() == f"campaign {world.campaign.pk}: queued (task {task.id})"
+    assert task.task_path == "mofan.evaluations.tasks.recompute_task"
+    assert not UnitTotals.objects.exists()  # the command only enqueued
+    assert run_queued_tasks() == 1
+    task.refresh_from_db()
+    assert (task.status, task.return_value) == ("SUCCESSFUL", 3)
+    assert UnitTotals.objects.get(enrollment=world.ea).composite == Decimal("24.00")
+
+
 # --- the incremental path -------------------------------------------------------------------
 
 

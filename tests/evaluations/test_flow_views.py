@@ -13,11 +13,14 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.evaluations.models import Assignment
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
 from tests.factories import make_user
+from tests.task_worker import run_queued_tasks
 from tests.world import PASSWORD, logged_in
 
 
 @pytest.mark.django_db
-def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
+def test_campaign_through_the_pages(
+    client, committee, unit_a, unit_b, django_capture_on_commit_callbacks
+):
     call_command("load_templates")
     admin = make_user(Role.COMMITTEE_ADMIN, committee=committee)
     ua = make_user(Role.UNIT_ADMIN, unit=unit_a)
@@ -103,9 +106,14 @@ def test_campaign_through_the_pages(client, committee, unit_a, unit_b):
     assert 'id="sign"' in page and 'id="prepare"' not in page
     r = client.post(f"/reviews/campaigns/{c.pk}/approval/sign/", {"password": "wrong"}, follow=True)
     assert "密码不正确" in r.content.decode()
-    r = client.post(
-        f"/reviews/campaigns/{c.pk}/approval/sign/", {"password": PASSWORD}, follow=True
-    )
+    # The signature answers at once with the run's page; the worker approves.
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            f"/reviews/campaigns/{c.pk}/approval/sign/", {"password": PASSWORD}, follow=True
+        )
+    assert "正在后台审定" in r.content.decode(), r.content.decode()[-3000:]
+    assert run_queued_tasks() == 1
+    r = client.get(r.redirect_chain[-1][0])
     assert "已签批" in r.content.decode(), r.content.decode()[-3000:]
     login(admin)
     # Publishing waits for unit_b: the committee closes the approval with it 未完成.

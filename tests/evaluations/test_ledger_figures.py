@@ -264,6 +264,27 @@ def test_the_command_computes_the_figures_again(w: World) -> None:
         call_command("ledger_figures", campaign=999999, stdout=io.StringIO())
 
 
+def test_the_command_in_the_background_enqueues_a_task_the_worker_runs(w: World) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.task_worker import run_queued_tasks
+
+    LedgerFigures.objects.all().delete()
+    out = io.StringIO()
+    call_command("ledger_figures", "--background", campaign=w.campaign.pk, stdout=out)
+    task = DBTaskResult.objects.get()
+    assert f"campaign {w.campaign.pk}: queued (task {task.id})" in out.getvalue()
+    assert task.task_path == "mofan.evaluations.tasks.ledger_figures_task"
+    assert not LedgerFigures.objects.exists()  # nothing done by the command itself
+    assert run_queued_tasks() == 1
+    task.refresh_from_db()
+    assert (task.status, task.return_value) == ("SUCCESSFUL", 2)
+    assert w.figure()["judged"] == 3
+
+
 def test_no_activity_kinds_at_all_gives_figures_without_records(w: World) -> None:
     """A database without the built-in kinds (a live-server test flushes the migrations' data):
     the refresh must not fail on its empty filters (it did, with EmptyResultSet, when the

@@ -26,7 +26,10 @@ from django.urls import get_resolver, reverse
 
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment
 from mofan.evaluations.approval_rounds import approval_prepare
+from mofan.evaluations.approval_tasks import approval_sign_request
 from mofan.evaluations.models import (
+    ApprovalBatch,
+    ApprovalRun,
     Assignment,
     Finding,
     LedgerFigures,
@@ -139,6 +142,20 @@ def _prepared(w: World) -> None:
     """Every unit reviewed and put into a round for the leader by the admin."""
     _all_reviewed(w)
     approval_prepare(campaign=w.campaign, actor=w.actor("committee_admin"))
+
+
+def _signing(w: World) -> None:
+    """A round prepared and signed by the leader, its approval waiting for the worker."""
+    _prepared(w)
+    approval_sign_request(
+        batch=ApprovalBatch.objects.get(campaign=w.campaign),
+        actor=w.actor("committee_leader"),
+        password=PASSWORD,
+    )
+
+
+def _run(w: World) -> list[int]:
+    return [ApprovalRun.objects.get(campaign=w.campaign).pk]
 
 
 def _a_approved(w: World) -> None:
@@ -484,6 +501,7 @@ SPECS: tuple[Spec, ...] = (
         data=_const({"password": PASSWORD}),
         prepare=_prepared,
     ),
+    Spec("reviews:approval_run", _run, ("GET",), get_ok=STAFF, prepare=_signing),
     _approval("reopen", _a_approved, reason="复核发现计分错误"),
     _approval("publish", _all_approved),
 )

@@ -9,11 +9,13 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
 
 from mofan.notifications.models import Notice
 from mofan.notifications.reminders import send_reminders
 from mofan.notifications.services import notify, retry_notice_emails, send_notice_emails
 from tests.notifications.helpers import problem
+from tests.task_worker import run_queued_tasks
 from tests.world import persona
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,11 @@ def test_with_an_smtp_host_a_chinese_mail_goes_out_after_the_commit(
     assert len(created) == 2 and len(callbacks) == 1
     assert mail.outbox == []  # nothing before the commit
     callbacks[0]()
+    assert mail.outbox == []  # the commit only enqueued the task: the request does not wait
+    assert DBTaskResult.objects.get().task_path == (
+        "mofan.notifications.services.notice_email_task"
+    )
+    assert run_queued_tasks() == 1  # the worker mails
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["liaison@example.org"]
@@ -109,6 +116,7 @@ def test_a_line_break_in_the_title_does_not_break_the_mail(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         tell(users, title="新的问题清单项：第一行\n第二行")
+    run_queued_tasks()
     assert mail.outbox[0].subject == "[模范机关创建平台] 新的问题清单项：第一行 第二行"
 
 
@@ -122,6 +130,8 @@ def test_a_failing_mail_server_does_not_lose_the_notice(
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             created = tell(users)
         assert len(callbacks) == 1  # ran, and raised nothing
+        assert run_queued_tasks() == 1  # the task too: the failure is logged, not raised
+        assert DBTaskResult.objects.get().return_value == 0
         notice = Notice.objects.get(recipient=with_address)
         assert notice.emailed_at is None and notice.read_at is None
         assert {n.pk for n in created} == set(Notice.objects.values_list("pk", flat=True))
@@ -142,6 +152,7 @@ def test_reminders_are_mailed_too(users, unit_a, django_capture_on_commit_callba
     Notice.objects.filter(kind="problem.new").delete()
     with django_capture_on_commit_callbacks(execute=True):
         send_reminders(today=today)
+    run_queued_tasks()
     assert [m.to for m in mail.outbox] == [["liaison@example.org"]]
     assert "整改时限还有 7 天" in mail.outbox[0].subject
     assert f"/rectification/items/{item.pk}/" in mail.outbox[0].body

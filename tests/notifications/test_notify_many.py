@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from mofan.notifications.models import Notice
 from mofan.notifications.services import Draft, notify_many
+from tests.task_worker import run_queued_tasks
 from tests.world import persona
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,8 @@ def test_each_active_recipient_once_per_key_and_mailed_after_the_commit(
     with django_capture_on_commit_callbacks(execute=True):
         assert notify_many(kind="campaign.launched", drafts=drafts(people)) == 3
         assert not mail.outbox  # not before the commit
+    assert not mail.outbox  # nor in the request: a task mails
+    assert run_queued_tasks() == 1
     rows = sorted(Notice.objects.values_list("recipient__username", "url"))
     assert rows == sorted(
         [

@@ -29,6 +29,7 @@ from tests.reports.jobs_fixtures import (
     stub_renderers,
     world,
 )
+from tests.task_worker import run_queued_tasks
 from tests.world import logged_in
 
 __all__ = ["export_dir", "stub_renderers", "world"]
@@ -36,7 +37,6 @@ __all__ = ["export_dir", "stub_renderers", "world"]
 
 @pytest.fixture
 def tables(monkeypatch, stub_renderers, export_dir, settings):
-    settings.MOFAN_EXPORT_BACKEND = "worker"  # nothing runs by itself unless inline
     register(monkeypatch, CountingTable, CommitteeTable, BackgroundTable, PerUnitTable)
 
 
@@ -54,7 +54,7 @@ def finished_job(world, who="admin", identifier=CountingTable.identifier):
         fmt="csv",
         campaign=world.campaign,
         actor=world.actor(who),
-        backend="sync",
+        inline=True,
     )
     assert job.state == JobState.DONE, job.error
     return job
@@ -207,6 +207,62 @@ def test_a_unit_typed_by_name_is_found_within_the_scope(world, tables):
     )
     assert "message-error" in outsider.content.decode()
     assert ExportJob.objects.count() == 1
+
+
+def test_a_queued_export_is_cancelled_from_its_page_by_its_owner_only(
+    world, tables, django_capture_on_commit_callbacks
+):
+    owner = logged_in(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(
+            exports_url(world), {"exporter": BackgroundTable.identifier, "format": "csv"}
+        )
+    job = ExportJob.objects.get()
+    page = owner.get(response["Location"]).content.decode()
+    assert 'id="job-cancel"' in page and "取消导出" in page
+    cancel = reverse("reports:job_cancel", kwargs={"pk": job.pk})
+    for who in (world.leader, world.outsider, world.unit_admin):  # colleague, outsiders
+        assert logged_in(who).post(cancel).status_code == 404
+    assert owner.get(cancel).status_code == 405
+    page = owner.post(cancel, follow=True).content.decode()
+    assert "已取消该导出。" in page and "该导出已取消。" in page
+    assert 'id="job-retry"' in page and 'id="job-cancel"' not in page
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+    assert run_queued_tasks() == 1  # the worker takes the task, which leaves the job alone
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+    again = owner.post(cancel, follow=True).content.decode()
+    assert "不能取消" in again
+
+
+def test_a_failed_export_is_retried_from_its_page(
+    world, tables, django_capture_on_commit_callbacks
+):
+    job = jobs.job_submit(
+        identifier=BackgroundTable.identifier,
+        fmt="csv",
+        campaign=world.campaign,
+        actor=world.actor("admin"),
+    )
+    ExportJob.objects.filter(pk=job.pk).update(state=JobState.FAILED, error="评审尚未完成。")
+    retry = reverse("reports:job_retry", kwargs={"pk": job.pk})
+    for who in (world.leader, world.outsider):
+        assert logged_in(who).post(retry).status_code == 404
+    owner = logged_in(world.admin)
+    assert (
+        'id="job-retry"'
+        in owner.get(reverse("reports:job", kwargs={"pk": job.pk})).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.post(retry)
+    again = ExportJob.objects.exclude(pk=job.pk).get()
+    assert response["Location"] == reverse("reports:job", kwargs={"pk": again.pk})
+    assert run_queued_tasks() == 1
+    again.refresh_from_db()
+    assert again.state == JobState.DONE, again.error
+    page = owner.get(response["Location"]).content.decode()
+    assert 'id="job-download"' in page and 'id="job-retry"' not in page
 
 
 def test_a_job_is_seen_and_downloaded_only_by_its_owner(world, tables):

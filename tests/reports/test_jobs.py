@@ -1,5 +1,6 @@
-"""Export jobs (issue 6, point 6): life (queued → running → done, failed, expired), progress
-throttling, exclusive claims, the worker command, recovery after a crash, the cleanup."""
+"""Export jobs (issue 6, point 6; issue 19): life (queued → running → done, failed, expired,
+cancelled, retried), progress throttling, exclusive claims, the export task run by the
+django-tasks database worker, recovery after a crash, the cleanup."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from mofan.audit.models import AuditEntry
 from mofan.reports import jobs, jobs_files
@@ -28,6 +30,7 @@ from tests.reports.jobs_fixtures import (
     stub_renderers,
     world,
 )
+from tests.task_worker import run_queued_tasks
 
 __all__ = ["export_dir", "stub_renderers", "world"]  # fixtures
 
@@ -39,13 +42,15 @@ def tables(monkeypatch, stub_renderers, export_dir):
     register(monkeypatch, CountingTable, CommitteeTable, FailingTable, RefusingTable)
 
 
-def submit(world, identifier=CountingTable.identifier, who="admin", backend="worker", fmt="csv"):
+def submit(world, identifier=CountingTable.identifier, who="admin", inline=False, fmt="csv"):
+    """Without capturing the on-commit callbacks, the job stays queued and no task is enqueued:
+    the tests below run it by hand (`job_run`) or through the worker."""
     return jobs.job_submit(
         identifier=identifier,
         fmt=fmt,
         campaign=world.campaign,
         actor=world.actor(who),
-        backend=backend,
+        inline=inline,
     )
 
 
@@ -94,14 +99,14 @@ def test_progress_is_stored_at_most_every_half_second(world, tables):
 
 
 def test_a_job_whose_export_raises_fails_with_a_chinese_message(world, tables, export_dir):
-    job = submit(world, FailingTable.identifier, backend="sync")
+    job = submit(world, FailingTable.identifier, inline=True)
     assert job.state == JobState.FAILED
     assert job.error.startswith("生成失败：程序出错")
     assert "division" not in job.error  # internals stay in the log
     assert job.stored_name == ""
     assert list(Path(export_dir).iterdir()) == []  # no half-written file left
 
-    refused = submit(world, RefusingTable.identifier, backend="sync")
+    refused = submit(world, RefusingTable.identifier, inline=True)
     assert refused.state == JobState.FAILED
     assert refused.error == "评审结果尚未审定，暂不能导出。"
 
@@ -219,42 +224,101 @@ def test_a_claim_is_exclusive(world, tables):
     job = submit(world)
     assert jobs.job_claim(job.pk, worker="first")
     assert not jobs.job_claim(job.pk, worker="second")
-    assert jobs.job_claim_next(worker="third") is None
     job.refresh_from_db()
     assert (job.state, job.worker) == (JobState.RUNNING, "first")
     # A finished job cannot be claimed (or run) again.
     assert jobs.job_run(job.pk, worker="fourth") is None
 
 
-def test_claim_next_takes_the_oldest_queued_job(world, tables):
-    first, second = submit(world), submit(world)
-    assert jobs.job_claim_next(worker="w") == first.pk
-    assert jobs.job_claim_next(worker="w") == second.pk
-    assert jobs.job_claim_next(worker="w") is None
+def test_the_task_is_enqueued_on_commit_and_the_db_worker_runs_it(
+    world, tables, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = submit(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = submit(world, who="leader", fmt="xlsx")
+    with django_capture_on_commit_callbacks(execute=True):
+        failing = submit(world, FailingTable.identifier, who="unit_admin")
+    tasks = list(DBTaskResult.objects.order_by("enqueued_at"))
+    assert [t.task_path for t in tasks] == ["mofan.reports.jobs.export_task"] * 3
+    assert [t.args_kwargs["args"] for t in tasks] == [[first.pk], [second.pk], [failing.pk]]
+    assert {t.status for t in tasks} == {"READY"}
+    assert ExportJob.objects.filter(state=JobState.QUEUED).count() == 3
 
-
-def test_the_worker_command_runs_the_queued_jobs_and_exits_with_once(world, tables):
-    first = submit(world)
-    second = submit(world, who="leader", fmt="xlsx")
-    failing = submit(world, FailingTable.identifier, who="unit_admin")
-    out = io.StringIO()
-    call_command("export_worker", "--once", stdout=out)
-    lines = out.getvalue().strip().splitlines()
-    assert lines[-1] == "3 job(s) run"
-    assert f"job {first.pk} test_jobs_table.csv: done" in lines
-    assert f"job {second.pk} test_jobs_table.xlsx: done" in lines
+    assert run_queued_tasks() == 3
     states = dict(ExportJob.objects.values_list("pk", "state"))
     assert states == {
         first.pk: JobState.DONE,
         second.pk: JobState.DONE,
         failing.pk: JobState.FAILED,
     }
-    assert ExportJob.objects.get(pk=first.pk).worker.endswith(":worker")
+    assert ExportJob.objects.get(pk=first.pk).worker.endswith(":task")
     assert (
         jobs_files.path_of(ExportJob.objects.get(pk=second.pk).stored_name)
         .read_text()
         .startswith("STUB xlsx")
     )
+    # The task itself succeeded each time: the export's failure is the job's, said in Chinese.
+    results = {t.args_kwargs["args"][0]: t for t in DBTaskResult.objects.all()}
+    assert {t.status for t in results.values()} == {"SUCCESSFUL"}
+    assert results[failing.pk].return_value == "failed"
+    assert ExportJob.objects.get(pk=failing.pk).error.startswith("生成失败：程序出错")
+    assert run_queued_tasks() == 0  # nothing left
+
+
+def test_a_queued_job_can_be_cancelled_and_its_task_then_does_nothing(
+    world, tables, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(world)
+    with pytest.raises(PermissionDenied):  # only the person who asked
+        jobs.job_cancel(job=job, actor=world.actor("leader"))
+    cancelled = jobs.job_cancel(job=job, actor=world.actor("admin"))
+    assert cancelled.state == JobState.CANCELLED
+    assert cancelled.get_state_display() == "已取消"
+    entry = AuditEntry.objects.get(action="report.cancel", object_id=str(job.pk))
+    assert entry.data["before"] == {"state": "queued"}
+    assert run_queued_tasks() == 1
+    assert DBTaskResult.objects.get().return_value == "skipped"
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and job.stored_name == ""
+    with pytest.raises(ValidationError, match="不能取消"):
+        jobs.job_cancel(job=job, actor=world.actor("admin"))
+
+
+def test_a_running_or_finished_job_cannot_be_cancelled(world, tables):
+    job = jobs.job_run(submit(world).pk, worker="test")
+    with pytest.raises(ValidationError, match="已开始生成或已结束"):
+        jobs.job_cancel(job=job, actor=world.actor("admin"))
+    assert not AuditEntry.objects.filter(action="report.cancel").exists()
+
+
+def test_a_failed_job_is_retried_as_a_new_job_with_the_same_choices(
+    world, tables, monkeypatch, django_capture_on_commit_callbacks
+):
+    failed = submit(world, RefusingTable.identifier, inline=True)
+    assert failed.state == JobState.FAILED
+    with pytest.raises(PermissionDenied):
+        jobs.job_retry(job=failed, actor=world.actor("leader"))
+    done = jobs.job_run(submit(world).pk, worker="test")
+    with pytest.raises(ValidationError, match="无需重新生成"):
+        jobs.job_retry(job=done, actor=world.actor("admin"))
+    monkeypatch.setattr(RefusingTable, "rows", CountingTable.rows)  # the cause is gone
+    with django_capture_on_commit_callbacks(execute=True):
+        again = jobs.job_retry(job=failed, actor=world.actor("admin"))
+    assert again.pk != failed.pk and again.state == JobState.QUEUED
+    assert (again.exporter, again.format, again.campaign_id) == (
+        failed.exporter,
+        failed.format,
+        failed.campaign_id,
+    )
+    entry = AuditEntry.objects.get(action="report.export", object_id=str(again.pk))
+    assert entry.data["after"]["retry_of"] == failed.pk
+    assert run_queued_tasks() == 1
+    again.refresh_from_db()
+    assert again.state == JobState.DONE, again.error
+    failed.refresh_from_db()
+    assert failed.state == JobState.FAILED  # the old job stays as it was
 
 
 def test_stored_names_are_generated_and_nothing_else_is_served(world, tables):

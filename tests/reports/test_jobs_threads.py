@@ -1,17 +1,19 @@
-"""Export jobs across threads, on committed data (transactional tests): the thread backend runs
-a job after the submitting transaction commits, and of two claimers racing for one job exactly
-one wins. Plus the optional Redis wake-up of the worker backend."""
+"""Export jobs across processes' boundaries, on committed data (transactional tests, on SQLite
+and on PostgreSQL): the task is enqueued when the submitting transaction commits and the
+unmodified `manage.py db_worker` takes it from the database and runs it; two workers side by
+side run every queued task exactly once; of two claimers racing for one job exactly one wins."""
 
 from __future__ import annotations
 
-import socket
+import signal
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django_tasks_db.models import DBTaskResult
 
 from mofan.reports import jobs, jobs_files
-from mofan.reports.jobs_redis import RedisSignal
 from mofan.reports.models import ExportJob, JobState
 from tests.reports.jobs_fixtures import (
     CountingTable,
@@ -20,17 +22,26 @@ from tests.reports.jobs_fixtures import (
     register,
     stub_renderers,
 )
+from tests.task_worker import run_queued_tasks
 
 __all__ = ["export_dir", "stub_renderers"]
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+
+def db_worker_batch() -> None:
+    """`manage.py db_worker --batch`: run what is queued and exit. The command installs its
+    own SIGINT/SIGTERM handlers; the test's are put back afterwards."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_thread_backend_runs_a_job_after_the_commit(
-    audit_triggers_lifted, monkeypatch, settings, stub_renderers, export_dir
+def test_a_committed_export_is_taken_and_run_by_the_db_worker(
+    audit_triggers_lifted, monkeypatch, stub_renderers, export_dir
 ):
-    settings.MOFAN_EXPORT_BACKEND = "thread"
     register(monkeypatch, CountingTable)
     CountingTable.seen = []
     world = build_world()
@@ -40,15 +51,62 @@ def test_the_thread_backend_runs_a_job_after_the_commit(
         campaign=world.campaign,
         actor=world.actor("admin"),
     )
-    assert jobs.wait_for_threads(timeout=30)
+    # Committed (no test transaction here): the task is in the queue, the job waits for it.
+    task = DBTaskResult.objects.get()
+    assert (task.status, task.args_kwargs["args"]) == ("READY", [job.pk])
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED
+
+    db_worker_batch()
     job.refresh_from_db()
     assert job.state == JobState.DONE, job.error
-    assert job.worker.endswith(":thread")
+    assert job.worker.endswith(":task")
     assert (
         jobs_files.path_of(job.stored_name).read_text().startswith("STUB csv\n序号,名称\n1,第1行")
     )
-    # The worker thread saw its own job running while it wrote the rows.
+    # The worker saw its own job running while it wrote the rows.
     assert CountingTable.seen and {state for state, _d, _t in CountingTable.seen} == {"running"}
+    task.refresh_from_db()
+    assert (task.status, task.return_value) == ("SUCCESSFUL", "done")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_side_by_side_run_every_task_exactly_once(
+    audit_triggers_lifted, monkeypatch, stub_renderers, export_dir, settings
+):
+    settings.MOFAN_EXPORT_MAX_ACTIVE = 10
+    register(monkeypatch, CountingTable)
+    world = build_world()
+    submitted = [
+        jobs.job_submit(
+            identifier=CountingTable.identifier,
+            fmt="csv",
+            campaign=world.campaign,
+            actor=world.actor(who),
+        ).pk
+        for who in ("admin", "admin", "admin", "leader", "leader", "leader")
+    ]
+    barrier = threading.Barrier(2)
+    ran: dict[str, int] = {}
+
+    def work(name: str) -> None:
+        try:
+            barrier.wait(10)
+            ran[name] = run_queued_tasks(worker_id=name)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(ran.values()) == len(submitted)
+    tasks = DBTaskResult.objects.all()
+    assert sorted(t.args_kwargs["args"][0] for t in tasks) == sorted(submitted)
+    assert {t.status for t in tasks} == {"SUCCESSFUL"}
+    assert all(len(t.worker_ids) == 1 for t in tasks)  # each taken once
+    assert set(ExportJob.objects.values_list("state", flat=True)) == {JobState.DONE}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,58 +121,23 @@ def test_of_two_racing_claimers_exactly_one_wins(audit_triggers_lifted, monkeypa
             format="csv",
         )
         barrier = threading.Barrier(2)
-        claimed: list[int | None] = []
+        claimed: list[bool] = []
         threads = [
-            threading.Thread(target=_claimer, args=(f"w{i}", barrier, claimed)) for i in range(2)
+            threading.Thread(target=_claimer, args=(job.pk, f"w{i}", barrier, claimed))
+            for i in range(2)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
-        assert sorted(claimed, key=lambda v: v or 0) == [None, job.pk]
+        assert sorted(claimed) == [False, True]
         job.refresh_from_db()
         assert job.state == JobState.RUNNING and job.worker in {"w0", "w1"}
 
 
-def _claimer(name: str, barrier: threading.Barrier, claimed: list[int | None]) -> None:
+def _claimer(pk: int, name: str, barrier: threading.Barrier, claimed: list[bool]) -> None:
     try:
         barrier.wait(10)
-        claimed.append(jobs.job_claim_next(worker=name))
+        claimed.append(jobs.job_claim(pk, worker=name))
     finally:
         connections.close_all()
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _redis_up(), reason="no Redis listening on 127.0.0.1:6379")
-@pytest.mark.django_db
-def test_the_worker_backend_wakes_the_worker_through_redis(
-    settings, monkeypatch, stub_renderers, export_dir, django_capture_on_commit_callbacks
-):
-    settings.MOFAN_EXPORT_BACKEND = "worker"
-    settings.MOFAN_EXPORT_REDIS_URL = REDIS_URL
-    register(monkeypatch, CountingTable)
-    signal = RedisSignal(REDIS_URL)
-    while signal.wait(1) is not None:  # drain what an earlier run left
-        pass
-    world = build_world()
-    with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.job_submit(
-            identifier=CountingTable.identifier,
-            fmt="csv",
-            campaign=world.campaign,
-            actor=world.actor("admin"),
-        )
-    assert job.state == JobState.QUEUED
-    assert signal.wait(1) == job.pk
-    assert signal.wait(1) is None
-    ran = jobs.worker_loop(once=True)
-    assert ran == 1
-    job.refresh_from_db()
-    assert job.state == JobState.DONE

@@ -51,7 +51,7 @@ def submit(world, who="admin"):
         fmt="zip",
         campaign=world.campaign,
         actor=world.actor(who),
-        backend="sync",
+        inline=True,
     )
 
 

@@ -2,7 +2,8 @@
 enrolled unit's indicators take from the activity ledger (取数, `LedgerFigures`), one
 transaction per campaign. The figures follow every record, roster and leadership change by
 themselves; this is for an indicator file changed in place, a deactivated kind, or after a
-restore. Closed campaigns are included only when named."""
+restore. Closed campaigns are included only when named. `--background` enqueues the work as
+tasks (`evaluations.tasks`) for the task worker instead of doing it here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mofan.campaigns.models import Campaign, CampaignStatus
 from mofan.evaluations.ledger_figures import ledger_figures_refresh
+from mofan.evaluations.tasks import ledger_figures_task
 
 
 class Command(BaseCommand):
@@ -20,6 +22,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--campaign", type=int, help="only this campaign (id)")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="enqueue one task per campaign for the task worker (db_worker) and return",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         campaigns = Campaign.objects.order_by("pk")
@@ -29,6 +36,11 @@ class Command(BaseCommand):
                 raise CommandError(f"no campaign {options['campaign']}")
         else:
             campaigns = campaigns.exclude(status=CampaignStatus.CLOSED)
+        if options["background"]:
+            for campaign in campaigns:
+                result = ledger_figures_task.enqueue(campaign.pk)
+                self.stdout.write(f"campaign {campaign.pk}: queued (task {result.id})")
+            return
         for campaign in campaigns:
             started = time.perf_counter()
             units = ledger_figures_refresh(campaign=campaign)
