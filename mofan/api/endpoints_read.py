@@ -2,8 +2,7 @@
 its account reads on the pages (a unit's 联络员 its unit, committee staff their committee's
 units), filtered further only by the caller's query."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: django-ninja reads the signatures at run time.
 import datetime
 from typing import Any
 

@@ -2,16 +2,15 @@
 checks of who may write, the state rules, the optimistic lock and the audit entry are the
 pages'. The entry also names the token (core.request_context.api_token_name)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router
+from ninja import File, Form
 from ninja.files import UploadedFile
 
 from mofan.activities.selectors import kinds_of_actor
 from mofan.activities.services import RecordInput, activity_record_create
+from mofan.api import endpoints_read
 from mofan.api.auth import actor, write_auth
 from mofan.api.schemas import (
     ActivityRecordIn,
@@ -34,12 +33,16 @@ from mofan.organizations import selectors as org_selectors
 from mofan.rectification.selectors import problem_items_for
 from mofan.rectification.services import problem_item_transition
 
-router = Router(auth=write_auth, tags=["写入"])
+# One router with the reads (a path read and written, e.g. /activity-records, is one URL);
+# each write asks for the read-write scope.
+router = endpoints_read.router
+WRITE: dict[str, Any] = {"auth": write_auth, "tags": ["写入"]}
 ANSWERS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
 
 
 @router.put(
     "/enrollments/{int:enrollment_id}/self-scores/{int:node_id}",
+    **WRITE,
     response={200: SelfScoreOut, **ANSWERS},
     summary="填报一项自评",
     description="单位联络员填报末级指标的自评；`version` 为上次读取到的版本（首次填报为 null），"
@@ -69,6 +72,7 @@ def self_score_put(request: Any, enrollment_id: int, node_id: int, body: SelfSco
 
 @router.post(
     "/problem-items/{int:item_id}/transitions",
+    **WRITE,
     response={200: ProblemItemOut, **ANSWERS},
     summary="问题整改流转",
     description="action：submit_measures 报送整改措施、accept_measures 同意、"
@@ -92,6 +96,7 @@ def problem_item_transition_post(request: Any, item_id: int, body: TransitionIn)
 
 @router.post(
     "/evidence",
+    **WRITE,
     response={201: EvidenceOut, 200: EvidenceOut, **ANSWERS},
     summary="上传佐证材料",
     description="与页面相同的类型、大小、内容检查和病毒扫描；同一单位上传相同内容返回已有文件（200）。",
@@ -118,6 +123,7 @@ def evidence_post(
 
 @router.post(
     "/activity-records",
+    **WRITE,
     response={201: ActivityRecordOut, **ANSWERS},
     summary="登记活动",
 )

@@ -6,8 +6,7 @@ A row matches an existing member of the unit by name (names must then be unique 
 and in the sheet): matched rows are updated, the others created. Members not in the sheet are
 left alone (removing someone stays a decision on the page)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: django-ninja reads the signatures at run time.
 import datetime
 from typing import Any
 
@@ -15,16 +14,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router
 
 from mofan.accounts.access import Actor
+from mofan.api import endpoints_read
 from mofan.api.auth import actor, write_auth
 from mofan.api.schemas import Error, ImportErrors, RosterIn, RosterOut, RosterRow
 from mofan.organizations import selectors as org_selectors
 from mofan.organizations.models import Gender, Member, PoliticalStatus, Unit
 from mofan.organizations.services import member_save
 
-router = Router(auth=write_auth, tags=["写入"])
+router = endpoints_read.router
 MAX_ROWS = 5000
 FIRST_ROW = 2  # row 1 is the sheet's header
 
@@ -122,6 +121,8 @@ def roster_sync(*, unit: Unit, rows: list[RosterRow], actor: Actor) -> tuple[int
 
 @router.post(
     "/roster/members",
+    auth=write_auth,
+    tags=["写入"],
     response={200: RosterOut, 400: ImportErrors, 401: Error, 403: Error, 404: Error, 429: Error},
     summary="同步单位党员花名册",
     description="按行（与 xlsx 花名册相同的列）导入：先检查全部行，任何一行有误则整批不写入，"

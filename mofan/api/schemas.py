@@ -1,8 +1,7 @@
 """The API's typed shapes (pydantic through django-ninja): what each endpoint returns and takes.
 The OpenAPI document is generated from these and the endpoints' signatures."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: django-ninja reads the signatures at run time.
 import datetime
 from decimal import Decimal
 from typing import Any
