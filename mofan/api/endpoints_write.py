@@ -5,7 +5,7 @@ pages'. The entry also names the token (core.request_context.api_token_name)."""
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form
+from ninja import File, Form, Status
 from ninja.files import UploadedFile
 
 from mofan.activities.selectors import kinds_of_actor
@@ -118,7 +118,7 @@ def evidence_post(
         "sha256": evidence.sha256,
         "created": created,
     }
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
 @router.post(
@@ -148,4 +148,4 @@ def activity_record_post(request: Any, body: ActivityRecordIn) -> Any:
         ),
         actor=who,
     )
-    return 201, record
+    return Status(201, record)

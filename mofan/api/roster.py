@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from ninja import Status
 
 from mofan.accounts.access import Actor
 from mofan.api import endpoints_read
@@ -134,8 +135,6 @@ def roster_members(request: Any, body: RosterIn) -> Any:
     try:
         created, updated = roster_sync(unit=unit, rows=body.rows, actor=who)
     except RosterRefused as refused:
-        return 400, {
-            "detail": _("导入未执行：请改正以下各行后重新提交。"),
-            "errors": refused.errors,
-        }
+        message = _("导入未执行：请改正以下各行后重新提交。")
+        return Status(400, {"detail": message, "errors": refused.errors})
     return {"created": created, "updated": updated}
