@@ -35,7 +35,7 @@ class RosterRefused(Exception):
         self.errors = errors
 
 
-def _choice(choices: Any, text: str) -> str | None:
+def choice(choices: Any, text: str) -> str | None:
     text = text.strip()
     for value, label in choices.choices:
         if text in (value, str(label)):
@@ -43,18 +43,20 @@ def _choice(choices: Any, text: str) -> str | None:
     return None
 
 
-def _member_of(unit: Unit, row: RosterRow, existing: dict[str, Member], orgs: dict[str, Any]):
+def _member_of(
+    unit: Unit, row: RosterRow, existing: dict[str, Member], orgs: dict[str, Any]
+) -> tuple[Member, list[str]]:
     """The row as an unsaved member (new or matched), or a list of its faults."""
     faults: list[str] = []
     name = row.name.strip()
     member = existing.get(name) or Member(unit=unit)
     member.name = name
-    gender = _choice(Gender, row.gender)
+    gender = choice(Gender, row.gender)
     if gender is None:
         faults.append(_("性别须为“男”或“女”。"))
     else:
         member.gender = gender
-    status = _choice(PoliticalStatus, row.political_status or "中共党员")
+    status = choice(PoliticalStatus, row.political_status or "中共党员")
     if status is None:
         faults.append(_("政治面貌“%(v)s”不在代码表中。") % {"v": row.political_status[:20]})
     else:

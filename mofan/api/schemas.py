@@ -195,3 +195,30 @@ class RosterIn(Schema):
 class RosterOut(Schema):
     created: int
     updated: int
+
+
+class UnitRow(Schema):
+    """One row of the committee's unit sheet."""
+
+    name: str = Field(..., description="单位全称（按全称匹配已有单位）")
+    short_name: str = Field("", description="简称")
+    credit_code: str = Field("", description="统一社会信用代码")
+    category: str = Field("政府部门", description="单位类别，如 党委部门、政府部门、事业单位")
+
+
+class UnitsIn(Schema):
+    rows: list[UnitRow]
+
+
+class PartyOrgRow(Schema):
+    """One row of a unit's party-organisation sheet (上级组织 above its children)."""
+
+    name: str = Field(..., description="组织名称（按名称匹配已有组织）")
+    kind: str = Field(..., description="组织类型：机关党委、党总支、党支部、党小组")
+    parent: str = Field("", description="上级组织名称（已有的，或本表靠前的行）；空为顶层")
+    elected_on: str = Field("", description="选举日期 YYYY-MM-DD")
+
+
+class PartyOrgsIn(Schema):
+    unit_id: int
+    rows: list[PartyOrgRow]
