@@ -18,6 +18,14 @@ def _schema_name(ref: dict[str, Any]) -> str:
     return str(ref.get("$ref", "")).rsplit("/", 1)[-1]
 
 
+def _type_of(schema: dict[str, Any]) -> str:
+    """A parameter's type as read: `integer`, or `integer | null` spelled as its kinds."""
+    if "type" in schema:
+        return str(schema["type"])
+    kinds = [str(s.get("type", "")) for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    return " / ".join(k for k in kinds if k)
+
+
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
     components = schema.get("components", {}).get("schemas", {})
     operations = []
@@ -43,7 +51,7 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                             "name": p.get("name"),
                             "where": p.get("in"),
                             "required": p.get("required", False),
-                            "type": p.get("schema", {}).get("type", ""),
+                            "type": _type_of(p.get("schema", {})),
                         }
                         for p in op.get("parameters", [])
                     ],
