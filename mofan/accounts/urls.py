@@ -11,5 +11,6 @@ urlpatterns = [
     path("reauth/", views.reauth_view, name="reauth"),
     path("2fa/", views.totp_setup_view, name="totp_setup"),
     path("tokens/", views_tokens.tokens_view, name="tokens"),
+    path("tokens/new/", views_tokens.token_create_view, name="token_create"),
     path("tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
 ]

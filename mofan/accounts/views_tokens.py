@@ -16,6 +16,7 @@ from mofan.accounts import tokens
 from mofan.accounts.access import actor_of
 from mofan.accounts.forms import ApiTokenForm
 from mofan.accounts.models import ApiToken
+from mofan.accounts.permissions import recent_auth_required
 
 
 def _page(request: HttpRequest, form: ApiTokenForm, secret: str = "") -> HttpResponse:
@@ -39,8 +40,13 @@ def _page(request: HttpRequest, form: ApiTokenForm, secret: str = "") -> HttpRes
 
 @login_required
 def tokens_view(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return _page(request, ApiTokenForm())
+    return _page(request, ApiTokenForm())
+
+
+@login_required
+@require_POST
+@recent_auth_required  # a new credential: the password again, as for role changes
+def token_create_view(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:

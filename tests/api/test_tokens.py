@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import ApiToken
+from mofan.accounts.services import SESSION_REAUTH_AT
 from mofan.accounts.tokens import token_create, token_revoke
 from mofan.audit.models import AuditEntry
 from mofan.organizations.models import Member
 from tests.api.helpers import Api, api_for, token_of, with_2fa
-from tests.factories import MemberFactory, PartyOrgFactory
+from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory
 from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +29,15 @@ def test_the_page_shows_the_secret_once_and_stores_only_its_hash(unit_admin):
     client = logged_in(unit_admin)
     page = client.get(reverse("accounts:tokens"))
     assert page.status_code == 200 and "创建令牌" in page.content.decode()
-    made = client.post(
-        reverse("accounts:tokens"), {"name": "智慧党建", "scope": "read", "days": "30"}
-    )
+    form = {"name": "智慧党建", "scope": "read", "days": "30"}
+    session = client.session  # the login was long ago: the password is asked again
+    session[SESSION_REAUTH_AT] = 0
+    session.save()
+    asked = client.post(reverse("accounts:token_create"), form)
+    assert asked.status_code == 302 and "/accounts/reauth/" in asked["Location"]
+    assert not ApiToken.objects.exists()  # not before the password is given again
+    client.post(reverse("accounts:reauth"), {"password": PASSWORD})
+    made = client.post(reverse("accounts:token_create"), form)
     body = made.content.decode()
     token = ApiToken.objects.get(user=unit_admin)
     secret = body.split('id="api-token-secret">')[1].split("<")[0]
@@ -66,6 +73,12 @@ def test_someone_elses_token_cannot_be_revoked(unit_admin, outsider):
     with pytest.raises(PermissionDenied):
         token_revoke(token=token, actor=actor_for(outsider))
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_a_disabled_accounts_token_is_refused(unit_admin):
+    secret = token_of(unit_admin)
+    type(unit_admin).objects.filter(pk=unit_admin.pk).update(is_active=False)
+    assert Api(secret).get("/units").status_code == 401
 
 
 def test_an_expired_token_is_refused(unit_admin):
