@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from mofan.accounts import rules
 from mofan.accounts.roles import UNIT_READERS
-from mofan.activities.selectors import records_for
+from mofan.activities.selectors import own_member, records_for, records_of_member
 from mofan.api.auth import actor, read_auth
 from mofan.api.pagination import Pages
 from mofan.api.schemas import (
@@ -130,7 +130,11 @@ def activity_records(
     since: datetime.date | None = None,
     until: datetime.date | None = None,
 ) -> Any:
-    records = records_for(actor(request))
+    who = actor(request)
+    records = records_for(who)
+    member = own_member(who)
+    if member is not None:  # a linked 党员: their own records and the meetings they attended
+        records = records | records_of_member(member)
     if unit_id is not None:
         records = records.filter(unit_id=unit_id)
     if since is not None:

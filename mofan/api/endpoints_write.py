@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Status
 from ninja.files import UploadedFile
 
-from mofan.activities.selectors import kinds_of_actor
+from mofan.activities.selectors import kinds_of_actor, own_member, person_kinds_for
 from mofan.activities.services import RecordInput, activity_record_create
 from mofan.api import endpoints_read
 from mofan.api.auth import actor, write_auth
@@ -132,7 +132,11 @@ def activity_record_post(request: Any, body: ActivityRecordIn) -> Any:
     org = get_object_or_404(
         org_selectors.party_orgs_for(who).select_related("unit"), pk=body.party_org_id
     )
-    kind = get_object_or_404(kinds_of_actor(who), pk=body.kind_id)
+    kinds = kinds_of_actor(who)
+    member = own_member(who)
+    if member is not None:  # a linked 党员 records their own service, study, ...
+        kinds = kinds | person_kinds_for(member)
+    kind = get_object_or_404(kinds, pk=body.kind_id)
     record = activity_record_create(
         data=RecordInput(
             party_org=org,

@@ -190,3 +190,30 @@ def test_the_openapi_schema_and_the_docs_page(w, client):
     assert page.status_code == 200
     body = page.content.decode()
     assert "同步单位党员花名册" in body and "<script" not in body.split("</header>")[1]
+
+
+def test_a_linked_member_records_and_reads_only_their_own(w):
+    from mofan.organizations.services import member_account_link
+    from tests.world import persona
+
+    org_a = PartyOrgFactory(unit=w.unit_a, name="甲支部")
+    me, colleague = (MemberFactory(unit=w.unit_a, party_org=org_a) for _ in range(2))
+    account = persona("member", unit_a=w.unit_a)
+    member_account_link(member=me, account=account, actor=actor_for(w.users["owner"]))
+    api = api_for(account)
+    held = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    volunteer = ActivityKind.objects.get(committee=None, code="volunteer")
+    own = {"party_org_id": org_a.pk, "kind_id": volunteer.pk, "held_on": held, "topic": "志愿服务"}
+    made = api.post("/activity-records", {**own, "present": [me.pk]})
+    assert made.status_code == 201, made.content
+    for_other = api.post("/activity-records", {**own, "present": [colleague.pk]})
+    assert for_other.status_code in (400, 403)
+    meeting = ActivityKind.objects.get(committee=None, code="branch-committee")
+    assert api.post("/activity-records", {**own, "kind_id": meeting.pk}).status_code == 403
+    w.api["owner"].post(
+        "/activity-records",
+        {**own, "kind_id": meeting.pk, "topic": "支委会", "present": [colleague.pk]},
+    )
+    listed = api.get("/activity-records").json()["items"]
+    assert [r["id"] for r in listed] == [made.json()["id"]]
+    assert ActivityRecord.objects.count() == 2
