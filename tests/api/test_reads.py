@@ -156,3 +156,25 @@ def test_pagination_is_bounded(both):
     assert api.get("/members", page="99999999999999999999").status_code == 422
     assert api.get("/members", page_size=1000).status_code == 422
     assert Member.objects.filter(unit=w.unit_b).exists()
+
+
+def test_query_counts_do_not_grow_with_rows(both):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = both
+    api = w.api["owner"]
+
+    def counted(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200
+        return len(queries)
+
+    paths = ("/members", "/party-organisations", "/problem-items", "/activity-records")
+    api.get("/units")  # the token's first use notes it (one UPDATE, once a minute)
+    few = {p: counted(p) for p in paths}
+    org = PartyOrgFactory(unit=w.unit_a)
+    for _ in range(8):
+        MemberFactory(unit=w.unit_a, party_org=org)
+        PartyOrgFactory(unit=w.unit_a)
+    assert {p: counted(p) for p in paths} == few
