@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "mofan.cases",
     "mofan.notifications",
     "mofan.reports",
+    "mofan.api",
     "mofan.home",
 ]
 # Demo data, simulation, scale seed and bench (mofan/devtools): for development and training
@@ -169,6 +170,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Account policy (GB/T 22239-2019 level 3, application part).
 MOFAN_PASSWORD_MAX_AGE_DAYS = env_int("MOFAN_PASSWORD_MAX_AGE_DAYS", 90)
 MOFAN_INACTIVE_DISABLE_DAYS = env_int("MOFAN_INACTIVE_DISABLE_DAYS", 90)
+# REST API (mofan/api): calls per token per minute, counted in the cache (share one cache, e.g.
+# Redis, between application servers so the limit holds across them).
+MOFAN_API_RATE_PER_MINUTE = env_int("MOFAN_API_RATE_PER_MINUTE", 120)
 MOFAN_LOCKOUT_THRESHOLD = env_int("MOFAN_LOCKOUT_THRESHOLD", 5)
 MOFAN_LOCKOUT_MINUTES = env_int("MOFAN_LOCKOUT_MINUTES", 30)
 # 满意度测评: a unit reads its free-text answers only from this many responses on; a client

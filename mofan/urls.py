@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notices/", include("mofan.notifications.urls")),
     path("reports/", include("mofan.reports.urls")),
     path("choose/", include("mofan.core.urls_choosers")),
+    path("api/v1/", include("mofan.api.urls")),
 ]
 
 handler403 = "mofan.home.views.permission_denied"

@@ -3,7 +3,7 @@ account management in the navigation."""
 
 from django.utils.translation import gettext_lazy as _
 
-from mofan.accounts import choosers, rules
+from mofan.accounts import choosers, rules, tokens
 from mofan.accounts.selectors import units_for_grants
 from mofan.core.choosers import ChooserScope, register_kind, register_scope
 from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objects_register, menu
@@ -11,6 +11,7 @@ from mofan.core.extensions import MenuEntry, audit_actions_register, audit_objec
 menu.register(MenuEntry(10, _("审计日志"), "audit:list", shows=rules.is_auditor))
 menu.register(MenuEntry(11, _("完整性校验"), "audit:verify", shows=rules.is_auditor))
 menu.register(MenuEntry(90, _("账号管理"), "accounts_manage:list", shows=rules.manages_accounts))
+menu.register(MenuEntry(95, _("API 令牌"), "accounts:tokens", shows=tokens.may_use_api))
 
 audit_actions_register(
     {
@@ -33,6 +34,8 @@ audit_actions_register(
         "account.2fa.verify": _("双因素认证验证"),
         "account.2fa.recovery_codes": _("生成恢复码"),
         "account.2fa.required": _("要求双因素认证"),
+        "account.token.create": _("创建 API 令牌"),
+        "account.token.revoke": _("撤销 API 令牌"),
         "account.": _("账号操作"),
     }
 )
@@ -41,6 +44,7 @@ audit_objects_register(
         "accounts.totpdevice": _("双因素认证设备"),
         "accounts.recoverycode": _("恢复码"),
         "accounts.loginthrottle": _("登录限制"),
+        "accounts.apitoken": _("API 令牌"),
     }
 )
 

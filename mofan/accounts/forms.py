@@ -153,3 +153,15 @@ class ProfileForm(forms.Form):
 
 class DeactivateForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("令牌名称"), max_length=60, help_text=_("例如：组织部花名册同步")
+    )
+    scope = forms.ChoiceField(
+        label=_("权限"),
+        choices=[("read", _("只读")), ("read_write", _("读写"))],
+        initial="read",
+    )
+    days = forms.IntegerField(label=_("有效期（天）"), min_value=1, max_value=365, initial=90)

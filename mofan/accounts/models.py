@@ -118,3 +118,31 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ApiToken(models.Model):
+    """A personal token for the REST API (/api/v1/, mofan/api). Only a SHA-256 of the secret is
+    kept; the secret is shown once, when the token is made. `prefix` (the secret's first
+    characters) finds the row; the hash is compared in constant time."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("只读")
+        READ_WRITE = "read_write", _("读写")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=60)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(_("权限"), max_length=16, choices=Scope.choices, default=Scope.READ)
+    expires_at = models.DateTimeField(_("到期时间"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name

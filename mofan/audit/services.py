@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mofan.audit import chain, triggers
 from mofan.audit.models import AuditCheckpoint, AuditEntry, AuditResult, DeniedThrottle
+from mofan.core.request_context import api_token_name
 from mofan.core.request_context import client_ip as current_client_ip
 
 MIN_RETENTION_DAYS = 183
@@ -106,6 +107,9 @@ def _pending(
         data["after"] = after
     if extra is not None:
         data["extra"] = extra
+    via_token = api_token_name.get()
+    if via_token is not None:
+        data["via_api"] = via_token  # not "…token…": that key would be masked
     actor_id, name = _actor_parts(actor)
     # Bounded to the column sizes before the MAC is computed: free text such as a username typed
     # into the login form must neither overflow a column (PostgreSQL refuses, SQLite does not)

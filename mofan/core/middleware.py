@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from mofan.core.request_context import client_ip
+from mofan.core.request_context import api_token_name, client_ip
 
 CSP = "; ".join(
     [
@@ -63,9 +63,11 @@ class ClientAddressMiddleware:
         ip = resolve_client_ip(request)
         request.client_ip = ip  # type: ignore[attr-defined]
         token = client_ip.set(ip)
+        api_token = api_token_name.set(None)
         try:
             return self.get_response(request)
         finally:
+            api_token_name.reset(api_token)
             client_ip.reset(token)
 
 

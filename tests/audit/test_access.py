@@ -132,7 +132,11 @@ AUDITOR_MAY_OPEN = {
     "notifications:list",
     "notifications:mark_all_read",
     "survey_thanks",  # the respondents' thank-you page: public, and shows no data
+    "api_docs",  # the API's reference and its OpenAPI document: no data
+    "api:openapi-json",
 }
+# The REST API answers a session without a token 401 (and the auditor gets no token).
+API = "api:"
 SELF_SERVICE = "accounts:"
 
 
@@ -147,6 +151,8 @@ def _kwargs(name: str, pattern: URLPattern, w: SimpleNamespace) -> dict[str, int
         # a survey respondent's links (surveys): public pages; links that do not exist are 404s
         "token": "no-such-token",
         "code": "no-such-code",
+        # the REST API's ids (every call is refused before any lookup: no token)
+        **dict.fromkeys(("unit_id", "campaign_id", "enrollment_id", "node_id", "item_id"), 1),
     }
     if name.startswith("organizations:unit"):
         values["pk"] = w.unit.pk
@@ -186,7 +192,8 @@ def test_the_auditor_reads_nothing_else(world, unit_admin):
         url = reverse(name, kwargs=_kwargs(name, pattern, world))
         for method in ("get", "post"):
             response = getattr(client, method)(url)
-            assert response.status_code in (403, 404, 405), (method, url, response.status_code)
+            refused = (401, 403, 404, 405) if name.startswith(API) else (403, 404, 405)
+            assert response.status_code in refused, (method, url, response.status_code)
             leaked = [m for m in world.markers if m in response.content.decode()]
             assert not leaked, (method, url, leaked)
     assert {"organizations:unit_detail", "accounts_manage:detail"} <= seen

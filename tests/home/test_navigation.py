@@ -46,16 +46,25 @@ UNIT = [
     "减负统计",
     "已印发公文",
     "我的导出",
+    "API 令牌",
 ]
 EXPECTED = {
-    Role.COMMITTEE_ADMIN: [*STAFF, "减负统计", "公文草稿", "已印发公文", "我的导出", "账号管理"],
-    Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "公文草稿", "已印发公文", "我的导出"],
+    Role.COMMITTEE_ADMIN: [
+        *STAFF,
+        "减负统计",
+        "公文草稿",
+        "已印发公文",
+        "我的导出",
+        "账号管理",
+        "API 令牌",
+    ],
+    Role.COMMITTEE_LEADER: [*STAFF, "减负统计", "公文草稿", "已印发公文", "我的导出", "API 令牌"],
     Role.SECURITY_ADMIN: ["首页", "账号管理"],
     Role.AUDITOR: ["首页", "审计日志", "完整性校验"],
-    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议", "案例评审"],
+    Role.REVIEWER: ["首页", "评审任务", "我的抽查", "专家评审", "述职评议", "案例评审", "API 令牌"],
     Role.UNIT_ADMIN: UNIT,
     Role.UNIT_LEADER: UNIT,
-    Role.MEMBER: ["首页", "本单位", "通报", "评先评优", "优秀案例"],
+    Role.MEMBER: ["首页", "本单位", "通报", "评先评优", "优秀案例", "API 令牌"],
 }
 
 

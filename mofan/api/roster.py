@@ -1,0 +1,142 @@
+"""Roster sync from the 组织部's system: a unit's member sheet as JSON rows (the xlsx columns),
+checked whole first — every row's faults by row number in Chinese — and written all or
+nothing through `organizations.services.member_save` (each row audited as the page's edits).
+
+A row matches an existing member of the unit by name (names must then be unique in the unit
+and in the sheet): matched rows are updated, the others created. Members not in the sheet are
+left alone (removing someone stays a decision on the page)."""
+
+# No `from __future__ import annotations`: django-ninja reads the signatures at run time.
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Status
+
+from mofan.accounts.access import Actor
+from mofan.api import endpoints_read
+from mofan.api.auth import actor, write_auth
+from mofan.api.schemas import Error, ImportErrors, RosterIn, RosterOut, RosterRow
+from mofan.organizations import selectors as org_selectors
+from mofan.organizations.models import Gender, Member, PoliticalStatus, Unit
+from mofan.organizations.services import member_save
+
+router = endpoints_read.router
+MAX_ROWS = 5000
+FIRST_ROW = 2  # row 1 is the sheet's header
+
+
+class RosterRefused(Exception):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def choice(choices: Any, text: str) -> str | None:
+    text = text.strip()
+    for value, label in choices.choices:
+        if text in (value, str(label)):
+            return str(value)
+    return None
+
+
+def _member_of(
+    unit: Unit, row: RosterRow, existing: dict[str, Member], orgs: dict[str, Any]
+) -> tuple[Member, list[str]]:
+    """The row as an unsaved member (new or matched), or a list of its faults."""
+    faults: list[str] = []
+    name = row.name.strip()
+    member = existing.get(name) or Member(unit=unit)
+    member.name = name
+    gender = choice(Gender, row.gender)
+    if gender is None:
+        faults.append(_("性别须为“男”或“女”。"))
+    else:
+        member.gender = gender
+    status = choice(PoliticalStatus, row.political_status or "中共党员")
+    if status is None:
+        faults.append(_("政治面貌“%(v)s”不在代码表中。") % {"v": row.political_status[:20]})
+    else:
+        member.political_status = status
+    member.birth_date = None
+    if row.birth_date.strip():
+        try:
+            member.birth_date = datetime.date.fromisoformat(row.birth_date.strip())
+        except ValueError:
+            faults.append(_("出生日期须为 YYYY-MM-DD。"))
+    member.party_org = None
+    if row.party_org.strip():
+        member.party_org = orgs.get(row.party_org.strip())
+        if member.party_org is None:
+            faults.append(_("党组织“%(v)s”不属于该单位。") % {"v": row.party_org.strip()[:100]})
+    member.post = row.post.strip()
+    member.phone = row.phone.strip()
+    try:
+        member.full_clean()
+    except ValidationError as exc:
+        faults.extend(exc.messages)
+    return member, faults
+
+
+def roster_check(unit: Unit, rows: list[RosterRow]) -> list[Member]:
+    """Every row as a member to save, or RosterRefused listing every fault by row."""
+    errors: list[dict[str, Any]] = []
+    if not rows:
+        raise RosterRefused([{"row": FIRST_ROW, "message": _("没有数据行。")}])
+    if len(rows) > MAX_ROWS:
+        raise RosterRefused(
+            [{"row": FIRST_ROW, "message": _("一次最多 %(n)s 行。") % {"n": MAX_ROWS}}]
+        )
+    current = list(Member.objects.filter(unit=unit))
+    names = [m.name for m in current]
+    existing = {m.name: m for m in current if names.count(m.name) == 1}
+    orgs = {o.name: o for o in unit.party_orgs.all()}
+    seen: dict[str, int] = {}
+    members = []
+    for number, row in enumerate(rows, start=FIRST_ROW):
+        name = row.name.strip()
+        faults: list[str] = []
+        if name in seen:
+            faults.append(_("姓名与第 %(n)s 行重复。") % {"n": seen[name]})
+        elif names.count(name) > 1:
+            faults.append(_("单位中有多名同名成员，请在页面上逐一维护。"))
+        seen.setdefault(name, number)
+        member, more = _member_of(unit, row, existing, orgs)
+        faults.extend(more)
+        errors.extend({"row": number, "message": f} for f in faults)
+        members.append(member)
+    if errors:
+        raise RosterRefused(errors)
+    return members
+
+
+@transaction.atomic
+def roster_sync(*, unit: Unit, rows: list[RosterRow], actor: Actor) -> tuple[int, int]:
+    members = roster_check(unit, rows)
+    created = sum(1 for m in members if m.pk is None)
+    for member in members:
+        member_save(member=member, actor=actor)
+    return created, len(members) - created
+
+
+@router.post(
+    "/roster/members",
+    auth=write_auth,
+    tags=["写入"],
+    response={200: RosterOut, 400: ImportErrors, 401: Error, 403: Error, 404: Error, 429: Error},
+    summary="同步单位党员花名册",
+    description="按行（与 xlsx 花名册相同的列）导入：先检查全部行，任何一行有误则整批不写入，"
+    "返回每个错误的行号（表头为第 1 行）；按姓名匹配已有成员则更新，否则新增。",
+)
+def roster_members(request: Any, body: RosterIn) -> Any:
+    who = actor(request)
+    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
+    try:
+        created, updated = roster_sync(unit=unit, rows=body.rows, actor=who)
+    except RosterRefused as refused:
+        message = _("导入未执行：请改正以下各行后重新提交。")
+        return Status(400, {"detail": message, "errors": refused.errors})
+    return {"created": created, "updated": updated}

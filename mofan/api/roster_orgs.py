@@ -1,0 +1,192 @@
+"""Roster sync of a committee's units and of a unit's party organisations (the companions of
+`roster.py`'s members): the same rules — every row checked first, faults by row number in
+Chinese, all or nothing, each row written through the page's service (`unit_save`,
+`party_org_save`) and audited. Rows match existing ones by name; nothing is deleted."""
+
+# No `from __future__ import annotations`: django-ninja reads the signatures at run time.
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Status
+
+from mofan.accounts.access import Actor
+from mofan.api import endpoints_read
+from mofan.api.auth import actor, write_auth
+from mofan.api.roster import FIRST_ROW, MAX_ROWS, RosterRefused, choice
+from mofan.api.schemas import (
+    Error,
+    ImportErrors,
+    PartyOrgRow,
+    PartyOrgsIn,
+    RosterOut,
+    UnitRow,
+    UnitsIn,
+)
+from mofan.organizations import selectors as org_selectors
+from mofan.organizations.models import (
+    Committee,
+    PartyOrganization,
+    PartyOrgKind,
+    Unit,
+    UnitCategory,
+)
+from mofan.organizations.services import check_party_org, party_org_save, unit_save
+
+router = endpoints_read.router
+ANSWERS = {200: RosterOut, 400: ImportErrors, 401: Error, 403: Error, 404: Error, 429: Error}
+
+
+def _bounded(rows: list[Any]) -> None:
+    if not rows:
+        raise RosterRefused([{"row": FIRST_ROW, "message": _("没有数据行。")}])
+    if len(rows) > MAX_ROWS:
+        raise RosterRefused(
+            [{"row": FIRST_ROW, "message": _("一次最多 %(n)s 行。") % {"n": MAX_ROWS}}]
+        )
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+def units_check(committee: Committee, rows: list[UnitRow]) -> list[Unit]:
+    _bounded(rows)
+    existing = {u.name: u for u in Unit.objects.filter(committee=committee)}
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    units = []
+    for number, row in enumerate(rows, start=FIRST_ROW):
+        faults: list[str] = []
+        name = row.name.strip()
+        if name in seen:
+            faults.append(_("单位全称与第 %(n)s 行重复。") % {"n": seen[name]})
+        seen.setdefault(name, number)
+        unit = existing.get(name) or Unit(committee=committee)
+        unit.name, unit.short_name = name, row.short_name.strip()
+        unit.credit_code = row.credit_code.strip().upper()
+        category = choice(UnitCategory, row.category or str(UnitCategory.GOVERNMENT.label))
+        if category is None:
+            faults.append(_("单位类别“%(v)s”不在选项中。") % {"v": row.category[:20]})
+        else:
+            unit.category = category
+        try:
+            unit.full_clean()
+        except ValidationError as exc:
+            faults.extend(_messages(exc))
+        errors.extend({"row": number, "message": f} for f in faults)
+        units.append(unit)
+    if errors:
+        raise RosterRefused(errors)
+    return units
+
+
+def orgs_check(unit: Unit, rows: list[PartyOrgRow]) -> list[PartyOrganization]:
+    _bounded(rows)
+    known = {o.name: o for o in PartyOrganization.objects.filter(unit=unit)}
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    orgs = []
+    for number, row in enumerate(rows, start=FIRST_ROW):
+        faults: list[str] = []
+        name = row.name.strip()
+        if name in seen:
+            faults.append(_("组织名称与第 %(n)s 行重复。") % {"n": seen[name]})
+        seen.setdefault(name, number)
+        org = known.get(name) or PartyOrganization(unit=unit)
+        org.name = name
+        kind = choice(PartyOrgKind, row.kind)
+        if kind is None:
+            faults.append(_("组织类型须为机关党委、党总支、党支部或党小组。"))
+        else:
+            org.kind = kind
+        org.parent = None
+        if row.parent.strip():
+            org.parent = known.get(row.parent.strip())
+            if org.parent is None or org.parent is org:
+                faults.append(
+                    _("上级组织“%(v)s”不存在（须已有，或在本表靠前的行）。")
+                    % {"v": row.parent.strip()[:100]}
+                )
+        org.elected_on = None
+        if row.elected_on.strip():
+            try:
+                org.elected_on = datetime.date.fromisoformat(row.elected_on.strip())
+            except ValueError:
+                faults.append(_("选举日期须为 YYYY-MM-DD。"))
+        if not faults:
+            try:
+                check_party_org(org)
+                org.full_clean(exclude=["parent", "unit", "secretary"])
+            except ValidationError as exc:
+                faults.extend(_messages(exc))
+        known[name] = org  # a later row may name it as its parent
+        errors.extend({"row": number, "message": f} for f in faults)
+        orgs.append(org)
+    if errors:
+        raise RosterRefused(errors)
+    return orgs
+
+
+@transaction.atomic
+def units_sync(*, committee: Committee, rows: list[UnitRow], actor: Actor) -> tuple[int, int]:
+    units = units_check(committee, rows)
+    created = sum(1 for u in units if u.pk is None)
+    for unit in units:
+        unit_save(unit=unit, actor=actor)
+    return created, len(units) - created
+
+
+@transaction.atomic
+def orgs_sync(*, unit: Unit, rows: list[PartyOrgRow], actor: Actor) -> tuple[int, int]:
+    orgs = orgs_check(unit, rows)
+    created = sum(1 for o in orgs if o.pk is None)
+    for org in orgs:  # in sheet order: a parent is saved before its children
+        party_org_save(org=org, committee_members=None, actor=actor)
+    return created, len(orgs) - created
+
+
+def _refused(refused: RosterRefused) -> Any:
+    message = _("导入未执行：请改正以下各行后重新提交。")
+    return Status(400, {"detail": message, "errors": refused.errors})
+
+
+@router.post(
+    "/roster/units",
+    auth=write_auth,
+    tags=["写入"],
+    response=ANSWERS,
+    summary="同步工委的单位名册",
+    description="工委管理员按行导入本工委的单位：先检查全部行，任何一行有误则整批不写入；"
+    "按单位全称匹配已有单位则更新，否则新增。",
+)
+def roster_units(request: Any, body: UnitsIn) -> Any:
+    who = actor(request)
+    committee = org_selectors.committee_administered_by(who)
+    try:
+        created, updated = units_sync(committee=committee, rows=body.rows, actor=who)
+    except RosterRefused as refused:
+        return _refused(refused)
+    return {"created": created, "updated": updated}
+
+
+@router.post(
+    "/roster/party-organisations",
+    auth=write_auth,
+    tags=["写入"],
+    response=ANSWERS,
+    summary="同步单位的党组织",
+    description="按行导入单位的党组织（上级组织写在下级之前）：先检查全部行，任何一行有误则"
+    "整批不写入；按名称匹配已有组织则更新，否则新增。",
+)
+def roster_party_organisations(request: Any, body: PartyOrgsIn) -> Any:
+    who = actor(request)
+    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
+    try:
+        created, updated = orgs_sync(unit=unit, rows=body.rows, actor=who)
+    except RosterRefused as refused:
+        return _refused(refused)
+    return {"created": created, "updated": updated}

@@ -1,0 +1,77 @@
+"""Roster sync of units (committee admin) and party organisations (the unit's 联络员): all rows
+checked first, all or nothing, faults by row number in Chinese; other committees' and units'
+rows out of reach."""
+
+from __future__ import annotations
+
+import pytest
+
+from mofan.audit.models import AuditEntry
+from mofan.organizations.models import PartyOrganization, Unit
+from tests.api.helpers import api_for, with_2fa
+from tests.factories import PartyOrgFactory
+from tests.world import persona
+
+pytestmark = pytest.mark.django_db
+
+
+def test_units_sync(committee_admin, unit_a, unit_b, unit_admin):
+    other_admin = persona("other_admin")
+    api = api_for(with_2fa(committee_admin), name="组织部单位库")
+    before = list(Unit.objects.order_by("pk").values())
+    rows = [
+        {"name": unit_a.name, "short_name": "新简称"},
+        {"name": "新单位", "category": "外星机构"},
+        {"name": "新单位"},
+        {"name": "另一单位", "credit_code": "BAD"},
+    ]
+    refused = api.post("/roster/units", {"rows": rows})
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert {e["row"] for e in errors} == {3, 4, 5}
+    assert any("第 3 行" in e["message"] for e in errors if e["row"] == 4)
+    assert list(Unit.objects.order_by("pk").values()) == before
+    good = [
+        {"name": unit_a.name, "short_name": "新简称"},
+        {"name": "新单位", "category": "事业单位"},
+    ]
+    done = api.post("/roster/units", {"rows": good})
+    assert done.status_code == 200, done.content
+    assert done.json() == {"created": 1, "updated": 1}
+    assert Unit.objects.get(pk=unit_a.pk).short_name == "新简称"
+    assert Unit.objects.get(name="新单位").committee_id == unit_a.committee_id
+    assert AuditEntry.objects.filter(action="unit.create", data__via_api="组织部单位库").exists()
+    # another committee's admin writes into its own committee only; a unit's admin not at all
+    other = api_for(with_2fa(other_admin)).post("/roster/units", {"rows": [{"name": unit_b.name}]})
+    assert other.status_code == 200
+    assert Unit.objects.filter(name=unit_b.name).count() == 2
+    assert Unit.objects.get(pk=unit_b.pk).committee_id == unit_a.committee_id
+    assert api_for(unit_admin).post("/roster/units", {"rows": good}).status_code == 403
+
+
+def test_party_organisations_sync(unit_admin, unit_leader, outsider, unit_a, unit_b):
+    PartyOrgFactory(unit=unit_b, name="乙机关党委", kind="organ_committee")
+    api = api_for(unit_admin)
+    rows = [
+        {"name": "机关党委", "kind": "机关党委"},
+        {"name": "第一支部", "kind": "党支部", "parent": "机关党委", "elected_on": "2024-03-01"},
+        {"name": "第一小组", "kind": "党小组", "parent": "第一支部"},
+        {"name": "坏小组", "kind": "党小组"},
+        {"name": "错支部", "kind": "党支部", "parent": "乙机关党委"},
+        {"name": "怪组织", "kind": "委员会"},
+    ]
+    refused = api.post("/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows})
+    assert refused.status_code == 400
+    assert {e["row"] for e in refused.json()["errors"]} == {5, 6, 7}
+    assert not PartyOrganization.objects.filter(unit=unit_a).exists()
+    done = api.post("/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:3]})
+    assert done.status_code == 200, done.content
+    assert done.json() == {"created": 3, "updated": 0}
+    group = PartyOrganization.objects.get(unit=unit_a, name="第一小组")
+    assert group.parent.name == "第一支部" and group.parent.parent.name == "机关党委"
+    for other in (outsider, unit_leader):
+        response = api_for(other).post(
+            "/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:1]}
+        )
+        assert response.status_code == 404
+    assert PartyOrganization.objects.filter(unit=unit_a).count() == 3
