@@ -279,7 +279,11 @@ def build(source: str) -> Built:
             if kind == "label" and mode == "table":
                 points, title = points_in(unit.text)
                 current = outline.current_label()
-                if current is not None and current.title == title and points is None:
+                if (
+                    current is not None
+                    and current.title == title
+                    and points in (None, current.points)
+                ):
                     current.lines.extend(unit.lines)  # repeated on the next page or row
                     used.add(index)
                     continue

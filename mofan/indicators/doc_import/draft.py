@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from mofan.indicators.doc_import import rules
 from mofan.indicators.doc_import.build import PNode, build
 from mofan.indicators.doc_import.lines import marker
-from mofan.indicators.fileformat import Document, dump_yaml
+from mofan.indicators.fileformat import Document, canonical, dump_yaml
 from mofan.indicators.tree import NodeData, walk
 
 NAME_END = re.compile(r"(方案|细则|标准|办法|意见|体系|指标|考核表|评分表|测评表)$")
@@ -168,6 +168,8 @@ def _node(
                 mismatches.append(Mismatch(code, node.title, node.points, total))
         return node
     _leaf_method(node, item, scored, bands)
+    node.method = canonical(node.method)  # plain numbers, as the database stores them
+    node.rules = canonical(node.rules)
     return node
 
 
