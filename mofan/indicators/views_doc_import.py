@@ -23,7 +23,8 @@ from mofan.indicators.doc_import.review import SIMPLE_METHODS, apply_fixes
 from mofan.indicators.forms import DocumentForm
 from mofan.indicators.tree import walk
 from mofan.indicators.validation import validate_tree
-from mofan.indicators.views import MAX_UPLOAD_MB, _committee
+from mofan.indicators.views import MAX_UPLOAD_MB
+from mofan.organizations.selectors import committee_administered_by
 
 MAX_TEXT = 200_000  # characters of pasted or extracted text
 
@@ -84,7 +85,7 @@ def _review(
 @role_required(Role.COMMITTEE_ADMIN)
 def from_document(request: HttpRequest) -> HttpResponse:
     """GET: the form. POST: read the document and show the review."""
-    _committee(request)
+    committee_administered_by(actor_of(request))
     if request.method != "POST":
         return render(request, "indicators/doc_import.html", {"form": DocumentForm()})
     form = DocumentForm(request.POST, request.FILES)
@@ -112,7 +113,7 @@ def accept_document(request: HttpRequest) -> HttpResponse:
     """The reviewed tree, with the clerk's fixes, becomes a draft version in the editor."""
     if request.method != "POST":
         return redirect("indicators:from_document")
-    committee = _committee(request)
+    committee = committee_administered_by(actor_of(request))
     text = request.POST.get("source_text", "")[:MAX_TEXT]
     name = request.POST.get("source_name", "")[:100]
     if not text.strip():
