@@ -37,7 +37,15 @@ CONTENT_WORDS = (
     "创建标准",
     "测评内容",
     "评价标准",
+    "评定内容",
+    "评分内容",
+    "评定标准",
+    "测评标准",
+    "评价内容",
+    "考核评分",
 )
+# Sections of rules that stand beside the content (kept as their own types).
+RULE_WORDS = ("一票否决", "否决事项", "加分", "扣分", "奖励")
 SKIP_WORDS = (
     "指导思想",
     "总体要求",
@@ -64,6 +72,12 @@ SKIP_WORDS = (
     "附则",
     "适用范围",
     "考核对象",
+    "星级认定",
+    "等次评定",
+    "等级评定",
+    "评定等次",
+    "结果认定",
+    "等次划分",
 )
 TITLE_MAX = 120
 OPEN, CLOSE = "（(“《【「‘", "）)”》】」’"
@@ -216,14 +230,17 @@ def choose_regions(units: list[Unit]) -> tuple[list[Region], str]:
         if u.kind == "numbered" and u.marker and u.marker.style == top
     ]
     bounds = list(zip(starts, [*starts[1:], len(units)], strict=True))
-    content = [
-        (s, e) for s, e in bounds if any(w in _section_title(units[s])[:20] for w in CONTENT_WORDS)
-    ]
+
+    def titled(start: int, words: tuple[str, ...]) -> bool:
+        return any(w in _section_title(units[start])[:20] for w in words)
+
+    content = [(s, e) for s, e in bounds if titled(s, CONTENT_WORDS)]
+    beside = [(s, e) for s, e in bounds if titled(s, RULE_WORDS) and (s, e) not in content]
     if len(content) == 1:
         s, e = content[0]
-        return [Region(s, e, True)], "section"
+        return [Region(s, e, True), *(Region(b, f, False) for b, f in beside)], "section"
     if content:
-        return [Region(s, e, False) for s, e in content], "sections"
+        return [Region(s, e, False) for s, e in sorted(content + beside)], "sections"
     kept = [
         (s, e) for s, e in bounds if not any(w in _section_title(units[s])[:20] for w in SKIP_WORDS)
     ]
@@ -250,6 +267,7 @@ def build(source: str) -> Built:
     notes: list[Unit] = []
     last: PNode | None = None
     for region in regions:
+        outline.stack = []  # each region starts at the top
         first = True
         for index in range(region.start, region.end):
             unit = units[index]

@@ -212,7 +212,11 @@ def classify(unit: Unit) -> None:
         return
     if unit.cell:
         bare = POINTS_ANY.sub("", squeezed)
-        if 0 < len(bare) <= LABEL_MAX and not re.search(r"[。；;，,]", bare):
+        if (
+            0 < len(bare) <= LABEL_MAX
+            and not re.search(r"[。；;，,\d]", bare)
+            and not re.search(r"扣|得分|计分|加分|否决|满分", bare)
+        ):
             unit.kind = "label"
             return
     unit.kind = "text"

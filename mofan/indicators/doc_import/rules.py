@@ -196,8 +196,22 @@ def grade_bands(
     return [bands[label] for label in labels], spans
 
 
+OVERALL_AFTER = re.compile(
+    rf"{NUM}\s*分(?:及|\(含\)|（含）)?以上(?:的)?(?:为|评为|定为)\s*([^\s，。；、,]{{1,6}})"
+)
+
+
 def overall_bands(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
-    """The scheme's result grades ("优秀（90分以上）"): [{label, min}] best first."""
+    """The scheme's result grades ("优秀（90分以上）", "90分以上为五星级"): [{label, min}] best
+    first."""
+    after = [
+        (m.start(), m.end(), m.group(2), Decimal(m.group(1))) for m in OVERALL_AFTER.finditer(text)
+    ]
+    if len(after) >= 2:
+        return (
+            [{"label": label, "min": value} for _s, _e, label, value in after],
+            [(s, e, "rule-grade") for s, e, _l, _v in after],
+        )
     found = [
         (m.start(), m.end(), m.group(1), Decimal(m.group(2))) for m in OVERALL_BAND.finditer(text)
     ]
