@@ -30,6 +30,9 @@ CONTENT_WORDS = (
     "考评内容",
     "评分标准",
     "考核细则",
+    "达标标准",
+    "考核标准",
+    "建设标准",
     "评分细则",
     "具体内容",
     "建设内容",
@@ -72,6 +75,9 @@ SKIP_WORDS = (
     "附则",
     "适用范围",
     "考核对象",
+    "评定办法",
+    "评分办法",
+    "评价办法",
     "星级认定",
     "等次评定",
     "等级评定",
@@ -122,6 +128,14 @@ class Outline:
     def level(self, found: Marker) -> int:
         stack = self.stack
         same = [i for i, f in enumerate(stack) if f.style == found.style]
+        if found.style.startswith("bullet"):
+            return max(same) if same else len(stack)
+        if found.style.startswith("dot"):  # 1.2.3 says its own depth: under the open 1.2
+            if same:
+                return max(same)
+            above = f"dot{found.depth_hint - 1}"
+            parents = [i for i, f in enumerate(stack) if f.style == above]
+            return max(parents) + 1 if parents else len(stack)
         follows = [i for i in same if stack[i].last == found.number - 1]
         if follows:
             return max(follows)
@@ -338,15 +352,15 @@ def build(source: str) -> Built:
 
 def _numbered(unit: Unit, outline: Outline) -> PNode:
     assert unit.marker is not None
-    rest = unit.text[unit.marker.end :]
-    points, rest = points_in(rest)
+    whole = unit.text[unit.marker.end :]
+    points, rest = points_in(whole)
     title, body = _title_and_body(rest)
     if len(title) > TITLE_MAX:
         title, body = title[:TITLE_MAX], rest
     node = PNode(title=title, points=points, lines=list(unit.lines))
     if body:
         node.criteria.append(body)
-    _each(node, rest)
+    _each(node, whole)
     _mark(unit, "span-title", points)
     outline.add(node, unit.marker)
     return node

@@ -139,15 +139,18 @@ def _node(
     bands: list[dict[str, Any]],
     mismatches: list[Mismatch],
 ) -> NodeData:
+    title, group_cap = _strip_cap(item.title)
     node = NodeData(
         code=code,
-        title=item.title.rstrip("。；;，, ") or item.title or "?",
+        title=title.rstrip("。；;，, ") or item.title or "?",
         points=item.points,
         method={},
         parent=parent,
         criteria="".join(item.criteria).strip(),
         line=item.lines[0] if item.lines else None,
     )
+    if group_cap is not None:
+        node.note = _("原文：本类加分最多 %(n)s 分。") % {"n": _fmt(group_cap)}
     if item.each is not None:
         for child in item.children:
             if child.points is None:
@@ -171,6 +174,19 @@ def _node(
     node.method = canonical(node.method)  # plain numbers, as the database stores them
     node.rules = canonical(node.rules)
     return node
+
+
+CAP_NOTE = re.compile(
+    r"[（(][^（）()]*?(?:最高|最多|不超过|封顶)[^（）()]*?(\d+(?:\.\d+)?)\s*分[^（）()]*[）)]"
+)
+
+
+def _strip_cap(title: str) -> tuple[str, Decimal | None]:
+    """ "加分项目（最高加10分）" → ("加分项目", 10)."""
+    match = CAP_NOTE.search(title)
+    if not match:
+        return title, None
+    return (title[: match.start()] + title[match.end() :]).strip(), Decimal(match.group(1))
 
 
 def _key(code: str, n: int, prefix: str) -> str:
@@ -199,8 +215,9 @@ def _leaf_method(node: NodeData, item: PNode, scored: bool, bands: list[dict[str
             node.note = _("原文未给出本项分值，请补填。")
         return
     found, _d = rules.deductions(text)
+    own, _g = rules.grade_bands(text, points)
     zeros, _z = rules.floors(text)
-    if found or zeros:
+    if found or (zeros and not own):
         rule_list = [
             {"key": _key(node.code, i, "d"), "label": r["label"], "per_incident": r["per_incident"]}
             for i, r in enumerate(found, start=1)
@@ -219,7 +236,6 @@ def _leaf_method(node: NodeData, item: PNode, scored: bool, bands: list[dict[str
             method["cap"] = limit
         node.method = method
         return
-    own, _g = rules.grade_bands(text, points)
     chosen = own or bands
     if chosen:
         node.method = {"type": "grade", "bands": [_fit(b, points) for b in chosen]}

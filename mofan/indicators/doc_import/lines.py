@@ -42,6 +42,8 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("num", re.compile(r"^(\d{1,2})\s*[.．、](?![\d%％])\s*")),
     ("pnum", re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*[、．.]?\s*")),
     ("circ", re.compile(rf"^([{_CIRCLED}])\s*[、．.]?\s*")),
+    ("bullet", re.compile(r"^([■□●○◆◇▲△★☆•▪►◎])\s*")),
+    ("bare", re.compile(r"^(\d{1,2})[ \u3000]+(?=[^\d\s分%％])")),
     ("half", re.compile(r"^(\d{1,2})[)）](?![\d])\s*")),
 )
 
@@ -51,6 +53,10 @@ POINTS_TAIL = re.compile(
 POINTS_ANY = re.compile(r"[（(]\s*(?:分值|满分|计|共)?[:：]?\s*(\d+(?:\.\d+)?)\s*分\s*[）)]")
 POINTS_LABEL = re.compile(r"(?:分值|分数|满分|标准分)\s*[:：为]?\s*(\d+(?:\.\d+)?)\s*分?")
 POINTS_ONLY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*分?\s*$")
+POINTS_LINE = re.compile(
+    r"^\s*(?:(?:分值|分数|标准分|满分)\s*[:：]\s*(\d+(?:\.\d+)?)\s*分?|(\d+(?:\.\d+)?)\s*分)\s*$"
+)
+STATED_TOTAL = re.compile(r"[（(][^（）()]*?(?:共|合计|总分)\s*(\d+(?:\.\d+)?)\s*分[^（）()]*[）)]")
 EACH_POINTS = re.compile(r"(?:每项|每条|各项|各)\s*(\d+(?:\.\d+)?)\s*分")
 HEADER_WORDS = {
     "项目",
@@ -84,6 +90,18 @@ HEADER_WORDS = {
     "佐证材料",
     "评价标准",
     "具体内容",
+    "考评项目",
+    "评分项目",
+    "计分办法",
+    "计分标准",
+    "扣分标准",
+    "评分依据",
+    "考核指标",
+    "考评标准",
+    "考评办法",
+    "评分",
+    "内容",
+    "标准",
 }
 NOTE_START = re.compile(r"^(备注|注|说明)\s*[:：]")
 CONTINUATION_MAX = 20  # a short unnumbered line after a cell continues it (a wrapped cell)
@@ -107,6 +125,10 @@ def marker(text: str) -> Marker | None:
         if style == "dot":
             segments = re.split(r"[.．]", raw)
             return Marker(f"dot{len(segments)}", int(segments[-1]), len(segments), match.end())
+        if style == "bullet":  # unnumbered: each bullet character is a level of its own
+            return Marker(f"bullet{raw}", 0, 1, match.end())
+        if style == "bare":  # "1 思想道德建设" heading a "1.1" outline
+            return Marker("dot1", int(raw), 1, match.end())
         if style == "circ":
             return Marker(style, _CIRCLED.index(raw) + 1, 1, match.end())
         number = cn_number(raw) if style in ("cn", "pcn", "chapter") else int(raw)
@@ -197,10 +219,10 @@ def classify(unit: Unit) -> None:
     if squeezed in HEADER_WORDS:
         unit.kind = "header"
         return
-    only = POINTS_ONLY.match(text)
-    if only and unit.cell:
+    only = POINTS_ONLY.match(text) if unit.cell else POINTS_LINE.match(text)
+    if only:
         unit.kind = "points"
-        unit.points = Decimal(only.group(1))
+        unit.points = Decimal(only.group(1) or only.group(2))
         return
     if NOTE_START.match(text):
         unit.kind = "note"
@@ -215,7 +237,7 @@ def classify(unit: Unit) -> None:
         if (
             0 < len(bare) <= LABEL_MAX
             and not re.search(r"[。；;，,\d]", bare)
-            and not re.search(r"扣|得分|计分|加分|否决|满分", bare)
+            and not re.search(r"扣|得分|计分|满分", bare)
         ):
             unit.kind = "label"
             return
@@ -225,6 +247,9 @@ def classify(unit: Unit) -> None:
 def points_in(text: str) -> tuple[Decimal | None, str]:
     """The points a title states ("（10分）" at its end or "分值：10"), and the title without
     them."""
+    match = STATED_TOTAL.search(text)
+    if match:  # "（以下每项5分，共20分）": the total; the children's share is read apart
+        return Decimal(match.group(1)), (text[: match.start()] + text[match.end() :]).strip()
     match = POINTS_TAIL.search(text)
     if match:
         return Decimal(match.group(1)), text[: match.start()].rstrip()

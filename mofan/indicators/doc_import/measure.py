@@ -6,7 +6,7 @@ with the other (a title read up to its first full stop rather than its comma is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,9 @@ def tree_nodes(roots: list[NodeData]) -> list[dict[str, Any]]:
     ]
 
 
-def score(got: list[Mapping[str, Any]], want: list[Mapping[str, Any]]) -> dict[str, list[float]]:
+def score(
+    got: Sequence[Mapping[str, Any]], want: Sequence[Mapping[str, Any]]
+) -> dict[str, list[float]]:
     """{aspect: [precision, recall]}, each rounded to 3 places."""
     found, expected = facts(got), facts(want)
     out = {}

@@ -39,7 +39,7 @@ GRADE_LABELS = "|".join(sorted(GRADE_WORDS, key=len, reverse=True))
 GRADE_FULL = re.compile(rf"({GRADE_LABELS})(?:的)?(?:按|得|计)?满分")
 GRADE_DEDUCT = re.compile(rf"({GRADE_LABELS})(?:的)?扣\s*{NUM}\s*[-—~～至到]\s*{NUM}\s*分")
 GRADE_HALF = re.compile(rf"({GRADE_LABELS})(?:的)?按?(?:一半|50%|50％)以下")
-GRADE_TIER = re.compile(rf"({GRADE_LABELS})\s*[（(：:]?\s*(?:得|计)?\s*{NUM}\s*分")
+GRADE_TIER = re.compile(rf"({GRADE_LABELS})(?:的)?\s*[（(：:]?\s*(?:得|计|为)?\s*{NUM}\s*分")
 OVERALL_BAND = re.compile(
     rf"({GRADE_LABELS})\s*[（(：:]?\s*{NUM}\s*分\s*(?:以上|及以上|\(含\)以上|（含）以上)"
 )
