@@ -344,7 +344,8 @@ def build(source: str) -> Built:
             _mark(unit, "span-criteria", points)
             used.add(index)
     roots = outline.roots
-    if roots and all(not r.children for r in roots) and mode != "table":
+    one_level = roots and all(not r.children and r.points is None for r in roots)
+    if one_level and mode != "table":
         for root in roots:
             _split_paragraph(root)
     return Built(lines, units, roots, mode, used, notes)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from mofan.indicators.doc_import import rules
+from mofan.indicators.doc_import import highlight, rules
 from mofan.indicators.doc_import.build import PNode, build
 from mofan.indicators.doc_import.lines import marker
 from mofan.indicators.fileformat import Document, canonical, dump_yaml
@@ -38,6 +38,13 @@ class SourceLine:
     code: str = ""  # the node it went into
     status: str = "unrecognised"  # node | layout | unrecognised | context
     css: str = ""
+
+    @property
+    def segments(self) -> list[tuple[str, str]]:
+        """The line cut into plain and highlighted pieces (only for lines that were read)."""
+        if self.status != "node":
+            return [(self.text, "")]
+        return highlight.segments(self.text)
 
 
 @dataclass

@@ -36,6 +36,7 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # a document is found from the order the styles appear in (see build.Outline).
 MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(rf"^第({_CN}|\d+)[章部篇](?:分)?[\s、：:]*")),
+    ("article", re.compile(rf"^第({_CN}|\d+)条[\s　]*")),
     ("cn", re.compile(rf"^({_CN})\s*[、．.]\s*")),
     ("pcn", re.compile(rf"^[（(]\s*({_CN})\s*[）)]\s*[、．.]?\s*")),
     ("dot", re.compile(r"^(\d{1,2}(?:[.．]\d{1,2})+)(?![\d%％])[.．、]?\s*")),
@@ -131,7 +132,7 @@ def marker(text: str) -> Marker | None:
             return Marker("dot1", int(raw), 1, match.end())
         if style == "circ":
             return Marker(style, _CIRCLED.index(raw) + 1, 1, match.end())
-        number = cn_number(raw) if style in ("cn", "pcn", "chapter") else int(raw)
+        number = cn_number(raw) if style in ("cn", "pcn", "chapter", "article") else int(raw)
         if number <= 0:
             return None
         return Marker(style, number, 1, match.end())

@@ -35,6 +35,9 @@ def test_admin_reads_pasted_text_side_by_side(admin_client):
     assert response.status_code == 200
     assert 'name="title-1.1"' in html and 'name="points-2.1"' in html
     assert "doc-node span-title" in html  # the title lines highlighted
+    assert '<mark class="hl-points">（10分）</mark>' in html
+    assert '<mark class="hl-deduct">每缺1次扣2分</mark>' in html
+    assert '<mark class="hl-threshold">每季度至少开展1次</mark>' in html
     assert "未识别" in html and "本细则由机关党委负责解释" in html
     assert "style=" not in html and "<script>" not in html  # no inline CSS or JS
 
