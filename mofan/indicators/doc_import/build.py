@@ -86,6 +86,10 @@ SKIP_WORDS = (
     "等次划分",
 )
 TITLE_MAX = 120
+# A document's tail, never an item's criteria: annexes, copies, contacts, dates, signatures.
+TAIL = re.compile(
+    r"^(附件|附[:：]|抄送|联系人|联系电话|印发|[（(]此件|\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?$)"
+)
 OPEN, CLOSE = "（(“《【「‘", "）)”》】」’"
 
 
@@ -331,7 +335,7 @@ def build(source: str) -> Built:
                 continue
             # body text: the criteria of the node it follows
             current = outline.current
-            if current is None:
+            if current is None or TAIL.match(unit.text):
                 continue
             points, text = (None, unit.text)
             if unit.cell and current.points is None:

@@ -39,7 +39,7 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("article", re.compile(rf"^第({_CN}|\d+)条[\s　]*")),
     ("cn", re.compile(rf"^({_CN})\s*[、．.]\s*")),
     ("pcn", re.compile(rf"^[（(]\s*({_CN})\s*[）)]\s*[、．.]?\s*")),
-    ("dot", re.compile(r"^(\d{1,2}(?:[.．]\d{1,2})+)(?![\d%％])[.．、]?\s*")),
+    ("dot", re.compile(r"^(\d{1,2}(?:[.．]\d{1,2})+)(?![\d%％分倍])[.．、]?\s*")),
     ("num", re.compile(r"^(\d{1,2})\s*[.．、](?![\d%％])\s*")),
     ("pnum", re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*[、．.]?\s*")),
     ("circ", re.compile(rf"^([{_CIRCLED}])\s*[、．.]?\s*")),
