@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from mofan.indicators.doc_import import highlight, rules
 from mofan.indicators.doc_import.build import PNode, build
 from mofan.indicators.doc_import.lines import marker
+from mofan.indicators.doc_import.phases import phases
 from mofan.indicators.fileformat import Document, canonical, dump_yaml
 from mofan.indicators.tree import NodeData, walk
 
@@ -128,6 +129,8 @@ def propose(text: str, *, name: str = "", year: int | None = None, source: str =
     )
     if overall:
         doc.extra["grade_bands"] = overall
+    doc.phases, phase_units = phases(built.units)
+    built.used |= phase_units
     return Proposal(doc, _source_lines(built, roots), mismatches, overall, built.mode)
 
 

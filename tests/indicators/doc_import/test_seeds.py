@@ -99,3 +99,19 @@ def test_command_writes_a_loadable_draft_deterministically(slug, tmp_path):
     assert text.startswith("# ")
     doc = parse_yaml(text)  # the comments do not stop the file from loading
     assert shape(doc.roots) == shape(builtin_document(slug).roots)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_phases_are_read_from_the_steps_section(slug):
+    """Names, deadlines and the latest day they allow, as the templates have them (only 忻州
+    has phases). The keys differ by reason: the templates' English keys (`mobilize`) cannot be
+    read from the Chinese; the importer numbers them (`phase_1`)."""
+
+    def seen(phases):
+        return [(p["name"], p["due"], p.get("due_month_day")) for p in phases]
+
+    got = propose(seed_text(slug)).document.phases
+    assert seen(got) == seen(builtin_document(slug).phases)
+    assert [p.get("description") for p in got] == [
+        p.get("description") for p in builtin_document(slug).phases
+    ]
