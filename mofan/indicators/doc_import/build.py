@@ -48,7 +48,7 @@ CONTENT_WORDS = (
     "考核评分",
 )
 # Sections of rules that stand beside the content (kept as their own types).
-RULE_WORDS = ("一票否决", "否决事项", "加分", "扣分", "奖励")
+RULE_WORDS = ("否决", "撤销", "取消", "下列情形", "加分", "扣分", "奖励")
 SKIP_WORDS = (
     "指导思想",
     "总体要求",

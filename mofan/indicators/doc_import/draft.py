@@ -148,7 +148,10 @@ def _node(
     scored: bool,
     bands: list[dict[str, Any]],
     mismatches: list[Mismatch],
+    mood: str = "",
 ) -> NodeData:
+    """`mood`: "veto" or "bonus" when an ancestor heads a list of vetoes ("有下列情形之一的，撤销
+    …称号", "否决事项") or of bonuses ("加分项目"), for the leaves that do not say it again."""
     title, group_cap = _strip_cap(item.title)
     node = NodeData(
         code=code,
@@ -165,8 +168,12 @@ def _node(
         for child in item.children:
             if child.points is None:
                 child.points = item.each
+    if item.children and rules.veto(item.text + title):
+        mood = "veto"
+    elif item.children and re.search(r"加分|奖励", title):
+        mood = "bonus"
     node.children = [
-        _node(child, f"{code}.{i}", code, scored, bands, mismatches)
+        _node(child, f"{code}.{i}", code, scored, bands, mismatches, mood)
         for i, child in enumerate(item.children, start=1)
     ]
     node.extra["source_lines"] = sorted(set(item.lines))
@@ -181,6 +188,12 @@ def _node(
                 mismatches.append(Mismatch(code, node.title, node.points, total))
         return node
     _leaf_method(node, item, scored, bands)
+    if mood == "veto" and node.method_type in ("manual", "qualitative") and node.points is None:
+        node.method = {"type": "veto"}
+    elif mood == "bonus" and node.method_type in ("manual", "qualitative"):
+        cap = node.points or group_cap
+        if cap:
+            node.method, node.points = {"type": "bonus", "cap": cap}, None
     node.method = canonical(node.method)  # plain numbers, as the database stores them
     node.rules = canonical(node.rules)
     return node

@@ -121,3 +121,16 @@ def test_a_pdf_text_layer_is_read(tmp_path):
         ("1.1", 10),
         ("1.2", 10),
     ]
+
+
+def test_a_list_of_vetoes_and_of_bonuses_under_their_heading():
+    text = (
+        "一、考核内容（10分）\n1.学习（10分）\n"
+        "二、有下列情形之一的，撤销文明单位称号\n1.发生重大安全事故\n2.领导班子成员严重违纪\n"
+        "三、加分项目\n1.获得省级表彰（3分）\n"
+    )
+    doc = propose(text).document
+    nodes = {n.code: n for n, _d in walk(doc.roots)}
+    assert [nodes[c].method_type for c in ("2.1", "2.2")] == ["veto", "veto"]
+    assert nodes["3.1"].method == {"type": "bonus", "cap": 3} and nodes["3.1"].points is None
+    assert nodes["1"].method_type == "manual"  # the content section's items are the top
