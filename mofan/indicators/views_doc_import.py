@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.accounts.access import actor_of
@@ -96,7 +97,7 @@ def from_document(request: HttpRequest) -> HttpResponse:
         except UploadRejected as exc:
             problems = [str(exc)]
         else:
-            proposal = propose(text, source=name)
+            proposal = propose(text, source=name, default_year=timezone.localdate().year)
             return _review(request, proposal, text, name, [], 200)
     else:
         problems = [str(e) for errors in form.errors.values() for e in errors]
@@ -118,7 +119,7 @@ def accept_document(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("source_name", "")[:100]
     if not text.strip():
         return redirect("indicators:from_document")
-    proposal = propose(text, source=name)
+    proposal = propose(text, source=name, default_year=timezone.localdate().year)
     doc = proposal.document
     doc.name = (request.POST.get("name") or doc.name).strip()[:200] or doc.name
     doc.issuer = (request.POST.get("issuer") or doc.issuer).strip()[:100] or doc.issuer

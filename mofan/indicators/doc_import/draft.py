@@ -21,6 +21,9 @@ from mofan.indicators.tree import NodeData, walk
 
 NAME_END = re.compile(r"(方案|细则|标准|办法|意见|体系|指标|考核表|评分表|测评表)$")
 ISSUER_END = re.compile(r"(委员会|工委|党委|党组|党工委|纪委|办公室|办公厅|中心|局|部|厅|委)$")
+ISSUER_LEAD = re.compile(
+    r"^(?:中共)?([^（）()“”《》\s]{2,30}?(?:委员会|工委|党委|党组|中心|局|厅|办公室))(?=关于|“|《|\S{2})"
+)
 YEAR = re.compile(r"(20\d\d)\s*年")
 
 
@@ -96,12 +99,24 @@ def _meta(lines: list[str]) -> tuple[str, str, int | None]:
         ),
         "",
     )
+    if not issuer:  # "乐清市市政公用工程建设中心“模范机关”建设实施方案": the name's own issuer
+        leading = ISSUER_LEAD.match(name)
+        issuer = leading.group(1) if leading else ""
     years = [int(m.group(1)) for s in stripped for m in [YEAR.search(s)] if m]
     return name.strip("《》"), issuer or _("（待填写）"), years[0] if years else None
 
 
-def propose(text: str, *, name: str = "", year: int | None = None, source: str = "") -> Proposal:
-    """The draft for a document's text. Deterministic: the same text gives the same draft."""
+def propose(
+    text: str,
+    *,
+    name: str = "",
+    year: int | None = None,
+    source: str = "",
+    default_year: int = 2000,
+) -> Proposal:
+    """The draft for a document's text. Deterministic: the same text gives the same draft.
+    The year is `year`, else the first one the text names, else `default_year` (the page and
+    the command pass the current year)."""
     built = build(text)
     found_name, issuer, found_year = _meta(built.lines)
     note_text = "".join(u.text for u in built.notes)
@@ -121,7 +136,7 @@ def propose(text: str, *, name: str = "", year: int | None = None, source: str =
         slug=_slug(name or source, text),
         name=(name or found_name)[:200],
         issuer=issuer[:100],
-        year=year or found_year or 2000,
+        year=year or found_year or default_year,
         version=1,
         roots=roots,
         source=(source or _("文档导入"))[:200],

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from mofan.indicators.doc_import.draft import propose
 from mofan.indicators.doc_import.extract import ExtractError, decode_text, document_text
@@ -34,7 +35,13 @@ class Command(BaseCommand):
                 text = decode_text(data)
         except ExtractError as exc:
             raise CommandError(str(exc)) from exc
-        proposal = propose(text, name=options["name"], year=options["year"], source=path.name)
+        proposal = propose(
+            text,
+            name=options["name"],
+            year=options["year"],
+            source=path.name,
+            default_year=timezone.localdate().year,
+        )
         output = proposal.yaml()
         if options["output"]:
             options["output"].write_text(output, encoding="utf-8")
