@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from mofan.indicators.doc_import import highlight, rules
-from mofan.indicators.doc_import.build import PNode, build
+from mofan.indicators.doc_import.build import Built, PNode, build
 from mofan.indicators.doc_import.lines import marker
 from mofan.indicators.doc_import.phases import phases
 from mofan.indicators.fileformat import Document, canonical, dump_yaml
@@ -40,7 +40,9 @@ class SourceLine:
     number: int
     text: str
     code: str = ""  # the node it went into
-    status: str = "unrecognised"  # node | layout | unrecognised | context
+    status: str = (
+        "unrecognised"  # node (in the tree) | layout (read: header, points, blank) | unrecognised
+    )
     css: str = ""
 
     @property
@@ -61,7 +63,7 @@ class Proposal:
 
     @property
     def unrecognised(self) -> list[SourceLine]:
-        return [line for line in self.lines if line.status in ("unrecognised", "context")]
+        return [line for line in self.lines if line.status == "unrecognised"]
 
     def yaml(self) -> str:
         return draft_yaml(self)
@@ -291,7 +293,7 @@ def _fit(band: dict[str, Any], points: Decimal) -> dict[str, Any]:
     return out
 
 
-def _source_lines(built: Any, roots: list[NodeData]) -> list[SourceLine]:
+def _source_lines(built: Built, roots: list[NodeData]) -> list[SourceLine]:
     out = {
         n: SourceLine(n, text, status="layout" if not text.strip() else "unrecognised")
         for n, text in enumerate(built.lines, start=1)
@@ -308,9 +310,6 @@ def _source_lines(built: Any, roots: list[NodeData]) -> list[SourceLine]:
                     out[number].status = "layout"
         for number, _s, _e, css in unit.spans:
             out[number].css = css
-    for line in out.values():
-        if line.status == "unrecognised" and line.text.strip():
-            line.status = "unrecognised"
     return list(out.values())
 
 

@@ -13,7 +13,6 @@ from typing import Any
 NUM = r"(\d+(?:\.\d+)?)"
 CLAUSES = re.compile(r"[^，。；;,]+")
 DEDUCT = re.compile(rf"扣\s*(?:除\s*)?{NUM}\s*分")
-PER = re.compile(r"(每|一|1)\s*(例|次|项|人|个|起|处|条|份|篇|名|天|件|期|批)|每")
 ZERO = re.compile(r"不得分|不计分|得0分|记0分|计0分")
 ADD = re.compile(rf"加\s*{NUM}\s*分")
 BONUS_CAP = re.compile(

@@ -1,6 +1,8 @@
 """The five seed plans imported as documents give the built-in templates' trees: the same
 structure (codes), the same points, the same kind of method per node (the templates are the
-reference; the differences that remain are listed below with their reason)."""
+reference). No difference remains in these; the one reasoned difference is in the phases'
+keys (see test_phases_are_read_from_the_steps_section). Titles are not compared: the templates
+shortened some by hand (乐清's types are 政治型机关 where the table says 政治型)."""
 
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ def test_every_source_line_is_in_the_tree_or_listed(slug):
     proposal = propose(seed_text(slug))
     for line in proposal.lines:
         if line.text.strip():
-            assert line.status in ("node", "layout", "unrecognised", "context")
+            assert line.status in ("node", "layout", "unrecognised")
     listed = {line.number for line in proposal.unrecognised}
     in_tree = {line.number for line in proposal.lines if line.status in ("node", "layout")}
     blank = {line.number for line in proposal.lines if not line.text.strip()}
