@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 
 from mofan.indicators.doc_import import highlight, rules
 from mofan.indicators.doc_import.build import Built, PNode, build
-from mofan.indicators.doc_import.lines import marker
+from mofan.indicators.doc_import.lines import HEADER_WORDS, marker
 from mofan.indicators.doc_import.phases import phases
 from mofan.indicators.fileformat import Document, canonical, dump_yaml
 from mofan.indicators.tree import NodeData, walk
 
-NAME_END = re.compile(r"(方案|细则|标准|办法|意见|体系|指标|考核表|评分表|测评表)$")
+NAME_END = re.compile(
+    r"(方案|细则|标准|办法|意见|体系|指标|考核表|评分表|测评表|考评表)(（[^）]*）)?$"
+)
 ISSUER_END = re.compile(r"(委员会|工委|党委|党组|党工委|纪委|办公室|办公厅|中心|局|部|厅|委)$")
 ISSUER_LEAD = re.compile(
     r"^(?:中共)?([^（）()“”《》\s]{2,30}?(?:委员会|工委|党委|党组|中心|局|厅|办公室))(?=关于|“|《|\S{2})"
@@ -78,7 +80,11 @@ def _slug(name: str, text: str) -> str:
 
 
 def _meta(lines: list[str]) -> tuple[str, str, int | None]:
-    stripped = [re.sub(r"\s+", "", line) for line in lines]
+    stripped = [
+        re.sub(r"\s+", "", line)
+        for line in lines
+        if not line.startswith(("\t", "|")) and re.sub(r"\s+", "", line) not in HEADER_WORDS
+    ]
     name = next(
         (
             s
@@ -87,8 +93,9 @@ def _meta(lines: list[str]) -> tuple[str, str, int | None]:
         ),
         "",
     )
-    if not name:
-        name = next((s for s in stripped if s), _("导入的指标体系"))[:80]
+    if not name:  # a short first line is a title; a paragraph is not
+        first = next((s for s in stripped if s), "")
+        name = first if 0 < len(first) <= 40 else _("导入的指标体系")
     issuer = next(
         (
             s
