@@ -62,8 +62,10 @@ test: system-deps $(VENV)/.installed-dev lint
 
 # Timed page and job suite at 70 and 20,000 units (docs/performance.md); BENCH_ARGS e.g.
 # "--sizes 70,500 --db sqlite". The databases are built once and cached under var/bench/.
+# Then the accuracy of importing plan documents over tests/indicators/corpus/ (issue 21).
 bench: $(VENV)/.installed-dev
 	$(PY) manage.py bench --pg-url "$(PG_URL)" $(BENCH_ARGS)
+	$(PY) manage.py bench_import
 
 vendor: $(VENV)/.installed-runtime
 	$(PY) scripts/vendor_assets.py

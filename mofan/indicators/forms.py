@@ -148,3 +148,14 @@ class NewNodeForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("指标文件（.yaml 或 .xlsx）"))
+
+
+class DocumentForm(forms.Form):
+    """A plan document to read: a file, or its text pasted."""
+
+    file = forms.FileField(label=_("方案文件（.docx、.pdf 或 .txt）"), required=False)
+    text = forms.CharField(
+        label=_("或粘贴方案文本"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from mofan.indicators import views
+from mofan.indicators import views, views_doc_import
 
 app_name = "indicators"
 urlpatterns = [
     path("", views.system_list, name="system_list"),
     path("upload/", views.upload, name="upload"),
+    path("from-document/", views_doc_import.from_document, name="from_document"),
+    path("from-document/accept/", views_doc_import.accept_document, name="accept_document"),
     path("versions/<int:pk>/", views.version_detail, name="version_detail"),
     path("versions/<int:pk>/nodes/add/", views.node_add, name="node_add"),
     path("versions/<int:pk>/publish/", views.version_publish, name="version_publish"),
