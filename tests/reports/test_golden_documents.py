@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import datetime
 import io
-import json
 import os
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from docx import Document
 
 from mofan.campaigns.models import Campaign
@@ -30,6 +27,7 @@ from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemItem
 from mofan.reports.actors import system_actor
 from mofan.reports.render import render
+from tests.devtools.test_simulate import simulate
 
 pytestmark = pytest.mark.django_db
 
@@ -70,21 +68,8 @@ def _calendar_free(text: str) -> str:
 
 
 def _simulated(template: str) -> Campaign:
-    out = StringIO()
-    call_command(
-        "campaign_simulate",
-        "--template",
-        template,
-        "--units",
-        "4",
-        "--seed",
-        "7",
-        "--json",
-        stdout=out,
-    )
-    return Campaign.objects.select_related("committee").get(
-        pk=json.loads(out.getvalue())["campaign_id"]
-    )
+    summary = simulate(template, units=4, seed=7)
+    return Campaign.objects.select_related("committee").get(pk=summary["campaign_id"])
 
 
 @pytest.mark.parametrize("template", SLUGS)

@@ -223,6 +223,14 @@ class _Unit:
         self.levels: dict[int, str] = {}  # levels of the top-level leaves, if any
 
 
+def _unit_in(units: dict[int, _Unit], enrollment_id: int, width: int) -> _Unit:
+    """The unit's accumulator, made on its first row."""
+    found = units.get(enrollment_id)
+    if found is None:
+        found = units[enrollment_id] = _Unit(width)
+    return found
+
+
 def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
     """The campaign's leaf scores of `table`: two integers a row when the tree sums in integer
     cents (`_read_keyed`); otherwise (Decimal) in one
@@ -259,10 +267,7 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
                     continue
                 if enrollment_id != last:
                     last = enrollment_id
-                    found = units.get(enrollment_id)
-                    if found is None:
-                        found = units[enrollment_id] = _Unit(width)
-                    unit = found
+                    unit = _unit_in(units, enrollment_id, width)
                 unit.present += 1
                 value = converted.get(score, False)
                 if value is False:
@@ -311,10 +316,7 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
                     entry = adds[key] = (here, (low - OFFSET) * weight if low and counted else None)
                 if enrollment_id != last:
                     last = enrollment_id
-                    found = units.get(enrollment_id)
-                    if found is None:
-                        found = units[enrollment_id] = _Unit(width)
-                    unit = found
+                    unit = _unit_in(units, enrollment_id, width)
                 unit.present += 1
                 here, add = entry
                 if add is not None:
