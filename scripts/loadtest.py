@@ -484,9 +484,14 @@ class Recorder:
         self.failures: list[str] = []
         self.lock = threading.Lock()
 
-    def sample(self, kind: str, ms: float, ok: bool, why: str = "", at: float = 0.0) -> None:
+    def sample(
+        self, kind: str, ms: float, ok: bool, why: str = "", at: float = 0.0, status: int = 0
+    ) -> None:
+        """`status`: the HTTP status, 0 when no answer came (refused, reset, timed out)."""
         with self.lock:
-            self.samples.append({"kind": kind, "ms": ms, "ok": ok, "at": round(at, 2)})
+            self.samples.append(
+                {"kind": kind, "ms": ms, "ok": ok, "at": round(at, 2), "status": status}
+            )
             if not ok and len(self.problems) < 20:
                 self.problems.append(f"{kind}: {why}"[:300])
 
@@ -557,7 +562,7 @@ class Session:
             self.recorder.note("locked")
         if measured:
             ok = status < 400
-            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}", at)
+            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}", at, status)
         return status, {k.lower(): v for k, v in response.getheaders()}, text
 
     def post(
