@@ -17,8 +17,10 @@ directory are injected in turn; one JSON line per fault and a verdict.
    * `media_read_only` at 60 s for 10 s: the media directory bind-mounted read-only onto itself
      (as root; otherwise its directories chmod 0555, which binds a non-root server);
    and /readyz is polled twice a second;
-4. afterwards every acknowledged score is read back (loadtest's `verify`), and every evidence row
-   must have its file (no row without a file, counted with files no row names).
+4. afterwards every acknowledged score is read back (loadtest's `verify`; a save that got a
+   503 or no answer but was stored, having committed before the connection or the worker went,
+   is counted apart as `unacknowledged_stored`, not as lost), and every evidence row must have
+   its file (no row without a file; files no row names are counted).
 
 Per fault, over the `--window` seconds from its start: requests, 5xx other than 503 (must be 0),
 503s (the graceful answer), requests that got no answer at all, the recovery time (from the
@@ -369,7 +371,10 @@ def run(opts: Any) -> list[dict[str, Any]]:
         server.wait(timeout=30)
         acks = tmp / "acks.json"
         acks.write_text(json.dumps(driven["acks"]))
-        checked = json.loads(loadtest._run([py, script, "verify", "--acks", str(acks)], env, 600))
+        unanswered = tmp / "unanswered.json"
+        unanswered.write_text(json.dumps(driven["unanswered"]))
+        verify = [py, script, "verify", "--acks", str(acks), "--unanswered", str(unanswered)]
+        checked = json.loads(loadtest._run(verify, env, 600))
         files = json.loads(loadtest._run([py, __file__, "files"], env, 300))
         server_log = log.read_text(errors="replace")
         lines = []
@@ -386,6 +391,9 @@ def run(opts: Any) -> list[dict[str, Any]]:
             **overall,
             "acknowledged_scores": checked["acknowledged"],
             "lost_updates": checked["lost"],
+            # saves that got a 503 or no answer and were stored all the same (committed before
+            # the connection or the worker went): the 503 page says so; not lost
+            "unacknowledged_stored": checked["unacknowledged_stored"],
             **files,
             "server_tracebacks": server_log.count("Traceback"),
             "duration_s": round(driven["elapsed_s"], 1),

@@ -12,8 +12,9 @@ closed connection.
 by a view (`process_exception`; `mark_if_lost` does the same for one raised by a middleware below
 it, called from the 500 handler), closes the broken connection and then:
 
-* GET and HEAD, which write nothing: runs the request once more on a fresh connection, after a
-  short pause (MOFAN_DB_RETRY_DELAY_MS) that lets a restarting server come back;
+* GET and HEAD, when nothing was committed yet: runs the request once more on a fresh
+  connection, after a short pause (MOFAN_DB_RETRY_DELAY_MS) that lets a restarting server come
+  back;
 * any other method, or a retry that fails again: answers 503 with Retry-After and the Chinese
   page `503.html`, or, for an htmx request, the partial `core/_unavailable.html`, inserted before
   the element that sent the request (HX-Retarget: this, HX-Reswap: beforebegin) so that the form
@@ -21,6 +22,15 @@ it, called from the 500 handler), closes the broken connection and then:
   transaction (`transaction.atomic`), which the lost connection rolled back, so the user's
   resubmission is the only retry and cannot double it (and the versioned services refuse a
   stale one).
+
+Whether the request had already committed a write when the connection went (a save that
+committed, then lost the connection while reading what to show) is tracked: an execute wrapper
+notes every INSERT, UPDATE or DELETE, as committed at once in autocommit or through
+`transaction.on_commit` inside a transaction (the callback is dropped on rollback). Then the
+request is not retried and the 503 says the change may well be saved and asks to reload and
+check instead of submitting again. (A connection lost during COMMIT itself leaves the outcome
+unknown to the server too; the page then says "not saved" and the versioned services refuse a
+resubmission that would overwrite.)
 
 The page is rendered without the request's context processors: they read the database.
 """
@@ -31,9 +41,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, ProgrammingError, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    connections,
+    transaction,
+)
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -45,6 +63,8 @@ LOST_STATES = frozenset({"57P01", "57P02", "57P03"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 _MARK = "_mofan_db_lost"
 _RETRIED = "_mofan_db_retried"
+_COMMITTED = "_mofan_db_committed"
+WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def _raw_closed(alias: str) -> bool:
@@ -112,7 +132,8 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     """The 503 answer: the page, or for htmx the message placed before the sending element."""
     retry_after = str(settings.MOFAN_DB_RETRY_AFTER_SECONDS)
     unsafe = request.method not in SAFE_METHODS
-    context = {"unsafe": unsafe, "retry_after": retry_after}
+    committed = bool(getattr(request, _COMMITTED, False))
+    context = {"unsafe": unsafe, "committed": committed, "retry_after": retry_after}
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse(render_to_string("core/_unavailable.html", context), status=503)
         response["HX-Retarget"] = "this"
@@ -121,6 +142,7 @@ def unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html", context), status=503)
     response["Retry-After"] = retry_after
     response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # type: ignore[attr-defined]  # mark_if_lost logged it
     return response
 
 
@@ -129,20 +151,45 @@ class DatabaseFaultMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        response = self._tracked(request)
         if getattr(request, _MARK, None) is None:
             return response
-        if request.method in SAFE_METHODS and not getattr(request, _RETRIED, False):
+        if (
+            request.method in SAFE_METHODS
+            and not getattr(request, _RETRIED, False)
+            and not getattr(request, _COMMITTED, False)
+        ):
             setattr(request, _RETRIED, True)
             delattr(request, _MARK)
             delay = settings.MOFAN_DB_RETRY_DELAY_MS / 1000
             if delay > 0:
                 time.sleep(delay)
-            response = self.get_response(request)
+            response = self._tracked(request)
             if getattr(request, _MARK, None) is None:
                 logger.info("%s %s answered on a fresh connection", request.method, request.path)
                 return response
         return unavailable(request)
+
+    def _tracked(self, request: HttpRequest) -> HttpResponse:
+        """The response, with every committed write of the request noted on it."""
+
+        def committed() -> None:
+            setattr(request, _COMMITTED, True)
+
+        def track(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            result = execute(sql, params, many, context)
+            if sql.lstrip()[:6].upper() in WRITES:
+                connection = context["connection"]
+                if connection.in_atomic_block:
+                    transaction.on_commit(committed, using=connection.alias)
+                else:
+                    committed()
+            return result
+
+        with contextlib.ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(track))
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return mark_if_lost(request, exception)

@@ -111,6 +111,26 @@ def lost_before(fragment: str) -> Iterator[list[str]]:
         yield hit
 
 
+@contextlib.contextmanager
+def lost_after_commit() -> Iterator[list[str]]:
+    """Lose the connection before the first statement after a transaction that wrote has
+    committed (the answer being read after a save)."""
+    wrote: list[str] = []
+    hit: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if wrote and not hit and not connection.in_atomic_block:
+            hit.append(sql)
+            lose_connection()
+        result = execute(sql, params, many, context)
+        if connection.in_atomic_block and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE"):
+            wrote.append(sql)
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        yield hit
+
+
 @pytest.fixture
 def admin_client(world, keeper, transactional_db) -> Client:
     # raise_request_exception=False: a real server has no test client re-raising what a
@@ -223,3 +243,39 @@ def test_an_htmx_write_gets_a_message_placed_before_the_form(admin_client, world
     assert 'class="fault-message"' in body and "您填写的内容仍在下方" in body
     assert "<html" not in body
     assert not Evidence.objects.exists()
+
+
+# --- a write that committed before the connection went ---------------------------------------
+
+
+def _self_leaf(world):
+    """A leaf of the campaign's indicator system scored by a grade, its save URL and fields."""
+    from mofan.indicators.methods import labels_of
+    from mofan.indicators.models import IndicatorNode
+
+    for node in IndicatorNode.objects.filter(
+        version=world.campaign.indicator_version, children__isnull=True
+    ).order_by("pk"):
+        if (node.method or {}).get("type") == "grade":
+            url = f"/reviews/self/{world.enrollment_a.pk}/{node.pk}/"
+            return node, url, {"band": labels_of(node.method)[0]}
+    raise AssertionError("no leaf scored by a grade")
+
+
+def test_a_save_that_committed_before_the_connection_went_says_so_and_is_not_retried(
+    admin_client, world
+):
+    from mofan.evaluations.models import SelfScore
+
+    node, url, fields = _self_leaf(world)
+    # The save commits; the connection goes while the leaf is read back for the answer.
+    with lost_after_commit() as hit:
+        response = admin_client.post(
+            url, {**fields, "narrative": "已保存的说明"}, headers={"HX-Request": "true"}
+        )
+    assert hit
+    assert response.status_code == 503
+    assert "很可能已经保存" in response.content.decode()
+    assert "不要直接重复提交" in response.content.decode()
+    score = SelfScore.objects.get(enrollment=world.enrollment_a, node=node)
+    assert score.narrative == "已保存的说明"

@@ -46,3 +46,16 @@ def test_a_fault_nobody_noticed_recovers_at_once():
         [{"kind": "page", "at": 5.0, "ms": 10, "status": 200}], start=4.0, window=20.0, ready=[]
     )
     assert figures["recovery_s"] == 0.0 and figures["server_errors"] == 0
+
+
+def test_a_stored_save_that_got_no_answer_is_not_a_lost_update():
+    loadtest = faulttest.loadtest
+    acks = [{"key": "self:1:2", "version": 3, "token": "acked"}]
+    stored = {"self:1:2": {"version": 4, "token": "sent, then the worker died"}}
+    lost = loadtest.lost_updates(acks, stored)
+    assert lost == ["self:1:2"]
+    unanswered = [{"key": "self:1:2", "token": "sent, then the worker died"}]
+    assert loadtest.unacknowledged_stored(lost, stored, unanswered) == ["self:1:2"]
+    # an older stored row (the acknowledged write vanished) stays lost
+    vanished = {"self:1:2": {"version": 2, "token": "older"}}
+    assert loadtest.unacknowledged_stored(["self:1:2"], vanished, unanswered) == []
