@@ -53,7 +53,7 @@ from mofan.core.exports.base import (
     ProgrammeDocument,
     Table,
 )
-from mofan.core.files import StorageUnavailable, write_atomically
+from mofan.core.files import StorageUnavailable, storage_error, write_atomically
 from mofan.honours.models import HonourProgramme
 from mofan.organizations.models import Committee, Unit
 from mofan.reports.documents.common import OfficialDocument, normalise_number, number_prefix
@@ -389,7 +389,12 @@ def _stage(files: dict[str, bytes]) -> dict[str, tuple[str, Path]]:
     """Write each file whole under a fresh name; (final name, path) per format. A storage
     failure removes what was written and raises ValidationError (the form shows it)."""
     staged: dict[str, tuple[str, Path]] = {}
-    directory = issued_dir()
+    try:
+        directory = issued_dir()
+    except OSError as exc:
+        if (error := storage_error(exc)) is None:
+            raise
+        raise ValidationError(str(error)) from exc
     try:
         for fmt, data in files.items():
             name = f"{uuid.uuid4().hex}.{fmt}"
