@@ -6,8 +6,8 @@ balancer restarts or drops a backend that fails it.
 `/readyz` (readiness) runs every registered readiness check and answers 200 when all pass, 503
 when one fails. Core registers its own (the database answers, the media directory is writable,
 clamd answers when one is configured); another app contributes a check from its AppConfig.ready
-or its `extensions.py` with `readiness_checks.register(ReadinessCheck(...))` (e.g. "the task
-worker was seen recently"), so core names no app.
+or its `extensions.py` with `readiness_checks.register(ReadinessCheck(...))`, or for "the task
+worker was seen recently" `seen_recently(...)`, so core names no app.
 
 Both answer JSON with the names of the checks and "ok" or a short reason, never data. They are
 answered by `HealthMiddleware`, first in the chain: no session, no login, no CSRF (GET), no
@@ -23,11 +23,13 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 from mofan.core.extensions import Registry
 
@@ -52,6 +54,24 @@ class ReadinessCheck:
 
 
 readiness_checks: Registry[ReadinessCheck] = Registry("readiness_checks")
+
+
+def seen_recently(
+    name: str, last_seen: Callable[[], datetime | None], *, max_age_seconds: float
+) -> ReadinessCheck:
+    """A check that something was seen lately, e.g. a task worker's last heartbeat or finished
+    task: `last_seen()` returns when (aware datetime) or None for never. An app registers it:
+    `readiness_checks.register(seen_recently("tasks", worker_last_seen, max_age_seconds=300))`."""
+
+    def run() -> None:
+        seen = last_seen()
+        if seen is None:
+            raise NotReady("never seen")
+        age = (timezone.now() - seen).total_seconds()
+        if age > max_age_seconds:
+            raise NotReady(f"not seen for {int(age)} s")
+
+    return ReadinessCheck(name, run)
 
 
 # --- core's own checks ---------------------------------------------------------------------------

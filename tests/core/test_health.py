@@ -131,6 +131,27 @@ def test_an_app_contributes_a_check_and_its_failure_is_named_without_detail(
     assert "secret" not in response.content.decode()
 
 
+def test_a_worker_not_seen_recently_makes_readyz_503(db, media_dir, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    seen = {"at": timezone.now() - timedelta(seconds=30)}
+    checks: Registry[health.ReadinessCheck] = Registry("readiness_checks")
+    for check in health.readiness_checks:
+        checks.register(check)
+    checks.register(health.seen_recently("tasks", lambda: seen["at"], max_age_seconds=120))
+    monkeypatch.setattr(health, "readiness_checks", checks)
+    response = Client().get("/readyz")
+    assert response.status_code == 200 and _json(response)["checks"]["tasks"] == "ok"
+    seen["at"] = timezone.now() - timedelta(seconds=600)
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert _json(response)["checks"]["tasks"].startswith("not seen for 6")
+    seen["at"] = None
+    assert _json(Client().get("/readyz"))["checks"]["tasks"] == "never seen"
+
+
 def test_health_refuses_writes(db):
     assert Client().post("/healthz").status_code == 405
     assert Client().post("/readyz").status_code == 405
