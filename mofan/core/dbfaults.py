@@ -88,12 +88,13 @@ def lost_alias(exc: BaseException) -> str | None:
         return None
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    for alias in connections:
-        if sqlstate:
-            if sqlstate.startswith("08") or sqlstate in LOST_STATES:
-                return alias
-            return None
-        if isinstance(exc, InterfaceError) or _raw_closed(alias):
+    if sqlstate and not (sqlstate.startswith("08") or sqlstate in LOST_STATES):
+        return None
+    # The connection the error came through, when Django still flags it (errors_occurred; a
+    # rollback that closed the broken connection may have reset it), else any.
+    flagged = [alias for alias in connections if connections[alias].errors_occurred]
+    for alias in flagged or list(connections):
+        if sqlstate or isinstance(exc, InterfaceError) or _raw_closed(alias):
             return alias
     return None
 
