@@ -77,3 +77,10 @@ vendor: $(VENV)/.installed-runtime
 LOADTEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/mofan_loadtest
 loadtest: $(VENV)/.installed-runtime
 	$(PY) scripts/loadtest.py --pg-url "$(LOADTEST_PG_URL)" $(LOADTEST_ARGS)
+
+# Faults under the deadline rush: its own PostgreSQL cluster on a free port, gunicorn, and in
+# turn a database restart, a killed worker and a read-only media directory; one line per fault
+# (scripts/faulttest.py; docs/performance.md).
+.PHONY: faulttest
+faulttest: $(VENV)/.installed-runtime
+	$(PY) scripts/faulttest.py $(FAULTTEST_ARGS)

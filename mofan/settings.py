@@ -113,9 +113,14 @@ if not PRODUCTION:
     INSTALLED_APPS.append("mofan.devtools")
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else (no session, login, host check or
+    # HTTPS redirect: a load balancer probes the backend directly; mofan/core/health.py)
+    "mofan.core.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mofan.core.middleware.ClientAddressMiddleware",
     "mofan.core.middleware.SecurityHeadersMiddleware",
+    # a lost database connection: GET retried once, else 503 (mofan/core/dbfaults.py)
+    "mofan.core.dbfaults.DatabaseFaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -295,6 +300,16 @@ MOFAN_EXPORT_STALE_MINUTES = max(5, env_int("MOFAN_EXPORT_STALE_MINUTES", 60))
 # How many unfinished jobs one user may have at a time.
 MOFAN_EXPORT_MAX_ACTIVE = max(1, env_int("MOFAN_EXPORT_MAX_ACTIVE", 3))
 # --- end of export jobs --------------------------------------------------------------------------
+
+# --- Database faults (mofan/core/dbfaults.py) ----------------------------------------------------
+# A GET whose database connection was lost is run once more on a fresh connection after this
+# pause; a write, or a retry that fails again, answers 503 with this Retry-After.
+MOFAN_DB_RETRY_DELAY_MS = max(0, env_int("MOFAN_DB_RETRY_DELAY_MS", 500))
+MOFAN_DB_RETRY_AFTER_SECONDS = max(1, env_int("MOFAN_DB_RETRY_AFTER_SECONDS", 5))
+# Files under MEDIA_ROOT no row names (a worker killed between writing a file and committing its
+# row, a rolled-back enclosing transaction) are deleted by `manage.py media_sweep --delete` once
+# older than this (mofan/core/files.py).
+MOFAN_ORPHAN_MIN_AGE_HOURS = max(1, env_int("MOFAN_ORPHAN_MIN_AGE_HOURS", 24))
 
 # --- Malware scanning (ClamAV's clamd; mofan/core/malware.py, docs/deploy.md) ------------------
 # Every upload is streamed to clamd before it is parsed or stored: over its unix socket

@@ -361,8 +361,21 @@ def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
     out.write_text(json.dumps(plan, ensure_ascii=False))
 
 
-def verify(*, acks_path: Path) -> dict[str, Any]:
-    """Read every acknowledged score back and count lost updates."""
+def unacknowledged_stored(
+    lost: list[str], stored: dict[str, dict[str, Any]], unanswered: Iterable[dict[str, Any]]
+) -> list[str]:
+    """Of the `lost` keys, those whose stored text is that of a save which got no answer or a
+    5xx (a worker killed after the commit, a connection lost after it): not a lost update but a
+    write the client was never told about."""
+    sent: dict[str, set[str]] = defaultdict(set)
+    for item in unanswered:
+        sent[item["key"]].add(item["token"])
+    return [key for key in lost if key in stored and stored[key]["token"] in sent[key]]
+
+
+def verify(*, acks_path: Path, unanswered_path: Path | None = None) -> dict[str, Any]:
+    """Read every acknowledged score back and count lost updates (with `unanswered_path`, a
+    stored write that got no answer is counted apart, as `unacknowledged_stored`)."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofan.settings")
     import django
@@ -385,7 +398,12 @@ def verify(*, acks_path: Path) -> dict[str, Any]:
         key = f"review:{row['assignment_id']}:{row['reviewer__username']}:{row['node_id']}"
         stored[key] = {"version": row["version"], "token": row["comment"]}
     lost = lost_updates(acks, stored)
-    return {"acknowledged": len({a["key"] for a in acks}), "lost": len(lost), "examples": lost[:5]}
+    result: dict[str, Any] = {"acknowledged": len({a["key"] for a in acks})}
+    if unanswered_path is not None:
+        unacked = unacknowledged_stored(lost, stored, json.loads(unanswered_path.read_text()))
+        lost = [key for key in lost if key not in unacked]
+        result["unacknowledged_stored"] = len(unacked)
+    return {**result, "lost": len(lost), "examples": lost[:5]}
 
 
 # --- the load generator (standard library only, loopback only) ----------------------------------
@@ -479,14 +497,20 @@ class Recorder:
     def __init__(self) -> None:
         self.samples: list[dict[str, Any]] = []
         self.acks: list[dict[str, Any]] = []
+        self.unacked: list[dict[str, Any]] = []
         self.notes: dict[str, int] = defaultdict(int)
         self.problems: list[str] = []
         self.failures: list[str] = []
         self.lock = threading.Lock()
 
-    def sample(self, kind: str, ms: float, ok: bool, why: str = "", at: float = 0.0) -> None:
+    def sample(
+        self, kind: str, ms: float, ok: bool, why: str = "", at: float = 0.0, status: int = 0
+    ) -> None:
+        """`status`: the HTTP status, 0 when no answer came (refused, reset, timed out)."""
         with self.lock:
-            self.samples.append({"kind": kind, "ms": ms, "ok": ok, "at": round(at, 2)})
+            self.samples.append(
+                {"kind": kind, "ms": ms, "ok": ok, "at": round(at, 2), "status": status}
+            )
             if not ok and len(self.problems) < 20:
                 self.problems.append(f"{kind}: {why}"[:300])
 
@@ -500,6 +524,11 @@ class Recorder:
     def ack(self, key: str, version: int, token: str) -> None:
         with self.lock:
             self.acks.append({"key": key, "version": version, "token": token})
+
+    def unanswered(self, key: str, token: str) -> None:
+        """A save that got no answer or a 5xx: it may or may not have been stored."""
+        with self.lock:
+            self.unacked.append({"key": key, "token": token})
 
     def note(self, name: str) -> None:
         with self.lock:
@@ -557,7 +586,7 @@ class Session:
             self.recorder.note("locked")
         if measured:
             ok = status < 400
-            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}", at)
+            self.recorder.sample(kind, ms, ok, f"HTTP {status} {method} {path}", at, status)
         return status, {k.lower(): v for k, v in response.getheaders()}, text
 
     def post(
@@ -693,6 +722,8 @@ def unit_admin(
             token = f"lt {unit['username']} {node} {uuid.uuid4().hex[:12]}"
             data = {**fields, "narrative": token, "version": str(version or "")}
             got = s.post("self_save", action, data, htmx=True)
+            if got is None or got[0] >= 500:
+                s.recorder.unanswered(f"self:{unit['enrollment']}:{node}", token)
             if got is None:
                 break
             status, _, text = got
@@ -750,6 +781,9 @@ def reviewer(
                     {**fields, "comment": token, "version": str(version or "")},
                     htmx=True,
                 )
+                if saved is None or saved[0] >= 500:
+                    key = f"review:{assignment}:{person['username']}:{node}"
+                    s.recorder.unanswered(key, token)
                 if saved is None:
                     return
                 status, _, text = saved
@@ -860,6 +894,7 @@ def drive(opts: Any) -> dict[str, Any]:
         "samples": recorder.samples,
         "failures": recorder.failures,
         "acks": recorder.acks,
+        "unanswered": recorder.unacked,
         "notes": dict(recorder.notes),
         "problems": recorder.problems,
         "elapsed_s": elapsed,
@@ -1138,6 +1173,7 @@ def main(argv: list[str] | None = None) -> int:
     dr.add_argument("--out", required=True)
     ve = sub.add_parser("verify")
     ve.add_argument("--acks", required=True)
+    ve.add_argument("--unanswered", default=None, help="saves that got no answer (faulttest)")
     opts = parser.parse_args(argv)
     if opts.command == "setup":
         setup(
@@ -1148,7 +1184,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(opts.out).write_text(json.dumps(drive(opts)))
         return 0
     if opts.command == "verify":
-        print(json.dumps(verify(acks_path=Path(opts.acks))))
+        unanswered = Path(opts.unanswered) if opts.unanswered else None
+        print(json.dumps(verify(acks_path=Path(opts.acks), unanswered_path=unanswered)))
         return 0
     dbs = ["postgresql", "sqlite"] if opts.db == "both" else [opts.db]
     lines = []

@@ -247,5 +247,6 @@ audit_actions_register(
     {
         "system.backup": _("系统备份"),
         "upload.malware": _("拦截带病毒的文件"),
+        "media.orphans.delete": _("清理无主文件"),
     }
 )

@@ -4,6 +4,7 @@ evidence store's actions in the auditor's trail."""
 from django.utils.translation import gettext_lazy as _
 
 from mofan.core.extensions import audit_actions_register, audit_objects_register
+from mofan.core.files import MediaOwner, media_owners
 
 audit_actions_register(
     {
@@ -18,3 +19,13 @@ audit_objects_register(
         "evidence.evidence": _("佐证材料"),
     }
 )
+
+
+def _stored_names() -> list[str]:
+    from mofan.evidence.models import Evidence
+
+    return list(Evidence.objects.values_list("stored_name", flat=True))
+
+
+# The orphan sweep deletes files under media/evidence/ that no Evidence row names.
+media_owners.register(MediaOwner("evidence", _stored_names))

@@ -94,8 +94,9 @@ def evidence_upload(
     except BaseException:
         remove(stored_name)
         raise
-    # If an enclosing transaction rolls back later, the row is gone and the file stays behind
-    # as an orphan: harmless (never served) and reported by nothing but a directory listing.
+    # If an enclosing transaction rolls back later, or the worker is killed before the commit,
+    # the file stays behind with no row: never served, and deleted by the orphan sweep
+    # (mofan/core/files.py, `manage.py media_sweep`).
     return evidence, True
 
 

@@ -7,12 +7,12 @@ user's file name is kept only in the database and in the Content-Disposition of 
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 
+from mofan.core.files import write_atomically
 from mofan.evidence.checks import CONTENT_TYPES
 
 STORAGE_DIR = "evidence"
@@ -32,28 +32,15 @@ def path_of(stored_name: str) -> Path:
 
 
 def store(content: bytes, unit_id: int, kind: str) -> str:
-    """Write the content under a fresh server-generated name; return the name relative to
-    MEDIA_ROOT (``evidence/<unit id>/<uuid4 hex>.<ext>``)."""
+    """Write the content under a fresh server-generated name, through a temporary file renamed
+    into place once complete (mofan/core/files.py); return the name relative to MEDIA_ROOT
+    (``evidence/<unit id>/<uuid4 hex>.<ext>``). A full or read-only disk raises
+    StorageUnavailable (an UploadRejected: the form shows it) and leaves no file."""
     ext = str(kind)
     if ext not in CONTENT_TYPES:
         raise ValueError(f"unknown evidence kind {kind!r}")
-    directory = _root() / str(int(unit_id))
-    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
     stored_name = f"{STORAGE_DIR}/{int(unit_id)}/{uuid.uuid4().hex}.{ext}"
-    path = path_of(stored_name)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o640)
-    try:
-        os.fchmod(fd, 0o640)
-        view = memoryview(content)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-        raise
-    os.close(fd)
+    write_atomically(path_of(stored_name), content, mode=0o640)
     return stored_name
 
 

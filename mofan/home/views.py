@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from mofan.accounts.roles import Role
 from mofan.audit.services import audit_denied
+from mofan.core import dbfaults
 from mofan.home import selectors
 from mofan.home.work import work_queue
 
@@ -84,6 +87,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A lost database connection raised by a middleware (not the view): the fault middleware
+    # retries or answers 503 (mofan/core/dbfaults.py); this page would need the database.
+    lost = dbfaults.mark_if_lost(request, sys.exc_info()[1])
+    if lost is not None:
+        return lost
     return render(
         request,
         "core/error.html",

@@ -16,6 +16,7 @@ from mofan.core.extensions import (
     menu,
     page_sections,
 )
+from mofan.core.files import MediaOwner, media_owners
 from mofan.core.params import parse_id
 from mofan.evaluations.selectors import campaigns_for
 from mofan.honours.models import ProgrammeState
@@ -104,3 +105,16 @@ page_sections.register(
         "honours.programme", 10, "reports/sections/programme_documents.html", _programme_documents
     )
 )
+
+
+def _issued_names() -> list[str]:
+    from mofan.reports.models import IssuedDocument
+
+    names: list[str] = []
+    for docx, pdf in IssuedDocument.objects.values_list("docx_name", "pdf_name"):
+        names += [f"issued/{docx}", f"issued/{pdf}"]
+    return names
+
+
+# The orphan sweep (core/files.py) deletes files under media/issued/ no issued document names.
+media_owners.register(MediaOwner("issued", _issued_names))

@@ -13,9 +13,12 @@
   as of the 成文日期, the next serial of the year is taken from the committee's register
   (`number_next`, under a row lock: a failed issue rolls its number back, so there are no gaps,
   and a number is never given twice), the final `Doc` is rendered as docx and PDF, both files
-  are written under temporary names and moved into place only after the commit, and an
-  `IssuedDocument` row (content, number, date, SHA-256 of both files) and its audit entry are
-  written. Issued versions are never changed; re-issuing makes version n+1 with a new number.
+  are written whole (a temporary name renamed into place, `core.files.write_atomically`) before
+  the transaction commits and removed when it fails (a worker killed in between leaves a file no
+  row names, for the orphan sweep, never a row without its file; a full or read-only disk is a
+  ValidationError with a Chinese message), and an `IssuedDocument` row (content, number, date,
+  SHA-256 of both files) and its audit entry are written. Issued versions are never changed;
+  re-issuing makes version n+1 with a new number.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import datetime
 import hashlib
 import io
 import logging
-import os
 import re
 import uuid
 from pathlib import Path
@@ -51,6 +53,7 @@ from mofan.core.exports.base import (
     ProgrammeDocument,
     Table,
 )
+from mofan.core.files import StorageUnavailable, storage_error, write_atomically
 from mofan.honours.models import HonourProgramme
 from mofan.organizations.models import Committee, Unit
 from mofan.reports.documents.common import OfficialDocument, normalise_number, number_prefix
@@ -383,32 +386,29 @@ def _rendered(doc: Doc) -> dict[str, bytes]:
 
 
 def _stage(files: dict[str, bytes]) -> dict[str, tuple[str, Path]]:
-    """Write each file under a temporary name; (final name, temporary path) per format."""
+    """Write each file whole under a fresh name; (final name, path) per format. A storage
+    failure removes what was written and raises ValidationError (the form shows it)."""
     staged: dict[str, tuple[str, Path]] = {}
-    directory = issued_dir()
-    for fmt, data in files.items():
-        name = f"{uuid.uuid4().hex}.{fmt}"
-        temp = directory / f".{name}.part"
-        staged[fmt] = (name, temp)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    try:
+        directory = issued_dir()
+    except OSError as exc:
+        if (error := storage_error(exc)) is None:
+            raise
+        raise ValidationError(str(error)) from exc
+    try:
+        for fmt, data in files.items():
+            name = f"{uuid.uuid4().hex}.{fmt}"
+            staged[fmt] = (name, directory / name)
+            write_atomically(directory / name, data, mode=0o640)
+    except StorageUnavailable as exc:
+        _discard(staged)
+        raise ValidationError(str(exc)) from exc
     return staged
 
 
-def _publish(staged: dict[str, tuple[str, Path]]) -> None:
-    for name, temp in staged.values():
-        os.replace(temp, issued_path(name))
-
-
 def _discard(staged: dict[str, tuple[str, Path]]) -> None:
-    for _name, temp in staged.values():
-        temp.unlink(missing_ok=True)
+    for _name, path in staged.values():
+        path.unlink(missing_ok=True)
 
 
 def document_issue(
@@ -421,7 +421,6 @@ def document_issue(
     try:
         with transaction.atomic():
             issued = _issue(draft=draft, date=date, version=version, actor=actor, staged=staged)
-            transaction.on_commit(lambda: _publish(staged))
     except BaseException:
         _discard(staged)
         raise

@@ -29,4 +29,14 @@
     var all = Array.prototype.every.call(inputs, function (i) { return i.checked; });
     inputs.forEach(function (i) { i.checked = !all; });
   });
+  // A 503 from a lost database connection (core/dbfaults.py) carries a short message that the
+  // server retargets before the element that sent the request: show it (htmx does not swap
+  // error answers by default) instead of the previous one, and keep the form as typed.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status !== 503 || xhr.getResponseHeader("HX-Retarget") !== "this") { return; }
+    document.querySelectorAll(".fault-message").forEach(function (old) { old.remove(); });
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
 })();
