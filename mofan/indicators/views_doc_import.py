@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from mofan.accounts.access import actor_of
 from mofan.accounts.permissions import role_required
@@ -21,7 +22,7 @@ from mofan.indicators import services
 from mofan.indicators.doc_import.draft import Proposal, propose
 from mofan.indicators.doc_import.extract import SUFFIXES, ExtractError, document_text
 from mofan.indicators.doc_import.review import SIMPLE_METHODS, apply_fixes
-from mofan.indicators.forms import DocumentForm
+from mofan.indicators.forms import METHOD_SHORT, DocumentForm
 from mofan.indicators.tree import walk
 from mofan.indicators.validation import validate_tree
 from mofan.indicators.views import MAX_UPLOAD_MB
@@ -56,9 +57,18 @@ def _read(request: HttpRequest, form: DocumentForm) -> tuple[str, str]:
     return text, name
 
 
+SCORING = {"points": _lazy("分值制"), "qualitative": _lazy("定性（不计分）")}
+
+
 def _rows(proposal: Proposal) -> list[dict[str, Any]]:
     return [
-        {"node": node, "depth": depth, "indent": min(depth, 4), "leaf": not node.children}
+        {
+            "node": node,
+            "depth": depth,
+            "indent": min(depth, 4),
+            "leaf": not node.children,
+            "method": METHOD_SHORT.get(node.method_type, node.method_type),
+        }
         for node, depth in walk(proposal.document.roots)
     ]
 
@@ -75,7 +85,8 @@ def _review(
             "rows": _rows(proposal),
             "source_text": text,
             "source_name": name,
-            "methods": SIMPLE_METHODS,
+            "methods": [(key, METHOD_SHORT.get(key, key)) for key in SIMPLE_METHODS],
+            "scoring": SCORING.get(proposal.document.scoring, proposal.document.scoring),
             "problems": problems,
             "unrecognised": [line for line in proposal.unrecognised if line.text.strip()],
         },
