@@ -31,6 +31,7 @@ from django.test import override_settings
 from mofan.core.crypto import EncryptingWriter, decrypt_stream
 from mofan.core.restore import read_manifest
 from tests.childenv import child_env
+from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
@@ -245,6 +246,7 @@ def roundtrip(tmp: Path, source_url: str, target_url: str) -> None:
     assert "不一致" in mismatch.stderr
 
 
+@sqlite_pass_only
 def test_sqlite_backup_while_writing_restores_same_counts_and_chain_head(tmp_path: Path) -> None:
     target = tmp_path / "restored" / "dst.sqlite3"
     roundtrip(tmp_path, f"sqlite:///{tmp_path / 'src.sqlite3'}", f"sqlite:///{target}")
@@ -360,6 +362,7 @@ def _plaintext_markers() -> list[bytes]:
     ]
 
 
+@sqlite_pass_only
 def test_archive_is_encrypted_and_a_wrong_key_or_tampering_is_refused(tmp_path: Path) -> None:
     media = tmp_path / "media"
     for name, content in MEDIA_FILES.items():

@@ -19,6 +19,7 @@ from django.db import connection
 
 from tests.childenv import child_env
 from tests.core.test_backup import _pg_admin_conninfo, _pg_url
+from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,6 +143,7 @@ def _check(result: dict) -> None:
     assert result["back"] == result["before"]
 
 
+@sqlite_pass_only
 def test_sqlite_migrations_encrypt_existing_rows_and_reverse(tmp_path: Path) -> None:
     _check(_run(f"sqlite:///{tmp_path / 'migrations.sqlite3'}", tmp_path))
 

@@ -18,6 +18,7 @@ from contextlib import closing
 from pathlib import Path
 
 from tests.childenv import child_env
+from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")
@@ -98,6 +99,7 @@ def _python(args: list[str], env: dict[str, str]) -> str:
     return completed.stdout
 
 
+@sqlite_pass_only
 def test_concurrent_read_then_write_transactions_never_lock_and_keep_the_chain(
     tmp_path: Path,
 ) -> None:

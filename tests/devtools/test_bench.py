@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from mofan.devtools import bench
+from tests.passes import sqlite_pass_only
 
 KEYS = {"name", "db", "units", "median_ms", "p95_ms", "queries", "peak_rss_mb", "budget_ms", "ok"}
 TALLY = re.compile(r"^bench: (\d+) ok, (\d+) over budget$")
@@ -67,6 +68,7 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     return rows
 
 
+@sqlite_pass_only
 def test_the_harness_runs_at_a_tiny_size_on_sqlite_and_reuses_its_database(tmp_path):
     done = run_bench("--sizes", "5", "--db", "sqlite", "--repeat", "2", "--var", str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
