@@ -99,7 +99,9 @@ def problem_item_transition_post(request: Any, item_id: int, body: TransitionIn)
     **WRITE,
     response={201: EvidenceOut, 200: EvidenceOut, **ANSWERS},
     summary="上传佐证材料",
-    description="与页面相同的类型、大小、内容检查和病毒扫描；同一单位上传相同内容返回已有文件（200）。",
+    description=(
+        "与页面相同的类型、大小、内容检查和病毒扫描；同一单位上传相同内容返回已有文件（200）。"
+    ),
 )
 def evidence_post(
     request: Any,
@@ -126,6 +128,10 @@ def evidence_post(
     **WRITE,
     response={201: ActivityRecordOut, **ANSWERS},
     summary="登记活动",
+    description=(
+        "为可见单位的党组织登记一次活动（需读写令牌），校验与页面登记相同；"
+        "kind_id 须为本账号可登记的活动类型。"
+    ),
 )
 def activity_record_post(request: Any, body: ActivityRecordIn) -> Any:
     who = actor(request)
