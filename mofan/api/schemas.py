@@ -44,7 +44,7 @@ class UnitOut(Schema):
         name="中共某市发展和改革委员会",
         short_name="市发改委",
         credit_code="11110000000000000X",
-        category="政府部门",
+        category="government",
         is_active=True,
     )
 
@@ -62,7 +62,7 @@ class PartyOrgOut(Schema):
         id=31,
         unit_id=12,
         parent_id=30,
-        kind="党支部",
+        kind="branch",
         name="综合处党支部",
         secretary_id=204,
         elected_on="2024-06-18",
@@ -85,9 +85,9 @@ class MemberOut(Schema):
         unit_id=12,
         party_org_id=31,
         name="张三",
-        gender="男",
+        gender="1",
         birth_date="1985-03-02",
-        political_status="中共党员",
+        political_status="01",
         post="处长",
         phone="010-12345678",
     )
