@@ -105,8 +105,8 @@ def problem_item_transition_post(request: Any, item_id: int, body: TransitionIn)
 )
 def evidence_post(
     request: Any,
-    unit_id: int = Form(...),
-    file: UploadedFile = File(...),  # noqa: B008
+    unit_id: int = Form(..., description="上传到哪个单位（本账号管理的单位）", examples=[12]),
+    file: UploadedFile = File(..., description="PDF、Word、Excel、JPEG 或 PNG 文件"),  # noqa: B008
 ) -> Any:
     who = actor(request)
     unit = get_object_or_404(org_selectors.units_administered_by(who), pk=unit_id)
