@@ -23,7 +23,7 @@ class Error(Schema):
 class RowError(Schema):
     model_config = example(row=3, message="第 3 行：性别只能是“男”或“女”。")
 
-    row: int = Field(..., description="xlsx-shaped row number (the header is row 1)")
+    row: int = Field(..., description="行号，与 xlsx 表格一致（表头为第 1 行）")
     message: str
 
 
@@ -169,12 +169,12 @@ class SelfScoreIn(Schema):
 
     input: dict[str, str] = Field(
         ...,
-        description='the leaf\'s input as the self-evaluation form names it, e.g. {"value": "8"}',
+        description='末级指标的填报内容，字段名与自评表单相同，如 {"value": "8"}',
         examples=[{"value": "8"}],
     )
     narrative: str = Field("", max_length=2000)
     version: int | None = Field(
-        None, description="the version last read (null for a first save); a stale one is a 409"
+        None, description="上次读取到的版本号（首次填报为 null）；已被他人修改时返回 409"
     )
 
 

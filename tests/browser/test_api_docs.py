@@ -6,6 +6,8 @@ test also checks that no request left the live server and no console error was l
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -56,6 +58,13 @@ def test_swagger_ui_renders_the_operations_and_tries_one_with_a_token(
     expect(live).to_contain_text("甲单位")
     expect(block.locator(".curl-command")).to_contain_text(f"Authorization: Bearer {secret}")
     screenshot(page, "api-docs-swagger")
+
+    # A write's body comes pre-filled with the schema's example.
+    roster = ui.locator(".opblock", has=page.locator('[data-path="/api/v1/roster/members"]')).first
+    roster.locator(".opblock-summary").click()
+    expect(roster).to_contain_text("同步单位党员花名册")
+    roster.get_by_role("button", name="Try it out").click()
+    expect(roster.locator("textarea.body-param__text")).to_have_value(re.compile("综合处党支部"))
 
     outside = [u for u in requests if not u.startswith(live_server.url)]
     assert not outside, outside
