@@ -70,3 +70,11 @@ def test_swagger_ui_renders_the_operations_and_tries_one_with_a_token(
     assert not outside, outside
     errors = [m for m in browser_log.console if m.startswith("error:")]
     assert not errors, errors
+
+
+def test_without_javascript_the_server_listing_is_the_page(live_server, new_page):
+    page = new_page(java_script_enabled=False)
+    page.goto(f"{live_server.url}/api/v1/docs/")
+    expect(page.locator("#api-docs-listing")).to_be_visible()
+    expect(page.locator("#api-docs-listing")).to_contain_text("同步单位党员花名册")
+    expect(page.locator("#api-docs-interactive")).to_be_hidden()
