@@ -30,6 +30,16 @@ LIBRARIES = [
         {"dist/echarts.min.js": "echarts.min.js", "LICENSE": "LICENSE"},
         "echarts",
     ),
+    (
+        "swagger-ui-dist",
+        "5.35.0",
+        {
+            "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+            "swagger-ui.css": "swagger-ui.css",
+            "LICENSE": "LICENSE",
+        },
+        "swagger-ui",
+    ),
 ]
 
 

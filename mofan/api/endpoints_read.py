@@ -40,18 +40,35 @@ NOT_FOUND = {404: Error, 401: Error, 403: Error, 429: Error}
 LISTED = {401: Error, 403: Error, 429: Error}
 
 
-@router.get("/units", response={200: list[UnitOut], **LISTED}, summary="单位列表")
+@router.get(
+    "/units",
+    response={200: list[UnitOut], **LISTED},
+    summary="单位列表",
+    description="当前账号可见的单位（工委工作人员：本工委全部单位；单位账号：本单位），分页返回。",
+)
 @paginate(Pages)
 def units(request: Any) -> Any:
     return org_selectors.units_for(actor(request)).order_by("sort_order", "pk")
 
 
-@router.get("/units/{int:unit_id}", response={200: UnitOut, **NOT_FOUND}, summary="单位")
+@router.get(
+    "/units/{int:unit_id}",
+    response={200: UnitOut, **NOT_FOUND},
+    summary="单位",
+    description="按编号读取一个单位；不在权限范围内与不存在一样返回 404。",
+)
 def unit(request: Any, unit_id: int) -> Any:
     return get_object_or_404(org_selectors.units_for(actor(request)), pk=unit_id)
 
 
-@router.get("/party-organisations", response={200: list[PartyOrgOut], **LISTED}, summary="党组织")
+@router.get(
+    "/party-organisations",
+    response={200: list[PartyOrgOut], **LISTED},
+    summary="党组织",
+    description=(
+        "可见单位的党组织（机关党委、党总支、党支部、党小组），可按 unit_id 筛选，分页返回。"
+    ),
+)
 @paginate(Pages)
 def party_organisations(request: Any, unit_id: int | None = None) -> Any:
     orgs = org_selectors.party_orgs_for(actor(request))
@@ -60,7 +77,12 @@ def party_organisations(request: Any, unit_id: int | None = None) -> Any:
     return orgs.order_by("unit_id", "sort_order", "pk")
 
 
-@router.get("/members", response={200: list[MemberOut], **LISTED}, summary="党员花名册")
+@router.get(
+    "/members",
+    response={200: list[MemberOut], **LISTED},
+    summary="党员花名册",
+    description="可见单位的党员，可按 unit_id、party_org_id 筛选，分页返回。",
+)
 @paginate(Pages)
 def members(request: Any, unit_id: int | None = None, party_org_id: int | None = None) -> Any:
     rows = org_selectors.members_for(actor(request))
@@ -71,20 +93,33 @@ def members(request: Any, unit_id: int | None = None, party_org_id: int | None =
     return rows.order_by("unit_id", "pk")
 
 
-@router.get("/campaigns", response={200: list[CampaignOut], **LISTED}, summary="创建活动")
+@router.get(
+    "/campaigns",
+    response={200: list[CampaignOut], **LISTED},
+    summary="创建活动列表",
+    description="当前账号可见的创建活动，按年度倒序，分页返回。",
+)
 @paginate(Pages)
 def campaigns(request: Any) -> Any:
     return evaluation_selectors.campaigns_for(actor(request)).order_by("-year", "pk")
 
 
 @router.get(
-    "/campaigns/{int:campaign_id}", response={200: CampaignOut, **NOT_FOUND}, summary="创建活动"
+    "/campaigns/{int:campaign_id}",
+    response={200: CampaignOut, **NOT_FOUND},
+    summary="创建活动",
+    description="按编号读取一个创建活动；不在权限范围内返回 404。",
 )
 def campaign(request: Any, campaign_id: int) -> Any:
     return get_object_or_404(evaluation_selectors.campaigns_for(actor(request)), pk=campaign_id)
 
 
-@router.get("/enrollments", response={200: list[EnrollmentOut], **LISTED}, summary="参评单位")
+@router.get(
+    "/enrollments",
+    response={200: list[EnrollmentOut], **LISTED},
+    summary="参评单位",
+    description=("各创建活动的参评单位及其填报状态，可按 campaign_id、unit_id 筛选，分页返回。"),
+)
 @paginate(Pages)
 def enrollments(request: Any, campaign_id: int | None = None, unit_id: int | None = None) -> Any:
     rows = evaluation_selectors.enrollments_for(actor(request))
@@ -99,6 +134,7 @@ def enrollments(request: Any, campaign_id: int | None = None, unit_id: int | Non
     "/enrollments/{int:enrollment_id}/self-scores",
     response={200: list[SelfScoreOut], **NOT_FOUND},
     summary="单位自评得分",
+    description="一个参评单位全部末级指标的自评：输入、得分与版本号（填报时作为 version 回传）。",
 )
 def self_scores(request: Any, enrollment_id: int) -> Any:
     enrollment = get_object_or_404(
@@ -109,7 +145,12 @@ def self_scores(request: Any, enrollment_id: int) -> Any:
     )
 
 
-@router.get("/problem-items", response={200: list[ProblemItemOut], **LISTED}, summary="问题清单")
+@router.get(
+    "/problem-items",
+    response={200: list[ProblemItemOut], **LISTED},
+    summary="问题清单",
+    description="可见单位的问题清单及整改状态，可按 unit_id、state 筛选，分页返回。",
+)
 @paginate(Pages)
 def problem_items(request: Any, unit_id: int | None = None, state: str | None = None) -> Any:
     items = problem_items_for(actor(request))
@@ -121,7 +162,14 @@ def problem_items(request: Any, unit_id: int | None = None, state: str | None = 
 
 
 @router.get(
-    "/activity-records", response={200: list[ActivityRecordOut], **LISTED}, summary="活动台账"
+    "/activity-records",
+    response={200: list[ActivityRecordOut], **LISTED},
+    summary="活动台账",
+    description=(
+        "可见单位党组织的活动记录（三会一课、主题党日等），"
+        "可按 unit_id 及日期区间 since、until 筛选；"
+        "关联党员的账号只见本人登记和参加的活动。分页返回。"
+    ),
 )
 @paginate(Pages)
 def activity_records(

@@ -99,12 +99,14 @@ def problem_item_transition_post(request: Any, item_id: int, body: TransitionIn)
     **WRITE,
     response={201: EvidenceOut, 200: EvidenceOut, **ANSWERS},
     summary="上传佐证材料",
-    description="与页面相同的类型、大小、内容检查和病毒扫描；同一单位上传相同内容返回已有文件（200）。",
+    description=(
+        "与页面相同的类型、大小、内容检查和病毒扫描；同一单位上传相同内容返回已有文件（200）。"
+    ),
 )
 def evidence_post(
     request: Any,
-    unit_id: int = Form(...),
-    file: UploadedFile = File(...),  # noqa: B008
+    unit_id: int = Form(..., description="上传到哪个单位（本账号管理的单位）", examples=[12]),
+    file: UploadedFile = File(..., description="PDF、Word、Excel、JPEG 或 PNG 文件"),  # noqa: B008
 ) -> Any:
     who = actor(request)
     unit = get_object_or_404(org_selectors.units_administered_by(who), pk=unit_id)
@@ -126,6 +128,10 @@ def evidence_post(
     **WRITE,
     response={201: ActivityRecordOut, **ANSWERS},
     summary="登记活动",
+    description=(
+        "为可见单位的党组织登记一次活动（需读写令牌），校验与页面登记相同；"
+        "kind_id 须为本账号可登记的活动类型。"
+    ),
 )
 def activity_record_post(request: Any, body: ActivityRecordIn) -> Any:
     who = actor(request)

@@ -16,8 +16,8 @@ MAX_PAGE = 1_000_000
 
 class Pages(PaginationBase):
     class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+        page: int = Field(1, ge=1, le=MAX_PAGE, description="页码，从 1 开始")
+        page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="每页条数，最多 200")
 
     class Output(Schema):
         items: list[Any]

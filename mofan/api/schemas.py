@@ -7,6 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+
+def example(**values: Any) -> ConfigDict:
+    """A schema-level example: Swagger UI on the docs page shows it and pre-fills "Try it out"
+    with it (OpenAPI 3.1 `examples`)."""
+    return ConfigDict(json_schema_extra={"examples": [values]})
 
 
 class Error(Schema):
@@ -14,16 +21,33 @@ class Error(Schema):
 
 
 class RowError(Schema):
-    row: int = Field(..., description="xlsx-shaped row number (the header is row 1)")
+    model_config = example(row=3, message="第 3 行：性别只能是“男”或“女”。")
+
+    row: int = Field(..., description="行号，与 xlsx 表格一致（表头为第 1 行）")
     message: str
 
 
 class ImportErrors(Schema):
+    model_config = example(
+        detail="导入未执行：有 1 行数据有误，整批未写入。",
+        errors=[{"row": 3, "message": "第 3 行：性别只能是“男”或“女”。"}],
+    )
+
     detail: str
     errors: list[RowError]
 
 
 class UnitOut(Schema):
+    model_config = example(
+        id=12,
+        committee_id=1,
+        name="中共某市发展和改革委员会",
+        short_name="市发改委",
+        credit_code="11110000000000000X",
+        category="government",
+        is_active=True,
+    )
+
     id: int
     committee_id: int
     name: str
@@ -34,6 +58,17 @@ class UnitOut(Schema):
 
 
 class PartyOrgOut(Schema):
+    model_config = example(
+        id=31,
+        unit_id=12,
+        parent_id=30,
+        kind="branch",
+        name="综合处党支部",
+        secretary_id=204,
+        elected_on="2024-06-18",
+        election_due_on="2027-06-18",
+    )
+
     id: int
     unit_id: int
     parent_id: int | None
@@ -45,6 +80,18 @@ class PartyOrgOut(Schema):
 
 
 class MemberOut(Schema):
+    model_config = example(
+        id=204,
+        unit_id=12,
+        party_org_id=31,
+        name="张三",
+        gender="1",
+        birth_date="1985-03-02",
+        political_status="01",
+        post="处长",
+        phone="010-12345678",
+    )
+
     id: int
     unit_id: int
     party_org_id: int | None
@@ -57,6 +104,18 @@ class MemberOut(Schema):
 
 
 class CampaignOut(Schema):
+    model_config = example(
+        id=3,
+        committee_id=1,
+        name="2026 年度模范机关创建",
+        year=2026,
+        status="open",
+        cadence="annual",
+        submission_deadline="2026-11-30T17:00:00+08:00",
+        results_published=False,
+        ranking_published=False,
+    )
+
     id: int
     committee_id: int
     name: str
@@ -69,6 +128,10 @@ class CampaignOut(Schema):
 
 
 class EnrollmentOut(Schema):
+    model_config = example(
+        id=45, campaign_id=3, unit_id=12, state="in_progress", submitted_at=None, version=2
+    )
+
     id: int
     campaign_id: int
     unit_id: int
@@ -78,6 +141,18 @@ class EnrollmentOut(Schema):
 
 
 class SelfScoreOut(Schema):
+    model_config = example(
+        node_id=345,
+        node_code="1.2.3",
+        input={"value": "8"},
+        score="8.00",
+        level="",
+        veto=False,
+        narrative="全年开展理论学习 12 次。",
+        version=3,
+        updated_at="2026-10-09T10:30:00+08:00",
+    )
+
     node_id: int
     node_code: str = Field(..., alias="node.code")
     input: dict[str, Any]
@@ -90,18 +165,36 @@ class SelfScoreOut(Schema):
 
 
 class SelfScoreIn(Schema):
+    model_config = example(input={"value": "8"}, narrative="全年开展理论学习 12 次。", version=3)
+
     input: dict[str, str] = Field(
         ...,
-        description='the leaf\'s input as the self-evaluation form names it, e.g. {"value": "8"}',
+        description='末级指标的填报内容，字段名与自评表单相同，如 {"value": "8"}',
         examples=[{"value": "8"}],
     )
     narrative: str = Field("", max_length=2000)
     version: int | None = Field(
-        None, description="the version last read (null for a first save); a stale one is a 409"
+        None, description="上次读取到的版本号（首次填报为 null）；已被他人修改时返回 409"
     )
 
 
 class ProblemItemOut(Schema):
+    model_config = example(
+        id=7,
+        unit_id=12,
+        source="committee_check",
+        description="三会一课记录不完整",
+        severity="general",
+        required_measures="补齐会议记录并建立台账",
+        responsible_person="李四",
+        deadline="2026-12-31",
+        state="open",
+        measures="",
+        done_report="",
+        version=1,
+        created_at="2026-09-01T09:00:00+08:00",
+    )
+
     id: int
     unit_id: int
     source: str
@@ -118,6 +211,15 @@ class ProblemItemOut(Schema):
 
 
 class TransitionIn(Schema):
+    model_config = example(
+        action="submit_measures",
+        version=1,
+        measures="逐月核对会议记录，由支部书记签字确认。",
+        report="",
+        evidence_ids=[],
+        reason="",
+    )
+
     action: str = Field(..., examples=["submit_measures"])
     version: int | None = None
     measures: str = Field("", max_length=5000)
@@ -127,6 +229,18 @@ class TransitionIn(Schema):
 
 
 class ActivityRecordOut(Schema):
+    model_config = example(
+        id=88,
+        unit_id=12,
+        party_org_id=31,
+        kind_id=2,
+        held_on="2026-10-15",
+        topic="学习贯彻党的二十届四中全会精神",
+        hours="2.0",
+        political_theory=True,
+        version=1,
+    )
+
     id: int
     unit_id: int
     party_org_id: int
@@ -139,6 +253,19 @@ class ActivityRecordOut(Schema):
 
 
 class ActivityRecordIn(Schema):
+    model_config = example(
+        party_org_id=31,
+        kind_id=2,
+        held_on="2026-10-15",
+        topic="学习贯彻党的二十届四中全会精神",
+        hours="2.0",
+        political_theory=True,
+        minutes="支部书记领学，全体党员交流发言。",
+        present=[204, 205],
+        absent={"206": "出差"},
+        evidence=[],
+    )
+
     party_org_id: int
     kind_id: int
     held_on: datetime.date
@@ -152,6 +279,16 @@ class ActivityRecordIn(Schema):
 
 
 class EvidenceOut(Schema):
+    model_config = example(
+        id=501,
+        unit_id=12,
+        original_name="支部学习记录.pdf",
+        kind="pdf",
+        size=182044,
+        sha256="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        created=True,
+    )
+
     id: int
     unit_id: int
     original_name: str
@@ -162,6 +299,20 @@ class EvidenceOut(Schema):
 
 
 class ResultRow(Schema):
+    model_config = example(
+        unit_id=12,
+        unit_name="中共某市发展和改革委员会",
+        rank=1,
+        rank_band="前 10%",
+        self_total="95.50",
+        review_total="93.00",
+        composite="93.75",
+        grade="优秀",
+        veto=False,
+        advanced=True,
+        frozen=True,
+    )
+
     unit_id: int
     unit_name: str
     rank: int | None
@@ -188,11 +339,28 @@ class RosterRow(Schema):
 
 
 class RosterIn(Schema):
+    model_config = example(
+        unit_id=12,
+        rows=[
+            {
+                "party_org": "综合处党支部",
+                "name": "张三",
+                "gender": "男",
+                "birth_date": "1985-03-02",
+                "political_status": "中共党员",
+                "post": "处长",
+                "phone": "010-12345678",
+            }
+        ],
+    )
+
     unit_id: int
     rows: list[RosterRow]
 
 
 class RosterOut(Schema):
+    model_config = example(created=1, updated=0)
+
     created: int
     updated: int
 
@@ -207,6 +375,17 @@ class UnitRow(Schema):
 
 
 class UnitsIn(Schema):
+    model_config = example(
+        rows=[
+            {
+                "name": "中共某市发展和改革委员会",
+                "short_name": "市发改委",
+                "credit_code": "11110000000000000X",
+                "category": "政府部门",
+            }
+        ]
+    )
+
     rows: list[UnitRow]
 
 
@@ -220,5 +399,18 @@ class PartyOrgRow(Schema):
 
 
 class PartyOrgsIn(Schema):
+    model_config = example(
+        unit_id=12,
+        rows=[
+            {"name": "机关党委", "kind": "机关党委", "parent": "", "elected_on": "2024-06-18"},
+            {
+                "name": "综合处党支部",
+                "kind": "党支部",
+                "parent": "机关党委",
+                "elected_on": "2024-06-18",
+            },
+        ],
+    )
+
     unit_id: int
     rows: list[PartyOrgRow]
