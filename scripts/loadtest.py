@@ -21,8 +21,20 @@ For each database the script
    the same version and the unique text the client sent; anything else is a lost update;
 5. prints one JSON line per database and a summary line.
 
+Scale-out (`--scale-out`, PostgreSQL only; issue 19 point 3): `--servers` (2) gunicorn servers,
+each on its own loopback port, and `--task-workers` (2) `manage.py db_worker` processes, all on the
+one database; the driver sends user i to server i % 2 (sticky, as a load balancer would); setup
+also builds a second campaign of `--approval-units` (2,000) units, every one reviewed (bulk, by
+the province-scale seed's score writer), and `--approval-at` seconds into the rush the committee
+admin prepares its approval and the committee leader signs it with the password through the
+real pages, which runs the approval as a task; the leader's page polls the run. The read-back
+waits (`--approval-wait`) for the run, reports its state and how long it queued and ran, checks
+that every unit is approved and frozen, and reads every accepted evidence file back byte for
+byte. Its verdict: 0 errors, 0 lost updates, both workers alive, the approval done; the p95
+budget is reported (`p95_within_budget`), not judged, as everything shares one machine.
+
 Usage: `python scripts/loadtest.py [--db both|postgresql|sqlite] [--duration 60] [--admins 200]
-[--reviewers 20]`. Everything runs on 127.0.0.1; nothing else is contacted.
+[--reviewers 20] [--scale-out]`. Everything runs on 127.0.0.1; nothing else is contacted.
 """
 
 from __future__ import annotations
