@@ -72,11 +72,16 @@ vendor: $(VENV)/.installed-runtime
 
 # Deadline rush: gunicorn (2 workers x 4 threads) on PostgreSQL, then SQLite, under 200 unit
 # admins, 20 reviewers and the committee dashboard for 60 s (scripts/loadtest.py;
-# docs/performance.md).
-.PHONY: loadtest
+# docs/performance.md). The scale-out run (PostgreSQL only): two gunicorn servers and two task
+# workers on one database, the users spread over both servers, a 2,000-unit approval run as a
+# task during the rush: `make loadtest LOADTEST_ARGS=--scale-out` or `make loadtest-scale-out`.
+.PHONY: loadtest loadtest-scale-out
 LOADTEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/mofan_loadtest
 loadtest: $(VENV)/.installed-runtime
 	$(PY) scripts/loadtest.py --pg-url "$(LOADTEST_PG_URL)" $(LOADTEST_ARGS)
+
+loadtest-scale-out: $(VENV)/.installed-runtime
+	$(PY) scripts/loadtest.py --pg-url "$(LOADTEST_PG_URL)" --scale-out $(LOADTEST_ARGS)
 
 # Faults under the deadline rush: its own PostgreSQL cluster on a free port, gunicorn, and in
 # turn a database restart, a killed worker and a read-only media directory; one line per fault

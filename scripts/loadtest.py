@@ -21,14 +21,27 @@ For each database the script
    the same version and the unique text the client sent; anything else is a lost update;
 5. prints one JSON line per database and a summary line.
 
+Scale-out (`--scale-out`, PostgreSQL only; issue 19 point 3): `--servers` (2) gunicorn servers,
+each on its own loopback port, and `--task-workers` (2) `manage.py db_worker` processes, all on the
+one database; the driver sends user i to server i % 2 (sticky, as a load balancer would); setup
+also builds a second campaign of `--approval-units` (2,000) units, every one reviewed (bulk, by
+the province-scale seed's score writer), and `--approval-at` seconds into the rush the committee
+admin prepares its approval and the committee leader signs it with the password through the
+real pages, which runs the approval as a task; the leader's page polls the run. The read-back
+waits (`--approval-wait`) for the run, reports its state and how long it queued and ran, checks
+that every unit is approved and frozen, and reads every accepted evidence file back byte for
+byte. Its verdict: 0 errors, 0 lost updates, both workers alive, the approval done; the p95
+budget is reported (`p95_within_budget`), not judged, as everything shares one machine.
+
 Usage: `python scripts/loadtest.py [--db both|postgresql|sqlite] [--duration 60] [--admins 200]
-[--reviewers 20]`. Everything runs on 127.0.0.1; nothing else is contacted.
+[--reviewers 20] [--scale-out]`. Everything runs on 127.0.0.1; nothing else is contacted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import html
 import http.client
 import json
@@ -188,7 +201,9 @@ def _fields(method: dict[str, Any], value: dict[str, Any]) -> dict[str, str]:
     raise ValueError(kind)
 
 
-def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
+def setup(
+    *, admins: int, reviewers: int, reviewed: int, out: Path, approval_units: int = 0
+) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mofan.settings")
     import django
@@ -358,7 +373,111 @@ def setup(*, admins: int, reviewers: int, reviewed: int, out: Path) -> None:
             if mine[r.pk]
         ],
     }
+    if approval_units:
+        plan["approval"] = _approval_campaign(
+            committee=committee,
+            version=version,
+            admin=admin,
+            reviewer_users=reviewer_users,
+            liaison_user=liaison_user,
+            leader=person("lt-leader", "压测工委领导", committee),
+            units=approval_units,
+            rng=rng,
+        )
     out.write_text(json.dumps(plan, ensure_ascii=False))
+
+
+def _approval_campaign(
+    *,
+    committee: Any,
+    version: Any,
+    admin: Any,
+    reviewer_users: list[Any],
+    liaison_user: Any,
+    leader: Any,
+    units: int,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """The scale-out run's second campaign: `units` more units of the committee, every one
+    reviewed (self-evaluation, every reviewer's scores and the consolidated scores written in
+    bulk by the province-scale seed's writer, `devtools.scale_scores`), waiting for the approval
+    the committee admin prepares and the committee leader signs during the rush; and the leader's
+    account."""
+    from django.db import connection, transaction
+    from django.db.models import F
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from mofan.accounts.models import RoleAssignment
+    from mofan.accounts.roles import Role
+    from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
+    from mofan.campaigns.services import campaign_create
+    from mofan.devtools.scale_bulk import Timer
+    from mofan.devtools.scale_scores import audit_sheets, scores
+    from mofan.evaluations import review_groups
+    from mofan.indicators.selectors import published_leaves
+    from mofan.organizations.models import Unit
+
+    leader.save()
+    RoleAssignment.objects.create(user=leader, role=Role.COMMITTEE_LEADER, committee=committee)
+    first = Unit.objects.filter(committee=committee).count() + 1
+    Unit.objects.bulk_create(
+        Unit(committee=committee, name=f"压测审定单位{i:05d}", sort_order=i)
+        for i in range(first, first + units)
+    )
+    campaign = campaign_create(
+        committee=committee,
+        name="压力测试审定活动",
+        year=version.system.year,
+        version=version,
+        actor=admin,
+        units=Unit.objects.filter(committee=committee, sort_order__gte=first),
+        approved_by="压测",
+        document_number="压测〔2026〕2号",
+        tie_policy=QuotaTiePolicy.ALL,  # no tie decision stands between the rush and approval
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(submission_deadline=None)
+    campaign.refresh_from_db()
+    per_group = 4
+    for g in range(max(1, len(reviewer_users) // per_group)):
+        seat = reviewer_users[g * per_group : (g + 1) * per_group]
+        if seat:
+            review_groups.review_group_create(
+                campaign=campaign,
+                name=f"压测审定评审组{g + 1}",
+                leader=seat[0],
+                reviewers=seat[1:],
+                actor=admin,
+            )
+    review_groups.assignment_draw(
+        campaign=campaign, method="balanced", seed="loadtest-approval", actor=admin
+    )
+    with transaction.atomic():
+        sheets = scores(
+            campaign=campaign,
+            leaves=published_leaves(version),
+            liaison=liaison_user,
+            rng=rng,
+            timer=Timer(),
+        )
+        audit_sheets(campaign, sheets, units)
+        # not started -> in progress -> submitted -> reviewed, as scale_results.approve does
+        Enrollment.objects.filter(campaign=campaign).update(
+            state=EnrollmentState.REVIEWED,
+            submitted_at=timezone.now(),
+            submitted_by=liaison_user,
+            version=F("version") + 3,
+        )
+    with connection.cursor() as cursor:  # the planner's statistics after a bulk load
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return {
+        "campaign": campaign.pk,
+        "units": units,
+        "leader": leader.username,
+        "page": reverse("reviews:approval", args=[campaign.pk]),
+        "action": reverse("reviews:approval_action", args=[campaign.pk]),
+        "sign": reverse("reviews:approval_sign", args=[campaign.pk]),
+    }
 
 
 def unacknowledged_stored(
@@ -373,7 +492,76 @@ def unacknowledged_stored(
     return [key for key in lost if key in stored and stored[key]["token"] in sent[key]]
 
 
-def verify(*, acks_path: Path, unanswered_path: Path | None = None) -> dict[str, Any]:
+def uploads_read_back(uploads: list[dict[str, Any]]) -> dict[str, int]:
+    """Every accepted evidence file read back: its row (unit, SHA-256) and the stored file,
+    whose bytes must hash to the same SHA-256."""
+    from mofan.evidence.models import Evidence
+    from mofan.evidence.storage import path_of
+
+    stored = {
+        (row["unit_id"], row["sha256"]): row["stored_name"]
+        for row in Evidence.objects.filter(sha256__in={u["sha256"] for u in uploads}).values(
+            "unit_id", "sha256", "stored_name"
+        )
+    }
+    missing = 0
+    for upload in uploads:
+        name = stored.get((upload["unit"], upload["sha256"]))
+        path = path_of(name) if name else None
+        read = path.read_bytes() if path is not None and path.exists() else b""
+        if hashlib.sha256(read).hexdigest() != upload["sha256"]:
+            missing += 1
+    return {"accepted": len(uploads), "missing": missing}
+
+
+def approval_read_back(*, campaign: int, wait: float) -> dict[str, Any]:
+    """The approval campaign's run as the database holds it, once it has ended (waiting at most
+    `wait` seconds for a run still queued or running): its state, how long it queued and ran,
+    which worker took it, and the campaign's approved enrolments and frozen results."""
+    from mofan.campaigns.models import Enrollment, EnrollmentState
+    from mofan.evaluations.models import ApprovalRun, RunState, UnitResult
+
+    deadline = time.monotonic() + wait
+    while True:
+        run = ApprovalRun.objects.filter(campaign_id=campaign).order_by("-pk").first()
+        active = run is not None and run.state in (RunState.QUEUED, RunState.RUNNING)
+        if not active or time.monotonic() >= deadline:
+            break
+        time.sleep(1.0)
+    out: dict[str, Any] = {"state": run.state if run else "not requested"}
+    if run is not None:
+        out |= {
+            "units": run.units,
+            "approved": run.approved,
+            "worker": run.worker,
+            "error": run.error,
+            "queued_s": round((run.started_at - run.created_at).total_seconds(), 1)
+            if run.started_at
+            else None,
+            "ran_s": round((run.finished_at - run.started_at).total_seconds(), 1)
+            if run.finished_at and run.started_at
+            else None,
+            "total_s": round((run.finished_at - run.created_at).total_seconds(), 1)
+            if run.finished_at
+            else None,
+        }
+    out["enrollments_approved"] = Enrollment.objects.filter(
+        campaign_id=campaign, state=EnrollmentState.APPROVED
+    ).count()
+    out["results_frozen"] = UnitResult.objects.filter(
+        enrollment__campaign_id=campaign, frozen=True
+    ).count()
+    return out
+
+
+def verify(
+    *,
+    acks_path: Path,
+    unanswered_path: Path | None = None,
+    approval_campaign: int = 0,
+    approval_wait: float = 0.0,
+    uploads_path: Path | None = None,
+) -> dict[str, Any]:
     """Read every acknowledged score back and count lost updates (with `unanswered_path`, a
     stored write that got no answer is counted apart, as `unacknowledged_stored`)."""
     sys.path.insert(0, str(ROOT))
@@ -403,15 +591,20 @@ def verify(*, acks_path: Path, unanswered_path: Path | None = None) -> dict[str,
         unacked = unacknowledged_stored(lost, stored, json.loads(unanswered_path.read_text()))
         lost = [key for key in lost if key not in unacked]
         result["unacknowledged_stored"] = len(unacked)
+    if uploads_path is not None:
+        result["uploads"] = uploads_read_back(json.loads(uploads_path.read_text()))
+    if approval_campaign:
+        result["approval"] = approval_read_back(campaign=approval_campaign, wait=approval_wait)
     return {**result, "lost": len(lost), "examples": lost[:5]}
 
 
 # --- the load generator (standard library only, loopback only) ----------------------------------
 
 
-def _cpu_snapshot(server_pid: int) -> dict[str, float] | None:
-    """CPU seconds used so far by this process (the load generator), by the server (gunicorn's
-    master and workers), and by the whole machine (busy and total), from /proc; None elsewhere."""
+def _cpu_snapshot(server_pids: list[int]) -> dict[str, float] | None:
+    """CPU seconds used so far by this process (the load generator), by the server (the
+    processes `server_pids` and their children: gunicorn's masters and workers, the task
+    workers), and by the whole machine (busy and total), from /proc; None elsewhere."""
     try:
         tick = os.sysconf("SC_CLK_TCK")
         parent: dict[int, int] = {}
@@ -426,7 +619,7 @@ def _cpu_snapshot(server_pid: int) -> dict[str, float] | None:
             fields = stat.rsplit(")", 1)[1].split()
             parent[int(entry)] = int(fields[1])
             used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-        tree = {server_pid} if server_pid else set()
+        tree = {pid for pid in server_pids if pid}
         grew = True
         while grew:
             more = {pid for pid, ppid in parent.items() if ppid in tree and pid not in tree}
@@ -498,6 +691,7 @@ class Recorder:
         self.samples: list[dict[str, Any]] = []
         self.acks: list[dict[str, Any]] = []
         self.unacked: list[dict[str, Any]] = []
+        self.uploads: list[dict[str, Any]] = []
         self.notes: dict[str, int] = defaultdict(int)
         self.problems: list[str] = []
         self.failures: list[str] = []
@@ -524,6 +718,11 @@ class Recorder:
     def ack(self, key: str, version: int, token: str) -> None:
         with self.lock:
             self.acks.append({"key": key, "version": version, "token": token})
+
+    def uploaded(self, unit: int, content: bytes) -> None:
+        """An evidence file the server accepted (read back by its unit and SHA-256)."""
+        with self.lock:
+            self.uploads.append({"unit": unit, "sha256": hashlib.sha256(content).hexdigest()})
 
     def unanswered(self, key: str, token: str) -> None:
         """A save that got no answer or a 5xx: it may or may not have been stored."""
@@ -713,6 +912,7 @@ def unit_admin(
             if up[0] != 302 or not back.query.startswith("unit="):  # back to the library
                 s.recorder.fail("upload", f"upload not accepted: HTTP {up[0]} {back.path}")
                 continue
+            s.recorder.uploaded(unit["unit"], content)
             s.request("library", "GET", f"{back.path}?{back.query}")
             continue
         node = rng.choice(sorted(forms))
@@ -819,6 +1019,55 @@ def committee_admin(s: Session, plan: dict[str, Any], rng: random.Random, opts: 
             return
 
 
+RUN_STATE = re.compile(r'id="run-status" data-state="(?P<state>\w+)"')
+
+
+def approver(
+    admin: Session, leader: Session, plan: dict[str, Any], opts: Any, seen: dict[str, Any]
+) -> None:
+    """The scale-out run's approval, through the real pages, `opts.approval_at` seconds into the
+    rush: the committee admin prepares the approval campaign's round (综合审定, every unit
+    reviewed), the committee leader signs it with the password, which enqueues the approval task
+    and answers with the run's page; the leader's browser then polls that page every second, as
+    its htmx does, until the run is done or failed (or the rush ends). `seen`: what happened."""
+    approval = plan["approval"]
+    if not admin.budget.sleep(opts.approval_at):
+        return
+    seen["prepare_at_s"] = round(time.monotonic() - admin.budget.started, 1)
+    if admin.request("approval_page", "GET", approval["page"]) is None:
+        return
+    started = time.monotonic()
+    done = admin.post("approval_prepare", approval["action"], {"action": "prepare"})
+    seen["prepare_s"] = round(time.monotonic() - started, 1)
+    if done is None:
+        return
+    page = leader.request("approval_page", "GET", approval["page"])
+    if page is None:
+        return
+    if 'class="approval-sign"' not in page[2]:
+        leader.recorder.fail("approval_prepare", "no round waiting for the leader's signature")
+        return
+    signed = leader.post("approval_sign", approval["sign"], {"password": plan["password"]})
+    if signed is None:
+        return
+    run = re.search(r"/approval-runs/(\d+)/", signed[1].get("location", ""))
+    if signed[0] != 302 or run is None:
+        leader.recorder.fail("approval_sign", f"HTTP {signed[0]}, no run page")
+        return
+    seen["run"] = int(run.group(1))
+    seen["signed_at_s"] = round(time.monotonic() - leader.budget.started, 1)
+    path = urlsplit(signed[1]["location"]).path
+    while leader.budget.sleep(1.0):
+        got = leader.request("approval_poll", "GET", path, headers={"HX-Request": "true"})
+        if got is None:
+            return
+        state = RUN_STATE.search(got[2])
+        seen["state_seen"] = state["state"] if state else "?"
+        if seen["state_seen"] in ("done", "failed"):
+            seen["ended_seen_at_s"] = round(time.monotonic() - leader.budget.started, 1)
+            return
+
+
 def drive(opts: Any) -> dict[str, Any]:
     plan = json.loads(Path(opts.plan).read_text())
     recorder = Recorder()
@@ -826,12 +1075,17 @@ def drive(opts: Any) -> dict[str, Any]:
     people: list[tuple[str, Any]] = [("committee", plan["committee"])]
     people += [("unit", u) for u in plan["units"]]
     people += [("reviewer", r) for r in plan["reviewers"]]
+    if "approval" in plan:
+        people.append(("leader", plan["approval"]["leader"]))
+    # with several servers (the scale-out run) user i talks to server i % n, as a load
+    # balancer with sticky sessions would send them
+    ports = [int(p) for p in str(opts.ports or opts.port).split(",")]
     sessions: list[Session | None] = [None] * len(people)
 
     def log_in(index: int) -> None:
         kind, who = people[index]
-        name = who if kind == "committee" else who["username"]
-        session = Session(opts.port, recorder, budget)
+        name = who if kind in ("committee", "leader") else who["username"]
+        session = Session(ports[index % len(ports)], recorder, budget)
         if session.login(plan["login"], name, plan["password"]):
             sessions[index] = session
         else:
@@ -859,14 +1113,27 @@ def drive(opts: Any) -> dict[str, Any]:
     failed_logins = sum(1 for s in sessions if s is None)
 
     threads = []
+    approval: dict[str, Any] = {}
     load_before = [round(v, 2) for v in os.getloadavg()]
-    cpu_before = _cpu_snapshot(opts.server_pid)
+    server_pids = [int(p) for p in str(opts.server_pids or opts.server_pid).split(",")]
+    cpu_before = _cpu_snapshot(server_pids)
     budget.start()
     for index, (kind, who) in enumerate(people):
         session = sessions[index]
         if session is None:
             continue
         rng = random.Random(f"{opts.seed}-{index}")
+        if kind == "leader":
+            admin_session = sessions[0]
+            if admin_session is not None:
+                threads.append(
+                    threading.Thread(
+                        target=approver,
+                        args=(admin_session, session, plan, opts, approval),
+                        daemon=True,
+                    )
+                )
+            continue
         if kind == "committee":
             target: Any = committee_admin
             args: tuple[Any, ...] = (session, plan, rng, opts)
@@ -888,12 +1155,13 @@ def drive(opts: Any) -> dict[str, Any]:
     for t in threads:
         t.join(timeout=opts.duration + 120)
     elapsed = time.monotonic() - budget.started
-    cpu = cpu_use(cpu_before, _cpu_snapshot(opts.server_pid))
+    cpu = cpu_use(cpu_before, _cpu_snapshot(server_pids))
     cpu["load_avg_at_start"] = load_before
     return {
         "samples": recorder.samples,
         "failures": recorder.failures,
         "acks": recorder.acks,
+        "uploads": recorder.uploads,
         "unanswered": recorder.unacked,
         "notes": dict(recorder.notes),
         "problems": recorder.problems,
@@ -901,6 +1169,7 @@ def drive(opts: Any) -> dict[str, Any]:
         "login_s": round(login_s, 1),
         "failed_logins": failed_logins,
         "cpu": cpu,
+        "approval": approval,
         "users": {
             "unit_admins": len(plan["units"]),
             "second_tabs": min(opts.second_tabs, len(plan["units"])),
@@ -956,7 +1225,90 @@ def _wait_for(port: int, path: str, server: subprocess.Popen[bytes], seconds: fl
     raise RuntimeError("gunicorn did not answer in time")
 
 
+def _gunicorn(
+    port: int, env: dict[str, str], opts: Any, *, log: Path, access: Path
+) -> subprocess.Popen[bytes]:
+    """`gunicorn mofan.wsgi` with 2 workers (gthread, `opts.threads` each) on a loopback port,
+    logging the time each request spent inside a worker."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "mofan.wsgi:application",
+                "--workers",
+                "2",
+                *(
+                    ["--worker-class", "gthread", "--threads", str(opts.threads)]
+                    if opts.threads > 1
+                    else []
+                ),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+                # time spent inside the worker, to tell service time from queueing
+                "--access-logfile",
+                str(access),
+                "--access-logformat",
+                "%(m)s %(U)s %(s)s %(M)s",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _served_ms(access: Path, login: str) -> list[float]:
+    """The time inside a worker of each request of an access log, logins left out."""
+    return [
+        float(parts[3])
+        for parts in (row.split() for row in access.read_text().splitlines())
+        if len(parts) == 4 and parts[3].isdigit() and parts[1] != login
+    ]
+
+
+def _stop(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+
+
+def _task_worker(index: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`manage.py db_worker` (django-tasks-db), as docs/deploy.md runs it as a service."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--interval",
+                "1",
+                "--no-reload",
+                "--no-startup-delay",
+                "--worker-id",
+                f"loadtest-{index}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def run_one(db: str, opts: Any) -> dict[str, Any]:
+    """One database's run. With `opts.scale_out` (PostgreSQL only): `opts.servers` gunicorn
+    servers on their own loopback ports and `opts.task_workers` task workers, all on the one
+    database; the users spread over the servers; a campaign of `opts.approval_units` reviewed
+    units approved as a task during the rush, and its run read back."""
+    scale_out = bool(getattr(opts, "scale_out", False))
     tmp = Path(tempfile.mkdtemp(prefix=f"mofan-loadtest-{db}-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
@@ -971,6 +1323,8 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
         DJANGO_SETTINGS_MODULE="mofan.settings_loadtest",
     )
     name = "postgresql" if db == "postgresql" else "sqlite"
+    if scale_out:
+        name = "postgresql-scale-out"
     if db == "postgresql":
         dbname = urlsplit(opts.pg_url).path.lstrip("/")
         try:
@@ -983,12 +1337,17 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
             return {"db": name, "skipped": f"PostgreSQL unreachable: {exc}", "ok": False}
         env["DATABASE_URL"] = opts.pg_url
     py = sys.executable
-    server: subprocess.Popen[bytes] | None = None
-    log = tmp / "gunicorn.log"
+    servers: list[subprocess.Popen[bytes]] = []
+    workers: list[subprocess.Popen[bytes]] = []
+    n_servers = opts.servers if scale_out else 1
+    logs = [tmp / f"gunicorn{i}.log" for i in range(n_servers)]
+    accesses = [tmp / f"access{i}.log" for i in range(n_servers)]
+    worker_logs = [tmp / f"worker{i}.log" for i in range(opts.task_workers if scale_out else 0)]
     try:
         clock = time.monotonic()
         _run([py, "manage.py", "migrate", "--noinput"], env, 900)
         plan = tmp / "plan.json"
+        more = ["--approval-units", str(opts.approval_units)] if scale_out else []
         _run(
             [
                 py,
@@ -1002,45 +1361,34 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 str(opts.reviewed),
                 "--out",
                 str(plan),
+                *more,
             ],
             env,
             900,
         )
         setup_s = time.monotonic() - clock
-        port = free_port()
-        with log.open("wb") as sink:
-            server = subprocess.Popen(
-                [
-                    py,
-                    "-m",
-                    "gunicorn",
-                    "mofan.wsgi:application",
-                    "--workers",
-                    "2",
-                    *(
-                        ["--worker-class", "gthread", "--threads", str(opts.threads)]
-                        if opts.threads > 1
-                        else []
-                    ),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--timeout",
-                    "120",
-                    "--log-level",
-                    "warning",
-                    # time spent inside the worker, to tell service time from queueing
-                    "--access-logfile",
-                    str(tmp / "access.log"),
-                    "--access-logformat",
-                    "%(m)s %(U)s %(s)s %(M)s",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_for(port, json.loads(plan.read_text())["login"], server, 60)
+        plan_data = json.loads(plan.read_text())
+        login = plan_data["login"]
+        ports = [free_port() for _ in range(n_servers)]
+        for port, log, access in zip(ports, logs, accesses, strict=True):
+            servers.append(_gunicorn(port, env, opts, log=log, access=access))
+        for index, log in enumerate(worker_logs):
+            workers.append(_task_worker(index + 1, env, log))
+        for port, server in zip(ports, servers, strict=True):
+            _wait_for(port, login, server, 60)
         out = tmp / "drive.json"
+        spread = (
+            [
+                "--ports",
+                ",".join(map(str, ports)),
+                "--server-pids",
+                ",".join(str(p.pid) for p in servers + workers),
+                "--approval-at",
+                str(opts.approval_at),
+            ]
+            if scale_out
+            else []
+        )
         _run(
             [
                 py,
@@ -1049,7 +1397,7 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 "--plan",
                 str(plan),
                 "--port",
-                str(port),
+                str(ports[0]),
                 "--duration",
                 str(opts.duration),
                 "--max-requests",
@@ -1065,28 +1413,42 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 "--second-tabs",
                 str(opts.second_tabs),
                 "--server-pid",
-                str(server.pid),
+                str(servers[0].pid),
                 "--out",
                 str(out),
+                *spread,
             ],
             {k: v for k, v in env.items() if k != "DATABASE_URL"},
             opts.duration + 900,
         )
         driven = json.loads(out.read_text())
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(servers)
         acks = tmp / "acks.json"
         acks.write_text(json.dumps(driven["acks"]))
-        checked = json.loads(_run([py, __file__, "verify", "--acks", str(acks)], env, 600))
-        server_log = log.read_text(errors="replace")
+        uploads = tmp / "uploads.json"
+        uploads.write_text(json.dumps(driven["uploads"]))
+        approval = (
+            [
+                "--approval-campaign",
+                str(plan_data["approval"]["campaign"]),
+                "--approval-wait",
+                str(opts.approval_wait),
+                "--uploads",
+                str(uploads),
+            ]
+            if scale_out
+            else []
+        )
+        checked = json.loads(
+            _run([py, __file__, "verify", "--acks", str(acks), *approval], env, 900)
+        )
+        workers_alive = sum(1 for w in workers if w.poll() is None)
+        _stop(workers)  # after the read-back, which waits for an approval still running
+        server_log = "".join(log.read_text(errors="replace") for log in logs + worker_logs)
         locked = server_log.count(LOCKED) + driven["notes"].get("locked", 0)
         tracebacks = server_log.count("Traceback")
-        login = json.loads(plan.read_text())["login"]
-        served = [
-            float(parts[3])
-            for parts in (row.split() for row in (tmp / "access.log").read_text().splitlines())
-            if len(parts) == 4 and parts[3].isdigit() and parts[1] != login
-        ]
+        by_server = [_served_ms(access, login) for access in accesses]
+        served = [ms for one in by_server for ms in one]
         line = report(
             db=name,
             samples=driven["samples"],
@@ -1110,16 +1472,23 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 "timeline_10s": timeline(driven["samples"]),
             },
         )
+        if scale_out:
+            line.update(scale_out_verdict(line, driven, checked, by_server, opts))
+            line["task_workers_alive"] = workers_alive
+            line["approval"]["taken_by"] = [
+                f"loadtest-{i + 1}"
+                for i, log in enumerate(worker_logs)
+                if "approval_task state=SUCCESSFUL" in log.read_text(errors="replace")
+            ]
+            if workers_alive != opts.task_workers:
+                line["ok"] = False
         if driven["failed_logins"] or tracebacks:
             line["ok"] = False
         if driven["problems"] or checked["examples"]:
             line["problems"] = driven["problems"][:5] + checked["examples"]
         return line
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=30)
+        _stop(servers + workers)
         if opts.keep:
             print(f"kept {tmp}", file=sys.stderr)
         else:
@@ -1127,6 +1496,40 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
             if db == "postgresql" and not opts.keep:
                 with contextlib.suppress(Exception):
                     _pg_admin(opts.pg_url, [f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'])
+
+
+def scale_out_verdict(
+    line: dict[str, Any],
+    driven: dict[str, Any],
+    checked: dict[str, Any],
+    by_server: list[list[float]],
+    opts: Any,
+) -> dict[str, Any]:
+    """The scale-out run's own figures and verdict: no error, no lost update, the approval run
+    done with every unit approved and frozen. The p95 budget is reported, not judged: the run
+    puts two servers, two task workers, PostgreSQL and the load generator on one machine."""
+    approval = {**driven.get("approval", {}), **checked.get("approval", {})}
+    uploads = checked.get("uploads", {"accepted": 0, "missing": 0})
+    done = (
+        approval.get("state") == "done"
+        and approval.get("approved") == opts.approval_units
+        and approval.get("enrollments_approved") == opts.approval_units
+        and approval.get("results_frozen") == opts.approval_units
+    )
+    return {
+        "servers": opts.servers,
+        "task_workers": opts.task_workers,
+        "requests_by_server": [len(one) for one in by_server],
+        "approval": approval,
+        "uploads_read_back": uploads,
+        "p95_within_budget": line["p95_ms"] <= BUDGET_P95_MS,
+        "ok": line["errors"] == 0
+        and line["lost_updates"] == 0
+        and line["locked_errors"] == 0
+        and line["requests"] > 0
+        and uploads["missing"] == 0
+        and done,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1153,11 +1556,27 @@ def main(argv: list[str] | None = None) -> int:
             default=4,
             help="threads per gunicorn worker (gthread); 1 for the sync worker",
         )
+        p.add_argument(
+            "--scale-out",
+            action="store_true",
+            help="PostgreSQL only: several servers and task workers, an approval as a task",
+        )
+        p.add_argument("--servers", type=int, default=2, help="scale-out: gunicorn servers")
+        p.add_argument("--task-workers", type=int, default=2, help="scale-out: db_worker processes")
+        p.add_argument("--approval-units", type=int, default=2000, help="scale-out")
+        p.add_argument("--approval-at", type=float, default=10.0, help="scale-out: seconds in")
+        p.add_argument(
+            "--approval-wait",
+            type=float,
+            default=600.0,
+            help="scale-out: how long the read-back waits for an approval still running",
+        )
     st = sub.add_parser("setup")
     st.add_argument("--admins", type=int, required=True)
     st.add_argument("--reviewers", type=int, required=True)
     st.add_argument("--reviewed", type=int, required=True)
     st.add_argument("--out", required=True)
+    st.add_argument("--approval-units", type=int, default=0)
     dr = sub.add_parser("drive")
     dr.add_argument("--plan", required=True)
     dr.add_argument("--port", type=int, required=True)
@@ -1170,14 +1589,24 @@ def main(argv: list[str] | None = None) -> int:
     dr.add_argument("--seed", default="loadtest")
     dr.add_argument("--second-tabs", type=int, default=20)
     dr.add_argument("--server-pid", type=int, default=0, help="gunicorn's master (CPU figures)")
+    dr.add_argument("--ports", default="", help="several servers: their ports, comma-separated")
+    dr.add_argument("--server-pids", default="", help="several servers: pids, comma-separated")
+    dr.add_argument("--approval-at", type=float, default=10.0)
     dr.add_argument("--out", required=True)
     ve = sub.add_parser("verify")
     ve.add_argument("--acks", required=True)
     ve.add_argument("--unanswered", default=None, help="saves that got no answer (faulttest)")
+    ve.add_argument("--approval-campaign", type=int, default=0)
+    ve.add_argument("--uploads", default=None, help="accepted evidence files (scale-out)")
+    ve.add_argument("--approval-wait", type=float, default=0.0)
     opts = parser.parse_args(argv)
     if opts.command == "setup":
         setup(
-            admins=opts.admins, reviewers=opts.reviewers, reviewed=opts.reviewed, out=Path(opts.out)
+            admins=opts.admins,
+            reviewers=opts.reviewers,
+            reviewed=opts.reviewed,
+            out=Path(opts.out),
+            approval_units=opts.approval_units,
         )
         return 0
     if opts.command == "drive":
@@ -1185,9 +1614,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if opts.command == "verify":
         unanswered = Path(opts.unanswered) if opts.unanswered else None
-        print(json.dumps(verify(acks_path=Path(opts.acks), unanswered_path=unanswered)))
+        checked = verify(
+            acks_path=Path(opts.acks),
+            unanswered_path=unanswered,
+            approval_campaign=opts.approval_campaign,
+            approval_wait=opts.approval_wait,
+            uploads_path=Path(opts.uploads) if opts.uploads else None,
+        )
+        print(json.dumps(checked, ensure_ascii=False))
         return 0
     dbs = ["postgresql", "sqlite"] if opts.db == "both" else [opts.db]
+    if opts.scale_out:
+        if opts.db == "sqlite":
+            parser.error("--scale-out needs PostgreSQL: several servers share one database")
+        dbs = ["postgresql"]
     lines = []
     for db in dbs:
         line = run_one(db, opts)

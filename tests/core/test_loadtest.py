@@ -1,6 +1,7 @@
 """The deadline-rush load test (`make loadtest`, scripts/loadtest.py): its figures, its lost-update
-check, the evidence file it uploads, and one tiny end-to-end run (gunicorn on SQLite, 3 unit
-admins and 4 reviewers for 5 s) checking the report it prints."""
+check, the evidence file it uploads, one tiny end-to-end run (gunicorn on SQLite, 3 unit
+admins and 4 reviewers for 5 s) checking the report it prints, and a tiny scale-out run on
+PostgreSQL (two servers, two task workers, a 200-unit approval as a task)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pypdfium2
 import pytest
@@ -186,3 +188,71 @@ def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates():
     assert line["cpu"]["server_cpu_s"] > 0  # gunicorn's workers were found and measured
     assert sum(n for _start, n, _p95 in line["timeline_10s"]) == line["requests"]
     assert lines[-1].startswith("loadtest: ")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the scale-out run needs PostgreSQL: two servers and two task workers share one "
+    "database, which SQLite cannot serve across processes; runs in the PostgreSQL pass",
+)
+def test_a_tiny_scale_out_run_approves_as_a_task_during_the_rush():
+    """Two servers, two task workers, one PostgreSQL (a database of its own, next to the test
+    database): the users answered by both servers, the 200-unit approval prepared and signed
+    through the pages, done by one worker, every unit approved and frozen, nothing lost."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    own = parts._replace(path=f"{parts.path}_lt_scale_out", query="").geturl()
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--scale-out",
+            "--pg-url",
+            own,
+            "--admins",
+            "3",
+            "--reviewers",
+            "4",
+            "--reviewed",
+            "1",
+            "--second-tabs",
+            "0",
+            "--duration",
+            "8",
+            "--think-min",
+            "0.2",
+            "--think-max",
+            "0.8",
+            "--upload-share",
+            "0.3",
+            "--approval-units",
+            "200",
+            "--approval-at",
+            "1",
+            "--approval-wait",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr[-3000:]
+    line = json.loads(lines[0])
+    assert line["db"] == "postgresql-scale-out", line
+    assert (line["servers"], line["task_workers"], line["task_workers_alive"]) == (2, 2, 2)
+    assert all(n > 0 for n in line["requests_by_server"]), line["requests_by_server"]
+    assert line["errors"] == 0, line.get("problems")
+    assert line["lost_updates"] == 0
+    assert line["acknowledged_scores"] > 0
+    assert line["uploads_read_back"]["accepted"] > 0
+    assert line["uploads_read_back"]["missing"] == 0  # every accepted file, byte for byte
+    approval = line["approval"]
+    assert approval["state"] == "done", approval
+    assert approval["approved"] == approval["enrollments_approved"] == 200
+    assert approval["results_frozen"] == 200
+    assert len(approval["taken_by"]) == 1  # one worker took the task, the other did not
+    assert {"approval_prepare", "approval_sign"} <= set(line["by_kind"])
+    assert line["ok"] is True
+    assert lines[-1] == "loadtest: 1 ok, 0 over budget"
