@@ -138,12 +138,6 @@ def results_approved(
         return 0
     today = today or timezone.localdate()
     ids = [r.enrollment_id for r in results]
-    enrollments = {
-        e.pk: e
-        for e in Enrollment.objects.filter(pk__in=ids).select_related(
-            "unit", "campaign__indicator_version__system"
-        )
-    }
     rounds: dict[int, list[ReReview]] = {}
     for rereview in ReReview.objects.filter(enrollment_id__in=ids).order_by("pk"):
         rounds.setdefault(rereview.enrollment_id, []).append(rereview)
@@ -154,6 +148,20 @@ def results_approved(
             "assignment__enrollment_id", flat=True
         )
     )
+    # Only a failing unit, one with a listed finding or one with re-reviews has anything to do:
+    # at 20,000 units a few hundred. (Reading every enrolment with the default ordering made
+    # SQLite probe the id list once per unit: 40 s at 20,000 units.)
+    results = [
+        r
+        for r in results
+        if r.grade in grades or r.enrollment_id in with_findings or r.enrollment_id in rounds
+    ]
+    enrollments = {
+        e.pk: e
+        for e in Enrollment.objects.filter(pk__in=[r.enrollment_id for r in results])
+        .select_related("unit", "campaign__indicator_version__system")
+        .order_by()
+    }
     made = 0
     for result in results:
         enrollment = enrollments[result.enrollment_id]
