@@ -26,8 +26,8 @@ from mofan.core.uploads import UploadRejected
 api = NinjaAPI(
     title="模范机关创建平台 API",
     version="1",
-    description="以个人 API 令牌（`Authorization: Bearer mf_…`）调用；令牌在“API 令牌”页面创建。"
-    "读写范围与该账号在页面上的权限完全一致。",
+    description="以个人 API 令牌调用（请求头 Authorization: Bearer mf_…）；"
+    "令牌在“API 令牌”页面创建。读写范围与该账号在页面上的权限完全一致。",
     urls_namespace="api",
     docs_url=None,
     openapi_url="/openapi.json",
