@@ -28,6 +28,7 @@ automatically: a job that kills its process would otherwise kill every worker in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -53,6 +54,7 @@ from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.exports import registry
 from mofan.core.exports.base import Export
+from mofan.core.files import storage_error
 from mofan.evaluations.selectors import campaigns_for
 from mofan.organizations.models import Unit
 from mofan.reports.jobs_files import path_of
@@ -344,7 +346,8 @@ def _execute(
             os.fsync(stream.fileno())
         os.replace(part, final)
     except Exception as exc:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # on a read-only disk even this fails (EROFS)
+            part.unlink(missing_ok=True)
         if not isinstance(exc, JobAbandoned):
             _finish_failed(job, failure_message(exc, job), now)
         return ExportJob.objects.get(pk=job_id)
@@ -382,6 +385,8 @@ def failure_message(exc: BaseException, job: ExportJob) -> str:
     """What the user reads when a job fails (Chinese; internals go to the log only)."""
     if isinstance(exc, PermissionDenied):
         return _("您无权生成此报表（权限可能已变更）。")
+    if isinstance(exc, OSError) and (unavailable := storage_error(exc)) is not None:
+        return str(unavailable)  # disk full or not writable (issue 22)
     if isinstance(exc, ValidationError):
         return "；".join(str(m) for m in exc.messages)
     if isinstance(exc, UnsupportedFormat):

@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from mofan.audit.models import AuditEntry
 from mofan.reports import jobs, jobs_files
 from mofan.reports.models import ExportJob, JobState
+from tests.core.disks import read_only_disk, tiny_disk
 from tests.reports.jobs_fixtures import (
     CommitteeTable,
     CountingTable,
@@ -32,7 +33,7 @@ from tests.reports.jobs_fixtures import (
 )
 from tests.task_worker import run_queued_tasks
 
-__all__ = ["export_dir", "stub_renderers", "world"]  # fixtures
+__all__ = ["export_dir", "read_only_disk", "stub_renderers", "tiny_disk", "world"]  # fixtures
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -334,3 +335,39 @@ def test_download_names_are_safe():
     assert jobs.safe_filename("..") == "export"
     long = jobs.safe_filename("长" * 300 + ".xlsx")
     assert len(long) == 200 and long.endswith(".xlsx")
+
+
+def _fill(directory: Path) -> None:
+    """Write until the file system is full."""
+    descriptor = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(descriptor, b"x" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def test_a_full_disk_fails_the_export_in_chinese_and_leaves_no_part(
+    world, tables, settings, tiny_disk
+):
+    """Issue 22 point 3: the export directory's disk is full."""
+    settings.MOFAN_EXPORT_DIR = tiny_disk
+    _fill(tiny_disk)
+    job = submit(world)
+    done = jobs.job_run(job.pk, worker="test", now=T0)
+    assert done is not None and done.state == JobState.FAILED
+    assert "存储空间已满" in done.error
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_read_only_export_directory_fails_the_export_in_chinese(
+    world, tables, settings, read_only_disk
+):
+    settings.MOFAN_EXPORT_DIR = read_only_disk
+    job = submit(world)
+    done = jobs.job_run(job.pk, worker="test", now=T0)
+    assert done is not None and done.state == JobState.FAILED
+    assert "不可写" in done.error
+    assert list(read_only_disk.iterdir()) == []
