@@ -306,6 +306,15 @@ MOFAN_EXPORT_MAX_ACTIVE = max(1, env_int("MOFAN_EXPORT_MAX_ACTIVE", 3))
 # pause; a write, or a retry that fails again, answers 503 with this Retry-After.
 MOFAN_DB_RETRY_DELAY_MS = max(0, env_int("MOFAN_DB_RETRY_DELAY_MS", 500))
 MOFAN_DB_RETRY_AFTER_SECONDS = max(1, env_int("MOFAN_DB_RETRY_AFTER_SECONDS", 5))
+# A background task interrupted by a transient database fault (a lost connection, a lock, a
+# serialisation conflict) runs its unit of work again, up to this many attempts in all, pausing
+# 0.5 s, 1 s, 2 s … (at most the maximum) in between.
+MOFAN_TASK_RETRY_ATTEMPTS = max(1, env_int("MOFAN_TASK_RETRY_ATTEMPTS", 5))
+MOFAN_TASK_RETRY_BASE_SECONDS = max(0, env_int("MOFAN_TASK_RETRY_BASE_MS", 500)) / 1000
+MOFAN_TASK_RETRY_MAX_SECONDS = max(0, env_int("MOFAN_TASK_RETRY_MAX_MS", 8000)) / 1000
+# /readyz fails its "tasks" check when a task ready to run has waited longer than this (no worker
+# takes tasks); 0 turns the check off (mofan/core/health.py).
+MOFAN_READY_TASK_WAIT_SECONDS = max(0, env_int("MOFAN_READY_TASK_WAIT_SECONDS", 600))
 # Files under MEDIA_ROOT no row names (a worker killed between writing a file and committing its
 # row, a rolled-back enclosing transaction) are deleted by `manage.py media_sweep --delete` once
 # older than this (mofan/core/files.py).

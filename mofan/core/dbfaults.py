@@ -41,7 +41,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import (
@@ -56,6 +56,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # SQLSTATEs of a lost connection besides class 08: admin_shutdown (pg_terminate_backend, a fast
 # shutdown), crash_shutdown, cannot_connect_now (the server is starting).
@@ -194,3 +195,91 @@ class DatabaseFaultMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return mark_if_lost(request, exception)
+
+
+# --- background tasks ----------------------------------------------------------------------
+
+# Refusals that say "not now" rather than "never": the whole transaction was rolled back and the
+# same work may simply be done again. SQLite's busy/locked (a writer held the lock beyond the
+# busy timeout; a shared-cache database reports table locks at once), PostgreSQL's
+# serialization_failure and deadlock_detected.
+_SQLITE_LOCKS = ("database is locked", "database table is locked")
+_RETRY_STATES = frozenset({"40001", "40P01"})
+
+
+def transient_alias(exc: BaseException) -> str | None:
+    """The alias of the connection `exc` came through when it is a transient fault (a lost
+    connection, a lock or a serialisation conflict), else None."""
+    alias = lost_alias(exc)
+    if alias is not None:
+        return alias
+    if _driver_error(exc) and not isinstance(exc, DatabaseError):
+        # Raised by the driver past Django's wrapper: a cursor closed after the failed statement
+        # on a connection that is gone (sqlite3 on a closed database).
+        for name in connections:
+            if connections[name].connection is not None and _raw_closed(name):
+                return name
+        return None
+    if not isinstance(exc, OperationalError):
+        return None
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in _RETRY_STATES or any(text in str(exc).lower() for text in _SQLITE_LOCKS):
+        flagged = [a for a in connections if connections[a].errors_occurred]
+        return (flagged or ["default"])[0]
+    return None
+
+
+def _driver_error(exc: BaseException) -> bool:
+    drivers = (getattr(connections[name], "Database", None) for name in connections)
+    return any(isinstance(exc, driver.Error) for driver in drivers if driver is not None)
+
+
+def backoff_delays(attempts: int, *, base: float, cap: float) -> list[float]:
+    """The pauses between `attempts` tries: base, 2×base, 4×base … at most `cap` each."""
+    return [min(cap, base * 2**n) for n in range(max(0, attempts - 1))]
+
+
+def retry_transient(
+    operation: Callable[[], T],
+    *,
+    what: str,
+    attempts: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `operation` (a whole unit of work: one transaction, or work made only of such) and,
+    when a transient fault interrupts it, close the broken connection, wait and run it again,
+    with exponentially growing pauses (settings.MOFAN_TASK_RETRY_*). What is not transient, or
+    the last attempt's fault, is raised as it came.
+
+    Used by the background tasks (issue 22 point 1). Not inside a caller's transaction when the
+    connection was lost: that transaction is gone and only its owner may start it again."""
+    tries = settings.MOFAN_TASK_RETRY_ATTEMPTS if attempts is None else attempts
+    delays = backoff_delays(
+        tries,
+        base=settings.MOFAN_TASK_RETRY_BASE_SECONDS,
+        cap=settings.MOFAN_TASK_RETRY_MAX_SECONDS,
+    )
+    for attempt in range(tries):
+        try:
+            return operation()
+        except Exception as exc:
+            alias = transient_alias(exc)
+            if alias is None or attempt == tries - 1:
+                raise
+            lost = lost_alias(exc) is not None
+            if lost and connections[alias].in_atomic_block:
+                raise
+            if lost:
+                _close(alias)
+            logger.warning(
+                "%s: transient database fault (%s), attempt %d of %d, again in %.1f s: %s",
+                what,
+                alias,
+                attempt + 1,
+                tries,
+                delays[attempt],
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
+            sleep(delays[attempt])
+    raise AssertionError("unreachable")

@@ -5,9 +5,10 @@ balancer restarts or drops a backend that fails it.
 
 `/readyz` (readiness) runs every registered readiness check and answers 200 when all pass, 503
 when one fails. Core registers its own (the database answers, the media directory is writable,
-clamd answers when one is configured); another app contributes a check from its AppConfig.ready
-or its `extensions.py` with `readiness_checks.register(ReadinessCheck(...))`, or for "the task
-worker was seen recently" `seen_recently(...)`, so core names no app.
+clamd answers when one is configured, a task worker serves the queue: `check_task_worker`);
+another app contributes a check from its AppConfig.ready or its `extensions.py` with
+`readiness_checks.register(ReadinessCheck(...))`, or for something that must have been seen
+lately `seen_recently(...)`, so core names no app.
 
 Both answer JSON with the names of the checks and "ok" or a short reason, never data. They are
 answered by `HealthMiddleware`, first in the chain: no session, no login, no CSRF (GET), no
@@ -23,11 +24,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -122,9 +124,30 @@ def check_clamav() -> str | None:
     return None
 
 
+def check_task_worker() -> str | None:
+    """A task worker is serving the queue: no task ready to run has waited longer than
+    `MOFAN_READY_TASK_WAIT_SECONDS` (0: not checked). django-tasks-db keeps no heartbeat; a
+    worker that is alive takes a ready task within its polling interval, so a long-waiting one
+    is the sign that none runs. An empty queue needs no worker ("idle")."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    limit = settings.MOFAN_READY_TASK_WAIT_SECONDS
+    if limit <= 0:
+        return "not checked"
+    cutoff = timezone.now() - timedelta(seconds=limit)
+    ready = DBTaskResult.objects.ready()
+    waiting = ready.filter(enqueued_at__lte=cutoff).filter(
+        Q(run_after=get_date_max()) | Q(run_after__lte=cutoff)
+    )
+    if waiting.exists():
+        raise NotReady(f"a task has waited over {limit} s")
+    return None if ready.exists() else "idle"
+
+
 readiness_checks.register(ReadinessCheck("database", check_database))
 readiness_checks.register(ReadinessCheck("media", lambda: media_writable()))
 readiness_checks.register(ReadinessCheck("clamav", check_clamav))
+readiness_checks.register(ReadinessCheck("tasks", check_task_worker))
 
 
 def readiness() -> tuple[bool, dict[str, str]]:

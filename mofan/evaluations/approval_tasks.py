@@ -38,6 +38,7 @@ from mofan.accounts.access import Actor, actor_for
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
 from mofan.campaigns.selectors import taking_part
+from mofan.core.dbfaults import retry_transient, transient_alias
 from mofan.evaluations import approval
 from mofan.evaluations.approval_rounds import approval_sign_confirmed, check_signer
 from mofan.evaluations.models import ApprovalBatch, ApprovalRun, RunKind, RunState
@@ -157,32 +158,54 @@ def worker_name() -> str:
 @task()
 def approval_task(run_id: int) -> str:
     """Run one approval (`manage.py db_worker`). Returns the run's final state (`skipped` when
-    it was not queued any more). The approval's own failure is the run's, said in Chinese."""
+    it was not queued any more). The approval's own failure is the run's, said in Chinese. A
+    transient database fault (a lost connection, a lock) is ridden out: the approval is one
+    transaction, rolled back by the fault, and runs again after a growing pause."""
     started = timezone.now()
-    claimed = ApprovalRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
-        state=RunState.RUNNING, started_at=started, worker=worker_name()
+    claimed = retry_transient(
+        lambda: ApprovalRun.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+            state=RunState.RUNNING, started_at=started, worker=worker_name()
+        ),
+        what=f"approval run {run_id}",
     )
     if not claimed:
         return "skipped"
-    run = ApprovalRun.objects.select_related("campaign", "batch", "requested_by").get(pk=run_id)
-    actor = actor_for(run.requested_by)
+    run = retry_transient(
+        lambda: ApprovalRun.objects.select_related("campaign", "batch", "requested_by").get(
+            pk=run_id
+        ),
+        what=f"approval run {run_id}",
+    )
     try:
-        if run.kind == RunKind.SIGN:
-            if run.batch is None:
-                raise ValidationError(_("这一轮审定已不存在。"))
-            written = approval_sign_confirmed(batch=run.batch, actor=actor, how=run.reauthenticated)
-        else:
-            written = approval.campaign_approve(campaign=run.campaign, actor=actor)
+        written = retry_transient(partial(_approve, run), what=f"approval run {run_id}")
     except Exception as exc:
         message = failure_message(exc, run)[:2000]
-        ApprovalRun.objects.filter(pk=run_id, state=RunState.RUNNING).update(
-            state=RunState.FAILED, error=message, finished_at=timezone.now()
-        )
+        _finish(run_id, state=RunState.FAILED, error=message)
         return RunState.FAILED.value
-    ApprovalRun.objects.filter(pk=run_id, state=RunState.RUNNING).update(
-        state=RunState.DONE, approved=len(written), finished_at=timezone.now()
-    )
+    _finish(run_id, state=RunState.DONE, approved=written)
     return RunState.DONE.value
+
+
+def _approve(run: ApprovalRun) -> int:
+    """The approval itself (one transaction, with the roles checked again). How many units."""
+    actor = actor_for(run.requested_by)
+    if run.kind == RunKind.SIGN:
+        if run.batch is None:
+            raise ValidationError(_("这一轮审定已不存在。"))
+        return len(approval_sign_confirmed(batch=run.batch, actor=actor, how=run.reauthenticated))
+    return len(approval.campaign_approve(campaign=run.campaign, actor=actor))
+
+
+def _finish(run_id: int, *, state: RunState, error: str = "", approved: int | None = None) -> None:
+    fields: dict[str, object] = {"state": state, "finished_at": timezone.now()}
+    if error:
+        fields["error"] = error
+    if approved is not None:
+        fields["approved"] = approved
+    retry_transient(
+        lambda: ApprovalRun.objects.filter(pk=run_id, state=RunState.RUNNING).update(**fields),
+        what=f"approval run {run_id}",
+    )
 
 
 def failure_message(exc: BaseException, run: ApprovalRun) -> str:
@@ -191,6 +214,9 @@ def failure_message(exc: BaseException, run: ApprovalRun) -> str:
         return "；".join(str(m) for m in exc.messages)
     if isinstance(exc, PermissionDenied):
         return str(exc) or _("您无权审定（权限可能已变更）。")
+    if transient_alias(exc) is not None:
+        logger.warning("approval run %s gave up on a database fault", run.pk, exc_info=exc)
+        return _("数据库暂时不可用，多次重试仍未成功；未写入任何结果。请稍后重试。")
     logger.error("approval run %s failed", run.pk, exc_info=exc)
     return _(
         "审定失败：程序出错，已记录在系统日志中；未写入任何结果。请稍后重试，或联系系统管理员。"

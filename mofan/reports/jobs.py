@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -52,6 +53,7 @@ from django_tasks import task
 from mofan.accounts.access import Actor, actor_for
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment
+from mofan.core.dbfaults import retry_transient, transient_alias
 from mofan.core.exports import registry
 from mofan.core.exports.base import Export
 from mofan.core.files import storage_error
@@ -331,26 +333,21 @@ def job_run(
 def _execute(
     job_id: int, *, now: datetime | None = None, clock: Callable[[], float] = time.monotonic
 ) -> ExportJob:
-    """Produce the file of a job this process has claimed."""
-    job = ExportJob.objects.select_related("user", "campaign", "unit").get(pk=job_id)
+    """Produce the file of a job this process has claimed. A transient database fault (a lost
+    connection, a lock) while reading the data starts the file again after a growing pause."""
+    what = f"export job {job_id}"
+    job = retry_transient(
+        lambda: ExportJob.objects.select_related("user", "campaign", "unit").get(pk=job_id),
+        what=what,
+    )
     stored = f"{uuid.uuid4().hex}.{job.format}"
     final = path_of(stored)
-    part = final.with_name(final.name + ".part")
     try:
-        export = _export_of(job)
-        progress = ProgressWriter(job.pk, clock=clock)
-        descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        with os.fdopen(descriptor, "wb") as stream:
-            render(export, job.format, stream, progress)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(part, final)
+        retry_transient(partial(_produce, job, final, clock), what=what)
     except Exception as exc:
-        with contextlib.suppress(OSError):  # on a read-only disk even this fails (EROFS)
-            part.unlink(missing_ok=True)
         if not isinstance(exc, JobAbandoned):
             _finish_failed(job, failure_message(exc, job), now)
-        return ExportJob.objects.get(pk=job_id)
+        return retry_transient(lambda: ExportJob.objects.get(pk=job_id), what=what)
     finished = now or timezone.now()
     size = final.stat().st_size
     updated = _retrying(
@@ -366,7 +363,26 @@ def _execute(
     )
     if not updated:  # failed by the cleanup meanwhile: nobody will ask for this file
         final.unlink(missing_ok=True)
-    return ExportJob.objects.get(pk=job_id)
+    return retry_transient(lambda: ExportJob.objects.get(pk=job_id), what=what)
+
+
+def _produce(job: ExportJob, final: Path, clock: Callable[[], float]) -> None:
+    """Write the job's file under a temporary name and move it into place; nothing is left
+    behind when that fails."""
+    part = final.with_name(final.name + ".part")
+    try:
+        export = _export_of(job)
+        progress = ProgressWriter(job.pk, clock=clock)
+        descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(descriptor, "wb") as stream:
+            render(export, job.format, stream, progress)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(part, final)
+    except BaseException:
+        with contextlib.suppress(OSError):  # on a read-only disk even this fails (EROFS)
+            part.unlink(missing_ok=True)
+        raise
 
 
 def _export_of(job: ExportJob) -> Export:
@@ -387,6 +403,9 @@ def failure_message(exc: BaseException, job: ExportJob) -> str:
         return _("您无权生成此报表（权限可能已变更）。")
     if isinstance(exc, OSError) and (unavailable := storage_error(exc)) is not None:
         return str(unavailable)  # disk full or not writable (issue 22)
+    if transient_alias(exc) is not None:
+        logger.warning("export job %s gave up on a database fault", job.pk, exc_info=exc)
+        return _("数据库暂时不可用，多次重试仍未成功。请稍后重试。")
     if isinstance(exc, ValidationError):
         return "；".join(str(m) for m in exc.messages)
     if isinstance(exc, UnsupportedFormat):

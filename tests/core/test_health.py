@@ -46,6 +46,7 @@ def test_readyz_reports_each_check_by_name_and_nothing_else(db, media_dir):
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["media"] == "ok"
     assert body["checks"]["clamav"] == "not configured"
+    assert body["checks"]["tasks"] == "idle"
     # the check's probe file is gone
     assert list(media_dir.iterdir()) == []
 
@@ -150,6 +151,33 @@ def test_a_worker_not_seen_recently_makes_readyz_503(db, media_dir, monkeypatch)
     assert _json(response)["checks"]["tasks"].startswith("not seen for 6")
     seen["at"] = None
     assert _json(Client().get("/readyz"))["checks"]["tasks"] == "never seen"
+
+
+def test_readyz_says_503_when_no_worker_takes_a_ready_task(db, media_dir, settings):
+    """A real task in the real queue: waiting briefly is normal, waiting over the limit means
+    no worker serves the queue; a task scheduled for later does not count until it is due."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from mofan.evaluations.tasks import recompute_task
+
+    settings.MOFAN_READY_TASK_WAIT_SECONDS = 600
+    recompute_task.enqueue(1)
+    response = Client().get("/readyz")
+    assert response.status_code == 200 and _json(response)["checks"]["tasks"] == "ok"
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(seconds=601))
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert _json(response)["checks"]["tasks"] == "a task has waited over 600 s"
+    # Scheduled to run only a minute ago: not yet overdue.
+    DBTaskResult.objects.update(run_after=timezone.now() - timedelta(seconds=60))
+    assert Client().get("/readyz").status_code == 200
+    settings.MOFAN_READY_TASK_WAIT_SECONDS = 0
+    DBTaskResult.objects.update(run_after=timezone.now() - timedelta(seconds=6000))
+    response = Client().get("/readyz")
+    assert response.status_code == 200 and _json(response)["checks"]["tasks"] == "not checked"
 
 
 def test_health_refuses_writes(db):
