@@ -29,7 +29,7 @@ from mofan.evaluations import approval_tasks
 from mofan.evaluations.models import ApprovalRun, RunState, UnitResult, UnitTotals
 from mofan.evaluations.tasks import recompute_task
 from mofan.reports import jobs, jobs_files
-from mofan.reports.models import JobState
+from mofan.reports.models import ExportJob, JobState
 from tests.core.test_dbfaults import keeper, lose_connection, lost_before
 from tests.evaluations.campaign_fixtures import world
 from tests.reports.jobs_fixtures import (
@@ -157,18 +157,23 @@ def test_an_approval_cut_off_mid_transaction_runs_again_and_approves_once(
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_export_cut_off_while_writing_starts_the_file_again_and_finishes(
-    keeper, quick_retries, monkeypatch, stub_renderers, export_dir
-):
+def _queued_export(monkeypatch) -> ExportJob:
+    """A committed export job of the test table, its task in the queue."""
     register(monkeypatch, CountingTable)
     world = build_world()
-    job = jobs.job_submit(
+    return jobs.job_submit(
         identifier=CountingTable.identifier,
         fmt="csv",
         campaign=world.campaign,
         actor=world.actor("admin"),
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_cut_off_while_writing_starts_the_file_again_and_finishes(
+    keeper, quick_retries, monkeypatch, stub_renderers, export_dir
+):
+    job = _queued_export(monkeypatch)
     # The table reads the job row once per line it writes: lose the connection at line 4.
     with lost_at('FROM "reports_exportjob"', nth=5) as hit:
         assert run_queued_tasks() == 1
@@ -187,14 +192,7 @@ def test_an_export_cut_off_while_writing_starts_the_file_again_and_finishes(
 def test_an_export_whose_database_stays_away_fails_with_a_chinese_reason(
     keeper, quick_retries, monkeypatch, stub_renderers, export_dir
 ):
-    register(monkeypatch, CountingTable)
-    world = build_world()
-    job = jobs.job_submit(
-        identifier=CountingTable.identifier,
-        fmt="csv",
-        campaign=world.campaign,
-        actor=world.actor("admin"),
-    )
+    job = _queued_export(monkeypatch)
 
     def always_locked(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         if sql.startswith("SELECT") and "ORDER BY" in sql and '"reports_exportjob"' in sql:
