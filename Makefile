@@ -83,6 +83,12 @@ loadtest: $(VENV)/.installed-runtime
 loadtest-scale-out: $(VENV)/.installed-runtime
 	$(PY) scripts/loadtest.py --pg-url "$(LOADTEST_PG_URL)" --scale-out $(LOADTEST_ARGS)
 
+# Capacity: the same rush with the think times shortened step by step until p95 passes 200 ms
+# or a request fails; the highest requests/s within that and what stopped it (issue 20 point 4).
+.PHONY: loadtest-ramp
+loadtest-ramp: $(VENV)/.installed-runtime
+	$(PY) scripts/loadtest.py --pg-url "$(LOADTEST_PG_URL)" --db postgresql --ramp $(LOADTEST_ARGS)
+
 # Faults under the deadline rush: its own PostgreSQL cluster on a free port, gunicorn, and in
 # turn a database restart, a killed worker and a read-only media directory; one line per fault
 # (scripts/faulttest.py; docs/performance.md).

@@ -33,8 +33,18 @@ that every unit is approved and frozen, and reads every accepted evidence file b
 byte. Its verdict: 0 errors, 0 lost updates, both workers alive, the approval done; the p95
 budget is reported (`p95_within_budget`), not judged, as everything shares one machine.
 
+Ramp (`--ramp`; issue 20 point 4): the same users and mix, the think times divided by 1, 1.25,
+1.5, 1.75, 2, 2.5, 3, 4, 6, 8 (`--ramp-factors`) in steps on the same server, until a step's p95
+passes `--ramp-budget-ms` (200) or a request fails. In each step every user logs in and opens
+the page again; the first `--ramp-warmup-s` (15) seconds (that opening) are not measured, the next
+`--ramp-step-s` (20) are. Each step reports what was served, p95 inside the server (the whole
+step, from the access log) and in all (the difference is queueing), the server's CPU per
+request, how busy the machine was and each kind of request's share of the time; the line gives
+the highest requests/s within the budget and what stopped the ramp. Every acknowledged write of
+every step is read back at the end.
+
 Usage: `python scripts/loadtest.py [--db both|postgresql|sqlite] [--duration 60] [--admins 200]
-[--reviewers 20] [--scale-out]`. Everything runs on 127.0.0.1; nothing else is contacted.
+[--reviewers 20] [--scale-out] [--ramp]`. Everything runs on 127.0.0.1; nothing else is contacted.
 """
 
 from __future__ import annotations
@@ -181,6 +191,79 @@ def timeline(samples: list[dict[str, Any]], step: float = 10.0) -> list[list[flo
 def summary(lines: list[dict[str, Any]]) -> str:
     ok = sum(1 for line in lines if line.get("ok"))
     return f"loadtest: {ok} ok, {len(lines) - ok} over budget"
+
+
+def ramp_step(
+    *,
+    factor: float,
+    samples: list[dict[str, Any]],
+    failures: list[str],
+    elapsed_s: float,
+    served_ms: list[float],
+    cpu: dict[str, Any],
+    budget_ms: float,
+) -> dict[str, Any]:
+    """One step of the ramp (`--ramp`): the load offered with think times divided by `factor`,
+    what was served, and where the time went: inside the server (`server_*`, from gunicorn's
+    access log) or queued before it (client minus server), the server's CPU per request, the
+    share of the machine that was busy, and each kind of request's share of the client time."""
+    times = [s["ms"] for s in samples]
+    errors = sum(1 for s in samples if not s["ok"]) + len(failures)
+    total_ms = sum(times) or 1.0
+    by_kind: dict[str, float] = defaultdict(float)
+    for s in samples:
+        by_kind[s["kind"]] += s["ms"]
+    server_cpu = cpu.get("server_cpu_s")
+    p95 = round(percentile(times, 95), 1)
+    return {
+        "think_divided_by": factor,
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / elapsed_s, 1) if elapsed_s else 0.0,
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": p95,
+        "errors": errors,
+        "server_p50_ms": round(percentile(served_ms, 50), 1),
+        "server_p95_ms": round(percentile(served_ms, 95), 1),
+        "server_cpu_ms_per_request": (
+            round(1000 * server_cpu / len(samples), 1) if server_cpu and samples else None
+        ),
+        "machine_busy_pct": cpu.get("machine_busy_pct"),
+        "time_by_kind_pct": {
+            kind: round(100 * ms / total_ms, 1)
+            for kind, ms in sorted(by_kind.items(), key=lambda kv: -kv[1])
+        },
+        "within_budget": errors == 0 and bool(samples) and p95 <= budget_ms,
+    }
+
+
+def ramp_summary(steps: list[dict[str, Any]], budget_ms: float) -> dict[str, Any]:
+    """The capacity the ramp found: the highest requests/s of a step within the budget (p95 at
+    most `budget_ms`, no error), its CPU per request, and what stopped the ramp."""
+    within = [s for s in steps if s["within_budget"]]
+    best = max(within, key=lambda s: s["requests_per_s"]) if within else None
+    over = next((s for s in steps if not s["within_budget"]), None)
+    if over is None:
+        limit = "every step was within the budget: offer more (--ramp-factors)"
+    elif over["errors"]:
+        limit = f"errors at {over['requests_per_s']} requests/s"
+    elif (over["machine_busy_pct"] or 0) >= 90:
+        limit = (
+            f"CPU: the machine was {over['machine_busy_pct']}% busy at "
+            f"{over['requests_per_s']} requests/s (server, PostgreSQL and the load generator "
+            "share the 2 cores)"
+        )
+    else:
+        limit = (
+            f"p95 {over['p95_ms']} ms at {over['requests_per_s']} requests/s with CPU to spare "
+            f"({over['machine_busy_pct']}% busy): waiting, not computing"
+        )
+    return {
+        "budget_p95_ms": budget_ms,
+        "highest_within_budget_rps": best["requests_per_s"] if best else 0.0,
+        "p95_ms_there": best["p95_ms"] if best else None,
+        "server_cpu_ms_per_request_there": best["server_cpu_ms_per_request"] if best else None,
+        "limited_by": limit,
+    }
 
 
 # --- setup (inside Django) ----------------------------------------------------------------------
@@ -1118,6 +1201,11 @@ def drive(opts: Any) -> dict[str, Any]:
     server_pids = [int(p) for p in str(opts.server_pids or opts.server_pid).split(",")]
     cpu_before = _cpu_snapshot(server_pids)
     budget.start()
+    # the ramp measures after the opening (everyone loading the page): CPU from then on too
+    warm: dict[str, Any] = {}
+    timer = threading.Timer(opts.warmup, lambda: warm.update(snapshot=_cpu_snapshot(server_pids)))
+    if opts.warmup > 0:
+        timer.start()
     for index, (kind, who) in enumerate(people):
         session = sessions[index]
         if session is None:
@@ -1155,7 +1243,9 @@ def drive(opts: Any) -> dict[str, Any]:
     for t in threads:
         t.join(timeout=opts.duration + 120)
     elapsed = time.monotonic() - budget.started
-    cpu = cpu_use(cpu_before, _cpu_snapshot(server_pids))
+    timer.cancel()
+    cpu_after = _cpu_snapshot(server_pids)
+    cpu = cpu_use(cpu_before, cpu_after)
     cpu["load_avg_at_start"] = load_before
     return {
         "samples": recorder.samples,
@@ -1169,6 +1259,7 @@ def drive(opts: Any) -> dict[str, Any]:
         "login_s": round(login_s, 1),
         "failed_logins": failed_logins,
         "cpu": cpu,
+        "cpu_after_warmup": cpu_use(warm.get("snapshot"), cpu_after),
         "approval": approval,
         "users": {
             "unit_admins": len(plan["units"]),
@@ -1263,13 +1354,74 @@ def _gunicorn(
         )
 
 
-def _served_ms(access: Path, login: str) -> list[float]:
-    """The time inside a worker of each request of an access log, logins left out."""
+def _served_ms(access: Path, login: str, *, offset: int = 0) -> list[float]:
+    """The time inside a worker of each request of an access log (from byte `offset`), logins
+    left out."""
+    with access.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
     return [
         float(parts[3])
-        for parts in (row.split() for row in access.read_text().splitlines())
+        for parts in (row.split() for row in text.splitlines())
         if len(parts) == 4 and parts[3].isdigit() and parts[1] != login
     ]
+
+
+def _ramp(
+    drive_once: Any, accesses: list[Path], login: str, opts: Any
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Drive the rush step by step, the think times divided by each of `opts.ramp_factors` in
+    turn, `opts.ramp_step_s` seconds each, until a step leaves the budget. Returns the steps
+    and every step's output merged (acknowledged writes of all steps, read back at the end)."""
+    merged: dict[str, Any] = {
+        "samples": [],
+        "failures": [],
+        "acks": [],
+        "uploads": [],
+        "notes": defaultdict(int),
+        "problems": [],
+        "elapsed_s": 0.0,
+        "login_s": 0.0,
+        "failed_logins": 0,
+        "cpu": {},
+    }
+    steps: list[dict[str, Any]] = []
+    for factor in (float(f) for f in str(opts.ramp_factors).split(",")):
+        offsets = [a.stat().st_size if a.exists() else 0 for a in accesses]
+        warmup = opts.ramp_warmup_s
+        driven = drive_once(
+            warmup + opts.ramp_step_s, opts.think_min / factor, opts.think_max / factor, warmup
+        )
+        served = [
+            ms
+            for a, at in zip(accesses, offsets, strict=True)
+            for ms in _served_ms(a, login, offset=at)
+        ]
+        step = ramp_step(
+            factor=factor,
+            samples=[x for x in driven["samples"] if x["at"] >= warmup],
+            failures=driven["failures"],
+            elapsed_s=max(0.0, driven["elapsed_s"] - warmup),
+            served_ms=served,
+            cpu=driven["cpu_after_warmup"],
+            budget_ms=opts.ramp_budget_ms,
+        )
+        steps.append(step)
+        for sample in driven["samples"]:  # one clock for the timeline
+            merged["samples"].append({**sample, "at": sample["at"] + merged["elapsed_s"]})
+        for key in ("failures", "acks", "uploads", "problems"):
+            merged[key] += driven[key]
+        for name, count in driven["notes"].items():
+            merged["notes"][name] += count
+        merged["elapsed_s"] += driven["elapsed_s"]
+        merged["login_s"] += driven["login_s"]
+        merged["failed_logins"] += driven["failed_logins"]
+        merged["cpu"] = driven["cpu"]
+        merged["users"] = driven["users"]
+        print(json.dumps({"ramp_step": step}, ensure_ascii=False), file=sys.stderr, flush=True)
+        if not step["within_budget"]:
+            break
+    return steps, merged
 
 
 def _stop(processes: Iterable[subprocess.Popen[bytes]]) -> None:
@@ -1325,6 +1477,8 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
     name = "postgresql" if db == "postgresql" else "sqlite"
     if scale_out:
         name = "postgresql-scale-out"
+    if getattr(opts, "ramp", False):
+        name += "-ramp"
     if db == "postgresql":
         dbname = urlsplit(opts.pg_url).path.lstrip("/")
         try:
@@ -1376,7 +1530,6 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
             workers.append(_task_worker(index + 1, env, log))
         for port, server in zip(ports, servers, strict=True):
             _wait_for(port, login, server, 60)
-        out = tmp / "drive.json"
         spread = (
             [
                 "--ports",
@@ -1389,39 +1542,52 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
             if scale_out
             else []
         )
-        _run(
-            [
-                py,
-                __file__,
-                "drive",
-                "--plan",
-                str(plan),
-                "--port",
-                str(ports[0]),
-                "--duration",
-                str(opts.duration),
-                "--max-requests",
-                str(opts.max_requests),
-                "--think-min",
-                str(opts.think_min),
-                "--think-max",
-                str(opts.think_max),
-                "--upload-share",
-                str(opts.upload_share),
-                "--dashboard-every",
-                str(opts.dashboard_every),
-                "--second-tabs",
-                str(opts.second_tabs),
-                "--server-pid",
-                str(servers[0].pid),
-                "--out",
-                str(out),
-                *spread,
-            ],
-            {k: v for k, v in env.items() if k != "DATABASE_URL"},
-            opts.duration + 900,
-        )
-        driven = json.loads(out.read_text())
+
+        def drive_once(
+            duration: float, think_min: float, think_max: float, warmup: float = 0.0
+        ) -> dict[str, Any]:
+            out = tmp / "drive.json"
+            _run(
+                [
+                    py,
+                    __file__,
+                    "drive",
+                    "--plan",
+                    str(plan),
+                    "--port",
+                    str(ports[0]),
+                    "--duration",
+                    str(duration),
+                    "--max-requests",
+                    str(opts.max_requests),
+                    "--think-min",
+                    str(think_min),
+                    "--think-max",
+                    str(think_max),
+                    "--upload-share",
+                    str(opts.upload_share),
+                    "--dashboard-every",
+                    str(opts.dashboard_every),
+                    "--second-tabs",
+                    str(opts.second_tabs),
+                    "--server-pid",
+                    str(servers[0].pid),
+                    "--warmup",
+                    str(warmup),
+                    "--out",
+                    str(out),
+                    *spread,
+                ],
+                {k: v for k, v in env.items() if k != "DATABASE_URL"},
+                duration + 900,
+            )
+            return dict(json.loads(out.read_text()))
+
+        steps: list[dict[str, Any]] = []
+        if getattr(opts, "ramp", False):
+            steps, driven = _ramp(drive_once, accesses, login, opts)
+        else:
+            driven = drive_once(opts.duration, opts.think_min, opts.think_max)
         _stop(servers)
         acks = tmp / "acks.json"
         acks.write_text(json.dumps(driven["acks"]))
@@ -1472,6 +1638,11 @@ def run_one(db: str, opts: Any) -> dict[str, Any]:
                 "timeline_10s": timeline(driven["samples"]),
             },
         )
+        if steps:
+            line["ramp"] = {"steps": steps, **ramp_summary(steps, opts.ramp_budget_ms)}
+            # past the knee is where the ramp stops: its errors and p95 are the finding; what
+            # must hold is that nothing acknowledged was lost and some step was within budget
+            line["ok"] = line["lost_updates"] == 0 and line["ramp"]["highest_within_budget_rps"] > 0
         if scale_out:
             line.update(scale_out_verdict(line, driven, checked, by_server, opts))
             line["task_workers_alive"] = workers_alive
@@ -1561,6 +1732,24 @@ def main(argv: list[str] | None = None) -> int:
             action="store_true",
             help="PostgreSQL only: several servers and task workers, an approval as a task",
         )
+        p.add_argument(
+            "--ramp",
+            action="store_true",
+            help="capacity: offer more load step by step until p95 or errors pass the budget",
+        )
+        p.add_argument(
+            "--ramp-factors",
+            default="1,1.25,1.5,1.75,2,2.5,3,4,6,8",
+            help="ramp: the think times are divided by each in turn",
+        )
+        p.add_argument("--ramp-step-s", type=float, default=20.0, help="ramp: seconds measured")
+        p.add_argument(
+            "--ramp-warmup-s",
+            type=float,
+            default=15.0,
+            help="ramp: seconds of each step not measured (everyone opening the page first)",
+        )
+        p.add_argument("--ramp-budget-ms", type=float, default=200.0, help="ramp: p95 budget")
         p.add_argument("--servers", type=int, default=2, help="scale-out: gunicorn servers")
         p.add_argument("--task-workers", type=int, default=2, help="scale-out: db_worker processes")
         p.add_argument("--approval-units", type=int, default=2000, help="scale-out")
@@ -1592,6 +1781,7 @@ def main(argv: list[str] | None = None) -> int:
     dr.add_argument("--ports", default="", help="several servers: their ports, comma-separated")
     dr.add_argument("--server-pids", default="", help="several servers: pids, comma-separated")
     dr.add_argument("--approval-at", type=float, default=10.0)
+    dr.add_argument("--warmup", type=float, default=0.0, help="ramp: seconds not measured")
     dr.add_argument("--out", required=True)
     ve = sub.add_parser("verify")
     ve.add_argument("--acks", required=True)

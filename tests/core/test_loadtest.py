@@ -256,3 +256,105 @@ def test_a_tiny_scale_out_run_approves_as_a_task_during_the_rush():
     assert {"approval_prepare", "approval_sign"} <= set(line["by_kind"])
     assert line["ok"] is True
     assert lines[-1] == "loadtest: 1 ok, 0 over budget"
+
+
+def _step(rps: float, p95: float, errors: int = 0, busy: float = 50.0) -> dict:
+    return {
+        "requests_per_s": rps,
+        "p95_ms": p95,
+        "errors": errors,
+        "machine_busy_pct": busy,
+        "server_cpu_ms_per_request": 9.0,
+        "within_budget": errors == 0 and p95 <= 200,
+    }
+
+
+def test_the_ramp_step_says_where_the_time_went():
+    samples = [
+        {"kind": "self_save", "ms": 30.0, "ok": True},
+        {"kind": "self_save", "ms": 50.0, "ok": True},
+        {"kind": "dashboard", "ms": 120.0, "ok": True},
+        {"kind": "upload", "ms": 300.0, "ok": False},
+    ]
+    step = loadtest.ramp_step(
+        factor=4,
+        samples=samples,
+        failures=[],
+        elapsed_s=2.0,
+        served_ms=[20.0, 40.0, 100.0],
+        cpu={"server_cpu_s": 0.2, "machine_busy_pct": 71.5},
+        budget_ms=200,
+    )
+    assert (step["requests"], step["requests_per_s"], step["errors"]) == (4, 2.0, 1)
+    assert step["server_cpu_ms_per_request"] == 50.0
+    assert step["time_by_kind_pct"] == {"upload": 60.0, "dashboard": 24.0, "self_save": 16.0}
+    assert list(step["time_by_kind_pct"]) == ["upload", "dashboard", "self_save"]
+    assert step["within_budget"] is False  # an error, though p95 (300 ms) alone would say so too
+
+
+def test_the_ramp_reports_the_highest_rate_within_budget_and_what_stopped_it():
+    cpu_bound = [_step(25, 60), _step(50, 80), _step(98, 150, busy=93), _step(120, 420, busy=99)]
+    found = loadtest.ramp_summary(cpu_bound, 200)
+    assert found["highest_within_budget_rps"] == 98
+    assert found["p95_ms_there"] == 150
+    assert found["limited_by"].startswith("CPU: the machine was 99% busy at 120 requests/s")
+    failing = loadtest.ramp_summary([_step(25, 60), _step(50, 90, errors=3)], 200)
+    assert failing["highest_within_budget_rps"] == 25
+    assert failing["limited_by"] == "errors at 50 requests/s"
+    waiting = loadtest.ramp_summary([_step(25, 260, busy=40)], 200)
+    assert waiting["highest_within_budget_rps"] == 0.0
+    assert "waiting, not computing" in waiting["limited_by"]
+    assert "offer more" in loadtest.ramp_summary([_step(25, 60)], 200)["limited_by"]
+
+
+def test_a_tiny_ramp_steps_up_and_reads_every_step_back():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--db",
+            "sqlite",
+            "--ramp",
+            "--ramp-factors",
+            "1,3",
+            "--ramp-step-s",
+            "3",
+            "--ramp-warmup-s",
+            "1",
+            "--ramp-budget-ms",
+            "60000",
+            "--admins",
+            "3",
+            "--reviewers",
+            "2",
+            "--reviewed",
+            "1",
+            "--second-tabs",
+            "0",
+            "--think-min",
+            "0.3",
+            "--think-max",
+            "0.9",
+            "--upload-share",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr[-3000:]
+    line = json.loads(lines[0])
+    assert line["db"] == "sqlite-ramp"
+    steps = line["ramp"]["steps"]
+    assert [s["think_divided_by"] for s in steps] == [1.0, 3.0]
+    assert all(s["within_budget"] and s["requests"] > 0 for s in steps), steps
+    # the line counts every request; a step only those after its warm-up (the page opening)
+    assert 0 < sum(s["requests"] for s in steps) < line["requests"]
+    assert line["ramp"]["highest_within_budget_rps"] == max(s["requests_per_s"] for s in steps)
+    assert "offer more" in line["ramp"]["limited_by"]
+    assert line["acknowledged_scores"] > 0 and line["lost_updates"] == 0
+    assert line["ok"] is True

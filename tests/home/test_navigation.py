@@ -92,3 +92,35 @@ def test_an_account_without_roles_sees_only_the_home_link(committee):
     user = make_user(Role.MEMBER, committee=committee)
     user.role_assignments.all().delete()
     assert [item.label for item in items_for(actor_for(user))] == ["首页"]
+
+
+def test_the_menu_is_worked_out_once_per_request_and_only_when_shown(
+    committee, unit_a, monkeypatch, rf
+):
+    """An htmx save renders its row and three out-of-band parts, each through the context
+    processors: the menu (none of them shows it) must not be worked out four times."""
+    from mofan.home import context_processors
+
+    calls: list[int] = []
+
+    def counted(actor):
+        calls.append(1)
+        return items_for(actor)
+
+    monkeypatch.setattr(context_processors, "items_for", counted)
+    user = make_user(Role.UNIT_ADMIN, committee=committee, unit=unit_a)
+    request = rf.get("/")
+    request.user = user
+    request.actor = actor_for(user)
+    for _render in range(4):
+        context_processors.navigation(request)
+    assert calls == []  # no template showed the header
+    shown = [context_processors.navigation(request)["nav_items"] for _render in range(3)]
+    assert [item.label for item in shown[0]] == UNIT
+    assert all(list(items) == list(shown[0]) for items in shown)
+    assert calls == [1]
+    # another request works it out again (roles may have changed meanwhile)
+    other = rf.get("/")
+    other.user, other.actor = user, actor_for(user)
+    assert [item.label for item in context_processors.navigation(other)["nav_items"]] == UNIT
+    assert calls == [1, 1]
