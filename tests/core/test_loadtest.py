@@ -142,39 +142,10 @@ def test_the_uploaded_evidence_is_a_real_one_page_pdf_different_each_time():
     reason="builds its own SQLite database and server; run once, in the SQLite pass",
 )
 def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates():
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--db",
-            "sqlite",
-            "--admins",
-            "3",
-            "--reviewers",
-            "4",
-            "--reviewed",
-            "1",
-            "--second-tabs",
-            "0",
-            "--duration",
-            "5",
-            "--think-min",
-            "0.2",
-            "--think-max",
-            "0.8",
-            "--upload-share",
-            "0.3",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
+    line, lines = _tiny_sqlite_run(
+        *("--reviewers", "4", "--duration", "5", "--think-min", "0.2", "--think-max", "0.8"),
+        *("--upload-share", "0.3"),
     )
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr[-3000:]
-    line = json.loads(lines[0])
     assert set(loadtest.REPORT_KEYS) <= set(line), line
     assert line["db"] == "sqlite"
     assert line["requests"] > 0
@@ -307,38 +278,13 @@ def test_the_ramp_reports_the_highest_rate_within_budget_and_what_stopped_it():
     assert "offer more" in loadtest.ramp_summary([_step(25, 60)], 200)["limited_by"]
 
 
-def test_a_tiny_ramp_steps_up_and_reads_every_step_back():
+def _tiny_sqlite_run(*args: str) -> tuple[dict, list[str]]:
+    """scripts/loadtest.py on SQLite with 3 unit admins and the given options: its first line
+    (parsed) and all its lines."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    base = ["--db", "sqlite", "--admins", "3", "--reviewed", "1", "--second-tabs", "0"]
     done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--db",
-            "sqlite",
-            "--ramp",
-            "--ramp-factors",
-            "1,3",
-            "--ramp-step-s",
-            "3",
-            "--ramp-warmup-s",
-            "1",
-            "--ramp-budget-ms",
-            "60000",
-            "--admins",
-            "3",
-            "--reviewers",
-            "2",
-            "--reviewed",
-            "1",
-            "--second-tabs",
-            "0",
-            "--think-min",
-            "0.3",
-            "--think-max",
-            "0.9",
-            "--upload-share",
-            "0",
-        ],
+        [sys.executable, str(SCRIPT), *base, *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -347,7 +293,15 @@ def test_a_tiny_ramp_steps_up_and_reads_every_step_back():
     )
     lines = done.stdout.strip().splitlines()
     assert lines, done.stderr[-3000:]
-    line = json.loads(lines[0])
+    return json.loads(lines[0]), lines
+
+
+def test_a_tiny_ramp_steps_up_and_reads_every_step_back():
+    line, _lines = _tiny_sqlite_run(
+        *("--ramp", "--ramp-factors", "1,3", "--ramp-step-s", "3", "--ramp-warmup-s", "1"),
+        *("--ramp-budget-ms", "60000", "--reviewers", "2", "--think-min", "0.3"),
+        *("--think-max", "0.9", "--upload-share", "0"),
+    )
     assert line["db"] == "sqlite-ramp"
     steps = line["ramp"]["steps"]
     assert [s["think_divided_by"] for s in steps] == [1.0, 3.0]
