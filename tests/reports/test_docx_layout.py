@@ -11,7 +11,7 @@ import re
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Emu, Mm, Pt
+from docx.shared import Emu, Mm, Pt, Twips
 from lxml import etree
 
 from mofan.core.exports import registry
@@ -20,7 +20,7 @@ from mofan.reports import fonts
 from mofan.reports.documents.common import split_title, width_em
 from mofan.reports.render import docx_redhead
 from mofan.reports.render.docx_format import build_doc
-from mofan.reports.render.docx_xml import PPR_ORDER, RPR_ORDER
+from mofan.reports.render.docx_xml import PPR_ORDER, RPR_ORDER, TBLPR_ORDER
 from mofan.reports.render.page import CHAR_SPACING, LINE_PITCH_TWIPS, signature_indents
 from tests.reports.doc_fixtures import (
     DOC_DAY,
@@ -159,11 +159,31 @@ def test_addressee_signature_arabic_date_and_imprint(bulletin):
     assert centre_sig == pytest.approx(centre_date)
     assert signature.paragraph_format.space_before == Pt(2 * LINE_PITCH_TWIPS / 20)
 
-    printed = paragraph_with(document, f"{committee}办公室")
+    # 7.4, 7.5: the 版记 is a table floating at the foot of the text block, as wide as it,
+    # ruled above, between and below; its anchor paragraph ends the document.
+    imprint = document.tables[-1]
+    body = document.element.body
+    assert body[-3] is imprint._tbl and body[-2] is document.paragraphs[-1]._p  # then sectPr
+    assert document.paragraphs[-1].text == ""  # the anchor
+    printed = imprint.rows[-1].cells[0].paragraphs[0]
+    assert printed.text.startswith(f"{committee}办公室")
     assert printed.text.endswith("2026年5月20日印发")
-    borders = printed._p.pPr.find(qn("w:pBdr"))
-    assert borders.find(qn("w:top")) is not None and borders.find(qn("w:bottom")) is not None
     assert printed.runs[0].font.size == Pt(14)  # 4号
+    tbl_pr = imprint._tbl.tblPr
+    position = tbl_pr.find(qn("w:tblpPr"))
+    assert position.get(qn("w:vertAnchor")) == "margin"
+    assert position.get(qn("w:tblpYSpec")) == "bottom"
+    assert position.get(qn("w:horzAnchor")) == "page"
+    assert round(Emu(Twips(int(position.get(qn("w:tblpX"))))).mm) == 28  # the left margin
+    assert tbl_pr.find(qn("w:tblW")).get(qn("w:w")) == "8845"  # the 版心's 156 mm
+    rules = tbl_pr.find(qn("w:tblBorders"))
+    assert rules.find(qn("w:insideH")).get(qn("w:sz")) == "6"  # 0.25 mm between
+    assert rules.find(qn("w:top")).get(qn("w:sz")) == "8"  # 0.35 mm
+    assert rules.find(qn("w:bottom")).get(qn("w:sz")) == "8"
+    assert rules.find(qn("w:left")).get(qn("w:val")) == "nil"
+    names = [etree.QName(child).localname for child in tbl_pr]
+    positions = [TBLPR_ORDER.index(n) for n in names]
+    assert positions == sorted(positions), names  # Word refuses them out of order
 
 
 def test_page_numbers_alternate_sides_in_4hao_songti(bulletin):

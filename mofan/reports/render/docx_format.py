@@ -31,10 +31,12 @@ The layout (clause numbers of the standard):
   date (Arabic numerals) on the next line starting two characters right of the signature's
   first character, or, when the date is the longer, two characters from the right with the
   signature moved left to keep the two-character offset.
-* 7.5 版记: 抄送 and 印发机关/印发日期 in 4号 仿宋 one character in from each side, between rules
-  (the first and last 0.35 mm, the one between 0.25 mm). It follows the signature (the standard
-  wants it at the foot of the last page; a frame anchored there works in Word but LibreOffice
-  drops the frame's rules, so the office moves it down when it finalises the document).
+* 7.4, 7.5 版记: 抄送 and 印发机关/印发日期 in 4号 仿宋 one character in from each side, between
+  rules (the first and last 0.35 mm, the one between 0.25 mm), at the foot of the last page: a
+  one-column table floating at the bottom of the text block, its rules the table's borders
+  (LibreOffice keeps those, where a frame anchored at the foot lost paragraph borders). That the
+  last page is even depends on the reader's layout, which the file cannot know; the PDF moves
+  the 版记 to the next page when it falls on an odd one.
 * 7.5.3 页码: 4号 宋体 "— 1 —", odd pages one character from the right, even pages one
   character from the left (``w:evenAndOddHeaders`` and two footers, each with a PAGE field).
 
