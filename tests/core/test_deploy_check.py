@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.childenv import child_env
+from tests.passes import sqlite_pass_only
+
+# Every test here runs its own SQLite database in a subprocess, whatever the pass.
+pytestmark = sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = str(ROOT / "manage.py")

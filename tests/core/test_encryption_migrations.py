@@ -29,7 +29,6 @@ SCRIPT = """
 import json, sys
 import django
 django.setup()
-from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -60,7 +59,6 @@ def raw():
     return {"members": members, "digests": digests, "users": users, "devices": devices}
 
 
-call_command("migrate", verbosity=0)
 migrate(BEFORE)
 old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
 committee = old.get_model("organizations", "Committee").objects.create(name="迁移工委", code="m")

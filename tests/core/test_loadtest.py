@@ -138,30 +138,6 @@ def test_the_uploaded_evidence_is_a_real_one_page_pdf_different_each_time():
 
 
 @pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")),
-    reason="builds its own SQLite database and server; run once, in the SQLite pass",
-)
-def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates():
-    line, lines = _tiny_sqlite_run(
-        *("--reviewers", "4", "--duration", "5", "--think-min", "0.2", "--think-max", "0.8"),
-        *("--upload-share", "0.3"),
-    )
-    assert set(loadtest.REPORT_KEYS) <= set(line), line
-    assert line["db"] == "sqlite"
-    assert line["requests"] > 0
-    assert line["errors"] == 0, line.get("problems")
-    assert line["lost_updates"] == 0
-    assert line["locked_errors"] == 0
-    assert line["acknowledged_scores"] > 0  # the read-back compared real rows
-    assert line["failed_logins"] == 0
-    assert {"self_save", "review_save", "dashboard", "upload"} <= set(line["by_kind"])
-    assert line["by_kind"]["review_save"]["errors"] == 0  # the htmx row answer was read
-    assert line["cpu"]["server_cpu_s"] > 0  # gunicorn's workers were found and measured
-    assert sum(n for _start, n, _p95 in line["timeline_10s"]) == line["requests"]
-    assert lines[-1].startswith("loadtest: ")
-
-
-@pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="the scale-out run needs PostgreSQL: two servers and two task workers share one "
     "database, which SQLite cannot serve across processes; runs in the PostgreSQL pass",
@@ -278,13 +254,27 @@ def test_the_ramp_reports_the_highest_rate_within_budget_and_what_stopped_it():
     assert "offer more" in loadtest.ramp_summary([_step(25, 60)], 200)["limited_by"]
 
 
-def _tiny_sqlite_run(*args: str) -> tuple[dict, list[str]]:
-    """scripts/loadtest.py on SQLite with 3 unit admins and the given options: its first line
-    (parsed) and all its lines."""
+ONCE_ON_SQLITE = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")),
+    reason="builds its own SQLite database and server; run once, in the SQLite pass",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_sqlite_ramp() -> tuple[dict, list[str]]:
+    """One tiny run of scripts/loadtest.py on SQLite, in ramp mode (two steps, the think times
+    divided by 1 then 3), with 3 unit admins, 4 reviewers and uploads: its first line (parsed)
+    and all its lines. Building the database and starting gunicorn is most of its time, so the
+    plain run's checks and the ramp's share it."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    base = ["--db", "sqlite", "--admins", "3", "--reviewed", "1", "--second-tabs", "0"]
+    args = [
+        *("--db", "sqlite", "--admins", "3", "--reviewed", "1", "--second-tabs", "0"),
+        *("--ramp", "--ramp-factors", "1,3", "--ramp-step-s", "3", "--ramp-warmup-s", "1"),
+        *("--ramp-budget-ms", "60000", "--reviewers", "4", "--think-min", "0.2"),
+        *("--think-max", "0.8", "--upload-share", "0.3"),
+    ]
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), *base, *args],
+        [sys.executable, str(SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -296,12 +286,27 @@ def _tiny_sqlite_run(*args: str) -> tuple[dict, list[str]]:
     return json.loads(lines[0]), lines
 
 
-def test_a_tiny_ramp_steps_up_and_reads_every_step_back():
-    line, _lines = _tiny_sqlite_run(
-        *("--ramp", "--ramp-factors", "1,3", "--ramp-step-s", "3", "--ramp-warmup-s", "1"),
-        *("--ramp-budget-ms", "60000", "--reviewers", "2", "--think-min", "0.3"),
-        *("--think-max", "0.9", "--upload-share", "0"),
-    )
+@ONCE_ON_SQLITE
+def test_a_tiny_run_prints_a_report_with_no_errors_and_no_lost_updates(tiny_sqlite_ramp):
+    line, lines = tiny_sqlite_ramp
+    assert set(loadtest.REPORT_KEYS) <= set(line), line
+    assert line["db"] == "sqlite-ramp"
+    assert line["requests"] > 0
+    assert line["errors"] == 0, line.get("problems")
+    assert line["lost_updates"] == 0
+    assert line["locked_errors"] == 0
+    assert line["acknowledged_scores"] > 0  # the read-back compared real rows
+    assert line["failed_logins"] == 0
+    assert {"self_save", "review_save", "dashboard", "upload"} <= set(line["by_kind"])
+    assert line["by_kind"]["review_save"]["errors"] == 0  # the htmx row answer was read
+    assert line["cpu"]["server_cpu_s"] > 0  # gunicorn's workers were found and measured
+    assert sum(n for _start, n, _p95 in line["timeline_10s"]) == line["requests"]
+    assert lines[-1].startswith("loadtest: ")
+
+
+@ONCE_ON_SQLITE
+def test_a_tiny_ramp_steps_up_and_reads_every_step_back(tiny_sqlite_ramp):
+    line, _lines = tiny_sqlite_ramp
     assert line["db"] == "sqlite-ramp"
     steps = line["ramp"]["steps"]
     assert [s["think_divided_by"] for s in steps] == [1.0, 3.0]

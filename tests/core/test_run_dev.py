@@ -12,6 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.passes import sqlite_pass_only
+
+# Every test here runs its own SQLite database in a subprocess, whatever the pass.
+pytestmark = sqlite_pass_only
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
