@@ -20,6 +20,20 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass leaves out the tests that use no database (tests/passes.py)."""
+    from tests.passes import deselect_database_free
+
+    spared = deselect_database_free(config, items)
+    if spared:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"PostgreSQL pass: {spared} tests that use no database ran in the SQLite pass "
+                "and are left out here (MOFAN_TEST_EVERY_PASS=1 runs them too)."
+            )
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: what one test counted there (the survey's

@@ -293,7 +293,13 @@ def paragraph_with(document: DocxDocument, text: str) -> Any:
 
 
 def docx_tables(document: DocxDocument) -> list[list[list[str]]]:
-    return [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
+    """The data tables, as rows of cell texts: not the 版记, a table floating at the page's foot
+    (its ``w:tblpPr``)."""
+    return [
+        [[cell.text for cell in row.cells] for row in table.rows]
+        for table in document.tables
+        if table._tbl.tblPr.find(qn("w:tblpPr")) is None
+    ]
 
 
 @dataclass(frozen=True)
