@@ -1,7 +1,9 @@
 """Initial passwords: shown once and downloadable once.
 
 They are kept in the creator's server-side session only between creation and the first
-download; displaying the page marks them as shown, downloading removes them.
+download; displaying the page marks them as shown, downloading removes them. (A background
+batch keeps them encrypted on its row until its requester collects them into the session:
+`accounts/batches.py`.)
 """
 
 from __future__ import annotations
@@ -17,19 +19,35 @@ from mofan.accounts.sheets import one_sheet_workbook
 SESSION_KEY = "mofan_initial_credentials"
 
 
+def row(*, unit: object, full_name: str, username: str, role: str, initial: str) -> dict[str, str]:
+    """One account's line of the credentials table."""
+    return {
+        "unit": str(unit) if unit else "",
+        "full_name": full_name,
+        "username": username,
+        "role": str(Role(role).label) if role else "",
+        "initial": initial,
+    }
+
+
 def stash(request: HttpRequest, created: list[tuple[User, str]]) -> None:
     rows = []
     for user, password in created:
         assignment = user.role_assignments.select_related("unit").first()
         rows.append(
-            {
-                "unit": str(assignment.unit) if assignment and assignment.unit else "",
-                "full_name": user.full_name,
-                "username": user.username,
-                "role": str(Role(assignment.role).label) if assignment else "",
-                "initial": password,
-            }
+            row(
+                unit=assignment.unit if assignment else None,
+                full_name=user.full_name,
+                username=user.username,
+                role=assignment.role if assignment else "",
+                initial=password,
+            )
         )
+    stash_rows(request, rows)
+
+
+def stash_rows(request: HttpRequest, rows: list[dict[str, str]]) -> None:
+    """Keep `rows` (see `row`) to be shown once and downloaded once."""
     request.session[SESSION_KEY] = {"rows": rows, "shown": False}
 
 

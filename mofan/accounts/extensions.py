@@ -16,6 +16,9 @@ menu.register(MenuEntry(95, _("API 令牌"), "accounts:tokens", shows=tokens.may
 audit_actions_register(
     {
         "account.create": _("创建账号"),
+        "account.batch_request": _("提交批量创建账号"),
+        "account.batch_retry": _("重试批量创建账号"),
+        "account.batch_collect": _("领取批量创建的初始密码"),
         "account.activate": _("启用账号"),
         "account.disabled.inactive": _("停用长期未登录的账号"),
         "account.login.success": _("登录成功"),
@@ -45,6 +48,7 @@ audit_objects_register(
         "accounts.recoverycode": _("恢复码"),
         "accounts.loginthrottle": _("登录限制"),
         "accounts.apitoken": _("API 令牌"),
+        "accounts.accountbatch": _("批量创建账号"),
     }
 )
 

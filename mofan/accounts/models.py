@@ -138,6 +138,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    # The rate limit's current one-minute window (minutes since the epoch) and the calls counted
+    # in it: on the row, so that every application server and process counts the same calls.
+    rate_window = models.PositiveBigIntegerField(default=0)
+    rate_calls = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -146,3 +150,53 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BatchState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class AccountBatch(models.Model):
+    """Accounts created in bulk (an Excel import, or accounts for chosen units) as a background
+    task (`accounts/batches.py`): making each initial password's hash takes a quarter of a
+    second, so 5,000 accounts take twenty minutes, far beyond a web request. The request
+    validates the rows and records them here (`specs`, encrypted: they hold phone numbers); the
+    task makes the passwords (`prepared` counts them for the progress bar), then creates every
+    account or none in one transaction and keeps the initial passwords (`credentials`,
+    encrypted) until the requester collects them, once; both are emptied when no longer
+    needed."""
+
+    committee = committee_ref(on_delete=models.CASCADE)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("来源"), max_length=200)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)  # accounts asked for
+    prepared = models.PositiveIntegerField(default=0)  # initial passwords made so far
+    created = models.PositiveIntegerField(default=0)  # accounts created, when done
+    specs = EncryptedCharField(max_length=20_000_000, blank=True)  # JSON rows, until done
+    credentials = EncryptedCharField(max_length=20_000_000, blank=True)  # until collected
+    collected_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量创建账号")
+        verbose_name_plural = _("批量创建账号")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"AccountBatch({self.pk}, {self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == BatchState.DONE:
+            return 100
+        return int(self.prepared * 100 / self.total) if self.total else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from mofan.accounts.access import Actor
-from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.models import AccountBatch, RoleAssignment, User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, Role
 from mofan.organizations.models import Unit
 
@@ -39,3 +39,8 @@ def units_for_grants(actor: Actor) -> QuerySet[Unit]:
     manages (the security administrator sees no unit data otherwise, yet grants unit roles)."""
     committees = actor.committees_with(Role.SECURITY_ADMIN, Role.COMMITTEE_ADMIN)
     return Unit.objects.filter(committee_id__in=committees).order_by("sort_order", "id")
+
+
+def account_batches_for(actor: Actor) -> QuerySet[AccountBatch]:
+    """The bulk creations the actor asked for: their initial passwords are for them alone."""
+    return AccountBatch.objects.filter(requested_by=actor.user)

@@ -93,16 +93,25 @@ class AccountSpec:
 
 @transaction.atomic
 def accounts_bulk_create(
-    *, committee: Committee, specs: list[AccountSpec], actor: Actor, is_demo: bool = False
+    *,
+    committee: Committee,
+    specs: list[AccountSpec],
+    actor: Actor,
+    is_demo: bool = False,
+    passwords: list[tuple[str, str]] | None = None,
 ) -> list[tuple[User, str]]:
-    """Create every account or none. Returns (user, initial password) pairs."""
+    """Create every account or none. Returns (user, initial password) pairs. `passwords`, one
+    (password, its hash by `make_password`) per spec, were made beforehand (a background batch
+    makes them outside the transaction, with progress); otherwise they are made here."""
+    if passwords is not None and len(passwords) != len(specs):
+        raise ValueError("one prepared password per account")
     created: list[tuple[User, str]] = []
-    for spec in specs:
+    for index, spec in enumerate(specs):
         check_may_grant(actor=actor, role=spec.role, committee_id=committee.pk, target=None)
         _validate_assignment(role=spec.role, unit=spec.unit, committee=committee)
         if User.objects.filter(username__iexact=spec.username).exists():
             raise ValidationError(_("用户名“%(u)s”已被使用。") % {"u": spec.username})
-        password = random_password()
+        password, encoded = passwords[index] if passwords is not None else (random_password(), "")
         user = User(
             username=spec.username,
             full_name=spec.full_name,
@@ -111,7 +120,10 @@ def accounts_bulk_create(
             must_change_password=True,
             is_demo=is_demo,
         )
-        user.set_password(password)
+        if encoded:
+            user.password = encoded
+        else:
+            user.set_password(password)
         user.save()
         RoleAssignment.objects.create(
             user=user, role=spec.role, committee=committee, unit=spec.unit

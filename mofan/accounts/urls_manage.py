@@ -1,5 +1,6 @@
 from django.urls import path
 
+from mofan.accounts import views_batches
 from mofan.accounts import views_manage as views
 
 app_name = "accounts_manage"
@@ -14,6 +15,9 @@ urlpatterns = [
     path("<int:pk>/unlock/", views.account_unlock, name="unlock"),
     path("bulk/units/", views.bulk_from_units, name="bulk_units"),
     path("bulk/import/", views.bulk_import, name="bulk_import"),
+    path("bulk/<int:pk>/", views_batches.batch_detail, name="batch"),
+    path("bulk/<int:pk>/collect/", views_batches.batch_collect, name="batch_collect"),
+    path("bulk/<int:pk>/retry/", views_batches.batch_retry, name="batch_retry"),
     path("bulk/template.xlsx", views.import_template, name="import_template"),
     path("credentials/", views.credentials_view, name="credentials"),
     path("credentials/download/", views.credentials_download, name="credentials_download"),

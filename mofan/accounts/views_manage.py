@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mofan.accounts import credentials, imports, lockout, selectors, services
+from mofan.accounts import batches, credentials, imports, lockout, selectors, services
 from mofan.accounts.forms import (
     BulkFromUnitsForm,
     DeactivateForm,
@@ -21,7 +21,7 @@ from mofan.accounts.forms import (
     ProfileForm,
     RoleGrantForm,
 )
-from mofan.accounts.models import LoginThrottle, RoleAssignment, User
+from mofan.accounts.models import AccountBatch, LoginThrottle, RoleAssignment, User
 from mofan.accounts.permissions import recent_auth_required, role_required
 from mofan.accounts.roles import Role, grantable_by
 from mofan.core.uploads import UploadRejected, check_xlsx
@@ -224,13 +224,31 @@ def bulk_from_units(request: HttpRequest) -> HttpResponse:
                     )
                 )
         try:
-            created = services.accounts_bulk_create(committee=committee, specs=specs, actor=actor)
+            batch = batches.account_batch_request(
+                committee=committee, specs=specs, source=_("按单位批量创建"), actor=actor
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _refusal(exc))
         else:
-            credentials.stash(request, created)
-            return redirect("accounts_manage:credentials")
-    return render(request, "accounts/manage/bulk_units.html", {"form": form})
+            return _batch_started(request, batch)
+    return render(
+        request,
+        "accounts/manage/bulk_units.html",
+        {"form": form, "batches": _recent_batches(request)},
+    )
+
+
+def _batch_started(request: HttpRequest, batch: AccountBatch) -> HttpResponse:
+    messages.info(
+        request,
+        _("已提交，正在后台创建 %(n)d 个账号。可以离开本页，稍后在此查看并领取初始密码。")
+        % {"n": batch.total},
+    )
+    return redirect("accounts_manage:batch", pk=batch.pk)
+
+
+def _recent_batches(request: HttpRequest) -> list[AccountBatch]:
+    return list(selectors.account_batches_for(request.actor)[:5])  # type: ignore[attr-defined]
 
 
 @role_required(Role.COMMITTEE_ADMIN)
@@ -252,18 +270,20 @@ def bulk_import(request: HttpRequest) -> HttpResponse:
             report = imports.parse_accounts_sheet(checked.content, committee=committee)
             if report.ok:
                 try:
-                    created = services.accounts_bulk_create(
-                        committee=committee, specs=report.specs, actor=actor
+                    batch = batches.account_batch_request(
+                        committee=committee,
+                        specs=report.specs,
+                        source=_("Excel 导入：%(name)s") % {"name": checked.name},
+                        actor=actor,
                     )
                 except (ValidationError, PermissionDenied) as exc:
                     report.errors.append((0, _refusal(exc)))
                 else:
-                    credentials.stash(request, created)
-                    return redirect("accounts_manage:credentials")
+                    return _batch_started(request, batch)
     return render(
         request,
         "accounts/manage/bulk_import.html",
-        {"form": form, "report": report},
+        {"form": form, "report": report, "batches": _recent_batches(request)},
         status=400 if request.method == "POST" else 200,
     )
 

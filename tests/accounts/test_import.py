@@ -1,4 +1,5 @@
-"""Account import from Excel: all or nothing, errors by row in Chinese, initial passwords shown
+"""Account import from Excel: all or nothing, errors by row in Chinese, the accounts created by a
+background task (tests/accounts/test_batches.py has the batch itself), initial passwords shown
 once and downloadable once, hostile files refused."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from tests.factories import make_user
+from tests.task_worker import run_queued_tasks
 from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,29 @@ def _xlsx(rows: list[list[object]], header: list[str] = COLUMNS) -> bytes:
 
 def _upload(client: Client, content: bytes, name: str = "accounts.xlsx"):
     return client.post(IMPORT, {"file": SimpleUploadedFile(name, content, content_type=XLSX)})
+
+
+BATCH_PAGE = re.compile(r"^/manage/accounts/bulk/(\d+)/$")
+
+
+@pytest.fixture
+def imported(django_capture_on_commit_callbacks):
+    """Upload a valid file, let the worker create the accounts, collect the initial passwords
+    (they go to the session's one-time display and download, as for accounts made in the
+    request); the upload's response."""
+
+    def do(client: Client, content: bytes):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _upload(client, content)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        batch = BATCH_PAGE.match(response["Location"])
+        assert batch is not None, response["Location"]
+        assert run_queued_tasks() == 1
+        collect = client.post(f"/manage/accounts/bulk/{batch.group(1)}/collect/")
+        assert collect["Location"] == CREDENTIALS
+        return response
+
+    return do
 
 
 def _refused(response) -> str:
@@ -122,7 +147,9 @@ def test_missing_header_column_is_reported(admin_client):
     assert _accounts() == before
 
 
-def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client, unit_a, unit_b):
+def test_valid_file_creates_every_account_and_shows_passwords_once(
+    admin_client, unit_a, unit_b, imported
+):
     before = _accounts()
     content = _xlsx(
         [
@@ -134,9 +161,7 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
             ["甲单位", "孙五", "党员", "", ""],
         ]
     )
-    response = _upload(admin_client, content)
-    assert response.status_code == 302, response.content.decode()[:3000]
-    assert response["Location"] == CREDENTIALS
+    imported(admin_client, content)
     assert _accounts() == before + 5
     created = {
         u.full_name: u
@@ -192,18 +217,16 @@ def test_valid_file_creates_every_account_and_shows_passwords_once(admin_client,
     assert audit_verify().ok
 
 
-def test_download_without_display_also_works_once(admin_client, unit_a):
-    assert (
-        _upload(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]])).status_code == 302
-    )
+def test_download_without_display_also_works_once(admin_client, unit_a, imported):
+    imported(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]]))
     assert admin_client.post(DOWNLOAD).status_code == 200
     assert admin_client.post(DOWNLOAD).status_code == 302
     # Nor is it shown afterwards.
     assert 'class="secret"' not in admin_client.get(CREDENTIALS).content.decode()
 
 
-def test_credentials_download_is_post_only(admin_client, unit_a):
-    _upload(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]]))
+def test_credentials_download_is_post_only(admin_client, unit_a, imported):
+    imported(admin_client, _xlsx([["甲单位", "王一", "党员", "wang1", ""]]))
     assert admin_client.get(DOWNLOAD).status_code == 405
     assert admin_client.post(DOWNLOAD).status_code == 200
 

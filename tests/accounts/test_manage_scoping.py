@@ -22,6 +22,7 @@ from mofan.accounts.models import RoleAssignment, User
 from mofan.accounts.roles import GRANTABLE_BY_COMMITTEE_ADMIN, SEPARATED_DUTIES, Role
 from mofan.audit.models import AuditEntry
 from tests.factories import make_user
+from tests.task_worker import run_queued_tasks
 from tests.world import committee_with_units, logged_in, persona
 
 
@@ -118,6 +119,9 @@ MANAGE_URLS = {
     "unlock": (True, True),
     "bulk_units": (False, False),
     "bulk_import": (False, False),
+    "batch": (True, False),
+    "batch_collect": (True, True),
+    "batch_retry": (True, True),
     "import_template": (False, False),
     "credentials": (False, False),
     "credentials_download": (False, True),
@@ -376,7 +380,8 @@ def test_nobody_manages_its_own_account(people, manager):
     assert state() == before
 
 
-def test_bulk_creation_only_for_units_of_the_committee(people):
+def test_bulk_creation_only_for_units_of_the_committee(people, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
     p = people
     client = logged_in(p.admin_x)
     url = reverse("accounts_manage:bulk_units")
@@ -395,8 +400,11 @@ def test_bulk_creation_only_for_units_of_the_committee(people):
     response = client.post(url, {"units": [p.unit_a.pk], "roles": [Role.SECURITY_ADMIN]})
     assert User.objects.count() == count
     # the positive control
-    response = client.post(url, {"units": [p.unit_a.pk], "roles": [Role.UNIT_LEADER]})
+    with capture(execute=True):
+        response = client.post(url, {"units": [p.unit_a.pk], "roles": [Role.UNIT_LEADER]})
     assert response.status_code == 302
+    assert User.objects.count() == count  # created by the worker, not the request
+    assert run_queued_tasks() == 1
     created = User.objects.exclude(pk__in=[getattr(p, n).pk for n in ACCOUNTS]).get()
     assert created.committee_id == p.committee.pk
     assert created.role_assignments.get().unit_id == p.unit_a.pk

@@ -11,6 +11,7 @@ from django.urls import reverse
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
 from mofan.audit.models import AuditEntry
+from tests.task_worker import run_queued_tasks
 from tests.world import logged_in, persona
 
 
@@ -20,14 +21,18 @@ def _checked_roles(page: str) -> list[str]:
     return [re.search(r'value="([^"]+)"', t).group(1) for t in tags if "checked" in t]
 
 
-def test_bulk_creation_by_default_makes_a_liaison_and_a_leader_per_unit(committee, unit_a, unit_b):
+def test_bulk_creation_by_default_makes_a_liaison_and_a_leader_per_unit(
+    committee, unit_a, unit_b, django_capture_on_commit_callbacks
+):
     admin = persona("committee_admin", committee=committee, unit_a=unit_a, username="gw")
     client = logged_in(admin)
     url = reverse("accounts_manage:bulk_units")
     roles = _checked_roles(client.get(url).content.decode())
     assert sorted(roles) == sorted([Role.UNIT_ADMIN, Role.UNIT_LEADER])
-    response = client.post(url, {"units": [unit_a.pk, unit_b.pk], "roles": roles})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"units": [unit_a.pk, unit_b.pk], "roles": roles})
     assert response.status_code == 302
+    assert run_queued_tasks() == 1  # the accounts are made by the worker
     for unit in (unit_a, unit_b):
         held = sorted(
             User.objects.filter(role_assignments__unit=unit).values_list(
@@ -37,7 +42,9 @@ def test_bulk_creation_by_default_makes_a_liaison_and_a_leader_per_unit(committe
         assert held == sorted([Role.UNIT_ADMIN, Role.UNIT_LEADER]), unit
 
 
-def test_bulk_creation_for_every_unit_on_roll_or_the_units_typed(committee, unit_a, unit_b):
+def test_bulk_creation_for_every_unit_on_roll_or_the_units_typed(
+    committee, unit_a, unit_b, django_capture_on_commit_callbacks
+):
     from tests.factories import CommitteeFactory, UnitFactory
 
     gone = UnitFactory(committee=committee, name="已撤销单位", is_active=False)
@@ -47,15 +54,19 @@ def test_bulk_creation_for_every_unit_on_roll_or_the_units_typed(committee, unit
     url = reverse("accounts_manage:bulk_units")
     page = client.post(url, {"roles": [Role.UNIT_ADMIN]}).content.decode()
     assert "请选择单位" in page
-    response = client.post(url, {"units_text": "乙单位", "roles": [Role.UNIT_ADMIN]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"units_text": "乙单位", "roles": [Role.UNIT_ADMIN]})
     assert response.status_code == 302
+    assert run_queued_tasks() == 1
     assert set(
         User.objects.filter(role_assignments__unit__isnull=False).values_list(
             "role_assignments__unit_id", flat=True
         )
     ) == {unit_b.pk}
-    response = client.post(url, {"all_units": "on", "roles": [Role.UNIT_LEADER]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"all_units": "on", "roles": [Role.UNIT_LEADER]})
     assert response.status_code == 302
+    assert run_queued_tasks() == 1
     leaders = User.objects.filter(role_assignments__role=Role.UNIT_LEADER)
     assert set(leaders.values_list("role_assignments__unit_id", flat=True)) == {
         unit_a.pk,

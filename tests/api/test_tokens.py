@@ -138,6 +138,19 @@ def test_the_rate_limit_answers_429_with_retry_after(unit_admin, settings):
     assert other.get("/units").status_code == 200  # per token
 
 
+def test_the_rate_limit_holds_across_processes(unit_admin, settings):
+    """Several application servers count the same calls: what one process remembers (its
+    cache, emptied here as another process would start with none) is not what allows a call."""
+    from django.core.cache import caches
+
+    settings.MOFAN_API_RATE_PER_MINUTE = 2
+    api = api_for(unit_admin)
+    assert [api.get("/units").status_code for _ in range(2)] == [200, 200]
+    for cache in caches.all():
+        cache.clear()
+    assert api.get("/units").status_code == 429
+
+
 def test_every_write_is_audited_with_the_tokens_name(unit_admin, unit_a):
     org = PartyOrgFactory(unit=unit_a, name="甲支部")
     MemberFactory(unit=unit_a, party_org=org, name="张三")

@@ -115,6 +115,12 @@ def test_committee_admin_creates_accounts_for_three_units_and_downloads_password
     page.get_by_label("单位领导", exact=True).uncheck()
     page.get_by_role("button", name="创建账号").click()
 
+    # The worker creates them in the background; the page follows it and then offers the
+    # passwords to collect.
+    expect(page).to_have_url(re.compile(r"/manage/accounts/bulk/\d+/$"))
+    expect(page.locator("#batch-result")).to_have_text("已创建 3 个账号。", timeout=15_000)
+    screenshot(page, "committee-admin-batch-done")
+    page.locator("#batch-collect").click()
     expect(page).to_have_url(re.compile(r"/manage/accounts/credentials/$"))
     rows = page.locator("table.credentials tbody tr")
     expect(rows).to_have_count(3)
