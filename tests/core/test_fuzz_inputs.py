@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import time
 from pathlib import Path
@@ -55,7 +56,7 @@ from django.test import Client
 from django.utils import timezone
 
 from mofan.accounts.access import actor_for
-from mofan.accounts.models import RoleAssignment, User
+from mofan.accounts.models import AccountBatch, BatchState, RoleAssignment, User
 from mofan.accounts.tokens import token_create
 from mofan.activities.models import ActivityKind
 from mofan.activities.services import RecordInput, activity_record_create
@@ -312,6 +313,30 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         actor=actor_for(users["a_member"]),
     )
 
+    # accounts created in bulk: one failed (its page offers a retry), one done whose initial
+    # passwords wait for their requester (its page offers them once)
+    spec = {"username": "fuzz-new", "full_name": "新账号", "role": "unit_liaison", "phone": ""}
+    failed_batch = AccountBatch.objects.create(
+        committee=committee,
+        requested_by=admin_user,
+        source="导入账号.xlsx",
+        state=BatchState.FAILED,
+        total=1,
+        specs=json.dumps([{**spec, "unit": w.unit_a.pk}], ensure_ascii=False),
+        error="测试失败原因",
+    )
+    done_batch = AccountBatch.objects.create(
+        committee=committee,
+        requested_by=admin_user,
+        source="为所选单位创建账号",
+        state=BatchState.DONE,
+        total=1,
+        prepared=1,
+        created=1,
+        credentials='[{"unit": "甲单位", "full_name": "新账号", "username": "fuzz-done", '
+        '"role": "单位联络员", "initial": "Aa1-fuzz-pass"}]',
+    )
+
     api_token, _secret = token_create(
         name="同步", scope="read_write", days=30, actor=actor_for(users["owner"])
     )
@@ -328,6 +353,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             # accounts
             "accounts": [users["owner"].pk, admin_user.pk],
             "tokens": [api_token.pk],
+            "bulk": [failed_batch.pk, done_batch.pk],
             "assignment_pk": list(
                 RoleAssignment.objects.filter(user=users["owner"]).values_list("pk", flat=True)
             ),
