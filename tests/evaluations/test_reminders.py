@@ -14,6 +14,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from mofan.accounts.roles import Role
 from mofan.campaigns.models import Campaign, CampaignStatus, Enrollment, EnrollmentState, Phase
@@ -22,6 +23,7 @@ from mofan.notifications.models import Notice
 from mofan.notifications.reminders import send_reminders
 from tests.evaluations.campaign_fixtures import World, world
 from tests.factories import make_user
+from tests.task_worker import run_queued_tasks
 
 S = EnrollmentState
 pytestmark = pytest.mark.django_db
@@ -155,3 +157,24 @@ def test_the_command_prints_the_summary(world, calendar):
     call_command("send_reminders", stdout=out)
     assert "考评截止提醒" in out.getvalue()
     assert "换届提醒" in out.getvalue()
+
+
+def test_the_command_queues_the_days_run_for_the_worker(
+    world, calendar, django_capture_on_commit_callbacks
+):
+    """`--background` (the cron line of docs/deploy.md) only enqueues the run, with the day
+    fixed; the worker sends the reminders of that day, and running it again sends nothing."""
+    day = D - datetime.timedelta(days=10)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--today", day.isoformat(), "--background", stdout=out)
+    assert f"reminders {day.isoformat()}: queued" in out.getvalue()
+    assert not Notice.objects.exists()  # nothing sent by the command itself
+    assert run_queued_tasks() == 1
+    assert Notice.objects.filter(kind="enrollment.due7").count() == 2
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL" and "考评截止提醒" in result.return_value
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--today", day.isoformat(), "--background", stdout=out)
+    assert run_queued_tasks() == 1
+    assert Notice.objects.filter(kind="enrollment.due7").count() == 2

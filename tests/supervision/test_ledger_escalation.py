@@ -15,6 +15,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from mofan.supervision.ledger import LedgerFacts, escalation_decide, level_on
 from mofan.supervision.models import Cadence, Escalation, LedgerItem, LedgerState
 from mofan.supervision.selectors_ledger import home_warnings
 from tests.supervision.ledger_world import local_today, make_item, world
+from tests.task_worker import run_queued_tasks
 
 __all__ = ["world"]
 
@@ -358,3 +360,26 @@ def test_no_notice_asks_for_check_ins_photos_or_daily_reports(world):
     assert {"ledger.new", "ledger.due", "ledger.report_due", "ledger.warned"} <= kinds
     for title, body in Notice.objects.values_list("title", "body"):
         assert not FORBIDDEN.search(title + body), (title, body)
+
+
+@pytest.mark.django_db
+def test_the_command_queues_the_days_escalation_for_the_worker(
+    world, django_capture_on_commit_callbacks
+):
+    """`--background` (the cron line of docs/deploy.md) only enqueues the run, with the day
+    fixed when queued; the worker escalates as of that day."""
+    w = world
+    deadline = local_today() + days(3)
+    item = make_item(w, w.a, deadline=deadline, cadence=Cadence.ONCE)
+    day = deadline + days(1)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("supervision_escalate", "--today", day.isoformat(), "--background", stdout=out)
+    assert f"escalation {day.isoformat()}: queued" in out.getvalue()
+    item.refresh_from_db()
+    assert item.escalation == Escalation.NONE  # the command itself changed nothing
+    assert run_queued_tasks() == 1
+    item.refresh_from_db()
+    assert item.escalation == Escalation.REMINDED
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL" and "新逾期（已提醒）1 项" in result.return_value

@@ -1,7 +1,8 @@
 """`manage.py send_reminders [--today YYYY-MM-DD]`: the daily deadline reminders.
 
 Run it once a day from cron (docs/deploy.md). Running it twice the same day sends nothing new;
-`--today` replays a given day (tests, or catching up after an outage).
+`--today` replays a given day (tests, or catching up after an outage). `--background`
+enqueues the day's run as a task (`notifications.tasks`) for the task worker and returns.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from mofan.core.commands import iso_date
 from mofan.notifications.reminders import send_reminders
+from mofan.notifications.tasks import reminders_task
 
 
 def _date(value: str) -> date:
@@ -28,8 +30,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--today", help="the date to run for, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="enqueue the run as a task for the task worker (db_worker) and return",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = _date(options["today"]) if options.get("today") else timezone.localdate()
+        if options.get("background"):
+            result = reminders_task.enqueue(today.isoformat())
+            self.stdout.write(f"reminders {today}: queued (task {result.id})")
+            return
         summary = send_reminders(today=today)
         self.stdout.write(summary.text())
