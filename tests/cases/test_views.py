@@ -7,6 +7,7 @@ committee's call — then each page shows each persona only its own."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import docx
@@ -134,7 +135,11 @@ def test_the_expert_scores_blind_and_never_sees_another_experts_comment():
     body = page["expert"][1]
     assert "坚持机密做法" in body and "甲单位" not in body
     b_page = get_all(clients, f"/cases/score/{s.case_b.pk}/")["expert"][1]
-    assert "乙单位" not in b_page and "同组专家评语机密" not in b_page and "77" not in b_page
+    assert "乙单位" not in b_page and "同组专家评语机密" not in b_page
+    # The colleague's 77 (30 + 30 + 17 + 0) is neither shown nor filled in; looked for in the
+    # text and the form values only, as the random CSRF token may hold "77" too.
+    assert "77" not in re.sub(r"<[^>]*>", " ", b_page)
+    assert not re.search(r'value="(77|17)"', b_page)
     response = clients["expert"].post(
         f"/cases/score/{s.case_a.pk}/", {"c0": 40, "c1": 1, "c2": 1, "c3": 1, "comment": ""}
     )
