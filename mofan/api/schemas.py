@@ -359,10 +359,11 @@ class RosterIn(Schema):
 
 
 class RosterOut(Schema):
-    model_config = example(created=1, updated=0)
+    model_config = example(created=1, updated=0, unchanged=0)
 
     created: int
     updated: int
+    unchanged: int = Field(0, description="与已存信息完全相同、未改动的行数")
 
 
 class UnitRow(Schema):

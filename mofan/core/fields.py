@@ -98,7 +98,7 @@ def blind_index_fields(model: type[models.Model]) -> list[BlindIndexField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]
 
 
-def _with_indexes(model: type[models.Model], fields: Iterable[str]) -> list[str]:
+def with_blind_indexes(model: type[models.Model], fields: Iterable[str]) -> list[str]:
     names = list(fields)
     for index in blind_index_fields(model):
         if index.source in names and index.name not in names:
@@ -124,7 +124,7 @@ class BlindIndexQuerySet(models.QuerySet):
         self, objs: Iterable[models.Model], fields: Iterable[str], batch_size: int | None = None
     ) -> int:
         objs = list(objs)
-        names = _with_indexes(self.model, fields)
+        names = with_blind_indexes(self.model, fields)
         for index in blind_index_fields(self.model):
             if index.name in names and index.source in names:
                 for obj in objs:
@@ -141,7 +141,7 @@ class BlindIndexModelMixin(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = _with_indexes(type(self), update_fields)
+            kwargs["update_fields"] = with_blind_indexes(type(self), update_fields)
         super().save(*args, **kwargs)
 
 

@@ -9,7 +9,7 @@ import pytest
 from mofan.audit.models import AuditEntry
 from mofan.organizations.models import PartyOrganization, Unit
 from tests.api.helpers import api_for, with_2fa
-from tests.factories import PartyOrgFactory
+from tests.factories import PartyOrgFactory, valid_credit_code
 from tests.world import persona
 
 pytestmark = pytest.mark.django_db
@@ -37,16 +37,51 @@ def test_units_sync(committee_admin, unit_a, unit_b, unit_admin):
     ]
     done = api.post("/roster/units", {"rows": good})
     assert done.status_code == 200, done.content
-    assert done.json() == {"created": 1, "updated": 1}
+    assert done.json() == {"created": 1, "updated": 1, "unchanged": 0}
     assert Unit.objects.get(pk=unit_a.pk).short_name == "新简称"
     assert Unit.objects.get(name="新单位").committee_id == unit_a.committee_id
     assert AuditEntry.objects.filter(action="unit.create", data__via_api="组织部单位库").exists()
+    # the same sheet again (a daily sync): nothing to write, nothing audited
+    entries = AuditEntry.objects.count()
+    again = api.post("/roster/units", {"rows": good})
+    assert again.json() == {"created": 0, "updated": 0, "unchanged": 2}
+    assert AuditEntry.objects.count() == entries
     # another committee's admin writes into its own committee only; a unit's admin not at all
     other = api_for(with_2fa(other_admin)).post("/roster/units", {"rows": [{"name": unit_b.name}]})
     assert other.status_code == 200
     assert Unit.objects.filter(name=unit_b.name).count() == 2
     assert Unit.objects.get(pk=unit_b.pk).committee_id == unit_a.committee_id
     assert api_for(unit_admin).post("/roster/units", {"rows": good}).status_code == 403
+
+
+def test_credit_codes_stay_unique_across_the_sheet_and_every_committee(
+    committee_admin, unit_a, unit_b
+):
+    other_admin = persona("other_admin")
+    api = api_for(with_2fa(other_admin))
+    held, fresh = unit_b.credit_code, valid_credit_code(9_999_001)
+    assert held
+    before = list(Unit.objects.order_by("pk").values())
+    rows = [
+        {"name": "新单位甲", "credit_code": held.lower()},  # another committee's unit has it
+        {"name": "新单位乙", "credit_code": fresh},
+        {"name": "新单位丙", "credit_code": fresh},  # the same as row 3
+    ]
+    refused = api.post("/roster/units", {"rows": rows})
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert [e["row"] for e in errors] == [2, 4]
+    assert "已被其他单位使用" in errors[0]["message"] and "第 3 行" in errors[1]["message"]
+    assert list(Unit.objects.order_by("pk").values()) == before
+    # the unit that holds a code keeps it through its own committee's sync
+    own = api_for(with_2fa(committee_admin)).post(
+        "/roster/units", {"rows": [{"name": unit_b.name, "credit_code": held}]}
+    )
+    assert own.status_code == 200, own.content
+    assert own.json()["created"] == 0 and Unit.objects.get(pk=unit_b.pk).credit_code == held
+    done = api.post("/roster/units", {"rows": rows[1:2]})
+    assert done.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    assert Unit.objects.get(name="新单位乙").credit_code == fresh
 
 
 def test_party_organisations_sync(unit_admin, unit_leader, outsider, unit_a, unit_b):
@@ -66,7 +101,7 @@ def test_party_organisations_sync(unit_admin, unit_leader, outsider, unit_a, uni
     assert not PartyOrganization.objects.filter(unit=unit_a).exists()
     done = api.post("/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:3]})
     assert done.status_code == 200, done.content
-    assert done.json() == {"created": 3, "updated": 0}
+    assert done.json() == {"created": 3, "updated": 0, "unchanged": 0}
     group = PartyOrganization.objects.get(unit=unit_a, name="第一小组")
     assert group.parent.name == "第一支部" and group.parent.parent.name == "机关党委"
     for other in (outsider, unit_leader):

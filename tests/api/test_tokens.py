@@ -166,7 +166,7 @@ def test_every_write_is_audited_with_the_tokens_name(unit_admin, unit_a):
         },
     )
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": 1, "updated": 1}
+    assert response.json() == {"created": 1, "updated": 1, "unchanged": 0}
     entries = AuditEntry.objects.filter(action__in=["member.create", "member.update"])
     assert entries.count() == 2
     assert all(e.data.get("via_api") == "组织部花名册" for e in entries)
