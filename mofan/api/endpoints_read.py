@@ -31,7 +31,7 @@ from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import approval
 from mofan.evaluations import selectors as evaluation_selectors
 from mofan.evaluations.models import SelfScore
-from mofan.evaluations.selectors_ranking import ranking_rows
+from mofan.evaluations.selectors_ranking import ranking_lines
 from mofan.organizations import selectors as org_selectors
 from mofan.rectification.selectors import problem_items_for
 
@@ -207,22 +207,20 @@ def results(request: Any, campaign_id: int) -> Any:
     shown_rank = staff or campaign.ranking_published
     enrolled = 0 if shown_rank else taking_part(campaign).count()
     rows = []
-    for row in ranking_rows(campaign, unit_ids=unit_ids, approved_only=not staff):
-        result = row.result
-        assert result is not None
+    for line in ranking_lines(campaign, unit_ids=unit_ids, approved_only=not staff):
         rows.append(
             {
-                "unit_id": row.enrollment.unit_id,
-                "unit_name": row.enrollment.unit.name,
-                "rank": result.rank if shown_rank else None,
-                "rank_band": "" if shown_rank else approval.rank_band(result.rank, enrolled),
-                "self_total": row.self_totals.total,
-                "review_total": row.review_totals.total,
-                "composite": result.score,
-                "grade": result.grade,
-                "veto": result.veto,
-                "advanced": result.advanced,
-                "frozen": row.frozen,
+                "unit_id": line.unit_id,
+                "unit_name": line.unit_name,
+                "rank": line.rank if shown_rank else None,
+                "rank_band": "" if shown_rank else approval.rank_band(line.rank, enrolled),
+                "self_total": line.self_total,
+                "review_total": line.review_total,
+                "composite": line.composite,
+                "grade": line.grade,
+                "veto": line.veto,
+                "advanced": line.advanced,
+                "frozen": line.frozen,
             }
         )
     return rows

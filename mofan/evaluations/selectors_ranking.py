@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, F, Field, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.evaluations import results as res
@@ -100,28 +103,42 @@ def stored_figures(campaign: Campaign, *, unit_ids: Collection[int] | None = Non
     )
 
 
+def _shown(name: str) -> Case:
+    """The figure `name` a row shows: the frozen result's where the unit's result is frozen,
+    else the stored figures' (the rule of `row_of`, as SQL)."""
+    field = UnitTotals._meta.get_field(name)
+    assert isinstance(field, Field)
+    return Case(
+        When(enrollment__result__frozen=True, then=F(f"enrollment__result__{name}")),
+        default=F(name),
+        output_field=field,
+    )
+
+
+def _in_rank_order(stored: QuerySet, *, approved_only: bool) -> QuerySet:
+    """`stored` figures in rank order (the shown rank; unranked last, the withdrawn ones
+    (已退出) after them; ties in the committee's order of units)."""
+    stored = stored.annotate(shown_rank=_shown("rank"))
+    if approved_only:
+        stored = stored.filter(enrollment__result__frozen=True)
+    return stored.order_by(
+        F("shown_rank").asc(nulls_last=True),
+        Case(When(enrollment__state=EnrollmentState.WITHDRAWN, then=Value(1)), default=Value(0)),
+        "enrollment__unit__sort_order",
+        "enrollment_id",
+    )
+
+
 def ranking_rows(
     campaign: Campaign,
     *,
     unit_ids: Collection[int] | None = None,
     approved_only: bool = False,
 ) -> Iterator[UnitRow]:
-    """Every unit's row in rank order (the shown rank: the frozen one where frozen; unranked
-    last, the withdrawn ones (已退出) after them; ties in the committee's order of units): one
-    ordered query read in chunks of `CHUNK` rows, each chunk's veto sources in one more."""
-    stored = stored_figures(campaign, unit_ids=unit_ids).annotate(
-        shown_rank=Case(
-            When(enrollment__result__frozen=True, then=F("enrollment__result__rank")),
-            default=F("rank"),
-        )
-    )
-    if approved_only:
-        stored = stored.filter(enrollment__result__frozen=True)
-    ordered = stored.order_by(
-        F("shown_rank").asc(nulls_last=True),
-        Case(When(enrollment__state=EnrollmentState.WITHDRAWN, then=Value(1)), default=Value(0)),
-        "enrollment__unit__sort_order",
-        "enrollment_id",
+    """Every unit's row in rank order (`_in_rank_order`): one ordered query read in chunks of
+    `CHUNK` rows, each chunk's veto sources in one more."""
+    ordered = _in_rank_order(
+        stored_figures(campaign, unit_ids=unit_ids), approved_only=approved_only
     )
     batch: list[UnitTotals] = []
     for totals in ordered.iterator(chunk_size=CHUNK):  # one query, read in chunks
@@ -130,6 +147,66 @@ def ranking_rows(
             yield from _rows_with_vetoes(batch)
             batch = []
     yield from _rows_with_vetoes(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class RankingLine:
+    """One unit's line of the ranking as a file shows it: the figures of `UnitRow` that a
+    table prints (the frozen result's where frozen), without the model instances."""
+
+    enrollment_id: int
+    unit_id: int
+    unit_name: str
+    state: str
+    frozen: bool
+    rank: int | None
+    self_total: Decimal | None
+    review_total: Decimal | None
+    type_scores: dict[str, Any]
+    composite: Decimal | None
+    grade: str
+    veto: bool
+    advanced: bool
+
+
+LINE_FIGURES = (
+    "self_total",
+    "review_total",
+    "type_scores",
+    "composite",
+    "grade",
+    "veto",
+    "advanced",
+)
+
+
+def ranking_lines(
+    campaign: Campaign,
+    *,
+    unit_ids: Collection[int] | None = None,
+    approved_only: bool = False,
+) -> Iterator[RankingLine]:
+    """The rows of `ranking_rows`, in the same order, as plain values read by one query, for
+    the exports of 20,000 rows: building four model instances per row was half the ranking
+    xlsx's time. Tests hold both equal."""
+    stored = UnitTotals.objects.filter(campaign=campaign)
+    if unit_ids is not None:
+        stored = stored.filter(enrollment__unit_id__in=unit_ids)
+    ordered = _in_rank_order(stored, approved_only=approved_only).annotate(
+        **{f"shown_{name}": _shown(name) for name in LINE_FIGURES},
+        shown_frozen=Coalesce("enrollment__result__frozen", Value(False)),
+    )
+    fields = (
+        "enrollment_id",
+        "enrollment__unit_id",
+        "enrollment__unit__name",
+        "enrollment__state",
+        "shown_frozen",
+        "shown_rank",
+        *(f"shown_{name}" for name in LINE_FIGURES),
+    )
+    for values in ordered.values_list(*fields).iterator(chunk_size=CHUNK):
+        yield RankingLine(*values)
 
 
 def _rows_with_vetoes(batch: list[UnitTotals]) -> Iterator[UnitRow]:

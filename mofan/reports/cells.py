@@ -45,7 +45,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     kind: CellKind
     value: Any  # str (neutralised) | int | float | date | naive datetime | None
@@ -102,8 +102,10 @@ def number_text(number: Decimal) -> str:
 def to_number(value: Any) -> int | float | None:
     """int when integral, float otherwise; None when the value is not a number."""
     number = to_decimal(value)
-    if number is None:
-        return None
+    return None if number is None else _plain(number)
+
+
+def _plain(number: Decimal) -> int | float:
     if number == number.to_integral_value():
         return int(number)
     return float(number)
@@ -148,7 +150,7 @@ def cell(value: Any, kind: str = "text") -> Cell:
         return text_cell(value)
     if kind == "percent":
         return Cell("percent", float(number), number_text(number * 100) + "%")
-    return Cell("number", to_number(number), number_text(number))
+    return Cell("number", _plain(number), number_text(number))
 
 
 def row_cells(values: Iterable[Any], kinds: Sequence[str]) -> list[Cell]:

@@ -31,21 +31,21 @@ from mofan.campaigns.selectors import taking_part
 from mofan.core.exports.base import Column
 from mofan.core.exports.registry import register
 from mofan.evaluations import approval
-from mofan.evaluations.selectors_ranking import ranking_rows
+from mofan.evaluations.selectors_ranking import ranking_lines
 from mofan.indicators.models import IndicatorNode
 from mofan.reports.exporters._scope import CampaignTable
 
 REVIEWED = (EnrollmentState.REVIEWED, EnrollmentState.APPROVED)
 
 
-def _state(frozen: bool, reviewed: bool, enrollment: Enrollment) -> str:
+def _state(frozen: bool, reviewed: bool, state: str) -> str:
     """已审定; 未审定（测算） for a reviewed unit's provisional figures; else the unit's state
     (未开始, 填报中, 已提交, 已退回, 未完成, 已退出): such a unit is neither scored nor ranked."""
     if frozen:
         return _("已审定")
     if reviewed:
         return _("未审定（测算）")
-    return str(enrollment.get_state_display())
+    return str(EnrollmentState(state).label)
 
 
 @register
@@ -95,25 +95,21 @@ class RankingExporter(CampaignTable):
         its approved results."""
         shown_rank = self.is_staff or self.campaign.ranking_published
         enrolled = 0 if shown_rank else taking_part(self.campaign).count()
-        for row in ranking_rows(
+        for line in ranking_lines(
             self.campaign, unit_ids=self.unit_ids(), approved_only=not self.is_staff
         ):
-            result = row.result
-            assert result is not None
-            reviewed = row.frozen or row.enrollment.state in REVIEWED
+            reviewed = line.frozen or line.state in REVIEWED
             yield self._row(
-                rank=result.rank
-                if shown_rank
-                else approval.rank_band(result.rank, enrolled) or None,
-                name=row.enrollment.unit.name,
-                type_scores=row.review_totals.type_scores if reviewed else {},
-                self_total=row.self_totals.total,
-                review_total=row.review_totals.total if reviewed else None,
-                composite=result.score,
-                grade=result.grade,
-                veto=result.veto,
-                advanced=result.advanced,
-                state=_state(row.frozen, reviewed, row.enrollment),
+                rank=line.rank if shown_rank else approval.rank_band(line.rank, enrolled) or None,
+                name=line.unit_name,
+                type_scores=line.type_scores if reviewed else {},
+                self_total=line.self_total,
+                review_total=line.review_total if reviewed else None,
+                composite=line.composite,
+                grade=line.grade,
+                veto=line.veto,
+                advanced=line.advanced,
+                state=_state(line.frozen, reviewed, line.state),
             )
 
     def _row(
