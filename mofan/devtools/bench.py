@@ -8,7 +8,8 @@ with `DATABASE_URL` pointing at it: one that times every page through the Django
 (`worker pages`) and one per heavy item (`worker item`), so each heavy item's peak RSS is its
 own. Children print one JSON object per line; the parent adds the budgets and prints
 `{"name", "db", "units", "median_ms", "p95_ms", "queries", "peak_rss_mb", "budget_ms", "ok"}`
-per line, then `bench: N ok, M over budget`.
+per line (a heavy item also `start_rss_mb`: its process before the job, so that what the job
+itself takes is the difference), then `bench: N ok, M over budget`.
 
 The data comes from `manage.py seed_scale` when the project has it, otherwise from the
 campaign simulation (`devtools.simulate.run`, through the services; slow beyond a few hundred
@@ -45,8 +46,8 @@ PG_PREFIX = "mofan_bench"  # PostgreSQL databases mofan_bench_<units>
 PAGE_BUDGET_MS = 300.0
 PAGE_GROWTH = 1.5  # a page at the large size may take at most this multiple of the small size
 RECOMPUTE_BUDGET_MS = 5000.0
-XLSX_BUDGET_MS = 15000.0
-XLSX_BUDGET_MB = 400.0
+XLSX_BUDGET_MS = 3000.0  # issue 20 point 3
+XLSX_BUDGET_MB = 100.0  # above the process's memory when the export starts (`start_rss_mb`)
 LEDGER_RULES_BUDGET_MS = 10000.0  # every ledger rule of every unit (issue 15 point 6)
 LEDGER_RULES_BUDGET_MB = 400.0
 FLOOR = "floor (trivial view)"
@@ -328,11 +329,12 @@ def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any
         count += 1  # counted, not logged: the SQL text of a big job would inflate its RSS
         return execute(sql, params, many, context)
 
+    start_rss = peak_rss_mb()  # the started process: Django, every app, the URLconf
     with connection.execute_wrapper(counter):
         started = time.perf_counter()
         job()
         ms = (time.perf_counter() - started) * 1000
-    return _measured(name, db, units, [ms], count)
+    return {**_measured(name, db, units, [ms], count), "start_rss_mb": start_rss}
 
 
 def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], object]]:
@@ -407,7 +409,10 @@ def budget(row: dict[str, Any], small: dict[str, float]) -> tuple[float | None, 
         ok = ms <= RECOMPUTE_BUDGET_MS and row.get("x_floor", 0) <= FLOOR_MULTIPLE
         return RECOMPUTE_BUDGET_MS, ok
     if name.startswith("ranking xlsx"):
-        ok = ms <= XLSX_BUDGET_MS and row["peak_rss_mb"] <= XLSX_BUDGET_MB
+        # issue 20 point 3: 3 s, and 100 MB taken by the export itself (the process it runs in
+        # has 110-120 MB before it starts, most of it Django, the apps and the URLconf)
+        own = row["peak_rss_mb"] - row.get("start_rss_mb", 0.0)
+        ok = ms <= XLSX_BUDGET_MS and own <= XLSX_BUDGET_MB
         return XLSX_BUDGET_MS, ok
     if name.startswith("ledger rules"):
         ok = ms <= LEDGER_RULES_BUDGET_MS and row["peak_rss_mb"] <= LEDGER_RULES_BUDGET_MB

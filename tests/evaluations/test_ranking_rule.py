@@ -121,21 +121,24 @@ def test_the_approval_page_lists_undecided_units_apart_with_their_state():
 def test_the_ranking_export_ranks_the_reviewed_and_lists_the_rest_last_with_their_state():
     campaign = _campaign()
     admin = actor_for(make_user(Role.COMMITTEE_ADMIN, committee=campaign.committee))
-    rows = xlsx_rows(RankingExporter(campaign=campaign, actor=admin))[1:]
-    states = [row[-1] for row in rows]
-    ranked = [row for row in rows if row[-1] == "未审定（测算）"]
-    rest = [row for row in rows if row[-1] in UNDECIDED_LABELS]
+    table = xlsx_rows(RankingExporter(campaign=campaign, actor=admin))
+    # by header: a column empty in every row (here 一票否决, 先进单位) is left out of the file
+    rows = [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+    states = [row["审定状态"] for row in rows]
+    ranked = [row for row in rows if row["审定状态"] == "未审定（测算）"]
+    rest = [row for row in rows if row["审定状态"] in UNDECIDED_LABELS]
     assert len(ranked) + len(rest) == len(rows) == 20
     assert states == sorted(states, key=lambda s: s in UNDECIDED_LABELS)  # the rest come last
-    assert [row[0] for row in ranked] == sorted(row[0] for row in ranked)
-    assert ranked[0][0] == 1
+    assert [row["名次"] for row in ranked] == sorted(row["名次"] for row in ranked)
+    assert ranked[0]["名次"] == 1
     for row in rest:
-        assert row[0] is None  # no rank
-        assert row[-5:-1] == [None, None, None, None]  # composite, grade, veto, 先进
-    assert any(row[-7] for row in rest)  # their self totals still show
+        assert row["名次"] is None  # no rank
+        assert (row["综合得分"], row["等次"]) == (None, None)
+        assert (row.get("一票否决"), row.get("先进单位")) == (None, None)
+    assert any(row["自评合计"] for row in rest)  # their self totals still show
     # the withdrawn units come last of all, with their state and no rank
-    assert {row[1] for row in rows[-2:]} == _withdrawn(campaign)
-    assert all(row[-1] == "已退出" and row[0] is None for row in rows[-2:])
+    assert {row["单位"] for row in rows[-2:]} == _withdrawn(campaign)
+    assert all(row["审定状态"] == "已退出" and row["名次"] is None for row in rows[-2:])
 
 
 def test_after_a_round_and_the_close_every_output_holds_only_the_decided_units():

@@ -394,6 +394,13 @@ def xlsx_rows(export: Any) -> list[list[Any]]:
     return [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]  # under the title
 
 
+def xlsx_column(export: Any, header: str) -> list[Any]:
+    """The values of the workbook's column headed `header` (the renderer leaves out a column
+    empty in every row, so columns are found by their header, not their place)."""
+    rows = xlsx_rows(export)
+    return [row[rows[0].index(header)] for row in rows[1:]]
+
+
 def csv_rows(export: Any) -> list[list[str]]:
     export.check()
     data = render_bytes(export, "csv")

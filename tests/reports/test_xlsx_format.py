@@ -135,6 +135,27 @@ def test_a_wide_table_prints_in_landscape_a_narrow_one_in_portrait():
     assert narrow.page_setup.orientation == "portrait"
 
 
+def test_a_column_empty_in_every_row_is_left_out():
+    columns = [
+        Column("单位", "text", 10),
+        Column("备注", "text", 30),  # empty in every row, even after the sampled rows
+        Column("分", "number"),
+        Column("否决", "text", 4),  # filled only in the last row, far past the sample
+    ]
+    rows = [["甲单位", "", Decimal("1.5"), None] for _ in range(700)]
+    rows.append(["乙单位", None, 2, "是"])
+    sheet = xlsx_sheet(render_bytes(Table(columns, rows), "xlsx"))
+    assert [c.value for c in sheet[2]] == ["单位", "分", "否决"]
+    assert [c.value for c in sheet[703]] == ["乙单位", 2, "是"]
+    assert sheet["B3"].number_format == "0.00"  # the formats follow their columns
+    assert sheet.max_row == 703 and sheet.max_column == 3
+    widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
+    assert widths["A"] == pytest.approx(20, abs=1)  # the widths follow their columns too
+    # a table without rows keeps its header
+    empty = xlsx_sheet(render_bytes(Table(columns, []), "xlsx"))
+    assert [c.value for c in empty[2]] == ["单位", "备注", "分", "否决"]
+
+
 def test_display_width_counts_cjk_twice():
     assert cells.display_width("甲单位") == 6
     assert cells.display_width("SHA-256") == 7
@@ -215,7 +236,8 @@ def test_problem_descriptions_are_neutralised():
         campaign=world.campaign, actor=world.actor("committee_admin"), today=TODAY
     )
     sheet = xlsx_sheet(render_bytes(export, "xlsx"))
-    described = [(c.value, c.data_type, c.quotePrefix) for c in sheet["E"][2:]]
+    column = next(c.column_letter for c in sheet[2] if c.value == "问题描述")
+    described = [(c.value, c.data_type, c.quotePrefix) for c in sheet[column][2:]]
     assert sorted(described) == [("+SUM(A1)", "s", True), ("-2", "s", True), ("@cmd", "s", True)]
 
 

@@ -13,6 +13,9 @@ reader of uploaded workbooks.
 * numbers are written as numbers: a ``number`` column (scores) with two decimals, as the
   official documents print them (97.50), an ``integer`` column without; percentages as numbers
   with a % format, dates as dates;
+* a column empty in every row is left out (a table with no rows keeps its header): the rows are
+  read once into a temporary file (`SPOOL_CHUNK` rows at a time, pickled), noting which columns
+  hold anything, then written from it, so memory stays flat however many rows there are;
 * text starting with = + - @ tab or CR is written as a string cell (data type "s") marked with
   the quote prefix (the cell style's ``quotePrefix``, what a spreadsheet sets when a user types
   a leading apostrophe): it shows as typed, with no visible apostrophe, and no spreadsheet
@@ -23,9 +26,11 @@ reader of uploaded workbooks.
 from __future__ import annotations
 
 import datetime
+import pickle
 import re
-from itertools import chain, islice
-from typing import BinaryIO
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -34,7 +39,8 @@ from xlsxwriter.worksheet import Worksheet
 from mofan.core.exports.base import Column, Export, Progress
 from mofan.reports import cells
 
-SAMPLE_ROWS = 100  # rows looked at to widen columns (kept in memory until written)
+SAMPLE_ROWS = 100  # rows looked at to widen columns
+SPOOL_CHUNK = 500  # rows pickled at a time into the temporary file
 MAX_WIDTH = 60  # half-width columns; data never widens a column beyond this
 MAX_TEXT = 32767  # Excel's limit on the characters of one cell
 DATE_FORMAT = "yyyy-mm-dd"
@@ -85,26 +91,28 @@ class _Formats:
         }
 
 
-def _write(ws: Worksheet, row: int, col: int, c: cells.Cell, kind: str, f: _Formats) -> None:
-    """One cell, always through the typed writer: never `write()`, which would turn text
-    starting with = into a formula and text looking like a URL into a link."""
-    if c.kind == "empty":
+def _write(
+    ws: Worksheet, row: int, col: int, ckind: str, value: Any, kind: str, f: _Formats
+) -> None:
+    """One cell (its `cells.Cell` kind and value), always through the typed writer: never
+    `write()`, which would turn text starting with = into a formula and text looking like a URL
+    into a link."""
+    if ckind == "empty":
         return
-    if c.kind == "number":
-        ws.write_number(row, col, c.value, f.by_kind.get(kind))
-    elif c.kind == "text":
-        text = _clean(c.value)
+    if ckind == "number":
+        ws.write_number(row, col, value, f.by_kind.get(kind))
+    elif ckind == "text":
+        text = _clean(value)
         if text.startswith("'") and cells.is_formula_like(text[1:]):
             ws.write_string(row, col, text[1:], f.quoted)
         else:
             ws.write_string(row, col, text)
-    elif c.kind == "percent":
-        ws.write_number(row, col, c.value, f.by_kind["percent"])
+    elif ckind == "percent":
+        ws.write_number(row, col, value, f.by_kind["percent"])
     else:
-        value = c.value
-        if c.kind == "date" and not isinstance(value, datetime.datetime):
+        if ckind == "date" and not isinstance(value, datetime.datetime):
             value = datetime.datetime.combine(value, datetime.time())
-        ws.write_datetime(row, col, value, f.by_kind[c.kind])
+        ws.write_datetime(row, col, value, f.by_kind[ckind])
 
 
 def _print_setup(ws: Worksheet, widths: list[float]) -> None:
@@ -117,17 +125,75 @@ def _print_setup(ws: Worksheet, widths: list[float]) -> None:
     ws.center_horizontally()
 
 
+class _Spool:
+    """The rows as (kind, value) pairs in a temporary file, and which columns hold anything."""
+
+    def __init__(self, width: int) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`)
+        self.filled = [False] * width
+        self.sample: list[list[cells.Cell]] = []  # the first rows, to size the columns
+        self._chunk: list[list[tuple[str, Any]]] = []
+
+    def add(self, row: list[cells.Cell]) -> None:
+        pairs: list[tuple[str, Any]] = []
+        for index, c in enumerate(row):
+            if c.kind != "empty":
+                self.filled[index] = True
+            pairs.append((c.kind, c.value))
+        if len(self.sample) < SAMPLE_ROWS:
+            self.sample.append(row)
+        self._chunk.append(pairs)
+        if len(self._chunk) == SPOOL_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        pickle.dump(self._chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._chunk = []
+
+    def rows(self) -> Iterator[list[tuple[str, Any]]]:
+        if self._chunk:
+            self._flush()
+        self.file.seek(0)
+        while True:
+            try:
+                chunk = pickle.load(self.file)  # noqa: S301 (our own file, just written)
+            except EOFError:
+                return
+            yield from chunk
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     table, columns, kinds, total = cells.table_of(export)
+    spool = _Spool(len(columns))
+    try:
+        rows = (cells.row_cells(values, kinds) for values in table.rows())
+        for row in cells.with_progress(rows, total, progress):
+            spool.add(row)
+        keep = [i for i, filled in enumerate(spool.filled) if filled] or list(range(len(columns)))
+        _write_book(
+            table, [columns[i] for i in keep], [kinds[i] for i in keep], keep, spool, stream
+        )
+    finally:
+        spool.close()
 
+
+def _write_book(
+    table: Any,
+    columns: list[Column],
+    kinds: list[str],
+    keep: list[int],
+    spool: _Spool,
+    stream: BinaryIO,
+) -> None:
     book = xlsxwriter.Workbook(
         stream, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False}
     )
     formats = _Formats(book)
     ws = book.add_worksheet(sheet_title(table.title()))
-    rows = (cells.row_cells(values, kinds) for values in table.rows())
-    sample = list(islice(rows, SAMPLE_ROWS))
-    widths = column_widths(columns, sample)
+    widths = column_widths(columns, [[row[i] for i in keep] for row in spool.sample])
     for index, width in enumerate(widths):
         ws.set_column(index, index, width)
     ws.freeze_panes(2, 0)
@@ -138,8 +204,9 @@ def render(export: Export, stream: BinaryIO, progress: Progress) -> None:
     for col, column in enumerate(columns):
         ws.write_string(1, col, _clean(cells.text_cell(column.header).text), formats.header)
     line = 2
-    for row in cells.with_progress(chain(sample, rows), total, progress):
-        for col, (c, kind) in enumerate(zip(row, kinds, strict=True)):
-            _write(ws, line, col, c, kind, formats)
+    for pairs in spool.rows():
+        for col, (index, kind) in enumerate(zip(keep, kinds, strict=True)):
+            ckind, value = pairs[index]
+            _write(ws, line, col, ckind, value, kind, formats)
         line += 1
     book.close()
