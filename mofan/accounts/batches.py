@@ -150,6 +150,14 @@ def account_batch_collect(*, batch: AccountBatch, actor: Actor) -> list[dict[str
     return rows
 
 
+def is_stale(batch: AccountBatch, *, now: datetime | None = None) -> bool:
+    """Left queued or running longer than `STALE` (a dead or absent worker)."""
+    limit = (now or timezone.now()) - STALE
+    if batch.state == BatchState.QUEUED:
+        return batch.created_at < limit
+    return batch.state == BatchState.RUNNING and (batch.started_at or batch.created_at) < limit
+
+
 def account_batches_recover(*, now: datetime | None = None) -> int:
     """Fail the batches left queued or running longer than `STALE`. How many."""
     now = now or timezone.now()

@@ -409,8 +409,7 @@ def budget(row: dict[str, Any], small: dict[str, float]) -> tuple[float | None, 
         ok = ms <= RECOMPUTE_BUDGET_MS and row.get("x_floor", 0) <= FLOOR_MULTIPLE
         return RECOMPUTE_BUDGET_MS, ok
     if name.startswith("ranking xlsx"):
-        # issue 20 point 3: 3 s, and 100 MB taken by the export itself (the process it runs in
-        # has 110-120 MB before it starts, most of it Django, the apps and the URLconf)
+        # issue 20 point 3: 3 s and 100 MB of its own (the process has ~110 MB before it)
         own = row["peak_rss_mb"] - row.get("start_rss_mb", 0.0)
         ok = ms <= XLSX_BUDGET_MS and own <= XLSX_BUDGET_MB
         return XLSX_BUDGET_MS, ok

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, Field, QuerySet, Value, When
+from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
@@ -106,13 +106,10 @@ def stored_figures(campaign: Campaign, *, unit_ids: Collection[int] | None = Non
 def _shown(name: str) -> Case:
     """The figure `name` a row shows: the frozen result's where the unit's result is frozen,
     else the stored figures' (the rule of `row_of`, as SQL)."""
-    field = UnitTotals._meta.get_field(name)
-    assert isinstance(field, Field)
     return Case(
         When(enrollment__result__frozen=True, then=F(f"enrollment__result__{name}")),
         default=F(name),
-        output_field=field,
-    )
+    )  # both columns have the same field, so the result has it too (and its converters)
 
 
 def _in_rank_order(stored: QuerySet, *, approved_only: bool) -> QuerySet:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -221,3 +222,32 @@ def test_a_batch_left_in_the_queue_is_failed_with_a_reason(committee, unit_a, co
     # The worker that finally comes along does not create it behind the clerk's back.
     assert batches.account_batch_task.call(batch.pk) == "skipped"
     assert not User.objects.filter(username="wang1").exists()
+
+
+def test_the_polled_page_writes_only_when_its_batch_was_left_behind(
+    committee, unit_a, committee_admin
+):
+    """The batch page is polled every second while the worker writes: a look at a live batch
+    only reads; a look at one left in the queue for over an hour fails it, with its reason."""
+    make = lambda name: batches.account_batch_request(  # noqa: E731
+        committee=committee,
+        specs=[AccountSpec(username=name, full_name="王一", role=Role.MEMBER, unit=unit_a)],
+        source="测试",
+        actor=actor_for(committee_admin),
+    )
+    live, left = make("wang1"), make("wang2")
+    AccountBatch.objects.filter(pk=left.pk).update(
+        created_at=timezone.now() - batches.STALE - timedelta(minutes=1)
+    )
+    left.refresh_from_db()
+    assert not batches.is_stale(live) and batches.is_stale(left)
+    client = logged_in(committee_admin)
+    with CaptureQueriesContext(connection) as looked:
+        assert client.get(reverse("accounts_manage:batch", args=[live.pk])).status_code == 200
+    table = AccountBatch._meta.db_table
+    writes = [q["sql"] for q in looked.captured_queries if q["sql"].lstrip().startswith("UPDATE")]
+    assert not [sql for sql in writes if table in sql], writes
+    assert AccountBatch.objects.get(pk=left.pk).state == BatchState.QUEUED
+    page = client.get(reverse("accounts_manage:batch", args=[left.pk])).content.decode()
+    assert "后台任务服务可能未在运行" in page
+    assert AccountBatch.objects.get(pk=left.pk).state == BatchState.FAILED
