@@ -91,11 +91,16 @@ def vetoes_of(enrollment_ids: Collection[int]) -> dict[int, list[str]]:
     return found
 
 
-def stored_figures(campaign: Campaign, *, unit_ids: Collection[int] | None = None) -> QuerySet:
-    """The campaign's stored figures with what a row needs loaded, unordered."""
+def _figures_of(campaign: Campaign, *, unit_ids: Collection[int] | None) -> QuerySet:
     stored = UnitTotals.objects.filter(campaign=campaign)
     if unit_ids is not None:
         stored = stored.filter(enrollment__unit_id__in=unit_ids)
+    return stored
+
+
+def stored_figures(campaign: Campaign, *, unit_ids: Collection[int] | None = None) -> QuerySet:
+    """The campaign's stored figures with what a row needs loaded, unordered."""
+    stored = _figures_of(campaign, unit_ids=unit_ids)
     # The per-node maps are the largest columns and no row shows them: not read (at 20,000 units
     # decoding them was a third of the ranking export's time).
     return stored.select_related("enrollment__unit", "enrollment__result").defer(
@@ -186,9 +191,7 @@ def ranking_lines(
     """The rows of `ranking_rows`, in the same order, as plain values read by one query, for
     the exports of 20,000 rows: building four model instances per row was half the ranking
     xlsx's time. Tests hold both equal."""
-    stored = UnitTotals.objects.filter(campaign=campaign)
-    if unit_ids is not None:
-        stored = stored.filter(enrollment__unit_id__in=unit_ids)
+    stored = _figures_of(campaign, unit_ids=unit_ids)
     ordered = _in_rank_order(stored, approved_only=approved_only).annotate(
         **{f"shown_{name}": _shown(name) for name in LINE_FIGURES},
         shown_frozen=Coalesce("enrollment__result__frozen", Value(False)),

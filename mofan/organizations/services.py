@@ -94,21 +94,32 @@ def unit_save(*, unit: Unit, actor: Actor) -> Unit:
     return unit
 
 
-def _entries_of_many(
+def _save_many(
     *,
-    new: list[Any],
-    changed: list[Any],
-    stored: dict[int, dict[str, Any]],
+    model: Any,
+    objs: list[Any],
+    scope: Any,
     fields: list[str],
     actions: tuple[str, str],
     actor: Actor,
-) -> list[dict[str, Any]]:
-    """The audit entries `_clean_save_audited` would write, for rows saved set-wise."""
+) -> tuple[list[Any], list[Any]]:
+    """Save `objs` (validated by the caller; the saved ones among `scope`) set-wise, each as
+    `_clean_save_audited` saves one: one insert of the new, one `rows_update` of the changed,
+    all their entries in one append to the audit chain. A row identical to what is stored is
+    left alone and not audited. Returns (new, changed)."""
+    new = [o for o in objs if o.pk is None]
+    saved = [o.pk for o in objs if o.pk is not None]
+    stored = {o.pk: _snapshot(o, fields) for o in scope.filter(pk__in=saved)}
+    if len(stored) != len(set(saved)):
+        raise ValidationError(_("表中有不属于本范围的记录。"))
+    changed = [o for o in objs if o.pk is not None and _snapshot(o, fields) != stored[o.pk]]
+    model.objects.bulk_create(new, batch_size=500)
+    rows_update(model, changed, fields)
     created = [
         {"action": actions[0], "actor": actor.user, "target": o, "after": _snapshot(o, fields)}
         for o in new
     ]
-    return created + [
+    updated = [
         {
             "action": actions[1],
             "actor": actor.user,
@@ -118,35 +129,26 @@ def _entries_of_many(
         }
         for o in changed
     ]
+    audit_record_many(entries=created + updated)
+    return new, changed
 
 
 @transaction.atomic
 def units_save_many(*, committee: Committee, units: list[Unit], actor: Actor) -> tuple[int, int]:
     """Save a whole unit sheet of `committee` at once (the API's roster sync: up to 5,000
-    rows), each row as `unit_save` would (validated by the caller), set-wise: one insert, one
-    update of the changed rows, the entries in one append to the audit chain (5,000 rows took
-    23 s row by row). Rows identical to what is stored are left alone. (created, updated)."""
+    rows), each row as `unit_save` would (validated by the caller), set-wise (`_save_many`;
+    5,000 rows took 23 s row by row). (created, updated)."""
     for unit in units:
         if unit.committee_id != committee.pk:
             raise ValidationError(_("单位必须属于同一工委。"))
         unit.credit_code = (unit.credit_code or "").strip().upper()
-    new = [u for u in units if u.pk is None]
-    stored = {
-        u.pk: _snapshot(u, UNIT_FIELDS)
-        for u in committee.units.filter(pk__in=[u.pk for u in units if u.pk is not None])
-    }
-    changed = [u for u in units if u.pk is not None and _snapshot(u, UNIT_FIELDS) != stored[u.pk]]
-    Unit.objects.bulk_create(new, batch_size=500)
-    rows_update(Unit, changed, UNIT_FIELDS)
-    audit_record_many(
-        entries=_entries_of_many(
-            new=new,
-            changed=changed,
-            stored=stored,
-            fields=UNIT_FIELDS,
-            actions=("unit.create", "unit.update"),
-            actor=actor,
-        )
+    new, changed = _save_many(
+        model=Unit,
+        objs=units,
+        scope=committee.units.all(),
+        fields=UNIT_FIELDS,
+        actions=("unit.create", "unit.update"),
+        actor=actor,
     )
     return len(new), len(changed)
 
@@ -241,36 +243,22 @@ def member_save(*, member: Member, actor: Actor) -> Member:
 def members_save_many(*, unit: Unit, members: list[Member], actor: Actor) -> tuple[int, int]:
     """Save a whole roster sheet of `unit` at once (the API's roster sync: up to 5,000 rows),
     each row exactly as `member_save` would (validated by the caller with `full_clean`), but
-    set-wise: one insert of the new members, one update of the changed ones, their
-    ``member.create``/``member.update`` entries in one append to the audit chain, and one
-    `roster_changed` for the unit, so the unit's figures are refreshed once, not per row
-    (5,000 rows took 24 s row by row). Rows identical to what is stored are left alone and not
-    audited. Returns (created, updated)."""
+    set-wise (`_save_many`) and with one `roster_changed` for the unit, so the unit's figures
+    are refreshed once, not per row (5,000 rows took 24 s row by row). (created, updated)."""
     for member in members:
         if member.unit_id != unit.pk:
             raise ValidationError(_("成员必须属于同一单位。"))
         if member.party_org is not None and member.party_org.unit_id != unit.pk:
             raise ValidationError({"party_org": _("所在党组织必须属于同一单位。")})
-    new = [m for m in members if m.pk is None]
-    stored = {
-        m.pk: _snapshot(m, MEMBER_FIELDS)
-        for m in unit.members.filter(pk__in=[m.pk for m in members if m.pk is not None])
-    }
-    changed = [
-        m for m in members if m.pk is not None and _snapshot(m, MEMBER_FIELDS) != stored[m.pk]
-    ]
-    Member.objects.bulk_create(new, batch_size=500)
-    rows_update(Member, changed, [f for f in MEMBER_FIELDS if f != "unit"])
-    entries = _entries_of_many(
-        new=new,
-        changed=changed,
-        stored=stored,
+    new, changed = _save_many(
+        model=Member,
+        objs=members,
+        scope=unit.members.all(),
         fields=MEMBER_FIELDS,
         actions=("member.create", "member.update"),
         actor=actor,
     )
-    audit_record_many(entries=entries)
-    if entries:
+    if new or changed:
         events.roster_changed.send(sender=Member, unit_ids={unit.pk})
     return len(new), len(changed)
 
