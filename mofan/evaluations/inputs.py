@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from mofan.core.params import parse_id
 from mofan.evaluations.score_write import score_fields
-from mofan.indicators.methods import labels_of
+from mofan.indicators.methods import labels_of, rule_text
 
 
 def field_name(prefix: str, key: str) -> str:
@@ -95,8 +95,7 @@ def _deduction_fields(method: Mapping[str, Any], value: Any, prefix: str) -> lis
         {
             "type": "number",
             "name": field_name(prefix, f"incident_{rule['key']}"),
-            "label": _("%(l)s（每次扣 %(n)s 分）")
-            % {"l": rule["label"], "n": rule["per_incident"]},
+            "label": _("%(l)s（%(how)s）") % {"l": rule["label"], "how": rule_text(rule)},
             "step": "1",
             "min": "0",
             "value": incidents.get(rule["key"], 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -128,8 +129,10 @@ def _deduction_problems(
         problems.append(_("单项扣分上限不能为负。"))
     keys = set()
     for item in items:
+        if "scale" in item:
+            problems += _scale_problems(item, points)
         per = dec(item.get("per_incident", 0))
-        if per <= 0:
+        if per <= 0 and "scale" not in item:
             problems.append(_("扣分规则“%(l)s”每次扣分应大于 0。") % {"l": item.get("label", "?")})
         if per > points:
             problems.append(
@@ -140,6 +143,23 @@ def _deduction_problems(
             problems.append(_("扣分规则标识“%(k)s”重复。") % {"k": item.get("key")})
         keys.add(item.get("key"))
     return problems
+
+
+def _scale_problems(item: Mapping[str, Any], points: Decimal) -> list[str]:
+    """A non-linear scale: the total taken after 1, 2, … incidents, never falling."""
+    label = item.get("label", "?")
+    steps = item.get("scale") or []
+    if not isinstance(steps, list | tuple) or not steps:
+        return [_("扣分规则“%(l)s”的累计扣分表不能为空。") % {"l": label}]
+    values = [dec(v) for v in steps]
+    if values[0] <= 0 or any(b < a for a, b in pairwise(values)):
+        return [_("扣分规则“%(l)s”的累计扣分应大于 0 且逐次不减。") % {"l": label}]
+    if values[-1] > points:
+        return [
+            _("扣分规则“%(l)s”累计扣 %(n)s 分，超过了本项分值 %(p)s 分。")
+            % {"l": label, "n": fmt(values[-1]), "p": fmt(points)}
+        ]
+    return []
 
 
 def _quantitative_problems(
@@ -290,14 +310,48 @@ def score_deduction(
     total = Decimal(0)
     cap = dec(method["cap"]) if "cap" in method else None
     for rule in method.get("rules", []):
-        count = _count(incidents.get(rule["key"], 0), rule)
-        taken = dec(rule["per_incident"]) * count
+        taken = rule_deduction(rule, _count(incidents.get(rule["key"], 0), rule))
         total += min(taken, cap) if cap is not None else taken
     unknown = set(incidents) - {r["key"] for r in method.get("rules", [])}
     if unknown:
         raise ScoringInputError(_("未知的扣分事项：%(k)s。") % {"k": "、".join(sorted(unknown))})
     floor = dec(method.get("floor", 0))
     return LeafScore(score=q(max(points - total, floor)))
+
+
+def rule_deduction(rule: Mapping[str, Any], count: int) -> Decimal:
+    """What one rule takes for `count` incidents: `per_incident` each, or along its `scale`
+    (the total after 1, 2, … n incidents; past n, `per_incident` more for each further one,
+    or nothing more when the rule has none)."""
+    if count <= 0:
+        return Decimal(0)
+    scale = rule.get("scale")
+    if not scale:
+        return dec(rule["per_incident"]) * count
+    if count <= len(scale):
+        return dec(scale[count - 1])
+    return dec(scale[-1]) + dec(rule.get("per_incident", 0)) * (count - len(scale))
+
+
+def rule_text(rule: Mapping[str, Any]) -> str:
+    """How a rule deducts, in words: "每次扣 2 分", "1次扣 3 分、2次共扣 5 分、3次及以上共扣
+    10 分"."""
+    scale = rule.get("scale")
+    if not scale:
+        return _("每次扣 %(n)s 分") % {"n": fmt(dec(rule["per_incident"]))}
+    parts = []
+    for i, value in enumerate(scale, start=1):
+        last = i == len(scale)
+        if i == 1:
+            text = _("1次扣 %(n)s 分")
+        elif last and not rule.get("per_incident"):
+            text = _("%(k)d次及以上共扣 %(n)s 分")
+        else:
+            text = _("%(k)d次共扣 %(n)s 分")
+        parts.append(text % {"k": i, "n": fmt(dec(value))})
+    if rule.get("per_incident"):
+        parts.append(_("此后每次再扣 %(n)s 分") % {"n": fmt(dec(rule["per_incident"]))})
+    return "、".join(parts)
 
 
 def _count(raw: Any, rule: Mapping[str, Any]) -> int:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from mofan.indicators.doc_import.grid import Grid, read_grid
 from mofan.indicators.doc_import.lines import (
     EACH_POINTS,
     Marker,
@@ -109,7 +110,11 @@ class PNode:
     @property
     def text(self) -> str:
         body = "".join(self.criteria)
-        return body if body.startswith(self.title) else self.title + body
+        if body.startswith(self.title) or not body:
+            return body or self.title
+        # a stop between the title and its body, so a rule's clause does not run into the title
+        stop = "" if self.title.endswith(("。", "；", ";", "：", ":")) else "。"
+        return self.title + stop + body
 
 
 @dataclass
@@ -128,6 +133,7 @@ class Outline:
     def __init__(self) -> None:
         self.stack: list[Frame] = []
         self.roots: list[PNode] = []
+        self.nested = False  # a table with two columns of labels
 
     def level(self, found: Marker) -> int:
         stack = self.stack
@@ -157,9 +163,8 @@ class Outline:
         return len(stack)
 
     def add(self, node: PNode, found: Marker | None) -> None:
-        if found is None:  # a label: a new type at the top
-            self.stack = [Frame("label", 0, node)]
-            self.roots.append(node)
+        if found is None:  # a label: a new type at the top, or one level down
+            self._add_label(node)
             return
         level = self.level(found)
         del self.stack[level:]
@@ -173,10 +178,33 @@ class Outline:
     def current(self) -> PNode | None:
         return self.stack[-1].node if self.stack else None
 
-    def current_label(self) -> PNode | None:
-        if self.stack and self.stack[0].style == "label":
-            return self.stack[0].node
-        return None
+    def current_labels(self) -> list[PNode]:
+        return [f.node for f in self.stack if f.style == "label"]
+
+    def _add_label(self, node: PNode) -> None:
+        """A label right after a label is a level down (类别 then 二级类, two label columns);
+        once a table has shown two label levels, a later label stays at the second while its
+        points fit in the open first-level label's declared total."""
+        labels = [i for i, f in enumerate(self.stack) if f.style == "label"]
+        if labels and self.stack[-1].style == "label" and not self.stack[-1].node.children:
+            self.nested = True
+            self.stack[-1].node.children.append(node)
+            self.stack.append(Frame("label", 0, node))
+            return
+        if self.nested:  # a sibling of the deepest label whose parent still has room for it
+            for k in reversed(range(1, len(labels))):
+                parent = self.stack[labels[k - 1]].node
+                taken = sum((c.points or Decimal(0)) for c in parent.children)
+                if (
+                    parent.points is None
+                    or node.points is None
+                    or taken + node.points <= parent.points
+                ):
+                    parent.children.append(node)
+                    self.stack = [*self.stack[: labels[k - 1] + 1], Frame("label", 0, node)]
+                    return
+        self.stack = [Frame("label", 0, node)]
+        self.roots.append(node)
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -260,11 +288,36 @@ def choose_regions(units: list[Unit]) -> tuple[list[Region], str]:
     if content:
         return [Region(s, e, False) for s, e in sorted(content + beside)], "sections"
     kept = [
-        (s, e) for s, e in bounds if not any(w in _section_title(units[s])[:20] for w in SKIP_WORDS)
+        (s, e)
+        for s, e in bounds
+        if _scored(units[s : s + 2])
+        or not any(w in _section_title(units[s])[:20] for w in SKIP_WORDS)
     ]
     if len(kept) == len(bounds):
         return [Region(starts[0], len(units), False)], "whole"
     return [Region(s, e, False) for s, e in kept], "sections"
+
+
+def _heads_a_list(units: list[Unit], index: int) -> bool:
+    """A longer unnumbered cell in a label column: plain words (no rule, no number) right
+    before a list that starts again at 1 ("严格落实中央重要会议精神和重大决策部署" then "1.…")."""
+    unit = units[index]
+    after = units[index + 1] if index + 1 < len(units) else None
+    return (
+        unit.cell
+        and len(unit.text) <= 30
+        and not re.search(r"[\d。；;，,：:]|扣|分", unit.text)
+        and after is not None
+        and after.kind == "numbered"
+        and after.marker is not None
+        and after.marker.number == 1
+    )
+
+
+def _scored(head: list[Unit]) -> bool:
+    """A section whose heading states points ("一、组织领导" then "（10分）") is scored, whatever
+    its title: a 组织领导 section of a scoring table is not the plan's preamble."""
+    return any(u.kind == "points" or points_in(u.text)[0] is not None for u in head)
 
 
 @dataclass
@@ -279,6 +332,9 @@ class Built:
 
 def build(source: str) -> Built:
     lines, units = split_units(source)
+    table = read_grid(lines)
+    if table is not None:
+        return _from_grid(table, lines, units)
     regions, mode = choose_regions(units)
     outline = Outline()
     used: set[int] = set()
@@ -306,21 +362,27 @@ def build(source: str) -> Built:
                 continue
             if kind == "points":
                 target = last
+                if target is not None and target.points is not None and mode == "table":
+                    # after a group's last item: the points of the label heading the group
+                    open_labels = [n for n in outline.current_labels() if n.points is None]
+                    target = open_labels[-1] if open_labels else target
                 if target is not None and target.points is None:
                     target.points = unit.points
                     target.lines.extend(unit.lines)
                     unit.spans.append((unit.lines[0], 0, 10_000, "span-points"))
                     used.add(index)
                 continue
+            if kind == "text" and mode == "table" and _heads_a_list(units, index):
+                kind = "label"
             if kind == "label" and mode == "table":
                 points, title = points_in(unit.text)
-                current = outline.current_label()
-                if (
-                    current is not None
-                    and current.title == title
-                    and points in (None, current.points)
-                ):
-                    current.lines.extend(unit.lines)  # repeated on the next page or row
+                same = [
+                    c
+                    for c in outline.current_labels()
+                    if c.title == title and points in (None, c.points)
+                ]
+                if same:
+                    same[0].lines.extend(unit.lines)  # repeated on the next page or row
                     used.add(index)
                     continue
                 node = PNode(title=title, points=points, lines=list(unit.lines), label=True)
@@ -338,6 +400,12 @@ def build(source: str) -> Built:
             if current is None or TAIL.match(unit.text):
                 continue
             points, text = (None, unit.text)
+            if unit.cell and current.points is not None:
+                again, rest = points_in(unit.text)
+                if again == current.points and not rest.strip():  # a repeated merged cell
+                    current.lines.extend(unit.lines)
+                    used.add(index)
+                    continue
             if unit.cell and current.points is None:
                 points, text = points_in(unit.text)
                 if points is not None:
@@ -355,10 +423,30 @@ def build(source: str) -> Built:
     return Built(lines, units, roots, mode, used, notes)
 
 
+def _from_grid(table: Grid, lines: list[str], units: list[Unit]) -> Built:
+    """The tree of a table read by columns (grid.py); its cells' units count as read."""
+    roots: list[PNode] = []
+    stack: list[tuple[int, PNode]] = []
+    for entry in table.entries:
+        node = PNode(entry.title, entry.points, list(entry.criteria), list(entry.lines))
+        _each(node, "".join(entry.criteria))
+        while stack and stack[-1][0] >= entry.depth:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(node)
+        stack.append((entry.depth, node))
+    used = {i for i, u in enumerate(units) if u.lines and set(u.lines) <= table.lines}
+    notes = [u for i, u in enumerate(units) if u.kind == "note" and i not in used]
+    used |= {i for i, u in enumerate(units) if u.kind == "note"}
+    return Built(lines, units, roots, "grid", used, notes)
+
+
 def _numbered(unit: Unit, outline: Outline) -> PNode:
     assert unit.marker is not None
     whole = unit.text[unit.marker.end :]
     points, rest = points_in(whole)
+    bare = TRAILING_POINTS.search(rest) if points is None else None
+    if bare:  # "1.设立工作机构，指定专人负责 2": a table row whose 分值 column lost its tab
+        points, rest = Decimal(bare.group(1)), rest[: bare.start()]
     title, body = _title_and_body(rest)
     if len(title) > TITLE_MAX:
         title, body = title[:TITLE_MAX], rest
@@ -369,6 +457,9 @@ def _numbered(unit: Unit, outline: Outline) -> PNode:
     _mark(unit, "span-title", points)
     outline.add(node, unit.marker)
     return node
+
+
+TRAILING_POINTS = re.compile(r"(?<=[^\d\s.．、])[ \u3000]+(\d{1,2}(?:\.\d)?)$")
 
 
 def _mark(unit: Unit, css: str, points: Decimal | None) -> None:

@@ -176,6 +176,8 @@ def _node(
 ) -> NodeData:
     """`mood`: "veto" or "bonus" when an ancestor heads a list of vetoes ("有下列情形之一的，撤销
     …称号", "否决事项") or of bonuses ("加分项目"), for the leaves that do not say it again."""
+    if _rules_only(item):
+        item = _folded(item)
     title, group_cap = _strip_cap(item.title)
     node = NodeData(
         code=code,
@@ -223,6 +225,34 @@ def _node(
     return node
 
 
+RULE_WORDS = re.compile(r"扣\s*(?:除\s*)?\d|不得分|不计分|加\s*\d+(?:\.\d+)?\s*分|一票否决")
+
+
+def _rules_only(item: PNode) -> bool:
+    """An item with points whose numbered lines are only its scoring rules, without points of
+    their own ("（一）支部会议：10分" then "1.迟到…扣0.5分" "2.无故缺席…不得分"): one leaf."""
+    return (
+        item.points is not None
+        and item.each is None
+        and bool(item.children)
+        and all(
+            not c.children and c.points is None and RULE_WORDS.search(c.text) for c in item.children
+        )
+    )
+
+
+def _folded(item: PNode) -> PNode:
+    texts = [c.text if c.text.endswith(("。", "；", ";")) else c.text + "；" for c in item.children]
+    return PNode(
+        title=item.title,
+        points=item.points,
+        criteria=[*item.criteria, *texts],
+        lines=item.lines + [n for c in item.children for n in c.lines],
+        label=item.label,
+        spans=item.spans,
+    )
+
+
 CAP_NOTE = re.compile(
     r"[（(][^（）()]*?(?:最高|最多|不超过|封顶)[^（）()]*?(\d+(?:\.\d+)?)\s*分[^（）()]*[）)]"
 )
@@ -262,21 +292,17 @@ def _leaf_method(node: NodeData, item: PNode, scored: bool, bands: list[dict[str
             node.note = _("原文未给出本项分值，请补填。")
         return
     found, _d = rules.deductions(text)
+    scaled, _s = rules.scales(text)
     own, _g = rules.grade_bands(text, points)
     zeros, _z = rules.floors(text)
-    if found or (zeros and not own):
-        rule_list = [
-            {"key": _key(node.code, i, "d"), "label": r["label"], "per_incident": r["per_incident"]}
-            for i, r in enumerate(found, start=1)
-        ]
+    if found or scaled or (zeros and not own):
+        rule_list = [_scaled(r, points, node.title) for r in scaled]
         rule_list += [
-            {
-                "key": _key(node.code, len(found) + i, "d"),
-                "label": f"{label}（不得分）",
-                "per_incident": points,
-            }
-            for i, label in enumerate(zeros, start=1)
+            {"label": r["label"], "per_incident": min(r["per_incident"], points)} for r in found
         ]
+        rule_list += [{"label": f"{label}（不得分）", "per_incident": points} for label in zeros]
+        for i, rule in enumerate(rule_list, start=1):
+            rule["key"] = _key(node.code, i, "d")
         method: dict[str, Any] = {"type": "deduction", "floor": 0, "rules": rule_list}
         limit = rules.deduct_cap(text)
         if limit is not None and limit <= points:
@@ -288,6 +314,15 @@ def _leaf_method(node: NodeData, item: PNode, scored: bool, bands: list[dict[str
         node.method = {"type": "grade", "bands": [_fit(b, points) for b in chosen]}
         return
     node.method = {"type": "manual", "step": Decimal("0.5")}
+
+
+def _scaled(rule: dict[str, Any], points: Decimal, title: str) -> dict[str, Any]:
+    """A scale read from the text, its "不得分" steps as all the points and no step above
+    them; named after the item when the text names no incident (第1次扣1分…)."""
+    out = dict(rule)
+    out["label"] = rule["label"] or title[:40]
+    out["scale"] = [points if v is None else min(v, points) for v in rule["scale"]]
+    return out
 
 
 def _fit(band: dict[str, Any], points: Decimal) -> dict[str, Any]:

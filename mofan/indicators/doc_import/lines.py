@@ -51,11 +51,12 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 POINTS_TAIL = re.compile(
     r"[（(]\s*(?:分值|满分|计|共)?[:：]?\s*(\d+(?:\.\d+)?)\s*分\s*[）)]\s*[。；;，,]?\s*$"
 )
+POINTS_COLON = re.compile(r"[:：]\s*(\d+(?:\.\d+)?)\s*分\s*[。；;，,]?\s*$")  # "支部会议：10分"
 POINTS_ANY = re.compile(r"[（(]\s*(?:分值|满分|计|共)?[:：]?\s*(\d+(?:\.\d+)?)\s*分\s*[）)]")
 POINTS_LABEL = re.compile(r"(?:分值|分数|满分|标准分)\s*[:：为]?\s*(\d+(?:\.\d+)?)\s*分?")
 POINTS_ONLY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*分?\s*$")
 POINTS_LINE = re.compile(
-    r"^\s*(?:(?:分值|分数|标准分|满分)\s*[:：]\s*(\d+(?:\.\d+)?)\s*分?|(\d+(?:\.\d+)?)\s*分)\s*$"
+    r"^\s*[（(]?\s*(?:(?:分值|分数|标准分|满分)\s*[:：]\s*(\d+(?:\.\d+)?)\s*分?|(\d+(?:\.\d+)?)\s*分)\s*$"
 )
 STATED_TOTAL = re.compile(r"[（(][^（）()]*?(?:共|合计|总分)\s*(\d+(?:\.\d+)?)\s*分[^（）()]*[）)]")
 EACH_POINTS = re.compile(r"(?:每项|每条|各项|各)\s*(\d+(?:\.\d+)?)\s*分")
@@ -103,7 +104,36 @@ HEADER_WORDS = {
     "评分",
     "内容",
     "标准",
+    "分数",
+    "分比",
+    "考评方法",
+    "考核方法",
+    "检查方法",
+    "评分说明",
+    "得分情况",
+    "自评",
+    "考评",
+    "自查分",
+    "考核分",
+    "自评分",
+    "考评得分",
+    "实得分",
+    "分项得分",
+    "小计",
+    "考核内容和要求",
+    "评价指标及基础分值",
 }
+# Headers not in the list: 内容与要求, 考核内容及标准, 评价标准及分值…
+HEADER_PATTERN = re.compile(
+    r"^(考核|考评|评价|测评|检查)?(内容|标准|要求|要点)[与及和]?(要求|标准|分值|评分)?$"
+)
+
+
+def is_header(text: str) -> bool:
+    squeezed = re.sub(r"\s+", "", text)
+    return squeezed in HEADER_WORDS or bool(HEADER_PATTERN.match(squeezed))
+
+
 NOTE_START = re.compile(r"^(备注|注|说明)\s*[:：]")
 CONTINUATION_MAX = 20  # a short unnumbered line after a cell continues it (a wrapped cell)
 LABEL_MAX = 16  # an unnumbered table cell this short is a label (a type written in column 1)
@@ -167,13 +197,64 @@ def _pipe_cells(text: str) -> list[str]:
     return [c.strip() for c in inner.split("|")]
 
 
+# An outline number inside a run-on paragraph (a web page that lost its line breaks): after a
+# stop, before 一、 / （一） / 1、.
+INLINE = re.compile(
+    rf"(?<=[。；;：:])\s*(?=(?:{_CN}、|[（(]{_CN}[）)]|\d{{1,2}}[、．.](?![\d%％])))"
+)
+RUN_ON = 120  # characters: a line this long with three inline numbers is split at them
+
+
+def _pieces(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, text) for each line, a run-on paragraph split at its outline numbers (the
+    pieces keep the paragraph's line number)."""
+    out: list[tuple[int, str]] = []
+    for number, raw in enumerate(lines, start=1):
+        if len(raw) > RUN_ON and len(INLINE.findall(raw)) >= 3 and "|" not in raw:
+            out.extend((number, piece) for piece in INLINE.split(raw) if piece.strip())
+        else:
+            out.append((number, raw))
+    return out
+
+
+def _wrapped(current: Unit, text: str) -> bool:
+    """Whether a line continues the cell before it, in a table whose cells lost their tabs:
+    a vertical label's next characters ("组织" "领导"), or the rest of a cell broken inside a
+    bracket ("（首" "问首接…）") or after a short tail."""
+    if marker(text) is not None or POINTS_ONLY.match(text) or NOTE_START.match(text):
+        return False
+    before = current.text
+    if re.sub(r"\s+", "", before) in HEADER_WORDS or POINTS_ONLY.match(before):
+        return False
+    if before.count("（") + before.count("(") > before.count("）") + before.count(")"):
+        return True
+    if len(text) > LABEL_MAX or re.search(r"[\d。；;，,分]", text):
+        return False
+    # the second half of a vertical label, or the last word of a numbered item's cell (its
+    # points cell has not come yet)
+    label = len(before) <= LABEL_MAX and not re.search(r"[\d。；;，,分扣]", before)
+    return label or marker(before) is not None
+
+
 def split_units(source: str) -> tuple[list[str], list[Unit]]:
     """The source's lines and its units, in order."""
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     units: list[Unit] = []
     current: Unit | None = None  # an open table cell, which short lines may continue
-    for number, raw in enumerate(lines, start=1):
+    # A table whose cells lost their tabs (a PDF's text layer, a copied web table): from two
+    # header cells in a row on, every line is a cell.
+    untabbed = False
+    for number, raw in _pieces(lines):
         text = _strip(raw)
+        if not untabbed and is_header(text) and units:
+            before = units[-1]
+            between = lines[before.lines[-1] : number - 1] if before.lines else ["?"]
+            if not "".join(between).strip() and is_header(before.text):
+                untabbed = True
+                before.cell = True
+        plain = untabbed and text and not raw.startswith("\t") and not _is_pipe_row(text)
+        if plain and not (current is not None and _wrapped(current, text)):
+            raw = "\t" + raw
         if not text:
             if raw.startswith("\t"):  # an empty cell: a wrapped label may follow it
                 current = Unit([], "", cell=True)
@@ -192,13 +273,15 @@ def split_units(source: str) -> tuple[list[str], list[Unit]]:
             current = Unit([number], text, cell=True)
             units.append(current)
             continue
-        if (
-            current is not None
-            and re.sub(r"\s+", "", current.text) not in HEADER_WORDS
-            and len(text) <= CONTINUATION_MAX
-            and marker(text) is None
-            and not NOTE_START.match(text)
-            and not POINTS_ONLY.match(text)
+        if current is not None and (
+            untabbed  # the line was not made a cell: it continues the one before
+            or (
+                re.sub(r"\s+", "", current.text) not in HEADER_WORDS
+                and len(text) <= CONTINUATION_MAX
+                and marker(text) is None
+                and not NOTE_START.match(text)
+                and not POINTS_ONLY.match(text)
+            )
         ):
             if not current.lines:
                 units.append(current)
@@ -217,7 +300,7 @@ def classify(unit: Unit) -> None:
         return
     text = unit.text
     squeezed = re.sub(r"\s+", "", text)
-    if squeezed in HEADER_WORDS:
+    if is_header(squeezed):
         unit.kind = "header"
         return
     only = POINTS_ONLY.match(text) if unit.cell else POINTS_LINE.match(text)
@@ -238,7 +321,7 @@ def classify(unit: Unit) -> None:
         if (
             0 < len(bare) <= LABEL_MAX
             and not re.search(r"[。；;，,\d]", bare)
-            and not re.search(r"扣|得分|计分|满分", bare)
+            and not re.search(r"扣|得分|计分|满分|打分|评分|平均", bare)
         ):
             unit.kind = "label"
             return
@@ -251,7 +334,7 @@ def points_in(text: str) -> tuple[Decimal | None, str]:
     match = STATED_TOTAL.search(text)
     if match:  # "（以下每项5分，共20分）": the total; the children's share is read apart
         return Decimal(match.group(1)), (text[: match.start()] + text[match.end() :]).strip()
-    match = POINTS_TAIL.search(text)
+    match = POINTS_TAIL.search(text) or POINTS_COLON.search(text)
     if match:
         return Decimal(match.group(1)), text[: match.start()].rstrip()
     match = POINTS_ANY.search(text)

@@ -7,6 +7,7 @@ character spans it read, for the review page's highlighting."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -101,21 +102,120 @@ def _number(text: str) -> Decimal:
 Span = tuple[int, int, str]
 
 
-def deductions(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
-    """Per-incident deductions, one rule per clause: {label, per_incident}."""
+COUNT = r"(\d+|[一二两三四五六七八九十]+)"
+STEP = re.compile(
+    rf"(第)?\s*{COUNT}\s*(?:次|项|回|人次|例)\s*(?:[（(]含[)）])?\s*(及以上|以上|或以上|起)?\s*"
+    rf"(?:的)?\s*(?:各|共|累计)?\s*(每次|每项)?\s*(?:扣\s*(?:除\s*)?{NUM}\s*分|(不得分|不计分|得0分|扣完为止))"
+)
+ONWARD = re.compile(r"以此类推|依此类推|依次类推")
+
+
+# A clause of a scale: split at commas, and at 、 only before the next step (第2次…), so
+# "迟到、早退一次各扣0.5分" stays one clause.
+SCALE_CLAUSES = re.compile(r"(?:[^，。；;,、]|、(?!\s*第?\s*[\d一二两三四五六七八九十]+\s*次))+")
+
+
+def _scale_of(steps: list[tuple[int, Decimal | None]], ordinal: bool) -> list[Any]:
+    """Cumulative totals for 1..n incidents from the steps read (count, amount; None = all
+    the points); an ordinal amount (第2次扣2分) is that incident's own. A gap (以此类推) is
+    filled at the last rate."""
+    scale: list[Any] = []
+    rate = Decimal(0)
+    for count, amount in steps:
+        while len(scale) < count - 1:
+            scale.append(None if scale[-1] is None else scale[-1] + rate)
+        previous = scale[-1] if scale else Decimal(0)
+        if amount is None or previous is None:
+            scale.append(None)
+            continue
+        value = previous + amount if ordinal else amount
+        rate = value - previous
+        scale.append(value)
+    return scale
+
+
+def scales(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
+    """Non-linear scales, one rule per run of clauses: "无故缺席一次扣3分，两次扣5分，三次（含）
+    以上不得分", "迟到一次各扣0.5分，以此类推，四次以上不得分", "第1次扣1分、第2次扣2分，第3次起
+    每次扣3分": {label, scale (the total after 1..n incidents; None = all the points),
+    per_incident (each further one, when stated)}."""
+    clauses = list(SCALE_CLAUSES.finditer(text))
     found: list[dict[str, Any]] = []
     spans: list[Span] = []
+    i = 0
+    while i < len(clauses):
+        first = STEP.search(clauses[i].group(0))
+        if not first or _number(first.group(2)) != 1:
+            i += 1
+            continue
+        steps = [(1, _amount(first))]
+        ordinal = bool(first.group(1))
+        per_incident = None
+        j = i + 1
+        while j < len(clauses):
+            part = clauses[j].group(0).strip()
+            if ONWARD.fullmatch(part):
+                j += 1
+                continue
+            match = STEP.match(part)
+            if not match or _number(match.group(2)) <= steps[-1][0]:
+                break
+            steps.append((int(_number(match.group(2))), _amount(match)))
+            j += 1
+            if match.group(3) and match.group(4) and match.group(5):  # 起每次扣N分
+                per_incident = Decimal(match.group(5))
+                break
+        if len(steps) < 2:
+            i += 1
+            continue
+        rule: dict[str, Any] = {
+            "label": _clean_label(clauses[i].group(0)[: first.start()]),
+            "scale": _scale_of(steps, ordinal),
+        }
+        if per_incident is not None:
+            rule["per_incident"] = per_incident
+        found.append(rule)
+        spans.extend((c.start(), c.end(), "rule-deduct") for c in clauses[i:j])
+        i = j
+    return found, spans
+
+
+def _amount(match: re.Match[str]) -> Decimal | None:
+    return Decimal(match.group(5)) if match.group(5) else None
+
+
+def _clean_label(label: str) -> str:
+    label = re.sub(r"^(发现|对|凡|如|若|有)", "", label.strip())
+    return label.strip(" 的、") or label
+
+
+def _in_scales(text: str) -> Callable[[re.Match[str]], bool]:
+    """Whether a clause is part of a scale (read by `scales`, not again per clause)."""
+    taken = [(start, end) for start, end, _css in scales(text)[1]]
+    return lambda clause: any(s < clause.end() and clause.start() < e for s, e in taken)
+
+
+def deductions(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
+    """Per-incident deductions, one rule per clause: {label, per_incident}; the clauses of a
+    non-linear scale are read by `scales`."""
+    found: list[dict[str, Any]] = []
+    spans: list[Span] = []
+    taken = _in_scales(text)
+    before = ""
     for clause in CLAUSES.finditer(text):
         part = clause.group(0)
         match = DEDUCT.search(part)
-        if not match:
+        if taken(clause) or not match:
+            before = part
             continue
         label = part[: match.start()]
         label = re.sub(
             r"(的)?(每|一|1)\s*(例|次|项|人|个|起|处|条|份|篇|名|天|件|期|批)?\s*$", "", label
         )
         label = re.sub(r"^(发现|对|凡|如|若|有)", "", label.strip())
-        label = label.strip(" 的") or part.strip()
+        # "无故不参加理论学习，一次扣2分": the incident is the clause before
+        label = label.strip(" 的") or _clean_label(before)[:40] or part.strip()
+        before = part
         found.append({"label": label, "per_incident": Decimal(match.group(1))})
         spans.append((clause.start(), clause.end(), "rule-deduct"))
     return found, spans
@@ -124,7 +224,10 @@ def deductions(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
 def floors(text: str) -> tuple[list[str], list[Span]]:
     """Clauses that take all the points (…不得分)."""
     found, spans = [], []
+    taken = _in_scales(text)
     for clause in CLAUSES.finditer(text):
+        if taken(clause):
+            continue
         part = clause.group(0)
         match = ZERO.search(part)
         if match:
