@@ -4,6 +4,7 @@ in the editor (validated and audited like any import)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -60,6 +61,42 @@ def _read(request: HttpRequest, form: DocumentForm) -> tuple[str, str]:
 SCORING = {"points": _lazy("分值制"), "qualitative": _lazy("定性（不计分）")}
 
 
+def _amount(values: Any) -> str:
+    items = values if isinstance(values, list | tuple) else [values]
+    return "、".join(format(Decimal(str(v)).normalize(), "f") for v in items)
+
+
+def _params(method: dict[str, Any]) -> dict[str, Any]:
+    """A leaf's method parameters as the review form shows them (numbered from 1)."""
+    kind = method.get("type")
+    out: dict[str, Any] = {"kind": kind}
+    if kind == "deduction":
+        out["rules"] = [
+            {
+                "n": n,
+                "label": r.get("label", ""),
+                "amount": _amount(r["scale"] if r.get("scale") else r.get("per_incident", "")),
+                "scaled": bool(r.get("scale")),
+            }
+            for n, r in enumerate(method.get("rules", []), start=1)
+        ]
+        out["floor"] = _amount(method.get("floor", 0))
+        out["cap"] = _amount(method["cap"]) if "cap" in method else ""
+    elif kind == "grade":
+        out["bands"] = [
+            {
+                "n": n,
+                "label": b.get("label", ""),
+                "deduct": "-".join(_amount(v) for v in b["deduct"]) if "deduct" in b else None,
+                "ratio": "-".join(_amount(v) for v in b["ratio"]) if "ratio" in b else None,
+            }
+            for n, b in enumerate(method.get("bands", []), start=1)
+        ]
+    elif kind == "bonus":
+        out["cap"] = _amount(method["cap"]) if "cap" in method else ""
+    return out
+
+
 def _rows(proposal: Proposal) -> list[dict[str, Any]]:
     return [
         {
@@ -68,6 +105,7 @@ def _rows(proposal: Proposal) -> list[dict[str, Any]]:
             "indent": min(depth, 4),
             "leaf": not node.children,
             "method": METHOD_SHORT.get(node.method_type, node.method_type),
+            "params": _params(node.method) if not node.children else {},
         }
         for node, depth in walk(proposal.document.roots)
     ]

@@ -47,6 +47,9 @@ CONTENT_WORDS = (
     "测评标准",
     "评价内容",
     "考核评分",
+    "积分内容",
+    "积分标准",
+    "计分内容",
 )
 # Sections of rules that stand beside the content (kept as their own types).
 RULE_WORDS = ("否决", "撤销", "取消", "下列情形", "加分", "扣分", "奖励")
@@ -361,66 +364,78 @@ def build(source: str) -> Built:
                     break  # a table's notes close it; what follows is the document's tail
                 continue
             if kind == "points":
-                target = last
-                if target is not None and target.points is not None and mode == "table":
-                    # after a group's last item: the points of the label heading the group
-                    open_labels = [n for n in outline.current_labels() if n.points is None]
-                    target = open_labels[-1] if open_labels else target
-                if target is not None and target.points is None:
-                    target.points = unit.points
-                    target.lines.extend(unit.lines)
-                    unit.spans.append((unit.lines[0], 0, 10_000, "span-points"))
+                if _points_cell(unit, last, outline, mode):
                     used.add(index)
                 continue
             if kind == "text" and mode == "table" and _heads_a_list(units, index):
                 kind = "label"
             if kind == "label" and mode == "table":
-                points, title = points_in(unit.text)
-                same = [
-                    c
-                    for c in outline.current_labels()
-                    if c.title == title and points in (None, c.points)
-                ]
-                if same:
-                    same[0].lines.extend(unit.lines)  # repeated on the next page or row
-                    used.add(index)
-                    continue
-                node = PNode(title=title, points=points, lines=list(unit.lines), label=True)
-                _mark(unit, "span-title", points)
-                outline.add(node, None)
-                last = node
+                last = _label_cell(unit, outline) or last
                 used.add(index)
                 continue
             if kind == "numbered" and unit.marker is not None:
                 last = _numbered(unit, outline)
                 used.add(index)
                 continue
-            # body text: the criteria of the node it follows
-            current = outline.current
-            if current is None or TAIL.match(unit.text):
-                continue
-            points, text = (None, unit.text)
-            if unit.cell and current.points is not None:
-                again, rest = points_in(unit.text)
-                if again == current.points and not rest.strip():  # a repeated merged cell
-                    current.lines.extend(unit.lines)
-                    used.add(index)
-                    continue
-            if unit.cell and current.points is None:
-                points, text = points_in(unit.text)
-                if points is not None:
-                    current.points = points
-            current.criteria.append(text)
-            current.lines.extend(unit.lines)
-            _each(current, text)
-            _mark(unit, "span-criteria", points)
-            used.add(index)
+            if _body(unit, outline):
+                used.add(index)
     roots = outline.roots
     one_level = roots and all(not r.children and r.points is None for r in roots)
     if one_level and mode != "table":
         for root in roots:
             _split_paragraph(root)
     return Built(lines, units, roots, mode, used, notes)
+
+
+def _points_cell(unit: Unit, last: PNode | None, outline: Outline, mode: str) -> bool:
+    """A points cell or line gives the node before it its points; after a group's last item
+    (which has its own) they are the points of the label heading the group."""
+    target = last
+    if target is not None and target.points is not None and mode == "table":
+        open_labels = [n for n in outline.current_labels() if n.points is None]
+        target = open_labels[-1] if open_labels else target
+    if target is None or target.points is not None:
+        return False
+    target.points = unit.points
+    target.lines.extend(unit.lines)
+    unit.spans.append((unit.lines[0], 0, 10_000, "span-points"))
+    return True
+
+
+def _label_cell(unit: Unit, outline: Outline) -> PNode | None:
+    """A label cell opens a type, unless it repeats an open one (merged cells, page breaks)."""
+    points, title = points_in(unit.text)
+    same = [c for c in outline.current_labels() if c.title == title and points in (None, c.points)]
+    if same:
+        same[0].lines.extend(unit.lines)
+        return None
+    node = PNode(title=title, points=points, lines=list(unit.lines), label=True)
+    _mark(unit, "span-title", points)
+    outline.add(node, None)
+    return node
+
+
+def _body(unit: Unit, outline: Outline) -> bool:
+    """Body text: the criteria of the node it follows (a table cell may bring its points, or
+    repeat them as a merged cell does)."""
+    current = outline.current
+    if current is None or TAIL.match(unit.text):
+        return False
+    points, text = (None, unit.text)
+    if unit.cell and current.points is not None:
+        again, rest = points_in(unit.text)
+        if again == current.points and not rest.strip():
+            current.lines.extend(unit.lines)
+            return True
+    if unit.cell and current.points is None:
+        points, text = points_in(unit.text)
+        if points is not None:
+            current.points = points
+    current.criteria.append(text)
+    current.lines.extend(unit.lines)
+    _each(current, text)
+    _mark(unit, "span-criteria", points)
+    return True
 
 
 def _from_grid(table: Grid, lines: list[str], units: list[Unit]) -> Built:

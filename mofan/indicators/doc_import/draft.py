@@ -194,7 +194,9 @@ def _node(
         for child in item.children:
             if child.points is None:
                 child.points = item.each
-    if item.children and rules.veto(item.text + title):
+    if item.children and (
+        rules.veto(title) or (rules.veto(item.text) and re.search(r"下列|以下|之一", item.text))
+    ):  # a heading of vetoes, not one that only mentions them ("…和“一票否决”事项构成")
         mood = "veto"
     elif item.children and re.search(r"加分|奖励", title):
         mood = "bonus"
@@ -281,6 +283,9 @@ def _leaf_method(node: NodeData, item: PNode, scored: bool, bands: list[dict[str
         node.method = {"type": "veto"}
         node.points = None
         return
+    earned = rules.earned(text) if points is None else None
+    if earned is not None:  # 积分制: "廉洁自律积5分" states the item's points
+        node.points = points = earned
     added, cap, _b = rules.bonus(text)
     if added is not None and (points is None or "加分" in item.title):
         node.method = {"type": "bonus", "cap": cap or points or added}

@@ -131,6 +131,35 @@ def _parts(text: str) -> list[tuple[int, str]]:
     return out
 
 
+@dataclass
+class Columns:
+    categories: list[int]
+    content: int
+    meaningful: int  # the columns up to the last one that is not a score-entry column
+    serial: int | None
+    points: int | None
+    rules: int | None
+
+
+def _columns(header: list[str]) -> Columns | None:
+    """Each column's role from its header (an empty header cell continues the one before it,
+    as a merged header does); None when no column holds text."""
+    roles: list[str] = []
+    for i, head in enumerate(header):
+        roles.append(_role(head) if head.strip() or i == 0 else roles[-1])
+    texts = [i for i, r in enumerate(roles) if r == "text"]
+    if not texts:
+        return None
+    return Columns(
+        categories=[i for i in texts if i < texts[-1]],
+        content=texts[-1],
+        meaningful=max(i for i, r in enumerate(roles) if r != "ignore" and header[i].strip()) + 1,
+        serial=roles.index("serial") if "serial" in roles else None,
+        points=roles.index("points") if "points" in roles else None,
+        rules=roles.index("rules") if "rules" in roles else None,
+    )
+
+
 def read_grid(lines: list[str]) -> Grid | None:
     rows = [(n, _cells(raw)) for n, raw in enumerate(lines, start=1)]
     start = next(
@@ -150,18 +179,11 @@ def read_grid(lines: list[str]) -> Grid | None:
         return None
     header = rows[start][1]
     assert header is not None
-    roles: list[str] = []
-    for i, head in enumerate(header):
-        roles.append(_role(head) if head.strip() or i == 0 else roles[-1])
-    texts = [i for i, r in enumerate(roles) if r == "text"]
-    if not texts:
+    columns = _columns(header)
+    if columns is None:
         return None
-    content = texts[-1]
-    categories = [i for i in texts if i < content]
-    meaningful = max(i for i, r in enumerate(roles) if r != "ignore" and header[i].strip()) + 1
-    serial = roles.index("serial") if "serial" in roles else None
-    points_col = roles.index("points") if "points" in roles else None
-    rules_col = roles.index("rules") if "rules" in roles else None
+    categories, content, meaningful = columns.categories, columns.content, columns.meaningful
+    serial, points_col, rules_col = columns.serial, columns.points, columns.rules
     entries: list[Entry] = []
     used = {rows[start][0]}
     open_cats: list[str] = ["" for _ in categories]
@@ -181,7 +203,7 @@ def read_grid(lines: list[str]) -> Grid | None:
         filled = max(i for i, c in enumerate(cells) if c.strip()) + 1
         if filled < meaningful and categories:
             cells = [""] * (meaningful - filled) + cells  # lost its leading merged cells
-        cells = cells + [""] * (len(roles) - len(cells))
+        cells = cells + [""] * (len(header) - len(cells))
 
         def cell(index: int | None, row: list[str] = cells) -> str:
             return row[index].strip() if index is not None and index < len(row) else ""

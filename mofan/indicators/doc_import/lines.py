@@ -233,7 +233,8 @@ def _wrapped(current: Unit, text: str) -> bool:
     # the second half of a vertical label, or the last word of a numbered item's cell (its
     # points cell has not come yet)
     label = len(before) <= LABEL_MAX and not re.search(r"[\d。；;，,分扣]", before)
-    return label or marker(before) is not None
+    unfinished = marker(before) is not None and not re.search(r"[。；;！？分]$", before)
+    return label or unfinished
 
 
 def split_units(source: str) -> tuple[list[str], list[Unit]]:

@@ -1,14 +1,18 @@
 """The clerk's corrections on the review page, applied to a proposal: a node's title, points
-and method, by code. Pure: the page re-reads the same text (deterministic) and applies them."""
+and method, by code, and the parameters of the method read from the text (each deduction
+rule's name and amount or scale, the floor and cap; each grade band's name and deduction; a
+bonus's cap). Pure: the page re-reads the same text (deterministic) and applies them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from mofan.indicators.fileformat import canonical
 from mofan.indicators.tree import NodeData, walk
 
 # The methods the clerk may switch a leaf to without giving parameters on this page; the
@@ -45,4 +49,87 @@ def apply_fixes(roots: list[NodeData], data: Mapping[str, str]) -> list[str]:
             node.method = dict(SIMPLE_METHODS[method])
             if method in ("qualitative", "veto"):
                 node.points = None
+        elif not node.children:
+            problems += apply_params(node, data)
+    return problems
+
+
+def _number(raw: str, code: str, problems: list[str]) -> Decimal | None:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        problems.append(_("%(c)s：“%(v)s”不是数字。") % {"c": code, "v": raw.strip()[:20]})
+        return None
+    if not value.is_finite() or value < 0:
+        problems.append(_("%(c)s：“%(v)s”不是数字。") % {"c": code, "v": raw.strip()[:20]})
+        return None
+    return value
+
+
+def _numbers(raw: str, code: str, problems: list[str]) -> list[Decimal] | None:
+    """ "3" or "3, 5, 10" (a scale) or "1-3" (a band's range)."""
+    parts = [p for p in re.split(r"[,，、\s~～—-]+", raw.strip()) if p]
+    if not parts:
+        problems.append(_("%(c)s：请填写扣分数值。") % {"c": code})
+        return None
+    values = [_number(p, code, problems) for p in parts]
+    return None if any(v is None for v in values) else [v for v in values if v is not None]
+
+
+def _text(data: Mapping[str, str], name: str) -> str | None:
+    value = data.get(name)
+    return value.strip()[:100] if value is not None and value.strip() else None
+
+
+def apply_params(node: NodeData, data: Mapping[str, str]) -> list[str]:
+    """`rule-<code>-<n>-label` / `-amount` ("2" each time, or "3, 5, 10" after 1, 2, 3 times),
+    `floor-<code>`, `cap-<code>`, `band-<code>-<n>-label` / `-deduct` ("1-3"); the method's
+    other parameters stay as read. Returns the problems (Chinese, with the code)."""
+    problems: list[str] = []
+    method = dict(node.method)
+    code = node.code
+    kind = method.get("type")
+    if kind == "deduction":
+        rules = [dict(r) for r in method.get("rules", [])]
+        for n, rule in enumerate(rules, start=1):
+            label = _text(data, f"rule-{code}-{n}-label")
+            if label:
+                rule["label"] = label
+            raw = data.get(f"rule-{code}-{n}-amount")
+            values = _numbers(raw, code, problems) if raw is not None else None
+            if values and len(values) == 1 and "scale" not in rule:
+                rule["per_incident"] = values[0]
+            elif values and len(values) == 1:
+                rule.pop("scale")
+                rule["per_incident"] = values[0]
+            elif values:
+                if "scale" not in rule:
+                    rule.pop("per_incident", None)
+                rule["scale"] = values
+        method["rules"] = rules
+    if kind in ("deduction", "bonus"):
+        for key in ("floor", "cap") if kind == "deduction" else ("cap",):
+            raw = data.get(f"{key}-{code}")
+            if raw is None:
+                continue
+            if not raw.strip():
+                if key == "cap" and kind == "deduction":
+                    method.pop("cap", None)
+                continue
+            value = _number(raw, code, problems)
+            if value is not None:
+                method[key] = value
+    if kind == "grade":
+        bands = [dict(b) for b in method.get("bands", [])]
+        for n, band in enumerate(bands, start=1):
+            label = _text(data, f"band-{code}-{n}-label")
+            if label:
+                band["label"] = label
+            raw = data.get(f"band-{code}-{n}-deduct")
+            if raw is not None and "deduct" in band:
+                values = _numbers(raw, code, problems)
+                if values:
+                    band["deduct"] = [values[0], values[-1]]
+        method["bands"] = bands
+    node.method = canonical(method)
     return problems

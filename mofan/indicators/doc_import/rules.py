@@ -15,7 +15,8 @@ NUM = r"(\d+(?:\.\d+)?)"
 CLAUSES = re.compile(r"[^，。；;,]+")
 DEDUCT = re.compile(rf"扣\s*(?:除\s*)?{NUM}\s*分")
 ZERO = re.compile(r"不得分|不计分|得0分|记0分|计0分")
-ADD = re.compile(rf"加\s*{NUM}\s*分")
+ADD = re.compile(rf"(?:加|(?<=[每次篇项分])积)\s*{NUM}\s*分")  # 加2分; 积分制: 每次积1分
+EARNED = re.compile(rf"(?<![每次篇项条个人分])积\s*{NUM}\s*分")
 BONUS_CAP = re.compile(
     rf"(?:最高|最多|累计|合计|总分)?\s*(?:加分)?\s*(?:不超过|不得超过|最高|最多|封顶|为限)\s*{NUM}\s*分|{NUM}\s*分封顶"
 )
@@ -249,6 +250,12 @@ def bonus(text: str) -> tuple[Decimal | None, Decimal | None, list[Span]]:
         cap = Decimal(cap_match.group(1) or cap_match.group(2))
         spans.append((cap_match.start(), cap_match.end(), "rule-bonus"))
     return Decimal(adds[0].group(1)), cap, spans
+
+
+def earned(text: str) -> Decimal | None:
+    """The points a 积分制 item grants once ("按时足额交纳党费积5分"), not per incident."""
+    match = EARNED.search(text)
+    return Decimal(match.group(1)) if match else None
 
 
 def deduct_cap(text: str) -> Decimal | None:

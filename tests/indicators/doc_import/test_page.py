@@ -136,3 +136,53 @@ def test_pdf_without_text_layer_is_refused(admin_client):
     )
     assert response.status_code == 400
     assert "没有文字层" in response.content.decode()
+
+
+SCALED = """某某机关党支部考核细则
+一、组织生活（20分）
+1.支部会议：无故缺席一次扣3分，两次扣5分，三次（含）以上不得分。（10分）
+2.党员教育，评分标准：好的得10分，较好的得8分，一般的得5分，差的得0分。（10分）
+"""
+
+
+def test_the_review_shows_each_rules_parameters_and_the_clerk_edits_them(admin_client, committee):
+    html = admin_client.post("/indicators/from-document/", {"text": SCALED}).content.decode()
+    assert 'name="rule-1.1-1-label" value="无故缺席"' in html
+    assert 'name="rule-1.1-1-amount" value="3、5、10"' in html
+    assert 'name="band-1.2-2-label" value="较好"' in html
+    assert 'name="band-1.2-2-deduct" value="2-2"' in html
+    response = admin_client.post(
+        "/indicators/from-document/accept/",
+        {
+            "source_text": SCALED,
+            "source_name": "scaled.txt",
+            "rule-1.1-1-label": "无故缺席支部会议",
+            "rule-1.1-1-amount": "2、4、10",
+            "cap-1.1": "8",
+            "band-1.2-2-deduct": "1-3",
+        },
+    )
+    assert response.status_code == 302
+    version = IndicatorSystem.objects.get(committee=committee).versions.get()
+    nodes = {n.code: n for n in IndicatorNode.objects.filter(version=version)}
+    rule = nodes["1.1"].method["rules"][0]
+    assert (rule["label"], rule["scale"]) == ("无故缺席支部会议", [2, 4, 10])
+    assert nodes["1.1"].method["cap"] == 8
+    assert nodes["1.2"].method["bands"][1] == {"label": "较好", "deduct": [1, 3]}
+
+
+def test_a_parameter_that_is_not_a_number_is_refused_and_the_entries_stay(admin_client, committee):
+    response = admin_client.post(
+        "/indicators/from-document/accept/",
+        {
+            "source_text": SCALED,
+            "source_name": "scaled.txt",
+            "rule-1.1-1-amount": "三、五",
+            "rule-1.1-1-label": "缺席",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "1.1：“三”不是数字。" in html
+    assert 'value="缺席"' in html
+    assert not IndicatorSystem.objects.filter(committee=committee).exists()
