@@ -40,3 +40,32 @@ def test_upload_review_fix_and_accept(live_server, new_page, tmp_path):
     expect(page.locator("#grand-total")).to_have_text("500")
     expect(page.locator("#problem-count")).to_have_text("0")
     expect(page.locator("body")).to_contain_text("政治型机关")
+
+
+REAL = Path(__file__).parents[1] / "indicators" / "corpus" / "27-real-study-do-member-scoring.txt"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_clerk_edits_a_scale_under_parameters(live_server, new_page, screenshot, width):
+    committee = CommitteeFactory(name="参数测试工委", code=f"param-{width}")
+    admin = persona("committee_admin", committee=committee)
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 844})
+    log_in(page, live_server.url, admin.username, PASSWORD)
+    page.goto(f"{live_server.url}/indicators/from-document/")
+    page.get_by_label("方案文件（.docx、.pdf 或 .txt）").set_input_files(str(REAL))
+    page.get_by_role("button", name="读取并核对").click()
+
+    row = page.locator("tr", has=page.get_by_label("标题 1.1", exact=True))
+    params = row.locator("details.doc-params")
+    params.locator("summary").click()
+    amount = params.get_by_label("累计扣分（第1、2…次）").nth(1)
+    expect(amount).to_have_value("3、5、10")
+    amount.fill("2、4、10")
+    screenshot(page, f"doc-import-params-{width}")
+    page.get_by_role("button", name="接受并保存为草稿").click()
+    expect(page.locator("#version-status")).to_have_text("草稿")
+    from mofan.indicators.models import IndicatorNode
+
+    node = IndicatorNode.objects.get(version__system__committee=committee, code="1.1")
+    assert [r.get("scale") for r in node.method["rules"]][1] == [2, 4, 10]

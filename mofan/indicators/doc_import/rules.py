@@ -105,10 +105,12 @@ Span = tuple[int, int, str]
 
 COUNT = r"(\d+|[一二两三四五六七八九十]+)"
 STEP = re.compile(
-    rf"(第)?\s*{COUNT}\s*(?:次|项|回|人次|例)\s*(?:[（(]含[)）])?\s*(及以上|以上|或以上|起)?\s*"
+    rf"(?:累计|达到|满)?\s*(第)?\s*{COUNT}\s*(?:次|项|回|人次|例)\s*(?:[（(]含[)）])?\s*(及以上|以上|或以上|起)?\s*"
     rf"(?:的)?\s*(?:各|共|累计)?\s*(每次|每项)?\s*(?:扣\s*(?:除\s*)?{NUM}\s*分|(不得分|不计分|得0分|扣完为止))"
 )
 ONWARD = re.compile(r"以此类推|依此类推|依次类推")
+# "每次各扣0.5分，以此类推，四次以上不得分": the first step of a scale written per time
+EACH_STEP = re.compile(rf"每(?:次|人次)\s*各?\s*扣\s*{NUM}\s*分")
 
 
 # A clause of a scale: split at commas, and at 、 only before the next step (第2次…), so
@@ -144,13 +146,17 @@ def scales(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
     found: list[dict[str, Any]] = []
     spans: list[Span] = []
     i = 0
+    steps: list[tuple[int, Decimal | None]]
     while i < len(clauses):
         first = STEP.search(clauses[i].group(0))
-        if not first or _number(first.group(2)) != 1:
+        each = EACH_STEP.search(clauses[i].group(0)) if not first else None
+        if each is not None and i + 1 < len(clauses) and ONWARD.fullmatch(clauses[i + 1].group(0)):
+            start, steps, ordinal = each.start(), [(1, Decimal(each.group(1)))], False
+        elif first is not None and _number(first.group(2)) == 1:
+            start, steps, ordinal = first.start(), [(1, _amount(first))], bool(first.group(1))
+        else:
             i += 1
             continue
-        steps = [(1, _amount(first))]
-        ordinal = bool(first.group(1))
         per_incident = None
         j = i + 1
         while j < len(clauses):
@@ -170,7 +176,7 @@ def scales(text: str) -> tuple[list[dict[str, Any]], list[Span]]:
             i += 1
             continue
         rule: dict[str, Any] = {
-            "label": _clean_label(clauses[i].group(0)[: first.start()]),
+            "label": _clean_label(clauses[i].group(0)[:start]),
             "scale": _scale_of(steps, ordinal),
         }
         if per_incident is not None:
