@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from hypothesis import HealthCheck
@@ -18,6 +21,20 @@ hypothesis_settings.load_profile("mofan")
 def pytest_configure(config: pytest.Config) -> None:
     # A fast hasher keeps the suite quick; production uses Django's PBKDF2 default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """SQLite: the test database is a file (in memory-backed /dev/shm where there is one) in
+    WAL mode like production's, not Django's shared-cache in-memory database. Shared cache locks
+    whole tables and reports "database table is locked" at once, without the busy timeout, so
+    a browser test's page polled while the task worker wrote (an approval, an account batch)
+    failed in ways production cannot."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        shm = Path("/dev/shm")
+        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(settings.VAR_DIR)
+        database.setdefault("TEST", {})["NAME"] = str(base / f"mofan-test-{os.getpid()}.sqlite3")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

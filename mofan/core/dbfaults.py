@@ -83,10 +83,30 @@ def _raw_closed(alias: str) -> bool:
     return False
 
 
+_LOST_AT = "mofan_lost_alias"
+
+
+def note_loss(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """An execute wrapper that notes on the error, at the failing statement, that its
+    connection was gone. Judged later, the connection may already look healthy: Django closes it
+    when the rollback fails, and the next query (a savepoint's release, the audit's) opens a
+    fresh one."""
+    try:
+        return execute(sql, params, many, context)
+    except (OperationalError, InterfaceError, ProgrammingError) as exc:
+        alias = context["connection"].alias
+        if _raw_closed(alias):
+            setattr(exc, _LOST_AT, alias)
+        raise
+
+
 def lost_alias(exc: BaseException) -> str | None:
     """The alias whose connection `exc` says was lost, or None when it is no such error."""
     if not isinstance(exc, (OperationalError, InterfaceError, ProgrammingError)):
         return None
+    noted = getattr(exc, _LOST_AT, None)
+    if noted is not None:
+        return str(noted)
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     if sqlstate and not (sqlstate.startswith("08") or sqlstate in LOST_STATES):
@@ -179,7 +199,7 @@ class DatabaseFaultMiddleware:
             setattr(request, _COMMITTED, True)
 
         def track(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            result = execute(sql, params, many, context)
+            result = note_loss(execute, sql, params, many, context)
             if sql.lstrip()[:6].upper() in WRITES:
                 connection = context["connection"]
                 if connection.in_atomic_block:
@@ -262,7 +282,10 @@ def retry_transient(
     )
     for attempt in range(tries):
         try:
-            return operation()
+            with contextlib.ExitStack() as stack:
+                for name in connections:
+                    stack.enter_context(connections[name].execute_wrapper(note_loss))
+                return operation()
         except Exception as exc:
             alias = transient_alias(exc)
             if alias is None or attempt == tries - 1:

@@ -3,10 +3,9 @@ with Retry-After and a Chinese page (htmx: a message placed before the form), ne
 never a duplicate write.
 
 The connection is really lost. On PostgreSQL a second connection ends the test connection's
-backend (`pg_terminate_backend`), as a server restart or a failover does. On SQLite the test
-database lives in memory, which Django never closes; the test closes the driver's connection
-under Django instead (a keeper connection holds the shared in-memory database meanwhile), the
-one way an SQLite connection can be lost.
+backend (`pg_terminate_backend`), as a server restart or a failover does. On SQLite, which has
+no server, the test closes the driver's connection under Django instead, the one way an SQLite
+connection can be lost.
 """
 
 # The fixtures are imported from evidence_fixtures and requested by name.
@@ -67,14 +66,15 @@ def _terminate(pid: int) -> None:
 
 @pytest.fixture
 def keeper() -> Iterator[None]:
-    """On SQLite: a second connection that keeps the shared in-memory test database alive while
-    the test closes Django's connection under it."""
+    """On SQLite: Django's connection is open again after the test closed it under Django. An
+    in-memory test database (shared cache) would vanish with its last connection, so a second
+    connection keeps it alive meanwhile; the suite's file database (tests/conftest.py) needs
+    none."""
     if connection.vendor != "sqlite":
         yield
         return
     name = connection.settings_dict["NAME"]
-    assert "mode=memory" in name, name
-    held = sqlite3.connect(name, uri=True)
+    held = sqlite3.connect(name, uri=True) if "mode=memory" in name else None
     try:
         yield
     finally:
@@ -82,7 +82,8 @@ def keeper() -> Iterator[None]:
         if dbfaults._raw_closed("default"):
             connection.connection = None
         connection.ensure_connection()
-        held.close()
+        if held is not None:
+            held.close()
 
 
 def lose_connection() -> None:
