@@ -6,7 +6,7 @@ bonus's cap). Pure: the page re-reads the same text (deterministic) and applies 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,6 +81,29 @@ def _text(data: Mapping[str, str], name: str) -> str | None:
     return value.strip()[:100] if value is not None and value.strip() else None
 
 
+def _relabelled(
+    items: list[dict[str, Any]], data: Mapping[str, str], prefix: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each rule or band, numbered from 1, with the label the clerk typed (`<prefix>-<n>-label`)."""
+    for n, item in enumerate(items, start=1):
+        label = _text(data, f"{prefix}-{n}-label")
+        if label:
+            item["label"] = label
+        yield n, item
+
+
+def _set_amount(rule: dict[str, Any], values: list[Decimal]) -> None:
+    """One value: so much each time. Several: the totals after 1, 2, … times (a scale, which
+    keeps its rate past the last step, if it had one)."""
+    if len(values) == 1:
+        rule.pop("scale", None)
+        rule["per_incident"] = values[0]
+    else:
+        if "scale" not in rule:
+            rule.pop("per_incident", None)
+        rule["scale"] = values
+
+
 def apply_params(node: NodeData, data: Mapping[str, str]) -> list[str]:
     """`rule-<code>-<n>-label` / `-amount` ("2" each time, or "3, 5, 10" after 1, 2, 3 times),
     `floor-<code>`, `cap-<code>`, `band-<code>-<n>-label` / `-deduct` ("1-3"); the method's
@@ -91,45 +114,28 @@ def apply_params(node: NodeData, data: Mapping[str, str]) -> list[str]:
     kind = method.get("type")
     if kind == "deduction":
         rules = [dict(r) for r in method.get("rules", [])]
-        for n, rule in enumerate(rules, start=1):
-            label = _text(data, f"rule-{code}-{n}-label")
-            if label:
-                rule["label"] = label
+        for n, rule in _relabelled(rules, data, f"rule-{code}"):
             raw = data.get(f"rule-{code}-{n}-amount")
             values = _numbers(raw, code, problems) if raw is not None else None
-            if values and len(values) == 1 and "scale" not in rule:
-                rule["per_incident"] = values[0]
-            elif values and len(values) == 1:
-                rule.pop("scale")
-                rule["per_incident"] = values[0]
-            elif values:
-                if "scale" not in rule:
-                    rule.pop("per_incident", None)
-                rule["scale"] = values
+            if values:
+                _set_amount(rule, values)
         method["rules"] = rules
     if kind in ("deduction", "bonus"):
         for key in ("floor", "cap") if kind == "deduction" else ("cap",):
             raw = data.get(f"{key}-{code}")
-            if raw is None:
-                continue
-            if not raw.strip():
-                if key == "cap" and kind == "deduction":
-                    method.pop("cap", None)
-                continue
-            value = _number(raw, code, problems)
-            if value is not None:
-                method[key] = value
+            if raw is not None and not raw.strip() and key == "cap" and kind == "deduction":
+                method.pop("cap", None)  # left empty: no limit per rule
+            elif raw is not None and raw.strip():
+                value = _number(raw, code, problems)
+                if value is not None:
+                    method[key] = value
     if kind == "grade":
         bands = [dict(b) for b in method.get("bands", [])]
-        for n, band in enumerate(bands, start=1):
-            label = _text(data, f"band-{code}-{n}-label")
-            if label:
-                band["label"] = label
+        for n, band in _relabelled(bands, data, f"band-{code}"):
             raw = data.get(f"band-{code}-{n}-deduct")
-            if raw is not None and "deduct" in band:
-                values = _numbers(raw, code, problems)
-                if values:
-                    band["deduct"] = [values[0], values[-1]]
+            values = _numbers(raw, code, problems) if raw is not None and "deduct" in band else None
+            if values:
+                band["deduct"] = [values[0], values[-1]]
         method["bands"] = bands
     node.method = canonical(method)
     return problems
