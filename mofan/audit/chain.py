@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -49,11 +50,23 @@ def mask_phone(value: Any) -> Any:
     return f"{value[:3]}****{value[-4:]}"
 
 
-def _mask_item(key: str, value: Any) -> Any:
+@functools.lru_cache(maxsize=4096)
+def _key_kind(key: str) -> int:
+    """0: a plain key, 1: one naming a secret, 2: one naming a phone. Kept per key: approving
+    20,000 units masks 40,000 entries made of the same few keys."""
     lowered = key.lower()
     if any(marker in lowered for marker in SECRET_MARKERS):
-        return MASK
+        return 1
     if any(marker in lowered for marker in PHONE_MARKERS):
+        return 2
+    return 0
+
+
+def _mask_item(key: str, value: Any) -> Any:
+    kind = _key_kind(key)
+    if kind == 1:
+        return MASK
+    if kind == 2:
         return mask_phone(value)
     return mask_secrets(value)
 
@@ -61,18 +74,20 @@ def _mask_item(key: str, value: Any) -> Any:
 def mask_secrets(value: Any) -> Any:
     """Replace the value of every key that names a secret, at any depth; mask phone numbers
     (keys naming a phone or mobile) to their first three and last four digits."""
+    if isinstance(value, str | int | bool) or value is None:
+        return value
     if isinstance(value, Mapping):
         return {str(k): _mask_item(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_secrets(v) for v in value]
-    if isinstance(value, str | int | bool) or value is None:
-        return value
     if isinstance(value, float):
         return repr(value)
     return str(value)
 
 
+@functools.lru_cache(maxsize=256)
 def utc_iso(moment: datetime) -> str:
+    """The moment as the MAC covers it (kept per moment: a bulk append's entries share one)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -112,6 +127,14 @@ def entry_fields(
     return fields
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: str, algorithm: str) -> hmac.HMAC:
+    """The HMAC with its key set up, copied for each entry (setting up the key was a tenth of
+    appending an entry)."""
+    return hmac.new(key.encode(), digestmod=_digest(algorithm))
+
+
 def compute_mac(key: str, algorithm: str, prev_mac: str, fields: Mapping[str, Any]) -> str:
-    message = prev_mac.encode() + b"|" + canonical(fields)
-    return hmac.new(key.encode(), message, _digest(algorithm)).hexdigest()
+    mac = _keyed(key, algorithm).copy()
+    mac.update(prev_mac.encode() + b"|" + canonical(fields))
+    return mac.hexdigest()

@@ -73,7 +73,6 @@ from mofan.devtools.simulate import (
     synthetic_staff,
 )
 from mofan.evaluations.ledger_figures import ledger_figures_refresh
-from mofan.evaluations.models import UnitResult
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorVersion
 from mofan.indicators.selectors import published_leaves
@@ -273,9 +272,11 @@ def _sheet_counts(sheets: Sheets) -> dict[str, int]:
     }
 
 
-def _result_counts(results: list[UnitResult], problems: int, checks: int) -> dict[str, Any]:
-    grades = Counter(r.grade for r in results)
-    composite = sum((r.composite for r in results if r.composite is not None), Decimal(0))
+def _result_counts(
+    results: list[tuple[Decimal | None, str]], problems: int, checks: int
+) -> dict[str, Any]:
+    grades = Counter(grade for _composite, grade in results)
+    composite = sum((c for c, _grade in results if c is not None), Decimal(0))
     return {
         "results": len(results),
         "problems": problems,

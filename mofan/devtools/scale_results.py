@@ -8,6 +8,7 @@ import datetime
 import random
 import time
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F
@@ -17,6 +18,7 @@ from mofan.accounts.models import User
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.devtools.scale_bulk import Digest, Timer
+from mofan.evaluations.events import ApprovedResult
 from mofan.evaluations.figures.results import results_freeze
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.figures.summary import result_summary_rebuild
@@ -38,7 +40,7 @@ CHECK_FINDINGS = (
 
 def approve(
     campaign: Campaign, admin: User, liaison: User, timer: Timer, today: datetime.date | None
-) -> tuple[list[UnitResult], int]:
+) -> tuple[list[tuple[Decimal | None, str]], int]:
     """Reviewed, then the results as `campaign_approve` computes them, frozen; APPROVED."""
     started = time.perf_counter()
     now = timezone.now()
@@ -47,34 +49,36 @@ def approve(
     # The figures exactly as campaign_approve freezes them: recomputed set-wise, then frozen.
     campaign_recompute(campaign=campaign)
     started = timer.add("approval_compute", started)
-    results = results_freeze(campaign=campaign, approved_by=admin, now=now).written
+    fresh = results_freeze(campaign=campaign, approved_by=admin, now=now).fresh
+    results = list(
+        UnitResult.objects.filter(campaign=campaign)
+        .order_by("enrollment__unit__sort_order", "enrollment_id")
+        .values_list("enrollment__unit__sort_order", "composite", "grade", "rank", "advanced")
+    )
     digest = Digest()
-    for result in results:
-        digest.add(
-            result.enrollment.unit.sort_order,
-            result.composite,
-            result.grade,
-            result.rank,
-            result.advanced,
-        )
+    for row in results:
+        digest.add(*row)
     result_summary_rebuild(campaign=campaign)  # as campaign_approve does
     enrollments.update(state=EnrollmentState.APPROVED, version=F("version") + APPROVED_VERSION)
     # campaign_approve's rectification hook, through the service: problem lists and re-reviews of
     # the failing units, and the problem findings of any unit.
-    problems = results_approved(campaign=campaign, results=results, today=today)
+    approved = [
+        ApprovedResult(r.pk, r.enrollment_id, r.values["grade"], r.values["veto"]) for r in fresh
+    ]
+    problems = results_approved(campaign=campaign, results=approved, today=today)
     audit_record(
         action="scale.seed.results",
         actor=admin,
         target=campaign,
         extra={
             "units": len(results),
-            "grades": dict(sorted(Counter(r.grade for r in results).items())),
+            "grades": dict(sorted(Counter(grade for _o, _c, grade, _r, _a in results).items())),
             "problems": problems,
             "sha256": digest.hexdigest,
         },
     )
     timer.add("approval_write", started)
-    return results, problems
+    return [(composite, grade) for _o, composite, grade, _r, _a in results], problems
 
 
 def committee_checks(

@@ -21,12 +21,14 @@ from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaT
 from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import events, notices
 from mofan.evaluations.figures.results import (
-    RESULT_FIELDS,
+    RESULT_TYPE,
+    SHOWN_APART,
+    FreshResult,
     result_unfreeze,
     results_freeze,
     results_ranks_sync,
 )
-from mofan.evaluations.figures.setwise import campaign_recompute
+from mofan.evaluations.figures.setwise import figures_settle
 from mofan.evaluations.figures.summary import result_summary_rebuild
 from mofan.evaluations.figures.unit import current_tie, ranks_refresh, tie_decision, unit_refresh
 from mofan.evaluations.models import QuotaTieDecision, TiePolicy, UnitResult, VetoInput
@@ -34,6 +36,7 @@ from mofan.evaluations.results import admitted_for
 from mofan.evaluations.services import enrollment_transition
 
 S = EnrollmentState
+ID_SLICE = 10_000
 
 
 def check_admin(actor: Actor, campaign: Campaign) -> None:
@@ -72,7 +75,7 @@ def veto_input_record(
 
 
 def _shown(values: Mapping[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in values.items() if k not in ("type_scores", "level_counts")}
+    return {k: str(v) for k, v in values.items() if k not in SHOWN_APART}
 
 
 def check_all_reviewed(campaign: Campaign) -> None:
@@ -173,7 +176,7 @@ def check_tie_decided(campaign: Campaign) -> None:
 @transaction.atomic
 def campaign_approve(
     *, campaign: Campaign, actor: Actor, today: datetime.date | None = None
-) -> list[UnitResult]:
+) -> int:
     """Approve every reviewed unit: write its frozen result. All units must be reviewed (or
     already approved) so that ranks and the honours quota are computed over the whole field.
 
@@ -189,7 +192,7 @@ def campaign_approve(
     the campaign's 先进单位 become the candidates of its honour programme."""
     check_admin(actor, campaign)
     check_all_reviewed(campaign)
-    campaign_recompute(campaign=campaign)  # every unit's figures, from its stored scores
+    figures_settle(campaign=campaign)  # the stored figures, current
     check_tie_decided(campaign)
     return results_approve(campaign=campaign, signer=actor, today=today)
 
@@ -202,7 +205,7 @@ def results_approve(
     today: datetime.date | None = None,
     enrollment_ids: Collection[int] | None = None,
     extra: dict[str, Any] | None = None,
-) -> list[UnitResult]:
+) -> int:
     """The approval itself, for every reviewed unit or for `enrollment_ids`, on figures the
     caller has just recomputed; the caller has checked who may approve (`campaign_approve`, or
     `approval_rounds.approval_sign` for a round the admin prepared and the leader signs)."""
@@ -212,24 +215,29 @@ def results_approve(
         now=timezone.now(),
         enrollment_ids=enrollment_ids,
     )
-    fresh = [(record, before, state == S.REVIEWED) for record, before, state in done.fresh]
-    moving = [record.enrollment_id for record, _b, moved in fresh if moved]
+    moving = [r.enrollment_id for r in done.fresh if r.state == S.REVIEWED]
     if moving:
         # REVIEWED and APPROVED count alike in the stored figures: nothing to refresh.
-        updated = Enrollment.objects.filter(pk__in=moving, state=S.REVIEWED).update(
-            state=S.APPROVED, version=F("version") + 1
+        updated = sum(  # in slices: SQLite takes at most 32,766 parameters a statement
+            Enrollment.objects.filter(pk__in=moving[i : i + ID_SLICE], state=S.REVIEWED).update(
+                state=S.APPROVED, version=F("version") + 1
+            )
+            for i in range(0, len(moving), ID_SLICE)
         )
         if updated != len(moving):
             raise ValidationError(_("状态已被他人更改，请刷新后重试。"))
     if not campaign.results_published:
         results_ranks_sync(campaign=campaign)  # ranks and 先进 follow the field until published
-    audit_record_many(entries=_approval_entries(fresh, signer))
+    audit_record_many(entries=_approval_entries(done.fresh, signer, campaign))
     result_summary_rebuild(campaign=campaign)  # the dashboard's campaign-wide figures
     problems = events.count_made(
         events.results_approved.send(
             sender=UnitResult,
             campaign=campaign,
-            results=[r for r, _b, _m in fresh],
+            results=[
+                events.ApprovedResult(r.pk, r.enrollment_id, r.values["grade"], r.values["veto"])
+                for r in done.fresh
+            ],
             actor=signer,
             today=today,
         )
@@ -238,31 +246,36 @@ def results_approve(
         action="approval.campaign",
         actor=signer.user,
         target=campaign,
-        extra={"units": len(done.written), "problems": problems, **(extra or {})},
+        extra={"units": done.written, "problems": problems, **(extra or {})},
     )
     return done.written
 
 
 def _approval_entries(
-    fresh: list[tuple[UnitResult, dict[str, str] | None, bool]], actor: Actor
+    fresh: list[FreshResult], actor: Actor, campaign: Campaign
 ) -> Iterator[dict[str, Any]]:
     """Per unit, what `enrollment_transition` and the result's write audit one by one."""
-    for record, before, moved in fresh:
-        if moved:
+    enrollment_type = Enrollment._meta.label_lower
+    committee = campaign.committee_id
+    for record in fresh:
+        if record.state == S.REVIEWED:
             yield {
                 "action": "enrollment.approve",
                 "actor": actor.user,
-                "object_type": Enrollment._meta.label_lower,
+                "object_type": enrollment_type,
                 "object_id": record.enrollment_id,
                 "before": {"state": S.REVIEWED.value},
                 "after": {"state": S.APPROVED.value},
+                "committee_id": committee,
             }
         yield {
             "action": "approval.result",
             "actor": actor.user,
-            "target": record,
-            "before": before,
-            "after": _shown({k: getattr(record, k) for k in RESULT_FIELDS}),
+            "object_type": RESULT_TYPE,
+            "object_id": record.pk,
+            "before": record.before,
+            "after": _shown(record.values),
+            "committee_id": committee,
         }
 
 

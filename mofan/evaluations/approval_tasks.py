@@ -68,7 +68,12 @@ def approval_sign_request(
     *, batch: ApprovalBatch, actor: Actor, password: str, code: str = ""
 ) -> ApprovalRun:
     """The leader signs a prepared round: re-authenticated here, approved by the task."""
-    batch = ApprovalBatch.objects.select_for_update().select_related("campaign").get(pk=batch.pk)
+    batch = (
+        ApprovalBatch.objects.select_for_update()
+        .select_related("campaign")
+        .defer("figures")  # read by the task, when it signs
+        .get(pk=batch.pk)
+    )
     how = check_signer(actor, batch, password, code)
     return _run_create(
         campaign=batch.campaign,
@@ -192,8 +197,8 @@ def _approve(run: ApprovalRun) -> int:
     if run.kind == RunKind.SIGN:
         if run.batch is None:
             raise ValidationError(_("这一轮审定已不存在。"))
-        return len(approval_sign_confirmed(batch=run.batch, actor=actor, how=run.reauthenticated))
-    return len(approval.campaign_approve(campaign=run.campaign, actor=actor))
+        return approval_sign_confirmed(batch=run.batch, actor=actor, how=run.reauthenticated)
+    return approval.campaign_approve(campaign=run.campaign, actor=actor)
 
 
 def _finish(run_id: int, *, state: RunState, error: str = "", approved: int | None = None) -> None:

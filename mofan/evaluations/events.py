@@ -9,14 +9,26 @@ receivers in its `AppConfig.ready` (rectification: `rectification/receivers.py`;
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.dispatch import Signal
 
 #: A campaign's results were approved and frozen (`approval.campaign_approve`).
-#: Arguments: campaign, results (the newly frozen UnitResult rows), actor (who approved or
-#: signed: the receivers' writes are audited in that name), today. A receiver returns
-#: the number of records it made, which the approval's audit entry reports as "problems".
+#: Arguments: campaign, results (the newly frozen results, as `ApprovedResult`), actor (who
+#: approved or signed: the receivers' writes are audited in that name), today. A receiver
+#: returns the number of records it made, which the approval's audit entry reports as
+#: "problems".
 results_approved = Signal()
+
+
+class ApprovedResult(NamedTuple):
+    """A newly frozen result as `results_approved` announces it: what a receiver needs to pick
+    the few it acts on (a failing grade, a veto); it reads those rows itself."""
+
+    pk: int
+    enrollment_id: int
+    grade: str
+    veto: bool
 
 
 def count_made(responses: Sequence[tuple[object, object]]) -> int:

@@ -154,10 +154,13 @@ class ApprovalSummary:
 
 
 def pending_round(campaign: Campaign) -> ApprovalBatch | None:
-    """The round of approval waiting for the leader's signature, if any (at most one)."""
+    """The round of approval waiting for the leader's signature, if any (at most one); without
+    the figures it froze for the signature (up to 20,000 units' worth of JSON), which only the
+    signing itself reads."""
     return (
         ApprovalBatch.objects.filter(campaign=campaign, state=BatchState.PREPARED)
         .select_related("prepared_by")
+        .defer("figures")
         .first()
     )
 

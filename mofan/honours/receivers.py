@@ -8,7 +8,7 @@ from typing import Any
 
 from mofan.accounts.access import Actor
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.models import UnitResult
+from mofan.evaluations.events import ApprovedResult
 from mofan.honours.campaign_results import campaign_programme_sync
 
 
@@ -16,7 +16,7 @@ def on_results_approved(
     sender: Any,
     *,
     campaign: Campaign,
-    results: Sequence[UnitResult],
+    results: Sequence[ApprovedResult],
     actor: Actor,
     today: datetime.date | None = None,
     **kwargs: Any,

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mofan.campaigns.models import Campaign, Enrollment
+from mofan.evaluations.events import ApprovedResult
 from mofan.evaluations.models import Finding, UnitResult
 from mofan.rectification.leaves import leaves_to_rectify
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewState
@@ -129,7 +130,7 @@ def rescored_nodes(campaign: Campaign, unit_id: int) -> list[int]:
 
 
 def results_approved(
-    *, campaign: Campaign, results: Sequence[UnitResult], today: datetime.date | None = None
+    *, campaign: Campaign, results: Sequence[ApprovedResult], today: datetime.date | None = None
 ) -> int:
     """The rectification hook of approval: for every newly approved result, the problem list of
     a failing unit and its re-review; a re-review already there follows the new result. Returns
@@ -137,33 +138,39 @@ def results_approved(
     if not results:
         return 0
     today = today or timezone.localdate()
-    ids = [r.enrollment_id for r in results]
+    ids = {r.enrollment_id for r in results}
+    # Read by campaign and matched here: the campaign's re-reviews and problem findings are
+    # few, and a list of 20,000 ids as query parameters is slow (and past SQLite's limit at
+    # 100,000 units).
     rounds: dict[int, list[ReReview]] = {}
-    for rereview in ReReview.objects.filter(enrollment_id__in=ids).order_by("pk"):
-        rounds.setdefault(rereview.enrollment_id, []).append(rereview)
+    for rereview in ReReview.objects.filter(enrollment__campaign=campaign).order_by("pk"):
+        if rereview.enrollment_id in ids:
+            rounds.setdefault(rereview.enrollment_id, []).append(rereview)
     grades = set(campaign.rectify_grades or [])
     # Passing units are looked at only when a reviewer listed a problem (one query for all).
-    with_findings = set(
-        Finding.objects.filter(assignment__enrollment_id__in=ids, is_problem=True).values_list(
-            "assignment__enrollment_id", flat=True
-        )
+    with_findings = ids & set(
+        Finding.objects.filter(
+            assignment__enrollment__campaign=campaign, is_problem=True
+        ).values_list("assignment__enrollment_id", flat=True)
     )
     # Only a failing unit, one with a listed finding or one with re-reviews has anything to do:
     # at 20,000 units a few hundred. (Reading every enrolment with the default ordering made
     # SQLite probe the id list once per unit: 40 s at 20,000 units.)
-    results = [
-        r
+    picked = [
+        r.pk
         for r in results
         if r.grade in grades or r.enrollment_id in with_findings or r.enrollment_id in rounds
     ]
+    rows = UnitResult.objects.in_bulk(picked)
+    chosen = [rows[pk] for pk in picked]
     enrollments = {
         e.pk: e
-        for e in Enrollment.objects.filter(pk__in=[r.enrollment_id for r in results])
+        for e in Enrollment.objects.filter(pk__in=[r.enrollment_id for r in chosen])
         .select_related("unit", "campaign__indicator_version__system")
         .order_by()
     }
     made = 0
-    for result in results:
+    for result in chosen:
         enrollment = enrollments[result.enrollment_id]
         failing = result.grade in grades
         if failing or enrollment.pk in with_findings:

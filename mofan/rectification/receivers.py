@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mofan.campaigns.models import Campaign
-from mofan.evaluations.models import UnitResult
+from mofan.evaluations.events import ApprovedResult
 from mofan.rectification.auto import next_round, results_approved
 from mofan.rectification.models import ReReview
 
@@ -16,7 +16,7 @@ def on_results_approved(
     sender: Any,
     *,
     campaign: Campaign,
-    results: Sequence[UnitResult],
+    results: Sequence[ApprovedResult],
     today: datetime.date | None = None,
     **kwargs: Any,
 ) -> int:

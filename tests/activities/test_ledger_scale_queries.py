@@ -37,7 +37,7 @@ def counts(units: int, records: int, members: int) -> dict[str, int]:
         if name not in LEDGER_PAGES:
             continue
         client = Client()
-        bench._log_in(client, user)
+        bench.log_in(client, user)
         assert client.get(url).status_code == 200, name  # warm-up
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, name

@@ -1,14 +1,19 @@
 """`core.bulk.rows_update`: each row's values made as `save()` makes them — an encrypted field
-stored encrypted, its blind index following it, a foreign key by its id — on both databases."""
+stored encrypted, its blind index following it, a foreign key by its id — on both databases.
+`core.bulk.rows_insert`: plain rows inserted as their fields prepare them, the shared values
+once, an encrypted field encrypted (a subclass of a plain field is never taken as plain)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from mofan.core.bulk import rows_update
+from mofan.accounts.models import TotpDevice
+from mofan.core import bulk
+from mofan.core.bulk import rows_insert, rows_update
 from mofan.organizations.models import Member
-from tests.factories import MemberFactory, PartyOrgFactory, UnitFactory
+from tests.factories import MemberFactory, PartyOrgFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +48,37 @@ def test_rows_update_writes_what_save_would():
         raw = cursor.fetchone()[0]
     assert "13900000000" not in str(raw)  # encrypted at rest, as save() stores it
     assert rows_update(Member, [], ["post"]) == 0
+
+
+def test_rows_insert_writes_what_save_would_with_the_shared_values_once():
+    users = [UserFactory() for _ in range(3)]
+    confirmed = timezone.now().replace(microsecond=123000)
+    rows = [
+        {"user_id": user.pk, "secret": f"JBSWY3DPEHPK3PX{n}", "last_step": 10**12 + n}
+        for n, user in enumerate(users)
+    ]
+    assert rows_insert(TotpDevice, rows, same={"confirmed_at": confirmed}) == 3
+    stored = {d.user_id: d for d in TotpDevice.objects.filter(user__in=users)}
+    for n, user in enumerate(users):
+        device = stored[user.pk]
+        assert (device.secret, device.last_step, device.confirmed_at) == (
+            f"JBSWY3DPEHPK3PX{n}",
+            10**12 + n,
+            confirmed,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT secret FROM {TotpDevice._meta.db_table} WHERE user_id = %s", [users[0].pk]
+        )
+        raw = cursor.fetchone()[0]
+    assert "JBSWY3DPEHPK3PX0" not in str(raw)  # encrypted at rest, as save() stores it
+    assert rows_insert(TotpDevice, []) == 0
+
+
+def test_rows_insert_takes_more_rows_than_one_batch(monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH", 2)
+    users = UserFactory.create_batch(5)
+    rows = [{"user_id": u.pk, "secret": "S", "last_step": n} for n, u in enumerate(users)]
+    assert rows_insert(TotpDevice, rows) == 5
+    steps = TotpDevice.objects.filter(user__in=users).values_list("last_step", flat=True)
+    assert sorted(steps) == [0, 1, 2, 3, 4]

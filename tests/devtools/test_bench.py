@@ -43,6 +43,9 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     assert int(tally[2]) == sum(not r["ok"] for r in rows)
     for row in rows:
         extra = {"x_floor"} if row["name"].startswith("full recompute") else set()
+        if row["name"].startswith("approval task"):  # the two requests that start it
+            extra |= {"prepare_ms", "request_ms", "password_ms", "requests_peak_rss_mb"}
+            assert row["password_ms"] > 0 and row["request_ms"] > 0 and row["prepare_ms"] > 0
         if row["name"] not in (bench.FLOOR, *bench.PAGES):  # a job, in a process of its own
             extra.add("start_rss_mb")
             assert 10 < row["start_rss_mb"] <= row["peak_rss_mb"]
@@ -58,6 +61,7 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     assert "recompute floor (plain SQL)" in names
     assert f"ranking xlsx ({units} rows)" in names
     assert "score sheet docx" in names
+    assert f"approval task ({units} units)" in names
     assert f"ledger rules ({units} units)" in names
     # pages that read the database do so (the counts are real), the floor does not
     by_name = {r["name"]: r for r in rows}
@@ -152,6 +156,12 @@ def test_job_budgets():
     assert bench.budget(row("ledger rules (20000 units)", 9999, rss=399), {}) == (10000.0, True)
     assert bench.budget(row("ledger rules (20000 units)", 10001, rss=100), {})[1] is False
     assert bench.budget(row("ledger rules (20000 units)", 5000, rss=401), {})[1] is False
+    # issue 20 point 2: the task 5 s and 200 MB; the sign request 100 ms but its password check
+    task = {**row("approval task (20000 units)", 4999, rss=199), "password_ms": 230.0}
+    assert bench.budget({**task, "request_ms": 330.0}, {}) == (5000.0, True)
+    assert bench.budget({**task, "request_ms": 331.0}, {})[1] is False
+    assert bench.budget({**task, "request_ms": 300.0, "median_ms": 5001}, {})[1] is False
+    assert bench.budget({**task, "request_ms": 300.0, "peak_rss_mb": 201}, {})[1] is False
     # the ledger's pages are pages: 300 ms and the growth rule
     assert bench.budget(row("phone entry page (own record)", 299), {}) == (300.0, True)
     # for reference only

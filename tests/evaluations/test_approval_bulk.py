@@ -107,3 +107,15 @@ def test_approval_queries_grow_by_batches_not_by_units() -> None:
     statement) add a query as units are added; nothing is done per unit."""
     small, large = _approve(_reviewed(10, "ab4")), _approve(_reviewed(60, "ab5"))
     assert small <= large <= small + 3
+
+
+def test_the_enrollments_move_in_slices_and_every_one_is_counted(monkeypatch) -> None:
+    """The reviewed enrollments move to approved in slices of ids (SQLite takes at most 32,766
+    parameters a statement: 100,000 units are more); every slice's rows count in the check
+    that nobody moved one meanwhile."""
+    monkeypatch.setattr(approval, "ID_SLICE", 7)
+    campaign = _reviewed(20, "ab4")
+    _approve(campaign)
+    states = Enrollment.objects.filter(campaign=campaign).values_list("state", flat=True)
+    assert set(states) == {EnrollmentState.APPROVED} and len(states) == 20
+    assert UnitResult.objects.filter(enrollment__campaign=campaign, frozen=True).count() == 20

@@ -27,6 +27,7 @@ from mofan.evaluations.figures.summary import (
     result_summary_rebuild,
     tally_of,
 )
+from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, ResultSummary, UnitResult
 from mofan.rectification.models import ReReviewState
 from mofan.rectification.rereview import rereview_score_save, rereview_transition
@@ -121,6 +122,7 @@ def test_reopening_and_approving_again_refreshes_it(world):
     ConsolidatedScore.objects.filter(enrollment=world.eb, node=world.node("1.1")).update(
         score=Decimal(3)
     )
+    unit_refresh(enrollment=world.eb)  # as the score's write would (written directly here)
     approve(world)
     after = assert_summary_fresh(world.campaign)
     assert after.composite_sum != before.composite_sum

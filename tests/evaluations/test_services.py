@@ -36,6 +36,7 @@ from mofan.campaigns.models import Campaign, Enrollment
 from mofan.campaigns.services import campaign_create
 from mofan.core.concurrency import StaleWrite, create_first_save
 from mofan.evaluations import approval, review_groups, services
+from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -833,6 +834,7 @@ def test_veto_input_demotes_and_excludes_from_the_honours(world: World) -> None:
 def test_a_vetoing_reviewer_leaf_also_marks_the_unit(world: World) -> None:
     _review_all(world)
     ConsolidatedScore.objects.filter(enrollment=world.ea, node__code="2.2").update(veto=True)
+    unit_refresh(enrollment=world.ea)  # as the score's write would (written directly here)
     _approve(world)
     a = _result(world.ea)
     assert (a.veto, a.grade, a.advanced) == (True, "良好", False)

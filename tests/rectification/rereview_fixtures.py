@@ -20,6 +20,7 @@ from decimal import Decimal
 from mofan.accounts.access import Actor
 from mofan.campaigns.models import EnrollmentState
 from mofan.evaluations import approval
+from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import (
     Assignment,
     ConsolidatedScore,
@@ -82,6 +83,9 @@ def finish_review(world: World) -> None:
         opinion="违纪",
         recorded_by=world.user("committee_admin"),
     )
+    # The rows above are written directly, not by the services that refresh a unit's stored
+    # figures on each write: the figures follow as those writes would have left them.
+    campaign_recompute(campaign=world.campaign)
 
 
 def approve(world: World, actor: Actor | None = None) -> list[UnitResult]:

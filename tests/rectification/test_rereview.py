@@ -15,6 +15,7 @@ from mofan.audit.models import AuditEntry
 from mofan.audit.services import audit_verify
 from mofan.core.concurrency import StaleWrite
 from mofan.evaluations import approval
+from mofan.evaluations.figures.unit import unit_refresh
 from mofan.evaluations.models import ConsolidatedScore, UnitResult
 from mofan.notifications.models import Notice
 from mofan.rectification.models import ProblemItem, ReReview, ReReviewScore, ReReviewState
@@ -304,6 +305,7 @@ def test_a_rereview_is_withdrawn_when_the_reapproved_unit_no_longer_fails(approv
     ConsolidatedScore.objects.filter(enrollment=world.ea, node=world.node("1.1")).update(
         score=Decimal(9)
     )
+    unit_refresh(enrollment=world.ea)  # as the score's write would (written directly here)
     approve(world)
     rereview.refresh_from_db()
     assert rereview.state == R.REJECTED and "撤销" in rereview.reason

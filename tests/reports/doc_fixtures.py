@@ -42,6 +42,7 @@ from mofan.accounts.models import User
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
 from mofan.core.exports.base import Column, Export, Exporter
 from mofan.evaluations import approval
+from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.models import Assignment, ConsolidatedScore, Visit
 from mofan.organizations.models import Unit
 from mofan.rectification.models import ProblemItem, ProblemSource, ProblemState
@@ -130,6 +131,7 @@ def build_doc_world(*, publish: bool = True) -> DocWorld:
         place="丁单位会议室",
         recorded_by=world.user("unassigned"),
     )
+    campaign_recompute(campaign=campaign)  # D's rows and the quota were written directly
     approve(world)
     admin = world.actor("committee_admin")
     campaign.refresh_from_db()

@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
-from mofan.evaluations import external
+from mofan.evaluations import approval, external
 from mofan.evaluations.figures.setwise import campaign_recompute
 from mofan.evaluations.figures.unit import context_for, unit_refresh
-from mofan.evaluations.models import ConsolidatedScore, UnitTotals
+from mofan.evaluations.models import ConsolidatedScore, UnitResult, UnitTotals
 from mofan.indicators.models import IndicatorNode
 from mofan.surveys.selectors import campaign_shares
 from tests.surveys.world import SurveysWorld, answer, build_world
@@ -65,6 +65,27 @@ def test_the_survey_share_fills_the_weighted_slot() -> None:
     # the one-unit refresh gives the same figure as the set-wise pass
     unit_refresh(enrollment=Enrollment.objects.get(campaign=w.campaign, unit=w.unit_a))
     assert composite(w, w.unit_a) == expected
+
+
+def test_approval_freezes_the_survey_share_as_it_stands_then() -> None:
+    """The survey share moves with every answer and announces nothing, so approval recomputes a
+    campaign that weighs it (`figures_settle`): answers given after the last recompute count."""
+    w = build_world()
+    reviewed(w)
+    w.campaign.composite_weights = {"review": "1", "survey": "1"}
+    w.campaign.save()
+    answer(w, w.unit_a, level="满意", n=1)
+    campaign_recompute(campaign=w.campaign)
+    stored = composite(w, w.unit_a)
+    answer(w, w.unit_a, level="不满意", n=3)  # the share falls from 1 to 0.25
+    assert composite(w, w.unit_a) == stored  # nothing refreshed the stored figures
+
+    approval.campaign_approve(campaign=w.campaign, actor=w.actor("committee_admin"))
+    top = context_for(w.campaign).top
+    assert top is not None
+    expected = ((Decimal(24) + Decimal("0.25") * top) / 2).quantize(Decimal("0.01"))
+    frozen = UnitResult.objects.get(enrollment__campaign=w.campaign, enrollment__unit=w.unit_a)
+    assert frozen.composite == expected != stored
 
 
 def test_no_source_or_no_weight_no_points() -> None:

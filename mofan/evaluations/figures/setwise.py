@@ -427,3 +427,18 @@ def campaign_recompute(*, campaign: Campaign) -> int:
                     rows[start : start + BATCH],
                 )
     return len(figures)
+
+
+def figures_settle(*, campaign: Campaign) -> int:
+    """The stored figures made current before approval freezes them (`approval`, a prepared
+    round). Every write that changes a unit's figures refreshes them in its own transaction
+    (`unit.unit_refresh` and `ranks_refresh`; an enrolment or a scoring setting recomputes the
+    field), so there is nothing to do, except for a component another app computes on reading
+    (`external`: the survey share moves with every answer and announces nothing): when the
+    campaign weighs one, the whole field is recomputed. Returns how many units were.
+
+    The full recompute on every approval was 5.7 s of a 20-second approval at 20,000 units."""
+    weights = campaign.composite_weights or {}
+    if any(Decimal(str(weights.get(name) or 0)) for name in external.COMPONENTS):
+        return campaign_recompute(campaign=campaign)
+    return 0

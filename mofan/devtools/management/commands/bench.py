@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mofan.devtools import bench
+from mofan.devtools import bench, bench_items
 
 
 class Command(BaseCommand):
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(row, ensure_ascii=False))
             return
         if worker == "item":
-            row = bench.time_item(
+            row = bench_items.time_item(
                 options["item"], options["campaign"], options["units"], options["db"]
             )
             self.stdout.write(json.dumps(row, ensure_ascii=False))

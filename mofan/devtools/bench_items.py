@@ -1,0 +1,170 @@
+"""The heavy items of `make bench` (`bench.ITEMS`): each timed once in a fresh child process
+(`manage.py bench --worker item`), so that its peak RSS is its own. The suite, its pages and
+budgets are in `bench`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from mofan.devtools.bench import log_in, measured, peak_rss_mb, peak_rss_reset, personas
+
+
+def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any]:
+    """One heavy item, once, in this (fresh) process: its peak RSS is the process's."""
+    from django.db import connection, transaction
+
+    name, job = _job(item, campaign_id, units)
+    count = 0
+    noted: dict[str, float] = {}
+
+    def counter(execute: Any, sql: Any, params: Any, many: Any, context: Any) -> Any:
+        nonlocal count
+        count += 1  # counted, not logged: the SQL text of a big job would inflate its RSS
+        return execute(sql, params, many, context)
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (loaded, as in a server or worker that has run once)
+    start_rss = peak_rss_mb()  # the started process: Django, every app, the URLconf
+    with contextlib.ExitStack() as stack:
+        if item == "approval":  # it writes: set the campaign back first, roll everything back
+            stack.enter_context(transaction.atomic())
+            stack.callback(transaction.set_rollback, True)
+            job = approval_job(campaign_id, noted)
+            noted["requests_peak_rss_mb"] = peak_rss_mb()
+            peak_rss_reset()  # the task's own peak: a worker runs it, not the web processes
+        with connection.execute_wrapper(counter):
+            started = time.perf_counter()
+            job()
+            ms = (time.perf_counter() - started) * 1000
+    return {**measured(name, db, units, [ms], count), "start_rss_mb": start_rss, **noted}
+
+
+def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], object]]:
+    """The name a heavy item is reported under and the work timed, its preparation done."""
+    from mofan.campaigns.models import Campaign
+    from mofan.core.exports import registry
+    from mofan.reports.actors import system_actor
+
+    campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)
+    registry.autodiscover()
+    if item == "recompute":
+        from django.core.management import call_command
+
+        def recompute() -> object:
+            return call_command("recompute_results", campaign=campaign.pk, stdout=io.StringIO())
+
+        return "full recompute (recompute_results)", recompute
+    if item == "recompute floor":
+        from mofan.devtools.bench_floor import recompute_floor
+
+        return "recompute floor (plain SQL)", lambda: recompute_floor(campaign=campaign)
+    if item == "ledger rules":
+        from mofan.evaluations.ledger_figures import ledger_figures_refresh
+
+        def rules() -> object:  # what `manage.py ledger_figures --campaign ID` runs
+            return ledger_figures_refresh(campaign=campaign)
+
+        return f"ledger rules ({units} units)", rules
+    if item == "approval":
+        return f"approval task ({units} units)", lambda: None  # the job: `approval_job`
+    actor = system_actor(campaign.committee_id)
+    if item == "ranking xlsx":
+        export = registry.get("ranking")(campaign=campaign, actor=actor)
+        export.check()
+        return f"ranking xlsx ({units} rows)", _rendering(export, "xlsx")
+    if item == "score sheet docx":
+        from mofan.organizations.models import Unit
+
+        unit = Unit.objects.get(pk=personas(campaign_id).unit_id)
+        sheet = registry.get("score_sheet")(campaign=campaign, actor=actor, unit=unit)
+        sheet.check()
+        return item, _rendering(sheet, "docx")
+    raise ValueError(item)
+
+
+def approval_job(campaign_id: int, noted: dict[str, float]) -> Callable[[], object]:
+    """The campaign set back to before its approval (every approved unit reviewed again, no
+    results, ties across the quota line all admitted), then the approval as the pages start
+    it: the committee admin prepares the round (准备审定, in the request) and the committee
+    leader signs it with their password (the request records the run); returned is the task,
+    as `db_worker` runs it. Notes each request's time in `noted` (`prepare_ms`, `request_ms`)
+    and the password check's alone (`password_ms`: the hasher's deliberate cost, part of the
+    sign request). The caller rolls back."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from mofan.accounts.models import RoleAssignment, User
+    from mofan.accounts.roles import Role
+    from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaTiePolicy
+    from mofan.evaluations.approval_tasks import approval_task, latest_run
+    from mofan.evaluations.figures.results import results_discard
+
+    campaign = Campaign.objects.select_related("committee").get(pk=campaign_id)
+    Enrollment.objects.filter(campaign=campaign, state=EnrollmentState.APPROVED).update(
+        state=EnrollmentState.REVIEWED
+    )
+    results_discard(campaign=campaign)
+    campaign.tie_policy = QuotaTiePolicy.ALL
+    campaign.save(update_fields=["tie_policy"])
+    password = "Bench-leader-2026"  # noqa: S105 (a rolled-back account of the bench)
+    leader = User.objects.create(
+        username="bench-approval-leader",
+        full_name="审定领导",
+        must_change_password=False,
+        password_changed_at=timezone.now(),
+    )
+    leader.set_password(password)
+    leader.save()
+    RoleAssignment.objects.create(
+        user=leader, committee=campaign.committee, role=Role.COMMITTEE_LEADER
+    )
+    steps = (
+        (
+            "prepare_ms",
+            personas(campaign_id).admin,
+            "reviews:approval_action",
+            {"action": "prepare"},
+        ),
+        ("request_ms", leader, "reviews:approval_sign", {"password": password}),
+    )
+    for key, user, view, data in steps:
+        client = Client(SERVER_NAME="localhost")
+        log_in(client, user)
+        started = time.perf_counter()
+        response = client.post(reverse(view, args=[campaign.pk]), data)
+        noted[key] = round((time.perf_counter() - started) * 1000, 1)
+        refused = [m.message for m in response.wsgi_request._messages if m.level_tag == "error"]  # type: ignore[attr-defined]
+        if response.status_code != 302 or refused or "/approval" not in response["Location"]:
+            raise RuntimeError(f"{view} answered {response.status_code} {refused}")
+    checks = []
+    for _ in range(3):  # the hasher's time alone, at its quickest
+        started = time.perf_counter()
+        leader.check_password(password)
+        checks.append((time.perf_counter() - started) * 1000)
+    noted["password_ms"] = round(min(checks), 1)
+    run = latest_run(campaign)
+    if run is None:
+        raise RuntimeError("the leader's signature recorded no approval run")
+    return partial(approval_task.call, run.pk)
+
+
+def _rendering(document: Any, fmt: str) -> Callable[[], object]:
+    """The rendering of `document` as `fmt` into memory; returns the bytes written."""
+    from mofan.reports.render import render
+
+    def job() -> object:
+        stream = io.BytesIO()
+        render(document, fmt, stream)
+        return stream.tell()
+
+    return job
+
+
+# ---------------------------------------------------------------- budgets
