@@ -6,6 +6,7 @@ entry cannot be written, the change rolls back with it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,8 +65,13 @@ def _actor_parts(actor: Any) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
+@functools.lru_cache(maxsize=64)
+def _limit(model: type[models.Model], field: str) -> int | None:
+    return model._meta.get_field(field).max_length  # type: ignore[union-attr]
+
+
 def _bounded(value: str, model: type[models.Model], field: str) -> str:
-    limit = model._meta.get_field(field).max_length  # type: ignore[union-attr]
+    limit = _limit(model, field)
     return value[:limit] if limit else value
 
 

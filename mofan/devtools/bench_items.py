@@ -31,6 +31,11 @@ def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any
 
     get_resolver().url_patterns  # noqa: B018 (loaded, as in a server or worker that has run once)
     start_rss = peak_rss_mb()  # the started process: Django, every app, the URLconf
+    if item == "self-evaluation files":
+        with transaction.atomic():
+            row = time_page_with_files(campaign_id, units, db)
+            transaction.set_rollback(True)
+        return {**row, "start_rss_mb": start_rss}
     with contextlib.ExitStack() as stack:
         if item == "approval":  # it writes: set the campaign back first, roll everything back
             stack.enter_context(transaction.atomic())
@@ -73,6 +78,8 @@ def _job(item: str, campaign_id: int, units: int) -> tuple[str, Callable[[], obj
         return f"ledger rules ({units} units)", rules
     if item == "approval":
         return f"approval task ({units} units)", lambda: None  # the job: `approval_job`
+    if item == "self-evaluation files":
+        return SELF_EVALUATION_FILES, lambda: None  # timed by `time_page_with_files`
     actor = system_actor(campaign.committee_id)
     if item == "ranking xlsx":
         export = registry.get("ranking")(campaign=campaign, actor=actor)
@@ -168,3 +175,64 @@ def _rendering(document: Any, fmt: str) -> Callable[[], object]:
 
 
 # ---------------------------------------------------------------- budgets
+
+
+SELF_EVALUATION_FILES = "self-evaluation page (200 files, editable)"
+FILES = 200
+LINKED_LEAVES = 40  # two files each
+
+
+def time_page_with_files(campaign_id: int, units: int, db: str) -> dict[str, Any]:
+    """Issue 20 point 6: the unit's self-evaluation page while it can still be edited, the
+    unit holding 200 evidence files and 40 of the leaves two links each (the seeded campaign
+    is approved, so its page is read-only: here the middle unit's enrolment is set back to 填报中
+    and the files are made, in the caller's transaction, which rolls them back). Timed as the
+    pages are (a warm-up, the queries of one request, then `bench.REPEAT` requests)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from mofan.campaigns.models import Enrollment, EnrollmentState
+    from mofan.devtools.bench import REPEAT
+    from mofan.evaluations.models import EvidenceLink
+    from mofan.evidence.models import Evidence, EvidenceKind
+    from mofan.indicators.models import IndicatorNode
+
+    p = personas(campaign_id)
+    enrollment = Enrollment.objects.select_related("campaign").get(pk=p.enrollment_id)
+    Enrollment.objects.filter(pk=enrollment.pk).update(state=EnrollmentState.IN_PROGRESS)
+    files = Evidence.objects.bulk_create(
+        Evidence(
+            unit_id=enrollment.unit_id,
+            sha256=f"{n:064x}",
+            original_name=f"佐证材料{n:03d}.pdf",
+            stored_name=f"bench-{campaign_id}-{n}",
+            kind=EvidenceKind.PDF,
+            size=10_000 + n,
+            uploaded_by=p.unit_admin,
+        )
+        for n in range(FILES)
+    )
+    leaves = IndicatorNode.objects.filter(
+        version=enrollment.campaign.indicator_version, children__isnull=True
+    ).order_by("pk")[:LINKED_LEAVES]
+    EvidenceLink.objects.bulk_create(
+        EvidenceLink(evidence=files[n + half], enrollment=enrollment, node=leaf)
+        for n, leaf in enumerate(leaves)
+        for half in (0, FILES // 2)
+    )
+    client = Client(SERVER_NAME="localhost")
+    log_in(client, p.unit_admin)
+    url = f"/reviews/self/{enrollment.pk}/"
+    response = client.get(url)
+    if response.status_code != 200 or b'name="narrative"' not in response.content:
+        raise RuntimeError(f"{url} answered {response.status_code} without its forms")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    count = len(queries)  # now: the next request's start empties the log
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+    return measured(SELF_EVALUATION_FILES, db, units, samples, count)

@@ -62,6 +62,7 @@ def check_output(stdout: str, db: str, units: int) -> list[dict]:
     assert f"ranking xlsx ({units} rows)" in names
     assert "score sheet docx" in names
     assert f"approval task ({units} units)" in names
+    assert "self-evaluation page (200 files, editable)" in names
     assert f"ledger rules ({units} units)" in names
     # pages that read the database do so (the counts are real), the floor does not
     by_name = {r["name"]: r for r in rows}
@@ -162,6 +163,10 @@ def test_job_budgets():
     assert bench.budget({**task, "request_ms": 331.0}, {})[1] is False
     assert bench.budget({**task, "request_ms": 300.0, "median_ms": 5001}, {})[1] is False
     assert bench.budget({**task, "request_ms": 300.0, "peak_rss_mb": 201}, {})[1] is False
+    # issue 20 point 6: the editable self-evaluation page of a unit with 200 files, 15 ms
+    files = "self-evaluation page (200 files, editable)"
+    assert bench.budget(row(files, 15.0), {}) == (15.0, True)
+    assert bench.budget(row(files, 15.1), {}) == (15.0, False)
     # the ledger's pages are pages: 300 ms and the growth rule
     assert bench.budget(row("phone entry page (own record)", 299), {}) == (300.0, True)
     # for reference only

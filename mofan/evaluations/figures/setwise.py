@@ -350,6 +350,9 @@ def _read_marks(compiled: Compiled, where: str, campaign_id: int, units: dict[in
 
 
 COLUMNS = ("enrollment_id", "campaign_id", *FIGURE_FIELDS, "rank", "advanced")
+# One encoder for the 60,000 JSON values of a 20,000-unit recompute (`json.dumps` with an
+# option builds a new encoder per call).
+_JSON = json.JSONEncoder(ensure_ascii=False)
 JSON_FIELDS = ("self_nodes", "review_nodes", "type_scores", "level_counts", "self_level_counts")
 
 
@@ -410,7 +413,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     for pk, f in figures.items():
         values = stored_values(f)
         for name in JSON_FIELDS:
-            values[name] = json.dumps(values[name], ensure_ascii=False) if values[name] else "{}"
+            values[name] = _JSON.encode(values[name]) if values[name] else "{}"
         rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
