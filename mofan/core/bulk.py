@@ -19,6 +19,7 @@ from django.db import connections, models, router
 from mofan.core.fields import with_blind_indexes
 
 BATCH = 1000
+COPY_FROM = 100  # rows from which PostgreSQL takes them by COPY (one audit entry: an INSERT)
 
 
 def rows_update(model: type[models.Model], objs: Sequence[models.Model], fields: list[str]) -> int:
@@ -61,7 +62,7 @@ def rows_insert(
     `same` once for all. No model instances, no `pre_save`: for plain data already computed
     (audit entries, frozen results), where building an instance per row and letting
     `bulk_create` prepare it took most of the time of approving 20,000 units. Returns how many
-    rows were given."""
+    rows were given. PostgreSQL takes them by COPY."""
     if not rows:
         return 0
     same = same or {}
@@ -89,6 +90,14 @@ def rows_insert(
         for row in rows
     ]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(params) >= COPY_FROM:
+            # COPY: with Django's client-side binding, `executemany` formats every row's SQL
+            # text in Python; 44,000 audit entries took 7 s that way, COPY a fraction.
+            table = quote(meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for values in params:
+                    copy.write_row(values)
+            return len(rows)
         for start in range(0, len(params), BATCH):
             cursor.executemany(sql, params[start : start + BATCH])
     return len(rows)

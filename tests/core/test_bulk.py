@@ -82,3 +82,16 @@ def test_rows_insert_takes_more_rows_than_one_batch(monkeypatch):
     assert rows_insert(TotpDevice, rows) == 5
     steps = TotpDevice.objects.filter(user__in=users).values_list("last_step", flat=True)
     assert sorted(steps) == [0, 1, 2, 3, 4]
+
+
+def test_rows_insert_takes_many_rows_by_copy_on_postgresql_and_few_by_insert(monkeypatch):
+    """Both ways in, on whichever database runs: a hundred rows and more (COPY on PostgreSQL),
+    fewer (a prepared INSERT), the values read back the same."""
+    users = UserFactory.create_batch(6)
+    monkeypatch.setattr(bulk, "COPY_FROM", 3)
+    many = [{"user_id": u.pk, "secret": f"K{n}", "last_step": n} for n, u in enumerate(users[:4])]
+    few = [{"user_id": u.pk, "secret": f"K{n}", "last_step": n} for n, u in enumerate(users[4:])]
+    assert rows_insert(TotpDevice, many) == 4
+    assert rows_insert(TotpDevice, few) == 2
+    stored = TotpDevice.objects.filter(user__in=users).values_list("secret", "last_step")
+    assert sorted(stored) == [("K0", 0), ("K0", 0), ("K1", 1), ("K1", 1), ("K2", 2), ("K3", 3)]

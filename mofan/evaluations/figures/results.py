@@ -101,11 +101,13 @@ def results_freeze(
     done = Frozen()
     new: list[int] = []
     before: dict[int, dict[str, str]] = {}
+    missing = 0  # units taking part without a result, chosen or not
     for enrollment_id in chosen.values_list("enrollment_id", flat=True).iterator(5000):
+        record = existing.get(enrollment_id)
+        missing += record is None
         if wanted is not None and enrollment_id not in wanted:
             continue
         done.written += 1
-        record = existing.get(enrollment_id)
         if record is None:
             new.append(enrollment_id)
         elif not record[1]:  # reopened: written again
@@ -121,7 +123,8 @@ def results_freeze(
             UnitResult.objects.filter(pk=existing[enrollment_id][0]).update(
                 **dict(zip(RESULT_FIELDS, figures, strict=True)), **frozen
             )
-    _insert_new(campaign, None if wanted is None else new, frozen)
+    # Named only when some unit without a result is left out (a round of some units).
+    _insert_new(campaign, None if len(new) == missing else new, frozen)
     shown = [name for name in RESULT_FIELDS if name not in SHOWN_APART]
     rows = (
         UnitResult.objects.filter(campaign=campaign, approved_at=now)
