@@ -320,9 +320,7 @@ def log_in(client: Any, user: Any) -> None:
 
 
 def time_pages(campaign_id: int, units: int, db: str, repeat: int) -> Iterable[dict[str, Any]]:
-    from django.db import connection
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext
 
     p = personas(campaign_id)
     with override_settings(ROOT_URLCONF=__name__):
@@ -335,15 +333,24 @@ def time_pages(campaign_id: int, units: int, db: str, repeat: int) -> Iterable[d
                 raise RuntimeError(
                     f"{name}: {url} answered {response.status_code} {response.get('Location', '')}"
                 )
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-            count = len(queries)  # now: the next request's start empties the log
-            samples = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                client.get(url)
-                samples.append((time.perf_counter() - started) * 1000)
-            yield measured(name, db, units, samples, count)
+            yield time_get(client, url, repeat, name=name, db=db, units=units)
+
+
+def time_get(client: Any, url: str, repeat: int, **row: Any) -> dict[str, Any]:
+    """A warmed-up page: the queries of one request, then `repeat` requests timed; the output
+    row named by `row` (name, db, units)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    count = len(queries)  # now: the next request's start empties the log
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+    return measured(row["name"], row["db"], row["units"], samples, count)
 
 
 def budget(row: dict[str, Any], small: dict[str, float]) -> tuple[float | None, bool]:

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from mofan.devtools.bench import log_in, measured, peak_rss_mb, peak_rss_reset, personas
+from mofan.devtools.bench import (
+    log_in,
+    measured,
+    peak_rss_mb,
+    peak_rss_reset,
+    personas,
+    time_get,
+)
 
 
 def time_item(item: str, campaign_id: int, units: int, db: str) -> dict[str, Any]:
@@ -188,9 +195,7 @@ def time_page_with_files(campaign_id: int, units: int, db: str) -> dict[str, Any
     is approved, so its page is read-only: here the middle unit's enrolment is set back to 填报中
     and the files are made, in the caller's transaction, which rolls them back). Timed as the
     pages are (a warm-up, the queries of one request, then `bench.REPEAT` requests)."""
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from mofan.campaigns.models import Enrollment, EnrollmentState
     from mofan.devtools.bench import REPEAT
@@ -227,12 +232,4 @@ def time_page_with_files(campaign_id: int, units: int, db: str) -> dict[str, Any
     response = client.get(url)
     if response.status_code != 200 or b'name="narrative"' not in response.content:
         raise RuntimeError(f"{url} answered {response.status_code} without its forms")
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    count = len(queries)  # now: the next request's start empties the log
-    samples = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - started) * 1000)
-    return measured(SELF_EVALUATION_FILES, db, units, samples, count)
+    return time_get(client, url, REPEAT, name=SELF_EVALUATION_FILES, db=db, units=units)

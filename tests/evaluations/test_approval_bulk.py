@@ -103,10 +103,11 @@ def test_a_reopened_unit_is_approved_again_and_the_others_stay_frozen() -> None:
 
 
 def test_approval_queries_grow_by_batches_not_by_units() -> None:
-    """Only the batched inserts (audit entries: SQLite takes ~70 rows of 14 columns per
-    statement) add a query as units are added; nothing is done per unit."""
+    """Only the batched inserts of the audit entries (1,000 a statement) may add a query as
+    units are added; nothing is done per unit. On PostgreSQL 100 entries and more go by COPY,
+    which Django's query log does not see: the larger campaign may count one statement fewer."""
     small, large = _approve(_reviewed(10, "ab4")), _approve(_reviewed(60, "ab5"))
-    assert small <= large <= small + 3
+    assert small - 1 <= large <= small + 3
 
 
 def test_the_enrollments_move_in_slices_and_every_one_is_counted(monkeypatch) -> None:
