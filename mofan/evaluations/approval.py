@@ -21,6 +21,7 @@ from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState, QuotaT
 from mofan.campaigns.selectors import taking_part
 from mofan.evaluations import events, notices
 from mofan.evaluations.figures.results import (
+    ID_SLICE,
     RESULT_TYPE,
     SHOWN_APART,
     FreshResult,
@@ -36,7 +37,6 @@ from mofan.evaluations.results import admitted_for
 from mofan.evaluations.services import enrollment_transition
 
 S = EnrollmentState
-ID_SLICE = 10_000
 
 
 def check_admin(actor: Actor, campaign: Campaign) -> None:

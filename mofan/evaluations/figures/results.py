@@ -44,11 +44,6 @@ BATCH = 500
 ID_SLICE = 10_000  # ids a statement takes as parameters
 
 
-def frozen_values(totals: UnitTotals) -> dict[str, Any]:
-    """A unit's result as approval freezes it: its stored figures."""
-    return {name: getattr(totals, name) for name in RESULT_FIELDS}
-
-
 class FreshResult(NamedTuple):
     """A result `results_freeze` has just frozen: its row, its figures (`RESULT_FIELDS` but
     `SHOWN_APART`), its figures before (None when new; as text, for the audit trail) and the
@@ -115,8 +110,9 @@ def results_freeze(
                 k: str(v) for k, v in zip(BEFORE_FIELDS, record[2:], strict=True)
             }
     frozen = {"frozen": True, "approved_at": now, "approved_by_id": approved_by.pk}
-    for start in range(0, len(before), BATCH):
-        ids = list(before)[start : start + BATCH]
+    reopened = list(before)
+    for start in range(0, len(reopened), BATCH):
+        ids = reopened[start : start + BATCH]
         for enrollment_id, *figures in UnitTotals.objects.filter(enrollment_id__in=ids).values_list(
             "enrollment_id", *RESULT_FIELDS
         ):
