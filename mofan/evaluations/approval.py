@@ -181,8 +181,9 @@ def campaign_approve(
     already approved) so that ranks and the honours quota are computed over the whole field.
 
     Set-wise, so that a province's 20,000 units approve in seconds rather than minutes: the
-    figures recomputed in one pass (`figures.setwise`) and frozen into the results in batches
-    (`figures.results`), the reviewed enrollments moved to APPROVED by one guarded UPDATE, and
+    stored figures, current since every write refreshes them (`figures.setwise.figures_settle`),
+    copied into the results by the database (`figures.results`), the reviewed enrollments moved
+    to APPROVED by guarded UPDATEs, and
     for each unit the same two audit entries as one-by-one approval wrote (`enrollment.approve`
     and `approval.result` with before and after), appended to the chain in order in one go.
 

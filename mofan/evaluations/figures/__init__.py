@@ -11,7 +11,8 @@ its figures, for one unit and set-wise alike:
   incremental write `unit_refresh` (one unit, inside the write that changed it; re-ranks the
   field set-wise in SQL when its composite moved), called from enrolment on;
 * `setwise`  — `campaign_recompute`, every unit of a campaign in one pass (the repair path
-  `manage.py recompute_results`, approval, the bulk seed);
+  `manage.py recompute_results`, enrolment and setting changes, the bulk seed; approval only
+  when the campaign weighs the survey share: `figures_settle`);
 * `results`  — the frozen results: `results_freeze` copies the stored figures into `UnitResult`
   at approval, `result_unfreeze` on reopening, `result_replace` after a re-review (复核);
 * `summary`  — `ResultSummary`, rebuilt on approval and adjusted by a replaced result.

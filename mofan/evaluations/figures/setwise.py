@@ -5,7 +5,8 @@ the stored leaf scores in one pass, with the same pure code as the incremental r
 The tree is flattened once (`Compiled`) and summed in integer cents when every weight is whole;
 the scores are read as three columns straight from the cursor; the rows are written with one
 DELETE and batched INSERTs (SQLite) or COPY (PostgreSQL). Used by `manage.py
-recompute_results`, by approval (which freezes what it computes) and by the bulk seed.
+recompute_results`, on enrolment and setting changes, by the bulk seed, and by approval only
+for a campaign that weighs a component computed on reading (`figures_settle`).
 """
 
 from __future__ import annotations
