@@ -37,6 +37,20 @@ def django_db_modify_db_settings() -> None:
         database.setdefault("TEST", {})["NAME"] = str(base / f"mofan-test-{os.getpid()}.sqlite3")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """pytest-django's test database, and a copy of it as migrated, before any test wrote to
+    it, kept as the template of the tests whose child processes need a database of their own
+    (tests/migrated.py). Not with --reuse-db, whose database may hold an earlier run's rows."""
+    from django.db import connection
+
+    from tests.migrated import keep_template
+
+    if not request.config.getoption("reuse_db", default=False):
+        with django_db_blocker.unblock():
+            keep_template(connection)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL pass leaves out the tests that use no database (tests/passes.py)."""
     from tests.passes import deselect_database_free

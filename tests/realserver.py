@@ -1,6 +1,6 @@
 """A real server for tests that need real concurrency: gunicorn (2 workers x 4 threads, as in
-production, docs/deploy.md) on a throw-away database of its own, migrated from scratch, with
-the production password hasher (PBKDF2).
+production, docs/deploy.md) on a throw-away database of its own, a copy of the pass's migrated
+empty one (tests/migrated.py), with the production password hasher (PBKDF2).
 
 On the SQLite pass the database is a file in a temporary directory; on the PostgreSQL pass
 (DATABASE_URL set) a fresh database on the same server, dropped afterwards. `RealServer.sql`
@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from tests.childenv import child_env
+from tests.migrated import pg_admin, pg_copy, sqlite_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -41,15 +42,6 @@ def _free_port() -> int:
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _pg_admin(url: str, statements: list[str]) -> None:
-    import psycopg
-
-    admin = urlsplit(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -92,7 +84,7 @@ class RealServer:
 
 @contextlib.contextmanager
 def real_server(setup_script: str) -> Iterator[RealServer]:
-    """Migrate a fresh database, run `setup_script` in `manage.py shell`, start gunicorn."""
+    """A fresh migrated database, `setup_script` run in `manage.py shell`, gunicorn started."""
     tmp = Path(tempfile.mkdtemp(prefix="mofan-realserver-"))
     env = child_env(
         MOFAN_ENV="development",
@@ -106,16 +98,14 @@ def real_server(setup_script: str) -> Iterator[RealServer]:
     pg_name = ""
     if pg_url.startswith("postgres"):
         pg_name = f"mofan_realserver_{secrets.token_hex(4)}"
-        _pg_admin(pg_url, [f'CREATE DATABASE "{pg_name}"'])
-        database_url = urlsplit(pg_url)._replace(path=f"/{pg_name}").geturl()
+        database_url = pg_copy(pg_url, pg_name)
     else:
-        database_url = f"sqlite:///{tmp / 'server.sqlite3'}"
+        database_url = f"sqlite:///{sqlite_copy(tmp / 'server.sqlite3')}"
     env["DATABASE_URL"] = database_url
     server: subprocess.Popen[bytes] | None = None
     port = _free_port()
     instance = RealServer(port=port, env=env, database_url=database_url, tmp=tmp)
     try:
-        instance.manage("migrate", "--noinput", timeout=900)
         instance.manage("shell", stdin=setup_script)
         with (tmp / "gunicorn.log").open("wb") as log:
             server = subprocess.Popen(
@@ -163,7 +153,7 @@ def real_server(setup_script: str) -> Iterator[RealServer]:
             except subprocess.TimeoutExpired:
                 server.kill()
         if pg_name:
-            _pg_admin(pg_url, [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'])
+            pg_admin(pg_url, [f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'])
         shutil.rmtree(tmp, ignore_errors=True)
 
 

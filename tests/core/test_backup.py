@@ -31,6 +31,7 @@ from django.test import override_settings
 from mofan.core.crypto import EncryptingWriter, decrypt_stream
 from mofan.core.restore import read_manifest
 from tests.childenv import child_env
+from tests.migrated import migrated, sqlite_copy
 from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,8 +178,8 @@ def roundtrip(tmp: Path, source_url: str, target_url: str) -> None:
     for name, content in MEDIA_FILES.items():
         (media / name).parent.mkdir(parents=True, exist_ok=True)
         (media / name).write_bytes(content)
+    migrated(source_url)
     env = _env(tmp, source_url)
-    _ok(_run([MANAGE, "migrate", "--noinput", "-v0"], env))
 
     progress, stop = tmp / "progress", tmp / "stop"
     writer = subprocess.Popen(
@@ -277,7 +278,8 @@ def _pg_url(name: str) -> str:
 
 @pytest.fixture
 def pg_databases() -> Iterator[tuple[str, str]]:
-    """A fresh source database, and the name of a target database the restore must create."""
+    """The names of a source database (made migrated by `roundtrip`) and of a target database
+    the restore must create; both dropped afterwards."""
     if connection.vendor != "postgresql":
         pytest.skip(
             "PostgreSQL variant: runs only when the test run uses PostgreSQL "
@@ -288,8 +290,6 @@ def pg_databases() -> Iterator[tuple[str, str]]:
 
     suffix = secrets.token_hex(4)
     source, target = f"mofan_bk_src_{suffix}", f"mofan_bk_dst_{suffix}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **_pg_admin_conninfo()) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(source)))
     try:
         yield source, target
     finally:
@@ -368,8 +368,7 @@ def test_archive_is_encrypted_and_a_wrong_key_or_tampering_is_refused(tmp_path: 
     for name, content in MEDIA_FILES.items():
         (media / name).parent.mkdir(parents=True, exist_ok=True)
         (media / name).write_bytes(content)
-    env = _env(tmp_path, f"sqlite:///{tmp_path / 'src.sqlite3'}")
-    _ok(_run([MANAGE, "migrate", "--noinput", "-v0"], env))
+    env = _env(tmp_path, f"sqlite:///{sqlite_copy(tmp_path / 'src.sqlite3')}")
     _ok(_run(["-c", PEOPLE, PHONE, USER_PHONE, TOTP_SECRET], env))
     archive = tmp_path / "backup.tar.gz.sm4"
     _ok(_run([MANAGE, "backup", "--output", str(archive)], env))

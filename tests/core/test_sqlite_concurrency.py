@@ -18,6 +18,7 @@ from contextlib import closing
 from pathlib import Path
 
 from tests.childenv import child_env
+from tests.migrated import sqlite_copy
 from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,9 +104,8 @@ def _python(args: list[str], env: dict[str, str]) -> str:
 def test_concurrent_read_then_write_transactions_never_lock_and_keep_the_chain(
     tmp_path: Path,
 ) -> None:
-    database = tmp_path / "concurrency.sqlite3"
+    database = sqlite_copy(tmp_path / "concurrency.sqlite3")
     env = _env(tmp_path, database)
-    _python([MANAGE, "migrate", "--noinput", "-v0"], env)
 
     start = tmp_path / "start"
     workers = [

@@ -4,8 +4,8 @@ taking its number gives it back.
 
 On PostgreSQL the threads run in this process (transactional tests). SQLite's test database is
 in memory with a shared cache, whose table locks ignore the busy timeout, so on SQLite the same
-race runs in `manage.py shell` on a migrated file database with the production connection
-options (IMMEDIATE transactions, busy timeout)."""
+race runs in `manage.py shell` on a migrated file database (tests/migrated.py) with the
+production connection options (IMMEDIATE transactions, busy timeout)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from mofan.reports import issuing
 from mofan.reports.models import DocumentRegister, DocumentSerial
 from tests.childenv import child_env
 from tests.factories import CommitteeFactory
+from tests.migrated import sqlite_copy
 from tests.reports.issuing_race import race
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def test_racing_issues_on_a_sqlite_file(tmp_path):
     env = child_env(
         MOFAN_ENV="development",
         MOFAN_VAR_DIR=str(tmp_path / "var"),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'race.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{sqlite_copy(tmp_path / 'race.sqlite3')}",
         MOFAN_LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
@@ -86,7 +87,6 @@ def test_racing_issues_on_a_sqlite_file(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    manage("migrate", "--noinput")
     out = manage("shell", stdin=SCRIPT)
     result = json.loads(out.split("RESULT", 1)[1])
     _check(result["got"], result["failed"])
