@@ -109,11 +109,15 @@ class LeafLedger:
 
     def __init__(self, enrollment: Enrollment) -> None:
         self.enrollment = enrollment
-        self.figures = figures_of(enrollment)
-        self.computed_at: datetime.datetime | None = None
-        if self.figures:
-            row = LedgerFigures.objects.filter(enrollment=enrollment).only("computed_at").first()
-            self.computed_at = row.computed_at if row else None
+        row = (
+            LedgerFigures.objects.filter(enrollment=enrollment)
+            .only("figures", "computed_at")
+            .first()
+        )
+        self.figures = {int(k): v for k, v in row.figures.items()} if row else {}
+        self.computed_at: datetime.datetime | None = (
+            row.computed_at if row is not None and self.figures else None
+        )
 
     def suggested(self, node: IndicatorNode) -> dict[str, Any] | None:
         return suggestion(node.method or {}, node.points, self.figures.get(node.pk, []))

@@ -201,14 +201,21 @@ def leaf_nodes(enrollment: Enrollment) -> list[IndicatorNode]:
     return published_leaves(enrollment.campaign.indicator_version)
 
 
-def submission_gaps(enrollment: Enrollment) -> tuple[list[str], list[str]]:
+def submission_gaps(
+    enrollment: Enrollment, *, done: set[int] | None = None, linked: set[int] | None = None
+) -> tuple[list[str], list[str]]:
     """The codes of the leaves still without a self score, and of those still without the
-    evidence they require."""
+    evidence they require. `done` and `linked`: the ids of the leaves with a self score and
+    with evidence, when the caller has read them already."""
     leaves = [n for n in leaf_nodes(enrollment) if n.method_type not in OPTIONAL_IN_SELF]
-    done = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
-    linked = set(
-        EvidenceLink.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
-    )
+    if done is None:
+        done = set(
+            SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
+        )
+    if linked is None:
+        linked = set(
+            EvidenceLink.objects.filter(enrollment=enrollment).values_list("node_id", flat=True)
+        )
     missing = [n.code for n in leaves if n.pk not in done]
     need = [n.code for n in leaves if n.evidence_required and n.pk not in linked]
     return missing, need

@@ -57,8 +57,15 @@ def _state_blocker(enrollment: Enrollment) -> str:
     return ""
 
 
-def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
-    """The submission block of the unit's pages. `enrollment` with its campaign loaded."""
+def submission_status(
+    enrollment: Enrollment,
+    actor: Actor,
+    *,
+    done: set[int] | None = None,
+    linked: set[int] | None = None,
+) -> SubmissionStatus:
+    """The submission block of the unit's pages. `enrollment` with its campaign loaded;
+    `done`, `linked`: as `submission_gaps` takes them."""
     leaders = User.objects.filter(
         is_active=True,
         role_assignments__unit_id=enrollment.unit_id,
@@ -89,7 +96,7 @@ def submission_status(enrollment: Enrollment, actor: Actor) -> SubmissionStatus:
     if enrollment.state == S.WITHDRAWN:
         status.blockers, status.blocked = blockers, True
         return status
-    status.unfilled, status.need_evidence = submission_gaps(enrollment)
+    status.unfilled, status.need_evidence = submission_gaps(enrollment, done=done, linked=linked)
     if status.deadline_passed:
         blockers.append(_("已过提交截止时间；如需延期请联系工委。"))
     if not status.leaders:

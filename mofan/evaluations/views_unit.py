@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,6 +25,7 @@ from mofan.evaluations import selectors as scope
 from mofan.evaluations import services
 from mofan.evaluations.evidence_views import node_rows
 from mofan.evaluations.inputs import checked_leaf_input, input_fields, mark_error, raw_leaf_input
+from mofan.evaluations.leaf_html import RowContext, evidence_context, row_context
 from mofan.evaluations.ledger_figures import OVERRIDE, may_refresh
 from mofan.evaluations.ledger_views import LeafLedger, with_override
 from mofan.evaluations.models import SelfScore, UnitTotals
@@ -98,6 +100,29 @@ def _running(enrollment: Enrollment, nodes: list[IndicatorNode], filled: set[int
     )
 
 
+def _leaf_context(
+    request: HttpRequest,
+    enrollment: Enrollment,
+    *,
+    editable: bool,
+    filtered: bool = False,
+    just_saved: bool = False,
+) -> RowContext:
+    """What every leaf row of one response shares (`leaf_html.self_leaf_row`)."""
+    return row_context(
+        editable=editable,
+        filtered=filtered,
+        just_saved=just_saved,
+        evidence=evidence_context(
+            enrollment_pk=enrollment.pk,
+            can_edit=editable,
+            next_url=reverse("reviews:self", args=[enrollment.pk]),
+            cap=enrollment.campaign.evidence_cap_per_indicator,
+            csrf_token=get_token(request),
+        ),
+    )
+
+
 def _page(
     request: HttpRequest,
     enrollment: Enrollment,
@@ -139,11 +164,17 @@ def _page(
             "done": board.filled,
             "total": board.total,
             "editable": editable,
-            "cap": enrollment.campaign.evidence_cap_per_indicator,
-            "next": reverse("reviews:self", args=[enrollment.pk]),
-            "status": submission_status(enrollment, actor),
+            "status": submission_status(
+                enrollment,
+                actor,
+                done=set(scores),
+                linked={pk for pk, row in evidence.items() if row["links"]},
+            ),
             "ledger_computed_at": ledger.computed_at,
             "may_refresh": may_refresh(actor, enrollment),
+            "leaf_context": _leaf_context(
+                request, enrollment, editable=editable, filtered=filtered
+            ),
         },
     )
 
@@ -163,17 +194,13 @@ def _htmx_answer(
 ) -> HttpResponse:
     """The saved (or refused) row, and out of band the panel, the bar and the submission
     block, which follow every save."""
-    page = reverse("reviews:self", args=[enrollment.pk])
     response = render(
         request,
         "evaluations/self_evaluation.html#leaf-row",
         {
             "row": row,
             "enrollment": enrollment,
-            "editable": True,
-            "cap": enrollment.campaign.evidence_cap_per_indicator,
-            "next": page,
-            "just_saved": True,
+            "leaf_context": _leaf_context(request, enrollment, editable=True, just_saved=True),
         },
     )
     enrollment.refresh_from_db()  # the save may have moved it to 填报中
