@@ -45,7 +45,7 @@ def _n(value: Any) -> str:
     return str(conditional_escape(localize(value)))
 
 
-# The fixed texts of the rows, by key; `_texts` translates them once per language.
+# The fixed texts of the rows, by key; `_texts` translates and escapes them once per language.
 TEXTS = {
     "filled": N_("已填"),
     "optional": N_("选填"),
@@ -267,7 +267,7 @@ def _link_item(link: Any, node_pk: int, ctx: EvidenceContext, csrf: str, nxt: st
     form = ""
     if ctx.can_edit:
         t = ctx.texts
-        label = _e(t["unlink_named"] % {"name": name})
+        label = t["unlink_named"] % {"name": _e(name)}  # the text is escaped once already
         form = (
             f'\n      <form method="post" action="{ctx.unlink_url}" class="inline-form" '
             f'hx-post="{ctx.unlink_url}" hx-target="closest .node-evidence" hx-swap="outerHTML">'
