@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -61,10 +62,26 @@ def _migrate(database_url: str, var_dir: Path) -> None:
         raise RuntimeError(f"manage.py migrate failed:\n{done.stdout}\n{done.stderr}")
 
 
+def _scratch() -> Path:
+    """A directory of this pass, removed when it ends."""
+    tmp = Path(tempfile.mkdtemp(prefix="mofan-migrated-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    return tmp
+
+
+def _pg_template_made(server_url: str, create: str) -> str:
+    """Create this pass's template database on the server by `create` (the statement, with
+    `{name}` for the name), dropped when the pass ends; returns its name."""
+    name = f"mofan_migrated_{os.getpid()}"
+    pg_admin(server_url, [f'DROP DATABASE IF EXISTS "{name}"', create.format(name=name)])
+    atexit.register(pg_admin, server_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    _templates[_server(server_url)] = name
+    return name
+
+
 def _sqlite_template() -> Path:
     if "sqlite" not in _templates:
-        tmp = Path(tempfile.mkdtemp(prefix="mofan-migrated-"))
-        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        tmp = _scratch()
         path = tmp / "template.sqlite3"
         _migrate(f"sqlite:///{path}", tmp / "var")
         _templates["sqlite"] = str(path)
@@ -72,47 +89,36 @@ def _sqlite_template() -> Path:
 
 
 def _pg_template(server_url: str) -> str:
-    key = _server(server_url)
-    if key not in _templates:
-        name = f"mofan_migrated_{os.getpid()}"
-        pg_admin(server_url, [f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'])
-        atexit.register(pg_admin, server_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
-        tmp = Path(tempfile.mkdtemp(prefix="mofan-migrated-"))
-        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-        _migrate(urlsplit(server_url)._replace(path=f"/{name}").geturl(), tmp / "var")
-        _templates[key] = name
-    return _templates[key]
+    if _server(server_url) not in _templates:
+        name = _pg_template_made(server_url, 'CREATE DATABASE "{name}"')
+        _migrate(urlsplit(server_url)._replace(path=f"/{name}").geturl(), _scratch() / "var")
+    return _templates[_server(server_url)]
+
+
+def pg_url(settings_dict: Mapping[str, Any], name: str) -> str:
+    """The URL of the database `name` on the PostgreSQL server of Django's `settings_dict`."""
+    auth = quote(settings_dict.get("USER") or "postgres", safe="")
+    if settings_dict.get("PASSWORD"):
+        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    return f"postgres://{auth}@{host}:{settings_dict.get('PORT') or 5432}/{name}"
 
 
 def keep_template(connection: Any) -> None:
     """Keep the test database `connection` opens, freshly migrated, as this pass's template."""
     if connection.vendor == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="mofan-migrated-"))
-        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-        path = tmp / "template.sqlite3"
+        path = _scratch() / "template.sqlite3"
         connection.ensure_connection()
         with contextlib.closing(sqlite3.connect(path)) as target:
             connection.connection.backup(target)
         _templates["sqlite"] = str(path)
         return
-    params = connection.settings_dict
-    server_url = "postgres://{user}@{host}:{port}/postgres".format(
-        user=quote(params["USER"] or "postgres", safe="")
-        + (":" + quote(params["PASSWORD"], safe="") if params["PASSWORD"] else ""),
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-    )
-    name = f"mofan_migrated_{os.getpid()}"
+    source = connection.settings_dict["NAME"]
     connection.close()  # CREATE DATABASE ... TEMPLATE wants nobody connected to the source
-    pg_admin(
-        server_url,
-        [
-            f'DROP DATABASE IF EXISTS "{name}"',
-            f'CREATE DATABASE "{name}" TEMPLATE "{params["NAME"]}"',
-        ],
+    _pg_template_made(
+        pg_url(connection.settings_dict, "postgres"),
+        f'CREATE DATABASE "{{name}}" TEMPLATE "{source}"',
     )
-    atexit.register(pg_admin, server_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
-    _templates[_server(server_url)] = name
 
 
 def _server(url: str) -> str:

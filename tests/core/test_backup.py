@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -31,7 +30,7 @@ from django.test import override_settings
 from mofan.core.crypto import EncryptingWriter, decrypt_stream
 from mofan.core.restore import read_manifest
 from tests.childenv import child_env
-from tests.migrated import migrated, sqlite_copy
+from tests.migrated import migrated, pg_url, sqlite_copy
 from tests.passes import sqlite_pass_only
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,11 +268,7 @@ def _pg_admin_conninfo() -> dict[str, Any]:
 
 
 def _pg_url(name: str) -> str:
-    params = _pg_admin_conninfo()
-    auth = quote(params["user"], safe="")
-    if params["password"]:
-        auth += ":" + quote(params["password"], safe="")
-    return f"postgres://{auth}@{params['host']}:{params['port']}/{name}"
+    return pg_url(settings.DATABASES["default"], name)
 
 
 @pytest.fixture
