@@ -41,14 +41,17 @@ def django_db_modify_db_settings() -> None:
 def django_db_setup(django_db_setup, django_db_blocker, request):
     """pytest-django's test database, and a copy of it as migrated, before any test wrote to
     it, kept as the template of the tests whose child processes need a database of their own
-    (tests/migrated.py). Not with --reuse-db, whose database may hold an earlier run's rows."""
+    (tests/migrated.py; not with --reuse-db, whose database may hold an earlier run's rows);
+    and the cheaper flush after transactional tests (tests/fastflush.py)."""
     from django.db import connection
 
+    from tests import fastflush
     from tests.migrated import keep_template
 
-    if not request.config.getoption("reuse_db", default=False):
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        if not request.config.getoption("reuse_db", default=False):
             keep_template(connection)
+        fastflush.install(connection)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

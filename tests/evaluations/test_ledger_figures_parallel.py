@@ -1,9 +1,10 @@
-"""Records of one unit saved at the same moment on PostgreSQL (transactional test, one
-connection per thread): each save refreshes the unit's stored figures in its own transaction.
-None of them fails on the unit's one `LedgerFigures` row (an upsert, not delete-then-insert,
-which lets two transactions both insert the row), and the figure ends up naming every record
-(the refresh locks the unit, so the last to commit has seen the others' records; without the
-lock it stored only its own snapshot — measured: 2 of 6 records)."""
+"""Records of one unit saved at the same moment (transactional test, one connection per
+thread; on PostgreSQL and on SQLite, whose test database is a WAL file like production's): each
+save refreshes the unit's stored figures in its own transaction. None of them fails on the
+unit's one `LedgerFigures` row (an upsert, not delete-then-insert, which lets two transactions
+both insert the row), and the figure ends up naming every record (the refresh locks the unit,
+so the last to commit has seen the others' records; without the lock it stored only its own
+snapshot — measured: 2 of 6 records)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from mofan.activities.builtin_kinds import load_builtin_kinds
 from mofan.activities.models import ActivityKind, ActivityRecord
@@ -22,11 +23,6 @@ from tests.evaluations.test_ledger_figures import World
 PARALLEL = 6
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's test database is in memory with a shared cache, whose table locks ignore "
-    "the busy timeout; on SQLite every writer is serialised by IMMEDIATE transactions anyway",
-)
 @pytest.mark.django_db(transaction=True)
 def test_records_saved_at_once_all_reach_the_figure(audit_triggers_lifted) -> None:
     load_builtin_kinds(ActivityKind)  # a transactional test empties what migrations loaded
