@@ -24,12 +24,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
     """SQLite: the test database is a file (in memory-backed /dev/shm where there is one) in
     WAL mode like production's, not Django's shared-cache in-memory database. Shared cache locks
     whole tables and reports "database table is locked" at once, without the busy timeout, so
     a browser test's page polled while the task worker wrote (an approval, an account batch)
-    failed in ways production cannot."""
+    failed in ways production cannot. Under pytest-xdist each worker's PostgreSQL test database
+    has its worker's suffix (pytest-django's parallel-suffix fixture, kept here)."""
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         shm = Path("/dev/shm")
