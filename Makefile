@@ -41,18 +41,18 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 # Each run has its own var dir (keys, media, exports), so `make test` runs both side by side.
+# Each runs on TEST_WORKERS pytest-xdist workers (whole test files each; each worker its own
+# test database and var dir, tests/workers.py), so whichever pass ends first leaves both cores
+# to the other. TEST_WORKERS=0 runs each pass in one process.
+TEST_WORKERS ?= 2
 test-sqlite: $(VENV)/.installed-dev
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# The PostgreSQL pass is the longer one: it runs on PG_WORKERS pytest-xdist workers (whole test
-# files each, tests/workers.py), which take up the second core when the SQLite pass has ended.
-# PG_WORKERS=0 runs it in one process.
-PG_WORKERS ?= 2
 test-postgres: $(VENV)/.installed-dev
 	@echo "== test suite on PostgreSQL =="
 	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
-		DATABASE_URL="$(PG_URL)" MOFAN_VAR_DIR=$(CURDIR)/var/test-postgres $(PY) -m pytest -n $(PG_WORKERS) --dist loadfile $(PYTEST_ARGS); \
+		DATABASE_URL="$(PG_URL)" MOFAN_VAR_DIR=$(CURDIR)/var/test-postgres $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); \
 	elif [ "$$MOFAN_REQUIRE_POSTGRES" = "1" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable and MOFAN_REQUIRE_POSTGRES=1: failing." >&2; exit 1; \
 	else \

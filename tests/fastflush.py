@@ -1,5 +1,5 @@
 """A cheaper empty-every-table after each transactional test (pytest-django runs Django's
-`flush` command there, about 200 times a pass).
+`flush` command there, about 200 times a pass), which leaves the database as migrate left it.
 
 Django's flush takes two steps that cost more than the test needs:
 
@@ -14,6 +14,11 @@ as long as those two tables are as migrate left them (same count and highest id,
 each flush). A test that added a content type or a permission gets Django's own flush, and the
 state it leaves becomes the one compared with. Sequences are not reset either way (Django's
 transactional tests reset them only when asked, and then Django's flush runs unchanged).
+
+Either way, the rows the data migrations wrote (the built-in activity kinds) are put back, with
+their ids: Django's flush leaves them out, which only worked while every transactional test ran
+after every other test of the process (pytest-django's order); under pytest-xdist a worker runs
+whole files, transactional tests included, one after another.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.commands import flush as flush_command
+from django.db import connections, transaction
 
 KEPT = ("django_content_type", "auth_permission")
 
@@ -28,6 +34,8 @@ _original_sql_flush = flush_command.sql_flush
 _original_emit = flush_command.emit_post_migrate_signal
 _kept_state: dict[str, tuple] = {}
 _skip_post_migrate: dict[str, bool] = {}
+# alias -> [(table, columns, rows)]: what the data migrations wrote, outside KEPT
+_seeded: dict[str, list[tuple[str, list[str], list[tuple]]]] = {}
 
 
 def kept_state(connection: Any) -> tuple:
@@ -38,6 +46,29 @@ def kept_state(connection: Any) -> tuple:
             cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {connection.ops.quote_name(table)}")
             state.append(tuple(cursor.fetchone()))
     return tuple(state)
+
+
+def seeded_rows(connection: Any) -> list[tuple[str, list[str], list[tuple]]]:
+    """Every row of every non-empty table outside KEPT, as the database holds it now."""
+    quote = connection.ops.quote_name
+    found = []
+    names = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        for table in sorted(set(names) - set(KEPT)):
+            cursor.execute(f"SELECT * FROM {quote(table)}")
+            rows = [tuple(row) for row in cursor.fetchall()]
+            if rows:
+                found.append((table, [col[0] for col in cursor.description], rows))
+    return found
+
+
+def restore_seeded(connection: Any) -> None:
+    quote = connection.ops.quote_name
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for table, columns, rows in _seeded.get(connection.alias, []):
+            names = ", ".join(quote(c) for c in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
 
 def sql_flush(
@@ -59,16 +90,18 @@ def sql_flush(
 
 
 def emit_post_migrate_signal(verbosity: int, interactive: bool, db: str, **kwargs: Any) -> None:
-    if _skip_post_migrate.pop(db, False):
-        return
-    _original_emit(verbosity, interactive, db, **kwargs)
-    from django.db import connections
-
-    _kept_state[db] = kept_state(connections[db])
+    """Runs right after the flush's statements: post_migrate only when Django's own flush ran,
+    then the data migrations' rows back."""
+    if not _skip_post_migrate.pop(db, False):
+        _original_emit(verbosity, interactive, db, **kwargs)
+        _kept_state[db] = kept_state(connections[db])
+    restore_seeded(connections[db])
 
 
 def install(connection: Any) -> None:
-    """Use the cheaper flush from now on; the kept tables as they are now are the reference."""
+    """Use the cheaper flush from now on; the database as it is now (just migrated) is what
+    each flush returns to."""
     _kept_state[connection.alias] = kept_state(connection)
+    _seeded[connection.alias] = seeded_rows(connection)
     flush_command.sql_flush = sql_flush
     flush_command.emit_post_migrate_signal = emit_post_migrate_signal

@@ -1,4 +1,4 @@
-"""pytest-xdist workers (the PostgreSQL pass runs on two: Makefile `PG_WORKERS`) each get a
+"""pytest-xdist workers (each pass runs on two: Makefile `TEST_WORKERS`) each get a
 var dir of their own - keys, media, exports - under the pass's ``MOFAN_VAR_DIR``, so two
 workers never write the same evidence or export file (their databases hand out the same ids).
 

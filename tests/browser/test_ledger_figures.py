@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from mofan.activities.builtin_kinds import load_builtin_kinds
-from mofan.activities.models import ActivityKind, ActivityRecord
+from mofan.activities.models import ActivityRecord
 from mofan.campaigns.models import Enrollment
 from mofan.indicators.builtin import load_templates
 from mofan.indicators.models import IndicatorVersion
@@ -38,8 +37,6 @@ def fits(page: Any) -> None:
 
 def test_a_recorded_meeting_changes_the_computed_figure(live_server, new_page, screenshot):
     base = live_server.url
-    # A transactional test that ran before this one flushed what the migrations loaded.
-    load_builtin_kinds(ActivityKind)
     load_templates()
     committee, (unit_a, unit_b) = committee_with_units(name="乐清（取数）", code="ledger-phone")
     where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b}

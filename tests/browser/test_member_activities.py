@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 
 from mofan.accounts.models import User
 from mofan.accounts.roles import Role
-from mofan.activities.builtin_kinds import load_builtin_kinds
-from mofan.activities.models import ActivityKind, ActivityRecord
+from mofan.activities.models import ActivityRecord
 from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory, make_user
 from tests.world import committee_with_units, log_in, persona
 
@@ -39,8 +38,6 @@ def tall_enough(locator: Any) -> None:
 
 def test_a_member_records_a_volunteer_service_on_a_phone(live_server, new_page, screenshot):
     base = live_server.url
-    # A transactional test that ran before this one flushed the kinds the migration loaded.
-    load_builtin_kinds(ActivityKind)
     committee, (unit_a, unit_b) = committee_with_units(name="测试工委（手机）", code="mine-phone")
     where = {"committee": committee, "unit_a": unit_a, "unit_b": unit_b}
     liaison = persona("unit_admin", **where, full_name="李联络")

@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
-from mofan.activities.builtin_kinds import load_builtin_kinds
-from mofan.activities.models import ActivityKind, ActivityRecord
+from mofan.activities.models import ActivityRecord
 from mofan.indicators.builtin import load_templates
 from tests.evaluations.test_ledger_figures import World
 
@@ -25,7 +24,6 @@ PARALLEL = 6
 
 @pytest.mark.django_db(transaction=True)
 def test_records_saved_at_once_all_reach_the_figure(audit_triggers_lifted) -> None:
-    load_builtin_kinds(ActivityKind)  # a transactional test empties what migrations loaded
     load_templates()
     w = World()
     barrier = threading.Barrier(PARALLEL)
