@@ -41,10 +41,11 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 # Each run has its own var dir (keys, media, exports), so `make test` runs both side by side.
-# Each runs on TEST_WORKERS pytest-xdist workers (whole test files each; each worker its own
-# test database and var dir, tests/workers.py), so whichever pass ends first leaves both cores
-# to the other. TEST_WORKERS=0 runs each pass in one process.
-TEST_WORKERS ?= 2
+# With four cores or more each pass runs on TEST_WORKERS pytest-xdist workers (half the cores;
+# whole test files each, each worker its own test database and var dir: tests/workers.py). On
+# two cores the two passes side by side already keep both busy, and two workers each measured
+# slower (docs/performance.md), so there each pass runs in one process (TEST_WORKERS=0).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); if [ $$n -ge 4 ]; then echo $$((n / 2)); else echo 0; fi)
 test-sqlite: $(VENV)/.installed-dev
 	@echo "== test suite on SQLite =="
 	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
-"""pytest-xdist workers (each pass runs on two: Makefile `TEST_WORKERS`) each get a
-var dir of their own - keys, media, exports - under the pass's ``MOFAN_VAR_DIR``, so two
-workers never write the same evidence or export file (their databases hand out the same ids).
+"""pytest-xdist workers (Makefile `TEST_WORKERS`: half the cores per pass on four or more)
+each get a var dir of their own - keys, media, exports - under the pass's ``MOFAN_VAR_DIR``,
+so two workers never write the same evidence or export file (their databases hand out the same
+ids).
 
 Loaded with ``-p tests.workers`` (pyproject.toml): a plugin named there is imported before
 pytest-django loads the Django settings, which read ``MOFAN_VAR_DIR`` once. xdist sets
