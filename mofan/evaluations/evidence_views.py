@@ -9,6 +9,7 @@ reads through `evidence_for` / `enrollments_for`, writes through `evidence_manag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -180,6 +181,15 @@ def _is_open(enrollment: Enrollment) -> bool:
     return enrollment.state not in LOCKED_STATES
 
 
+@dataclass(frozen=True, slots=True)
+class LinkedFile:
+    """A file linked to a leaf, as its row shows it (the name, and the id for the download and
+    unlink): read as plain values, not two model instances per link."""
+
+    evidence_id: int
+    name: str
+
+
 def node_rows(
     enrollment: Enrollment,
     actor: Actor,
@@ -193,14 +203,14 @@ def node_rows(
     The files to choose from are listed only for the leaves in `choices_for` (one leaf the
     user asked to link, `choose`), so a page of 53 leaves does not carry 53 copies of a
     200-file list."""
-    by_node: dict[int, list[EvidenceLink]] = {node.pk: [] for node in nodes}
+    by_node: dict[int, list[LinkedFile]] = {node.pk: [] for node in nodes}
     links = (
         EvidenceLink.objects.filter(enrollment=enrollment, node_id__in=list(by_node))
-        .select_related("evidence")
         .order_by("created_at", "id")
+        .values_list("node_id", "evidence_id", "evidence__original_name")
     )
-    for item in links:
-        by_node[item.node_id].append(item)
+    for node_id, evidence_id, name in links:
+        by_node[node_id].append(LinkedFile(evidence_id, name))
     unit_files = evidence_managed_by(actor).filter(unit_id=enrollment.unit_id)
     files: list[Evidence] = []
     file_count = 0

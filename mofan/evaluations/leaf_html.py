@@ -262,7 +262,7 @@ def _hidden_ids(ctx: EvidenceContext, node_pk: int) -> str:
 
 
 def _link_item(link: Any, node_pk: int, ctx: EvidenceContext, csrf: str, nxt: str) -> str:
-    name = link.evidence.original_name
+    name = link.name
     evidence_pk = int(link.evidence_id)
     form = ""
     if ctx.can_edit:

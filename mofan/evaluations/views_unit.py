@@ -32,6 +32,7 @@ from mofan.evaluations.models import SelfScore, UnitTotals
 from mofan.evaluations.submission import submission_status
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, running
 from mofan.indicators.models import IndicatorNode
+from mofan.indicators.selectors import published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the narrative, the version
 
@@ -76,11 +77,9 @@ def _row(
 
 
 def _nodes(enrollment: Enrollment) -> list[IndicatorNode]:
-    return list(
-        IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id).order_by(
-            "order"
-        )
-    )
+    """The campaign's indicator tree: read once per process for a published version (the
+    rows only read the nodes)."""
+    return published_nodes(enrollment.campaign.indicator_version)
 
 
 def _running(enrollment: Enrollment, nodes: list[IndicatorNode], filled: set[int]) -> Running:
@@ -183,7 +182,9 @@ def _page(
 def self_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_of_own_units(actor).select_related("campaign", "unit", "totals"),
+        scope.enrollments_of_own_units(actor).select_related(
+            "campaign__indicator_version", "unit", "totals"
+        ),
         pk=pk,
     )
     return _page(request, enrollment, actor)

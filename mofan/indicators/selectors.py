@@ -85,25 +85,37 @@ def document_for(version: IndicatorVersion) -> Document:
     )
 
 
-# Published versions never change, so their leaves can be kept in memory; the key includes the
+# Published versions never change, so their nodes can be kept in memory; the key includes the
 # publication time so that a reused id (a test database, a restore) never hits a stale entry.
-_LEAF_CACHE: dict[tuple[int, str], list[IndicatorNode]] = {}
+_NODE_CACHE: dict[tuple[int, str], tuple[list[IndicatorNode], list[IndicatorNode]]] = {}
+
+
+def _read(version: IndicatorVersion) -> tuple[list[IndicatorNode], list[IndicatorNode]]:
+    nodes = list(IndicatorNode.objects.filter(version=version).order_by("order"))
+    parents = {n.parent_id for n in nodes if n.parent_id}
+    return nodes, [n for n in nodes if n.pk not in parents]
+
+
+def _published(version: IndicatorVersion) -> tuple[list[IndicatorNode], list[IndicatorNode]]:
+    if not version.is_published or version.published_at is None:
+        return _read(version)
+    key = (version.pk, version.published_at.isoformat())
+    found = _NODE_CACHE.get(key)
+    if found is None:
+        if len(_NODE_CACHE) > 64:
+            _NODE_CACHE.clear()
+        found = _NODE_CACHE[key] = _read(version)
+    return found
+
+
+def published_nodes(version: IndicatorVersion) -> list[IndicatorNode]:
+    """Every node of a version, in order (headings and leaves); cached for published versions,
+    read once per process instead of on every page that shows the tree. Callers must not
+    modify the returned nodes."""
+    return _published(version)[0]
 
 
 def published_leaves(version: IndicatorVersion) -> list[IndicatorNode]:
     """The leaves of a version in tree order; cached for published versions. Callers must not
     modify the returned nodes."""
-    if not version.is_published or version.published_at is None:
-        return list(
-            IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-        )
-    key = (version.pk, version.published_at.isoformat())
-    leaves = _LEAF_CACHE.get(key)
-    if leaves is None:
-        if len(_LEAF_CACHE) > 64:
-            _LEAF_CACHE.clear()
-        leaves = list(
-            IndicatorNode.objects.filter(version=version, children__isnull=True).order_by("order")
-        )
-        _LEAF_CACHE[key] = leaves
-    return leaves
+    return _published(version)[1]

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from mofan.evaluations import leaf_html
+from mofan.evaluations.evidence_views import LinkedFile
 from mofan.evaluations.inputs import input_fields
 
 HOSTILE = '<script>alert("x")</script>'
@@ -28,8 +29,8 @@ def node(**kw: Any) -> SimpleNamespace:
     return SimpleNamespace(**{**base, **kw})
 
 
-def link(pk: int, name: str) -> SimpleNamespace:
-    return SimpleNamespace(evidence_id=pk, evidence=SimpleNamespace(original_name=name))
+def link(pk: int, name: str) -> LinkedFile:
+    return LinkedFile(evidence_id=pk, name=name)
 
 
 def ctx(*, editable: bool = True, filtered: bool = False, cap: int | None = None):

@@ -124,3 +124,27 @@ def test_the_menu_is_worked_out_once_per_request_and_only_when_shown(
     other.user, other.actor = user, actor_for(user)
     assert [item.label for item in context_processors.navigation(other)["nav_items"]] == UNIT
     assert calls == [1, 1]
+
+
+def test_the_menu_links_follow_the_script_prefix_and_each_units_own_id(committee, unit_a, unit_b):
+    """The links are reversed once per process (navigation._url), keyed by their arguments
+    and the script prefix: a unit's own links still name that unit, and a deployment under a
+    sub-path still gets links under it."""
+    from django.urls import set_script_prefix
+
+    from tests.factories import UnitFactory
+
+    unit_c = UnitFactory(committee=committee, name="丙单位")
+    for unit in (unit_a, unit_b, unit_c):
+        user = make_user(Role.UNIT_ADMIN, committee=committee, unit=unit)
+        own = {i.label: i.url for i in items_for(actor_for(user))}
+        assert f"/{unit.pk}/" in own["本单位"]
+    user = make_user(Role.UNIT_ADMIN, committee=committee, unit=unit_a)
+    plain = {i.label: i.url for i in items_for(actor_for(user))}
+    set_script_prefix("/mofan/")
+    try:
+        prefixed = {i.label: i.url for i in items_for(actor_for(user))}
+    finally:
+        set_script_prefix("/")
+    assert prefixed == {label: "/mofan" + url for label, url in plain.items()}
+    assert {i.label: i.url for i in items_for(actor_for(user))} == plain
