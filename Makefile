@@ -46,14 +46,15 @@ format: $(VENV)/.installed-dev
 # two cores the two passes side by side already keep both busy, and two workers each measured
 # slower (docs/performance.md), so there each pass runs in one process (TEST_WORKERS=0).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); if [ $$n -ge 4 ]; then echo $$((n / 2)); else echo 0; fi)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile -p tests.workers)
 test-sqlite: $(VENV)/.installed-dev
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	env -u DATABASE_URL MOFAN_VAR_DIR=$(CURDIR)/var/test-sqlite $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev
 	@echo "== test suite on PostgreSQL =="
 	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
-		DATABASE_URL="$(PG_URL)" MOFAN_VAR_DIR=$(CURDIR)/var/test-postgres $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); \
+		DATABASE_URL="$(PG_URL)" MOFAN_VAR_DIR=$(CURDIR)/var/test-postgres $(PY) -m pytest $(XDIST) $(PYTEST_ARGS); \
 	elif [ "$$MOFAN_REQUIRE_POSTGRES" = "1" ]; then \
 		echo "PostgreSQL at $(PG_URL) is unreachable and MOFAN_REQUIRE_POSTGRES=1: failing." >&2; exit 1; \
 	else \

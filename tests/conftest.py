@@ -21,6 +21,12 @@ hypothesis_settings.load_profile("mofan")
 def pytest_configure(config: pytest.Config) -> None:
     # A fast hasher keeps the suite quick; production uses Django's PBKDF2 default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if os.environ.get("PYTEST_XDIST_WORKER") and not config.pluginmanager.has_plugin(
+        "tests.workers"
+    ):
+        raise pytest.UsageError(
+            "pytest-xdist workers need a var dir each: add `-p tests.workers` (make test does)"
+        )
 
 
 @pytest.fixture(scope="session")

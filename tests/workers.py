@@ -3,8 +3,9 @@ each get a var dir of their own - keys, media, exports - under the pass's ``MOFA
 so two workers never write the same evidence or export file (their databases hand out the same
 ids).
 
-Loaded with ``-p tests.workers`` (pyproject.toml): a plugin named there is imported before
-pytest-django loads the Django settings, which read ``MOFAN_VAR_DIR`` once. xdist sets
+Loaded with ``-p tests.workers`` (the Makefile adds it with ``-n``; tests/conftest.py refuses
+an xdist worker without it): a plugin named so is imported before pytest-django loads the
+Django settings, which read ``MOFAN_VAR_DIR`` once (a conftest is imported after). xdist sets
 ``PYTEST_XDIST_WORKER`` in each worker before that. Each worker's test database gets its
 ``_gw0``/``_gw1`` suffix from pytest-django (tests/conftest.py keeps that fixture)."""
 
