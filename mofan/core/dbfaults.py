@@ -75,12 +75,23 @@ def _raw_closed(alias: str) -> bool:
         return True
     closed = getattr(raw, "closed", None)  # psycopg: a bool (3) or an int (2)
     if closed is not None:
-        return bool(closed) or bool(getattr(raw, "broken", False))
+        return bool(closed) or bool(getattr(raw, "broken", False)) or _stuck(raw)
     try:  # sqlite3: any attribute read on a closed connection raises ProgrammingError
         raw.total_changes  # noqa: B018
     except Exception:
         return True
     return False
+
+
+def _stuck(raw: Any) -> bool:
+    """Whether libpq holds `raw` as busy with a command nobody is reading, or cannot tell its
+    state. A synchronous driver never leaves a command running, so after a failed statement this
+    means the connection is gone: when the server ends the backend just as a query is sent,
+    libpq can fail the send ("sending query failed: terminating connection due to administrator
+    command", no SQLSTATE) and keep the command as in progress, the socket not yet marked bad;
+    every later query is refused with "another command is already in progress"."""
+    status = getattr(getattr(raw, "info", None), "transaction_status", None)
+    return getattr(status, "name", None) in {"ACTIVE", "UNKNOWN"}
 
 
 _LOST_AT = "mofan_lost_alias"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import OperationalError, connection
@@ -97,15 +97,17 @@ def lose_connection() -> None:
 
 
 @contextlib.contextmanager
-def lost_before(fragment: str) -> Iterator[list[str]]:
-    """Lose the connection just before the first statement containing `fragment` runs (in the
-    middle of a request); the list receives that statement."""
+def lost_before(
+    fragment: str, *, lose: Callable[[], None] = lose_connection
+) -> Iterator[list[str]]:
+    """Lose the connection (by `lose`) just before the first statement containing `fragment`
+    runs (in the middle of a request); the list receives that statement."""
     hit: list[str] = []
 
     def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         if not hit and fragment in sql:
             hit.append(sql)
-            lose_connection()
+            lose()
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(wrapper):
@@ -187,6 +189,29 @@ def test_a_get_that_loses_the_connection_in_the_view_is_retried(admin_client, wo
         response = admin_client.get("/evidence/")
     assert hit, "the page did not read the evidence table"
     assert response.status_code == 200
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a state of libpq; SQLite has no socket to lose"
+)
+def test_a_get_whose_connection_was_left_mid_send_is_retried(admin_client, world, caplog):
+    """The fault the CI run of 2026-12-07 met: the server ended the backend just as the view's
+    query was sent; libpq failed the send without an SQLSTATE and kept the command as in
+    progress, so the connection looked open and every later query, of this request and of the
+    tests after it, was refused with "another command is already in progress"."""
+
+    def stuck_mid_send() -> None:
+        lose_connection()
+        connection.connection.pgconn.send_query(b"SELECT 1")  # what the failed send left
+
+    with lost_before('"evaluations_evidence"', lose=stuck_mid_send) as hit:
+        response = admin_client.get("/evidence/")
+    assert hit, "the page did not read the evidence table"
+    assert response.status_code == 200
+    assert "answered on a fresh connection" in caplog.text
+    with connection.cursor() as cursor:  # and the connection after it is a working one
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
 
 
 # --- a write: 503, nothing saved, nothing saved twice -----------------------------------------
