@@ -138,12 +138,19 @@ class LeafLedger:
 
 
 def with_override(
-    node: IndicatorNode, enrollment: Enrollment, value: dict[str, Any], data: Mapping[str, Any]
+    node: IndicatorNode,
+    enrollment: Enrollment,
+    value: dict[str, Any],
+    data: Mapping[str, Any],
+    *,
+    ledger: LeafLedger | None = None,
 ) -> dict[str, Any]:
     """The input to save: when it departs from what the ledger suggests, it carries the reason
-    typed beside it; a departure without a reason is refused (ValidationError)."""
+    typed beside it; a departure without a reason is refused (ValidationError). `ledger`: the
+    enrollment's figures when the caller has read them already."""
     value = {k: v for k, v in value.items() if k != OVERRIDE}
-    suggested = suggestion(node.method or {}, node.points, figures_of(enrollment).get(node.pk, []))
+    figures = ledger.figures if ledger is not None else figures_of(enrollment)
+    suggested = suggestion(node.method or {}, node.points, figures.get(node.pk, []))
     if not departs(value, suggested):
         return value
     reason = str(data.get(OVERRIDE, "")).strip()[:REASON_MAX]

@@ -239,9 +239,12 @@ def submission_problems(enrollment: Enrollment) -> list[str]:
 
 
 def _leaf_of(enrollment: Enrollment, node: IndicatorNode) -> None:
-    if node.version_id != enrollment.campaign.indicator_version_id:
+    """Refuses a node outside the campaign's tree or with children (the tree of a published
+    version is read once per process)."""
+    version = enrollment.campaign.indicator_version
+    if node.version_id != version.pk:
         raise ValidationError(_("该指标不属于本次活动的指标体系。"))
-    if node.children.exists():
+    if all(leaf.pk != node.pk for leaf in published_leaves(version)):
         raise ValidationError(_("只能对末级指标评分。"))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -204,12 +204,15 @@ def _htmx_answer(
             "leaf_context": _leaf_context(request, enrollment, editable=True, just_saved=True),
         },
     )
-    enrollment.refresh_from_db()  # the save may have moved it to 填报中
+    # Read afresh in one query: the save may have moved it to 填报中 and changed its figures.
+    enrollment = Enrollment.objects.select_related(
+        "campaign__indicator_version", "unit", "totals"
+    ).get(pk=enrollment.pk)
     nodes = _nodes(enrollment)
     filled = set(SelfScore.objects.filter(enrollment=enrollment).values_list("node_id", flat=True))
     board = _running(enrollment, nodes, filled)
     context = {
-        "status": submission_status(enrollment, actor),
+        "status": submission_status(enrollment, actor, done=filled),
         "enrollment": enrollment,
         "oob": True,
         "running": board,
@@ -223,15 +226,22 @@ def _htmx_answer(
     return response
 
 
+def _node_of(enrollment: Enrollment, node_pk: int) -> IndicatorNode:
+    """The node of the campaign's tree (read once per process for a published version), or 404."""
+    for node in _nodes(enrollment):
+        if node.pk == node_pk:
+            return node
+    raise Http404
+
+
 @login_required
 def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     actor = actor_of(request)
     enrollment = get_object_or_404(
-        scope.enrollments_filled_by(actor).select_related("campaign", "unit"), pk=pk
+        scope.enrollments_filled_by(actor).select_related("campaign__indicator_version", "unit"),
+        pk=pk,
     )
-    node = get_object_or_404(
-        IndicatorNode, pk=node_pk, version_id=enrollment.campaign.indicator_version_id
-    )
+    node = _node_of(enrollment, node_pk)
     page = reverse("reviews:self", args=[pk])
     if request.method != "POST":
         return redirect(page)
@@ -240,9 +250,10 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
     score: SelfScore | None = None
     raw_version = request.POST.get("version", "")
     narrative = request.POST.get("narrative", "").strip()[:2000]
+    ledger = LeafLedger(enrollment)  # the figures do not move with a save: read once
     try:
         value = with_override(
-            node, enrollment, checked_leaf_input(node, request.POST), request.POST
+            node, enrollment, checked_leaf_input(node, request.POST), request.POST, ledger=ledger
         )
     except ValidationError as exc:  # a bad input: keep every value as typed
         error = " ".join(exc.messages)
@@ -267,16 +278,12 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
         score = SelfScore.objects.filter(enrollment=enrollment, node=node).first()
     if request.htmx:  # type: ignore[attr-defined]
         evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
-        row = _row(
-            node, score, evidence, True, error=error, typed=typed, ledger=LeafLedger(enrollment)
-        )
+        row = _row(node, score, evidence, True, error=error, typed=typed, ledger=ledger)
         return _htmx_answer(request, enrollment, actor, row)
     if error and typed:  # without JavaScript: the page again, this row as typed
         enrollment.refresh_from_db()
         evidence = node_rows(enrollment, actor, [node], can_edit=True)[0]
-        row = _row(
-            node, score, evidence, True, error=error, typed=typed, ledger=LeafLedger(enrollment)
-        )
+        row = _row(node, score, evidence, True, error=error, typed=typed, ledger=ledger)
         return _page(request, enrollment, actor, refused=row)
     if error:
         messages.error(request, f"{node.code}：{error}")
