@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -43,6 +43,7 @@ from mofan.evaluations.reminders import review_deadline
 from mofan.evaluations.views_common import posted_id
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, own_totals, running
 from mofan.indicators.models import IndicatorNode
+from mofan.indicators.selectors import published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the comment, the version
 
@@ -82,18 +83,15 @@ def _score_rows(
     editable: bool,
     show_others: bool,
     only: IndicatorNode | None = None,
+    ledger: LeafLedger | None = None,
 ) -> list[dict[str, Any]]:
     """Every leaf with the reviewer's own score, the unit's self score, the evidence and (once
     the reviewer has submitted: `show_others`) the other reviewers' scores, in a fixed number
     of queries whatever the number of leaves; `only`: that one leaf's row (the htmx answer to
-    a save)."""
+    a save); `ledger`: the enrollment's ledger figures when the caller has read them."""
     enrollment = assignment.enrollment
     if only is None:
-        nodes = list(
-            IndicatorNode.objects.filter(
-                version_id=enrollment.campaign.indicator_version_id
-            ).order_by("order")
-        )
+        nodes = _tree(assignment)
         parents = {n.parent_id for n in nodes if n.parent_id}
         leaf: dict[str, Any] = {}
     else:
@@ -116,7 +114,7 @@ def _score_rows(
         "evidence"
     ):
         links.setdefault(link.node_id, []).append(link)
-    ledger = LeafLedger(enrollment)
+    ledger = ledger or LeafLedger(enrollment)
     rows = []
     for node in nodes:
         if node.pk in parents:
@@ -190,10 +188,24 @@ def _review_due(assignment: Assignment) -> Any:
 def _assignment(request: HttpRequest, pk: int) -> Assignment:
     return get_object_or_404(
         scope.assignments_for_reviewer(actor_of(request)).select_related(
-            "group", "enrollment__campaign", "enrollment__unit"
+            "group", "enrollment__campaign__indicator_version", "enrollment__unit"
         ),
         pk=pk,
     )
+
+
+def _tree(assignment: Assignment) -> list[IndicatorNode]:
+    """The campaign's indicator tree in order (read once per process for a published version;
+    not to be modified)."""
+    return published_nodes(assignment.enrollment.campaign.indicator_version)
+
+
+def _node_of(assignment: Assignment, node_pk: int) -> IndicatorNode:
+    """A node of the campaign's tree, or 404."""
+    for node in _tree(assignment):
+        if node.pk == node_pk:
+            return node
+    raise Http404
 
 
 def _scoring_page(
@@ -236,7 +248,12 @@ def scoring(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _score_answer(
-    request: HttpRequest, assignment: Assignment, row: dict[str, Any], editable: bool
+    request: HttpRequest,
+    assignment: Assignment,
+    row: dict[str, Any],
+    *,
+    editable: bool,
+    submitted: bool,
 ) -> HttpResponse:
     """The htmx answer to a save: the row, and out of band the panel and the bar."""
     response = render(
@@ -251,11 +268,7 @@ def _score_answer(
         },
     )
     actor = actor_of(request)
-    nodes = list(
-        IndicatorNode.objects.filter(
-            version_id=assignment.enrollment.campaign.indicator_version_id
-        ).order_by("order")
-    )
+    nodes = _tree(assignment)
     own = {
         s.node_id: s for s in ReviewScore.objects.filter(assignment=assignment, reviewer=actor.user)
     }
@@ -264,7 +277,7 @@ def _score_answer(
         "running": _review_running(nodes, own),
         "review_due": _review_due(assignment),
         "editable": editable,
-        "submitted": services.may_see_other_reviewers(assignment, actor),
+        "submitted": submitted,
         "oob": True,
     }
     for part in ("_review_panel", "_review_bar"):
@@ -283,16 +296,15 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     (POST, redirect) or, for a bad input, the page with that row as typed."""
     actor = actor_of(request)
     assignment = _assignment(request, pk)
-    node = get_object_or_404(
-        IndicatorNode, pk=node_pk, version_id=assignment.enrollment.campaign.indicator_version_id
-    )
+    node = _node_of(assignment, node_pk)
     error = ""
     typed: Typed | None = None
     raw = request.POST.get("version", "")
     comment = request.POST.get("comment", "").strip()[:2000]
+    ledger = LeafLedger(assignment.enrollment)  # the figures do not move with a save: read once
     try:
         value = checked_leaf_input(node, request.POST)
-        value = with_override(node, assignment.enrollment, value, request.POST)
+        value = with_override(node, assignment.enrollment, value, request.POST, ledger=ledger)
     except ValidationError as exc:  # a bad input: keep every value as typed
         error = refusal_text(exc)
         typed = (
@@ -315,10 +327,12 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     submitted = services.may_see_other_reviewers(assignment, actor)
     editable = not submitted and assignment.enrollment.state == EnrollmentState.SUBMITTED
     if request.htmx or typed:  # type: ignore[attr-defined]
-        (row,) = _score_rows(assignment, actor, editable=editable, show_others=submitted, only=node)
+        (row,) = _score_rows(
+            assignment, actor, editable=editable, show_others=submitted, only=node, ledger=ledger
+        )
         row = _shape(row, editable=editable, error=error, typed=typed)
         if request.htmx:  # type: ignore[attr-defined]
-            return _score_answer(request, assignment, row, editable)
+            return _score_answer(request, assignment, row, editable=editable, submitted=submitted)
         return _scoring_page(request, assignment, refused=row)
     if error:
         messages.error(request, f"{node.code}：{error}")
@@ -369,11 +383,7 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     node = None
     if request.POST.get("node"):
-        node = get_object_or_404(
-            IndicatorNode,
-            pk=posted_id(request, "node"),
-            version_id=assignment.enrollment.campaign.indicator_version_id,
-        )
+        node = _node_of(assignment, posted_id(request, "node"))
     text = request.POST.get("text", "").strip()
     if not text:
         messages.error(request, _("请填写发现的情况。"))
