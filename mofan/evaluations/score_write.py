@@ -83,9 +83,15 @@ def score_row_save(
     expected_version: int | None,
     action: str,
     actor: Actor,
+    before_audit: Callable[[], object] | None = None,
 ) -> Any:
     """Save one leaf's score row; `expected_version` is the version the form showed (None or 0
-    for a first save). Call inside the caller's transaction, after its permission checks."""
+    for a first save). Call inside the caller's transaction, after its permission checks.
+
+    `before_audit`: the caller's further work in the same transaction (refreshing the unit's
+    figures), run after the row is written and before its audit entry is appended. The entry
+    takes the audit chain's lock, which PostgreSQL holds until COMMIT (`audit.services`), so
+    work done before it does not keep every other audited write of the system waiting."""
     fields = score_fields(node, value)
     if not row.with_veto:
         fields.pop("veto", None)
@@ -113,6 +119,8 @@ def score_row_save(
                 _("该项刚被修改为 %(v)s，您的修改未保存。") % {"v": shown(existing)}, existing
             )
         record = row.model._default_manager.get(pk=existing.pk)
+    if before_audit is not None:
+        before_audit()
     audit_record(
         action=action,
         actor=actor.user,

@@ -267,6 +267,11 @@ def self_score_save(
         raise PermissionDenied(_("只有本单位联络员可以填报自评。"))
     locked_check(enrollment)
     _leaf_of(enrollment, node)
+    moves = enrollment.state in (S.NOT_STARTED, S.RETURNED)
+
+    def figures() -> None:  # state unchanged: the figures refreshed before the audit entry
+        unit_refresh(enrollment=enrollment, loaded=True)  # read above
+
     record = score_row_save(
         row=ScoreRow(
             model=SelfScore,
@@ -282,12 +287,11 @@ def self_score_save(
         expected_version=expected_version,
         action="self_score.save",
         actor=actor,
+        before_audit=None if moves else figures,
     )
-    if enrollment.state in (S.NOT_STARTED, S.RETURNED):
+    if moves:  # the first save: 填报中, then the figures, after the score's entry as before
         enrollment_transition(enrollment=enrollment, to=S.IN_PROGRESS, actor=actor)
         unit_refresh(enrollment=enrollment)
-    else:
-        unit_refresh(enrollment=enrollment, loaded=True)  # read above, state unchanged
     return record
 
 

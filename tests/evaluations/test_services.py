@@ -23,7 +23,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,6 +45,7 @@ from mofan.evaluations.models import (
     ReviewScore,
     SelfScore,
     UnitResult,
+    UnitTotals,
     VetoSource,
 )
 from mofan.organizations.models import Member
@@ -300,6 +302,30 @@ def test_two_tabs_saving_a_self_score(world: World) -> None:
     with pytest.raises(StaleWrite, match=r"6\.00"):
         save(7, None)
     assert SelfScore.objects.get(enrollment=world.ea, node=node).score == Decimal("6.00")
+
+
+def test_a_self_save_appends_its_audit_entry_after_the_figures(world: World) -> None:
+    """The audit chain's lock (held to COMMIT on PostgreSQL) is taken by the last write of the
+    save, after the unit's stored figures are refreshed, so that every other audited write of
+    the system waits for as little as possible (issue 20 point 4)."""
+    set_state(world.ea, S.IN_PROGRESS)
+    node = world.node("1.1")
+    version = SelfScore.objects.get(enrollment=world.ea, node=node).version
+    with CaptureQueriesContext(connection) as queries:
+        services.self_score_save(
+            enrollment=world.ea,
+            node=node,
+            value=leaf_value("1.1", 7),
+            narrative="第7版",
+            expected_version=version,
+            actor=world.actor("owner"),
+        )
+    # (an executemany is captured as "N times: INSERT …")
+    statements = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in queries.captured_queries]
+    writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE"))]
+    assert any('"evaluations_unittotals"' in sql for sql in writes), writes
+    assert '"audit_auditentry"' in writes[-1], writes
+    assert UnitTotals.objects.get(enrollment=world.ea).self_nodes  # refreshed in that save
 
 
 def test_a_first_save_racing_another_is_a_stale_write_not_a_server_error(world: World) -> None:
