@@ -5,6 +5,7 @@ incremental path reads one unit only, and approved results are never touched."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from decimal import Decimal
 from io import StringIO
@@ -103,6 +104,24 @@ def test_full_recompute_equals_the_reference_roll_up_unit_by_unit() -> None:
     for enrollment in Enrollment.objects.filter(campaign=campaign):
         aggregates.unit_refresh(enrollment=enrollment)
     assert stored(campaign) == full
+
+
+@pytest.mark.django_db
+def test_the_full_recompute_runs_with_the_cyclic_collector_paused() -> None:
+    """Its rows hold no cycles, and a full collection in the middle of reading them walked every
+    object of the process (`core.gcpause`): every statement of the recompute runs with the
+    collector paused, and it is running again afterwards."""
+    campaign = synthetic_campaign(10, seed=5)
+    states: list[bool] = []
+
+    def note(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        states.append(gc.isenabled())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        assert recompute.campaign_recompute(campaign=campaign) == 10
+    assert len(states) > 5 and not any(states)
+    assert gc.isenabled()
 
 
 def test_full_recompute_equals_approval_on_the_small_system(world: World) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from mofan.campaigns.models import Campaign, Enrollment, EnrollmentState
+from mofan.core.gcpause import gc_paused
 from mofan.evaluations import external
 from mofan.evaluations import results as res
 from mofan.evaluations.figures.unit import (
@@ -357,6 +358,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False)
 JSON_FIELDS = ("self_nodes", "review_nodes", "type_scores", "level_counts", "self_level_counts")
 
 
+@gc_paused()  # the rows hold no cycles: no full collection in the middle (`core.gcpause`)
 @transaction.atomic
 def campaign_recompute(*, campaign: Campaign) -> int:
     """Every enrolled unit's figures, grades and ranks from the stored leaf scores, written in
