@@ -311,17 +311,23 @@ def measure(user: User, url: str) -> Measured:
 SAVE = "self-evaluation save (htmx: the row, the panel, the bar, the submission block)"
 
 
-def measure_save(world: World) -> Measured:
-    """One leaf of the open unit saved through htmx, answered with its row and, out of band,
-    the contents panel with the running score, the bar and the submission block."""
-    enrollment = world.open_enrollment
+def first_grade_leaf(campaign: Campaign) -> IndicatorNode:
+    """The campaign's first leaf (scored by grade bands in the generated systems)."""
     node = (
-        IndicatorNode.objects.filter(version_id=enrollment.campaign.indicator_version_id)
+        IndicatorNode.objects.filter(version_id=campaign.indicator_version_id)
         .filter(children__isnull=True)
         .order_by("order")
         .first()
     )
     assert node is not None and node.method_type == "grade"
+    return node
+
+
+def measure_save(world: World) -> Measured:
+    """One leaf of the open unit saved through htmx, answered with its row and, out of band,
+    the contents panel with the running score, the bar and the submission block."""
+    enrollment = world.open_enrollment
+    node = first_grade_leaf(world.campaign)
     client = logged_in(world.open_unit_admin)
     url = f"/reviews/self/{enrollment.pk}/{node.pk}/"
 
@@ -349,13 +355,7 @@ def measure_review_save(world: World) -> Measured:
     out of band, the panel and the bar. That unit's review is reopened for it (its state back to
     submitted, the reviewer's submission removed) in a savepoint rolled back afterwards."""
     assignment = world.assignment
-    node = (
-        IndicatorNode.objects.filter(version_id=world.campaign.indicator_version_id)
-        .filter(children__isnull=True)
-        .order_by("order")
-        .first()
-    )
-    assert node is not None and node.method_type == "grade"
+    node = first_grade_leaf(world.campaign)
     url = f"/reviews/assignments/{assignment.pk}/score/{node.pk}/"
     with transaction.atomic():
         Enrollment.objects.filter(pk=assignment.enrollment_id).update(
