@@ -43,7 +43,7 @@ from mofan.evaluations.reminders import review_deadline
 from mofan.evaluations.views_common import posted_id
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, own_totals, running
 from mofan.indicators.models import IndicatorNode
-from mofan.indicators.selectors import published_nodes
+from mofan.indicators.selectors import published_node, published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the comment, the version
 
@@ -202,10 +202,10 @@ def _tree(assignment: Assignment) -> list[IndicatorNode]:
 
 def _node_of(assignment: Assignment, node_pk: int) -> IndicatorNode:
     """A node of the campaign's tree, or 404."""
-    for node in _tree(assignment):
-        if node.pk == node_pk:
-            return node
-    raise Http404
+    node = published_node(assignment.enrollment.campaign.indicator_version, node_pk)
+    if node is None:
+        raise Http404
+    return node
 
 
 def _scoring_page(

@@ -32,7 +32,7 @@ from mofan.evaluations.models import SelfScore, UnitTotals
 from mofan.evaluations.submission import submission_status
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, running
 from mofan.indicators.models import IndicatorNode
-from mofan.indicators.selectors import published_nodes
+from mofan.indicators.selectors import published_node, published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the narrative, the version
 
@@ -228,10 +228,10 @@ def _htmx_answer(
 
 def _node_of(enrollment: Enrollment, node_pk: int) -> IndicatorNode:
     """The node of the campaign's tree (read once per process for a published version), or 404."""
-    for node in _nodes(enrollment):
-        if node.pk == node_pk:
-            return node
-    raise Http404
+    node = published_node(enrollment.campaign.indicator_version, node_pk)
+    if node is None:
+        raise Http404
+    return node
 
 
 @login_required

@@ -115,6 +115,15 @@ def published_nodes(version: IndicatorVersion) -> list[IndicatorNode]:
     return _published(version)[0]
 
 
+def published_node(version: IndicatorVersion, pk: int) -> IndicatorNode | None:
+    """One node of a version by id, from the cached tree (`published_nodes`); None when the
+    version has no such node."""
+    for node in published_nodes(version):
+        if node.pk == pk:
+            return node
+    return None
+
+
 def published_leaves(version: IndicatorVersion) -> list[IndicatorNode]:
     """The leaves of a version in tree order; cached for published versions. Callers must not
     modify the returned nodes."""

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from mofan.accounts.access import actor_for
 from mofan.indicators import services
 from mofan.indicators.models import IndicatorNode, IndicatorVersion
-from mofan.indicators.selectors import published_leaves, published_nodes
+from mofan.indicators.selectors import published_leaves, published_node, published_nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,18 @@ def test_a_draft_tree_is_read_afresh(yueqing, committee, committee_admin):
     assert created.pk not in {n.pk for n in before}
     assert [n.pk for n in after] == in_db(draft)
     assert created.pk in {n.pk for n in published_leaves(draft)}
+
+
+def test_one_node_by_id_from_the_tree_and_none_from_another_version(yueqing, committee):
+    other = IndicatorVersion.objects.exclude(pk=yueqing.pk).filter(system__committee=None).first()
+    assert other is not None
+    wanted = IndicatorNode.objects.get(version=yueqing, code="2.2")
+    foreign = IndicatorNode.objects.filter(version=other).first()
+    assert foreign is not None
+    published_nodes(yueqing)
+    with CaptureQueriesContext(connection) as queries:
+        found = published_node(yueqing, wanted.pk)
+        missing = published_node(yueqing, foreign.pk)
+    assert len(queries) == 0
+    assert found is not None and (found.pk, found.code) == (wanted.pk, "2.2")
+    assert missing is None
