@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,10 +40,10 @@ from mofan.evaluations.models import (
     SelfScore,
 )
 from mofan.evaluations.reminders import review_deadline
-from mofan.evaluations.views_common import posted_id
+from mofan.evaluations.views_common import campaign_node_or_404, posted_id
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, own_totals, running
 from mofan.indicators.models import IndicatorNode
-from mofan.indicators.selectors import published_node, published_nodes
+from mofan.indicators.selectors import published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the comment, the version
 
@@ -114,7 +114,8 @@ def _score_rows(
         "evidence"
     ):
         links.setdefault(link.node_id, []).append(link)
-    ledger = ledger or LeafLedger(enrollment)
+    if ledger is None:
+        ledger = LeafLedger(enrollment)
     rows = []
     for node in nodes:
         if node.pk in parents:
@@ -198,14 +199,6 @@ def _tree(assignment: Assignment) -> list[IndicatorNode]:
     """The campaign's indicator tree in order (read once per process for a published version;
     not to be modified)."""
     return published_nodes(assignment.enrollment.campaign.indicator_version)
-
-
-def _node_of(assignment: Assignment, node_pk: int) -> IndicatorNode:
-    """A node of the campaign's tree, or 404."""
-    node = published_node(assignment.enrollment.campaign.indicator_version, node_pk)
-    if node is None:
-        raise Http404
-    return node
 
 
 def _scoring_page(
@@ -296,7 +289,7 @@ def score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     (POST, redirect) or, for a bad input, the page with that row as typed."""
     actor = actor_of(request)
     assignment = _assignment(request, pk)
-    node = _node_of(assignment, node_pk)
+    node = campaign_node_or_404(assignment.enrollment.campaign, node_pk)
     error = ""
     typed: Typed | None = None
     raw = request.POST.get("version", "")
@@ -383,7 +376,7 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(request, pk)
     node = None
     if request.POST.get("node"):
-        node = _node_of(assignment, posted_id(request, "node"))
+        node = campaign_node_or_404(assignment.enrollment.campaign, posted_id(request, "node"))
     text = request.POST.get("text", "").strip()
     if not text:
         messages.error(request, _("请填写发现的情况。"))

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -30,9 +30,10 @@ from mofan.evaluations.ledger_figures import OVERRIDE, may_refresh
 from mofan.evaluations.ledger_views import LeafLedger, with_override
 from mofan.evaluations.models import SelfScore, UnitTotals
 from mofan.evaluations.submission import submission_status
+from mofan.evaluations.views_common import campaign_node_or_404
 from mofan.evaluations.workpage import UNFILLED, Running, only_unfilled, running
 from mofan.indicators.models import IndicatorNode
-from mofan.indicators.selectors import published_node, published_nodes
+from mofan.indicators.selectors import published_nodes
 
 Typed = tuple[dict[str, Any], str, str]  # a refused form: the input, the narrative, the version
 
@@ -226,14 +227,6 @@ def _htmx_answer(
     return response
 
 
-def _node_of(enrollment: Enrollment, node_pk: int) -> IndicatorNode:
-    """The node of the campaign's tree (read once per process for a published version), or 404."""
-    node = published_node(enrollment.campaign.indicator_version, node_pk)
-    if node is None:
-        raise Http404
-    return node
-
-
 @login_required
 def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse:
     actor = actor_of(request)
@@ -241,7 +234,7 @@ def self_score_save(request: HttpRequest, pk: int, node_pk: int) -> HttpResponse
         scope.enrollments_filled_by(actor).select_related("campaign__indicator_version", "unit"),
         pk=pk,
     )
-    node = _node_of(enrollment, node_pk)
+    node = campaign_node_or_404(enrollment.campaign, node_pk)
     page = reverse("reviews:self", args=[pk])
     if request.method != "POST":
         return redirect(page)
