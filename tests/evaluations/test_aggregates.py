@@ -25,6 +25,7 @@ from mofan.evaluations.figures import setwise as recompute
 from mofan.evaluations.figures import unit as aggregates
 from mofan.evaluations.models import ConsolidatedScore, SelfScore, UnitResult, UnitTotals
 from mofan.evaluations.selectors_ranking import UnitRow, ranking_rows
+from mofan.indicators.models import IndicatorNode
 from tests.evaluations import reference
 from tests.evaluations.aggregates_data import synthetic_campaign
 from tests.evaluations.campaign_fixtures import (
@@ -104,6 +105,35 @@ def test_full_recompute_equals_the_reference_roll_up_unit_by_unit() -> None:
     for enrollment in Enrollment.objects.filter(campaign=campaign):
         aggregates.unit_refresh(enrollment=enrollment)
     assert stored(campaign) == full
+
+
+@pytest.mark.django_db
+def test_full_recompute_reads_signs_gaps_and_stray_rows_exactly() -> None:
+    """The set-wise read packs a unit's leaf rows into one integer (`setwise._read_keyed`):
+    negative and large scores, rows without a score and rows on an inner node (outside the
+    leaves) come out as the real roll-up reads them, unit by unit."""
+    campaign = synthetic_campaign(12, seed=3, all_reviewed=True)
+    rows = list(ConsolidatedScore.objects.filter(enrollment__campaign=campaign).order_by("pk"))
+    for i, row in enumerate(rows):
+        if row.score is None:
+            continue
+        if i % 5 == 0:
+            row.score = -row.score - Decimal("0.25")
+        elif i % 7 == 0:
+            row.score = None
+        elif i % 11 == 0:
+            row.score = Decimal("999999.99")
+    ConsolidatedScore.objects.bulk_update(rows, ["score"])
+    inner = IndicatorNode.objects.filter(version=campaign.indicator_version, parent=None).first()
+    assert inner is not None
+    for enrollment in Enrollment.objects.filter(campaign=campaign)[:3]:
+        ConsolidatedScore.objects.create(enrollment=enrollment, node=inner, score=Decimal(50))
+    full = from_scratch(campaign)
+    for enrollment in Enrollment.objects.filter(campaign=campaign):
+        aggregates.unit_refresh(enrollment=enrollment)
+    assert stored(campaign) == full
+    shown = [v for row in full.values() for v in row[FIELDS.index("review_nodes")].values()]
+    assert any(v.startswith("-") for v in shown)
 
 
 @pytest.mark.django_db
