@@ -252,7 +252,6 @@ def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
     )
     if cents:
         _read_keyed(compiled, table, campaign_id, units)
-        _read_marks(compiled, where, campaign_id, units)
         return units
     # Decimal (a fractional weight somewhere): each leaf's score into its own slot.
     last = None
@@ -345,15 +344,21 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
     width = compiled.width
     heres = sorted({here for here, _w, counted in groups.values() if counted})
     offsets = {here: PACK_PRESENT + k * PACK_FIELD for k, here in enumerate(heres)}
+    # The few rows that carry a veto or a level that counts, as a second list (NULL for most
+    # units): "node veto level" items, separated by control characters no label holds.
+    marked = _marked(compiled)
+    mark = "s.node_id || char(30) || CAST(s.veto AS INTEGER) || char(30) || s.level"
     if connection.vendor == "postgresql":
         # numeric arithmetic is slow there: the score's own text went 1.06 -> 0.60 s a table
         keys = "string_agg(s.node_id || ' ' || COALESCE(s.score::text, ''), ',')"
+        marks = f"string_agg(CASE WHEN {marked} THEN {mark} END, chr(31))".replace("char(", "chr(")
     else:
         # and on SQLite one integer (0.46-0.55 s) beat the pair as text (0.59-0.83 s)
         key = f"s.node_id * {SHIFT} + COALESCE(CAST(ROUND(s.score * 100) AS INTEGER) + {OFFSET}, 0)"
         keys = f"group_concat({key})"
+        marks = f"group_concat(CASE WHEN {marked} THEN {mark} END, char(31))"
     sql = f"""
-        SELECT e.id, {keys}
+        SELECT e.id, {keys}, {marks}
         FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id
         WHERE e.campaign_id = %s
         GROUP BY e.id
@@ -361,7 +366,8 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
     term = _Terms(groups, offsets).__getitem__
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign_id])
-        packed = [(pk, sum(map(term, listed.split(",")))) for pk, listed in cursor.fetchall()]
+        rows = cursor.fetchall()
+    packed = [(pk, sum(map(term, listed.split(",")))) for pk, listed, _marks in rows]
     present = (1 << PACK_PRESENT) - 1
     field_mask = (1 << PACK_FIELD) - 1
     half = PACK_UNIT >> 1
@@ -375,31 +381,42 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
             count = (field + half) >> PACK_SHIFT
             if count:
                 values[here] = field - (count << PACK_SHIFT)
+    for enrollment_id, _listed, listed_marks in rows:
+        if listed_marks:
+            unit = units[enrollment_id]
+            for item in listed_marks.split("\x1f"):
+                node, veto, level = item.split("\x1e", 2)
+                _mark(compiled, unit, int(node), level, veto == "1")
 
 
 def _read_marks(compiled: Compiled, where: str, campaign_id: int, units: dict[int, _Unit]) -> None:
-    """The few rows that carry a veto or a level that counts."""
-    slot = compiled.slot
+    """The few rows that carry a veto or a level that counts (the Decimal path)."""
     with connection.cursor() as cursor:
-        levels = ", ".join(str(int(pk)) for pk in compiled.level_pks)
-        wanted = f"s.veto OR s.node_id IN ({levels})" if levels else "s.veto"
         cursor.execute(
-            f"SELECT s.enrollment_id, s.node_id, s.level, s.veto {where} AND ({wanted})",
+            f"SELECT s.enrollment_id, s.node_id, s.level, s.veto {where} AND ({_marked(compiled)})",
             [campaign_id],
         )
-        qualitative = compiled.qualitative
-        root_leaves = compiled.root_leaves
         for enrollment_id, node_id, level, veto in cursor.fetchall():
-            i = slot.get(node_id)
-            if i is None:
-                continue
-            unit = units[enrollment_id]
-            if veto:
-                unit.veto = True
-            if level and i in qualitative:
-                unit.counts[level] = unit.counts.get(level, 0) + 1
-            if level and i in root_leaves:
-                unit.levels[i] = level
+            _mark(compiled, units[enrollment_id], node_id, level, veto)
+
+
+def _marked(compiled: Compiled) -> str:
+    """The SQL condition of a row that carries a veto or a level that counts."""
+    levels = ", ".join(str(int(pk)) for pk in compiled.level_pks)
+    return f"s.veto OR s.node_id IN ({levels})" if levels else "s.veto"
+
+
+def _mark(compiled: Compiled, unit: _Unit, node_id: int, level: str, veto: bool) -> None:
+    """A row's veto and level (a row of a node outside the tree's leaves counts for nothing)."""
+    i = compiled.slot.get(node_id)
+    if i is None:
+        return
+    if veto:
+        unit.veto = True
+    if level and i in compiled.qualitative:
+        unit.counts[level] = unit.counts.get(level, 0) + 1
+    if level and i in compiled.root_leaves:
+        unit.levels[i] = level
 
 
 COLUMNS = ("enrollment_id", "campaign_id", *FIGURE_FIELDS, "rank", "advanced")
