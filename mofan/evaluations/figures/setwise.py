@@ -330,11 +330,13 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
     keys (leaf, score in cents) that the database builds while it walks the unit's index range;
     Python splits the list and adds up each key's packed term in C (`sum(map(...))`), then
     unpacks each slot the unit's leaves add to (their parent; itself for a top-level leaf).
+    The few vetoes and levels come in a second list of the same row (`_mark`).
 
-    Measured at 20,000 units (1.06 M rows a table, SQLite), against the earlier read of one
-    (unit, key) row per leaf score with a Python loop over the rows: 0.82-0.95 s against
-    1.27-1.80 s a table, mostly fewer rows crossing into Python (fetching 1.06 M rows alone took
-    0.9 s). Grouping by the enrolment (not the score's column) lets SQLite walk the campaign's
+    Measured at 20,000 units (1.06 M rows a table, SQLite, a noisy machine), against the earlier
+    read of one (unit, key) row per leaf score with a Python loop over the rows: 0.82-0.95 s
+    against 1.27-1.80 s a table, mostly fewer rows crossing into Python (fetching 1.06 M rows
+    alone took 0.9 s); counted in instructions (callgrind, 2,000 units), the whole recompute went
+    from 1.75 to 1.41 times the floor's (`devtools.bench_floor`). Grouping by the enrolment (not the score's column) lets SQLite walk the campaign's
     enrolments in order and each one's rows by index, with no sort; filtering the leaves in SQL
     made it probe the index once per leaf, so foreign nodes are dropped by `_Terms` instead.
     Letting the database GROUP BY (unit, parent) and sum sorts in a temporary B-tree: twice

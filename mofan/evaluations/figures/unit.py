@@ -34,8 +34,8 @@ needs a lock against two readers re-ranking at once.
 
 Full recompute, same machine and data (1.06 M self + 1.06 M consolidated rows): 4.5–5.1 s
 (2,000 units: 0.5–0.6 s) when it read three columns per leaf row straight from the cursor.
-When every weight is whole it now reads two integers a row (the leaf and its score in cents as
-one key the database computes), adds each into its parent's sum in integer cents
+When every weight is whole it now reads one row per unit, the unit's leaf keys (leaf and score
+in cents) listed by the database, adds them up packed into one integer per unit in C
 (`setwise._read_keyed`) and rolls up only the inner levels (`Compiled.evaluate_grouped`);
 otherwise it reads every row and sums in Decimal. It
 grades with a memo keyed by the grading inputs, and writes with one executemany INSERT per
