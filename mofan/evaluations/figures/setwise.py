@@ -336,9 +336,10 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
     read of one (unit, key) row per leaf score with a Python loop over the rows: 0.82-0.95 s
     against 1.27-1.80 s a table, mostly fewer rows crossing into Python (fetching 1.06 M rows
     alone took 0.9 s); counted in instructions (callgrind, 2,000 units), the whole recompute went
-    from 1.75 to 1.41 times the floor's (`devtools.bench_floor`). Grouping by the enrolment (not the score's column) lets SQLite walk the campaign's
-    enrolments in order and each one's rows by index, with no sort; filtering the leaves in SQL
-    made it probe the index once per leaf, so foreign nodes are dropped by `_Terms` instead.
+    from 1.75 to 1.41 times the floor's (`devtools.bench_floor`). Grouping by the enrolment (not
+    the score's column) lets SQLite walk the campaign's enrolments in order and each one's rows
+    by index, with no sort; filtering the leaves in SQL made it probe the index once per leaf,
+    so foreign nodes are dropped by `_Terms` instead.
     Letting the database GROUP BY (unit, parent) and sum sorts in a temporary B-tree: twice
     the read on SQLite, 1.7-2.3 times on PostgreSQL (issue 20)."""
     enrollments = Enrollment._meta.db_table
