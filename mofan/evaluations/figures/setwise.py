@@ -306,9 +306,9 @@ class _Terms(dict[str, int]):
         self.offsets = offsets
 
     def __missing__(self, text: str) -> int:
-        node, _, score = text.partition(" ")
+        node, pair, score = text.partition(" ")
         cents: int | None
-        if _:  # "node score" (PostgreSQL; the score empty when there is none)
+        if pair:  # "node score" (PostgreSQL; the score empty when there is none)
             node_id = int(node)
             cents = int(Decimal(score) * 100) if score else None
         else:  # node * SHIFT + cents + OFFSET, or 0 for no score (SQLite)
@@ -370,12 +370,12 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign_id])
         rows = cursor.fetchall()
-    packed = [(pk, sum(map(term, listed.split(",")))) for pk, listed, _marks in rows]
     present = (1 << PACK_PRESENT) - 1
     field_mask = (1 << PACK_FIELD) - 1
     half = PACK_UNIT >> 1
     fields = list(offsets.items())
-    for enrollment_id, total in packed:
+    for enrollment_id, listed, listed_marks in rows:
+        total = sum(map(term, listed.split(",")))
         unit = units[enrollment_id] = _Unit(width)
         unit.present = total & present
         values = unit.values
@@ -384,9 +384,7 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
             count = (field + half) >> PACK_SHIFT
             if count:
                 values[here] = field - (count << PACK_SHIFT)
-    for enrollment_id, _listed, listed_marks in rows:
         if listed_marks:
-            unit = units[enrollment_id]
             for item in listed_marks.split("\x1f"):
                 node, veto, level = item.split("\x1e", 2)
                 _mark(compiled, unit, int(node), level, veto == "1")
