@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from mofan.activities.models import ActivityKind, ActivityRecord, Participation
 from mofan.audit.services import audit_record
-from mofan.devtools.scale_bulk import Digest, Timer
+from mofan.devtools.scale_bulk import Digest, Timer, keys_checked_once
 from mofan.devtools.scale_bulk import Table as _Table
 from mofan.organizations.models import Committee, Member, PartyOrganization
 
@@ -225,34 +225,35 @@ def ledger(
         .order_by("pk")
         .values_list("unit_id", "pk")
     )
-    w = _Writer(author_id, year, rng)
-    share, extra = divmod(records, max(1, len(unit_ids)))
-    for i, unit_id in enumerate(unit_ids, start=1):
-        members, org = roll.get(unit_id, []), org_of[unit_id]
-        want, days = share + (i <= extra), []
-        for step in _plan(i, members, rng):
-            if want <= 0:
-                break
-            count = min(step[1], want)
-            people: list[Any] = []
-            if len(step) == 3:
-                people = [(step[2][0], step[2][1], True, "")]
-            elif step[0] == "party-congress":
-                absent = {j for j in range(len(members)) if (i + j) % 10 == 9}
-                people = [
-                    (pk, name, j not in absent, ABSENCE_REASONS[j % 5] if j in absent else "")
-                    for j, (pk, name) in enumerate(members)
-                ]
-            days += w.record(committee.pk, unit_id, org, step[0], count, people)
-            want -= count
-        for j in range(want):  # beyond the plan: one-person 谈心谈话
-            person = members[j % len(members)] if members else None
-            people = [(person[0], person[1], True, "")] if person else []
-            days += w.record(committee.pk, unit_id, org, "heart-talk", 1, people)
-        w.digest.add(i, len(days), sum(days))
-        if len(w.records.rows) >= FLUSH:
-            w.flush()
-    w.flush()
+    with keys_checked_once(ActivityRecord, Participation):
+        w = _Writer(author_id, year, rng)
+        share, extra = divmod(records, max(1, len(unit_ids)))
+        for i, unit_id in enumerate(unit_ids, start=1):
+            members, org = roll.get(unit_id, []), org_of[unit_id]
+            want, days = share + (i <= extra), []
+            for step in _plan(i, members, rng):
+                if want <= 0:
+                    break
+                count = min(step[1], want)
+                people: list[Any] = []
+                if len(step) == 3:
+                    people = [(step[2][0], step[2][1], True, "")]
+                elif step[0] == "party-congress":
+                    absent = {j for j in range(len(members)) if (i + j) % 10 == 9}
+                    people = [
+                        (pk, name, j not in absent, ABSENCE_REASONS[j % 5] if j in absent else "")
+                        for j, (pk, name) in enumerate(members)
+                    ]
+                days += w.record(committee.pk, unit_id, org, step[0], count, people)
+                want -= count
+            for j in range(want):  # beyond the plan: one-person 谈心谈话
+                person = members[j % len(members)] if members else None
+                people = [(person[0], person[1], True, "")] if person else []
+                days += w.record(committee.pk, unit_id, org, "heart-talk", 1, people)
+            w.digest.add(i, len(days), sum(days))
+            if len(w.records.rows) >= FLUSH:
+                w.flush()
+        w.flush()
     _move_sequences()
     counts = {"ledger_records": w.records.written, "participations": w.people.written}
     audit_record(

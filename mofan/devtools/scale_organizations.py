@@ -10,7 +10,7 @@ import time
 from django.db.models import Min
 
 from mofan.audit.services import audit_record
-from mofan.devtools.scale_bulk import BATCH, Digest, Timer, insert
+from mofan.devtools.scale_bulk import BATCH, Digest, Timer, insert, keys_checked_once
 from mofan.organizations.models import (
     Committee,
     Gender,
@@ -30,10 +30,11 @@ def organizations(
 ) -> tuple[list[int], int]:
     """Units, one party branch each and its members (the first is its secretary)."""
     started = time.perf_counter()
-    unit_ids = _units(committee, units)
-    org_of = _branches(committee, unit_ids)
-    digest = _members(unit_ids, org_of, members_per_unit, rng)
-    _secretaries(committee)
+    with keys_checked_once(Unit, PartyOrganization, Member):
+        unit_ids = _units(committee, units)
+        org_of = _branches(committee, unit_ids)
+        digest = _members(unit_ids, org_of, members_per_unit, rng)
+        _secretaries(committee)
     audit_record(
         action="scale.seed.organizations",
         actor_name="seed_scale",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from mofan.accounts.models import User
 from mofan.audit.services import audit_record
 from mofan.campaigns.models import Campaign
-from mofan.devtools.scale_bulk import Digest, Table, Timer
+from mofan.devtools.scale_bulk import Digest, Table, Timer, keys_checked_once
 from mofan.devtools.simulate import DECISION_REASON, reviewer_value, synthetic_value
 from mofan.evaluations.models import (
     Assignment,
@@ -222,27 +222,32 @@ def scores(
     self_leaves = [n for n in leaves if n.method_type not in OPTIONAL_IN_SELF]
     assignments = _assignments(campaign)
     reviewers_by_group = _reviewers_by_group(campaign, assignments)
-    for start in range(0, len(assignments), CHUNK):
-        started = time.perf_counter()
-        generated: list[tuple[Assignment, int, dict[int, dict[str, Any]]]] = []
-        for assignment in assignments[start : start + CHUNK]:
-            order = assignment.enrollment.unit.sort_order
-            values = writer.self_scores(assignment, order, self_leaves, rng)
-            generated.append((assignment, order, values))
-        started = timer.add("self_scores", started)
-        writer.own.flush()
-        started = timer.add("self_scores", started)
-        for assignment, order, values in generated:
-            reviewers = reviewers_by_group[assignment.group_id]
-            per_reviewer = writer.review_scores(assignment, order, reviewers, leaves, values, rng)
+    with keys_checked_once(SelfScore, ReviewScore, ReviewSubmission, ConsolidatedScore):
+        for start in range(0, len(assignments), CHUNK):
+            started = time.perf_counter()
+            generated: list[tuple[Assignment, int, dict[int, dict[str, Any]]]] = []
+            for assignment in assignments[start : start + CHUNK]:
+                order = assignment.enrollment.unit.sort_order
+                values = writer.self_scores(assignment, order, self_leaves, rng)
+                generated.append((assignment, order, values))
+            started = timer.add("self_scores", started)
+            writer.own.flush()
+            started = timer.add("self_scores", started)
+            for assignment, order, values in generated:
+                reviewers = reviewers_by_group[assignment.group_id]
+                per_reviewer = writer.review_scores(
+                    assignment, order, reviewers, leaves, values, rng
+                )
+                started = timer.add("review_scores", started)
+                writer.consolidated_scores(assignment, order, leaves, per_reviewer)
+                started = timer.add("consolidation", started)
+            writer.reviews.flush()
+            writer.submitted.flush()
             started = timer.add("review_scores", started)
-            writer.consolidated_scores(assignment, order, leaves, per_reviewer)
-            started = timer.add("consolidation", started)
-        writer.reviews.flush()
-        writer.submitted.flush()
-        started = timer.add("review_scores", started)
-        writer.merged.flush()
-        timer.add("consolidation", started)
+            writer.merged.flush()
+            timer.add("consolidation", started)
+        started = time.perf_counter()
+    timer.add("keys", started)
     writer.sheets.submissions = writer.submitted.written
     return writer.sheets
 
