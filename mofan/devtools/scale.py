@@ -25,7 +25,8 @@ Speed: units, branches and members go through `bulk_create` (which encrypts each
 and fills its blind index, mofan/core/fields.py: about 60 µs a member); the ~5 million score
 rows of 20,000 units skip the model layer (`scale_bulk.Table`: values prepared once per distinct
 value by the fields' own `get_db_prep_save`, then `executemany` on SQLite, COPY on PostgreSQL), a
-few transactions in all.
+few transactions in all. On PostgreSQL the foreign keys of the bulk-loaded tables are checked
+once at the end of their load (`scale_bulk.keys_checked_once`), not row by row at COMMIT.
 
 The activity ledger (issue 15 point 5): about a hundred records a unit for the campaign's year
 (`scale_ledger`, plain rows like the scores, one audit entry), then the figures the template's

@@ -137,6 +137,27 @@ def test_full_recompute_reads_signs_gaps_and_stray_rows_exactly() -> None:
 
 
 @pytest.mark.django_db
+def test_the_streamed_reads_meet_units_without_rows_across_fetches(monkeypatch) -> None:
+    """The two reads stream units by enrolment id in fetches of `READ_BATCH` and the recompute
+    takes them in step (`setwise._Stream`): units with no self rows, or no consolidated rows,
+    at the start, the middle and the end, with fetches of five units, come out as the real
+    roll-up reads them, unit by unit."""
+    monkeypatch.setattr(recompute, "READ_BATCH", 5)
+    campaign = synthetic_campaign(13, seed=4, all_reviewed=True)
+    ids = list(
+        Enrollment.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True)
+    )
+    SelfScore.objects.filter(enrollment_id__in=[ids[i] for i in (0, 5, 6, 12)]).delete()
+    ConsolidatedScore.objects.filter(enrollment_id__in=[ids[i] for i in (0, 4, 10)]).delete()
+    full = from_scratch(campaign)
+    for enrollment in Enrollment.objects.filter(campaign=campaign):
+        aggregates.unit_refresh(enrollment=enrollment)
+    assert stored(campaign) == full
+    assert full[ids[0]][FIELDS.index("review_total")] is None
+    assert full[ids[1]][FIELDS.index("review_total")] is not None
+
+
+@pytest.mark.django_db
 def test_the_full_recompute_runs_with_the_cyclic_collector_paused() -> None:
     """Its rows hold no cycles, and a full collection in the middle of reading them walked every
     object of the process (`core.gcpause`): every statement of the recompute runs with the

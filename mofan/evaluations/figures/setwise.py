@@ -12,7 +12,7 @@ for a campaign that weighs a component computed on reading (`figures_settle`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -236,24 +236,46 @@ def _unit_in(units: dict[int, _Unit], enrollment_id: int, width: int) -> _Unit:
     return found
 
 
-def _read(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
-    """The campaign's leaf scores of `table`: two integers a row when the tree sums in integer
-    cents (`_read_keyed`); otherwise (Decimal) in one
+class _Stream:
+    """The units of one read in enrolment order, taken in the same order: a unit with no row
+    (nothing scored yet) is a blank one."""
+
+    def __init__(self, units: Iterator[tuple[int, _Unit]], width: int) -> None:
+        self.units = units
+        self.blank = _Unit(width)
+        self.head = next(units, None)
+
+    def take(self, enrollment_id: int) -> _Unit:
+        head = self.head
+        while head is not None and head[0] < enrollment_id:  # enrolled after the list was read
+            head = self.head = next(self.units, None)
+        if head is None or head[0] != enrollment_id:
+            return self.blank
+        self.head = next(self.units, None)
+        return head[1]
+
+
+def _read(compiled: Compiled, table: str, campaign_id: int) -> Iterator[tuple[int, _Unit]]:
+    """The campaign's units with their leaf scores of `table`, by enrolment id: one row a unit
+    when the tree sums in integer cents (`_read_keyed`, streamed); otherwise (Decimal) in one
     unordered stream of three columns straight from the cursor (Django's per-row converters
-    would cost more than the whole roll-up). Then the few rows that carry a veto or a level."""
+    would cost more than the whole roll-up), then the few rows that carry a veto or a level."""
+    if compiled.cents:
+        return _read_keyed(compiled, table, campaign_id)
+    units = _read_decimal(compiled, table, campaign_id)
+    return iter(sorted(units.items()))
+
+
+def _read_decimal(compiled: Compiled, table: str, campaign_id: int) -> dict[int, _Unit]:
+    """The Decimal path of `_read`: each leaf's score into its own slot."""
     enrollments = Enrollment._meta.db_table
     units: dict[int, _Unit] = {}
     converted: dict[Any, Any] = {None: None}
     slot = compiled.slot
     width = compiled.width
-    cents = compiled.cents
     where = (
         f"FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id WHERE e.campaign_id = %s"
     )
-    if cents:
-        _read_keyed(compiled, table, campaign_id, units)
-        return units
-    # Decimal (a fractional weight somewhere): each leaf's score into its own slot.
     last = None
     unit = _Unit(0)
     with connection.cursor() as cursor:
@@ -293,6 +315,7 @@ PACK_PRESENT = 32
 PACK_FIELD = 80
 PACK_SHIFT = 58
 PACK_UNIT = 1 << PACK_SHIFT
+READ_BATCH = 2000  # units a fetch
 
 
 class _Terms(dict[str, int]):
@@ -325,8 +348,11 @@ class _Terms(dict[str, int]):
         return term
 
 
-def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[int, _Unit]) -> None:
-    """The integer-cents read: one row per unit, its leaf rows as one comma-separated list of
+def _read_keyed(compiled: Compiled, table: str, campaign_id: int) -> Iterator[tuple[int, _Unit]]:
+    """The integer-cents read: one row per unit, in enrolment order, fetched in batches (a
+    server-side cursor on PostgreSQL, `connection.chunked_cursor`) so that only the units being
+    rolled up are held, not the whole campaign's lists (849 MB at 100,000 units, issue 20
+    point 5), its leaf rows as one comma-separated list of
     keys (leaf, score in cents) that the database builds while it walks the unit's index range;
     Python splits the list and adds up each key's packed term in C (`sum(map(...))`), then
     unpacks each slot the unit's leaves add to (their parent; itself for a top-level leaf).
@@ -365,29 +391,34 @@ def _read_keyed(compiled: Compiled, table: str, campaign_id: int, units: dict[in
         FROM {table} s JOIN {enrollments} e ON e.id = s.enrollment_id
         WHERE e.campaign_id = %s
         GROUP BY e.id
+        ORDER BY e.id
     """  # noqa: S608 (the table names and the integers are ours)
     term = _Terms(groups, offsets).__getitem__
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id])
-        rows = cursor.fetchall()
     present = (1 << PACK_PRESENT) - 1
     field_mask = (1 << PACK_FIELD) - 1
     half = PACK_UNIT >> 1
     fields = list(offsets.items())
-    for enrollment_id, listed, listed_marks in rows:
-        total = sum(map(term, listed.split(",")))
-        unit = units[enrollment_id] = _Unit(width)
-        unit.present = total & present
-        values = unit.values
-        for here, offset in fields:
-            field = (total >> offset) & field_mask
-            count = (field + half) >> PACK_SHIFT
-            if count:
-                values[here] = field - (count << PACK_SHIFT)
-        if listed_marks:
-            for item in listed_marks.split("\x1f"):
-                node, veto, level = item.split("\x1e", 2)
-                _mark(compiled, unit, int(node), level, veto == "1")
+    if postgresql:  # every row is read: plan the cursor for all of them, not the first tenth
+        with connection.cursor() as setting:
+            setting.execute("SET LOCAL cursor_tuple_fraction = 1")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [campaign_id])
+        while rows := cursor.fetchmany(READ_BATCH):
+            for enrollment_id, listed, listed_marks in rows:
+                total = sum(map(term, listed.split(",")))
+                unit = _Unit(width)
+                unit.present = total & present
+                values = unit.values
+                for here, offset in fields:
+                    field = (total >> offset) & field_mask
+                    count = (field + half) >> PACK_SHIFT
+                    if count:
+                        values[here] = field - (count << PACK_SHIFT)
+                if listed_marks:
+                    for item in listed_marks.split("\x1f"):
+                        node, veto, level = item.split("\x1e", 2)
+                        _mark(compiled, unit, int(node), level, veto == "1")
+                yield enrollment_id, unit
 
 
 def _read_marks(compiled: Compiled, where: str, campaign_id: int, units: dict[int, _Unit]) -> None:
@@ -435,13 +466,13 @@ def campaign_recompute(*, campaign: Campaign) -> int:
     campaign = Campaign.objects.select_related("indicator_version__system").get(pk=campaign.pk)
     ctx = context_for(campaign)
     compiled = Compiled(ctx)
-    rows = list(
+    listed = list(
         Enrollment.objects.filter(campaign=campaign)
         .order_by("pk")
         .values_list("pk", "state", "unit_id")
     )
-    enrollments = [(pk, state) for pk, state, _unit in rows]
-    unit_of = {pk: unit_id for pk, _state, unit_id in rows}
+    enrollments = [(pk, state) for pk, state, _unit in listed]
+    unit_of = {pk: unit_id for pk, _state, unit_id in listed}
     survey = external.points(
         "survey",
         campaign_id=campaign.pk,
@@ -449,21 +480,21 @@ def campaign_recompute(*, campaign: Campaign) -> int:
         weights=ctx.weights,
         top=ctx.top,
     )
-    own = _read(compiled, SelfScore._meta.db_table, campaign.pk)
-    final = _read(compiled, ConsolidatedScore._meta.db_table, campaign.pk)
     vetoed = set(
         VetoInput.objects.filter(enrollment__campaign=campaign, vetoed=True).values_list(
             "enrollment_id", flat=True
         )
     )
-    blank = _Unit(compiled.width)
+    own = _Stream(_read(compiled, SelfScore._meta.db_table, campaign.pk), compiled.width)
+    final = _Stream(_read(compiled, ConsolidatedScore._meta.db_table, campaign.pk), compiled.width)
     evaluate = compiled.evaluate_grouped if compiled.cents else compiled.evaluate
     memo: dict[Any, res.Result] = {}
-    figures = {}
-    for pk, state in enrollments:
-        a = own.get(pk, blank)
-        b = final.get(pk, blank)
-        figures[pk] = figures_from_rollups(
+    field_ = []  # (enrolment, composite, grade, veto) for the ranks
+    rows: list[tuple[Any, ...]] = []  # each unit's stored row, without its rank yet
+    for pk, state in enrollments:  # by id, as the reads stream
+        a = own.take(pk)
+        b = final.take(pk)
+        f = figures_from_rollups(
             ctx,
             evaluate(a.values, a.present, a.veto, a.counts, a.levels),
             evaluate(b.values, b.present, b.veto, b.counts, b.levels),
@@ -472,21 +503,21 @@ def campaign_recompute(*, campaign: Campaign) -> int:
             memo=memo,
             survey=survey.get(unit_of[pk]),
         )
-    ranks = campaign_ranks(
-        ctx,
-        [(pk, f.composite, f.grade, f.veto) for pk, f in figures.items()],
-        enrolled=sum(1 for _pk, state in enrollments if state != EnrollmentState.WITHDRAWN),
-        decision=tie_decision(campaign),
-    )
-    table = UnitTotals._meta.db_table
-    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-    placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)
-    rows = []
-    for pk, f in figures.items():
+        field_.append((pk, f.composite, f.grade, f.veto))
         values = stored_values(f)
         for name in JSON_FIELDS:
             values[name] = _JSON.encode(values[name]) if values[name] else "{}"
-        rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS), *ranks[pk]))
+        rows.append((pk, campaign.pk, *(values[name] for name in FIGURE_FIELDS)))
+    ranks = campaign_ranks(
+        ctx,
+        field_,
+        enrolled=sum(1 for _pk, state in enrollments if state != EnrollmentState.WITHDRAWN),
+        decision=tie_decision(campaign),
+    )
+    rows = [(*row, *ranks[row[0]]) for row in rows]
+    table = UnitTotals._meta.db_table
+    json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign.pk])  # noqa: S608
         if connection.vendor == "postgresql":
@@ -501,7 +532,7 @@ def campaign_recompute(*, campaign: Campaign) -> int:
                     f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
                     rows[start : start + BATCH],
                 )
-    return len(figures)
+    return len(rows)
 
 
 def figures_settle(*, campaign: Campaign) -> int:
