@@ -62,9 +62,7 @@ def approve(
     enrollments.update(state=EnrollmentState.APPROVED, version=F("version") + APPROVED_VERSION)
     # campaign_approve's rectification hook, through the service: problem lists and re-reviews of
     # the failing units, and the problem findings of any unit.
-    approved = [
-        ApprovedResult(r.pk, r.enrollment_id, r.values["grade"], r.values["veto"]) for r in fresh
-    ]
+    approved = [ApprovedResult(r.pk, r.enrollment_id, r.grade, r.veto) for r in fresh]
     problems = results_approved(campaign=campaign, results=approved, today=today)
     audit_record(
         action="scale.seed.results",

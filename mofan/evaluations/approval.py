@@ -236,8 +236,7 @@ def results_approve(
             sender=UnitResult,
             campaign=campaign,
             results=[
-                events.ApprovedResult(r.pk, r.enrollment_id, r.values["grade"], r.values["veto"])
-                for r in done.fresh
+                events.ApprovedResult(r.pk, r.enrollment_id, r.grade, r.veto) for r in done.fresh
             ],
             actor=signer,
             today=today,
