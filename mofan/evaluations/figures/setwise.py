@@ -349,14 +349,14 @@ class _Terms(dict[str, int]):
 
 
 def _read_keyed(compiled: Compiled, table: str, campaign_id: int) -> Iterator[tuple[int, _Unit]]:
-    """The integer-cents read: one row per unit, in enrolment order, fetched in batches (a
-    server-side cursor on PostgreSQL, `connection.chunked_cursor`) so that only the units being
-    rolled up are held, not the whole campaign's lists (849 MB at 100,000 units, issue 20
-    point 5), its leaf rows as one comma-separated list of
+    """The integer-cents read: one row per unit, its leaf rows as one comma-separated list of
     keys (leaf, score in cents) that the database builds while it walks the unit's index range;
     Python splits the list and adds up each key's packed term in C (`sum(map(...))`), then
     unpacks each slot the unit's leaves add to (their parent; itself for a top-level leaf).
-    The few vetoes and levels come in a second list of the same row (`_mark`).
+    The few vetoes and levels come in a second list of the same row (`_mark`). The units are
+    yielded in enrolment order, fetched in batches (a server-side cursor on PostgreSQL,
+    `connection.chunked_cursor`), so that only the units being rolled up are held: reading the
+    whole campaign first peaked at 849 MB at 100,000 units (issue 20 point 5).
 
     Measured at 20,000 units (1.06 M rows a table, SQLite, a noisy machine), against the earlier
     read of one (unit, key) row per leaf score with a Python loop over the rows: 0.82-0.95 s
@@ -514,7 +514,6 @@ def campaign_recompute(*, campaign: Campaign) -> int:
         enrolled=sum(1 for _pk, state in enrollments if state != EnrollmentState.WITHDRAWN),
         decision=tie_decision(campaign),
     )
-    rows = [(*row, *ranks[row[0]]) for row in rows]
     table = UnitTotals._meta.db_table
     json_cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     placeholders = ", ".join(json_cast if c in JSON_FIELDS else "%s" for c in COLUMNS)
@@ -525,12 +524,12 @@ def campaign_recompute(*, campaign: Campaign) -> int:
             # as their text, which COPY parses as jsonb).
             with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *ranks[row[0]]))
         else:
             for start in range(0, len(rows), BATCH):
                 cursor.executemany(
                     f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
-                    rows[start : start + BATCH],
+                    [(*row, *ranks[row[0]]) for row in rows[start : start + BATCH]],
                 )
     return len(rows)
 
