@@ -21,6 +21,9 @@ audit_actions_register(
         "activity.create": _("记录活动"),
         "activity.update": _("修改活动记录"),
         "activity.delete": _("删除活动记录"),
+        "activity.import": _("导入活动记录"),
+        "activity.import_request": _("提交活动记录导入"),
+        "activity.import_retry": _("重试活动记录导入"),
         "activity.": _("活动台账"),
         "activity_kind.create": _("添加活动类型"),
         "activity_kind.active": _("启用或停用活动类型"),
@@ -32,6 +35,7 @@ audit_objects_register(
         "activities.activityrecord": _("活动记录"),
         "activities.activitykind": _("活动类型"),
         "activities.participation": _("出席记录"),
+        "activities.activityimport": _("活动记录导入"),
     }
 )
 

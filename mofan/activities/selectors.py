@@ -9,7 +9,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from mofan.accounts.access import Actor
 from mofan.accounts.roles import COMMITTEE_STAFF, UNIT_READERS, Role
-from mofan.activities.models import ActivityKind, ActivityRecord, Attendance, Participation
+from mofan.activities.models import (
+    ActivityImport,
+    ActivityKind,
+    ActivityRecord,
+    Attendance,
+    Participation,
+)
 from mofan.evidence.models import Evidence
 from mofan.organizations.models import Member, PartyOrganization, Unit
 
@@ -33,6 +39,11 @@ def writes_ledger(actor: Actor) -> bool:
 
 def reads_ledger(actor: Actor) -> bool:
     return writes_ledger(actor) or bool(actor.committees_with(*COMMITTEE_STAFF))
+
+
+def imports_for(actor: Actor) -> QuerySet[ActivityImport]:
+    """The sheets the actor asked to import: an import's page is for its requester alone."""
+    return ActivityImport.objects.filter(requested_by=actor.user)
 
 
 def orgs_writable_by(actor: Actor) -> QuerySet[PartyOrganization]:

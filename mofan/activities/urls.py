@@ -16,6 +16,8 @@ urlpatterns = [
     path("mine/<int:pk>/delete/", views_member.mine_delete, name="mine_delete"),
     path("import/", views_import.import_records, name="import"),
     path("import/template/", views_import.import_template, name="import_template"),
+    path("import/<int:pk>/", views_import.import_job, name="import_job"),
+    path("import/<int:pk>/retry/", views_import.import_retry, name="import_retry"),
     path("kinds/", views.kinds, name="kinds"),
     path("kinds/<int:pk>/toggle/", views.kind_toggle, name="kind_toggle"),
 ]

@@ -1,6 +1,7 @@
 """Importing a term's records from xlsx: the template to fill (with the unit's own
-organisations and the kinds), and the upload page — checked like every upload, validated whole,
-shown row by row before ("只校验") or instead of importing, imported all or nothing."""
+organisations and the kinds), the upload page — checked like every upload, validated whole,
+shown row by row before ("只校验") or instead of importing — and the import's own page, polled
+while a worker records the rows all or nothing (`imports_task`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.access import Actor, actor_of
-from mofan.activities import importing, selectors, services
+from mofan.accounts.models import BatchState
+from mofan.activities import importing, imports_task, selectors
+from mofan.activities.models import ActivityImport
 from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected, check_xlsx
 
@@ -54,22 +58,28 @@ def import_records(request: HttpRequest) -> HttpResponse:
             report = importing.parse_records_sheet(checked.content, actor=actor, today=today)
             if report.ok and not dry_run:
                 try:
-                    records = services.activity_records_import(
-                        rows=[row.data for row in report.rows],
-                        source=checked.name,
-                        actor=actor,
-                        today=today,
+                    job = imports_task.activity_import_request(
+                        rows=[row.data for row in report.rows], source=checked.name, actor=actor
                     )
                 except (ValidationError, PermissionDenied) as exc:
                     report.fault(0, "—", refusal_text(exc))
                 else:
-                    messages.success(request, _("已导入 %(n)d 条活动记录。") % {"n": len(records)})
-                    return redirect("activities:ledger")
+                    messages.info(
+                        request,
+                        _("已校验 %(n)d 条记录，正在后台导入。") % {"n": job.total},
+                    )
+                    return redirect("activities:import_job", pk=job.pk)
     refused = request.method == "POST" and (report is None or not report.ok)
     return render(
         request,
         "activities/import.html",
-        {"form": form, "report": report, "dry_run": dry_run, "max_rows": importing.MAX_ROWS},
+        {
+            "form": form,
+            "report": report,
+            "dry_run": dry_run,
+            "max_rows": importing.MAX_ROWS,
+            "jobs": selectors.imports_for(actor)[:5],
+        },
         status=400 if refused else 200,
     )
 
@@ -80,3 +90,38 @@ def import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(importing.template_workbook(actor), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''activity-records-template.xlsx"
     return response
+
+
+def _job(request: HttpRequest, pk: int) -> ActivityImport:
+    """An import the actor asked for; any other is a 404."""
+    return get_object_or_404(selectors.imports_for(_writer(request)), pk=pk)
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    # Polled every second: it writes only when the import it shows was left behind.
+    if imports_task.is_stale(job):
+        imports_task.activity_imports_recover()
+        job = _job(request, pk)
+    context = {"job": job, "active": job.state in imports_task.ACTIVE}
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "activities/import_job.html#job-status", context)
+        if job.state == BatchState.DONE:  # ended under the watcher's eyes: the whole page
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "activities/import_job.html", context)
+
+
+@login_required
+@require_POST
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    try:
+        imports_task.activity_import_retry(job=job, actor=actor_of(request))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.info(request, _("已重新提交，正在后台导入。"))
+    return redirect("activities:import_job", pk=job.pk)

@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from mofan.activities.models import ActivityRecord, Participation
 from mofan.audit.models import AuditEntry
 from tests.activities.test_ledger import World
 from tests.factories import MemberFactory
+from tests.task_worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +69,14 @@ def row(**values: object) -> list[object]:
 
 
 def upload(client, content: bytes, *, action: str = "import", name: str = "records.xlsx"):
-    return client.post(
-        URL, {"file": SimpleUploadedFile(name, content), "action": action}, format="multipart"
-    )
+    """Post the file; an import the page accepted is then recorded by the worker."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            URL, {"file": SimpleUploadedFile(name, content), "action": action}, format="multipart"
+        )
+    if response.status_code == 302:
+        assert run_queued_tasks() == 1
+    return response
 
 
 def errors_of(w: World, content: bytes, who: str = "owner") -> list[tuple[int, str, str]]:

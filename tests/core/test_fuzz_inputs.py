@@ -58,7 +58,8 @@ from django.utils import timezone
 from mofan.accounts.access import actor_for
 from mofan.accounts.models import AccountBatch, BatchState, RoleAssignment, User
 from mofan.accounts.tokens import token_create
-from mofan.activities.models import ActivityKind
+from mofan.activities.imports_task import rows_json
+from mofan.activities.models import ActivityImport, ActivityKind
 from mofan.activities.services import RecordInput, activity_record_create
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.params import parse_id
@@ -337,6 +338,28 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         '"role": "单位联络员", "initial": "Aa1-fuzz-pass"}]',
     )
 
+    # a sheet of activity records imported in the background: one failed (its page offers a
+    # retry), one done
+    failed_import = ActivityImport.objects.create(
+        committee=committee,
+        requested_by=users["owner"],
+        source="活动记录.xlsx",
+        state=BatchState.FAILED,
+        total=1,
+        rows=rows_json(
+            [RecordInput(party_org=party_org, kind=own_kind, held_on=today, topic="导入")]
+        ),
+        error="测试失败原因",
+    )
+    done_import = ActivityImport.objects.create(
+        committee=committee,
+        requested_by=users["owner"],
+        source="活动记录.xlsx",
+        state=BatchState.DONE,
+        total=1,
+        imported=1,
+    )
+
     api_token, _secret = token_create(
         name="同步", scope="read_write", days=30, actor=actor_for(users["owner"])
     )
@@ -391,6 +414,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             "mine": [own_record.pk, activity.pk],
             "kind": ["unit", "party_org", "person", "reviewer"],  # the chooser's kinds
             "kinds": [own_kind.pk],
+            "import": [failed_import.pk, done_import.pk],
             # notices, exports, reports
             "notices": notices,
             # the REST API (/api/v1/, answered 401 without a token)
