@@ -4,7 +4,7 @@ the stored leaf scores in one pass, with the same pure code as the incremental r
 
 The tree is flattened once (`Compiled`) and summed in integer cents when every weight is whole;
 the scores are read as three columns straight from the cursor; the rows are written with one
-DELETE and batched INSERTs (SQLite) or COPY (PostgreSQL). Used by `manage.py
+DELETE and batched INSERTs in rank order (SQLite) or COPY (PostgreSQL). Used by `manage.py
 recompute_results`, on enrolment and setting changes, by the bulk seed, and by approval only
 for a campaign that weighs a component computed on reading (`figures_settle`).
 """
@@ -526,12 +526,22 @@ def campaign_recompute(*, campaign: Campaign) -> int:
                 for row in rows:
                     copy.write_row((*row, *ranks[row[0]]))
         else:
+            # In rank order: the rank index and those of the totals and the composite, which
+            # follow the rank closely, then grow at their ends instead of at random places,
+            # and the next recompute's DELETE walks the table in the order it was written. At
+            # 100,000 units, where those indexes outgrow SQLite's page cache, the DELETE went
+            # from 1.0 to 0.4 s and the INSERTs from 1.9-2.4 to 1.6-1.8 s (issue 20 point 5).
+            rows.sort(key=lambda row: _rank_order(ranks[row[0]][0]))
             for start in range(0, len(rows), BATCH):
                 cursor.executemany(
                     f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})",  # noqa: S608
                     [(*row, *ranks[row[0]]) for row in rows[start : start + BATCH]],
                 )
     return len(rows)
+
+
+def _rank_order(rank: int | None) -> tuple[bool, int]:
+    return (rank is None, rank or 0)
 
 
 def figures_settle(*, campaign: Campaign) -> int:
