@@ -530,7 +530,8 @@ def campaign_recompute(*, campaign: Campaign) -> int:
             # follow the rank closely, then grow at their ends instead of at random places,
             # and the next recompute's DELETE walks the table in the order it was written. At
             # 100,000 units, where those indexes outgrow SQLite's page cache, the DELETE went
-            # from 1.0 to 0.4 s and the INSERTs from 1.9-2.4 to 1.6-1.8 s (issue 20 point 5).
+            # from 1.0 to 0.4 s and the INSERTs from 1.9-2.4 to 1.6-1.8 s; the whole recompute
+            # from 13.05 to 12.81 s, medians of six (issue 20 point 5, docs/performance.md).
             rows.sort(key=lambda row: _rank_order(ranks[row[0]][0]))
             for start in range(0, len(rows), BATCH):
                 cursor.executemany(
