@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from django.contrib.auth.hashers import make_password
@@ -40,13 +38,15 @@ from mofan.accounts.models import AccountBatch, BatchState
 from mofan.accounts.passwords import random_password
 from mofan.accounts.services import AccountSpec, accounts_bulk_create, check_may_grant
 from mofan.audit.services import audit_record
-from mofan.core.dbfaults import retry_transient, transient_alias
+from mofan.core import background
+from mofan.core.dbfaults import retry_transient
 from mofan.organizations.models import Committee, Unit
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = (BatchState.QUEUED, BatchState.RUNNING)
-STALE = timedelta(hours=1)
+ACTIVE = background.ACTIVE
+STALE = background.STALE
+is_stale = background.is_stale
 PROGRESS_SECONDS = 0.5  # the progress count is written at most this often
 
 
@@ -114,16 +114,9 @@ def account_batch_request(
 @transaction.atomic
 def account_batch_retry(*, batch: AccountBatch, actor: Actor) -> AccountBatch:
     """Queue a failed batch again (its rows are still held)."""
-    batch = AccountBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.requested_by_id != actor.user.pk:
-        raise PermissionDenied(_("只有提交人可以重试。"))
-    if batch.state != BatchState.FAILED or not batch.specs:
-        raise ValidationError(_("只有失败且仍保留数据的批次可以重试。"))
-    batch.state = BatchState.QUEUED
-    batch.error = ""
-    batch.prepared = 0
-    batch.started_at = batch.finished_at = None
-    batch.save(update_fields=["state", "error", "prepared", "started_at", "finished_at"])
+    batch = background.requeue(
+        AccountBatch, batch.pk, user_id=actor.user.pk, rows="specs", prepared=0
+    )
     audit_record(action="account.batch_retry", actor=actor.user, target=batch)
     transaction.on_commit(partial(account_batch_task.enqueue, batch.pk))
     return batch
@@ -150,35 +143,16 @@ def account_batch_collect(*, batch: AccountBatch, actor: Actor) -> list[dict[str
     return rows
 
 
-def is_stale(batch: AccountBatch, *, now: datetime | None = None) -> bool:
-    """Left queued or running longer than `STALE` (a dead or absent worker)."""
-    limit = (now or timezone.now()) - STALE
-    if batch.state == BatchState.QUEUED:
-        return batch.created_at < limit
-    return batch.state == BatchState.RUNNING and (batch.started_at or batch.created_at) < limit
-
-
 def account_batches_recover(*, now: datetime | None = None) -> int:
     """Fail the batches left queued or running longer than `STALE`. How many."""
-    now = now or timezone.now()
-    stale = AccountBatch.objects.filter(created_at__lt=now - STALE)
-    failed = stale.filter(state=BatchState.QUEUED).update(
-        state=BatchState.FAILED,
-        finished_at=now,
-        error=_(
+    return background.recover(
+        AccountBatch,
+        queued=_(
             "排队时间过长，后台任务服务可能未在运行；未创建任何账号。请重试，或联系系统管理员。"
         ),
+        running=_("创建中断（服务重启或超时），未创建任何账号；请重试。"),
+        now=now,
     )
-    failed += stale.filter(state=BatchState.RUNNING, started_at__lt=now - STALE).update(
-        state=BatchState.FAILED,
-        finished_at=now,
-        error=_("创建中断（服务重启或超时），未创建任何账号；请重试。"),
-    )
-    return failed
-
-
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:task"[:100]
 
 
 @task()
@@ -186,13 +160,7 @@ def account_batch_task(batch_id: int) -> str:
     """Create one batch's accounts (`manage.py db_worker`). Returns the batch's final state
     (`skipped` when it was not queued any more)."""
     what = f"account batch {batch_id}"
-    claimed = retry_transient(
-        lambda: AccountBatch.objects.filter(pk=batch_id, state=BatchState.QUEUED).update(
-            state=BatchState.RUNNING, started_at=timezone.now(), worker=_worker_name()
-        ),
-        what=what,
-    )
-    if not claimed:
+    if not background.claim(AccountBatch, batch_id, what=what):
         return "skipped"
     batch = retry_transient(
         lambda: AccountBatch.objects.select_related("committee", "requested_by").get(pk=batch_id),
@@ -203,7 +171,8 @@ def account_batch_task(batch_id: int) -> str:
         passwords = prepare_passwords(batch_id, len(specs))
         rows = retry_transient(partial(_create, batch, specs, passwords), what=what)
     except Exception as exc:
-        _finish(batch_id, state=BatchState.FAILED, error=_failure_message(exc, batch_id))
+        error = background.failure_text(exc, what=what, nothing=_("未创建任何账号"), logger=logger)
+        _finish(batch_id, state=BatchState.FAILED, error=error)
         return BatchState.FAILED.value
     _finish(batch_id, state=BatchState.DONE, rows=rows)
     return BatchState.DONE.value
@@ -252,7 +221,7 @@ def _create(
 def _finish(
     batch_id: int, *, state: BatchState, error: str = "", rows: list[dict[str, str]] | None = None
 ) -> None:
-    fields: dict[str, object] = {"state": state, "finished_at": timezone.now(), "error": error}
+    fields: dict[str, object] = {"error": error}
     if rows is not None:
         fields.update(
             created=len(rows),
@@ -260,22 +229,6 @@ def _finish(
             specs="",
             credentials=json.dumps(rows, ensure_ascii=False),
         )
-    retry_transient(
-        lambda: AccountBatch.objects.filter(pk=batch_id).update(**fields),
-        what=f"account batch {batch_id}",
-    )
-
-
-def _failure_message(exc: BaseException, batch_id: int) -> str:
-    """What the page says when a batch fails (Chinese; internals go to the log only)."""
-    if isinstance(exc, ValidationError):
-        return "；".join(str(m) for m in exc.messages)[:2000]
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or _("您无权创建这些账号（权限可能已变更）。")
-    if transient_alias(exc) is not None:
-        logger.warning("account batch %s gave up on a database fault", batch_id, exc_info=exc)
-        return _("数据库暂时不可用，多次重试仍未成功；未创建任何账号。请稍后重试。")
-    logger.error("account batch %s failed", batch_id, exc_info=exc)
-    return _(
-        "创建失败：程序出错，已记录在系统日志中；未创建任何账号。请稍后重试，或联系系统管理员。"
+    background.finish(
+        AccountBatch, batch_id, state=state, what=f"account batch {batch_id}", **fields
     )

@@ -8,6 +8,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from mofan.accounts.roles import Role
+from mofan.core.background import BatchState, HandedWork
 from mofan.core.fields import EncryptedCharField
 from mofan.core.references import committee_ref, unit_ref
 
@@ -152,14 +153,7 @@ class ApiToken(models.Model):
         return self.name
 
 
-class BatchState(models.TextChoices):
-    QUEUED = "queued", _("排队中")
-    RUNNING = "running", _("进行中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("失败")
-
-
-class AccountBatch(models.Model):
+class AccountBatch(HandedWork):
     """Accounts created in bulk (an Excel import, or accounts for chosen units) as a background
     task (`accounts/batches.py`): making each initial password's hash takes a quarter of a
     second, so 5,000 accounts take twenty minutes, far beyond a web request. The request
@@ -170,27 +164,15 @@ class AccountBatch(models.Model):
     needed."""
 
     committee = committee_ref(on_delete=models.CASCADE)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(_("来源"), max_length=200)
-    state = models.CharField(
-        _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.QUEUED
-    )
-    total = models.PositiveIntegerField(default=0)  # accounts asked for
     prepared = models.PositiveIntegerField(default=0)  # initial passwords made so far
     created = models.PositiveIntegerField(default=0)  # accounts created, when done
     specs = EncryptedCharField(max_length=20_000_000, blank=True)  # JSON rows, until done
     credentials = EncryptedCharField(max_length=20_000_000, blank=True)  # until collected
     collected_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(HandedWork.Meta):
         verbose_name = _("批量创建账号")
         verbose_name_plural = _("批量创建账号")
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"AccountBatch({self.pk}, {self.state})"

@@ -7,16 +7,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts import batches, credentials, selectors
 from mofan.accounts.access import actor_of
-from mofan.accounts.models import AccountBatch, BatchState
+from mofan.accounts.models import AccountBatch
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import Role
+from mofan.core import background
 
 
 def _batch(request: HttpRequest, pk: int) -> AccountBatch:
@@ -27,19 +28,13 @@ def _batch(request: HttpRequest, pk: int) -> AccountBatch:
 @role_required(Role.COMMITTEE_ADMIN)
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _batch(request, pk)
-    # Polled every second: it writes only when the batch it shows was left behind (a GET that
-    # wrote on every poll contended with the worker's own writes).
-    if batches.is_stale(batch):
-        batches.account_batches_recover()
-        batch = _batch(request, pk)
-    context = {"batch": batch, "active": batch.state in batches.ACTIVE}
-    if request.htmx:  # type: ignore[attr-defined]
-        response = render(request, "accounts/manage/batch.html#batch-status", context)
-        if batch.state == BatchState.DONE:  # ended under the watcher's eyes: the whole page
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "accounts/manage/batch.html", context)
+    return background.watch(
+        request,
+        lambda: _batch(request, pk),
+        template="accounts/manage/batch.html",
+        name="batch",
+        recover_all=batches.account_batches_recover,
+    )
 
 
 @require_POST

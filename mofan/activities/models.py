@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mofan.accounts.models import BatchState
+from mofan.core.background import HandedWork
 from mofan.core.references import committee_ref, reference, unit_ref, user_ref
 
 
@@ -122,31 +122,19 @@ class Participation(models.Model):
         return f"{self.member_id}@{self.record_id}"
 
 
-class ActivityImport(models.Model):
+class ActivityImport(HandedWork):
     """A term's sheet of records imported in the background (issue 19 point 1,
     `activities/imports_task.py`): the request checks every row and records the checked rows
     here (`rows`, JSON); a worker then writes every record or none and says how many, or why
     not. The rows are emptied once imported; a failed import keeps them to be tried again."""
 
     committee = committee_ref()
-    requested_by = user_ref()
-    source = models.CharField(_("来源"), max_length=200)
-    state = models.CharField(
-        _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.QUEUED
-    )
-    total = models.PositiveIntegerField(default=0)  # rows in the sheet
     imported = models.PositiveIntegerField(default=0)  # records written, when done
     rows = models.TextField(blank=True)  # the checked rows as JSON, until imported
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(HandedWork.Meta):
         verbose_name = _("活动记录导入")
         verbose_name_plural = _("活动记录导入")
-        ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["requested_by", "-created_at"], name="activity_import_by")]
 
     def __str__(self) -> str:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from mofan.accounts.access import Actor, actor_of
-from mofan.accounts.models import BatchState
 from mofan.activities import importing, imports_task, selectors
 from mofan.activities.models import ActivityImport
+from mofan.core import background
 from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected, check_xlsx
 
@@ -100,18 +100,13 @@ def _job(request: HttpRequest, pk: int) -> ActivityImport:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
-    # Polled every second: it writes only when the import it shows was left behind.
-    if imports_task.is_stale(job):
-        imports_task.activity_imports_recover()
-        job = _job(request, pk)
-    context = {"job": job, "active": job.state in imports_task.ACTIVE}
-    if request.htmx:  # type: ignore[attr-defined]
-        response = render(request, "activities/import_job.html#job-status", context)
-        if job.state == BatchState.DONE:  # ended under the watcher's eyes: the whole page
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "activities/import_job.html", context)
+    return background.watch(
+        request,
+        lambda: _job(request, pk),
+        template="activities/import_job.html",
+        name="job",
+        recover_all=imports_task.activity_imports_recover,
+    )
 
 
 @login_required

@@ -134,7 +134,7 @@ def test_a_meeting_recorded_meanwhile_fails_the_import_whole_and_a_retry_records
     assert AuditEntry.objects.filter(action="activity.import_retry").count() == 1
     # a finished import is not tried again
     response = client.post(reverse("activities:import_retry", args=[job.pk]), follow=True)
-    assert "只有失败且仍保留数据的导入可以重试" in response.content.decode()
+    assert "只有失败且仍保留数据的任务可以重试" in response.content.decode()
 
 
 def test_a_writer_who_lost_the_unit_meanwhile_is_refused_by_the_worker(w):
