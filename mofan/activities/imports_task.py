@@ -69,7 +69,7 @@ def rows_of(text: str) -> list[RecordInput]:
     orgs = PartyOrganization.objects.select_related("unit").in_bulk({r["org"] for r in kept})
     kinds = ActivityKind.objects.in_bulk({r["kind"] for r in kept})
     if any(r["org"] not in orgs or r["kind"] not in kinds for r in kept):
-        raise ValidationError(_("表中的部分党组织或活动类型已被删除或停用，请重新导入。"))
+        raise ValidationError(_("表中的部分党组织或活动类型已被删除，请重新导入。"))
     return [
         RecordInput(
             party_org=orgs[r["org"]],
