@@ -58,6 +58,9 @@ class HandedWork(models.Model):
     error = models.TextField(blank=True)
     worker = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last queued (made, or queued again after a failure): a queued record's wait
+    # counts from here, so a record retried long after it was made is not taken as abandoned.
+    queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -99,7 +102,13 @@ def requeue(model: type[W], pk: int, *, user_id: int, rows: str, **reset: Any) -
         raise PermissionDenied(_("只有提交人可以重试。"))
     if work.state != BatchState.FAILED or not getattr(work, rows):
         raise ValidationError(_("只有失败且仍保留数据的任务可以重试。"))
-    reset.update(state=BatchState.QUEUED, error="", started_at=None, finished_at=None)
+    reset.update(
+        state=BatchState.QUEUED,
+        error="",
+        queued_at=timezone.now(),
+        started_at=None,
+        finished_at=None,
+    )
     for name, value in reset.items():
         setattr(work, name, value)
     work.save(update_fields=list(reset))
@@ -108,9 +117,10 @@ def requeue(model: type[W], pk: int, *, user_id: int, rows: str, **reset: Any) -
 
 def is_stale(work: HandedWork, *, now: datetime | None = None) -> bool:
     """Left queued or running longer than `STALE`."""
-    if work.state not in ACTIVE:
-        return False
-    return (work.started_at or work.created_at) < (now or timezone.now()) - STALE
+    limit = (now or timezone.now()) - STALE
+    if work.state == BatchState.QUEUED:
+        return work.queued_at < limit
+    return work.state == BatchState.RUNNING and (work.started_at or work.queued_at) < limit
 
 
 def recover(
@@ -120,11 +130,10 @@ def recover(
     (`queued`: no worker took it; `running`: its worker stopped). How many."""
     now = now or timezone.now()
     limit = now - STALE
-    left = model.objects.filter(created_at__lt=limit)
-    failed = left.filter(state=BatchState.QUEUED).update(
+    failed = model.objects.filter(state=BatchState.QUEUED, queued_at__lt=limit).update(
         state=BatchState.FAILED, finished_at=now, error=queued
     )
-    failed += left.filter(state=BatchState.RUNNING, started_at__lt=limit).update(
+    failed += model.objects.filter(state=BatchState.RUNNING, started_at__lt=limit).update(
         state=BatchState.FAILED, finished_at=now, error=running
     )
     return failed

@@ -237,7 +237,7 @@ def test_the_polled_page_writes_only_when_its_batch_was_left_behind(
     )
     live, left = make("wang1"), make("wang2")
     AccountBatch.objects.filter(pk=left.pk).update(
-        created_at=timezone.now() - batches.STALE - timedelta(minutes=1)
+        queued_at=timezone.now() - batches.STALE - timedelta(minutes=1)
     )
     left.refresh_from_db()
     assert not batches.is_stale(live) and batches.is_stale(left)

@@ -153,7 +153,7 @@ def test_an_import_left_behind_is_failed_when_looked_at(w):
     url = reverse("activities:import_job", args=[job.pk])
     assert "排队中" in client.get(url).content.decode()  # fresh: left alone
     ActivityImport.objects.filter(pk=job.pk).update(
-        created_at=timezone.now() - imports_task.STALE - timedelta(minutes=1)
+        queued_at=timezone.now() - imports_task.STALE - timedelta(minutes=1)
     )
     page = client.get(url).content.decode()
     job.refresh_from_db()

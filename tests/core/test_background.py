@@ -73,7 +73,7 @@ def test_records_left_behind_are_failed_and_live_ones_left_alone(w):
     left_running = handed(w, state=BatchState.RUNNING, started_at=long_ago)
     started_late = handed(w, state=BatchState.RUNNING, started_at=timezone.now())
     live = handed(w)
-    ActivityImport.objects.exclude(pk=live.pk).update(created_at=long_ago)
+    ActivityImport.objects.exclude(pk=live.pk).update(created_at=long_ago, queued_at=long_ago)
     for work in (left_queued, left_running, started_late, live):
         work.refresh_from_db()
     assert background.is_stale(left_queued) and background.is_stale(left_running)
@@ -104,3 +104,20 @@ def test_a_failure_reads_in_chinese_without_the_internals(caplog):
         said = text(KeyError("secret_column"), what="job 7", nothing="未导入任何记录", logger=LOG)
     assert "secret_column" not in said and "程序出错" in said and "未导入任何记录" in said
     assert "job 7 failed" in caplog.text and "secret_column" in caplog.text
+
+
+def test_a_record_queued_again_counts_its_wait_from_then(w):
+    """A failed record created long ago and queued again now is not "left behind": its wait
+    counts from the requeue, not from when it was first made."""
+    long_ago = timezone.now() - background.STALE - timedelta(hours=1)
+    work = handed(w, state=BatchState.FAILED, error="旧的原因", rows='[{"x": 1}]')
+    ActivityImport.objects.filter(pk=work.pk).update(created_at=long_ago)
+    again = background.requeue(ActivityImport, work.pk, user_id=w.users["owner"].pk, rows="rows")
+    again.refresh_from_db()
+    assert not background.is_stale(again)
+    assert background.recover(ActivityImport, queued="无人处理", running="中断") == 0
+    assert ActivityImport.objects.get(pk=work.pk).state == BatchState.QUEUED
+    # and an hour after the requeue, it is
+    later = timezone.now() + background.STALE + timedelta(minutes=1)
+    assert background.is_stale(again, now=later)
+    assert background.recover(ActivityImport, queued="无人处理", running="中断", now=later) == 1
