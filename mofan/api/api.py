@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
 
-from mofan.api import endpoints_read, endpoints_write, roster, roster_orgs
+from mofan.api import endpoints_read, endpoints_write, roster_endpoints
 from mofan.api.auth import ApiRefused, RateLimited
 from mofan.core.concurrency import StaleWrite
 from mofan.core.refusals import refusal_text
@@ -32,8 +32,8 @@ api = NinjaAPI(
     docs_url=None,
     openapi_url="/openapi.json",
 )
-# endpoints_write and roster add their operations to the one router of endpoints_read.
-assert endpoints_write.router is roster.router is roster_orgs.router is endpoints_read.router
+# endpoints_write and roster_endpoints add their operations to the one router of endpoints_read.
+assert endpoints_write.router is roster_endpoints.router is endpoints_read.router
 api.add_router("", endpoints_read.router)
 
 

@@ -6,7 +6,8 @@ edits are, set-wise: 5,000 rows in about a second and a half, a fixed number of 
 A row matches an existing member of the unit by name (names must then be unique in the unit
 and in the sheet): matched rows are updated, the others created; a row identical to what is
 stored is left alone (`unchanged`), so a daily full sync writes and audits only what changed.
-Members not in the sheet are left alone (removing someone stays a decision on the page)."""
+Members not in the sheet are left alone (removing someone stays a decision on the page).
+The request runs `roster_check` and a worker `roster_sync` (`roster_tasks.py`)."""
 
 # No `from __future__ import annotations`: django-ninja reads the signatures at run time.
 import datetime
@@ -15,19 +16,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Status
 
 from mofan.accounts.access import Actor
-from mofan.api import endpoints_read
-from mofan.api.auth import actor, write_auth
-from mofan.api.schemas import Error, ImportErrors, RosterIn, RosterOut, RosterRow
-from mofan.organizations import selectors as org_selectors
+from mofan.api.schemas import RosterRow
 from mofan.organizations.models import Gender, Member, PoliticalStatus, Unit
 from mofan.organizations.services import members_save_many
 
-router = endpoints_read.router
 MAX_ROWS = 5000
 FIRST_ROW = 2  # row 1 is the sheet's header
 
@@ -124,24 +119,3 @@ def roster_sync(*, unit: Unit, rows: list[RosterRow], actor: Actor) -> tuple[int
     members = roster_check(unit, rows)
     created, updated = members_save_many(unit=unit, members=members, actor=actor)
     return created, updated, len(members) - created - updated
-
-
-@router.post(
-    "/roster/members",
-    auth=write_auth,
-    tags=["写入"],
-    response={200: RosterOut, 400: ImportErrors, 401: Error, 403: Error, 404: Error, 429: Error},
-    summary="同步单位党员花名册",
-    description="按行（与 xlsx 花名册相同的列）导入：先检查全部行，任何一行有误则整批不写入，"
-    "返回每个错误的行号（表头为第 1 行）；按姓名匹配已有成员则更新，否则新增；"
-    "与已存信息完全相同的行不改动（计入 unchanged）。",
-)
-def roster_members(request: Any, body: RosterIn) -> Any:
-    who = actor(request)
-    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
-    try:
-        created, updated, unchanged = roster_sync(unit=unit, rows=body.rows, actor=who)
-    except RosterRefused as refused:
-        message = _("导入未执行：请改正以下各行后重新提交。")
-        return Status(400, {"detail": message, "errors": refused.errors})
-    return {"created": created, "updated": updated, "unchanged": unchanged}

@@ -4,7 +4,8 @@ Chinese, all or nothing, audited as the pages' writes. Units are written set-wis
 (`units_save_many`: a province's 5,000 units took 23 s row by row, now about a second and a
 half; unchanged rows are left alone); party organisations, tens per unit and each one's parent
 resolved by the rows before it, through the page's `party_org_save` row by row. Rows match
-existing ones by name; nothing is deleted."""
+existing ones by name; nothing is deleted. The request runs the checks, a worker the syncs
+(`roster_tasks.py`)."""
 
 # No `from __future__ import annotations`: django-ninja reads the signatures at run time.
 import datetime
@@ -12,24 +13,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Status
 
 from mofan.accounts.access import Actor
-from mofan.api import endpoints_read
-from mofan.api.auth import actor, write_auth
 from mofan.api.roster import FIRST_ROW, MAX_ROWS, RosterRefused, choice
-from mofan.api.schemas import (
-    Error,
-    ImportErrors,
-    PartyOrgRow,
-    PartyOrgsIn,
-    RosterOut,
-    UnitRow,
-    UnitsIn,
-)
-from mofan.organizations import selectors as org_selectors
+from mofan.api.schemas import PartyOrgRow, UnitRow
 from mofan.organizations.models import (
     Committee,
     PartyOrganization,
@@ -38,9 +26,6 @@ from mofan.organizations.models import (
     UnitCategory,
 )
 from mofan.organizations.services import check_party_org, party_org_save, units_save_many
-
-router = endpoints_read.router
-ANSWERS = {200: RosterOut, 400: ImportErrors, 401: Error, 403: Error, 404: Error, 429: Error}
 
 
 def _bounded(rows: list[Any]) -> None:
@@ -164,46 +149,3 @@ def orgs_sync(*, unit: Unit, rows: list[PartyOrgRow], actor: Actor) -> tuple[int
     for org in orgs:  # in sheet order: a parent is saved before its children
         party_org_save(org=org, committee_members=None, actor=actor)
     return created, len(orgs) - created
-
-
-def _refused(refused: RosterRefused) -> Any:
-    message = _("导入未执行：请改正以下各行后重新提交。")
-    return Status(400, {"detail": message, "errors": refused.errors})
-
-
-@router.post(
-    "/roster/units",
-    auth=write_auth,
-    tags=["写入"],
-    response=ANSWERS,
-    summary="同步工委的单位名册",
-    description="工委管理员按行导入本工委的单位：先检查全部行，任何一行有误则整批不写入；"
-    "按单位全称匹配已有单位则更新，否则新增；与已存信息完全相同的行不改动（计入 unchanged）。",
-)
-def roster_units(request: Any, body: UnitsIn) -> Any:
-    who = actor(request)
-    committee = org_selectors.committee_administered_by(who)
-    try:
-        created, updated, unchanged = units_sync(committee=committee, rows=body.rows, actor=who)
-    except RosterRefused as refused:
-        return _refused(refused)
-    return {"created": created, "updated": updated, "unchanged": unchanged}
-
-
-@router.post(
-    "/roster/party-organisations",
-    auth=write_auth,
-    tags=["写入"],
-    response=ANSWERS,
-    summary="同步单位的党组织",
-    description="按行导入单位的党组织（上级组织写在下级之前）：先检查全部行，任何一行有误则"
-    "整批不写入；按名称匹配已有组织则更新，否则新增。",
-)
-def roster_party_organisations(request: Any, body: PartyOrgsIn) -> Any:
-    who = actor(request)
-    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
-    try:
-        created, updated = orgs_sync(unit=unit, rows=body.rows, actor=who)
-    except RosterRefused as refused:
-        return _refused(refused)
-    return {"created": created, "updated": updated}

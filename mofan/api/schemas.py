@@ -358,12 +358,42 @@ class RosterIn(Schema):
     rows: list[RosterRow]
 
 
-class RosterOut(Schema):
-    model_config = example(created=1, updated=0, unchanged=0)
+class RosterSyncOut(Schema):
+    """A roster sheet handed to a worker: where it stands and, when done, what it wrote."""
 
-    created: int
-    updated: int
-    unchanged: int = Field(0, description="与已存信息完全相同、未改动的行数")
+    model_config = example(
+        id=17,
+        kind="members",
+        state="done",
+        total=3,
+        created=1,
+        updated=1,
+        unchanged=1,
+        detail="",
+        errors=[],
+        created_at="2026-12-07T09:30:00+08:00",
+        finished_at="2026-12-07T09:30:02+08:00",
+        url="/api/v1/roster/syncs/17",
+    )
+
+    id: int
+    kind: str = Field(..., description="members 党员花名册 / units 单位名册 / party_orgs 党组织")
+    state: str = Field(
+        ..., description="queued 排队中 / running 进行中 / done 已完成 / failed 失败"
+    )
+    total: int = Field(..., description="表中的数据行数")
+    created: int = Field(..., description="新增的行数（完成后）")
+    updated: int = Field(..., description="更新的行数（完成后）")
+    unchanged: int = Field(
+        ..., description="与已存信息完全相同、未改动的行数（完成后；党组织为 0）"
+    )
+    detail: str = Field(..., description="失败的原因（中文）；未失败时为空")
+    errors: list[RowError] = Field(
+        ..., description="失败时：复核发现的各行错误（行号同 xlsx，表头为第 1 行）"
+    )
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    url: str = Field(..., description="本次同步的查询地址，完成前请每隔数秒读取一次")
 
 
 class UnitRow(Schema):

@@ -8,7 +8,7 @@ import pytest
 
 from mofan.audit.models import AuditEntry
 from mofan.organizations.models import PartyOrganization, Unit
-from tests.api.helpers import api_for, with_2fa
+from tests.api.helpers import api_for, counts, sync, with_2fa
 from tests.factories import PartyOrgFactory, valid_credit_code
 from tests.world import persona
 
@@ -25,7 +25,7 @@ def test_units_sync(committee_admin, unit_a, unit_b, unit_admin):
         {"name": "新单位"},
         {"name": "另一单位", "credit_code": "BAD"},
     ]
-    refused = api.post("/roster/units", {"rows": rows})
+    refused = sync(api, "/roster/units", {"rows": rows})
     assert refused.status_code == 400
     errors = refused.json()["errors"]
     assert {e["row"] for e in errors} == {3, 4, 5}
@@ -35,23 +35,24 @@ def test_units_sync(committee_admin, unit_a, unit_b, unit_admin):
         {"name": unit_a.name, "short_name": "新简称"},
         {"name": "新单位", "category": "事业单位"},
     ]
-    done = api.post("/roster/units", {"rows": good})
-    assert done.status_code == 200, done.content
-    assert done.json() == {"created": 1, "updated": 1, "unchanged": 0}
+    done = sync(api, "/roster/units", {"rows": good})
+    assert counts(done) == {"created": 1, "updated": 1, "unchanged": 0}
     assert Unit.objects.get(pk=unit_a.pk).short_name == "新简称"
     assert Unit.objects.get(name="新单位").committee_id == unit_a.committee_id
     assert AuditEntry.objects.filter(action="unit.create", data__via_api="组织部单位库").exists()
-    # the same sheet again (a daily sync): nothing to write, nothing audited
-    entries = AuditEntry.objects.count()
-    again = api.post("/roster/units", {"rows": good})
-    assert again.json() == {"created": 0, "updated": 0, "unchanged": 2}
-    assert AuditEntry.objects.count() == entries
+    # the same sheet again (a daily sync): nothing to write; audited is only the sheet handed
+    # to the worker
+    last = AuditEntry.objects.latest("pk").pk
+    again = sync(api, "/roster/units", {"rows": good})
+    assert counts(again) == {"created": 0, "updated": 0, "unchanged": 2}
+    new = list(AuditEntry.objects.filter(pk__gt=last).values_list("action", "data__via_api"))
+    assert new == [("api.roster_sync_request", "组织部单位库")]
     # another committee's admin writes into its own committee only; a unit's admin not at all
-    other = api_for(with_2fa(other_admin)).post("/roster/units", {"rows": [{"name": unit_b.name}]})
-    assert other.status_code == 200
+    other = sync(api_for(with_2fa(other_admin)), "/roster/units", {"rows": [{"name": unit_b.name}]})
+    assert counts(other)["created"] == 1
     assert Unit.objects.filter(name=unit_b.name).count() == 2
     assert Unit.objects.get(pk=unit_b.pk).committee_id == unit_a.committee_id
-    assert api_for(unit_admin).post("/roster/units", {"rows": good}).status_code == 403
+    assert sync(api_for(unit_admin), "/roster/units", {"rows": good}).status_code == 403
 
 
 def test_credit_codes_stay_unique_across_the_sheet_and_every_committee(
@@ -67,20 +68,21 @@ def test_credit_codes_stay_unique_across_the_sheet_and_every_committee(
         {"name": "新单位乙", "credit_code": fresh},
         {"name": "新单位丙", "credit_code": fresh},  # the same as row 3
     ]
-    refused = api.post("/roster/units", {"rows": rows})
+    refused = sync(api, "/roster/units", {"rows": rows})
     assert refused.status_code == 400
     errors = refused.json()["errors"]
     assert [e["row"] for e in errors] == [2, 4]
     assert "已被其他单位使用" in errors[0]["message"] and "第 3 行" in errors[1]["message"]
     assert list(Unit.objects.order_by("pk").values()) == before
     # the unit that holds a code keeps it through its own committee's sync
-    own = api_for(with_2fa(committee_admin)).post(
-        "/roster/units", {"rows": [{"name": unit_b.name, "credit_code": held}]}
+    own = sync(
+        api_for(with_2fa(committee_admin)),
+        "/roster/units",
+        {"rows": [{"name": unit_b.name, "credit_code": held}]},
     )
-    assert own.status_code == 200, own.content
-    assert own.json()["created"] == 0 and Unit.objects.get(pk=unit_b.pk).credit_code == held
-    done = api.post("/roster/units", {"rows": rows[1:2]})
-    assert done.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    assert counts(own)["created"] == 0 and Unit.objects.get(pk=unit_b.pk).credit_code == held
+    done = sync(api, "/roster/units", {"rows": rows[1:2]})
+    assert counts(done) == {"created": 1, "updated": 0, "unchanged": 0}
     assert Unit.objects.get(name="新单位乙").credit_code == fresh
 
 
@@ -95,18 +97,17 @@ def test_party_organisations_sync(unit_admin, unit_leader, outsider, unit_a, uni
         {"name": "错支部", "kind": "党支部", "parent": "乙机关党委"},
         {"name": "怪组织", "kind": "委员会"},
     ]
-    refused = api.post("/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows})
+    refused = sync(api, "/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows})
     assert refused.status_code == 400
     assert {e["row"] for e in refused.json()["errors"]} == {5, 6, 7}
     assert not PartyOrganization.objects.filter(unit=unit_a).exists()
-    done = api.post("/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:3]})
-    assert done.status_code == 200, done.content
-    assert done.json() == {"created": 3, "updated": 0, "unchanged": 0}
+    done = sync(api, "/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:3]})
+    assert counts(done) == {"created": 3, "updated": 0, "unchanged": 0}
     group = PartyOrganization.objects.get(unit=unit_a, name="第一小组")
     assert group.parent.name == "第一支部" and group.parent.parent.name == "机关党委"
     for other in (outsider, unit_leader):
-        response = api_for(other).post(
-            "/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:1]}
+        response = sync(
+            api_for(other), "/roster/party-organisations", {"unit_id": unit_a.pk, "rows": rows[:1]}
         )
         assert response.status_code == 404
     assert PartyOrganization.objects.filter(unit=unit_a).count() == 3

@@ -18,7 +18,7 @@ from mofan.accounts.services import SESSION_REAUTH_AT
 from mofan.accounts.tokens import token_create, token_revoke
 from mofan.audit.models import AuditEntry
 from mofan.organizations.models import Member
-from tests.api.helpers import Api, api_for, token_of, with_2fa
+from tests.api.helpers import Api, api_for, counts, sync, token_of, with_2fa
 from tests.factories import PASSWORD, MemberFactory, PartyOrgFactory
 from tests.world import logged_in
 
@@ -155,7 +155,8 @@ def test_every_write_is_audited_with_the_tokens_name(unit_admin, unit_a):
     org = PartyOrgFactory(unit=unit_a, name="甲支部")
     MemberFactory(unit=unit_a, party_org=org, name="张三")
     api = api_for(unit_admin, name="组织部花名册")
-    response = api.post(
+    response = sync(
+        api,
         "/roster/members",
         {
             "unit_id": unit_a.pk,
@@ -165,8 +166,7 @@ def test_every_write_is_audited_with_the_tokens_name(unit_admin, unit_a):
             ],
         },
     )
-    assert response.status_code == 200, response.content
-    assert response.json() == {"created": 1, "updated": 1, "unchanged": 0}
+    assert counts(response) == {"created": 1, "updated": 1, "unchanged": 0}
     entries = AuditEntry.objects.filter(action__in=["member.create", "member.update"])
     assert entries.count() == 2
     assert all(e.data.get("via_api") == "组织部花名册" for e in entries)

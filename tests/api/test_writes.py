@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from mofan.accounts.access import actor_for
 from mofan.activities.models import ActivityKind, ActivityRecord
+from mofan.api.roster import roster_sync
+from mofan.api.schemas import RosterRow
 from mofan.audit.models import AuditEntry
 from mofan.campaigns.models import EnrollmentState
 from mofan.evaluations.models import SelfScore
@@ -24,7 +26,7 @@ from mofan.evidence.models import Evidence
 from mofan.organizations.models import Member
 from mofan.rectification.models import ProblemItem, ProblemSource
 from mofan.rectification.services import problem_item_create
-from tests.api.helpers import api_for
+from tests.api.helpers import api_for, counts, sync
 from tests.clamd import EICAR
 from tests.evaluations.campaign_fixtures import world  # noqa: F401
 from tests.evaluations.evidence_fixtures import make_pdf, media  # noqa: F401
@@ -148,15 +150,15 @@ def test_roster_import_is_all_or_nothing_with_row_numbers(w):
         {"name": "赵一", "gender": "男"},
         {"name": "李五", "gender": "女", "party_org": "乙支部"},
     ]
-    refused = w.api["owner"].post("/roster/members", {"unit_id": w.unit_a.pk, "rows": rows})
+    refused = sync(w.api["owner"], "/roster/members", {"unit_id": w.unit_a.pk, "rows": rows})
     assert refused.status_code == 400
     errors = refused.json()["errors"]
     assert {e["row"] for e in errors} == {3, 4, 5, 6}
     assert any("性别" in e["message"] for e in errors if e["row"] == 3)
     assert any("第 2 行" in e["message"] for e in errors if e["row"] == 5)
     assert list(Member.objects.order_by("pk").values()) == before  # nothing written
-    ok = w.api["owner"].post("/roster/members", {"unit_id": w.unit_a.pk, "rows": rows[:1]})
-    assert ok.status_code == 200 and ok.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    ok = sync(w.api["owner"], "/roster/members", {"unit_id": w.unit_a.pk, "rows": rows[:1]})
+    assert counts(ok) == {"created": 1, "updated": 0, "unchanged": 0}
     # another unit's roster, and the colleague (the page lets only the 联络员 edit)
     assert (
         w.api["owner"]
@@ -174,10 +176,12 @@ def test_roster_import_is_all_or_nothing_with_row_numbers(w):
 
 
 def _roster_queries(w, rows: list[dict[str, str]]) -> tuple[int, dict[str, int]]:
+    """The worker's write of a sheet (`roster_sync`, as `roster_sync_task` runs it): its
+    queries and what it wrote."""
+    sheet = [RosterRow(**row) for row in rows]
     with CaptureQueriesContext(connection) as queries:
-        response = w.api["owner"].post("/roster/members", {"unit_id": w.unit_a.pk, "rows": rows})
-    assert response.status_code == 200, response.content
-    return len(queries), response.json()
+        created, updated, unchanged = roster_sync(unit=w.unit_a, rows=sheet, actor=w.actor("owner"))
+    return len(queries), {"created": created, "updated": updated, "unchanged": unchanged}
 
 
 def test_the_roster_sync_is_set_wise_and_leaves_unchanged_rows_alone(w):

@@ -61,6 +61,7 @@ from mofan.accounts.tokens import token_create
 from mofan.activities.imports_task import rows_json
 from mofan.activities.models import ActivityImport, ActivityKind
 from mofan.activities.services import RecordInput, activity_record_create
+from mofan.api.models import RosterSync, SyncKind
 from mofan.campaigns.models import Campaign, Enrollment
 from mofan.core.params import parse_id
 from mofan.core.redirects import safe_next
@@ -360,6 +361,19 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
         imported=1,
     )
 
+    # a roster sheet handed to a worker through the API (read at /api/v1/roster/syncs/<id>)
+    roster_sync = RosterSync.objects.create(
+        kind=SyncKind.MEMBERS,
+        committee=committee,
+        unit=w.unit_a,
+        requested_by=users["owner"],
+        source="API",
+        state=BatchState.FAILED,
+        total=1,
+        error="导入未执行：请改正以下各行后重新提交。",
+        errors=[{"row": 2, "message": "性别须为“男”或“女”。"}],
+    )
+
     api_token, _secret = token_create(
         name="同步", scope="read_write", days=30, actor=actor_for(users["owner"])
     )
@@ -426,6 +440,7 @@ def build_fuzz_world() -> tuple[dict[str, User], Ids]:
             "issued": [issued.pk],
             "registers": [committee.pk],
             "unit": [w.unit_a.pk],
+            "syncs": [roster_sync.pk],
         }
     )
     accounts = {p: users[name] for p, name in PERSONAS.items() if name is not None}
