@@ -72,6 +72,16 @@ def _handed(
     return Status(202, body)
 
 
+def _unit_sheet(
+    request: Any, response: HttpResponse, kind: str, unit_id: int, rows: list[Any]
+) -> Any:
+    """A unit's sheet (members, party organisations), from its roster's editor only (404)."""
+    who = actor(request)
+    editable = org_selectors.units_whose_roster_editable_by(who).select_related("committee")
+    unit = get_object_or_404(editable, pk=unit_id)
+    return _handed(response, who, kind=kind, committee=unit.committee, unit=unit, rows=rows)
+
+
 @router.post(
     "/roster/members",
     auth=write_auth,
@@ -83,11 +93,7 @@ def _handed(
     + "按姓名匹配已有成员则更新，否则新增；与已存信息完全相同的行不改动（计入 unchanged）。",
 )
 def roster_members(request: Any, response: HttpResponse, body: RosterIn) -> Any:
-    who = actor(request)
-    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
-    return _handed(
-        response, who, kind=SyncKind.MEMBERS, committee=unit.committee, unit=unit, rows=body.rows
-    )
+    return _unit_sheet(request, response, SyncKind.MEMBERS, body.unit_id, body.rows)
 
 
 @router.post(
@@ -119,11 +125,7 @@ def roster_units(request: Any, response: HttpResponse, body: UnitsIn) -> Any:
     + "按名称匹配已有组织则更新，否则新增。",
 )
 def roster_party_organisations(request: Any, response: HttpResponse, body: PartyOrgsIn) -> Any:
-    who = actor(request)
-    unit = get_object_or_404(org_selectors.units_whose_roster_editable_by(who), pk=body.unit_id)
-    return _handed(
-        response, who, kind=SyncKind.PARTY_ORGS, committee=unit.committee, unit=unit, rows=body.rows
-    )
+    return _unit_sheet(request, response, SyncKind.PARTY_ORGS, body.unit_id, body.rows)
 
 
 @router.get(
