@@ -46,17 +46,22 @@ def _member_of(
 ) -> tuple[Member, list[str]]:
     """The row as an unsaved member (new or matched), or a list of its faults."""
     faults: list[str] = []
+    # The unit is the sheet's, the organisation one of its own (looked up below): no query per
+    # row to prove that they exist. A field already refused is not refused again as empty.
+    unchecked = ["unit", "party_org"]
     name = row.name.strip()
     member = existing.get(name) or Member(unit=unit)
     member.name = name
     gender = choice(Gender, row.gender)
     if gender is None:
         faults.append(_("性别须为“男”或“女”。"))
+        unchecked.append("gender")
     else:
         member.gender = gender
     status = choice(PoliticalStatus, row.political_status or "中共党员")
     if status is None:
         faults.append(_("政治面貌“%(v)s”不在代码表中。") % {"v": row.political_status[:20]})
+        unchecked.append("political_status")
     else:
         member.political_status = status
     member.birth_date = None
@@ -73,9 +78,7 @@ def _member_of(
     member.post = row.post.strip()
     member.phone = row.phone.strip()
     try:
-        # The unit is the sheet's, the organisation one of its own (looked up above): no query
-        # per row to prove that they exist.
-        member.full_clean(exclude=["unit", "party_org"])
+        member.full_clean(exclude=unchecked)
     except ValidationError as exc:
         faults.extend(exc.messages)
     return member, faults
