@@ -17,6 +17,7 @@ from mofan.accounts.access import actor_of
 from mofan.accounts.forms import ApiTokenForm
 from mofan.accounts.models import ApiToken
 from mofan.accounts.permissions import recent_auth_required
+from mofan.core.extensions import sections_of
 
 
 def _page(request: HttpRequest, form: ApiTokenForm, secret: str = "") -> HttpResponse:
@@ -34,6 +35,8 @@ def _page(request: HttpRequest, form: ApiTokenForm, secret: str = "") -> HttpRes
             "needs_2fa": refusal == str(tokens.NEEDS_2FA),
             "now": timezone.now(),
             "tokens": tokens.tokens_of(actor.user),
+            # what higher apps show at the foot (the API: the account's recent roster syncs)
+            "sections": sections_of("accounts.tokens.end", actor=actor),
         },
     )
 

@@ -111,6 +111,16 @@ def roster_syncs_recover(*, now: datetime.datetime | None = None) -> int:
     )
 
 
+def recent_syncs(actor: Actor, *, shown: int) -> list[RosterSync]:
+    """The actor's latest syncs, newest first, those left behind failed first."""
+    latest = syncs_of(actor).select_related("unit").order_by("-created_at", "-pk")
+    syncs = list(latest[:shown])
+    if any(background.is_stale(sync) for sync in syncs):
+        roster_syncs_recover()
+        syncs = list(latest[:shown])
+    return syncs
+
+
 def sync_read(actor: Actor, pk: int) -> RosterSync:
     """One of the actor's syncs, failed first if it was left behind (DoesNotExist otherwise)."""
     sync = syncs_of(actor).get(pk=pk)

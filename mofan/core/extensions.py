@@ -71,7 +71,8 @@ class PageSection:
     title, and its sections (the same name with ".end": "organizations.unit.end",
     "organizations.party_org.end", "organizations.member.end", the roster member's page) at
     its foot. The honour programme's page ("honours.programme") shows its sections under its
-    particulars (reports: the naming decision's downloads)."""
+    particulars (reports: the naming decision's downloads); the account's token page
+    ("accounts.tokens.end") its sections under the tokens (api: the recent roster syncs)."""
 
     page: str
     order: int

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import timezone
 
 from mofan.accounts.models import RoleAssignment
@@ -17,6 +18,7 @@ from mofan.organizations.models import Member
 from tests.api.helpers import api_for, counts, sync, with_2fa
 from tests.factories import MemberFactory
 from tests.task_worker import run_queued_tasks
+from tests.world import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,25 @@ def test_a_sync_left_queued_is_failed_when_read(unit_admin, unit_a):
     assert run_queued_tasks() == 1  # the task comes too late: it finds the sync failed
     assert RosterSync.objects.get(pk=answer.json()["id"]).state == BatchState.FAILED
     assert not Member.objects.filter(unit=unit_a).exists()
+
+
+def test_the_token_page_shows_the_accounts_own_recent_syncs(
+    unit_admin, unit_leader, outsider, unit_a
+):
+    """The liaison sees the sync that went through and the one refused by row; the colleague of
+    the same unit and the liaison of another unit, on their own token pages, see neither."""
+    api = api_for(unit_admin, name="组织部夜间同步")
+    counts(sync(api, "/roster/members", {"unit_id": unit_a.pk, "rows": SHEET}))
+    refused = post(api, [{"name": "孙三", "gender": "男"}], unit=unit_a)
+    MemberFactory(unit=unit_a, name="孙三")
+    MemberFactory(unit=unit_a, name="孙三")
+    assert refused.status_code == 202 and run_queued_tasks() == 1
+    page = logged_in(unit_admin).get(reverse("accounts:tokens"))
+    assert page.status_code == 200
+    section = page.content.decode().split('id="roster-syncs"')[1]
+    assert "新增 2，更新 0，未改动 0" in section
+    assert "第 2 行：" in section and "同名" in section
+    assert "组织部夜间同步" in section and section.count("<tr>") == 3  # the head and two syncs
+    for other in (unit_leader, outsider):
+        shown = logged_in(other).get(reverse("accounts:tokens")).content.decode()
+        assert 'id="roster-syncs"' not in shown and "组织部夜间同步" not in shown
