@@ -152,7 +152,9 @@ def _kwargs(name: str, pattern: URLPattern, w: SimpleNamespace) -> dict[str, int
         "token": "no-such-token",
         "code": "no-such-code",
         # the REST API's ids (every call is refused before any lookup: no token)
-        **dict.fromkeys(("unit_id", "campaign_id", "enrollment_id", "node_id", "item_id"), 1),
+        **dict.fromkeys(
+            ("unit_id", "campaign_id", "enrollment_id", "node_id", "item_id", "sync_id"), 1
+        ),
     }
     if name.startswith("organizations:unit"):
         values["pk"] = w.unit.pk
