@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -132,3 +133,22 @@ def test_the_token_page_shows_the_accounts_own_recent_syncs(
     for other in (unit_leader, outsider):
         shown = logged_in(other).get(reverse("accounts:tokens")).content.decode()
         assert 'id="roster-syncs"' not in shown and "组织部夜间同步" not in shown
+
+
+def test_the_check_runs_before_the_transaction_that_keeps_the_sheet(unit_admin, unit_a):
+    """Checking 5,000 rows takes seconds; on SQLite a transaction holds the write lock from its
+    first statement, so the check reads the roster outside it."""
+    depths: dict[str, int] = {}
+
+    def note(execute, sql, params, many, context):
+        if '"organizations_member"' in sql:
+            depths.setdefault("check", len(connection.atomic_blocks))
+        if 'INSERT INTO "api_rostersync"' in sql:
+            depths.setdefault("keep", len(connection.atomic_blocks))
+        return execute(sql, params, many, context)
+
+    api = api_for(unit_admin)
+    outside = len(connection.atomic_blocks)
+    with connection.execute_wrapper(note):
+        assert post(api, unit=unit_a).status_code == 202
+    assert depths == {"check": outside, "keep": outside + 1}
