@@ -15,7 +15,7 @@ from mofan.api import endpoints_read
 from mofan.api.auth import actor, read_auth, write_auth
 from mofan.api.models import RosterSync, SyncKind
 from mofan.api.roster import RosterRefused
-from mofan.api.roster_tasks import REFUSED, roster_sync_request, sync_read
+from mofan.api.roster_tasks import refused_text, roster_sync_request, sync_read
 from mofan.api.schemas import (
     Error,
     ImportErrors,
@@ -66,7 +66,7 @@ def _handed(
     try:
         sync = roster_sync_request(kind=kind, committee=committee, unit=unit, rows=rows, actor=who)
     except RosterRefused as refused:
-        return Status(400, {"detail": REFUSED, "errors": refused.errors})
+        return Status(400, {"detail": refused_text(), "errors": refused.errors})
     body = sync_out(sync)
     response["Location"] = body["url"]
     return Status(202, body)

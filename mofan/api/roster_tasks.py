@@ -45,7 +45,11 @@ ROW_SCHEMAS: dict[str, type[Schema]] = {
     SyncKind.UNITS: UnitRow,
     SyncKind.PARTY_ORGS: PartyOrgRow,
 }
-REFUSED = _("导入未执行：请改正以下各行后重新提交。")
+
+
+def refused_text() -> str:
+    """What a sheet refused by row says first (in the active language, when it is said)."""
+    return _("导入未执行：请改正以下各行后重新提交。")
 
 
 def sheet_check(
@@ -159,7 +163,7 @@ def roster_sync_task(sync_id: int) -> str:
             sync_id,
             state=BatchState.FAILED,
             what=what,
-            error=REFUSED,
+            error=refused_text(),
             errors=refused.errors,
             rows="",
         )
