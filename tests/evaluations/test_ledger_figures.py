@@ -264,6 +264,24 @@ def test_the_command_computes_the_figures_again(w: World) -> None:
         call_command("ledger_figures", campaign=999999, stdout=io.StringIO())
 
 
+def test_the_command_without_a_campaign_passes_over_closed_ones_unless_named(w: World) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from mofan.campaigns.models import Campaign, CampaignStatus
+
+    Campaign.objects.filter(pk=w.campaign.pk).update(status=CampaignStatus.CLOSED)
+    LedgerFigures.objects.all().delete()
+    out = io.StringIO()
+    call_command("ledger_figures", stdout=out)
+    assert f"campaign {w.campaign.pk}:" not in out.getvalue()
+    assert not LedgerFigures.objects.exists()
+    call_command("ledger_figures", campaign=w.campaign.pk, stdout=out)
+    assert f"campaign {w.campaign.pk}: 2 units" in out.getvalue()
+    assert w.figure()["judged"] == 3
+
+
 def test_the_command_in_the_background_enqueues_a_task_the_worker_runs(w: World) -> None:
     import io
 
