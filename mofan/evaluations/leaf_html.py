@@ -20,9 +20,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.formats import localize
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
@@ -39,10 +40,30 @@ def _e(value: Any) -> str:
 
 
 def _n(value: Any) -> str:
-    """A value that may be a number, as `{{ value }}` shows it: localized, then escaped."""
-    if type(value) is str:
+    """A value that may be a number, as `{{ value }}` shows it: localized, then escaped.
+    Without thousands grouping an integer shows as Python writes it, and so does a decimal
+    where the language's decimal separator is "." (Django's `numberformat.format` gives the
+    same text; each `localize` reads the active language several times)."""
+    kind = type(value)
+    if kind is str:
         return html.escape(value)
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    if kind is Decimal and _plain_decimal(value):
+        return f"{value:f}"
     return str(conditional_escape(localize(value)))
+
+
+def _plain_decimal(value: Decimal) -> bool:
+    if settings.USE_THOUSAND_SEPARATOR or not value.is_finite():
+        return False
+    _sign, digits, exponent = value.as_tuple()
+    return abs(int(exponent)) + len(digits) <= 200 and _point_separator(get_language())
+
+
+@lru_cache(maxsize=16)
+def _point_separator(language: str | None) -> bool:
+    return get_format("DECIMAL_SEPARATOR", language) == "."
 
 
 # The fixed texts of the rows, by key; `_texts` translates and escapes them once per language.

@@ -9,6 +9,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mofan.evaluations import leaf_html
 from mofan.evaluations.evidence_views import LinkedFile
 from mofan.evaluations.inputs import input_fields
@@ -170,3 +173,28 @@ def test_ledger_figures_are_listed_with_the_records_link():
     assert "（折合 2.5 分）" in html
     assert "查看依据的台账记录（12 条）" in html
     assert leaf_html.leaf_ledger({"figures": []}, 7, 3) == ""
+
+
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.decimals(allow_nan=False, allow_infinity=False, places=None),
+        st.decimals(min_value=-1000, max_value=1000, places=2),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    language=st.sampled_from(["zh-hans", "en", "de"]),
+    grouping=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_value_shows_as_a_template_localizes_it(value: Any, language: str, grouping: bool):
+    """`_n`'s fast paths for integers and decimals give the text Django's `localize` gives, in
+    a language whose decimal separator is not "." too, and with thousands grouping on."""
+    from django.test import override_settings
+    from django.utils import translation
+    from django.utils.formats import localize
+    from django.utils.html import conditional_escape
+
+    with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouping):
+        assert leaf_html._n(value) == str(conditional_escape(localize(value)))
