@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mofan.activities.models import ActivityKind, Attendance, Hours
+from mofan.activities.models import ActivityKind, ActivityRecord, Attendance, Hours
 from mofan.evidence.models import Evidence
 from mofan.organizations.forms import DateInput
 from mofan.organizations.models import PartyOrganization
@@ -31,6 +31,18 @@ class StartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs  # type: ignore[attr-defined]
         self.fields["kind"].queryset = kinds  # type: ignore[attr-defined]
+
+
+def record_initial(record: ActivityRecord) -> dict[str, Any]:
+    """The form's first values when a record is changed: what it holds."""
+    theory = {True: "1", False: "0", None: ""}[record.political_theory]
+    return {
+        "held_on": record.held_on,
+        "topic": record.topic,
+        "hours": record.hours,
+        "political_theory": theory,
+        "minutes": record.minutes,
+    }
 
 
 class RecordForm(forms.Form):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts import rules
 from mofan.accounts.access import Actor, actor_of
 from mofan.activities import selectors, services
-from mofan.activities.forms import KindForm, RecordForm, StartForm
+from mofan.activities.forms import KindForm, RecordForm, StartForm, record_initial
 from mofan.activities.models import ActivityKind, ActivityRecord, Attendance
 from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write, refusal_text
@@ -36,7 +36,8 @@ def _reader(request: HttpRequest) -> Actor:
     return actor
 
 
-def _writer(request: HttpRequest) -> Actor:
+def ledger_writer(request: HttpRequest) -> Actor:
+    """The request's actor, who must be one who records activities (403 otherwise)."""
     actor = actor_of(request)
     if not selectors.writes_ledger(actor):
         raise PermissionDenied
@@ -124,7 +125,7 @@ def _record_page(
 @login_required
 def record_new(request: HttpRequest) -> HttpResponse:
     """Step 1: organisation and kind; step 2: the record. A refused save keeps what was typed."""
-    actor = _writer(request)
+    actor = ledger_writer(request)
     orgs = selectors.orgs_writable_by(actor)
     source = request.POST if request.method == "POST" else request.GET
     org = orgs.filter(pk=parse_id(source.get("org")) or 0).first()
@@ -207,7 +208,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _writer(request)
+    actor = ledger_writer(request)
     record = get_object_or_404(
         selectors.records_writable_by(actor).select_related("party_org__unit", "kind"), pk=pk
     )
@@ -219,11 +220,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
             kind=kind,
             files=files,
             initial={
-                "held_on": record.held_on,
-                "topic": record.topic,
-                "hours": record.hours,
-                "political_theory": {True: "1", False: "0"}.get(record.political_theory, ""),  # type: ignore[arg-type]
-                "minutes": record.minutes,
+                **record_initial(record),
                 "evidence": list(record.evidence.values_list("pk", flat=True)),
             },
         )
@@ -266,7 +263,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def record_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _writer(request)
+    actor = ledger_writer(request)
     record = get_object_or_404(selectors.records_writable_by(actor), pk=pk)
     done = flash_write(
         request,

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from mofan.accounts.access import Actor, actor_of
+from mofan.accounts.access import actor_of
 from mofan.activities import importing, imports_task, selectors
 from mofan.activities.models import ActivityImport
+from mofan.activities.views import ledger_writer
 from mofan.core import background
 from mofan.core.refusals import refusal_text
 from mofan.core.uploads import UploadRejected, check_xlsx
@@ -31,18 +32,11 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Excel 文件（.xlsx）"))
 
 
-def _writer(request: HttpRequest) -> Actor:
-    actor = actor_of(request)
-    if not selectors.writes_ledger(actor):
-        raise PermissionDenied
-    return actor
-
-
 @login_required
 def import_records(request: HttpRequest) -> HttpResponse:
     """Upload a filled template: "只校验" shows the rows that would be recorded (or every
     problem); "校验并导入" records them when there is no problem at all."""
-    actor = _writer(request)
+    actor = ledger_writer(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
     dry_run = request.POST.get("action") == "check"
@@ -86,7 +80,7 @@ def import_records(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
-    actor = _writer(request)
+    actor = ledger_writer(request)
     response = HttpResponse(importing.template_workbook(actor), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''activity-records-template.xlsx"
     return response
@@ -94,7 +88,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 def _job(request: HttpRequest, pk: int) -> ActivityImport:
     """An import the actor asked for; any other is a 404."""
-    return get_object_or_404(selectors.imports_for(_writer(request)), pk=pk)
+    return get_object_or_404(selectors.imports_for(ledger_writer(request)), pk=pk)
 
 
 @login_required

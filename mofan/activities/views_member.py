@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from mofan.accounts.access import actor_of
 from mofan.accounts.roles import Role
 from mofan.activities import selectors, services
-from mofan.activities.forms import OwnRecordForm
+from mofan.activities.forms import OwnRecordForm, record_initial
 from mofan.activities.models import ActivityKind, ActivityRecord, Attendance
 from mofan.core.params import parse_id
 from mofan.core.refusals import flash_write, refusal_text
@@ -157,13 +157,7 @@ def mine_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         form = OwnRecordForm(
             kind=kind,
-            initial={
-                "held_on": record.held_on,
-                "topic": record.topic,
-                "hours": record.hours,
-                "political_theory": {True: "1", False: "0"}.get(record.political_theory, ""),  # type: ignore[arg-type]
-                "minutes": record.minutes,
-            },
+            initial=record_initial(record),
         )
         return _form_page(request, member=member, kind=kind, form=form, record=record)
     form = OwnRecordForm(request.POST, kind=kind)

@@ -333,6 +333,19 @@ def tell_launched(campaign: Campaign, unit_ids: Iterable[int] | None = None) -> 
     )
 
 
+def _locked_for_admin(enrollment: Enrollment, actor: Actor) -> Enrollment:
+    """The enrollment read again under a row lock, with its campaign and unit, once the actor
+    is found to administer the campaign and the campaign to be open."""
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .select_related("campaign", "unit")
+        .get(pk=enrollment.pk)
+    )
+    _check_admin(actor, enrollment.campaign)
+    _check_open(enrollment.campaign)
+    return enrollment
+
+
 @transaction.atomic
 def enrollment_withdraw(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enrollment:
     """A unit leaves the campaign before it has ever submitted (退出), with a written reason.
@@ -342,14 +355,8 @@ def enrollment_withdraw(*, enrollment: Enrollment, reason: str, actor: Actor) ->
     先进, not in the quota's base, never waited for by approval or publication. Audited with
     the state before and after; the unit is told; the stored figures follow
     (`events.campaign_changed`)."""
-    enrollment = (
-        Enrollment.objects.select_for_update()
-        .select_related("campaign", "unit")
-        .get(pk=enrollment.pk)
-    )
+    enrollment = _locked_for_admin(enrollment, actor)
     campaign = enrollment.campaign
-    _check_admin(actor, campaign)
-    _check_open(campaign)
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("退出须写明理由。"))
@@ -404,14 +411,8 @@ def enrollment_readmit(*, enrollment: Enrollment, actor: Actor) -> Enrollment:
     """Take a withdrawn unit back (恢复参评): 已退出 → 未开始, with what it had entered still
     there (its first save moves it on to 填报中 as usual). The withdrawal's reason and time stay
     on record in the audit trail and are cleared on the enrollment. Audited; the unit is told."""
-    enrollment = (
-        Enrollment.objects.select_for_update()
-        .select_related("campaign", "unit")
-        .get(pk=enrollment.pk)
-    )
+    enrollment = _locked_for_admin(enrollment, actor)
     campaign = enrollment.campaign
-    _check_admin(actor, campaign)
-    _check_open(campaign)
     if enrollment.state != S.WITHDRAWN:
         raise ValidationError(_("%(u)s未退出本活动。") % {"u": enrollment.unit.name})
     before = {

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mofan.accounts import rules
-from mofan.accounts.access import actor_of
+from mofan.accounts.access import Actor, actor_of
 from mofan.accounts.permissions import role_required
 from mofan.accounts.roles import COMMITTEE_STAFF, Role
 from mofan.core.refusals import refusal_text
@@ -121,15 +121,20 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _builder(request, q, question_form=form)
 
 
-@role_required(Role.COMMITTEE_ADMIN)
-def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a draft's question: its text, options, satisfied options and required flag."""
-    actor = actor_of(request)
-    question = get_object_or_404(
+def _question_or_404(actor: Actor, pk: int) -> Question:
+    """A question of a questionnaire the actor reads, with its section and questionnaire."""
+    return get_object_or_404(
         Question.objects.select_related("section__questionnaire"),
         pk=pk,
         section__questionnaire__in=selectors.questionnaires_for(actor),
     )
+
+
+@role_required(Role.COMMITTEE_ADMIN)
+def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft's question: its text, options, satisfied options and required flag."""
+    actor = actor_of(request)
+    question = _question_or_404(actor, pk)
     q = question.section.questionnaire
     if not rules.administers(actor, q.committee_id):
         raise PermissionDenied
@@ -165,11 +170,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COMMITTEE_ADMIN)
 def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    question = get_object_or_404(
-        Question.objects.select_related("section__questionnaire"),
-        pk=pk,
-        section__questionnaire__in=selectors.questionnaires_for(actor),
-    )
+    question = _question_or_404(actor, pk)
     q = question.section.questionnaire
     try:
         services.question_delete(question=question, actor=actor)
