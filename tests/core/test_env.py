@@ -31,7 +31,21 @@ def test_postgres_url():
         "6543",
         "mofan",
     )
-    assert cfg["OPTIONS"] == {"sslmode": "require"}
+    assert cfg["OPTIONS"] == {
+        "sslmode": "require",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+
+
+def test_postgres_prepared_statements_can_be_turned_off():
+    """For a pooler that cannot keep prepared statements: the URL says so, typed."""
+    cfg = env.parse_database_url(
+        "postgres://db.internal/mofan?server_side_binding=false&prepare_threshold=none"
+    )
+    assert cfg["OPTIONS"] == {"server_side_binding": False, "prepare_threshold": None}
+    cfg = env.parse_database_url("postgres://db.internal/mofan?prepare_threshold=2")
+    assert cfg["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 2}
 
 
 @pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host/", "sqlite://"])
